@@ -1,0 +1,52 @@
+"""The exception hierarchy. The library raises these with a message a user can act on;
+the CLI turns them into one ``Error: ...`` line on stderr and exit status 1 (see cli/app.py).
+Any other exception is a bug and keeps its traceback."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ComplementError(Exception):
+    """Base class of every error a user can cause and fix."""
+
+    exit_code = 1
+
+
+class ConfigError(ComplementError):
+    """complement.toml or a command-line setting is malformed."""
+
+
+class DataError(ComplementError):
+    """Input data is missing, malformed, or empty after filtering."""
+
+
+class WorkspaceError(ComplementError):
+    """A table or view the command needs is not in the workspace."""
+
+
+class ReadOnlyError(ComplementError):
+    """Ad-hoc SQL tried to change or write something."""
+
+
+class DeviceError(ComplementError):
+    """The requested torch device is not available."""
+
+
+class CheckFailed(ComplementError):
+    """A ``check_*`` audit returned offending rows."""
+
+    exit_code = 3
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` — did you mean 'x'?`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_name(kind: str, name: str, choices: Iterable[str]) -> str:
+    """Message for an unknown name: suggests the closest and lists the valid ones."""
+    choices = sorted(choices)
+    return f"unknown {kind} '{name}'{did_you_mean(name, choices)} (choose from: {', '.join(choices)})"

@@ -1,0 +1,105 @@
+"""The logical tables of DESIGN.md: their Arrow schemas and how they are stored.
+
+Single tables live in ``tables/<name>.parquet``. Tables with one slice per view (``embeddings``,
+``topk``, ``neighbors``) live in ``tables/<name>/<view>.parquet`` so a command rewrites only its own
+view; ``probes`` has one file per probe run. DuckDB sees each as one view over its files.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from .errors import ComplementError
+
+VECTOR = pa.list_(pa.float32())
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "items": pa.schema(
+        [
+            ("item_id", pa.string()),
+            ("item_idx", pa.int32()),
+            ("title", pa.string()),
+            ("text", pa.string()),
+            ("n_train", pa.int32()),
+            ("pop_group", pa.string()),
+        ]
+    ),
+    "users": pa.schema([("user_id", pa.string()), ("user_idx", pa.int32()), ("n_train", pa.int32())]),
+    "interactions": pa.schema(
+        [
+            ("user_id", pa.string()),
+            ("item_id", pa.string()),
+            ("ts", pa.int64()),
+            ("rating", pa.float64()),
+            ("split", pa.string()),
+        ]
+    ),
+    "embeddings": pa.schema([("view", pa.string()), ("entity", pa.string()), ("id", pa.string()), ("vector", VECTOR)]),
+    "topk": pa.schema(
+        [("view", pa.string()), ("user_id", pa.string()), ("rank", pa.int32()), ("item_id", pa.string()), ("score", pa.float64())]
+    ),
+    "neighbors": pa.schema(
+        [("view", pa.string()), ("item_id", pa.string()), ("rank", pa.int32()), ("neighbor_id", pa.string()), ("sim", pa.float64())]
+    ),
+    "probes": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("source", pa.string()),
+            ("target", pa.string()),
+            ("mapper", pa.string()),
+            ("shift", pa.string()),
+            ("item_set", pa.string()),
+            ("metric", pa.string()),
+            ("value", pa.float64()),
+            ("seed", pa.int32()),
+        ]
+    ),
+    "runs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("step", pa.string()),
+            ("view", pa.string()),
+            ("config_hash", pa.string()),
+            ("seed", pa.int64()),
+            ("started_at", pa.timestamp("us", tz="UTC")),
+            ("finished_at", pa.timestamp("us", tz="UTC")),
+            ("seconds", pa.float64()),
+            ("rows", pa.int64()),
+            ("params", pa.string()),  # JSON
+            ("metrics", pa.string()),  # JSON
+            ("versions", pa.string()),  # JSON
+        ]
+    ),
+}
+
+SINGLE_TABLES = ("items", "users", "interactions", "runs")
+PARTITIONED_TABLES = ("embeddings", "topk", "neighbors", "probes")
+TABLE_NAMES = SINGLE_TABLES + PARTITIONED_TABLES
+
+VIEW_NAME = re.compile(r"^[a-z0-9_-]+$")
+
+
+def check_view_name(name: str) -> str:
+    """A view name is any ``[a-z0-9_-]+`` (DESIGN.md)."""
+    if not VIEW_NAME.match(name or ""):
+        raise ComplementError(f"invalid view name '{name}': use lower-case letters, digits, '_' and '-'")
+    return name
+
+
+def conform(name: str, table: pa.Table) -> pa.Table:
+    """Cast ``table`` to the contract schema of ``name``; extra columns are kept after the contract ones."""
+    schema = SCHEMAS[name]
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    if missing:
+        raise ComplementError(
+            f"table '{name}' lacks columns {missing} (found: {', '.join(table.column_names)})"
+        )
+    columns = [table.column(f.name).cast(f.type) for f in schema]
+    fields = list(schema)
+    for extra in table.column_names:
+        if extra not in schema.names:
+            columns.append(table.column(extra))
+            fields.append(table.schema.field(extra))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))

@@ -1,0 +1,244 @@
+"""A workspace: a folder with ``complement.toml`` and the Parquet files of the logical tables.
+
+This is the library's entry point for every step: it knows where each table lives, writes them
+atomically, and opens DuckDB connections that see them as views (see :mod:`complement.db`)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import atomic, tables, tomlw
+from .errors import ConfigError, WorkspaceError
+
+CONFIG_NAME = "complement.toml"
+ENV_VAR = "COMPLEMENT_WORKSPACE"
+
+
+class Workspace:
+    """A workspace folder. ``Workspace(path)``; ``Workspace.open(None)`` uses
+    ``$COMPLEMENT_WORKSPACE`` or the current directory."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser().resolve()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> "Workspace":
+        if path is None:
+            path = os.environ.get(ENV_VAR) or "."
+        return cls(path)
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # ---- layout -------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.root / "tables"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def table_path(self, name: str, part: str | None = None) -> Path:
+        """File of a single table, or of one part (view / probe run) of a partitioned table."""
+        if name not in tables.SCHEMAS:
+            raise WorkspaceError(f"unknown table '{name}'")
+        if name in tables.PARTITIONED_TABLES:
+            if part is None:
+                return self.tables_dir / name
+            return self.tables_dir / name / f"{part}.parquet"
+        return self.tables_dir / f"{name}.parquet"
+
+    def has_table(self, name: str) -> bool:
+        path = self.table_path(name)
+        if name in tables.PARTITIONED_TABLES:
+            return path.is_dir() and any(path.glob("*.parquet"))
+        return path.exists()
+
+    def existing_tables(self) -> list[str]:
+        return [name for name in tables.TABLE_NAMES if self.has_table(name)]
+
+    def parts(self, name: str) -> list[str]:
+        """The parts (views or probe runs) of a partitioned table, sorted."""
+        path = self.table_path(name)
+        return sorted(p.stem for p in path.glob("*.parquet")) if path.is_dir() else []
+
+    def require(self, *names: str) -> None:
+        """Raise a clear error for the first listed table the workspace lacks."""
+        for name in names:
+            if not self.has_table(name):
+                hint = {
+                    "items": "run `complement init` or `complement synth` first",
+                    "users": "run `complement init` or `complement synth` first",
+                    "interactions": "run `complement init` or `complement synth` first",
+                    "embeddings": "run `complement embed` or `complement train` first",
+                    "topk": "run `complement train` or `complement topk` first",
+                    "neighbors": "run `complement neighbors --view NAME` first",
+                    "probes": "run `complement probe` first",
+                    "runs": "nothing has run in this workspace yet",
+                }[name]
+                raise WorkspaceError(f"workspace {self.root} has no '{name}' table: {hint}")
+
+    # ---- config -------------------------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, Any]:
+        if not self.config_path.exists():
+            return {}
+        try:
+            return tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{self.config_path}: {exc}") from None
+
+    def write_config(self, config: dict[str, Any], header: str = "") -> None:
+        atomic.write_text(header + tomlw.dumps(config), self.config_path)
+
+    # ---- tables -------------------------------------------------------------------------------
+    def write_table(self, name: str, table: pa.Table, part: str | None = None) -> Path:
+        """Write a whole table (or one part of a partitioned one) atomically, cast to the contract."""
+        if name in tables.PARTITIONED_TABLES and part is None:
+            raise WorkspaceError(f"table '{name}' is written one part (view) at a time")
+        table = tables.conform(name, table)
+        return atomic.write_parquet(table, self.table_path(name, part))
+
+    def delete_part(self, name: str, part: str) -> None:
+        path = self.table_path(name, part)
+        if path.exists():
+            path.unlink()
+
+    def connect(self, read_only_sql: bool = False):
+        """A DuckDB connection with every existing table registered as a view."""
+        from .db import connect
+
+        return connect(self, read_only_sql=read_only_sql)
+
+    def query(self, sql: str, params: dict[str, Any] | Sequence[Any] | None = None) -> pa.Table:
+        """Run trusted SQL over the workspace tables and return an Arrow table."""
+        con = self.connect()
+        try:
+            return con.sql(sql, params=params).to_arrow_table() if params else con.sql(sql).to_arrow_table()
+        finally:
+            con.close()
+
+    def read_table(self, name: str, part: str | None = None) -> pa.Table:
+        self.require(name)
+        if part is not None:
+            path = self.table_path(name, part)
+            if not path.exists():
+                raise WorkspaceError(f"table '{name}' has no part '{part}' (have: {', '.join(self.parts(name)) or 'none'})")
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+        return self.query(f"SELECT * FROM {name}")
+
+    # ---- ids and indices ----------------------------------------------------------------------
+    def item_ids(self) -> np.ndarray:
+        """Item ids ordered by ``item_idx`` (position i holds the id of item_idx i)."""
+        self.require("items")
+        return np.asarray(self.query("SELECT item_id FROM items ORDER BY item_idx").column(0).to_pylist(), dtype=object)
+
+    def user_ids(self) -> np.ndarray:
+        """User ids ordered by ``user_idx``."""
+        self.require("users")
+        return np.asarray(self.query("SELECT user_id FROM users ORDER BY user_idx").column(0).to_pylist(), dtype=object)
+
+    def interaction_indices(self, splits: Iterable[str] = ("train",)) -> tuple[np.ndarray, np.ndarray]:
+        """``(user_idx, item_idx)`` int64 arrays of the interactions in ``splits``, sorted by user then item."""
+        self.require("interactions", "users", "items")
+        splits = list(splits)
+        result = self.query(
+            """
+            SELECT u.user_idx, i.item_idx
+            FROM interactions x
+            JOIN users u USING (user_id)
+            JOIN items i USING (item_id)
+            WHERE list_contains($splits, x.split)
+            ORDER BY u.user_idx, i.item_idx
+            """,
+            {"splits": splits},
+        )
+        return (
+            result.column(0).to_numpy().astype(np.int64, copy=False),
+            result.column(1).to_numpy().astype(np.int64, copy=False),
+        )
+
+    # ---- vectors ------------------------------------------------------------------------------
+    def views(self, entity: str | None = None) -> list[str]:
+        """Views in ``embeddings`` (optionally only those with ``entity`` vectors)."""
+        if not self.has_table("embeddings"):
+            return []
+        if entity is None:
+            return self.parts("embeddings")
+        rows = self.query("SELECT DISTINCT view FROM embeddings WHERE entity = $e ORDER BY view", {"e": entity})
+        return rows.column(0).to_pylist()
+
+    def write_vectors(self, view: str, entity: str, ids: Sequence[str], matrix: np.ndarray) -> Path:
+        """Replace the ``entity`` vectors of ``view`` (other entities of the view are kept)."""
+        tables.check_view_name(view)
+        if entity not in ("item", "user"):
+            raise WorkspaceError(f"entity must be 'item' or 'user', not '{entity}'")
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[0] != len(ids):
+            raise WorkspaceError(f"expected a {len(ids)} x d matrix, got shape {matrix.shape}")
+        n, d = matrix.shape
+        vectors = pa.ListArray.from_arrays(pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32)), pa.array(matrix.ravel()))
+        new = pa.table(
+            {
+                "view": pa.array([view] * n, pa.string()),
+                "entity": pa.array([entity] * n, pa.string()),
+                "id": pa.array([str(i) for i in ids], pa.string()),
+                "vector": vectors,
+            }
+        )
+        path = self.table_path("embeddings", view)
+        if path.exists():
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            old = pq.read_table(path)
+            keep = old.filter(pc.not_equal(old.column("entity"), entity))
+            new = pa.concat_tables([tables.conform("embeddings", keep), tables.conform("embeddings", new)])
+        return self.write_table("embeddings", new, part=view)
+
+    def read_vectors(self, view: str, entity: str = "item", order: str = "index") -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, matrix)`` of a view's ``entity`` vectors.
+
+        ``order="index"`` returns them in ``item_idx``/``user_idx`` order restricted to ids the
+        workspace knows; ``order="stored"`` as stored."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        path = self.table_path("embeddings", view)
+        if not path.exists():
+            have = ", ".join(self.parts("embeddings")) or "none"
+            raise WorkspaceError(f"no embeddings for view '{view}' (views with embeddings: {have})")
+        table = pq.read_table(path)
+        table = table.filter(pc.equal(table.column("entity"), entity))
+        if table.num_rows == 0:
+            hint = " — train a model for it (`complement train`) or import user vectors with `complement embed --from`" if entity == "user" else ""
+            raise WorkspaceError(f"view '{view}' has no {entity} vectors{hint}")
+        ids = np.asarray(table.column("id").to_pylist(), dtype=object)
+        flat = table.column("vector").combine_chunks()
+        d = len(flat[0])
+        matrix = flat.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(len(ids), d)
+        if order == "index":
+            known = self.item_ids() if entity == "item" else self.user_ids()
+            position = {k: i for i, k in enumerate(ids)}
+            rows = [position.get(k, -1) for k in known]
+            if any(r < 0 for r in rows):
+                missing = [k for k, r in zip(known, rows) if r < 0]
+                raise WorkspaceError(
+                    f"view '{view}' lacks vectors for {len(missing)} of {len(known)} {entity}s (e.g. '{missing[0]}')"
+                )
+            return known, matrix[rows]
+        return ids, matrix

@@ -1,0 +1,26 @@
+"""Shared fixtures: the real datasets in ../shared/data (skipped when absent) and small workspaces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("COMPLEMENT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def shared_dataset(name: str) -> Path:
+    """Path of a dataset folder in ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"real dataset '{name}' not found at {path} (set COMPLEMENT_SHARED_DATA to its parent folder)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    """No progress output in tests, and no network for model hubs."""
+    monkeypatch.setenv("COMPLEMENT_QUIET", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")

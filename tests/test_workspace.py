@@ -1,0 +1,104 @@
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from complement import Workspace
+from complement.cli.app import main
+from complement.errors import WorkspaceError
+
+
+def _items(n):
+    return pa.table(
+        {
+            "item_id": [f"i{i}" for i in range(n)],
+            "item_idx": list(range(n)),
+            "title": [f"t{i}" for i in range(n)],
+            "text": [f"text {i}" for i in range(n)],
+            "n_train": [1] * n,
+            "pop_group": ["cold"] * n,
+        }
+    )
+
+
+def test_write_and_read_vectors_round_trip_in_index_order(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write_table("items", _items(3))
+    matrix = np.arange(6, dtype=np.float32).reshape(3, 2)
+    ws.write_vectors("sem", "item", ["i2", "i0", "i1"], matrix)
+    ids, got = ws.read_vectors("sem", "item")
+    assert list(ids) == ["i0", "i1", "i2"]
+    np.testing.assert_array_equal(got, matrix[[1, 2, 0]])
+    assert ws.views() == ["sem"]
+
+
+def test_write_vectors_keeps_other_entity(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write_vectors("v", "item", ["a"], np.ones((1, 2)))
+    ws.write_vectors("v", "user", ["u"], np.zeros((1, 2)))
+    ws.write_vectors("v", "item", ["a"], np.full((1, 2), 3.0))
+    assert ws.query("SELECT entity, count(*) AS n FROM embeddings GROUP BY 1 ORDER BY 1").to_pylist() == [
+        {"entity": "item", "n": 1},
+        {"entity": "user", "n": 1},
+    ]
+    _, m = ws.read_vectors("v", "item", order="stored")
+    assert m.tolist() == [[3.0, 3.0]]
+
+
+def test_missing_user_vectors_say_how_to_get_them(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write_vectors("v", "item", ["a"], np.ones((1, 2)))
+    with pytest.raises(WorkspaceError, match="no user vectors"):
+        ws.read_vectors("v", "user", order="stored")
+
+
+def test_no_temporary_files_left_after_writes(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write_table("items", _items(2))
+    ws.write_table("items", _items(3))
+    assert sorted(p.name for p in ws.tables_dir.iterdir()) == ["items.parquet"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM items",
+        "DROP VIEW items",
+        "COPY items TO 'out.csv'",
+        "ATTACH 'other.db'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "CREATE TABLE t AS SELECT 1",
+        "PRAGMA enable_profiling",
+        "SET threads = 1",
+        "SELECT 1; DELETE FROM items",
+    ],
+)
+def test_sql_refuses_writes_and_leaves_tables_untouched(tmp_path, capsys, statement):
+    ws = Workspace(tmp_path)
+    ws.write_table("items", _items(3))
+    before = (ws.tables_dir / "items.parquet").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sql", "-w", str(tmp_path), statement])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: refused:") and "read-only" in err
+    assert (ws.tables_dir / "items.parquet").read_bytes() == before
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_sql_reads_tables_in_every_format(tmp_path, capsys):
+    ws = Workspace(tmp_path)
+    ws.write_table("items", _items(2))
+    main(["sql", "-w", str(tmp_path), "SELECT item_id, item_idx FROM items ORDER BY item_idx", "-f", "csv"])
+    assert capsys.readouterr().out == "item_id,item_idx\ni0,0\ni1,1\n"
+    main(["sql", "-w", str(tmp_path), "SELECT count(*) AS n FROM items", "-f", "json"])
+    assert capsys.readouterr().out.replace(" ", "").replace("\n", "") == '[{"n":2}]'
+    main(["sql", "-w", str(tmp_path), "SELECT count(*) AS n FROM items", "-f", "markdown"])
+    assert capsys.readouterr().out == "| n |\n|---|\n| 2 |\n"
+
+
+def test_sql_cannot_read_files_outside_the_workspace(tmp_path, capsys):
+    Workspace(tmp_path).write_table("items", _items(1))
+    with pytest.raises(SystemExit):
+        main(["sql", "-w", str(tmp_path), "SELECT * FROM read_csv('/etc/hostname')"])
+    assert "Error:" in capsys.readouterr().err
