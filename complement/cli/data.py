@@ -1,7 +1,87 @@
-"""Commands of this module are added by their issue (work in progress)."""
+"""``complement init`` and ``complement ingest``: real data into a workspace (docs/ingestion.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from ..progress import message
+from .common import WorkspaceOption, workspace
+
+
+def _ratios(text: str) -> tuple[float, float, float]:
+    from ..errors import ConfigError
+
+    try:
+        values = tuple(float(v) for v in text.replace(":", ",").split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise ConfigError(f"--ratios takes three numbers train,valid,test such as 0.8,0.1,0.1 (got '{text}')")
+    return values  # type: ignore[return-value]
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Workspace folder to create.", show_default=False)],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, unisrec, csv, parquet).", show_default=False)],
+    path: Annotated[Path, typer.Option("--path", "-p", help="Dataset folder or file.", show_default=False)],
+    split: Annotated[str, typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs).")] = "random",
+    ratios: Annotated[str, typer.Option(help="train,valid,test ratios (random and temporal splits).")] = "0.8,0.1,0.1",
+    kcore: Annotated[int, typer.Option(help="Keep only users and items with at least N interactions (iterated; 0 = off).")] = 0,
+    min_rating: Annotated[Optional[float], typer.Option(help="Keep interactions rated at least R (implicit feedback).", show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 2020,
+    template: Annotated[Optional[str], typer.Option(help='Item text template, e.g. "{title}. Genres: {genres}." (default per dataset kind).', show_default=False)] = None,
+    keep_repeats: Annotated[Optional[bool], typer.Option("--keep-repeats/--collapse-repeats", help="Keep repeated (user, item) pairs or collapse them to the earliest (default: collapse, keep for sequence data).", show_default=False)] = None,
+    user_col: Annotated[Optional[str], typer.Option(help="generic: user id column.", show_default=False)] = None,
+    item_col: Annotated[Optional[str], typer.Option(help="generic: item id column (also in the items file).", show_default=False)] = None,
+    time_col: Annotated[Optional[str], typer.Option(help="generic: time column (numbers or ISO dates).", show_default=False)] = None,
+    rating_col: Annotated[Optional[str], typer.Option(help="generic: rating column.", show_default=False)] = None,
+    items: Annotated[Optional[Path], typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)] = None,
+    text_cols: Annotated[Optional[str], typer.Option(help="generic: comma-separated item text columns.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
+) -> None:
+    """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
+    from ..data.loaders import init as init_workspace
+
+    ws, summary = init_workspace(
+        directory,
+        force=force,
+        dataset=dataset,
+        path=path,
+        split=split,
+        ratios=_ratios(ratios),
+        seed=seed,
+        kcore=kcore,
+        min_rating=min_rating,
+        template=template,
+        collapse_repeats=None if keep_repeats is None else not keep_repeats,
+        user_col=user_col,
+        item_col=item_col,
+        time_col=time_col,
+        rating_col=rating_col,
+        items=str(items) if items else None,
+        text_cols=text_cols,
+    )
+    for line in summary.lines():
+        message(line)
+    message(f"workspace: {ws.root}")
+
+
+def ingest(workspace_dir: WorkspaceOption = None) -> None:
+    """Rebuild items, users and interactions from the workspace's complement.toml."""
+    from ..data.loaders import ingest as ingest_workspace
+
+    ws = workspace(workspace_dir)
+    summary = ingest_workspace(ws)
+    for line in summary.lines():
+        message(line)
+    stale = [t for t in ("embeddings", "topk", "neighbors", "probes") if ws.has_table(t)]
+    if stale:
+        message(f"note: {', '.join(stale)} were computed from the previous ingest; rerun the steps that made them")
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("init")(init)
+    app.command("ingest")(ingest)
