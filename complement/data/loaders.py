@@ -107,6 +107,10 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     dataset = config.get("dataset")
     if not dataset:
         raise ConfigError(f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first")
+    if str(dataset.get("kind")) == "synthetic":
+        from .synth import ingest_synthetic  # generated, not loaded: it also writes the truth views
+
+        return ingest_synthetic(ws, config)
     split = _split_settings(config)
     loaded = load_dataset(dataset, ws.root)
     items = render_items(loaded, dataset.get("template"))
