@@ -1,0 +1,182 @@
+"""Exact top-K search over arrays: chunked float32 matmul + the exact block kernels of ``blocks``.
+
+Both public functions work on plain arrays (numpy or torch) and know nothing about workspaces.
+
+Memory. Rows (users, or items for neighbours) are scored ``chunk_size`` at a time into a reused
+``chunk_size x n_items`` float32 block, by each of ``workers`` threads (on the CPU, one per torch
+thread; on CUDA one). Peak working memory is about ``1.2 x workers x chunk_size x n_items x 4`` bytes
+(the score block, plus group maxima and candidates, ~1/16 + ~(k+8)*16/n_items of it), plus the item
+matrix and the ``n_rows x k`` results: independent of the number of rows. By default ``chunk_size`` is
+chosen so that all workers' score blocks together fit ``DEFAULT_CHUNK_BYTES`` (32 MiB; on CUDA
+``DEFAULT_CHUNK_BYTES_CUDA``, 1 GiB).
+
+Threads. On the CPU each worker thread runs its own chunks with one intra-op torch thread, like
+faiss runs one query block per thread: far fewer synchronisations than letting every small op of a
+chunk fan out over all threads (about 2x faster on 2 busy cores). The process-wide torch thread
+count is restored afterwards.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from ..device import resolve_device
+from ..errors import DataError
+from .blocks import GROUP_ROWS, exact_topk_block, grouped_topk_block, use_groups
+
+DEFAULT_CHUNK_BYTES = 32 * 2**20  # CPU: small blocks stay in cache and cost no speed (benchmarks/topk.py)
+DEFAULT_CHUNK_BYTES_CUDA = 1 * 2**30  # GPU: big blocks keep the device busy
+
+
+def default_chunk_size(n_rows: int, n_items: int, budget_bytes: int = DEFAULT_CHUNK_BYTES, workers: int = 1) -> int:
+    """Rows per chunk so that ``workers`` float32 ``rows x n_items`` score blocks fit ``budget_bytes``."""
+    return int(max(1, min(max(n_rows, 1), budget_bytes // (4 * max(n_items, 1) * max(workers, 1)))))
+
+
+def _device(device) -> torch.device:
+    return device if isinstance(device, torch.device) else resolve_device(device)
+
+
+def _as_float32(matrix, name: str) -> torch.Tensor:
+    """A 2-d float32 CPU tensor of ``matrix`` (numpy or torch), checked to be finite."""
+    tensor = matrix.detach() if isinstance(matrix, torch.Tensor) else torch.from_numpy(np.asarray(matrix))
+    tensor = tensor.to(device="cpu", dtype=torch.float32)
+    if tensor.ndim != 2:
+        raise DataError(f"{name} must be a 2-d matrix, got shape {tuple(tensor.shape)}")
+    if not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).any(dim=1).sum())
+        raise DataError(f"{name} have NaN or infinite values in {bad} row(s); fix or re-create those vectors")
+    return tensor.contiguous()
+
+
+def check_k(k, n_candidates: int, what: str) -> int:
+    """``k`` as an int in ``1..n_candidates``, or a one-line :class:`DataError`."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise DataError(f"k must be a positive integer, got {k!r}")
+    if k > n_candidates:
+        raise DataError(f"k={k} is larger than {what} ({n_candidates}); use a smaller --k")
+    return int(k)
+
+
+def seen_csr(user_idx, item_idx, n_users: int, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, items)``: the seen items of row ``u`` are ``items[indptr[u]:indptr[u + 1]]``."""
+    users = np.asarray(user_idx, dtype=np.int64).ravel()
+    items = np.asarray(item_idx, dtype=np.int64).ravel()
+    if users.shape != items.shape:
+        raise DataError(f"seen pairs have {users.size} user and {items.size} item indices; they must pair up")
+    if users.size and (users.min() < 0 or users.max() >= n_users or items.min() < 0 or items.max() >= n_items):
+        raise DataError(f"seen pairs index outside the {n_users} x {n_items} score matrix")
+    order = np.lexsort((items, users))
+    indptr = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(users, minlength=n_users), out=indptr[1:])
+    return indptr, items[order]
+
+
+def _finish_rows(values: np.ndarray, indices: np.ndarray, first_row: int, pad: bool) -> None:
+    """Rows with fewer than k candidates left (masked = -inf) are padded with -1 or rejected."""
+    short = np.isneginf(values[:, -1])
+    if not short.any():
+        return
+    if not pad:
+        row = first_row + int(np.flatnonzero(short)[0])
+        raise DataError(f"user row {row} has fewer than k={values.shape[1]} unmasked items; use a smaller k or pad=True")
+    indices[np.isneginf(values)] = -1
+
+
+def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool):
+    """Score ``queries[a:b] @ items.T`` chunk by chunk, apply ``mask_block(scores, a, b)``, keep the exact top-k."""
+    n_rows, n_items = queries.shape[0], items.shape[0]
+    group_rows = GROUP_ROWS if use_groups(n_items, k) else 1
+    padded_items = -(-n_items // group_rows) * group_rows
+    threads = torch.get_num_threads()
+    workers = threads if dev.type == "cpu" else 1
+    budget = DEFAULT_CHUNK_BYTES if dev.type == "cpu" else DEFAULT_CHUNK_BYTES_CUDA
+    chunk = int(chunk_size) if chunk_size else default_chunk_size(n_rows, padded_items, budget, workers)
+    starts = list(range(0, n_rows, chunk))
+    workers = max(1, min(workers, len(starts)))
+    items_on_device = torch.zeros((padded_items, items.shape[1]), dtype=torch.float32, device=dev)
+    items_on_device[:n_items] = items.to(dev)
+    out_indices = np.empty((n_rows, k), dtype=np.int64)
+    out_scores = np.empty((n_rows, k), dtype=np.float32)
+
+    def run(own_starts: list[int]) -> None:
+        if workers > 1:
+            torch.set_num_threads(1)
+        # one score buffer per worker: a fresh block per chunk costs page faults on the CPU
+        buffer = torch.empty((min(chunk, n_rows), padded_items), dtype=torch.float32, device=dev)
+        with torch.inference_mode():
+            for start in own_starts:
+                stop = min(start + chunk, n_rows)
+                scores = torch.mm(queries[start:stop].to(dev), items_on_device.T, out=buffer[: stop - start])
+                scores[:, n_items:] = float("-inf")
+                mask_block(scores, start, stop)
+                if group_rows > 1:
+                    values, indices = grouped_topk_block(scores, k, n_items, group_rows)
+                else:
+                    values, indices = exact_topk_block(scores, k)
+                out_scores[start:stop] = values.cpu().numpy()
+                out_indices[start:stop] = indices.cpu().numpy()
+                _finish_rows(out_scores[start:stop], out_indices[start:stop], start, pad)
+
+    if workers == 1:
+        run(starts)
+        return out_indices, out_scores
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="complement-topk") as pool:
+            for future in [pool.submit(run, starts[w::workers]) for w in range(workers)]:
+                future.result()
+    finally:
+        torch.set_num_threads(threads)
+    return out_indices, out_scores
+
+
+def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size=None, pad=False):
+    """Exact top-``k`` items per user by inner product ``score(u, i) = user_vecs[u] · item_vecs[i]``.
+
+    Returns ``(indices int64 [n_users, k], scores float32 [n_users, k])``, each row sorted by
+    descending score, ties broken by lower item index. ``seen = (user_idx, item_idx)`` are pairs
+    never returned. A user with fewer than ``k`` unseen items raises :class:`DataError`, or with
+    ``pad=True`` gets ``-1`` indices and ``-inf`` scores in the missing slots. ``chunk_size`` users
+    are scored at a time per worker (default: all score blocks within 32 MiB on the CPU; see the module docstring).
+    """
+    users = _as_float32(user_vecs, "user vectors")
+    items = _as_float32(item_vecs, "item vectors")
+    if users.shape[1] != items.shape[1]:
+        raise DataError(f"user vectors have {users.shape[1]} dimensions but item vectors have {items.shape[1]}")
+    n_users, n_items = users.shape[0], items.shape[0]
+    k = check_k(k, n_items, "the catalogue")
+    dev = _device(device)
+    indptr, seen_items = seen_csr(*seen, n_users, n_items) if seen is not None else (None, None)
+
+    def mask_seen(scores: torch.Tensor, start: int, stop: int) -> None:
+        if indptr is None or indptr[stop] == indptr[start]:
+            return
+        rows = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
+        cols = seen_items[indptr[start] : indptr[stop]]
+        scores[torch.from_numpy(rows).to(dev), torch.from_numpy(cols).to(dev)] = float("-inf")
+
+    return _chunked_topk(users, items, k, dev, chunk_size, mask_seen, pad)
+
+
+def neighbors_indices(item_vecs, k, *, device="cpu", chunk_size=None):
+    """Exact ``k`` nearest items of every item by cosine similarity, the item itself excluded.
+
+    ``sim(i, j) = (x_i / ||x_i||) · (x_j / ||x_j||)`` in float32 (a zero vector has similarity 0 to
+    everything). Returns ``(indices int64 [n_items, k], sims float32 [n_items, k])``, each row by
+    descending similarity, ties broken by lower item index.
+    """
+    items = _as_float32(item_vecs, "item vectors")
+    n_items = items.shape[0]
+    k = check_k(k, n_items - 1, "the number of other items")
+    dev = _device(device)
+    norms = items.norm(dim=1, keepdim=True)
+    unit = torch.where(norms > 0, items / torch.where(norms > 0, norms, torch.ones_like(norms)), items)
+
+    def mask_self(sims: torch.Tensor, start: int, stop: int) -> None:
+        rows = torch.arange(stop - start, device=sims.device)
+        sims[rows, rows + start] = float("-inf")
+
+    return _chunked_topk(unit, unit, k, dev, chunk_size, mask_self, pad=False)
