@@ -1,0 +1,62 @@
+"""The embedding cache: vectors of one model keyed by the SHA-256 of the text they encode.
+
+One Parquet file per model identity (``text_sha256 VARCHAR, vector FLOAT[]``), rewritten atomically,
+so a rerun of ``complement embed`` encodes only texts it has not seen with that model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import atomic
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of the text's UTF-8 bytes: the cache key beside the model identity."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors of one model identity keyed by text hash, in one Parquet file (rewritten atomically)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.index: dict[str, int] = {}
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        if path.exists():
+            table = pq.read_table(path)
+            hashes = table.column("text_sha256").to_pylist()
+            if hashes:
+                flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+                self.matrix = flat.astype(np.float32, copy=False).reshape(len(hashes), -1)
+                self.index = {h: i for i, h in enumerate(hashes)}
+
+    @classmethod
+    def for_model(cls, ws, identity: str) -> EmbeddingCache:
+        return cls(ws.cache_dir / "embeddings" / f"{identity}.parquet")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    def add(self, hashes: list[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        start = len(self.index)
+        self.matrix = vectors.copy() if start == 0 else np.vstack([self.matrix, vectors])
+        self.index.update({h: start + i for i, h in enumerate(hashes)})
+
+    def lookup(self, hashes: list[str]) -> np.ndarray:
+        return self.matrix[[self.index[h] for h in hashes]]
+
+    def save(self) -> None:
+        n, d = self.matrix.shape
+        offsets = pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32))
+        vectors = pa.ListArray.from_arrays(offsets, pa.array(self.matrix.ravel()))
+        hashes = sorted(self.index, key=self.index.get)
+        atomic.write_parquet(
+            pa.table({"text_sha256": pa.array(hashes, pa.string()), "vector": vectors}),
+            self.path,
+        )

