@@ -1,0 +1,74 @@
+"""Training speed of `complement train` (issue 3, item 2). Results and commands: docs/models.md.
+
+    python benchmarks/train.py full  -w WS [--model lightgcn]   # whole `train` step: wall time, epochs, test Recall@20
+    python benchmarks/train.py epoch -w WS [--epochs 3]         # seconds per LightGCN training epoch (no evaluation)
+
+WS is a workspace with items/users/interactions (e.g. `complement init` of ml-100k or Amazon Games).
+Prints one JSON line per measurement on stdout, with torch's thread count. Timings on a busy
+machine are noisy: run it alone; ``cpu_seconds_per_epoch`` (process CPU time) is less sensitive to
+other jobs than wall time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
+import numpy as np
+import torch
+
+from complement.embed.models import create_model
+from complement.embed.train import epoch_batches, load_train_data, train_view
+from complement.workspace import Workspace
+
+
+def time_full(ws: Workspace, model: str, device: str) -> dict:
+    started = time.perf_counter()
+    summary = train_view(ws, model, f"bench-{model}", device=device)
+    return {"measure": "full", **summary, "wall_seconds": round(time.perf_counter() - started, 2)}
+
+
+def time_epochs(ws: Workspace, epochs: int, device: str, batch_size: int | None) -> dict:
+    data = load_train_data(ws)
+    model = create_model("lightgcn", device=device, batch_size=batch_size)
+    model.data = data
+    model.build(data, torch.device(device))
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=model.config.lr)
+    rng = np.random.default_rng(0)
+    seconds, cpu_seconds = [], []
+    for _ in range(epochs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for rows in epoch_batches(rng, len(data.train[0]), model.config.batch_size):
+            loss = model.batch_loss(rows, None)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds.append(time.perf_counter() - started)
+        cpu_seconds.append(time.process_time() - cpu_started)
+    return {"measure": "epoch", "users": data.n_users, "items": data.n_items, "train_pairs": len(data.train[0]),
+            "batch_size": model.config.batch_size, "seconds_per_epoch": [round(s, 2) for s in seconds],
+            "median": round(float(np.median(seconds)), 2),
+            # CPU time of this process: what the epoch costs when it has the cores to itself
+            "cpu_seconds_per_epoch": [round(s, 2) for s in cpu_seconds]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("measure", choices=["full", "epoch"])
+    parser.add_argument("-w", "--workspace", required=True)
+    parser.add_argument("--model", default="lightgcn")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    ws = Workspace(args.workspace)
+    result = time_full(ws, args.model, args.device) if args.measure == "full" else time_epochs(ws, args.epochs, args.device, args.batch_size)
+    print(json.dumps({**result, "torch_threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()

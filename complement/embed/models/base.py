@@ -1,0 +1,144 @@
+"""The small base class every model implements (after ``implicit``'s ``fit``/``recommend``).
+
+A model is fitted on :class:`~complement.embed.train.TrainData` and then exposes user and item
+vectors (numpy float32, rows in ``user_idx`` / ``item_idx`` order) whose dot product is its score;
+that is what the ``embeddings`` and ``topk`` tables store.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, ClassVar
+
+import numpy as np
+import torch
+
+from ..train import FitResult, TrainData, fit_loop
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters shared by the models; each model sets its own defaults (``defaults``)."""
+
+    epochs: int = 300
+    dim: int = 64
+    layers: int = 2
+    lr: float = 5e-3
+    batch_size: int = 8192
+    reg: float = 1e-4
+    patience: int = 10
+    min_epochs: int = 50
+    eval_every: int = 5
+    seed: int = 2020
+    temperature: float = 0.1
+    negatives: int = 256
+    device: str = "cpu"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def with_overrides(cls, defaults: dict, overrides: dict) -> "TrainConfig":
+        """Model defaults, then the user's non-None overrides; unknown keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        merged = {**{k: v for k, v in defaults.items() if k in names}, **{k: v for k, v in overrides.items() if v is not None and k in names}}
+        return cls(**merged)
+
+
+class Recommender(ABC):
+    """``fit(data) -> FitResult``; ``user_embeddings()``, ``item_embeddings()``; ``recommend``."""
+
+    name: ClassVar[str] = ""
+    needs_text: ClassVar[bool] = False
+    defaults: ClassVar[dict] = {}
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+
+    @abstractmethod
+    def fit(self, data: TrainData, report: Callable[[dict], None] | None = None) -> FitResult:
+        """Fit on ``data.train`` (early stopping on ``data.valid`` where the model trains)."""
+
+    @abstractmethod
+    def user_embeddings(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def item_embeddings(self) -> np.ndarray: ...
+
+    def recommend(self, user_idx: np.ndarray, k: int, seen: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (item_idx, score) per user by score = user · item, ``seen`` pairs masked;
+        ties broken by the lower item index."""
+        users = np.asarray(user_idx, np.int64)
+        scores = torch.from_numpy(self.user_embeddings()[users]) @ torch.from_numpy(self.item_embeddings()).T
+        if seen is not None and len(seen[0]):
+            seen_users, seen_items = np.asarray(seen[0], np.int64), np.asarray(seen[1], np.int64)
+            row_of = np.full(max(int(users.max()), int(seen_users.max())) + 1, -1, np.int64)
+            row_of[users] = np.arange(len(users))
+            rows = row_of[seen_users]
+            keep = rows >= 0
+            scores[torch.from_numpy(rows[keep]), torch.from_numpy(seen_items[keep])] = -torch.inf
+        # stable sort on descending score keeps lower item indices first among ties
+        order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k]
+        return order.numpy(), torch.gather(scores, 1, order).numpy()
+
+
+class TorchRecommender(Recommender, torch.nn.Module):
+    """A model trained by :func:`complement.embed.train.fit_loop`.
+
+    Subclasses implement ``build(data)`` (create parameters), ``batch_loss(rows, generator)`` and
+    ``propagate()`` -> (user vectors, item vectors) as torch tensors."""
+
+    def __init__(self, config: TrainConfig):
+        torch.nn.Module.__init__(self)
+        Recommender.__init__(self, config)
+        self._users: np.ndarray | None = None
+        self._items: np.ndarray | None = None
+
+    @abstractmethod
+    def build(self, data: TrainData, device: torch.device) -> None: ...
+
+    @abstractmethod
+    def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor: ...
+
+    @abstractmethod
+    def propagate(self) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def fit(self, data: TrainData, report: Callable[[dict], None] | None = None) -> FitResult:
+        from ...device import resolve_device
+
+        device = resolve_device(self.config.device)
+        self.data = data
+        self.build(data, device)
+        self.to(device)
+        result = fit_loop(self, self.batch_loss, self._eval_embeddings, data, self.config, device, report)
+        with torch.no_grad():
+            users, items = self.propagate()
+        self._users = users.detach().float().cpu().numpy()
+        self._items = items.detach().float().cpu().numpy()
+        return result
+
+    def _eval_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            return self.propagate()
+
+    def user_embeddings(self) -> np.ndarray:
+        return self._users
+
+    def item_embeddings(self) -> np.ndarray:
+        return self._items
+
+
+def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor) -> torch.Tensor:
+    """BPR (Rendle et al., 2009): mean of -ln σ(s(u,i⁺) - s(u,i⁻))."""
+    return torch.nn.functional.softplus(neg_scores - pos_scores).mean()
+
+
+def info_nce_loss(user: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor, temperature: float) -> torch.Tensor:
+    """InfoNCE (van den Oord et al., 2018) with shared sampled negatives:
+    mean of -ln( e^{s⁺/τ} / (e^{s⁺/τ} + Σ_j e^{s⁻_j/τ}) ), s = cosine of L2-normalised vectors.
+    ``user``, ``positive``: [B, d]; ``negatives``: [N, d] shared by the batch."""
+    pos = (user * positive).sum(1, keepdim=True)
+    neg = user @ negatives.T
+    logits = torch.cat([pos, neg], 1) / temperature
+    return torch.nn.functional.cross_entropy(logits, torch.zeros(len(user), dtype=torch.long, device=user.device))

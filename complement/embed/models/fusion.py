@@ -1,0 +1,108 @@
+"""``fusion``: the paper's dual-branch model (Wang et al., 2026) — fuse the views, do not align them.
+
+- semantic branch: ``s_i = W t̂_i`` for item i (``t̂`` = L2-normalised text vector, ``W`` linear d→64,
+  no bias) and ``s_u = W mean_{i ∈ train(u)} t̂_i`` for user u;
+- collaborative branch: 64-d ID embeddings smoothed by LightGCN over the train graph (2 layers), ``c``;
+- fused vector ``f = normalise([normalise(s), normalise(c)])`` for users and items alike, so the
+  score is ``f_u · f_i = (cos(s_u, s_i) + cos(c_u, c_i)) / 2``;
+- one InfoNCE loss on the fused score (τ = 0.15): for each (u, i⁺) of a batch, 512 items are
+  sampled uniformly and the 256 hardest (highest fused score, the positive itself excluded) are kept
+  as that user's negatives. No alignment loss ties the two branches together, so each keeps its
+  private signal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...errors import WorkspaceError
+from ..graph import BipartiteGraph
+from ..train import TrainData
+from .base import TorchRecommender
+
+
+def require_text(data: TrainData, model: str) -> np.ndarray:
+    """The text vectors of ``data`` (float32), or an error that says how to get them."""
+    if data.text_vectors is None:
+        raise WorkspaceError(f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)")
+    return np.asarray(data.text_vectors, dtype=np.float32)
+
+
+def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
+    """``[n_users, d]``: mean of each user's train items' (normalised) text vectors; zeros without any."""
+    users = torch.from_numpy(data.train[0])
+    items = torch.from_numpy(data.train[1])
+    sums = torch.zeros((data.n_users, text.shape[1]), dtype=text.dtype).index_add_(0, users, text[items])
+    counts = torch.bincount(users, minlength=data.n_users).clamp(min=1).to(text.dtype).unsqueeze(1)
+    return sums / counts
+
+
+def hard_negative_info_nce(
+    user: torch.Tensor, positive_items: torch.Tensor, item_table: torch.Tensor, generator: torch.Generator,
+    *, sampled: int, kept: int, temperature: float,
+) -> torch.Tensor:
+    """InfoNCE with per-user hard negatives: ``sampled`` uniform items, the ``kept`` highest-scoring
+    (the positive masked) as negatives. ``user`` [B, d] and ``item_table`` [n_items, d] are unit vectors."""
+    n_items = item_table.shape[0]
+    candidates = torch.randint(0, n_items, (sampled,), generator=generator).to(item_table.device)
+    candidate_scores = user @ item_table[candidates].T
+    candidate_scores = candidate_scores.masked_fill(candidates.unsqueeze(0) == positive_items.unsqueeze(1), float("-inf"))
+    kept = min(kept, sampled)
+    with torch.no_grad():
+        hardest = candidate_scores.topk(kept, dim=1, sorted=False).indices
+    negative_scores = candidate_scores.gather(1, hardest)
+    positive_scores = (user * item_table[positive_items]).sum(1, keepdim=True)
+    logits = torch.cat([positive_scores, negative_scores], 1) / temperature
+    return F.cross_entropy(logits, torch.zeros(len(user), dtype=torch.long, device=user.device))
+
+
+class DualBranchFusion(TorchRecommender):
+    name = "fusion"
+    needs_text = True
+    defaults = {"dim": 64, "layers": 2, "lr": 5e-3, "batch_size": 4096, "reg": 1e-5, "epochs": 200,
+                "min_epochs": 30, "patience": 10, "eval_every": 5, "temperature": 0.15, "negatives": 256}
+    SAMPLED_PER_KEPT = 2  # 512 sampled candidates for the 256 kept hard negatives
+
+    def build(self, data: TrainData, device: torch.device) -> None:
+        text = F.normalize(torch.from_numpy(require_text(data, self.name)), dim=1)
+        self.register_buffer("item_text", text.to(device))
+        self.register_buffer("user_text", user_mean_text(text, data).to(device))
+        generator = torch.Generator().manual_seed(self.config.seed)
+        self.semantic = torch.nn.Linear(text.shape[1], self.config.dim, bias=False)
+        torch.nn.init.normal_(self.semantic.weight, std=text.shape[1] ** -0.5, generator=generator)
+        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
+        self.user_embedding = torch.nn.Embedding(data.n_users, self.config.dim)
+        self.item_embedding = torch.nn.Embedding(data.n_items, self.config.dim)
+        torch.nn.init.normal_(self.user_embedding.weight, std=0.1, generator=generator)
+        torch.nn.init.normal_(self.item_embedding.weight, std=0.1, generator=generator)
+
+    def branches(self) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """``((s_users, s_items), (c_users, c_items))``, each L2-normalised."""
+        semantic = (F.normalize(self.semantic(self.user_text), dim=1), F.normalize(self.semantic(self.item_text), dim=1))
+        users, items = self.user_embedding.weight, self.item_embedding.weight
+        if self.config.layers > 0:
+            users, items = self.graph.propagate(users, items, self.config.layers)
+        return semantic, (F.normalize(users, dim=1), F.normalize(items, dim=1))
+
+    def propagate(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fused user and item vectors: ``normalise([s, c])`` (Norm-Concat-Norm)."""
+        (s_users, s_items), (c_users, c_items) = self.branches()
+        return (
+            F.normalize(torch.cat([s_users, c_users], 1), dim=1),
+            F.normalize(torch.cat([s_items, c_items], 1), dim=1),
+        )
+
+    def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        device = self.item_text.device
+        users = torch.from_numpy(self.data.train[0][rows]).to(device)
+        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
+        fused_users, fused_items = self.propagate()
+        loss = hard_negative_info_nce(
+            fused_users[users], positives, fused_items, generator,
+            sampled=self.SAMPLED_PER_KEPT * self.config.negatives, kept=self.config.negatives,
+            temperature=self.config.temperature,
+        )
+        ego = self.user_embedding(users).pow(2).sum() + self.item_embedding(positives).pow(2).sum()
+        return loss + self.config.reg * ego / (2 * len(rows))

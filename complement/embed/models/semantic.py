@@ -1,0 +1,68 @@
+"""The paper's semantic baseline: text vectors mapped by one shared linear layer, InfoNCE.
+
+    t_i = normalise(text_i),   t_u = normalise(mean_{i ∈ train(u)} t_i)
+    e = normalise(W t),  W ∈ R^{dim × d} without bias, shared by users and items
+    loss = InfoNCE(e_u, e_i⁺, 256 sampled negatives, τ = 0.1)
+
+W starts (semi-)orthogonal: for d ≤ 64 that is exactly the untrained "mean of the user's item text
+vectors" ranking; training learns which directions of the text space predict interactions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...errors import DataError
+from ..train import TrainData
+from .base import TorchRecommender, info_nce_loss
+
+
+def normalise(matrix: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.normalize(matrix, dim=-1)
+
+
+def user_text_vectors(data: TrainData, item_text: torch.Tensor) -> torch.Tensor:
+    """normalise(mean of each user's train items' vectors); users without train items get zeros."""
+    users, items = data.train
+    sums = torch.zeros(data.n_users, item_text.shape[1], dtype=item_text.dtype, device=item_text.device)
+    sums.index_add_(0, torch.from_numpy(users).to(item_text.device), item_text[torch.from_numpy(items).to(item_text.device)])
+    return normalise(sums)
+
+
+def require_text(data: TrainData, model: str) -> np.ndarray:
+    if data.text_vectors is None:
+        raise DataError(f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)")
+    return data.text_vectors
+
+
+class SemanticLinear(TorchRecommender):
+    name = "semantic"
+    needs_text = True
+    defaults = {"dim": 64, "lr": 1e-3, "batch_size": 2048, "epochs": 100, "min_epochs": 10, "patience": 5,
+                "eval_every": 2, "temperature": 0.1, "negatives": 256}
+
+    def build(self, data: TrainData, device: torch.device) -> None:
+        text = torch.from_numpy(require_text(data, self.name)).to(device)
+        self.item_text = normalise(text)
+        self.user_text = user_text_vectors(data, self.item_text)
+        self.projection = torch.nn.Linear(text.shape[1], self.config.dim, bias=False)
+        # (semi-)orthogonal start: when d <= dim it preserves every cosine, so training starts from
+        # the untrained mean-profile ranking; when d > dim it is a random orthogonal projection
+        generator = torch.Generator().manual_seed(self.config.seed)
+        torch.nn.init.orthogonal_(self.projection.weight, generator=generator)
+
+    def encode(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return normalise(self.projection(self.user_text)), normalise(self.projection(self.item_text))
+
+    def propagate(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encode()
+
+    def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        device = self.item_text.device
+        users = torch.from_numpy(self.data.train[0][rows]).to(device)
+        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
+        negatives = torch.randint(0, self.data.n_items, (self.config.negatives,), generator=generator).to(device)
+        user_vecs = normalise(self.projection(self.user_text[users]))
+        item_vecs = normalise(self.projection(self.item_text[torch.cat([positives, negatives])]))
+        return info_nce_loss(user_vecs, item_vecs[: len(rows)], item_vecs[len(rows) :], self.config.temperature)
