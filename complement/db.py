@@ -28,6 +28,7 @@ def connect(workspace: "Workspace", read_only_sql: bool = False) -> duckdb.DuckD
     With ``read_only_sql`` the connection may read files only under the workspace's tables folder
     and its configuration is locked, a second guard behind :func:`check_read_only`."""
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
     for name in tables.TABLE_NAMES:
         if not workspace.has_table(name):
             continue

@@ -1,7 +1,155 @@
-"""Commands of this module are added by their issue (work in progress)."""
+"""``complement diagnose``: list, show and run the SQL diagnostics (complement/sql/*.sql)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from ..diagnostics import diagnose, find, list_diagnostics, show
+from ..diagnostics.export import write_result
+from ..errors import CheckFailed, ComplementError
+from .common import FormatOption, WorkspaceOption, workspace
+from .output import echo_table
+
+PARAM_FLAGS = ("-p", "--param")
+
+
+def join_param_pairs(args: list[str]) -> list[str]:
+    """Rewrite ``-p NAME VALUE`` as ``-p NAME=VALUE`` (click options take a fixed number of values;
+    ``-p NAME=VALUE`` is accepted as it is)."""
+    out, i = [], 0
+    while i < len(args):
+        token = args[i]
+        if token in PARAM_FLAGS and i + 2 < len(args) and "=" not in args[i + 1]:
+            out += [token, f"{args[i + 1]}={args[i + 2]}"]
+            i += 3
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
+class _ParamPairsGroup(typer.core.TyperGroup):
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, join_param_pairs(list(args)))
+
+
+diagnose_app = typer.Typer(
+    cls=_ParamPairsGroup,
+    help="Complementarity diagnostics as plain SQL files: list them, show one, or run one with --sql NAME.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+SqlOption = Annotated[
+    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file.")
+]
+ParamOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10.", show_default=False),
+]
+ViewsOption = Annotated[
+    Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
+]
+KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it.")]
+
+
+def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks: str | None) -> dict:
+    params: dict = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ComplementError(f"-p takes a name and a value, e.g. -p k 10 (got '{pair}')")
+        params[name.strip()] = value
+    if views is not None:
+        names = [v.strip() for v in views.split(",") if v.strip()]
+        declared = {p.name for p in find(diagnostic_name).params}
+        if {"view_a", "view_b"} <= declared:
+            if len(names) != 2:
+                raise ComplementError(f"--views takes two views A,B for this diagnostic, got '{views}'")
+            params["view_a"], params["view_b"] = names
+        elif "views" in declared:
+            params["views"] = names
+        else:
+            raise ComplementError(f"diagnostic '{find(diagnostic_name).name}' takes no views")
+    if ks is not None:
+        try:
+            params["k"] = [int(k) for k in ks.split(",") if k.strip()]
+        except ValueError:
+            raise ComplementError(f"--k takes integers such as 5,10,20, got '{ks}'") from None
+    return params
+
+
+def _run(name: str, workspace_dir, pairs, views, ks, fmt, out) -> None:
+    table = diagnose(workspace(workspace_dir), name, **_params(name, pairs, views, ks))
+    if out is not None:
+        write_result(table, out)
+        typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
+    else:
+        echo_table(table, fmt)
+    if find(name).is_check and table.num_rows > 0:
+        raise CheckFailed(f"{find(name).name}: {table.num_rows} offending row(s)")
+
+
+@diagnose_app.callback()
+def diagnose_main(
+    ctx: typer.Context,
+    sql: SqlOption = None,
+    param: ParamOption = None,
+    views: ViewsOption = None,
+    k: KOption = None,
+    workspace_dir: WorkspaceOption = None,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
+    """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20]."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if sql is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    _run(sql, workspace_dir, param, views, k, fmt, out)
+
+
+@diagnose_app.command("run")
+def run_command(
+    name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
+    param: ParamOption = None,
+    views: ViewsOption = None,
+    k: KOption = None,
+    workspace_dir: WorkspaceOption = None,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
+    """Run a diagnostic (same as --sql NAME)."""
+    _run(name, workspace_dir, param, views, k, fmt, out)
+
+
+@diagnose_app.command("list")
+def list_command(fmt: FormatOption = None) -> None:
+    """Name, parameters and description of every built-in diagnostic."""
+    import pyarrow as pa
+
+    found = list_diagnostics()
+    echo_table(
+        pa.table({
+            "name": [d.name for d in found],
+            "params": [", ".join(str(p) for p in d.params) for d in found],
+            "description": [d.description for d in found],
+        }),
+        fmt,
+    )
+
+
+@diagnose_app.command("show")
+def show_command(name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")]) -> None:
+    """Print a diagnostic's SQL (its header documents the parameters and the definition)."""
+    sys.stdout.write(show(name))
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(diagnose_app, name="diagnose")

@@ -1,0 +1,147 @@
+"""Discovery and header parsing of the diagnostic ``.sql`` files.
+
+A diagnostic is one SQL file whose leading comment block is its metadata (STYLE.md)::
+
+    -- name: overlap
+    -- description: Per-user Jaccard overlap of two views' top-$k lists.
+    -- param: k INTEGER = 20
+    -- param: view_a VARCHAR
+    -- requires: topk, interactions
+    -- returns: one row per statistic
+
+A default is a DuckDB literal (``20``, ``'train'``, ``[]``), cast to the declared type.
+Built-ins live in the package's ``sql/`` folder; a path to a user's own file works the same way.
+Files whose stem starts with ``_`` (``_macros.sql``) are helpers, not diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import tables
+from ..errors import ComplementError, ConfigError, unknown_name
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MACROS_PATH = SQL_DIR / "_macros.sql"
+
+_HEADER_LINE = re.compile(r"^--\s*(name|description|param|requires|returns):\s*(.*?)\s*$")
+_PARAM = re.compile(r"^([a-z_][a-z0-9_]*)\s+([A-Za-z][A-Za-z0-9_]*(?:\[\])?)\s*(?:=\s*(.+))?$")
+_BINDING = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One ``-- param: NAME TYPE [= DEFAULT]`` line; ``default`` is the SQL literal text or None."""
+
+    name: str
+    type: str
+    default: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.type}" + (f" = {self.default}" if self.default is not None else "")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    requires: tuple[str, ...]
+    returns: str
+    sql: str
+    path: Path
+    bindings: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_check(self) -> bool:
+        return self.name.startswith("check_")
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def used_bindings(sql: str) -> frozenset[str]:
+    """The ``$name`` bindings a statement uses (comments and quoted strings ignored)."""
+    return frozenset(_BINDING.findall(_COMMENT_OR_STRING.sub(" ", sql)))
+
+
+def parse(text: str, path: Path) -> Diagnostic:
+    """Parse a diagnostic file's header; the body is kept verbatim (DuckDB ignores the comments)."""
+    meta: dict[str, list[str]] = {"name": [], "description": [], "param": [], "requires": [], "returns": []}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        match = _HEADER_LINE.match(stripped)
+        if match:
+            meta[match.group(1)].append(match.group(2))
+    if len(meta["name"]) != 1 or not meta["name"][0]:
+        raise ConfigError(f"{path}: the header needs exactly one '-- name: NAME' line at the top of the file")
+    params = []
+    for spec in meta["param"]:
+        match = _PARAM.match(spec)
+        if not match:
+            raise ConfigError(f"{path}: cannot read '-- param: {spec}' (expected '-- param: NAME TYPE [= DEFAULT]')")
+        params.append(Param(match.group(1), match.group(2).upper(), match.group(3)))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: a parameter is declared twice ({', '.join(names)})")
+    requires = tuple(t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip())
+    for table in requires:
+        if table not in tables.SCHEMAS:
+            raise ConfigError(f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})")
+    return Diagnostic(
+        name=meta["name"][0],
+        description=" ".join(meta["description"]),
+        params=tuple(params),
+        requires=requires,
+        returns=" ".join(meta["returns"]),
+        sql=text,
+        path=path,
+        bindings=used_bindings(text),
+    )
+
+
+def load(path: Path) -> Diagnostic:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read diagnostic file {path}: {exc.strerror}") from None
+    return parse(text, path)
+
+
+def builtin_paths() -> list[Path]:
+    return sorted(p for p in SQL_DIR.glob("*.sql") if not p.stem.startswith("_"))
+
+
+def list_diagnostics() -> list[Diagnostic]:
+    """Every built-in diagnostic, sorted by name."""
+    return [load(p) for p in builtin_paths()]
+
+
+def find(name_or_path: str | Path) -> Diagnostic:
+    """A built-in diagnostic by name, or a user's ``.sql`` file by path."""
+    text = str(name_or_path)
+    if text.endswith(".sql") or "/" in text or "\\" in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ComplementError(f"no diagnostic file at {path}")
+        return load(path)
+    path = SQL_DIR / f"{text}.sql"
+    if text.startswith("_") or not path.is_file():
+        choices = [p.stem for p in builtin_paths()]
+        raise ComplementError(unknown_name("diagnostic", text, choices) + "; run `complement diagnose list`")
+    return load(path)
+
+
+def show(name_or_path: str | Path) -> str:
+    """The SQL text of a diagnostic, header included."""
+    return find(name_or_path).sql

@@ -1,0 +1,88 @@
+-- Shared helpers of the diagnostics, created before each one runs (not a diagnostic itself).
+-- To run a diagnostic outside complement, run this file first in the same DuckDB session.
+-- A macro over a table the workspace lacks is skipped.
+
+-- A view is selected when the list of views is empty (meaning: every view) or names it.
+CREATE MACRO view_selected(views, v) AS (len(views) = 0 OR list_contains(views, v));
+
+-- T(u): the distinct test items of each user. Evaluated users are exactly the users in here.
+CREATE MACRO test_items() AS TABLE
+    SELECT DISTINCT user_id, item_id FROM interactions WHERE split = 'test';
+
+-- The evaluated users: those with a non-empty test set.
+CREATE MACRO evaluated_users() AS TABLE
+    SELECT DISTINCT user_id FROM interactions WHERE split = 'test';
+
+-- T(u) scoped: every test pair with pop_group 'all', and (when by_pop) again with its item's pop_group.
+CREATE MACRO scoped_test_items(by_pop) AS TABLE
+    SELECT user_id, item_id, 'all' AS pop_group FROM test_items()
+    UNION ALL
+    SELECT t.user_id, t.item_id, i.pop_group
+    FROM test_items() t JOIN items i USING (item_id)
+    WHERE by_pop AND i.pop_group IS NOT NULL;
+
+-- IDCG@n with binary gains for n = 1..k: sum over i <= n of 1 / log2(i + 1).
+CREATE MACRO ideal_dcg(k) AS TABLE
+    SELECT n::INTEGER AS n, sum(1 / log2(n + 1)) OVER (ORDER BY n) AS idcg FROM range(1, k + 1) r(n);
+
+-- One row per (view, evaluated user, pop_group scope) with the per-user metrics at k.
+-- H = L ∩ T where L is the top-k list; an item listed twice counts once, at its best rank.
+-- A user without a list for a view has no hits (all metrics 0).
+CREATE MACRO user_metrics(k, views, by_pop) AS TABLE
+    WITH truth AS (SELECT * FROM scoped_test_items(by_pop)),
+    n_test AS (SELECT user_id, pop_group, count(*) AS n_test FROM truth GROUP BY user_id, pop_group),
+    chosen AS (SELECT DISTINCT view FROM topk WHERE view_selected(views, view)),
+    hits AS (
+        SELECT l.view, t.user_id, t.pop_group, t.item_id, min(l.rank) AS rank
+        FROM topk l JOIN truth t ON l.user_id = t.user_id AND l.item_id = t.item_id
+        WHERE l.rank <= k AND view_selected(views, l.view)
+        GROUP BY l.view, t.user_id, t.pop_group, t.item_id
+    ),
+    user_hits AS (
+        SELECT view, user_id, pop_group, count(*) AS hits,
+               sum(1 / log2(rank + 1)) AS dcg, max(1 / rank) AS rr
+        FROM hits GROUP BY view, user_id, pop_group
+    )
+    SELECT c.view, n.user_id, n.pop_group, n.n_test,
+           coalesce(h.hits, 0) AS hits,
+           coalesce(h.hits, 0) / n.n_test AS recall,
+           coalesce(h.hits, 0) / k AS precision,
+           (coalesce(h.hits, 0) > 0)::DOUBLE AS hit,
+           coalesce(h.dcg, 0) / i.idcg AS ndcg,
+           coalesce(h.rr, 0) AS rr
+    FROM chosen c
+    CROSS JOIN n_test n
+    JOIN ideal_dcg(k) i ON i.n = least(n.n_test, k)
+    LEFT JOIN user_hits h ON h.view = c.view AND h.user_id = n.user_id AND h.pop_group = n.pop_group;
+
+-- One row per distinct test pair (user, item) of an evaluated user, with the item's pop_group and
+-- n_train (NULL when the item is not in `items`) and whether view A's / view B's top-k list holds
+-- it: in_a, in_b. So H_A(u) = {item : in_a}, H_B(u) = {item : in_b}. The top-k rows are probed
+-- against the test pairs once (a semi-join: the costly step) and the few hits joined back.
+CREATE MACRO test_hits(k, view_a, view_b) AS TABLE
+    WITH truth AS MATERIALIZED (
+        SELECT t.user_id, t.item_id, i.pop_group, i.n_train
+        FROM (SELECT DISTINCT user_id, item_id FROM interactions WHERE split = 'test') t
+        LEFT JOIN items i USING (item_id)
+    ),
+    hits AS (
+        SELECT l.user_id, l.item_id,
+               bit_or((CASE WHEN l.view = view_a THEN 1 ELSE 0 END) | (CASE WHEN l.view = view_b THEN 2 ELSE 0 END)) AS sides
+        FROM topk l
+        SEMI JOIN truth t ON l.user_id = t.user_id AND l.item_id = t.item_id
+        WHERE l.rank <= k AND (l.view = view_a OR l.view = view_b)
+        GROUP BY l.user_id, l.item_id
+    )
+    SELECT t.user_id, t.item_id, t.pop_group, t.n_train,
+           coalesce(h.sides & 1 = 1, false) AS in_a, coalesce(h.sides & 2 = 2, false) AS in_b
+    FROM truth t LEFT JOIN hits h ON h.user_id = t.user_id AND h.item_id = t.item_id;
+
+-- One row per (pop_group scope, user, hit item) found by view A or view B (in_a OR in_b):
+-- scope 'all' always, and with by_pop also the item's own pop_group.
+CREATE MACRO hit_pairs(k, view_a, view_b, by_pop) AS TABLE
+    WITH hits AS MATERIALIZED (
+        SELECT user_id, item_id, pop_group, in_a, in_b FROM test_hits(k, view_a, view_b) WHERE in_a OR in_b
+    )
+    SELECT 'all' AS pop_group, user_id, item_id, in_a, in_b FROM hits
+    UNION ALL
+    SELECT pop_group, user_id, item_id, in_a, in_b FROM hits WHERE by_pop AND pop_group IS NOT NULL;

@@ -1,0 +1,81 @@
+-- name: item_agreement
+-- description: Jaccard of each item's $k nearest neighbours in two views, per popularity group, against a permutation null.
+-- param: k INTEGER = 20
+-- param: view_a VARCHAR
+-- param: view_b VARCHAR
+-- param: n_perm INTEGER = 20
+-- param: seed INTEGER = 0
+-- requires: neighbors, items
+-- returns: one row per pop_group (all, cold, mid, hot)
+--
+-- N_v(i) = neighbours of item i with rank <= k in view v. Items with a list in both views:
+-- jaccard(i) = |N_A(i) ∩ N_B(i)| / |N_A(i) ∪ N_B(i)|; observed = its mean over the group's items.
+-- Null: relabel view B's ids by a permutation pi of the ids view B mentions (its structure is kept,
+-- its correspondence to A destroyed): N'_B(pi(j)) = {pi(n) : n in N_B(j)}, and compute the same
+-- mean. Permutation p (1..n_perm) orders the ids by hash(id, seed, p): deterministic for a seed.
+-- null_mean / null_std (sample std) over the permutations; z = (observed - null_mean) / null_std
+-- (NULL when null_std = 0). Group 'all' pools every item; an item's group is its own pop_group.
+WITH list_a AS (
+    SELECT item_id, neighbor_id FROM neighbors WHERE view = $view_a AND rank <= $k
+),
+list_b AS (
+    SELECT item_id, neighbor_id FROM neighbors WHERE view = $view_b AND rank <= $k
+),
+ids_b AS (
+    SELECT item_id AS id FROM list_b UNION SELECT neighbor_id FROM list_b
+),
+permutation AS (
+    -- position of each id in sorted order, and the id that takes that position in permutation p
+    SELECT p.perm, o.id AS original, s.id AS permuted
+    FROM range(1, $n_perm + 1) p(perm)
+    JOIN (SELECT id, row_number() OVER (ORDER BY id) AS position FROM ids_b) o ON true
+    JOIN (
+        SELECT perm, id, row_number() OVER (PARTITION BY perm ORDER BY hash(id, $seed, perm), id) AS position
+        FROM ids_b CROSS JOIN range(1, $n_perm + 1) q(perm)
+    ) s ON s.perm = p.perm AND s.position = o.position
+),
+variants_b AS (
+    SELECT 0 AS perm, item_id, neighbor_id FROM list_b
+    UNION ALL
+    SELECT pi.perm, pi.permuted, pn.permuted
+    FROM list_b b
+    JOIN permutation pi ON pi.original = b.item_id
+    JOIN permutation pn ON pn.original = b.neighbor_id AND pn.perm = pi.perm
+),
+size_a AS (SELECT item_id, count(DISTINCT neighbor_id) AS n_a FROM list_a GROUP BY item_id),
+size_b AS (SELECT perm, item_id, count(DISTINCT neighbor_id) AS n_b FROM variants_b GROUP BY perm, item_id),
+common AS (
+    SELECT b.perm, b.item_id, count(DISTINCT b.neighbor_id) AS n_common
+    FROM variants_b b JOIN list_a a ON a.item_id = b.item_id AND a.neighbor_id = b.neighbor_id
+    GROUP BY b.perm, b.item_id
+),
+per_item AS (
+    SELECT sb.perm, sb.item_id, coalesce(i.pop_group, 'unknown') AS pop_group,
+           coalesce(c.n_common, 0) / (sa.n_a + sb.n_b - coalesce(c.n_common, 0)) AS jaccard
+    FROM size_b sb
+    JOIN size_a sa ON sa.item_id = sb.item_id
+    LEFT JOIN common c ON c.perm = sb.perm AND c.item_id = sb.item_id
+    LEFT JOIN items i ON i.item_id = sb.item_id
+),
+scoped AS (
+    SELECT perm, item_id, 'all' AS pop_group, jaccard FROM per_item
+    UNION ALL
+    SELECT perm, item_id, pop_group, jaccard FROM per_item WHERE pop_group <> 'unknown'
+),
+by_perm AS (
+    SELECT perm, pop_group, count(*) AS n_items, avg(jaccard) AS mean_jaccard
+    FROM scoped GROUP BY perm, pop_group
+),
+summary AS (
+    SELECT pop_group,
+           max(n_items) FILTER (WHERE perm = 0) AS n_items,
+           max(mean_jaccard) FILTER (WHERE perm = 0) AS observed,
+           avg(mean_jaccard) FILTER (WHERE perm > 0) AS null_mean,
+           stddev_samp(mean_jaccard) FILTER (WHERE perm > 0) AS null_std
+    FROM by_perm GROUP BY pop_group
+)
+SELECT pop_group, n_items, observed, null_mean, null_std,
+       (observed - null_mean) / nullif(null_std, 0) AS z
+FROM summary
+WHERE n_items IS NOT NULL
+ORDER BY CASE pop_group WHEN 'all' THEN 0 WHEN 'cold' THEN 1 WHEN 'mid' THEN 2 WHEN 'hot' THEN 3 ELSE 4 END, pop_group;

@@ -1,0 +1,84 @@
+"""`complement diagnose` on the command line: list, show, --sql NAME, --k, --out, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+import reference_metrics as ref
+from test_diagnose_hand import hand_case
+
+from complement.cli.app import main
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    return ref.write_case(tmp_path_factory.mktemp("cli"), hand_case())
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
+def test_list_names_every_diagnostic_with_its_description(capsys):
+    code, out, _ = run(capsys, "diagnose", "list", "--format", "csv")
+    assert code == 0
+    assert 'overlap,"k INTEGER = 20, view_a VARCHAR, view_b VARCHAR","How different' in out
+
+
+def test_show_prints_the_sql(capsys):
+    code, out, _ = run(capsys, "diagnose", "show", "oracle")
+    assert code == 0 and out.startswith("-- name: oracle\n") and "union_at_k" in out
+
+
+def test_sql_with_views_and_param(ws, capsys):
+    code, out, _ = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "unique_hits", "--views", "a,b", "-p", "k", "3", "--format", "json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["common"], row["a_only"], row["b_only"]) == (1, 1, 1)
+
+
+def test_run_subcommand_and_k_list_add_a_k_column(ws, capsys):
+    code, out, _ = run(capsys, "diagnose", "run", "metrics", "-w", str(ws.root), "--k", "1,3", "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "k,view,n_users,recall,precision,hit_rate,ndcg,mrr"
+    assert [line.split(",")[:2] for line in lines[1:]] == [["1", "a"], ["1", "b"], ["3", "a"], ["3", "b"]]
+
+
+def test_out_writes_parquet_and_prints_nothing(ws, tmp_path, capsys):
+    target = tmp_path / "oracle.parquet"
+    code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "oracle", "--views", "a,b", "--out", str(target))
+    assert code == 0 and out == "" and "wrote 4 rows" in err
+    assert pq.read_table(target).column("pop_group").to_pylist() == ["all", "cold", "mid", "hot"]
+
+
+def test_errors_are_one_line_with_exit_1(ws, capsys):
+    code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlpa")
+    assert code == 1 and out == ""
+    assert err.startswith("Error: unknown diagnostic 'overlpa' — did you mean 'overlap'?") and err.count("\n") == 1
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlap", "--views", "a,zz")
+    assert code == 1 and err == "Error: view 'zz' is not in the 'topk' table (views: a, b)\n"
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlap")
+    assert code == 1 and err == "Error: diagnostic 'overlap' needs parameter view_a VARCHAR (pass --views A,B)\n"
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "kk", "3")
+    assert code == 1 and "has no parameter 'kk'" in err
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--out", "x.txt")
+    assert code == 1 and "--out must end in .parquet, .csv, .json" in err
+
+
+def test_check_with_offending_rows_prints_them_and_exits_3(tmp_path, capsys):
+    case = hand_case()
+    case["interactions"] = case["interactions"] + [("u1", "i4", "train")]
+    ws = ref.write_case(tmp_path, case)
+    code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "check_no_seen_items", "--format", "csv")
+    assert code == 3
+    assert out.splitlines() == ["view,user_id,rank,item_id,split", "a,u1,2,i4,train", "b,u1,1,i4,train"]
+    assert err == "Error: check_no_seen_items: 2 offending row(s)\n"
+    code, out, _ = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "check_split_disjoint", "--format", "csv")
+    assert code == 0 and out == "user_id,item_id,splits,problem\n"

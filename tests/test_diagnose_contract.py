@@ -1,0 +1,77 @@
+"""Contract of every diagnostic .sql file: its header, its bindings, and that it runs on a small
+workspace with its default parameters (plus the views it compares)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import reference_metrics as ref
+
+import complement
+from complement.diagnostics.headers import SQL_DIR, builtin_paths, load, used_bindings
+
+ALL_FILES = builtin_paths()
+
+
+@pytest.fixture(scope="module")
+def fixture_ws(tmp_path_factory):
+    case = ref.random_case(seed=7, views=("a", "b", "c"))
+    ws = ref.write_case(tmp_path_factory.mktemp("contract"), case)
+    rng = np.random.default_rng(0)
+    for view in ("a", "b"):
+        ws.write_vectors(view, "item", case["items"], rng.normal(size=(len(case["items"]), 4)))
+    ws.write_table("probes", pa.table({
+        "run_id": ["r1"] * 4, "source": ["a"] * 4, "target": ["b"] * 4, "mapper": ["linear"] * 4,
+        "shift": ["random"] * 4, "item_set": ["fit", "fit", "held_out", "held_out"], "metric": ["r2"] * 4,
+        "value": [0.2, 0.3, 0.1, 0.05], "seed": [0, 1, 0, 1],
+    }), part="r1")
+    return ws
+
+
+def test_every_builtin_is_discovered_and_macros_are_not():
+    names = {d.name for d in complement.list_diagnostics()}
+    assert {"metrics", "per_user_metrics", "overlap", "user_complementarity", "unique_hits", "oracle",
+            "by_popularity", "item_agreement", "coverage", "check_topk_ranks", "check_no_seen_items",
+            "check_split_disjoint", "check_embeddings_finite"} <= names
+    assert "_macros" not in names
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=[p.stem for p in ALL_FILES])
+def test_header_name_is_file_stem_and_params_match_bindings(path):
+    diagnostic = load(path)
+    assert diagnostic.name == path.stem
+    assert diagnostic.description
+    assert diagnostic.returns
+    declared = {p.name for p in diagnostic.params}
+    assert used_bindings(diagnostic.sql) == declared, f"declared {sorted(declared)}, used {sorted(used_bindings(diagnostic.sql))}"
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=[p.stem for p in ALL_FILES])
+def test_every_diagnostic_runs_with_default_params(fixture_ws, path):
+    diagnostic = load(path)
+    params = {}
+    declared = {p.name for p in diagnostic.params}
+    if {"view_a", "view_b"} <= declared:
+        params = {"view_a": "a", "view_b": "b"}
+    table = complement.diagnose(fixture_ws, str(path), **params)
+    assert isinstance(table, pa.Table)
+    if diagnostic.is_check:
+        assert table.num_rows == 0, table.to_pylist()[:3]
+    else:
+        assert table.num_rows > 0
+
+
+def test_builtin_name_and_path_give_the_same_rows(fixture_ws):
+    by_name = complement.diagnose(fixture_ws, "overlap", view_a="a", view_b="b")
+    by_path = complement.diagnose(fixture_ws, str(SQL_DIR / "overlap.sql"), view_a="a", view_b="b")
+    assert by_name.equals(by_path)
+
+
+def test_macros_file_is_only_macros():
+    import duckdb
+
+    text = (SQL_DIR / "_macros.sql").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    statements = [" ".join(s.query.split()) for s in duckdb.extract_statements(code)]
+    assert statements and all(s.upper().startswith("CREATE MACRO ") for s in statements)

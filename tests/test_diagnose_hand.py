@@ -1,0 +1,175 @@
+"""Small workspaces whose expected numbers are computed by hand, and the check_* audits."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import reference_metrics as ref
+
+import complement
+from complement.errors import ComplementError, WorkspaceError
+
+
+def hand_case() -> dict:
+    # u1: T = {i1, i2}; u2: T = {i3}; u3 has no test items (not evaluated) and no list in view b.
+    return {
+        "items": ["i1", "i2", "i3", "i4", "i5", "i6"],
+        "users": ["u1", "u2", "u3"],
+        "interactions": [("u1", "i1", "test"), ("u1", "i2", "test"), ("u2", "i3", "test"), ("u3", "i6", "train")],
+        "lists": {
+            "a": {"u1": ["i1", "i4", "i2"], "u2": ["i5", "i6", "i4"], "u3": ["i1", "i2", "i3"]},
+            "b": {"u1": ["i4", "i1", "i5"], "u2": ["i3", "i5", "i6"]},
+        },
+        "item_n_train": {"i1": 9, "i2": 0, "i3": 3, "i4": 1, "i5": 1, "i6": 1},
+        "user_n_train": {"u1": 0, "u2": 3, "u3": 1},
+        "group_of": {"i1": "hot", "i2": "cold", "i3": "mid", "i4": "cold", "i5": "cold", "i6": "cold"},
+        "neighbors": {},
+    }
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    return ref.write_case(tmp_path_factory.mktemp("hand"), hand_case())
+
+
+def by(table, key):
+    return {r[key]: r for r in table.to_pylist()}
+
+
+IDCG2 = 1 + 1 / math.log2(3)  # 1.6309297535714575
+
+
+def test_metrics_by_hand(ws):
+    rows = by(complement.diagnose(ws, "metrics", k=3), "view")
+    a, b = rows["a"], rows["b"]
+    # a: u1 hits i1@1, i2@3 (DCG 1 + 1/2); u2 no hit.
+    assert a["n_users"] == 2
+    assert a["recall"] == pytest.approx(0.5) and a["precision"] == pytest.approx(1 / 3)
+    assert a["hit_rate"] == pytest.approx(0.5) and a["mrr"] == pytest.approx(0.5)
+    assert a["ndcg"] == pytest.approx(0.5 * 1.5 / IDCG2) == pytest.approx(0.45986039457)
+    # b: u1 hits i1@2; u2 hits i3@1.
+    assert b["recall"] == pytest.approx(0.75) and b["hit_rate"] == pytest.approx(1.0)
+    assert b["mrr"] == pytest.approx(0.75)
+    assert b["ndcg"] == pytest.approx(0.5 * (1 / math.log2(3) / IDCG2 + 1.0)) == pytest.approx(0.69342640362)
+
+
+def test_two_views_by_hand(ws):
+    views = {"view_a": "a", "view_b": "b", "k": 3}
+    overlap = by(complement.diagnose(ws, "overlap", **views), "statistic")
+    assert overlap["jaccard"]["mean"] == pytest.approx(0.5)  # both users: 2 shared of 4
+    assert overlap["overlap_at_k"]["mean"] == pytest.approx(2 / 3)
+    users = by(complement.diagnose(ws, "user_complementarity", **views), "user_group")
+    assert [users[g]["n_users"] for g in ("both", "a_only", "b_only", "none")] == [1, 0, 1, 0]
+    assert users["b_only"]["mean_log_train"] == pytest.approx(math.log(4))
+    assert users["a_only"]["mean_log_train"] is None
+    (hits,) = complement.diagnose(ws, "unique_hits", **views).to_pylist()
+    assert (hits["common"], hits["a_only"], hits["b_only"]) == (1, 1, 1)  # i1 | i2 | i3
+    assert hits["complementary_hit_ratio"] == pytest.approx(2 / 3)
+    assert hits["log_pop_common"] == pytest.approx(math.log(10))
+    assert hits["log_pop_a_only"] == pytest.approx(0.0)
+    assert hits["log_pop_b_only"] == pytest.approx(math.log(4))
+
+
+def test_oracle_by_hand(ws):
+    rows = by(complement.diagnose(ws, "oracle", view_a="a", view_b="b", k=3), "pop_group")
+    assert list(rows) == ["all", "cold", "mid", "hot"]
+    everyone = rows["all"]
+    assert (everyone["recall_a"], everyone["recall_b"], everyone["best_single"]) == pytest.approx((0.5, 0.75, 0.75))
+    assert (everyone["union"], everyone["union_at_k"], everyone["best_view"]) == pytest.approx((1.0, 1.0, 1.0))
+    assert everyone["union_gain"] == pytest.approx(0.25)
+    # cold: only u1 (T = {i2}), found by a only; mid: only u2 (T = {i3}), found by b only.
+    assert (rows["cold"]["n_users"], rows["cold"]["recall_a"], rows["cold"]["recall_b"]) == (1, 1.0, 0.0)
+    assert (rows["mid"]["n_users"], rows["mid"]["recall_a"], rows["mid"]["recall_b"]) == (1, 0.0, 1.0)
+
+
+def test_union_at_k_is_capped_by_k_slots(tmp_path):
+    case = hand_case()
+    case["interactions"] = [("u1", "i1", "test"), ("u1", "i2", "test")]
+    case["lists"] = {"a": {"u1": ["i1"]}, "b": {"u1": ["i2"]}}
+    ws = ref.write_case(tmp_path, case)
+    (row, *_) = complement.diagnose(ws, "oracle", view_a="a", view_b="b", k=1).to_pylist()
+    assert (row["union"], row["union_at_k"], row["best_view"]) == pytest.approx((1.0, 0.5, 0.5))
+
+
+def test_coverage_by_hand(ws):
+    rows = by(complement.diagnose(ws, "coverage", k=1), "view")
+    # a recommends i1 (u1, u3) and i5 (u2): exposure over 6 items = [0,0,0,0,1,2]
+    a = rows["a"]
+    assert (a["n_items"], a["n_recommended"], a["coverage"]) == (6, 2, pytest.approx(2 / 6))
+    assert a["gini"] == pytest.approx(((2 * 5 - 7) * 1 + (2 * 6 - 7) * 2) / (6 * 3))
+    assert a["mean_pop"] == pytest.approx((9 + 9 + 1) / 3)
+
+
+def test_metrics_views_filter_and_unknown_view(ws):
+    assert complement.diagnose(ws, "metrics", views=["b"]).column("view").to_pylist() == ["b"]
+    with pytest.raises(WorkspaceError, match="view 'c' is not in the 'topk' table"):
+        complement.diagnose(ws, "metrics", views=["c"])
+
+
+def test_parameter_errors_are_one_line(ws):
+    with pytest.raises(ComplementError, match="did you mean 'overlap'"):
+        complement.diagnose(ws, "overlpa")
+    with pytest.raises(ComplementError, match="needs parameter view_a"):
+        complement.diagnose(ws, "overlap")
+    with pytest.raises(ComplementError, match="has no parameter 'kk'"):
+        complement.diagnose(ws, "metrics", kk=3)
+    with pytest.raises(ComplementError, match="parameter k expects INTEGER"):
+        complement.diagnose(ws, "metrics", k="many")
+    with pytest.raises(WorkspaceError, match="no 'neighbors' table"):
+        complement.diagnose(ws, "item_agreement", view_a="a", view_b="b")
+
+
+def test_user_sql_file_with_the_same_header_works(ws, tmp_path):
+    path = tmp_path / "hits_per_view.sql"
+    path.write_text(
+        "-- name: hits_per_view\n-- description: rows at rank <= $k\n-- param: k INTEGER = 2\n"
+        "-- requires: topk\n-- returns: one row per view\n"
+        "SELECT view, count(*) AS n FROM topk WHERE rank <= $k GROUP BY view ORDER BY view;\n"
+    )
+    assert complement.diagnose(ws, str(path)).to_pylist() == [{"view": "a", "n": 6}, {"view": "b", "n": 4}]
+    bad = tmp_path / "bad.sql"
+    bad.write_text("-- name: bad\n-- requires: topk\nSELECT * FROM topk WHERE rank <= $k;\n")
+    with pytest.raises(ComplementError, match=r"\$k is used but not declared"):
+        complement.diagnose(ws, str(bad))
+    writer = tmp_path / "writer.sql"
+    writer.write_text("-- name: writer\nCOPY (SELECT 1) TO 'x.csv';\n")
+    with pytest.raises(ComplementError, match="read-only"):
+        complement.diagnose(ws, str(writer))
+
+
+# ---- audits -----------------------------------------------------------------------------------
+def test_audits_find_offending_rows(tmp_path):
+    case = hand_case()
+    case["interactions"] = case["interactions"] + [("u1", "i4", "train"), ("u2", "i3", "train"), ("u2", "i2", "bogus")]
+    ws = ref.write_case(tmp_path, case)
+    ws.write_table("topk", pa.table({
+        "view": ["c"] * 5, "user_id": ["u1", "u1", "u2", "u2", "u3"], "rank": [1, 1, 1, 3, 2],
+        "item_id": ["i5", "i6", "i5", "i5", "i1"], "score": [1.0] * 5,
+    }), part="c")
+    ranks = by(complement.diagnose(ws, "check_topk_ranks"), "user_id")
+    assert set(ranks) == {"u1", "u2", "u3"}
+    assert ranks["u1"]["problem"] == "repeated rank"
+    assert ranks["u2"]["problem"] == "gap in ranks; repeated item"
+    assert ranks["u3"]["problem"] == "ranks do not start at 1; gap in ranks"
+    seen = complement.diagnose(ws, "check_no_seen_items").to_pylist()
+    assert [(r["view"], r["user_id"], r["item_id"]) for r in seen] == [("a", "u1", "i4"), ("b", "u1", "i4"), ("b", "u2", "i3")]
+    splits = complement.diagnose(ws, "check_split_disjoint").to_pylist()
+    assert [(r["user_id"], r["item_id"], r["problem"]) for r in splits] == [
+        ("u2", "i2", "unknown split"), ("u2", "i3", "pair in several splits")]
+    ws.write_vectors("a", "item", ["i1", "i2", "i3"], np.array([[0, 1], [np.nan, 1], [np.inf, 0]]))
+    finite = complement.diagnose(ws, "check_embeddings_finite").to_pylist()
+    assert [(r["id"], r["problem"]) for r in finite] == [("i2", "non-finite value"), ("i3", "non-finite value")]
+
+
+def test_no_seen_items_masks_valid_only_when_asked(tmp_path):
+    case = hand_case()
+    case["interactions"] = case["interactions"] + [("u2", "i5", "valid")]
+    ws = ref.write_case(tmp_path, case)
+    assert complement.diagnose(ws, "check_no_seen_items").num_rows == 0
+    rows = complement.diagnose(ws, "check_no_seen_items", exclude="train+valid").to_pylist()
+    assert [(r["view"], r["user_id"], r["rank"], r["split"]) for r in rows] == [("a", "u2", 1, "valid"), ("b", "u2", 2, "valid")]
+    with pytest.raises(ComplementError, match="exclude must be 'train' or 'train\\+valid'"):
+        complement.diagnose(ws, "check_no_seen_items", exclude="all")
