@@ -1,0 +1,165 @@
+"""``run_probe``: fit every mapper on every shift and seed, measure it, and write the ``probes`` table.
+
+One ``probes`` row per (run × mapper × shift × item_set × metric × seed). ``item_set`` is ``fit``
+or ``held_out``; the shared-vs-private estimate is written with ``mapper = 'cca'``,
+``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of each shift and seed are
+written to ``cache/probes/<run_id>_item_sets.parquet`` (their counts are the ``n_items`` rows)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .. import atomic
+from ..device import resolve_device
+from ..errors import ConfigError, WorkspaceError, unknown_name
+from ..progress import message, progress
+from ..runs import RunRecord, recorded
+from ..workspace import Workspace
+from . import metrics
+from .base import make_mapper, parse_mappers
+from .shared import DEFAULT_THRESHOLD, shared_private
+from .shifts import parse_shifts, split_items
+
+DEFAULT_MAPPERS = ("linear", "mlp1", "mlp2", "mlp3")
+DEFAULT_SHIFTS = ("random", "popularity")
+ITEM_SETS = ("fit", "held_out")
+
+
+@dataclass
+class ProbeData:
+    """Everything a probe reads from the workspace, in ``item_idx`` / ``user_idx`` order."""
+
+    item_ids: np.ndarray
+    source: np.ndarray  # n_items x d_source
+    target: np.ndarray  # n_items x d_target
+    pop_group: np.ndarray
+    n_train: np.ndarray
+    users: np.ndarray | None  # n_users x d_target target-view user vectors, or None
+    train: tuple[np.ndarray, np.ndarray] | None
+    test: tuple[np.ndarray, np.ndarray] | None
+
+
+def _check_view(ws: Workspace, view: str) -> None:
+    ws.require("embeddings")
+    views = ws.views("item")
+    if view not in views:
+        raise WorkspaceError(unknown_name("view", view, views) + "; a view needs item vectors in `embeddings`")
+
+
+def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
+    """Item vectors of both views, popularity columns, and (when present) target user vectors
+    with the train/test interactions inductive recall needs."""
+    _check_view(ws, source)
+    _check_view(ws, target)
+    ws.require("items")
+    item_ids, X = ws.read_vectors(source, "item")
+    _, Y = ws.read_vectors(target, "item")
+    items = ws.query("SELECT pop_group, n_train FROM items ORDER BY item_idx")
+    pop_group = np.asarray(items.column("pop_group").to_pylist(), dtype=object)
+    n_train = np.asarray(items.column("n_train").fill_null(0).to_numpy(), dtype=np.int64)
+    users = train = test = None
+    try:
+        ws.require("users", "interactions")
+        _, users = ws.read_vectors(target, "user")
+        if users.shape[1] != Y.shape[1]:
+            raise WorkspaceError(f"view '{target}' user vectors are {users.shape[1]}-d but its item vectors {Y.shape[1]}-d")
+        train = ws.interaction_indices(("train",))
+        test = ws.interaction_indices(("test",))
+    except WorkspaceError as exc:
+        message(f"skipping inductive recall: {exc}")
+        users = train = test = None
+    return ProbeData(item_ids, X, Y, pop_group, n_train, users, train, test)
+
+
+def measure(pred: np.ndarray, data: ProbeData, items: np.ndarray, k: int, device) -> dict[str, float]:
+    """All metrics of mapped vectors ``pred`` (every item) on one item set."""
+    true = data.target[items]
+    out = {
+        "n_items": float(len(items)),
+        "r2": metrics.r2_score(pred[items], true),
+        "cosine": metrics.mean_cosine(pred[items], true),
+        "knn_jaccard": metrics.knn_jaccard(pred[items], true, k),
+        "cka": metrics.linear_cka(pred[items], true),
+    }
+    if data.users is not None:
+        out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.train, k, device)
+    return out
+
+
+def _rows(run_id, source, target, mapper, shift, item_set, seed, values: dict[str, float]) -> list[dict]:
+    return [
+        {"run_id": run_id, "source": source, "target": target, "mapper": mapper, "shift": shift,
+         "item_set": item_set, "metric": metric, "value": float(value), "seed": seed}
+        for metric, value in values.items()
+    ]
+
+
+def run_probe(
+    ws: Workspace,
+    source: str,
+    target: str,
+    mappers=DEFAULT_MAPPERS,
+    shifts=DEFAULT_SHIFTS,
+    seeds: int = 3,
+    device: str = "auto",
+    cold_n: int = 5,
+    k: int = 20,
+    cca_threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 0,
+    max_epochs: int | None = None,
+    run_id: str | None = None,
+) -> pa.Table:
+    """Probe ``source -> target`` with each mapper, shift and seed (``seed, seed+1, …``), write the rows
+    to ``probes`` (part ``run_id``) and record the run in ``runs``. Returns the rows written."""
+    mapper_names = parse_mappers(mappers)
+    shift_names = parse_shifts(shifts)
+    if seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    torch_device = resolve_device(device)
+    data = load_probe_data(ws, source, target)
+    n_items = len(data.item_ids)
+    seed_values = list(range(seed, seed + seeds))
+    split_args = {"pop_group": data.pop_group, "n_train": data.n_train, "cold_n": cold_n}
+    for shift in shift_names:  # fail on an empty split before any fitting
+        split_items(shift, n_items, seed, **split_args)
+
+    run_id = run_id or f"probe-{uuid.uuid4().hex[:10]}"
+    params = {"source": source, "target": target, "mappers": mapper_names, "shifts": shift_names, "seeds": seed_values,
+              "device": str(torch_device), "cold_n": cold_n, "k": k, "cca_threshold": cca_threshold,
+              "max_epochs": max_epochs, "exclude": "train"}
+    rows: list[dict] = []
+    item_sets: list[dict] = []
+    with recorded(ws, RunRecord(step="probe", view=target, params=params, seed=seed, run_id=run_id)) as record:
+        rows += _rows(run_id, source, target, "cca", "all", "all", seed,
+                      shared_private(data.source, data.target, cca_threshold, seed))
+        with progress() as bar:
+            task = bar.add_task(f"probe {source}->{target}", total=len(shift_names) * len(seed_values) * len(mapper_names))
+            for shift in shift_names:
+                for s in seed_values:
+                    fit_items, held_items = split_items(shift, n_items, s, **split_args)
+                    for name, items in zip(ITEM_SETS, (fit_items, held_items)):
+                        item_sets += [{"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
+                                      for i in data.item_ids[items]]
+                    for mapper_name in mapper_names:
+                        mapper = make_mapper(mapper_name, device=device, max_epochs=max_epochs)
+                        started = time.perf_counter()
+                        mapper.fit(data.source[fit_items], data.target[fit_items], seed=s)
+                        pred = mapper.predict(data.source)
+                        fit_values = measure(pred, data, fit_items, k, torch_device)
+                        fit_values |= mapper.details() | {"fit_seconds": time.perf_counter() - started}
+                        rows += _rows(run_id, source, target, mapper_name, shift, "fit", s, fit_values)
+                        rows += _rows(run_id, source, target, mapper_name, shift, "held_out", s,
+                                      measure(pred, data, held_items, k, torch_device))
+                        bar.advance(task)
+        table = pa.Table.from_pylist(rows)
+        ws.write_table("probes", table, part=run_id)
+        atomic.write_parquet(pa.Table.from_pylist(item_sets), ws.cache_dir / "probes" / f"{run_id}_item_sets.parquet")
+        record.rows = table.num_rows
+        record.metrics = {r["mapper"] + "/" + r["shift"] + "/r2_held_out": r["value"]
+                          for r in rows if r["metric"] == "r2" and r["item_set"] == "held_out" and r["seed"] == seed}
+    return ws.read_table("probes", part=run_id)

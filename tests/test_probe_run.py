@@ -1,0 +1,148 @@
+"""run_probe end to end on a tiny synthetic workspace: the probes rows, probe_summary.sql and the CLI."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from complement import Workspace
+from complement.cli.app import main
+from complement.errors import WorkspaceError
+from complement.probes import probe_summary, run_probe
+
+
+def make_probe_workspace(path, n_items=120, n_users=40, with_users=True, seed=0):
+    """Items with popularity groups, train/test interactions drawn from the target geometry,
+    a 24-d 'sem' view and an 8-d 'cf' view sharing 4 latent factors."""
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(size=(n_items, 4))
+    sem = np.hstack([shared, rng.normal(size=(n_items, 2))]) @ rng.normal(size=(6, 24))
+    cf = np.hstack([shared, rng.normal(size=(n_items, 2))]) @ rng.normal(size=(6, 8))
+    users = rng.normal(size=(n_users, 8))
+    item_ids = [f"i{i}" for i in range(n_items)]
+    user_ids = [f"u{u}" for u in range(n_users)]
+    rows = []
+    for u in range(n_users):
+        liked = rng.choice(n_items, size=12, replace=False, p=np.exp(cf @ users[u] / 4) / np.exp(cf @ users[u] / 4).sum())
+        rows += [(user_ids[u], item_ids[i], "train" if j < 8 else "test") for j, i in enumerate(liked)]
+    n_train = np.bincount([int(r[1][1:]) for r in rows if r[2] == "train"], minlength=n_items)
+    low, high = np.quantile(n_train, 0.6), np.quantile(n_train, 0.8)
+    pop = np.where(n_train <= low, "cold", np.where(n_train > high, "hot", "mid"))
+    ws = Workspace(path)
+    ws.write_table("items", pa.table({"item_id": item_ids, "item_idx": range(n_items), "title": item_ids,
+                                      "text": item_ids, "n_train": n_train, "pop_group": pop}))
+    ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": range(n_users), "n_train": [8] * n_users}))
+    ws.write_table("interactions", pa.table({"user_id": [r[0] for r in rows], "item_id": [r[1] for r in rows],
+                                             "ts": [None] * len(rows), "rating": [None] * len(rows),
+                                             "split": [r[2] for r in rows]}))
+    ws.write_vectors("sem", "item", item_ids, sem)
+    ws.write_vectors("cf", "item", item_ids, cf)
+    if with_users:
+        ws.write_vectors("cf", "user", user_ids, users)
+    return ws
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return make_probe_workspace(tmp_path)
+
+
+def test_run_probe_writes_one_row_per_mapper_shift_item_set_metric_seed(ws):
+    table = run_probe(ws, "sem", "cf", mappers=("linear", "mlp:16"), shifts=("random", "popularity"), seeds=2,
+                      device="cpu", max_epochs=20)
+    rows = table.to_pylist()
+    probe_rows = [r for r in rows if r["mapper"] != "cca"]
+    keys = {(r["mapper"], r["shift"], r["item_set"], r["metric"], r["seed"]) for r in probe_rows}
+    assert len(keys) == len(probe_rows)  # no duplicates
+    for mapper in ("linear", "mlp:16"):
+        for shift in ("random", "popularity"):
+            for item_set in ("fit", "held_out"):
+                for metric in ("n_items", "r2", "cosine", "knn_jaccard", "cka", "recall_true", "recall_mapped", "recall_drop"):
+                    assert {(mapper, shift, item_set, metric, s) for s in (0, 1)} <= keys
+    assert {(r["metric"]) for r in rows if r["mapper"] == "mlp:16" and r["item_set"] == "fit"} >= {"best_epoch"}
+    n_items = {(r["shift"], r["item_set"]): r["value"] for r in rows if r["metric"] == "n_items" and r["seed"] == 0}
+    assert n_items[("random", "fit")] + n_items[("random", "held_out")] == 120
+    assert n_items[("random", "held_out")] == 24
+    cold = ws.query("SELECT count(*) FROM items WHERE pop_group = 'cold'").column(0)[0].as_py()
+    assert n_items[("popularity", "held_out")] == cold
+    assert {r["metric"] for r in rows if r["mapper"] == "cca"} >= {"n_shared_components", "linear_r2_all_items"}
+    run_id = rows[0]["run_id"]
+    assert ws.parts("probes") == [run_id]
+    step = ws.query("SELECT step, rows FROM runs").to_pylist()
+    assert step == [{"step": "probe", "rows": len(rows)}]
+    sets = ws.cache_dir / "probes" / f"{run_id}_item_sets.parquet"
+    assert sets.exists()
+
+
+def test_fit_and_held_out_r2_are_both_reported(ws):
+    table = run_probe(ws, "sem", "cf", mappers=("mlp:64x64",), shifts=("random",), seeds=1, device="cpu", max_epochs=30)
+    r2 = {r["item_set"]: r["value"] for r in table.to_pylist() if r["metric"] == "r2" and r["mapper"] != "cca"}
+    assert set(r2) == {"fit", "held_out"} and all(np.isfinite(v) for v in r2.values())
+
+
+def test_probe_summary_sql_gives_mean_and_std_over_seeds(ws):
+    table = run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), seeds=3, device="cpu")
+    values = [r["value"] for r in table.to_pylist() if r["metric"] == "r2" and r["item_set"] == "held_out"]
+    summary = probe_summary(ws).to_pylist()
+    row = next(r for r in summary if r["metric"] == "r2" and r["item_set"] == "held_out" and r["mapper"] == "linear")
+    assert row["n_seeds"] == 3
+    assert row["mean"] == pytest.approx(np.mean(values))
+    assert row["std"] == pytest.approx(np.std(values, ddof=1))
+    assert summary == sorted(summary, key=lambda r: (r["run_id"], r["mapper"] != "cca", r["mapper"], r["shift"], r["item_set"], r["metric"]))
+
+
+def test_probe_skips_inductive_recall_without_target_user_vectors(tmp_path):
+    ws = make_probe_workspace(tmp_path, with_users=False)
+    table = run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), seeds=1, device="cpu")
+    metrics = {r["metric"] for r in table.to_pylist()}
+    assert "r2" in metrics and "recall_true" not in metrics
+
+
+def test_unknown_view_is_a_clear_error(ws):
+    with pytest.raises(WorkspaceError, match=r"unknown view 'cff' — did you mean 'cf'\?"):
+        run_probe(ws, "sem", "cff", mappers=("linear",), shifts=("random",), seeds=1)
+
+
+def test_cli_probe_prints_summary_csv(ws, capsys):
+    main(["probe", "-w", str(ws.root), "--source", "sem", "--target", "cf", "--mapper", "linear,mlp:8",
+          "--shift", "random", "--seeds", "2", "--max-epochs", "5", "--device", "cpu", "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert {"mapper", "shift", "item_set", "metric", "n_seeds", "mean", "std"} <= set(rows[0])
+    assert {r["mapper"] for r in rows} == {"cca", "linear", "mlp:8"}
+
+
+def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
+    main(["probe", "-w", str(ws.root), "--source", "sem", "--target", "cf", "--mapper", "linear",
+          "--shift", "random,popularity", "--seeds", "2", "--format", "markdown"])
+    out = capsys.readouterr().out
+    assert "| linear | popularity | held_out |" in out and "±" in out
+    assert "n_shared_components" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--mapper", "mlp9"], "Error: unknown mapper 'mlp9' — did you mean"),
+        (["--shift", "popularty"], "Error: unknown shift 'popularty' — did you mean 'popularity'?"),
+        (["--target", "lightgcn"], "Error: unknown view 'lightgcn'"),
+    ],
+)
+def test_cli_probe_errors_are_one_line(ws, capsys, args, expected):
+    base = {"--source": "sem", "--target": "cf"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    argv = ["probe", "-w", str(ws.root)] + [x for kv in base.items() for x in kv] if "--mapper" in base else \
+        ["probe", "-w", str(ws.root), "--mapper", "linear"] + [x for kv in base.items() for x in kv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and err.count("\n") == 1
+
+
+def test_probe_summary_runs_through_the_diagnose_runner(ws):
+    runner = pytest.importorskip("complement.diagnostics.runner")
+    run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), seeds=2, device="cpu")
+    rows = runner.diagnose(ws, "probe_summary").to_pylist()
+    assert rows == probe_summary(ws).to_pylist()
