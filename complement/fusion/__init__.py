@@ -1,0 +1,27 @@
+"""Training-free fusion of two views (issue 6): score, rrf and Norm-Concat-Norm.
+
+``fuse(ws, "lightgcn,semantic", "score", "fused-score")`` writes a new view that every diagnostic
+can read; see docs/fusion.md. The trained counterparts (``fusion``, ``aligned-*``) live in
+:mod:`complement.embed.models`."""
+
+from .concat import l2_normalise, norm_concat_norm
+from .rrf import rrf_scores, rrf_topk
+from .run import METHODS, FuseResult, fuse, parse_views
+from .score import NORMS, WEIGHT_GRID, combine, score_fusion_topk, standardise, tune_weight
+
+__all__ = [
+    "METHODS",
+    "NORMS",
+    "WEIGHT_GRID",
+    "FuseResult",
+    "combine",
+    "fuse",
+    "l2_normalise",
+    "norm_concat_norm",
+    "parse_views",
+    "rrf_scores",
+    "rrf_topk",
+    "score_fusion_topk",
+    "standardise",
+    "tune_weight",
+]

@@ -1,0 +1,168 @@
+"""``fuse(ws, views, method, view)``: fuse two views without training into a new view.
+
+- ``score``: per-user standardised scores, ``w * A + (1 - w) * B`` (:mod:`.score`); ``w`` tuned on
+  the validation split unless given;
+- ``rrf``: reciprocal rank fusion over each view's full ranking (:mod:`.rrf`);
+- ``concat``: Norm-Concat-Norm user and item vectors (:mod:`.concat`), written as the new view's
+  embeddings and ranked by :func:`complement.scoring.write_topk`.
+
+score and rrf have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
+items masked, ties by lower item index). Every run appends a ``fuse`` row to ``runs`` with the
+settings and, for score fusion, the chosen weight and the validation Recall@20 of each grid weight."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..device import resolve_device
+from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
+from ..progress import message
+from ..runs import RunRecord, recorded
+from ..tables import check_view_name
+from ..workspace import Workspace
+from .concat import norm_concat_norm
+from .kernels import SeenMask
+from .rrf import DEFAULT_RRF_K, rrf_topk
+from .score import NORMS, WEIGHT_GRID, score_fusion_topk, tune_weight
+
+METHODS = ("score", "rrf", "concat")
+EXCLUDE_SPLITS = {"train": ("train",), "train+valid": ("train", "valid")}
+TUNING_K = 20
+
+
+@dataclass
+class FuseResult:
+    view: str
+    method: str
+    rows: int
+    weight: float | None = None
+    validation_recall: dict[float, float] = field(default_factory=dict)
+
+
+def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
+    """``"A,B"`` or ``[A, B]`` -> ``(A, B)``; exactly two distinct names."""
+    names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
+    names = [n for n in names if n]
+    if len(names) != 2 or names[0] == names[1]:
+        raise ConfigError(f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})")
+    return names[0], names[1]
+
+
+def _read_view(ws: Workspace, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(user_vectors, item_vectors)`` of a view in user_idx / item_idx order, checked."""
+    if name not in ws.views():
+        raise WorkspaceError(unknown_name("view", name, ws.views()) + " — fusion needs views with user and item vectors")
+    _, users = ws.read_vectors(name, "user")
+    _, items = ws.read_vectors(name, "item")
+    if users.shape[1] != items.shape[1]:
+        raise DataError(f"view '{name}' has {users.shape[1]}-d user vectors but {items.shape[1]}-d item vectors")
+    if not (np.isfinite(users).all() and np.isfinite(items).all()):
+        raise DataError(f"view '{name}' has NaN or infinite vectors; retrain or re-embed it")
+    return users, items
+
+
+def _check_settings(method, view, sources, weight, norm, rrf_k, k, exclude, n_items) -> None:
+    if method not in METHODS:
+        raise ConfigError(unknown_name("fusion method", method, METHODS))
+    check_view_name(view)
+    if view in sources:
+        raise ConfigError(f"the fused view needs a new name: '{view}' is one of the source views")
+    if norm not in NORMS:
+        raise ConfigError(unknown_name("norm", norm, NORMS))
+    if exclude not in EXCLUDE_SPLITS:
+        raise ConfigError(unknown_name("--exclude value", exclude, EXCLUDE_SPLITS))
+    if weight is not None and not 0.0 <= weight <= 1.0:
+        raise ConfigError(f"--weight must lie in [0, 1], got {weight}")
+    if rrf_k < 0:
+        raise ConfigError(f"--rrf-k must be >= 0, got {rrf_k}")
+    if not 1 <= k <= n_items:
+        raise ConfigError(f"--k must be between 1 and the number of items ({n_items}), got {k}")
+
+
+def _topk_table(view: str, user_ids, item_ids, indices: np.ndarray, scores: np.ndarray) -> pa.Table:
+    """The ``topk`` rows of a view; entries scored ``-inf`` (masked fillers) are dropped."""
+    n_users, k = indices.shape
+    keep = np.isfinite(scores).ravel()
+    return pa.table(
+        {
+            "view": pa.array([view] * int(keep.sum()), pa.string()),
+            "user_id": pa.array(np.repeat(np.asarray(user_ids, dtype=object), k)[keep], pa.string()),
+            "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_users)[keep]),
+            "item_id": pa.array(np.asarray(item_ids, dtype=object)[indices.ravel()][keep], pa.string()),
+            "score": pa.array(scores.ravel()[keep].astype(np.float64)),
+        }
+    )
+
+
+def fuse(
+    ws: Workspace,
+    views: str | Sequence[str],
+    method: str,
+    view: str,
+    *,
+    weight: float | None = None,
+    norm: str = "zscore",
+    rrf_k: float = DEFAULT_RRF_K,
+    k: int = 100,
+    exclude: str = "train",
+    device: str = "auto",
+    chunk_size: int | None = None,
+) -> FuseResult:
+    """Fuse two views into ``view`` with ``method`` and write its ``topk`` (and, for concat, embeddings)."""
+    import torch
+
+    view_a, view_b = parse_views(views)
+    ws.require("items", "users", "interactions")
+    item_ids, user_ids = ws.item_ids(), ws.user_ids()
+    _check_settings(method, view, (view_a, view_b), weight, norm, rrf_k, k, exclude, len(item_ids))
+    torch_device = resolve_device(device)
+    (user_a, item_a), (user_b, item_b) = _read_view(ws, view_a), _read_view(ws, view_b)
+    params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
+    params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k} if method == "rrf" else {})
+
+    with recorded(ws, RunRecord(step="fuse", view=view, params=params)) as record:
+        result = FuseResult(view=view, method=method, rows=0)
+        if method == "concat":
+            from ..scoring import write_topk
+
+            ws.write_vectors(view, "item", item_ids, norm_concat_norm(item_a, item_b))
+            ws.write_vectors(view, "user", user_ids, norm_concat_norm(user_a, user_b))
+            result.rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
+        else:
+            tensors = [
+                (torch.from_numpy(u).to(torch_device), torch.from_numpy(i).to(torch_device))
+                for u, i in ((user_a, item_a), (user_b, item_b))
+            ]
+            n_users, n_items = len(user_ids), len(item_ids)
+            seen = SeenMask(n_users, n_items, ws.interaction_indices(EXCLUDE_SPLITS[exclude]))
+            if method == "score":
+                if weight is None:
+                    train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
+                    valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
+                    weight, result.validation_recall = tune_weight(
+                        tensors, train=train, valid=valid, norm=norm, k=TUNING_K, grid=WEIGHT_GRID,
+                        device=torch_device, chunk_size=chunk_size,
+                    )
+                    message(f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}")
+                result.weight = weight
+                indices, scores = score_fusion_topk(tensors, k, weight=weight, norm=norm, seen=seen, device=torch_device, chunk_size=chunk_size)
+            else:
+                indices, scores = rrf_topk(tensors, k, rrf_k=rrf_k, seen=seen, device=torch_device, chunk_size=chunk_size)
+            if view in ws.parts("embeddings"):
+                ws.delete_part("embeddings", view)  # stale vectors would disagree with this topk
+            table = _topk_table(view, user_ids, item_ids, indices, scores)
+            ws.write_table("topk", table, part=view)
+            result.rows = table.num_rows
+        record.rows = result.rows
+        if result.weight is not None:
+            record.metrics = {
+                "weight": result.weight,
+                "tuned": bool(result.validation_recall),
+                f"validation_recall@{TUNING_K}": {str(w): r for w, r in result.validation_recall.items()},
+            }
+    message(f"fused {view_a} + {view_b} with {method} into view '{view}': {result.rows:,} topk rows")
+    return result
