@@ -46,6 +46,8 @@ class RunRecord:
     rows: int | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    #: the step's own content key, when it has one (``complement run``); else a hash of ``params``
+    config_hash: str | None = None
 
 
 def append_run(workspace: "Workspace", record: RunRecord, started: dt.datetime, seconds: float) -> None:
@@ -56,7 +58,7 @@ def append_run(workspace: "Workspace", record: RunRecord, started: dt.datetime, 
             "run_id": [record.run_id],
             "step": [record.step],
             "view": [record.view],
-            "config_hash": [config_hash(record.params)],
+            "config_hash": [record.config_hash or config_hash(record.params)],
             "seed": [record.seed],
             "started_at": pa.array([started], pa.timestamp("us", tz="UTC")),
             "finished_at": pa.array([finished], pa.timestamp("us", tz="UTC")),

@@ -1,7 +1,40 @@
-"""Commands of this module are added by their issue (work in progress)."""
+"""``complement demo``: the whole pipeline on the built-in synthetic data, no data of yours needed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from ..demo import run_demo
+from ..progress import message
+from .common import FormatOption
+from .output import echo_table
+
+TITLES = {
+    "metrics": "Accuracy at K=20 (test split)",
+    "overlap": "How different are the two views' top-20 lists?",
+    "unique_hits": "Who finds the hits? (shares of hits; ln-popularity of hits found by one view only)",
+    "oracle": "Oracle fusion bounds per popularity group (Recall@20)",
+    "fusion_gap": "Fusion: share of the oracle gain captured",
+    "probes": "Alignment probes: semantic -> collaborative (mean over seeds)",
+}
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Workspace folder to create or update.")] = Path("complement-demo"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting of the built-in experiment, e.g. --set dataset.users=2000.")] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Run a full experiment on built-in synthetic data (ingest, embed, train, fuse, diagnose, probe) and print the headline results."""
+    ws, tables = run_demo(directory, set_)
+    for name, table in tables.items():
+        sys.stdout.write(f"\n## {TITLES.get(name, name)}\n")
+        echo_table(table, fmt)
+    message(f"\nworkspace: {ws.root}  ·  report: {ws.root / 'report.html'}  ·  explore: complement sql -w {directory} \"SELECT * FROM topk LIMIT 5\"")
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("demo")(demo)

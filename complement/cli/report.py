@@ -1,0 +1,43 @@
+"""``complement report``: one self-contained HTML page (or Markdown) of the workspace's results."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError
+from ..progress import message
+from ..report import write_report
+from .common import WorkspaceOption, workspace
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    markdown = "markdown"
+
+
+def report(
+    workspace_dir: WorkspaceOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: report.html or report.md in the workspace).")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")] = ReportFormat.html,
+    views: Annotated[str | None, typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair).")] = None,
+    k: Annotated[str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")] = None,
+) -> None:
+    """Write the report: dataset summary, metrics, overlap, unique hits, oracle bounds, probes, fusion."""
+    pair = None
+    if views:
+        names = [v.strip() for v in views.split(",") if v.strip()]
+        if len(names) != 2:
+            raise ConfigError(f"--views takes two view names, A,B — not '{views}'")
+        pair = (names[0], names[1])
+    ks = [int(x) for x in k.split(",")] if k else None
+    path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks)
+    message(f"report written to {path}")
+    typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,48 @@
+"""``complement run``: bring the workspace up to date with a declared experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+
+from ..experiment import load, run_experiment
+from .common import FormatOption, WorkspaceOption, workspace
+from .output import echo_table
+
+
+def run(
+    file: Annotated[Path | None, typer.Argument(help="Experiment file (default: the workspace's complement.toml).")] = None,
+    workspace_dir: WorkspaceOption = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set split.seed=7 (repeatable).")] = None,
+    force: Annotated[list[str] | None, typer.Option("--force", help="Re-run a step (id, kind or prefix) even if up to date (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan (what would run, what is up to date) and exit.")] = False,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Repeat the stochastic steps for these seeds, e.g. 1,2,3.")] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Run the experiment's steps in dependency order, skipping those whose inputs and settings are unchanged."""
+    ws = workspace(workspace_dir)
+    path = file or ws.config_path
+    overrides = list(set_ or [])
+    if seeds:
+        overrides.append(f"run.seeds=[{seeds}]")
+    config = load(path, overrides)
+    statuses = run_experiment(ws, config, force=force, dry_run=dry_run)
+    if dry_run:
+        echo_table(
+            pa.table(
+                {
+                    "step": [s.step.id for s in statuses],
+                    "action": [s.action for s in statuses],
+                    "reason": [s.reason for s in statuses],
+                    "depends_on": [", ".join(s.step.deps) for s in statuses],
+                }
+            ),
+            fmt,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

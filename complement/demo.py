@@ -1,0 +1,66 @@
+"""The main job: a full experiment on the built-in synthetic data, with its headline results.
+
+``complement demo`` runs the packaged experiment (``examples/synthetic.toml``) into a workspace,
+prints the headline numbers of every stage, and writes the HTML report."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+
+from .experiment import load, run_experiment
+from .workspace import Workspace
+
+
+def experiment_path() -> Path:
+    return Path(str(resources.files("complement.experiment").joinpath("synthetic.toml")))
+
+
+def run_demo(directory: str | Path = "complement-demo", overrides: list[str] | None = None) -> tuple[Workspace, dict[str, pa.Table]]:
+    """Run the built-in experiment into ``directory`` (incremental: a second call redoes nothing)
+    and return the workspace and its headline tables."""
+    from .report import write_report
+
+    ws = Workspace(directory)
+    ws.root.mkdir(parents=True, exist_ok=True)
+    config = load(experiment_path(), overrides)
+    run_experiment(ws, config)
+    write_report(ws)
+    return ws, headline(ws, config)
+
+
+def headline(ws: Workspace, config: dict) -> dict[str, pa.Table]:
+    """The numbers a reader looks at first, from the stored diagnostics results at K=20."""
+    import pyarrow.parquet as pq
+
+    results = ws.root / "results"
+    k = 20 if 20 in config["diagnostics"]["k"] else config["diagnostics"]["k"][-1]
+
+    def at_k(name: str, columns: list[str], where=None) -> pa.Table | None:
+        path = results / f"{name}.parquet"
+        if not path.exists():
+            return None
+        rows = [r for r in pq.read_table(path).to_pylist() if r.get("k", k) == k and (where is None or where(r))]
+        return pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]) if rows else None
+
+    out = {
+        "metrics": at_k("metrics", ["view", "recall", "ndcg", "hit_rate"]),
+        "overlap": at_k("overlap", ["pair_a", "pair_b", "statistic", "mean", "median"]),
+        "unique_hits": at_k("unique_hits", ["pair_a", "pair_b", "share_common", "share_a_only", "share_b_only",
+                                             "complementary_hit_ratio", "log_pop_a_only", "log_pop_b_only"]),
+        "oracle": at_k("oracle", ["pop_group", "recall_a", "recall_b", "best_view", "union_at_k", "union"]),
+        "fusion_gap": at_k("fusion_gap", ["view", "recall", "best_single", "union_at_k", "share_of_union_at_k_gain"],
+                           where=lambda r: r.get("pop_group") == "all"),
+    }
+    if ws.has_table("probes"):
+        from .diagnostics import diagnose
+
+        rows = [r for r in diagnose(ws, "probe_summary").to_pylist()
+                if r["metric"] in ("r2", "recall_drop") and r["item_set"] in ("fit", "held_out")]
+        out["probes"] = pa.Table.from_pylist(
+            [{"mapper": r["mapper"], "shift": r["shift"], "item_set": r["item_set"], "metric": r["metric"],
+              "mean": r["mean"], "std": r["std"]} for r in rows]
+        ) if rows else None
+    return {name: table for name, table in out.items() if table is not None}

@@ -1,0 +1,233 @@
+"""``complement run``: bring a workspace up to date with its experiment, step by step.
+
+A finished step is recorded in ``runs`` as ``run:<step id>`` with its content key; a step whose key
+is already recorded (and whose output exists) is skipped. Each step writes its tables atomically
+before it is recorded, so an interrupted run resumes where it stopped and never keeps half a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from .. import atomic
+from ..errors import ConfigError
+from ..progress import message
+from ..runs import RunRecord, append_run
+from ..workspace import Workspace
+from .plan import PAIR_PARAMS, Step, build_plan
+
+RESULTS_DIR = "results"
+
+
+@dataclass
+class StepStatus:
+    step: Step
+    action: str  # "run" | "skip"
+    reason: str
+
+
+def recorded_keys(ws: Workspace) -> dict[str, str]:
+    """The latest recorded key of every ``run:`` step."""
+    if not ws.has_table("runs"):
+        return {}
+    rows = ws.query(
+        "SELECT step, config_hash FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
+    ).to_pylist()
+    return {r["step"][4:]: r["config_hash"] for r in rows}
+
+
+def _output_exists(ws: Workspace, step: Step) -> bool:
+    if step.kind == "ingest":
+        return all(ws.has_table(t) for t in ("items", "users", "interactions"))
+    if step.kind in ("embed", "import"):
+        return ws.table_path("embeddings", step.view).exists()
+    if step.kind in ("train", "fuse"):
+        return ws.table_path("topk", step.view).exists()
+    if step.kind == "neighbors":
+        return ws.table_path("neighbors", step.view).exists()
+    if step.kind == "diagnostics":
+        return (ws.root / RESULTS_DIR).is_dir()
+    return True
+
+
+def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None) -> list[StepStatus]:
+    done = recorded_keys(ws)
+    forced = set(force or [])
+    unknown = [f for f in forced if not any(s.id == f or s.id.startswith(f + ":") or s.kind == f for s in steps)]
+    if unknown:
+        raise ConfigError(f"--force {unknown[0]}: no such step (steps: {', '.join(s.id for s in steps)})")
+    dirty: set[str] = set()
+    out = []
+    for step in steps:
+        hit = step.id in forced or any(step.id.startswith(f + ":") for f in forced) or step.kind in forced
+        if hit:
+            action, reason = "run", "forced"
+        elif any(d in dirty for d in step.deps):
+            action, reason = "run", "an input changed"
+        elif done.get(step.id) != step.key:
+            action, reason = "run", "new" if step.id not in done else "settings changed"
+        elif not _output_exists(ws, step):
+            action, reason = "run", "output missing"
+        else:
+            action, reason = "skip", "up to date"
+        if action == "run":
+            dirty.add(step.id)
+        out.append(StepStatus(step, action, reason))
+    return out
+
+
+def run_experiment(
+    ws: Workspace, config: dict[str, Any], *, force: list[str] | None = None, dry_run: bool = False
+) -> list[StepStatus]:
+    """Execute every step that is not up to date, in dependency order."""
+    statuses = plan_status(ws, build_plan(config), force)
+    if dry_run:
+        return statuses
+    if not ws.config_path.exists():
+        # the workspace keeps the experiment it was built from (paths resolved): `complement run` alone works later
+        ws.root.mkdir(parents=True, exist_ok=True)
+        ws.write_config(config, header="# complement experiment (validated copy written by `complement run`)\n\n")
+    todo = [s for s in statuses if s.action == "run"]
+    if not todo:
+        message("everything is up to date; nothing to do")
+        return statuses
+    for number, status in enumerate(todo, 1):
+        step = status.step
+        message(f"[{number}/{len(todo)}] {step.id} ({status.reason})")
+        started = dt.datetime.now(dt.UTC)
+        t0 = time.perf_counter()
+        rows = STEP_RUNNERS[step.kind](ws, step, config)
+        append_run(
+            ws,
+            RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows, config_hash=step.key),
+            started,
+            time.perf_counter() - t0,
+        )
+    return statuses
+
+
+# ---- step runners: each calls one library function --------------------------------------------
+def _ingest(ws: Workspace, step: Step, config: dict) -> int:
+    from ..data.loaders import ingest
+
+    summary = ingest(ws, {"dataset": step.settings["dataset"], "split": step.settings["split"]})
+    for line in summary.lines():
+        message(f"  {line}")
+    return summary.interactions
+
+
+def _embed(ws: Workspace, step: Step, config: dict) -> int:
+    from ..embed.encoder import embed
+
+    s = step.settings
+    model = None if s["embed"] in ("default", "", None) else s["embed"]
+    result = embed(ws, view=step.view, model=model, batch_size=s.get("batch_size", 64), device=s["device"], template=s.get("template"))
+    return result.n_items
+
+
+def _import(ws: Workspace, step: Step, config: dict) -> int:
+    from ..embed.importer import import_vectors
+
+    s = step.settings
+    result = import_vectors(ws, step.view, s["from"], s.get("ids"), entity="item")
+    if s.get("user_from"):
+        import_vectors(ws, step.view, s["user_from"], s.get("user_ids"), entity="user")
+        from ..scoring import write_topk
+
+        write_topk(ws, step.view, device=s.get("device", "auto"))
+    return result.n_rows if hasattr(result, "n_rows") else 0
+
+
+def _train(ws: Workspace, step: Step, config: dict) -> int:
+    from ..embed.train import train_view
+
+    options = {k: v for k, v in step.settings.items() if k not in ("name", "model")}
+    train_view(ws, step.settings["model"], view=step.view, **options)
+    return ws.query("SELECT count(*) FROM topk WHERE view = $v", {"v": step.view}).column(0)[0].as_py()
+
+
+def _fuse(ws: Workspace, step: Step, config: dict) -> int:
+    from ..fusion.run import fuse
+
+    s = {k: v for k, v in step.settings.items() if k not in ("name", "views", "method")}
+    fuse(ws, step.settings["views"], step.settings["method"], step.view, **s)
+    return 0
+
+
+def _neighbors(ws: Workspace, step: Step, config: dict) -> int:
+    from ..scoring import write_neighbors
+
+    return write_neighbors(ws, step.view, k=step.settings["k"], device=step.settings["device"])
+
+
+def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
+    from ..diagnostics.headers import find
+    from ..diagnostics.runner import diagnose
+
+    s = step.settings
+    out_dir = ws.root / RESULTS_DIR
+    total = 0
+    for name in s["names"]:
+        diagnostic = find(name)
+        declared = {p.name for p in diagnostic.params}
+        tables = []
+        if set(PAIR_PARAMS) <= declared:
+            for pair in s["expanded_pairs"]:
+                if name == "item_agreement" and not all(
+                    ws.table_path("neighbors", v).exists() for v in (pair["view_a"], pair["view_b"])
+                ):
+                    continue
+                params = {"k": list(s["k"]), "view_a": pair["view_a"], "view_b": pair["view_b"]}
+                if name == "fusion_gap":
+                    if not pair["fused"]:
+                        continue
+                    params["views"] = pair["fused"]
+                t = diagnose(ws, name, **params)
+                tables.append(_tag(t, pair["seed"], pair["view_a"], pair["view_b"]))
+        else:
+            params = {"k": list(s["k"])} if "k" in declared else {}
+            tables.append(_tag(diagnose(ws, name, **params), None, None, None))
+        tables = [t for t in tables if t is not None]
+        if not tables:
+            continue
+        table = pa.concat_tables(tables, promote_options="default")
+        atomic.write_parquet(table, out_dir / f"{name}.parquet")
+        total += table.num_rows
+    return total
+
+
+def _tag(table: pa.Table, seed, view_a, view_b) -> pa.Table:
+    if "k" in table.column_names and table.column("k").null_count == table.num_rows:
+        table = table.drop(["k"])
+    for name, value, kind in (("seed", seed, pa.int64()), ("pair_a", view_a, pa.string()), ("pair_b", view_b, pa.string())):
+        if value is not None and name not in table.column_names:
+            table = table.append_column(name, pa.array([value] * table.num_rows, kind))
+    return table
+
+
+def _probe(ws: Workspace, step: Step, config: dict) -> int:
+    from ..probes.run import run_probe
+
+    s = step.settings
+    table = run_probe(
+        ws, s["source"], s["target"], mappers=s.get("mappers", ("linear", "mlp1", "mlp2", "mlp3")),
+        shifts=s.get("shifts", ("random", "popularity")), seeds=int(s.get("seeds", 3)), device=s["device"],
+        cold_n=int(s.get("cold_n", 5)), run_id=f"run-{step.id.replace(':', '-')}",
+    )
+    return table.num_rows
+
+
+STEP_RUNNERS = {
+    "ingest": _ingest,
+    "embed": _embed,
+    "import": _import,
+    "train": _train,
+    "fuse": _fuse,
+    "neighbors": _neighbors,
+    "diagnostics": _diagnostics,
+    "probe": _probe,
+}

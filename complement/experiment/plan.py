@@ -1,0 +1,132 @@
+"""From a validated experiment to an ordered list of steps, each with a content key.
+
+A step's key hashes its own settings and the keys of the steps it reads, so changing a setting
+re-runs that step and everything downstream of it, and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: models that read an item text-vector view (``text_view``, default ``semantic``)
+TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
+#: trained models that fuse or align the two views (fusion_gap compares them with the oracle)
+FUSED_MODELS = ("fusion", "aligned-contrastive", "aligned-mse")
+#: diagnostics that compare two views
+PAIR_PARAMS = ("view_a", "view_b")
+
+
+@dataclass
+class Step:
+    id: str  # e.g. "ingest", "view:lightgcn-s1", "fusion:score", "neighbors:semantic", "diagnostics", "probe:0"
+    kind: str
+    settings: dict[str, Any]
+    deps: list[str] = field(default_factory=list)
+    view: str | None = None
+    seed: int | None = None
+    key: str = ""
+
+
+def _hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def data_fingerprint(path: str | None) -> list:
+    """Sizes and modification times of the dataset files: editing the data re-runs ingestion."""
+    if not path:
+        return []
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    out = []
+    for p in files[:500]:
+        stat = os.stat(p)
+        out.append([str(p.relative_to(root)) if root.is_dir() else p.name, stat.st_size, int(stat.st_mtime)])
+    return out
+
+
+def seeded_name(name: str, seed: int | None) -> str:
+    return name if seed is None else f"{name}-s{seed}"
+
+
+def build_plan(config: dict[str, Any]) -> list[Step]:
+    device = config["run"]["device"]
+    seeds: list[int | None] = list(config["run"]["seeds"]) or [None]
+    steps: list[Step] = []
+    by_id: dict[str, Step] = {}
+
+    def add(step: Step) -> Step:
+        step.key = _hash({"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]})
+        steps.append(step)
+        by_id[step.id] = step
+        return step
+
+    dataset = config["dataset"]
+    add(Step("ingest", "ingest", {"dataset": dataset, "split": config["split"], "files": data_fingerprint(dataset.get("path"))}))
+
+    stochastic: set[str] = set()
+    deterministic_views: dict[str, str] = {}  # declared name -> step id
+    for view in config["view"]:
+        if "model" not in view:
+            kind = "embed" if "embed" in view else "import"
+            step = add(Step(f"view:{view['name']}", kind, {**view, "device": view.get("device", device)}, ["ingest"], view["name"]))
+            deterministic_views[view["name"]] = step.id
+        else:
+            stochastic.add(view["name"])
+    fusion_names = {f["name"] for f in config["fusion"]}
+
+    def view_step(name: str, seed: int | None) -> str | None:
+        if name in deterministic_views:
+            return deterministic_views[name]
+        if name in stochastic or name in fusion_names:
+            return f"{'view' if name in stochastic else 'fusion'}:{seeded_name(name, seed)}"
+        return None  # e.g. truth_* views written by ingestion
+
+    def resolve(name: str, seed: int | None) -> str:
+        return seeded_name(name, seed) if (name in stochastic or name in fusion_names) else name
+
+    for seed in seeds:
+        for view in config["view"]:
+            if "model" not in view:
+                continue
+            deps = ["ingest"]
+            if view["model"] in TEXT_MODELS:
+                text = view.get("text_view", "semantic")
+                if text in deterministic_views:
+                    deps.append(deterministic_views[text])
+            settings = {**view, "device": view.get("device", device)}
+            if seed is not None:
+                settings["seed"] = seed
+            add(Step(f"view:{resolve(view['name'], seed)}", "train", settings, deps, resolve(view["name"], seed), seed))
+        for fusion in config["fusion"]:
+            sources = [resolve(v, seed) for v in fusion["views"]]
+            deps = [view_step(v, seed) for v in fusion["views"]]
+            settings = {**fusion, "views": sources, "device": fusion.get("device", device)}
+            add(Step(f"fusion:{resolve(fusion['name'], seed)}", "fuse", settings, [d for d in deps if d], resolve(fusion["name"], seed), seed))
+
+    diagnostics = config["diagnostics"]
+    view_steps = [s.id for s in steps if s.kind != "ingest"]
+    if "item_agreement" in diagnostics["names"] and diagnostics["pairs"]:
+        needed = sorted({resolve(v, seed) for pair in diagnostics["pairs"] for v in pair for seed in seeds})
+        for name in needed:
+            base = name
+            dep = next((s.id for s in steps if s.view == name), None)
+            add(Step(f"neighbors:{name}", "neighbors", {"k": diagnostics["neighbors_k"], "device": device}, [dep] if dep else ["ingest"], base))
+            view_steps.append(f"neighbors:{name}")
+    pairs = [
+        {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)} for seed in seeds for a, b in diagnostics["pairs"]
+    ]
+    fused_models = {v["name"] for v in config["view"] if v.get("model") in FUSED_MODELS}
+    for pair in pairs:  # what fusion_gap compares with the pair: fused and aligned views of the same seed
+        pair["fused"] = [resolve(n, pair["seed"]) for n in sorted(fusion_names | fused_models)]
+    add(Step("diagnostics", "diagnostics", {**diagnostics, "expanded_pairs": pairs}, ["ingest", *view_steps]))
+
+    for i, probe in enumerate(config["probe"]):
+        deps = [d for d in (view_step(probe["source"], seeds[0]), view_step(probe["target"], seeds[0])) if d]
+        settings = {**probe, "source": resolve(probe["source"], seeds[0]), "target": resolve(probe["target"], seeds[0]),
+                    "device": probe.get("device", device)}
+        add(Step(f"probe:{i}", "probe", settings, deps or ["ingest"]))
+    return steps

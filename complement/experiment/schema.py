@@ -1,0 +1,210 @@
+"""The experiment file (``complement.toml``): its schema, validated on load with errors that name
+the key and the allowed values, and ``--set key.path=value`` overrides.
+
+```toml
+[dataset]                 # what `complement init` writes; kind = synthetic | movielens | recbole | amazon2023 | generic
+[split]                   # method = random | loo | temporal, ratios, seed
+[[view]]                  # name + exactly one of: embed (a sentence-transformers model, "default" = MiniLM),
+                          #   model (a trainable model: lightgcn, mf, semantic, alpharec, pop, random, fusion, ...),
+                          #   from (a Parquet/.npy file of precomputed vectors); other keys are that step's options
+[[fusion]]                # name, views = [A, B], method = score | rrf | concat, options
+[diagnostics]             # names, k = [5, 10, 20], pairs = [[A, B], ...], neighbors_k
+[[probe]]                 # source, target, mappers, shifts, seeds
+[run]                     # device, seeds (repeat the stochastic steps)
+```
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, unknown_name
+from ..tables import VIEW_NAME
+
+TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
+VIEW_SOURCES = ("embed", "model", "from")
+EMBED_OPTIONS = ("name", "embed", "template", "batch_size", "device")
+FROM_OPTIONS = ("name", "from", "ids", "user_from", "user_ids")
+FUSION_METHODS = ("score", "rrf", "concat")
+FUSION_OPTIONS = ("name", "views", "method", "weight", "norm", "rrf_k", "k", "exclude", "device")
+DIAGNOSTIC_OPTIONS = ("names", "k", "pairs", "neighbors_k")
+PROBE_OPTIONS = ("source", "target", "mappers", "shifts", "seeds", "cold_n", "device")
+RUN_OPTIONS = ("device", "seeds")
+SPLIT_OPTIONS = ("method", "ratios", "seed", "temporal_cutoffs")
+
+
+def _train_options() -> tuple[str, ...]:
+    from dataclasses import fields
+
+    from ..embed.models.base import TrainConfig
+
+    return ("name", "model", "k", "exclude", "text_view", *[f.name for f in fields(TrainConfig) if f.name != "device"], "device")
+
+
+def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where}: {unknown_name('key', key, allowed)}")
+
+
+def _expect(where: str, value: Any, kinds: tuple[type, ...], what: str) -> Any:
+    if isinstance(value, bool) and bool not in kinds:
+        raise ConfigError(f"{where} must be {what}, not {value!r}")
+    if not isinstance(value, kinds):
+        raise ConfigError(f"{where} must be {what}, not {value!r}")
+    return value
+
+
+def _view_name(where: str, value: Any) -> str:
+    _expect(where, value, (str,), "a view name (a string)")
+    if not VIEW_NAME.match(value):
+        raise ConfigError(f"{where} = {value!r} is not a valid view name: use lower-case letters, digits, '_' and '-'")
+    return value
+
+
+def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[str, Any]:
+    """Check ``config`` against the schema; return it with defaults filled in."""
+    from ..diagnostics.headers import list_diagnostics
+    from ..embed.models import MODELS
+
+    config = copy.deepcopy(config)
+    _check_keys(source, config, TOP_LEVEL)
+    if "dataset" not in config:
+        raise ConfigError(f"{source}: missing [dataset] table (run `complement init` or see examples/)")
+    _expect(f"{source}: [dataset]", config["dataset"], (dict,), "a table")
+    _expect(f"{source}: [dataset].kind", config["dataset"].get("kind"), (str,), "a dataset kind")
+    split = config.setdefault("split", {})
+    _check_keys(f"{source}: [split]", split, SPLIT_OPTIONS)
+    run = config.setdefault("run", {})
+    _check_keys(f"{source}: [run]", run, RUN_OPTIONS)
+    run.setdefault("device", "auto")
+    run.setdefault("seeds", [])
+    _expect(f"{source}: [run].seeds", run["seeds"], (list,), "a list of integers")
+
+    names: list[str] = []
+    views = _expect(f"{source}: [[view]]", config.setdefault("view", []), (list,), "an array of tables")
+    train_options = _train_options()
+    for i, view in enumerate(views):
+        where = f"{source}: view[{i}]"
+        _expect(where, view, (dict,), "a table")
+        name = _view_name(f"{where}.name", view.get("name"))
+        where = f"{source}: view '{name}'"
+        given = [key for key in VIEW_SOURCES if key in view]
+        if len(given) != 1:
+            raise ConfigError(f"{where}: give exactly one of embed, model, from (found: {', '.join(given) or 'none'})")
+        if "embed" in view:
+            _check_keys(where, view, EMBED_OPTIONS)
+        elif "from" in view:
+            _check_keys(where, view, FROM_OPTIONS)
+        else:
+            model = _expect(f"{where}.model", view["model"], (str,), "a model name")
+            if model not in MODELS:
+                raise ConfigError(f"{where}.model: {unknown_name('model', model, MODELS)}")
+            _check_keys(where, view, train_options)
+        if name in names:
+            raise ConfigError(f"{where}: the view name is declared twice")
+        names.append(name)
+
+    fusions = _expect(f"{source}: [[fusion]]", config.setdefault("fusion", []), (list,), "an array of tables")
+    for i, fusion in enumerate(fusions):
+        name = _view_name(f"{source}: fusion[{i}].name", fusion.get("name"))
+        where = f"{source}: fusion '{name}'"
+        _check_keys(where, fusion, FUSION_OPTIONS)
+        method = fusion.get("method")
+        if method not in FUSION_METHODS:
+            raise ConfigError(f"{where}.method: {unknown_name('fusion method', str(method), FUSION_METHODS)}")
+        pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
+        if len(pair) != 2:
+            raise ConfigError(f"{where}.views must name exactly two views, not {pair!r}")
+        for v in pair:
+            if v not in names:
+                raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+        if name in names:
+            raise ConfigError(f"{where}: the view name is declared twice")
+        names.append(name)
+
+    diagnostics = config.setdefault("diagnostics", {})
+    _check_keys(f"{source}: [diagnostics]", diagnostics, DIAGNOSTIC_OPTIONS)
+    known = {d.name: d for d in list_diagnostics()}
+    diagnostics.setdefault("names", [n for n, d in known.items() if not d.is_check and n not in ("probe_summary",)])
+    for n in diagnostics["names"]:
+        if n not in known:
+            raise ConfigError(f"{source}: [diagnostics].names: {unknown_name('diagnostic', n, known)}")
+    diagnostics.setdefault("k", [20])
+    for k in _expect(f"{source}: [diagnostics].k", diagnostics["k"], (list,), "a list of integers"):
+        _expect(f"{source}: [diagnostics].k", k, (int,), "a list of positive integers")
+    diagnostics.setdefault("pairs", [])
+    diagnostics.setdefault("neighbors_k", 20)
+    for pair in diagnostics["pairs"]:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ConfigError(f"{source}: [diagnostics].pairs entries must be [view_a, view_b], not {pair!r}")
+        for v in pair:
+            if v not in names:
+                raise ConfigError(
+                    f"{source}: [diagnostics].pairs: view '{v}' is not declared (declared: {', '.join(names) or 'none'})"
+                )
+
+    probes = _expect(f"{source}: [[probe]]", config.setdefault("probe", []), (list,), "an array of tables")
+    truth_views = ("truth_semantic", "truth_collab")
+    for i, probe in enumerate(probes):
+        where = f"{source}: probe[{i}]"
+        _check_keys(where, probe, PROBE_OPTIONS)
+        for key in ("source", "target"):
+            v = probe.get(key)
+            if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):
+                raise ConfigError(f"{where}.{key}: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+    return config
+
+
+def set_override(config: dict[str, Any], assignment: str) -> None:
+    """Apply ``key.path=value`` (value parsed as TOML, else taken as a string)."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set takes KEY=VALUE (e.g. split.seed=7), not '{assignment}'")
+    key, raw = assignment.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    parts = key.strip().split(".")
+    node: Any = config
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = _list_entry(node, part, key)
+        else:
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        raise ConfigError(f"--set {key}: name a key inside the entry, e.g. view.lightgcn.epochs=100")
+    node[last] = value
+
+
+def _list_entry(entries: list, name: str, key: str) -> dict:
+    """``view.lightgcn`` picks the [[view]] whose name is lightgcn; ``probe.0`` the first [[probe]]."""
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            return entry
+    if name.isdigit() and int(name) < len(entries):
+        return entries[int(name)]
+    raise ConfigError(f"--set {key}: no entry named '{name}'")
+
+
+def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Read, override and validate an experiment file. Relative data paths resolve against its folder."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"experiment file {path} does not exist")
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for assignment in overrides or []:
+        set_override(config, assignment)
+    dataset = config.get("dataset", {})
+    if isinstance(dataset, dict) and isinstance(dataset.get("path"), str):
+        data_path = Path(dataset["path"]).expanduser()
+        if not data_path.is_absolute():
+            dataset["path"] = str((path.parent / data_path).resolve())
+    return validate(config, source=path.name)

@@ -1,0 +1,111 @@
+"""What a report shows, gathered from the workspace: the diagnostics results written by
+``complement run`` (``results/*.parquet``), computed on the spot where they are missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import WorkspaceError
+from ..workspace import Workspace
+
+RESULTS_DIR = "results"
+PAIR_DIAGNOSTICS = ("overlap", "unique_hits", "oracle", "user_complementarity", "item_agreement", "fusion_gap")
+VIEW_DIAGNOSTICS = ("metrics", "by_popularity", "coverage")
+
+
+@dataclass
+class ReportData:
+    workspace: Workspace
+    pair: tuple[str, str] | None
+    summary: dict
+    splits: list[dict]
+    results: dict[str, list[dict]] = field(default_factory=dict)
+    probes: list[dict] = field(default_factory=list)
+    runs: list[dict] = field(default_factory=list)
+
+
+def _pair(ws: Workspace, pair: tuple[str, str] | None) -> tuple[str, str] | None:
+    if pair:
+        return pair
+    pairs = ws.config.get("diagnostics", {}).get("pairs") or []
+    if pairs:
+        a, b = pairs[0]
+        seeds = ws.config.get("run", {}).get("seeds") or []
+        views = set(ws.parts("topk"))
+        if seeds:  # per-seed views are named NAME-sSEED: show the first seed's
+            a = a if a in views else f"{a}-s{seeds[0]}"
+            b = b if b in views else f"{b}-s{seeds[0]}"
+        return a, b
+    return None
+
+
+def _stored(ws: Workspace, name: str, pair: tuple[str, str] | None) -> list[dict] | None:
+    path = ws.root / RESULTS_DIR / f"{name}.parquet"
+    if not path.exists():
+        return None
+    rows = pq.read_table(path).to_pylist()
+    if pair and rows and "pair_a" in rows[0]:
+        rows = [r for r in rows if (r.get("pair_a"), r.get("pair_b")) == pair]
+    return rows
+
+
+def collect(ws: Workspace, pair: tuple[str, str] | None = None, ks: list[int] | None = None) -> ReportData:
+    """Gather the numbers of a report. ``pair`` = the two views compared (default: the first pair of
+    the experiment's [diagnostics]); ``ks`` = the cut-offs computed when results are missing."""
+    from ..diagnostics import diagnose
+
+    ws.require("items", "users", "interactions")
+    summary = ws.query(
+        """SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM items) AS items,
+                  (SELECT count(*) FROM interactions) AS interactions,
+                  (SELECT count(*) FILTER (WHERE text IS NULL OR text = '') FROM items) AS items_without_text"""
+    ).to_pylist()[0]
+    summary["density"] = summary["interactions"] / max(1, summary["users"] * summary["items"])
+    splits = ws.query("SELECT split, count(*) AS interactions FROM interactions GROUP BY 1 ORDER BY 1").to_pylist()
+    pair = _pair(ws, pair)
+    if pair:
+        missing = [v for v in pair if v not in ws.parts("topk")]
+        if missing:
+            raise WorkspaceError(f"view '{missing[0]}' has no topk table (views with one: {', '.join(ws.parts('topk')) or 'none'})")
+    data = ReportData(ws, pair, summary, splits)
+    ks = ks or ws.config.get("diagnostics", {}).get("k") or [5, 10, 20]
+    if ws.has_table("topk"):
+        for name in VIEW_DIAGNOSTICS:
+            rows = _stored(ws, name, None)
+            data.results[name] = rows if rows is not None else diagnose(ws, name, k=list(ks)).to_pylist()
+        if pair:
+            for name in PAIR_DIAGNOSTICS:
+                rows = _stored(ws, name, pair)
+                if rows is None:
+                    if name == "item_agreement" and not all(v in ws.parts("neighbors") for v in pair):
+                        continue
+                    rows = diagnose(ws, name, k=list(ks), view_a=pair[0], view_b=pair[1]).to_pylist()
+                data.results[name] = rows
+    if ws.has_table("probes"):
+        data.probes = diagnose(ws, "probe_summary").to_pylist()
+    if ws.has_table("runs"):
+        data.runs = ws.query(
+            "SELECT step, view, seed, round(seconds, 2) AS seconds, rows, finished_at FROM runs ORDER BY finished_at"
+        ).to_pylist()
+    return data
+
+
+def rows_at(rows: list[dict], k: int | None) -> list[dict]:
+    """Rows at cut-off ``k`` (all rows when the result has no k column)."""
+    if not rows or "k" not in rows[0] or k is None:
+        return rows
+    return [r for r in rows if r["k"] == k]
+
+
+def main_k(rows: list[dict], preferred: int = 20) -> int | None:
+    ks = sorted({r["k"] for r in rows if r.get("k") is not None}) if rows and "k" in rows[0] else []
+    if not ks:
+        return None
+    return preferred if preferred in ks else ks[-1]
+
+
+def as_table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows) if rows else pa.table({})

@@ -1,0 +1,182 @@
+"""complement run: the experiment file, the plan, incremental re-runs and resuming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from complement import Workspace
+from complement.cli.app import main
+from complement.errors import ConfigError
+from complement.experiment import execute, load, run_experiment
+
+SMALL = """
+[dataset]
+kind = "synthetic"
+users = 150
+items = 80
+shared = 4
+semantic_private = 2
+collab_private = 2
+interactions_per_user = 12
+seed = 7
+
+[split]
+method = "random"
+seed = 7
+
+[[view]]
+name = "lightgcn"
+model = "lightgcn"
+epochs = 4
+min_epochs = 1
+eval_every = 2
+k = 50
+
+[[view]]
+name = "pop"
+model = "pop"
+k = 50
+
+[[fusion]]
+name = "mix"
+views = ["lightgcn", "pop"]
+method = "rrf"
+k = 50
+
+[diagnostics]
+names = ["metrics", "overlap", "unique_hits", "oracle", "item_agreement", "fusion_gap"]
+k = [5, 10]
+pairs = [["lightgcn", "pop"]]
+
+[[probe]]
+source = "truth_semantic"
+target = "truth_collab"
+mappers = ["linear"]
+shifts = ["random"]
+seeds = 1
+"""
+
+
+def write_experiment(tmp_path: Path, text: str = SMALL) -> Path:
+    path = tmp_path / "experiment.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str) -> None:
+    main(list(args))
+
+
+def test_run_builds_every_table_then_a_second_run_does_nothing(tmp_path, capsys, monkeypatch):
+    experiment = write_experiment(tmp_path)
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    ws = Workspace(ws_dir)
+    for table in ("items", "users", "interactions", "embeddings", "topk", "neighbors", "probes", "runs"):
+        assert ws.has_table(table), table
+    assert sorted(ws.parts("topk")) == ["lightgcn", "mix", "pop"]
+    metrics = pq.read_table(ws_dir / "results" / "metrics.parquet").to_pylist()
+    assert {(r["k"], r["view"]) for r in metrics} == {(k, v) for k in (5, 10) for v in ("lightgcn", "mix", "pop")}
+    unique = pq.read_table(ws_dir / "results" / "unique_hits.parquet").to_pylist()
+    for row in unique:
+        assert row["share_common"] + row["share_a_only"] + row["share_b_only"] == pytest.approx(1.0)
+    capsys.readouterr()
+    before = ws.query("SELECT count(*) AS n FROM runs").column(0)[0].as_py()
+    monkeypatch.delenv("COMPLEMENT_QUIET")
+    run_cli("run", "-w", str(ws_dir))  # the workspace kept the experiment: no file argument needed
+    assert "nothing to do" in capsys.readouterr().err
+    assert ws.query("SELECT count(*) AS n FROM runs").column(0)[0].as_py() == before
+
+
+def test_changing_a_setting_reruns_that_step_and_what_depends_on_it(tmp_path, capsys):
+    experiment = write_experiment(tmp_path)
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    capsys.readouterr()
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "--set", "view.lightgcn.epochs=3", "-f", "csv")
+    plan = {line.split(",")[0]: line.split(",")[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert plan["ingest"] == "skip" and plan["view:pop"] == "skip"
+    assert plan["view:lightgcn"] == plan["fusion:mix"] == plan["diagnostics"] == "run"
+    assert plan["probe:0"] == "skip"
+
+
+def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monkeypatch):
+    experiment = write_experiment(tmp_path)
+    config = load(experiment)
+    whole = Workspace(tmp_path / "whole")
+    run_experiment(whole, config)
+
+    broken = Workspace(tmp_path / "broken")
+    original = execute.STEP_RUNNERS["diagnostics"]
+
+    def interrupted(ws, step, cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(execute.STEP_RUNNERS, "diagnostics", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(broken, config)
+    assert not (broken.root / "results").exists()
+    assert not list(broken.tables_dir.rglob("*.tmp"))
+    monkeypatch.setitem(execute.STEP_RUNNERS, "diagnostics", original)
+    statuses = run_experiment(broken, config)
+    assert [s.step.id for s in statuses if s.action == "run"] == ["diagnostics", "probe:0"]
+    for name in ("metrics", "oracle", "overlap"):
+        got = pq.read_table(broken.root / "results" / f"{name}.parquet").to_pylist()
+        want = pq.read_table(whole.root / "results" / f"{name}.parquet").to_pylist()
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.keys() == w.keys()
+            for key, value in w.items():
+                if isinstance(value, float):
+                    assert g[key] == pytest.approx(value, rel=1e-9, abs=1e-12)
+                else:
+                    assert g[key] == value
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("[dataset]\nkind = 'synthetic'\n[oops]\n", "unknown key 'oops'"),
+        ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\nmodel = 'lightgcm'\n", "did you mean 'lightgcn'"),
+        ("[dataset]\nkind = 'synthetic'\n[diagnostics]\nk = 20\n", "[diagnostics].k must be a list"),
+        ("[dataset]\nkind = 'synthetic'\n[diagnostics]\npairs = [['a', 'b']]\n", "view 'a' is not declared"),
+        ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\nmodel = 'pop'\nepoch = 3\n", "unknown key 'epoch'"),
+        ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\n", "give exactly one of embed, model, from"),
+    ],
+)
+def test_malformed_experiment_gets_one_line_naming_the_key(tmp_path, capsys, change, message):
+    experiment = write_experiment(tmp_path, change)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("run", str(experiment), "-w", str(tmp_path / "ws"), "--dry-run")
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("Error: experiment.toml") and message in err
+    assert not (tmp_path / "ws" / "tables").exists()
+
+
+def test_set_override_reaches_a_named_view_and_rejects_bad_syntax(tmp_path):
+    experiment = write_experiment(tmp_path)
+    config = load(experiment, ["view.lightgcn.epochs=9", "split.seed=3"])
+    assert next(v for v in config["view"] if v["name"] == "lightgcn")["epochs"] == 9
+    assert config["split"]["seed"] == 3
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        load(experiment, ["split.seed"])
+    with pytest.raises(ConfigError, match="no entry named 'nope'"):
+        load(experiment, ["view.nope.epochs=1"])
+
+
+def test_seeds_repeat_stochastic_views_and_keep_every_seed(tmp_path):
+    experiment = write_experiment(tmp_path)
+    from complement.experiment.plan import build_plan
+
+    config = load(experiment, ["run.seeds=[1, 2]"])
+    ids = [s.id for s in build_plan(config)]
+    assert {"view:lightgcn-s1", "view:lightgcn-s2", "fusion:mix-s1", "fusion:mix-s2"} <= set(ids)
+    diagnostics = next(s for s in build_plan(config) if s.id == "diagnostics")
+    assert [(p["view_a"], p["view_b"]) for p in diagnostics.settings["expanded_pairs"]] == [
+        ("lightgcn-s1", "pop-s1"),
+        ("lightgcn-s2", "pop-s2"),
+    ]

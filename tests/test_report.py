@@ -1,0 +1,68 @@
+"""complement report: a self-contained page with every plot, and Markdown."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from test_experiment import write_experiment
+
+from complement import Workspace
+from complement.cli.app import main
+from complement.experiment import load, run_experiment
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    ws = Workspace(root / "ws")
+    run_experiment(ws, load(write_experiment(root)))
+    return ws
+
+
+def test_html_report_is_self_contained_with_every_plot(built, capsys):
+    main(["report", "-w", str(built.root)])
+    path = capsys.readouterr().out.strip()
+    page = open(path, encoding="utf-8").read()
+    sections = re.findall(r'<figure data-section="([^"]+)">', page)
+    for section in ("Overlap", "Unique hits", "Popularity of hits", "Oracle fusion", "Item agreement", "Fusion vs alignment", "Probes"):
+        assert section in sections, section
+    assert page.count("<svg") == len(sections)
+    assert not re.search(r'(src|href)="(https?:)?//', page), "the page must not load anything from a network"
+    assert "<h2>Metrics</h2>" in page and "lightgcn" in page
+
+
+def test_markdown_report_has_the_tables(built, capsys):
+    out = built.root / "r.md"
+    main(["report", "-w", str(built.root), "-f", "markdown", "-o", str(out)])
+    text = out.read_text(encoding="utf-8")
+    assert "## Metrics" in text and "## Oracle fusion" in text and "| k | view |" in text
+
+
+def test_report_rejects_a_view_without_topk(built, capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "-w", str(built.root), "--views", "lightgcn,nope"])
+    assert "view 'nope' has no topk table" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(built, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("chromium not installed (Debian package 'chromium')")
+    page = built.root / "report.html"
+    main(["report", "-w", str(built.root), "-o", str(page)])
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    # the DOM after load: every inline SVG is parsed as an SVG element (a broken one would not be)
+    dom = subprocess.run([chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == page.read_text(encoding="utf-8").count("<svg") > 0
+    shot = tmp_path / "page.png"
+    run = subprocess.run([chromium, *flags, "--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and shot.stat().st_size > 10_000
+    assert "Uncaught" not in run.stderr and "SyntaxError" not in run.stderr
