@@ -200,11 +200,16 @@ def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    _resolve_data_path(config, path.parent)  # a path written in the file is relative to the file
     for assignment in overrides or []:
         set_override(config, assignment)
+    _resolve_data_path(config, Path.cwd())  # a path given with --set is relative to where you are
+    return validate(config, source=path.name)
+
+
+def _resolve_data_path(config: dict[str, Any], base: Path) -> None:
     dataset = config.get("dataset", {})
     if isinstance(dataset, dict) and isinstance(dataset.get("path"), str):
         data_path = Path(dataset["path"]).expanduser()
         if not data_path.is_absolute():
-            dataset["path"] = str((path.parent / data_path).resolve())
-    return validate(config, source=path.name)
+            dataset["path"] = str((base / data_path).resolve())
