@@ -65,7 +65,11 @@ def test_every_diagnostic_runs_with_default_params(fixture_ws, path):
 def test_builtin_name_and_path_give_the_same_rows(fixture_ws):
     by_name = complement.diagnose(fixture_ws, "overlap", view_a="a", view_b="b")
     by_path = complement.diagnose(fixture_ws, str(SQL_DIR / "overlap.sql"), view_a="a", view_b="b")
-    assert by_name.equals(by_path)
+    # DuckDB's parallel avg may differ in the last bit between two runs of the same query
+    assert by_name.column_names == by_path.column_names
+    for got, want in zip(by_name.to_pylist(), by_path.to_pylist(), strict=True):
+        for column, value in want.items():
+            assert got[column] == (pytest.approx(value, rel=1e-12) if isinstance(value, float) else value)
 
 
 def test_macros_file_is_only_macros():

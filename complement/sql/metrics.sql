@@ -2,7 +2,7 @@
 -- description: Recall, Precision, HitRate, NDCG and MRR at $k per view, averaged over evaluated users.
 -- param: k INTEGER = 20
 -- param: views VARCHAR[] = []
--- requires: topk, interactions
+-- requires: topk, interactions, items
 -- returns: one row per view (every view in topk when views is empty)
 --
 -- Evaluated users have a non-empty test set T(u); L(u) is the view's top-k list.

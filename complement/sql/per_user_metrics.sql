@@ -2,7 +2,7 @@
 -- description: Recall, Precision, hit, NDCG and reciprocal rank at $k for every evaluated user and view.
 -- param: k INTEGER = 20
 -- param: views VARCHAR[] = []
--- requires: topk, interactions
+-- requires: topk, interactions, items
 -- returns: one row per (view, evaluated user)
 --
 -- Same definitions as `metrics`, before averaging. A user with no list for a view has 0 hits.
