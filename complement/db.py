@@ -39,8 +39,9 @@ def connect(workspace: "Workspace", read_only_sql: bool = False) -> duckdb.DuckD
             source = f"read_parquet({_quote(str(path))})"
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
     if read_only_sql:
-        allowed = str(workspace.tables_dir) + "/"
-        con.execute(f"SET allowed_directories = [{_quote(allowed)}]")
+        # the tables, and the diagnostics results `complement run` stores (read_parquet('results/…'))
+        allowed = [str(workspace.tables_dir) + "/", str(workspace.root / "results") + "/"]
+        con.execute(f"SET allowed_directories = [{', '.join(_quote(a) for a in allowed)}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     return con
