@@ -59,8 +59,9 @@ def check_read_only(sql: str) -> list[str]:
         kind = statement.type.name
         if kind not in READ_ONLY_STATEMENTS:
             shown = " ".join(statement.query.split())[:60]
+            article = "an" if kind[0] in "AEIOU" else "a"
             raise ReadOnlyError(
-                f"refused: '{shown}' is a {kind} statement; `complement sql` is read-only "
+                f"refused: '{shown}' is {article} {kind} statement; `complement sql` is read-only "
                 "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
             )
     return [s.query for s in statements]
@@ -73,6 +74,8 @@ def _first_line(exc: BaseException) -> str:
 def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = None) -> pa.Table:
     """Run the user's read-only SQL over the workspace and return the last statement's result."""
     statements = check_read_only(sql)
+    if not workspace.root.is_dir():
+        raise ComplementError(f"workspace {workspace.root} is not a folder: pass -w DIR or set COMPLEMENT_WORKSPACE")
     con = connect(workspace, read_only_sql=True)
     try:
         result = None
@@ -80,6 +83,9 @@ def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = No
             result = con.sql(statement, params=params).to_arrow_table() if params else con.sql(statement).to_arrow_table()
         return result
     except duckdb.Error as exc:
-        raise ComplementError(f"SQL error: {_first_line(exc)}") from None
+        hint = ""
+        if isinstance(exc, duckdb.CatalogException):
+            hint = f" (tables in {workspace.root}: {', '.join(workspace.existing_tables()) or 'none — run `complement init` or `complement synth`'})"
+        raise ComplementError(f"SQL error: {_first_line(exc)}{hint}") from None
     finally:
         con.close()

@@ -180,3 +180,16 @@ def test_seeds_repeat_stochastic_views_and_keep_every_seed(tmp_path):
         ("lightgcn-s1", "pop-s1"),
         ("lightgcn-s2", "pop-s2"),
     ]
+
+
+def test_a_view_changed_outside_run_is_rebuilt_with_what_depends_on_it(tmp_path, capsys):
+    experiment = write_experiment(tmp_path)
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    run_cli("train", "lightgcn", "-w", str(ws_dir), "--epochs", "1", "--min-epochs", "1", "--k", "50")
+    capsys.readouterr()
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    plan = {line.split(",")[0]: line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert plan["view:lightgcn"] == "output changed outside `complement run`"
+    assert plan["fusion:mix"] == plan["diagnostics"] == "an input changed"
+    assert plan["view:pop"] == "up to date"

@@ -63,13 +63,25 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code and message
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors carry their own exit code and message
+        if isinstance(exc, _usage_errors()):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+def _usage_errors() -> tuple[type, ...]:
+    """Click's usage exceptions; newer typer ships its own copy of click, whose classes are distinct."""
+    import click
+
+    classes: list[type] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as vendored  # typer >= 0.2x
+
+        classes.append(vendored.ClickException)
+    except ImportError:
+        pass
+    return tuple(classes)
 
 
 if __name__ == "__main__":

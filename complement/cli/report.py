@@ -32,8 +32,15 @@ def report(
         names = [v.strip() for v in views.split(",") if v.strip()]
         if len(names) != 2:
             raise ConfigError(f"--views takes two view names, A,B — not '{views}'")
+        if names[0] == names[1]:
+            raise ConfigError(f"--views needs two different views, not '{views}'")
         pair = (names[0], names[1])
-    ks = [int(x) for x in k.split(",")] if k else None
+    try:
+        ks = [int(x) for x in k.split(",")] if k else None
+    except ValueError:
+        raise ConfigError(f"--k takes positive integers like 5,10,20, not '{k}'") from None
+    if ks and min(ks) < 1:
+        raise ConfigError(f"--k takes positive integers like 5,10,20, not '{k}'")
     path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks)
     message(f"report written to {path}")
     typer.echo(str(path))

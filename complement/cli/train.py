@@ -13,9 +13,9 @@ from .common import DeviceOption, WorkspaceOption, workspace
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        model: Annotated[str, typer.Argument(help="lightgcn, mf, semantic, alpharec, pop or random.", show_default=False)],
+        model: Annotated[str, typer.Argument(help="lightgcn, mf, semantic, alpharec, pop, random, fusion, aligned-contrastive or aligned-mse.", show_default=False)],
         workspace_dir: WorkspaceOption = None,
-        view: Annotated[Optional[str], typer.Option("--view", help="View to write (default: the model name).")] = None,
+        view: Annotated[Optional[str], typer.Option("--view", help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors in 'semantic' are kept).")] = None,
         epochs: Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs.")] = None,
         dim: Annotated[Optional[int], typer.Option("--dim", help="Embedding size (default 64).")] = None,
         layers: Annotated[Optional[int], typer.Option("--layers", help="Propagation layers (lightgcn, alpharec; default 2).")] = None,

@@ -59,6 +59,8 @@ def resolve_kind(kind: str) -> str:
         return name
     if name in ALIASES:
         return ALIASES[name]
+    if name == "synthetic":
+        raise DataError("synthetic data is generated, not loaded: run `complement synth DIR` instead of `complement init`")
     raise DataError(unknown_name("dataset kind", kind, list(KINDS) + list(ALIASES)))
 
 

@@ -39,13 +39,16 @@ def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
             value = [v.strip() for v in value.split(",") if v.strip()]
         elif isinstance(value, (tuple, set, frozenset)):
             value = list(value)
-        return _cast(con, value, param.type)
+        value = _cast(con, value, param.type)
     except duckdb.Error:
         raise ComplementError(
             f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, got {value!r}"
         ) from None
     finally:
         con.close()
+    if param.name in ("k", "n_perm", "n_boot") and isinstance(value, int) and value < 1:
+        raise ComplementError(f"diagnostic '{diagnostic.name}': parameter {param.name} must be at least 1, got {value}")
+    return value
 
 
 def default_value(diagnostic: Diagnostic, param: Param) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
-from ..errors import DataError, WorkspaceError
+from ..errors import ConfigError, DataError, WorkspaceError
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -222,6 +222,10 @@ def fit_loop(
 
 
 # ---- the workspace step ---------------------------------------------------------------------------
+#: where a model writes when --view is not given (default: the model name); the semantic model must not
+#: overwrite the text vectors it reads, which `complement embed` writes to view 'semantic'
+DEFAULT_VIEWS = {"semantic": "sem"}
+
 def train_view(
     ws: "Workspace",
     model: str,
@@ -246,7 +250,21 @@ def train_view(
     from .models import model_class
 
     cls = model_class(model)
-    view = check_view_name(view or model)
+    view = check_view_name(view or DEFAULT_VIEWS.get(model, model))
+    if cls.needs_text and view == text_view:
+        raise ConfigError(
+            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
+            "e.g. --view sem"
+        )
+    for name in ("epochs", "dim", "batch_size"):
+        value = overrides.get(name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    if overrides.get("layers") is not None and overrides["layers"] < 0:
+        raise ConfigError(f"--layers must be 0 or more, not {overrides['layers']}")
+    for name in ("lr", "temperature"):
+        if overrides.get(name) is not None and overrides[name] <= 0:
+            raise ConfigError(f"--{name} must be positive, not {overrides[name]}")
     exclude_splits(exclude)
     torch_device = resolve_device(device)
     recommender = cls(_config(cls, overrides, str(torch_device)))

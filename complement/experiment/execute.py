@@ -7,8 +7,10 @@ before it is recorded, so an interrupted run resumes where it stopped and never 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -30,32 +32,50 @@ class StepStatus:
     reason: str
 
 
-def recorded_keys(ws: Workspace) -> dict[str, str]:
-    """The latest recorded key of every ``run:`` step."""
+def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None]]:
+    """The latest recorded key and output fingerprint of every ``run:`` step."""
     if not ws.has_table("runs"):
         return {}
     rows = ws.query(
-        "SELECT step, config_hash FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
+        "SELECT step, config_hash, metrics FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
     ).to_pylist()
-    return {r["step"][4:]: r["config_hash"] for r in rows}
+    return {r["step"][4:]: (r["config_hash"], json.loads(r["metrics"] or "{}").get("outputs")) for r in rows}
 
 
-def _output_exists(ws: Workspace, step: Step) -> bool:
+def _outputs(ws: Workspace, step: Step) -> list[Path]:
+    """The files a step writes (what must exist, unchanged, for it to count as done)."""
     if step.kind == "ingest":
-        return all(ws.has_table(t) for t in ("items", "users", "interactions"))
+        return [ws.table_path(t) for t in ("items", "users", "interactions")]
     if step.kind in ("embed", "import"):
-        return ws.table_path("embeddings", step.view).exists()
+        return [ws.table_path("embeddings", step.view)]
     if step.kind in ("train", "fuse"):
-        return ws.table_path("topk", step.view).exists()
+        return [ws.table_path("topk", step.view)]
     if step.kind == "neighbors":
-        return ws.table_path("neighbors", step.view).exists()
+        return [ws.table_path("neighbors", step.view)]
     if step.kind == "diagnostics":
-        return (ws.root / RESULTS_DIR).is_dir()
-    return True
+        return sorted((ws.root / RESULTS_DIR).glob("*.parquet")) or [ws.root / RESULTS_DIR / "metrics.parquet"]
+    if step.kind == "probe":
+        return [ws.table_path("probes", probe_run_id(step))]
+    return []
+
+
+def probe_run_id(step: Step) -> str:
+    return f"run-{step.id.replace(':', '-')}"
+
+
+def fingerprint(ws: Workspace, step: Step) -> list | None:
+    """(file, size, mtime) of the step's outputs; None when one is missing."""
+    out = []
+    for path in _outputs(ws, step):
+        if not path.exists():
+            return None
+        stat = path.stat()
+        out.append([str(path.relative_to(ws.root)), stat.st_size, stat.st_mtime_ns])
+    return out
 
 
 def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None) -> list[StepStatus]:
-    done = recorded_keys(ws)
+    done = recorded_steps(ws)
     forced = set(force or [])
     unknown = [f for f in forced if not any(s.id == f or s.id.startswith(f + ":") or s.kind == f for s in steps)]
     if unknown:
@@ -66,12 +86,16 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
         hit = step.id in forced or any(step.id.startswith(f + ":") for f in forced) or step.kind in forced
         if hit:
             action, reason = "run", "forced"
+        elif step.id not in done:
+            action, reason = "run", "new"
         elif any(d in dirty for d in step.deps):
             action, reason = "run", "an input changed"
-        elif done.get(step.id) != step.key:
-            action, reason = "run", "new" if step.id not in done else "settings changed"
-        elif not _output_exists(ws, step):
+        elif done[step.id][0] != step.key:
+            action, reason = "run", "settings changed"
+        elif (current := fingerprint(ws, step)) is None:
             action, reason = "run", "output missing"
+        elif done[step.id][1] is not None and current != done[step.id][1]:
+            action, reason = "run", "output changed outside `complement run`"
         else:
             action, reason = "skip", "up to date"
         if action == "run":
@@ -103,7 +127,8 @@ def run_experiment(
         rows = STEP_RUNNERS[step.kind](ws, step, config)
         append_run(
             ws,
-            RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows, config_hash=step.key),
+            RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows,
+                      config_hash=step.key, metrics={"outputs": fingerprint(ws, step)}),
             started,
             time.perf_counter() - t0,
         )
@@ -216,7 +241,7 @@ def _probe(ws: Workspace, step: Step, config: dict) -> int:
     table = run_probe(
         ws, s["source"], s["target"], mappers=s.get("mappers", ("linear", "mlp1", "mlp2", "mlp3")),
         shifts=s.get("shifts", ("random", "popularity")), seeds=int(s.get("seeds", 3)), device=s["device"],
-        cold_n=int(s.get("cold_n", 5)), run_id=f"run-{step.id.replace(':', '-')}",
+        cold_n=int(s.get("cold_n", 5)), run_id=probe_run_id(step),
     )
     return table.num_rows
 
