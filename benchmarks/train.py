@@ -14,10 +14,10 @@ import argparse
 import json
 import time
 
-import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 import numpy as np
 import torch
 
+import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 from complement.embed.models import create_model
 from complement.embed.train import epoch_batches, load_train_data, train_view
 from complement.workspace import Workspace

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from test_fusion_data import planted_workspace, recall_at, write_interactions
 
 from complement import Workspace
 from complement.errors import ComplementError
 from complement.fusion import fuse, norm_concat_norm, rrf_scores, standardise
 from complement.scoring import write_topk
-from test_fusion_data import planted_workspace, recall_at, write_interactions
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_fusion_data import planted_workspace, recall_at
 
 from complement.embed.models import create_model
 from complement.embed.models.aligned import AlignedConfig, MSEAligned
 from complement.embed.train import load_train_data, train_view
 from complement.errors import WorkspaceError
-from test_fusion_data import planted_workspace, recall_at
 
 TINY = {"epochs": 10, "min_epochs": 10, "eval_every": 5, "device": "cpu", "seed": 3}
 

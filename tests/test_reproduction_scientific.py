@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import shared_dataset
 
 from complement import Workspace
 from complement.experiment import load, run_experiment
-
-from conftest import shared_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import shared_dataset
 
 from complement.cli.app import main
-from conftest import shared_dataset
 
 
 @pytest.fixture(scope="module")
