@@ -1,3 +1,4 @@
+# ruff: noqa: I001  (complement must be imported before torch)
 """Training speed of `complement train` (issue 3, item 2). Results and commands: docs/models.md.
 
     python benchmarks/train.py full  -w WS [--model lightgcn]   # whole `train` step: wall time, epochs, test Recall@20
@@ -14,10 +15,10 @@ import argparse
 import json
 import time
 
+import complement  # noqa: F401, I001  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 import numpy as np
 import torch
 
-import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 from complement.embed.models import create_model
 from complement.embed.train import epoch_batches, load_train_data, train_view
 from complement.workspace import Workspace
