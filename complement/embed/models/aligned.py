@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..train import TrainData, uniform_negatives
-from .base import TrainConfig, bpr_loss
+from ..train import TrainData
+from .base import TrainConfig
 from .fusion import require_text
 from .lightgcn import LightGCN
 
@@ -62,16 +62,7 @@ class AlignedLightGCN(LightGCN):
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         """LightGCN's BPR + reg loss and the alignment loss, from one propagation."""
-        device = self.user_embedding.weight.device
-        users_np = self.data.train[0][rows]
-        negatives = torch.from_numpy(uniform_negatives(self.rng, users_np, self.data.n_items, self.positive_keys)).to(device)
-        users = torch.from_numpy(users_np).to(device)
-        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
-        user_final, item_final = self.propagate()
-        u, p, n = user_final[users], item_final[positives], item_final[negatives]
-        loss = bpr_loss((u * p).sum(1), (u * n).sum(1))
-        ego = self.user_embedding(users).pow(2).sum() + self.item_embedding(positives).pow(2).sum() + self.item_embedding(negatives).pow(2).sum()
-        loss = loss + self.config.reg * ego / (2 * len(rows))
+        loss, item_final, positives = self.bpr_terms(rows)
         return loss + self.config.align_weight * self.alignment_loss(item_final, positives, generator)
 
 
@@ -93,7 +84,7 @@ class ContrastiveAligned(AlignedLightGCN):
         items = torch.unique(positives)
         if len(items) > MAX_ALIGN_ITEMS:
             items = items[torch.randperm(len(items), generator=generator)[:MAX_ALIGN_ITEMS].to(items.device)]
-        collaborative = F.normalize(item_vectors[items], dim=1)
+        collaborative = F.normalize(item_vectors.index_select(0, items), dim=1)
         semantic = F.normalize(self.projection(self.item_text[items]), dim=1)
         logits = collaborative @ semantic.T / self.config.temperature
         target = torch.arange(len(items), device=logits.device)

@@ -47,13 +47,13 @@ def hard_negative_info_nce(
     (the positive masked) as negatives. ``user`` [B, d] and ``item_table`` [n_items, d] are unit vectors."""
     n_items = item_table.shape[0]
     candidates = torch.randint(0, n_items, (sampled,), generator=generator).to(item_table.device)
-    candidate_scores = user @ item_table[candidates].T
+    candidate_scores = user @ item_table.index_select(0, candidates).T
     candidate_scores = candidate_scores.masked_fill(candidates.unsqueeze(0) == positive_items.unsqueeze(1), float("-inf"))
     kept = min(kept, sampled)
     with torch.no_grad():
         hardest = candidate_scores.topk(kept, dim=1, sorted=False).indices
     negative_scores = candidate_scores.gather(1, hardest)
-    positive_scores = (user * item_table[positive_items]).sum(1, keepdim=True)
+    positive_scores = (user * item_table.index_select(0, positive_items)).sum(1, keepdim=True)
     logits = torch.cat([positive_scores, negative_scores], 1) / temperature
     return F.cross_entropy(logits, torch.zeros(len(user), dtype=torch.long, device=user.device))
 
@@ -100,7 +100,7 @@ class DualBranchFusion(TorchRecommender):
         positives = torch.from_numpy(self.data.train[1][rows]).to(device)
         fused_users, fused_items = self.propagate()
         loss = hard_negative_info_nce(
-            fused_users[users], positives, fused_items, generator,
+            fused_users.index_select(0, users), positives, fused_items, generator,
             sampled=self.SAMPLED_PER_KEPT * self.config.negatives, kept=self.config.negatives,
             temperature=self.config.temperature,
         )

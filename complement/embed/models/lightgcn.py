@@ -42,6 +42,11 @@ class LightGCN(TorchRecommender):
         return self.graph.propagate(users, items, self.config.layers)
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        return self.bpr_terms(rows)[0]
+
+    def bpr_terms(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """BPR + reg loss of a batch, with what it computed on the way: ``(loss, item_final, positives)``
+        (subclasses add terms on the same propagation)."""
         device = self.user_embedding.weight.device
         users_np = self.data.train[0][rows]
         negatives = torch.from_numpy(uniform_negatives(self.rng, users_np, self.data.n_items, self.positive_keys)).to(device)
@@ -52,4 +57,4 @@ class LightGCN(TorchRecommender):
         u, p, n = user_final.index_select(0, users), item_final.index_select(0, positives), item_final.index_select(0, negatives)
         loss = bpr_loss((u * p).sum(1), (u * n).sum(1))
         ego = self.user_embedding(users).pow(2).sum() + self.item_embedding(positives).pow(2).sum() + self.item_embedding(negatives).pow(2).sum()
-        return loss + self.config.reg * ego / (2 * len(rows))
+        return loss + self.config.reg * ego / (2 * len(rows)), item_final, positives
