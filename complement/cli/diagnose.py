@@ -91,8 +91,9 @@ def _run(name: str, workspace_dir, pairs, views, ks, fmt, out) -> None:
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
     else:
         echo_table(table, fmt)
-    if find(name).is_check and table.num_rows > 0:
-        raise CheckFailed(f"{find(name).name}: {table.num_rows} offending row(s)")
+    diagnostic = find(name)
+    if diagnostic.is_check and table.num_rows > 0:
+        raise CheckFailed(f"{diagnostic.name}: {table.num_rows} offending row(s)")
 
 
 @diagnose_app.callback()

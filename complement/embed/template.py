@@ -8,12 +8,12 @@ every item still gets a vector, and the command says how many items that happene
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError, WorkspaceError
+from ..data.text import template_fields as parse_template_fields
+from ..errors import ConfigError, DataError, WorkspaceError
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,9 @@ def _has_content(text: str | None) -> bool:
 def template_fields(template: str) -> list[str]:
     """The column names a ``str.format``-style template refers to (``"{title}. {genres}"``)."""
     try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise ConfigError(f"bad --template {template!r}: {exc} (write literal braces as '{{{{' and '}}}}')") from None
-    fields = []
-    for _, field, _, _ in parsed:
-        if field is None:
-            continue
-        if not field.isidentifier():
-            raise ConfigError(f"bad --template field '{{{field}}}': use plain column names such as '{{title}}'")
-        fields.append(field)
+        fields = parse_template_fields(template)  # the one template parser, shared with ingestion
+    except DataError as exc:
+        raise ConfigError(f"bad --template: {exc}") from None
     if not fields:
         raise ConfigError(f"--template {template!r} names no column; use e.g. '{{title}}. {{genres}}'")
     return fields

@@ -72,21 +72,11 @@ def linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
 
 
 def _topk(user_vecs: np.ndarray, item_vecs: np.ndarray, k: int, seen, device) -> np.ndarray:
-    """Top-k item indices per user (seen pairs masked): the shared scoring kernel when it is
-    installed (``complement.scoring.kernels.topk_indices``), else a small torch fallback."""
-    try:
-        from ..scoring.kernels import topk_indices
-    except ImportError:
-        topk_indices = None
-    if topk_indices is not None:
-        return topk_indices(user_vecs, item_vecs, k, seen=seen, device=device or "cpu", pad=True)[0]
-    import torch
+    """Top-k item indices per user (seen pairs masked, -1 where a user has fewer unmasked items),
+    from the project's exact scoring kernel."""
+    from ..scoring.kernels import topk_indices
 
-    scores = torch.as_tensor(np.asarray(user_vecs, np.float32)) @ torch.as_tensor(np.asarray(item_vecs, np.float32)).T
-    scores[torch.as_tensor(seen[0]), torch.as_tensor(seen[1])] = -float("inf")
-    values, indices = torch.topk(scores, k, dim=1)
-    indices[torch.isneginf(values)] = -1
-    return indices.numpy()
+    return topk_indices(user_vecs, item_vecs, k, seen=seen, device=device or "cpu", pad=True)[0]
 
 
 def recall_at_k(
