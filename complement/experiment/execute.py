@@ -216,7 +216,6 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
         else:
             params = {"k": list(s["k"])} if "k" in declared else {}
             tables.append(_tag(diagnose(ws, name, **params), None, None, None))
-        tables = [t for t in tables if t is not None]
         if not tables:
             continue
         table = pa.concat_tables(tables, promote_options="default")

@@ -5,12 +5,12 @@ re-runs that step and everything downstream of it, and nothing else."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..runs import config_hash
 
 #: models that read an item text-vector view (``text_view``, default ``semantic``)
 TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
@@ -29,10 +29,6 @@ class Step:
     view: str | None = None
     seed: int | None = None
     key: str = ""
-
-
-def _hash(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def data_fingerprint(path: str | None) -> list:
@@ -59,7 +55,7 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     by_id: dict[str, Step] = {}
 
     def add(step: Step) -> Step:
-        step.key = _hash({"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]})
+        step.key = config_hash({"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]})
         steps.append(step)
         by_id[step.id] = step
         return step
@@ -112,9 +108,8 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     if "item_agreement" in diagnostics["names"] and diagnostics["pairs"]:
         needed = sorted({resolve(v, seed) for pair in diagnostics["pairs"] for v in pair for seed in seeds})
         for name in needed:
-            base = name
             dep = next((s.id for s in steps if s.view == name), None)
-            add(Step(f"neighbors:{name}", "neighbors", {"k": diagnostics["neighbors_k"], "device": device}, [dep] if dep else ["ingest"], base))
+            add(Step(f"neighbors:{name}", "neighbors", {"k": diagnostics["neighbors_k"], "device": device}, [dep] if dep else ["ingest"], name))
             view_steps.append(f"neighbors:{name}")
     pairs = [
         {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)} for seed in seeds for a, b in diagnostics["pairs"]

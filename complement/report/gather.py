@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import WorkspaceError
@@ -105,7 +104,3 @@ def main_k(rows: list[dict], preferred: int = 20) -> int | None:
     if not ks:
         return None
     return preferred if preferred in ks else ks[-1]
-
-
-def as_table(rows: list[dict]) -> pa.Table:
-    return pa.Table.from_pylist(rows) if rows else pa.table({})
