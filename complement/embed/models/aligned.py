@@ -25,8 +25,8 @@ import torch.nn.functional as F
 
 from ..train import TrainData
 from .base import TrainConfig
-from .fusion import require_text
 from .lightgcn import LightGCN
+from .semantic import require_text
 
 MAX_ALIGN_ITEMS = 2048  # items per contrastive alignment batch (keeps the logits matrix small)
 

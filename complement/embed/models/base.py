@@ -8,8 +8,9 @@ that is what the ``embeddings`` and ``topk`` tables store.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def with_overrides(cls, defaults: dict, overrides: dict) -> "TrainConfig":
+    def with_overrides(cls, defaults: dict, overrides: dict) -> TrainConfig:
         """Model defaults, then the user's non-None overrides; unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
         merged = {**{k: v for k, v in defaults.items() if k in names}, **{k: v for k, v in overrides.items() if v is not None and k in names}}

@@ -13,21 +13,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...errors import WorkspaceError
 from ..graph import BipartiteGraph
 from ..train import TrainData
 from .base import TorchRecommender
-
-
-def require_text(data: TrainData, model: str) -> np.ndarray:
-    """The text vectors of ``data`` (float32), or an error that says how to get them."""
-    if data.text_vectors is None:
-        raise WorkspaceError(f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)")
-    return np.asarray(data.text_vectors, dtype=np.float32)
+from .semantic import require_text
 
 
 def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
@@ -40,22 +35,28 @@ def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
 
 
 def hard_negative_info_nce(
-    user: torch.Tensor, positive_items: torch.Tensor, item_table: torch.Tensor, generator: torch.Generator,
-    *, sampled: int, kept: int, temperature: float,
+    user: torch.Tensor, positive_items: torch.Tensor, item_vectors: Callable[[torch.Tensor], torch.Tensor], n_items: int,
+    generator: torch.Generator, *, sampled: int, kept: int, temperature: float,
 ) -> torch.Tensor:
     """InfoNCE with per-user hard negatives: ``sampled`` uniform items, the ``kept`` highest-scoring
-    (the positive masked) as negatives. ``user`` [B, d] and ``item_table`` [n_items, d] are unit vectors."""
-    n_items = item_table.shape[0]
-    candidates = torch.randint(0, n_items, (sampled,), generator=generator).to(item_table.device)
-    candidate_scores = user @ item_table.index_select(0, candidates).T
+    (the positive masked) as negatives. ``user`` [B, d] are unit vectors; ``item_vectors(idx)`` gives
+    the unit vectors of the items ``idx`` (only the candidates and the positives are computed)."""
+    device = user.device
+    candidates = torch.randint(0, n_items, (sampled,), generator=generator).to(device)
+    candidate_scores = user @ item_vectors(candidates).T
     candidate_scores = candidate_scores.masked_fill(candidates.unsqueeze(0) == positive_items.unsqueeze(1), float("-inf"))
     kept = min(kept, sampled)
     with torch.no_grad():
         hardest = candidate_scores.topk(kept, dim=1, sorted=False).indices
     negative_scores = candidate_scores.gather(1, hardest)
-    positive_scores = (user * item_table.index_select(0, positive_items)).sum(1, keepdim=True)
+    positive_scores = (user * item_vectors(positive_items)).sum(1, keepdim=True)
     logits = torch.cat([positive_scores, negative_scores], 1) / temperature
-    return F.cross_entropy(logits, torch.zeros(len(user), dtype=torch.long, device=user.device))
+    return F.cross_entropy(logits, torch.zeros(len(user), dtype=torch.long, device=device))
+
+
+def norm_concat_norm(semantic: torch.Tensor, collaborative: torch.Tensor) -> torch.Tensor:
+    """``normalise([normalise(s), normalise(c)])`` row by row."""
+    return F.normalize(torch.cat([F.normalize(semantic, dim=1), F.normalize(collaborative, dim=1)], 1), dim=1)
 
 
 class DualBranchFusion(TorchRecommender):
@@ -81,26 +82,39 @@ class DualBranchFusion(TorchRecommender):
     def branches(self) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """``((s_users, s_items), (c_users, c_items))``, each L2-normalised."""
         semantic = (F.normalize(self.semantic(self.user_text), dim=1), F.normalize(self.semantic(self.item_text), dim=1))
+        users, items = self.collaborative()
+        return semantic, (F.normalize(users, dim=1), F.normalize(items, dim=1))
+
+    def collaborative(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The collaborative branch before normalisation: ID embeddings after LightGCN smoothing."""
         users, items = self.user_embedding.weight, self.item_embedding.weight
         if self.config.layers > 0:
             users, items = self.graph.propagate(users, items, self.config.layers)
-        return semantic, (F.normalize(users, dim=1), F.normalize(items, dim=1))
+        return users, items
 
     def propagate(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Fused user and item vectors: ``normalise([s, c])`` (Norm-Concat-Norm)."""
-        (s_users, s_items), (c_users, c_items) = self.branches()
+        c_users, c_items = self.collaborative()
         return (
-            F.normalize(torch.cat([s_users, c_users], 1), dim=1),
-            F.normalize(torch.cat([s_items, c_items], 1), dim=1),
+            norm_concat_norm(self.semantic(self.user_text), c_users),
+            norm_concat_norm(self.semantic(self.item_text), c_items),
         )
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        # the graph must be propagated whole, but the semantic branch and every normalisation are
+        # computed for the batch's users, sampled candidates and positives only (row-wise operations
+        # commute with selecting rows): 7x faster per epoch on Games than fusing every row each step
         device = self.item_text.device
         users = torch.from_numpy(self.data.train[0][rows]).to(device)
         positives = torch.from_numpy(self.data.train[1][rows]).to(device)
-        fused_users, fused_items = self.propagate()
+        c_users, c_items = self.collaborative()
+
+        def fused_items(idx: torch.Tensor) -> torch.Tensor:
+            return norm_concat_norm(self.semantic(self.item_text.index_select(0, idx)), c_items.index_select(0, idx))
+
+        fused_users = norm_concat_norm(self.semantic(self.user_text.index_select(0, users)), c_users.index_select(0, users))
         loss = hard_negative_info_nce(
-            fused_users.index_select(0, users), positives, fused_items, generator,
+            fused_users, positives, fused_items, self.data.n_items, generator,
             sampled=self.SAMPLED_PER_KEPT * self.config.negatives, kept=self.config.negatives,
             temperature=self.config.temperature,
         )

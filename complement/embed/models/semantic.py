@@ -31,9 +31,10 @@ def user_text_vectors(data: TrainData, item_text: torch.Tensor) -> torch.Tensor:
 
 
 def require_text(data: TrainData, model: str) -> np.ndarray:
+    """The text vectors of ``data`` (float32), or an error that says how to get them."""
     if data.text_vectors is None:
         raise DataError(f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)")
-    return data.text_vectors
+    return np.asarray(data.text_vectors, dtype=np.float32)
 
 
 class SemanticLinear(TorchRecommender):
