@@ -80,6 +80,17 @@ def test_trained_model_beats_pop_and_random(test_recalls, name):
     assert test_recalls[name] > test_recalls["random"], test_recalls
 
 
+def test_validation_recall_counts_a_repeated_truth_pair_once():
+    """Sequence data keeps repeated (user, item) pairs; T(u) is a set, as in the metrics diagnostic."""
+    users = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    items = torch.tensor([[0.0, 1.0], [3.0, 0.0], [2.0, 0.0]])  # user scores: item 1 > item 2 > item 0
+    seen = (np.array([1]), np.array([0]))
+    truth = (np.array([0, 0, 0, 1]), np.array([1, 1, 0, 2]))  # user 0: {1, 0} with item 1 twice; user 1: {2}
+    # user 0: top-1 = item 1, recall 1/2 (3 truth rows would give 1/3); user 1 (item 0 seen): top-1 = item 1, a miss
+    assert recall_at_k(users, items, seen, truth, k=1) == pytest.approx((1 / 2 + 0) / 2)
+    assert recall_at_k(users, items, seen, truth, k=2) == pytest.approx((1 / 2 + 1) / 2)
+
+
 def test_pop_topk_reproduces_popularity_order(planted):
     data = load_train_data(planted)
     model = create_model("pop")

@@ -101,7 +101,8 @@ def recall_at_k(
     k: int = 20,
     chunk_size: int = 4096,
 ) -> float:
-    """Mean Recall@k = |top-k ∩ T(u)| / |T(u)| over users with non-empty truth ``T(u)``.
+    """Mean Recall@k = |top-k ∩ T(u)| / |T(u)| over users with non-empty truth ``T(u)`` (the set of
+    the user's distinct truth items, as the ``metrics`` diagnostic counts it).
 
     Full ranking: score = user · item over every item, ``seen`` pairs masked to -inf, computed in
     chunks of ``chunk_size`` users (memory O(chunk_size × n_items))."""
@@ -110,8 +111,9 @@ def recall_at_k(
     if len(truth_users) == 0:
         return 0.0
     k = min(k, n_items)
-    truth_keys = torch.from_numpy(pair_keys(truth[0], truth[1], n_items)).to(user_vecs.device)
-    truth_count = np.bincount(truth[0], minlength=n_users)
+    unique_keys = pair_keys(truth[0], truth[1], n_items)  # a repeated (user, item) test pair counts once
+    truth_keys = torch.from_numpy(unique_keys).to(user_vecs.device)
+    truth_count = np.bincount(unique_keys // n_items, minlength=n_users)
     seen_ptr, seen_items = _csr_rows(seen[0], seen[1], n_users)
     hits_total = 0.0
     for start in range(0, len(truth_users), chunk_size):
