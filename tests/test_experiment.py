@@ -193,3 +193,33 @@ def test_a_view_changed_outside_run_is_rebuilt_with_what_depends_on_it(tmp_path,
     assert plan["view:lightgcn"] == "output changed outside `complement run`"
     assert plan["fusion:mix"] == plan["diagnostics"] == "an input changed"
     assert plan["view:pop"] == "up to date"
+
+
+def test_relative_vector_files_resolve_against_the_experiment_file(tmp_path, monkeypatch):
+    """`from`/`ids` of an imported view, like dataset.path, are relative to the experiment file (not
+    to where `complement run` is started); paths given with --set are relative to the current folder."""
+    import numpy as np
+
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    experiment = folder / "exp.toml"
+    experiment.write_text(
+        SMALL + '\n[[view]]\nname = "imported"\nfrom = "vectors/item.npy"\nids = "vectors/item.ids"\n', encoding="utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    view = next(v for v in load(experiment)["view"] if v["name"] == "imported")
+    assert view["from"] == str(folder / "vectors" / "item.npy") and view["ids"] == str(folder / "vectors" / "item.ids")
+    view = next(v for v in load(experiment, ["view.imported.from=mine.npy"])["view"] if v["name"] == "imported")
+    assert view["from"] == str(elsewhere / "mine.npy")
+
+    # and the run finds them: the synthetic items are i0..i79, vectors written next to the experiment
+    (folder / "vectors").mkdir()
+    ws = Workspace(tmp_path / "ws")
+    run_experiment(ws, load(write_experiment(tmp_path)))  # the same data without the imported view
+    ids = ws.item_ids()
+    np.save(folder / "vectors" / "item.npy", np.eye(len(ids), 8, dtype=np.float32))
+    (folder / "vectors" / "item.ids").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    run_experiment(ws, load(experiment))
+    assert ws.read_vectors("imported", "item")[1].shape == (len(ids), 8)

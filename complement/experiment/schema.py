@@ -207,9 +207,22 @@ def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]
     return validate(config, source=path.name)
 
 
+#: keys whose values are file paths: relative ones resolve against the experiment file's folder
+DATASET_PATH_KEYS = ("path", "items")
+VIEW_PATH_KEYS = ("from", "ids", "user_from", "user_ids")
+
+
 def _resolve_data_path(config: dict[str, Any], base: Path) -> None:
-    dataset = config.get("dataset", {})
-    if isinstance(dataset, dict) and isinstance(dataset.get("path"), str):
-        data_path = Path(dataset["path"]).expanduser()
-        if not data_path.is_absolute():
-            dataset["path"] = str((base / data_path).resolve())
+    def resolve(table: Any, keys: tuple[str, ...]) -> None:
+        if not isinstance(table, dict):
+            return
+        for key in keys:
+            if isinstance(table.get(key), str):
+                value = Path(table[key]).expanduser()
+                if not value.is_absolute():
+                    table[key] = str((base / value).resolve())
+
+    resolve(config.get("dataset", {}), DATASET_PATH_KEYS)
+    views = config.get("view", [])
+    for view in views if isinstance(views, list) else []:
+        resolve(view, VIEW_PATH_KEYS)
