@@ -2,7 +2,7 @@
 """Training speed of `complement train` (issue 3, item 2). Results and commands: docs/models.md.
 
     python benchmarks/train.py full  -w WS [--model lightgcn]   # whole `train` step: wall time, epochs, test Recall@20
-    python benchmarks/train.py epoch -w WS [--epochs 3]         # seconds per LightGCN training epoch (no evaluation)
+    python benchmarks/train.py epoch -w WS [--model fusion] [--epochs 3]   # seconds per training epoch (no evaluation)
 
 WS is a workspace with items/users/interactions (e.g. `complement init` of ml-100k or Amazon Games).
 Prints one JSON line per measurement on stdout, with torch's thread count. Timings on a busy
@@ -30,19 +30,22 @@ def time_full(ws: Workspace, model: str, device: str) -> dict:
     return {"measure": "full", **summary, "wall_seconds": round(time.perf_counter() - started, 2)}
 
 
-def time_epochs(ws: Workspace, epochs: int, device: str, batch_size: int | None) -> dict:
-    data = load_train_data(ws)
-    model = create_model("lightgcn", device=device, batch_size=batch_size)
+def time_epochs(ws: Workspace, model_name: str, epochs: int, device: str, batch_size: int | None) -> dict:
+    from complement.embed.models import model_class
+
+    data = load_train_data(ws, "semantic" if model_class(model_name).needs_text else None)
+    model = create_model(model_name, device=device, batch_size=batch_size)
     model.data = data
     model.build(data, torch.device(device))
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=model.config.lr)
     rng = np.random.default_rng(0)
+    generator = torch.Generator().manual_seed(0)
     seconds, cpu_seconds = [], []
     for _ in range(epochs):
         started, cpu_started = time.perf_counter(), time.process_time()
         for rows in epoch_batches(rng, len(data.train[0]), model.config.batch_size):
-            loss = model.batch_loss(rows, None)
+            loss = model.batch_loss(rows, generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -50,7 +53,7 @@ def time_epochs(ws: Workspace, epochs: int, device: str, batch_size: int | None)
             torch.cuda.synchronize()
         seconds.append(time.perf_counter() - started)
         cpu_seconds.append(time.process_time() - cpu_started)
-    return {"measure": "epoch", "users": data.n_users, "items": data.n_items, "train_pairs": len(data.train[0]),
+    return {"measure": "epoch", "model": model_name, "users": data.n_users, "items": data.n_items, "train_pairs": len(data.train[0]),
             "batch_size": model.config.batch_size, "seconds_per_epoch": [round(s, 2) for s in seconds],
             "median": round(float(np.median(seconds)), 2),
             # CPU time of this process: what the epoch costs when it has the cores to itself
@@ -67,7 +70,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     ws = Workspace(args.workspace)
-    result = time_full(ws, args.model, args.device) if args.measure == "full" else time_epochs(ws, args.epochs, args.device, args.batch_size)
+    result = time_full(ws, args.model, args.device) if args.measure == "full" else time_epochs(ws, args.model, args.epochs, args.device, args.batch_size)
     print(json.dumps({**result, "torch_threads": torch.get_num_threads()}))
 
 
