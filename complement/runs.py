@@ -72,12 +72,31 @@ def append_run(workspace: "Workspace", record: RunRecord, started: dt.datetime, 
     from . import tables
 
     row = tables.conform("runs", row)
-    if workspace.has_table("runs"):
-        import pyarrow.parquet as pq
+    with _runs_lock(workspace):  # read-modify-write: two commands writing one workspace must not lose a row
+        if workspace.has_table("runs"):
+            import pyarrow.parquet as pq
 
-        old = tables.conform("runs", pq.read_table(workspace.table_path("runs")))
-        row = pa.concat_tables([old, row], promote_options="default")
-    workspace.write_table("runs", row)
+            old = tables.conform("runs", pq.read_table(workspace.table_path("runs")))
+            row = pa.concat_tables([old, row], promote_options="default")
+        workspace.write_table("runs", row)
+
+
+@contextlib.contextmanager
+def _runs_lock(workspace: "Workspace"):
+    """An exclusive advisory lock on ``tables/.runs.lock`` (POSIX ``flock``; no lock where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = workspace.table_path("runs").with_name(".runs.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

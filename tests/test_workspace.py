@@ -1,3 +1,4 @@
+import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -102,3 +103,28 @@ def test_sql_cannot_read_files_outside_the_workspace(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["sql", "-w", str(tmp_path), "SELECT * FROM read_csv('/etc/hostname')"])
     assert "Error:" in capsys.readouterr().err
+
+
+def _append_runs(root: str, worker: int, n: int) -> None:
+    from complement.runs import RunRecord, append_run
+
+    ws = Workspace(root)
+    for i in range(n):
+        append_run(ws, RunRecord(step="test", view=f"w{worker}-{i}", params={"i": i}), dt.datetime.now(dt.timezone.utc), 0.0)
+
+
+def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):
+    """`runs` is rewritten on each append; two processes appending at once must keep every row."""
+    import multiprocessing
+
+    root = str(tmp_path / "ws")
+    Workspace(root).tables_dir.mkdir(parents=True)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_runs, args=(root, w, 15)) for w in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(120)
+        assert process.exitcode == 0
+    views = Workspace(root).query("SELECT view FROM runs").column("view").to_pylist()
+    assert sorted(views) == sorted(f"w{w}-{i}" for w in range(4) for i in range(15))
