@@ -147,6 +147,15 @@ def test_cli_train_prints_summary_json(tmp_path, capsys):
     assert ws.parts("topk") == ["pop"]
 
 
+def test_cli_train_summary_in_other_formats(tmp_path, capsys):
+    ws = planted_workspace(tmp_path / "ws")
+    main(["train", "pop", "-w", str(ws.root), "--k", "5", "--format", "csv"])
+    header, row = capsys.readouterr().out.strip().splitlines()
+    assert header.split(",")[:2] == ["view", "model"] and row.startswith("pop,pop,")
+    main(["train", "pop", "-w", str(ws.root), "--k", "5", "-f", "markdown"])
+    assert capsys.readouterr().out.startswith("| view | model |")
+
+
 def test_cli_unknown_model_lists_models(tmp_path, capsys):
     ws = planted_workspace(tmp_path / "ws")
     with pytest.raises(SystemExit) as exit_info:

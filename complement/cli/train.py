@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import DeviceOption, WorkspaceOption, workspace
+from .output import Format
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", help="Length of the stored top-K lists.")] = 100,
         exclude: Annotated[str, typer.Option("--exclude", help="Splits masked in the top-K lists: train or train+valid.")] = "train",
         text_view: Annotated[str, typer.Option("--text-view", help="View holding the item text vectors (semantic, alpharec).")] = "semantic",
+        fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Format of the summary row (default: one JSON line).", show_default=False)] = None,
     ) -> None:
         """Train MODEL on the train split (early stopping on validation Recall@20) and write its view."""
         from ..embed.train import train_view
@@ -43,4 +45,11 @@ def register(app: typer.Typer) -> None:
             min_epochs=min_epochs, eval_every=eval_every, temperature=temperature, negatives=negatives, seed=seed,
             align_weight=align_weight,
         )
-        typer.echo(json.dumps(summary))
+        if fmt is None:
+            typer.echo(json.dumps(summary))
+        else:
+            import pyarrow as pa
+
+            from .output import render
+
+            typer.echo(render(pa.Table.from_pylist([summary]), fmt), nl=False)
