@@ -66,3 +66,21 @@ def test_report_renders_in_headless_chromium(built, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and shot.stat().st_size > 10_000
     assert "Uncaught" not in run.stderr and "SyntaxError" not in run.stderr
+
+
+def test_report_of_a_seeded_run_shows_mean_and_std_over_seeds(tmp_path, capsys):
+    """After `complement run --seeds 1,2` the report compares the first seed's pair and adds the
+    seed_summary table; a single-seed run has no such table."""
+    ws = Workspace(tmp_path / "ws")
+    names = '["metrics", "overlap", "unique_hits", "oracle", "seed_summary"]'
+    run_experiment(ws, load(write_experiment(tmp_path), ["run.seeds=[1, 2]", f"diagnostics.names={names}"]))
+    main(["report", "-w", str(ws.root), "--format", "markdown"])
+    page = open(capsys.readouterr().out.strip(), encoding="utf-8").read()
+    assert "Views compared: **lightgcn-s1** (A) and **pop-s1** (B)." in page
+    section = page.split("## Seeds", 1)[1].split("## ", 1)[0]
+    assert "| 10 | lightgcn | 2 |" in section  # k, view, n_seeds
+
+
+def test_report_of_a_single_seed_run_has_no_seed_table(built, capsys):
+    main(["report", "-w", str(built.root), "--format", "markdown"])
+    assert "## Seeds" not in open(capsys.readouterr().out.strip(), encoding="utf-8").read()

@@ -75,6 +75,9 @@ def collect(ws: Workspace, pair: tuple[str, str] | None = None, ks: list[int] | 
         for name in VIEW_DIAGNOSTICS:
             rows = _stored(ws, name, None)
             data.results[name] = rows if rows is not None else diagnose(ws, name, k=list(ks)).to_pylist()
+        seeds = _stored(ws, "seed_summary", None)  # written by `complement run --seeds`
+        if seeds and any((r.get("n_seeds") or 0) > 1 for r in seeds):
+            data.results["seed_summary"] = seeds
         if pair:
             for name in PAIR_DIAGNOSTICS:
                 rows = _stored(ws, name, pair)

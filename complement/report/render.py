@@ -116,6 +116,7 @@ def _figures(data: ReportData) -> list[tuple[str, str, str]]:
 
 TABLES = (
     ("Metrics", "metrics", "Accuracy of every view, averaged over evaluated users."),
+    ("Seeds", "seed_summary", "Mean ± sample std over seeds of each view's accuracy (views named NAME-sSEED)."),
     ("Overlap", "overlap", "Per-user overlap of the two views' top-K lists."),
     ("Unique hits", "unique_hits", "Hits found by both views or by one only."),
     ("User complementarity", "user_complementarity", "Users by which views hit."),
