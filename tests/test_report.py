@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from test_experiment import write_experiment
@@ -75,7 +76,7 @@ def test_report_of_a_seeded_run_shows_mean_and_std_over_seeds(tmp_path, capsys):
     names = '["metrics", "overlap", "unique_hits", "oracle", "seed_summary"]'
     run_experiment(ws, load(write_experiment(tmp_path), ["run.seeds=[1, 2]", f"diagnostics.names={names}"]))
     main(["report", "-w", str(ws.root), "--format", "markdown"])
-    page = open(capsys.readouterr().out.strip(), encoding="utf-8").read()
+    page = Path(capsys.readouterr().out.strip()).read_text(encoding="utf-8")
     assert "Views compared: **lightgcn-s1** (A) and **pop-s1** (B)." in page
     section = page.split("## Seeds", 1)[1].split("## ", 1)[0]
     assert "| 10 | lightgcn | 2 |" in section  # k, view, n_seeds
@@ -83,4 +84,4 @@ def test_report_of_a_seeded_run_shows_mean_and_std_over_seeds(tmp_path, capsys):
 
 def test_report_of_a_single_seed_run_has_no_seed_table(built, capsys):
     main(["report", "-w", str(built.root), "--format", "markdown"])
-    assert "## Seeds" not in open(capsys.readouterr().out.strip(), encoding="utf-8").read()
+    assert "## Seeds" not in Path(capsys.readouterr().out.strip()).read_text(encoding="utf-8")
