@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..atomic import write_text
+from ..atomic import atomic_path, write_text
 from ..errors import DataError, unknown_name
 
 ENV_VAR = "COMPLEMENT_CACHE"
@@ -201,33 +201,29 @@ def download(url: str, path: Path, *, expected_sha256: str | None = None, timeou
     ``expected_sha256``. Returns the sha256. Any failure leaves no file under ``path``."""
     from ..progress import progress
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, part_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    part = Path(part_name)
     digest = hashlib.sha256()
     received = 0
     try:
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": "complement-fetch"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                length = response.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
-                with progress(*_download_columns()) as bar:
-                    task = bar.add_task(f"download {path.name}", total=total)
-                    for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        received += len(chunk)
-                        bar.update(task, advance=len(chunk))
-        if total is not None and received != total:
-            raise DownloadError(f"could not download {url}: got {received} of {total} bytes (connection cut?)")
-        actual = digest.hexdigest()
-        if expected_sha256 and actual != expected_sha256.lower():
-            raise DownloadError(
-                f"checksum mismatch for {url}: sha256 {actual}, expected {expected_sha256}; the download was removed"
-            )
-        os.chmod(part, 0o644)
-        os.replace(part, path)
+        with atomic_path(path, suffix=".part") as part:  # renamed onto path only if every check passes
+            with open(part, "wb") as out:
+                request = urllib.request.Request(url, headers={"User-Agent": "complement-fetch"})
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    length = response.headers.get("Content-Length")
+                    total = int(length) if length and length.isdigit() else None
+                    with progress(*_download_columns()) as bar:
+                        task = bar.add_task(f"download {path.name}", total=total)
+                        for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
+                            out.write(chunk)
+                            digest.update(chunk)
+                            received += len(chunk)
+                            bar.update(task, advance=len(chunk))
+            if total is not None and received != total:
+                raise DownloadError(f"could not download {url}: got {received} of {total} bytes (connection cut?)")
+            actual = digest.hexdigest()
+            if expected_sha256 and actual != expected_sha256.lower():
+                raise DownloadError(
+                    f"checksum mismatch for {url}: sha256 {actual}, expected {expected_sha256}; the download was removed"
+                )
         write_text(f"{actual}  {path.name}\n", sidecar(path))
         return actual
     except urllib.error.HTTPError as exc:
@@ -236,8 +232,6 @@ def download(url: str, path: Path, *, expected_sha256: str | None = None, timeou
         raise DownloadError(f"could not download {url}: {exc.reason}") from None
     except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, truncated chunked bodies
         raise DownloadError(f"could not download {url}: {exc or type(exc).__name__}") from None
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def _download_columns():
