@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import ConfigError
 from ..workspace import ENV_VAR, Workspace
 from .output import Format
 
@@ -31,3 +32,14 @@ DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu or cuda."
 
 def workspace(path: Optional[Path]) -> Workspace:
     return Workspace.open(path)
+
+
+def parse_ks(text: str) -> list[int]:
+    """``--k 5,10,20`` as a list of positive integers, or a one-line error."""
+    try:
+        ks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        ks = []
+    if not ks or min(ks) < 1:
+        raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")
+    return ks

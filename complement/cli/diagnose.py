@@ -11,7 +11,7 @@ import typer
 from ..diagnostics import diagnose, find, list_diagnostics, show
 from ..diagnostics.export import write_result
 from ..errors import CheckFailed, ComplementError
-from .common import FormatOption, WorkspaceOption, workspace
+from .common import FormatOption, WorkspaceOption, parse_ks, workspace
 from .output import echo_table
 
 PARAM_FLAGS = ("-p", "--param")
@@ -77,10 +77,7 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
         else:
             raise ComplementError(f"diagnostic '{find(diagnostic_name).name}' takes no views")
     if ks is not None:
-        try:
-            params["k"] = [int(k) for k in ks.split(",") if k.strip()]
-        except ValueError:
-            raise ComplementError(f"--k takes integers such as 5,10,20, got '{ks}'") from None
+        params["k"] = parse_ks(ks)
     return params
 
 

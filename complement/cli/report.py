@@ -11,7 +11,7 @@ import typer
 from ..errors import ConfigError
 from ..progress import message
 from ..report import write_report
-from .common import WorkspaceOption, workspace
+from .common import WorkspaceOption, parse_ks, workspace
 
 
 class ReportFormat(str, Enum):
@@ -35,12 +35,7 @@ def report(
         if names[0] == names[1]:
             raise ConfigError(f"--views needs two different views, not '{views}'")
         pair = (names[0], names[1])
-    try:
-        ks = [int(x) for x in k.split(",")] if k else None
-    except ValueError:
-        raise ConfigError(f"--k takes positive integers like 5,10,20, not '{k}'") from None
-    if ks and min(ks) < 1:
-        raise ConfigError(f"--k takes positive integers like 5,10,20, not '{k}'")
+    ks = parse_ks(k) if k else None
     path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks)
     message(f"report written to {path}")
     typer.echo(str(path))
