@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pyarrow.parquet as pq
 
 from ..errors import WorkspaceError
+from ..experiment.plan import seeded_name
 from ..workspace import Workspace
 
 RESULTS_DIR = "results"
@@ -34,9 +35,9 @@ def _pair(ws: Workspace, pair: tuple[str, str] | None) -> tuple[str, str] | None
         a, b = pairs[0]
         seeds = ws.config.get("run", {}).get("seeds") or []
         views = set(ws.parts("topk"))
-        if seeds:  # per-seed views are named NAME-sSEED: show the first seed's
-            a = a if a in views else f"{a}-s{seeds[0]}"
-            b = b if b in views else f"{b}-s{seeds[0]}"
+        if seeds:  # per-seed views are named as `complement run` names them: show the first seed's
+            a = a if a in views else seeded_name(a, seeds[0])
+            b = b if b in views else seeded_name(b, seeds[0])
         return a, b
     return None
 

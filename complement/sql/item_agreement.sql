@@ -14,8 +14,8 @@
 -- its correspondence to A destroyed): N'_B(pi(j)) = {pi(n) : n in N_B(j)}, and compute the same
 -- mean. Permutation p (1..n_perm) orders the ids by hash(xor(hash(id, seed, 'permutation'), p)):
 -- deterministic for a seed, and independent across p (DuckDB's multi-argument hash mixes its
--- arguments almost linearly, so ordering by hash(id, seed, p) gave permutations that agree in rank
--- with correlation 0.6-0.9, which shrank null_std and inflated z).
+-- arguments almost linearly, so ordering by hash(id, seed, p) gave shuffled orders whose rank
+-- correlation between permutations was 0.52-0.998: the null's draws were not independent).
 -- null_mean / null_std (sample std) over the permutations; z = (observed - null_mean) / null_std
 -- (NULL when null_std = 0). Group 'all' pools every item; an item's group is its own pop_group.
 WITH list_a AS (
