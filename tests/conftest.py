@@ -18,6 +18,19 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the ``complement`` CLI in process; return (exit status, stdout, stderr)."""
+    from complement.cli.app import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch):
     """No progress output in tests, and no network for model hubs."""

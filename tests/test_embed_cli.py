@@ -6,8 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli
 
-from complement.cli.app import main
 from complement.workspace import Workspace
 
 
@@ -36,13 +36,7 @@ def ws(tmp_path):
 
 def run(argv, capsys):
     """Run the CLI; return (exit status, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, *argv)
 
 
 def test_embed_twice_reports_zero_new_items(ws, capsys, monkeypatch):

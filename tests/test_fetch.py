@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from complement.cli import app as cli_app
 from complement.cli import fetch as fetch_cli
@@ -86,13 +87,7 @@ def server():
 
 def fetch(capsys, *args):
     """Run ``complement fetch`` and return (exit status, stdout, stderr)."""
-    try:
-        main(["fetch", *args])
-        status = 0
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli(capsys, "fetch", *args)
 
 
 def test_fetch_downloads_extracts_and_prints_a_path_init_can_read(server, tmp_path, capsys):
