@@ -74,6 +74,19 @@ class Workspace:
         path = self.table_path(name)
         return sorted(p.stem for p in path.glob("*.parquet")) if path.is_dir() else []
 
+    def table_files(self, name: str, part: str | None = None) -> list[Path]:
+        """The Parquet files that hold table ``name`` now (of one ``part`` only when given).
+
+        Readers (DuckDB views, the SQL sandbox, exports) take a table's files from here, never from
+        a glob of their own, so the storage layout can change behind this one function."""
+        if name in tables.PARTITIONED_TABLES:
+            if part is not None:
+                path = self.table_path(name, part)
+                return [path] if path.exists() else []
+            return [self.table_path(name, p) for p in self.parts(name)]
+        path = self.table_path(name)
+        return [path] if path.exists() else []
+
     def require(self, *names: str) -> None:
         """Raise a clear error for the first listed table the workspace lacks."""
         for name in names:
