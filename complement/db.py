@@ -30,14 +30,11 @@ def connect(workspace: "Workspace", read_only_sql: bool = False) -> duckdb.DuckD
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
     for name in tables.TABLE_NAMES:
-        if not workspace.has_table(name):
+        files = workspace.table_files(name)
+        if not files:
             continue
-        path = workspace.table_path(name)
-        if name in tables.PARTITIONED_TABLES:
-            source = f"read_parquet({_quote(str(path / '*.parquet'))}, union_by_name = true)"
-        else:
-            source = f"read_parquet({_quote(str(path))})"
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
+        listed = ", ".join(_quote(str(f)) for f in files)
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
     if read_only_sql:
         # the tables, and the diagnostics results `complement run` stores (read_parquet('results/…'))
         allowed = [str(workspace.tables_dir) + "/", str(workspace.root / "results") + "/"]

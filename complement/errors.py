@@ -26,6 +26,10 @@ class WorkspaceError(ComplementError):
     """A table or view the command needs is not in the workspace."""
 
 
+class StaleError(WorkspaceError):
+    """A derived table was made from inputs that have changed since."""
+
+
 class ReadOnlyError(ComplementError):
     """Ad-hoc SQL tried to change or write something."""
 

@@ -48,10 +48,18 @@ class RunRecord:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     #: the step's own content key, when it has one (``complement run``); else a hash of ``params``
     config_hash: str | None = None
+    #: what the step reads (catalog keys such as ``interactions``, ``items#ids``, ``embeddings/semantic``)
+    inputs: list[str] | None = None
+    #: the command that redoes the step, named when its output goes stale
+    made_by: str | None = None
+    #: lock ``view`` against other writers for the step (off for steps that only read it, as probes)
+    lock_view: bool = True
 
 
-def append_run(workspace: "Workspace", record: RunRecord, started: dt.datetime, seconds: float) -> None:
-    """Append one row to ``runs`` (the file is rewritten atomically)."""
+def run_row(record: RunRecord, started: dt.datetime, seconds: float) -> pa.Table:
+    """The ``runs`` row of a finished step."""
+    from . import tables
+
     finished = started + dt.timedelta(seconds=seconds)
     row = pa.table(
         {
@@ -69,41 +77,26 @@ def append_run(workspace: "Workspace", record: RunRecord, started: dt.datetime, 
             "versions": [json.dumps(versions(), sort_keys=True)],
         }
     )
-    from . import tables
+    return tables.conform("runs", row)
 
-    row = tables.conform("runs", row)
-    with _runs_lock(workspace):  # read-modify-write: two commands writing one workspace must not lose a row
-        if workspace.has_table("runs"):
-            import pyarrow.parquet as pq
 
-            old = tables.conform("runs", pq.read_table(workspace.table_path("runs")))
-            row = pa.concat_tables([old, row], promote_options="default")
-        workspace.write_table("runs", row)
+def append_run(workspace: Workspace, record: RunRecord, started: dt.datetime, seconds: float) -> None:
+    """Add one row to ``runs``: with the workspace's open transaction, else as its own commit.
+    Rows go to files of their own, so two commands never rewrite each other's rows."""
+    with workspace.transaction() as txn:
+        txn.add_runs(run_row(record, started, seconds))
 
 
 @contextlib.contextmanager
-def _runs_lock(workspace: "Workspace"):
-    """An exclusive advisory lock on ``tables/.runs.lock`` (POSIX ``flock``; no lock where there is none)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    path = workspace.table_path("runs").with_name(".runs.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def recorded(workspace: "Workspace", record: RunRecord) -> Iterator[RunRecord]:
-    """Time the block and append ``record`` to ``runs`` when it succeeds.
-    The block may fill ``record.rows`` and ``record.metrics``."""
+def recorded(workspace: Workspace, record: RunRecord) -> Iterator[RunRecord]:
+    """Time the block and commit its writes together with ``record``'s runs row when it succeeds
+    (nothing at all when it raises). ``record.view`` is locked for the block; ``record.inputs`` and
+    ``record.made_by`` become the lineage of what it writes. The block may fill ``record.rows`` and
+    ``record.metrics``."""
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    yield record
-    append_run(workspace, record, started, time.perf_counter() - t0)
+    made_by = record.made_by or f"complement {record.step}" + (f" --view {record.view}" if record.view else "")
+    inputs = tuple(record.inputs) if record.inputs is not None else None
+    with workspace.transaction(record.view if record.lock_view else None, inputs=inputs, made_by=made_by) as txn:
+        yield record
+        txn.add_runs(run_row(record, started, time.perf_counter() - t0))

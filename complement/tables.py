@@ -1,8 +1,8 @@
-"""The logical tables of DESIGN.md: their Arrow schemas and how they are stored.
+"""The logical tables of docs/design.md: their Arrow schemas and which are stored one part per view.
 
-Single tables live in ``tables/<name>.parquet``. Tables with one slice per view (``embeddings``,
-``topk``, ``neighbors``) live in ``tables/<name>/<view>.parquet`` so a command rewrites only its own
-view; ``probes`` has one file per probe run. DuckDB sees each as one view over its files.
+``embeddings``, ``topk`` and ``neighbors`` have one part per view and ``probes`` one per probe run, so a
+command rewrites only its own part; where the files live is the catalog's business (``catalog.py``).
+DuckDB sees each table as one view over its current files.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ VIEW_NAME = re.compile(r"^[a-z0-9_-]+$")
 
 
 def check_view_name(name: str) -> str:
-    """A view name is any ``[a-z0-9_-]+`` (DESIGN.md)."""
+    """A view name is any ``[a-z0-9_-]+`` (docs/design.md)."""
     if not VIEW_NAME.match(name or ""):
         raise ComplementError(f"invalid view name '{name}': use lower-case letters, digits, '_' and '-'")
     return name

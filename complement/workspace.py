@@ -5,9 +5,10 @@ atomically, and opens DuckDB connections that see them as views (see :mod:`compl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ import numpy as np
 import pyarrow as pa
 
 from . import atomic, tables, tomlw
-from .errors import ConfigError, WorkspaceError
+from . import catalog as catalog_mod
+from .errors import ConfigError, StaleError, WorkspaceError
+from .lineage import Staleness, staleness
+from .transaction import Scope, Transaction
 
 CONFIG_NAME = "complement.toml"
 ENV_VAR = "COMPLEMENT_WORKSPACE"
@@ -27,6 +31,7 @@ class Workspace:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
+        self._txn: Transaction | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None) -> "Workspace":
@@ -50,42 +55,95 @@ class Workspace:
     def cache_dir(self) -> Path:
         return self.root / "cache"
 
-    def table_path(self, name: str, part: str | None = None) -> Path:
-        """File of a single table, or of one part (view / probe run) of a partitioned table."""
+    # ---- the catalog ---------------------------------------------------------------------------
+    def catalog(self) -> catalog_mod.Catalog:
+        """The tables as this workspace sees them now: inside a transaction, as it began plus what it staged."""
+        if self._txn is not None:
+            return self._txn.overlay()
+        return catalog_mod.load(self.tables_dir)
+
+    def _check_table(self, name: str) -> None:
         if name not in tables.SCHEMAS:
             raise WorkspaceError(f"unknown table '{name}'")
-        if name in tables.PARTITIONED_TABLES:
-            if part is None:
-                return self.tables_dir / name
-            return self.tables_dir / name / f"{part}.parquet"
-        return self.tables_dir / f"{name}.parquet"
+
+    def table_path(self, name: str, part: str | None = None) -> Path:
+        """The file that holds a table (or one part of a partitioned table) now; for a part that
+        does not exist, or a partitioned table as a whole, its folder."""
+        self._check_table(name)
+        if name in tables.PARTITIONED_TABLES and part is None:
+            return self.tables_dir / name
+        files = self.table_files(name, part)
+        if files:
+            return files[0]
+        return self.tables_dir / catalog_mod.entry_key(name, part)
+
+    def table_files(self, name: str, part: str | None = None) -> list[Path]:
+        """The Parquet files that hold table ``name`` now (of one ``part`` only when given).
+
+        Readers (DuckDB views, the SQL sandbox, exports) take a table's files from here, never from
+        a glob of their own: a folder may also hold files a command is about to commit."""
+        self._check_table(name)
+        entries = self.catalog().entries
+        if name in tables.SINGLE_TABLES or part is not None:
+            entry = entries.get(catalog_mod.entry_key(name, part))
+            return [self.tables_dir / f for f in entry.files] if entry else []
+        prefix = name + "/"
+        return [self.tables_dir / f for key in sorted(entries) if key.startswith(prefix) for f in entries[key].files]
 
     def has_table(self, name: str) -> bool:
-        path = self.table_path(name)
-        if name in tables.PARTITIONED_TABLES:
-            return path.is_dir() and any(path.glob("*.parquet"))
-        return path.exists()
+        return bool(self.table_files(name))
 
     def existing_tables(self) -> list[str]:
         return [name for name in tables.TABLE_NAMES if self.has_table(name)]
 
     def parts(self, name: str) -> list[str]:
         """The parts (views or probe runs) of a partitioned table, sorted."""
-        path = self.table_path(name)
-        return sorted(p.stem for p in path.glob("*.parquet")) if path.is_dir() else []
+        self._check_table(name)
+        prefix = name + "/"
+        return sorted(key[len(prefix):] for key in self.catalog().entries if key.startswith(prefix))
 
-    def table_files(self, name: str, part: str | None = None) -> list[Path]:
-        """The Parquet files that hold table ``name`` now (of one ``part`` only when given).
+    def entry(self, name: str, part: str | None = None) -> catalog_mod.Entry | None:
+        return self.catalog().entries.get(catalog_mod.entry_key(name, part))
 
-        Readers (DuckDB views, the SQL sandbox, exports) take a table's files from here, never from
-        a glob of their own, so the storage layout can change behind this one function."""
-        if name in tables.PARTITIONED_TABLES:
-            if part is not None:
-                path = self.table_path(name, part)
-                return [path] if path.exists() else []
-            return [self.table_path(name, p) for p in self.parts(name)]
-        path = self.table_path(name)
-        return [path] if path.exists() else []
+    def stale(self, name: str, part: str | None = None) -> Staleness | None:
+        """Why a table or part no longer matches the inputs it was made from (None when it does)."""
+        return staleness(self.catalog(), catalog_mod.entry_key(name, part))
+
+    def check_fresh(self, name: str, part: str | None = None) -> None:
+        """Refuse a table or part made from inputs that have changed since (see :meth:`stale`)."""
+        reason = self.stale(name, part)
+        if reason is not None:
+            raise StaleError(reason.message(name, part))
+
+    # ---- writing ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(
+        self, view: str | None = None, *, inputs: Iterable[str] | None = None, made_by: str | None = None
+    ) -> Iterator[Transaction]:
+        """Group every write in the block into one all-or-nothing commit (nested blocks join the
+        outer one). ``view`` is locked against other writers for the whole block; ``inputs`` (entry
+        keys such as ``interactions``, ``items#ids``, ``embeddings/semantic``) become the lineage of
+        what the block writes, ``made_by`` the command that refreshes it."""
+        outer = self._txn is None
+        txn = self._txn if self._txn is not None else Transaction(self)
+        if outer:
+            txn.begin()
+            self._txn = txn
+        parent = txn.scopes[-1] if txn.scopes else Scope()
+        txn.scopes.append(
+            Scope(tuple(inputs) if inputs is not None else parent.inputs, made_by if made_by is not None else parent.made_by)
+        )
+        try:
+            if view is not None:
+                txn.lock(f"view-{view}")
+            yield txn
+            if outer:
+                txn.commit()
+        finally:
+            txn.scopes.pop()
+            if outer:
+                self._txn = None
+                txn.close()
 
     def require(self, *names: str) -> None:
         """Raise a clear error for the first listed table the workspace lacks."""
@@ -117,17 +175,32 @@ class Workspace:
         atomic.write_text(header + tomlw.dumps(config), self.config_path)
 
     # ---- tables -------------------------------------------------------------------------------
-    def write_table(self, name: str, table: pa.Table, part: str | None = None) -> Path:
-        """Write a whole table (or one part of a partitioned one) atomically, cast to the contract."""
+    def write_table(
+        self,
+        name: str,
+        table: pa.Table,
+        part: str | None = None,
+        *,
+        inputs: Iterable[str] | None = None,
+        made_by: str | None = None,
+    ) -> None:
+        """Write a whole table (or one part of a partitioned one), cast to the contract. Inside a
+        :meth:`transaction` it is committed with the rest of the block; alone, as its own commit."""
+        self._check_table(name)
         if name in tables.PARTITIONED_TABLES and part is None:
             raise WorkspaceError(f"table '{name}' is written one part (view) at a time")
+        if name == "runs":
+            raise WorkspaceError("rows are added to 'runs' with complement.runs.append_run")
+        if part is not None:
+            tables.check_view_name(part)
         table = tables.conform(name, table)
-        return atomic.write_parquet(table, self.table_path(name, part))
+        with self.transaction() as txn:
+            txn.stage(name, table, part, tuple(inputs) if inputs is not None else None, made_by)
 
     def delete_part(self, name: str, part: str) -> None:
-        path = self.table_path(name, part)
-        if path.exists():
-            path.unlink()
+        with self.transaction() as txn:
+            if catalog_mod.entry_key(name, part) in txn.overlay().entries:
+                txn.delete(name, part)
 
     def connect(self, read_only_sql: bool = False):
         """A DuckDB connection with every existing table registered as a view."""
@@ -146,12 +219,12 @@ class Workspace:
     def read_table(self, name: str, part: str | None = None) -> pa.Table:
         self.require(name)
         if part is not None:
-            path = self.table_path(name, part)
-            if not path.exists():
+            files = self.table_files(name, part)
+            if not files:
                 raise WorkspaceError(f"table '{name}' has no part '{part}' (have: {', '.join(self.parts(name)) or 'none'})")
             import pyarrow.parquet as pq
 
-            return pq.read_table(path)
+            return pq.read_table(files)
         return self.query(f"SELECT * FROM {name}")
 
     # ---- ids and indices ----------------------------------------------------------------------
@@ -195,7 +268,16 @@ class Workspace:
         rows = self.query("SELECT DISTINCT view FROM embeddings WHERE entity = $e ORDER BY view", {"e": entity})
         return rows.column(0).to_pylist()
 
-    def write_vectors(self, view: str, entity: str, ids: Sequence[str], matrix: np.ndarray) -> Path:
+    def write_vectors(
+        self,
+        view: str,
+        entity: str,
+        ids: Sequence[str],
+        matrix: np.ndarray,
+        *,
+        inputs: Iterable[str] | None = None,
+        made_by: str | None = None,
+    ) -> None:
         """Replace the ``entity`` vectors of ``view`` (other entities of the view are kept)."""
         tables.check_view_name(view)
         if entity not in ("item", "user"):
@@ -213,15 +295,15 @@ class Workspace:
                 "vector": vectors,
             }
         )
-        path = self.table_path("embeddings", view)
-        if path.exists():
+        files = self.table_files("embeddings", view)
+        if files:
             import pyarrow.compute as pc
             import pyarrow.parquet as pq
 
-            old = pq.read_table(path)
+            old = pq.read_table(files)
             keep = old.filter(pc.not_equal(old.column("entity"), entity))
             new = pa.concat_tables([tables.conform("embeddings", keep), tables.conform("embeddings", new)])
-        return self.write_table("embeddings", new, part=view)
+        self.write_table("embeddings", new, part=view, inputs=inputs, made_by=made_by)
 
     def read_vectors(self, view: str, entity: str = "item", order: str = "index") -> tuple[np.ndarray, np.ndarray]:
         """``(ids, matrix)`` of a view's ``entity`` vectors.
@@ -231,11 +313,11 @@ class Workspace:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        path = self.table_path("embeddings", view)
-        if not path.exists():
+        files = self.table_files("embeddings", view)
+        if not files:
             have = ", ".join(self.parts("embeddings")) or "none"
             raise WorkspaceError(f"no embeddings for view '{view}' (views with embeddings: {have})")
-        table = pq.read_table(path)
+        table = pq.read_table(files)
         table = table.filter(pc.equal(table.column("entity"), entity))
         if table.num_rows == 0:
             hint = " — train a model for it (`complement train`) or import user vectors with `complement embed --from`" if entity == "user" else ""

@@ -1,7 +1,7 @@
 """An independent, plain-Python implementation of the diagnostics (sets and loops, no SQL), and
 builders of small random workspaces. The SQL in complement/sql is tested against these.
 
-Written from DESIGN.md's definitions only: lists are dicts {user: [item at rank 1, rank 2, ...]},
+Written from docs/design.md's definitions only: lists are dicts {user: [item at rank 1, rank 2, ...]},
 truth is {user: set(test items)}, evaluated users are those with a non-empty truth set."""
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def item_agreement(neigh_a, neigh_b, group_of, k, permutations=()):
 
 # ---- random workspaces -----------------------------------------------------------------------
 def pop_groups(n_train: dict[str, int]) -> dict[str, str]:
-    """cold = count <= 0.60 quantile, hot = count > 0.80 quantile, mid otherwise (DESIGN.md)."""
+    """cold = count <= 0.60 quantile, hot = count > 0.80 quantile, mid otherwise (docs/design.md)."""
     counts = np.array(list(n_train.values()))
     q60, q80 = np.quantile(counts, 0.6), np.quantile(counts, 0.8)
     return {i: "cold" if c <= q60 else "hot" if c > q80 else "mid" for i, c in n_train.items()}

@@ -1,5 +1,5 @@
 """Every diagnostic against the plain-Python reference (tests/reference_metrics.py) on random
-workspaces, plus the invariants DESIGN.md promises."""
+workspaces, plus the invariants docs/design.md promises."""
 
 from __future__ import annotations
 

@@ -180,4 +180,4 @@ def test_failed_import_leaves_the_view_and_runs_unchanged(ws, tmp_path):
         import_vectors(ws, "keep", bad)
     assert table_file.read_bytes() == before
     assert ws.table_path("runs").read_bytes() == runs_before
-    assert sorted(p.name for p in table_file.parent.iterdir()) == ["keep.parquet"]
+    assert sorted(p.name for p in table_file.parent.iterdir()) == [table_file.name]

@@ -28,7 +28,7 @@ def recall_at(ws: Workspace, view: str, k: int = 20, split: str = "test") -> flo
 
 
 def pop_groups(n_train: np.ndarray) -> list[str]:
-    """cold <= 0.60 quantile < mid <= 0.80 quantile < hot (DESIGN.md)."""
+    """cold <= 0.60 quantile < mid <= 0.80 quantile < hot (docs/design.md)."""
     low, high = np.quantile(n_train, [0.6, 0.8])
     return ["cold" if c <= low else "hot" if c > high else "mid" for c in n_train]
 

@@ -30,7 +30,7 @@ def test_ml_100k_counts_and_item_text(tmp_path, capsys):
 
 
 def test_ml_100k_min_rating_4_matches_the_recbole_yardstick(tmp_path, capsys):
-    # DESIGN.md's 943 users / 1,448 items are RecBole's counts, which include its [PAD] id:
+    # docs/design.md's 943 users / 1,448 items are RecBole's counts, which include its [PAD] id:
     # one user rated nothing >= 4, so 942 real users and 1,447 items remain.
     workspace = _init(tmp_path, "ml-100k", "ml-100k", "--min-rating", "4")
     assert _counts(capsys, workspace) == "942,1447,55375"

@@ -22,8 +22,12 @@ from complement.errors import ConfigError
 from complement.workspace import Workspace
 
 SMALL = {"users": 300, "items": 200, "seed": 11}
-DATA_TABLES = ("items.parquet", "users.parquet", "interactions.parquet", "embeddings/truth_semantic.parquet",
-               "embeddings/truth_collab.parquet")
+DATA_TABLES = (("items", None), ("users", None), ("interactions", None), ("embeddings", "truth_semantic"),
+               ("embeddings", "truth_collab"))
+
+
+def table_bytes(root, name, part):
+    return Workspace(root).table_path(name, part).read_bytes()
 
 
 # ---- helpers: held-out ridge regression and a hashing bag of words -------------------------------
@@ -68,10 +72,10 @@ def test_same_seed_writes_identical_files_and_other_seed_differs(tmp_path):
     synthesize(tmp_path / "a", **SMALL)
     synthesize(tmp_path / "b", **SMALL)
     synthesize(tmp_path / "c", **{**SMALL, "seed": 12})
-    for name in DATA_TABLES:
-        a = (tmp_path / "a" / "tables" / name).read_bytes()
-        assert a == (tmp_path / "b" / "tables" / name).read_bytes(), name
-        assert a != (tmp_path / "c" / "tables" / name).read_bytes(), name
+    for name, part in DATA_TABLES:
+        a = table_bytes(tmp_path / "a", name, part)
+        assert a == table_bytes(tmp_path / "b", name, part), name
+        assert a != table_bytes(tmp_path / "c", name, part), name
     assert (tmp_path / "a" / "complement.toml").read_text() == (tmp_path / "b" / "complement.toml").read_text()
 
 
@@ -189,9 +193,9 @@ def test_config_holds_the_knobs_and_rebuilds_the_same_tables(tmp_path):
 def test_ingest_from_the_config_rewrites_identical_files_and_honours_split(tmp_path):
     synthesize(tmp_path / "a", **SMALL)
     ws = Workspace(tmp_path / "a")
-    before = {name: (ws.tables_dir / name).read_bytes() for name in DATA_TABLES}
+    before = {name: table_bytes(ws.root, *name) for name in DATA_TABLES}
     ingest_synthetic(ws, ws.config)
-    assert before == {name: (ws.tables_dir / name).read_bytes() for name in DATA_TABLES}
+    assert before == {name: table_bytes(ws.root, *name) for name in DATA_TABLES}
     loo = Workspace(tmp_path / "loo")
     summary = ingest_synthetic(loo, {**ws.config, "split": {"method": "loo"}})
     assert summary.split_method == "loo" and summary.splits["test"] == 300

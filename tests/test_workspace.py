@@ -57,7 +57,10 @@ def test_no_temporary_files_left_after_writes(tmp_path):
     ws = Workspace(tmp_path)
     ws.write_table("items", _items(2))
     ws.write_table("items", _items(3))
-    assert sorted(p.name for p in ws.tables_dir.iterdir()) == ["items.parquet"]
+    found = (p.relative_to(ws.tables_dir) for p in ws.tables_dir.rglob("*"))
+    visible = sorted(p.as_posix() for p in found if not any(part.startswith(".") for part in p.parts))
+    assert visible == ["_catalog.json", "items", f"items/{ws.table_path('items').name}"]
+    assert not list(ws.tables_dir.rglob("*.tmp")) and not (ws.tables_dir / ".staging").exists()
 
 
 @pytest.mark.parametrize(
@@ -78,13 +81,13 @@ def test_no_temporary_files_left_after_writes(tmp_path):
 def test_sql_refuses_writes_and_leaves_tables_untouched(tmp_path, capsys, statement):
     ws = Workspace(tmp_path)
     ws.write_table("items", _items(3))
-    before = (ws.tables_dir / "items.parquet").read_bytes()
+    before = ws.table_path("items").read_bytes()
     with pytest.raises(SystemExit) as exit_info:
         main(["sql", "-w", str(tmp_path), statement])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: refused:") and "read-only" in err
-    assert (ws.tables_dir / "items.parquet").read_bytes() == before
+    assert ws.table_path("items").read_bytes() == before
     assert not (tmp_path / "out.csv").exists()
 
 

@@ -55,6 +55,10 @@ ViewsOption = Annotated[
     Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
 ]
 KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column.")]
+AllowStaleOption = Annotated[
+    bool,
+    typer.Option("--allow-stale", help="Score views made from inputs that changed since (another split or dataset) instead of refusing them."),
+]
 OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it.")]
 
 
@@ -81,8 +85,8 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     return params
 
 
-def _run(name: str, workspace_dir, pairs, views, ks, fmt, out) -> None:
-    table = diagnose(workspace(workspace_dir), name, **_params(name, pairs, views, ks))
+def _run(name: str, workspace_dir, pairs, views, ks, fmt, out, allow_stale: bool = False) -> None:
+    table = diagnose(workspace(workspace_dir), name, allow_stale=allow_stale, **_params(name, pairs, views, ks))
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
@@ -103,6 +107,7 @@ def diagnose_main(
     workspace_dir: WorkspaceOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
+    allow_stale: AllowStaleOption = False,
 ) -> None:
     """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20]."""
     if ctx.invoked_subcommand is not None:
@@ -110,7 +115,7 @@ def diagnose_main(
     if sql is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    _run(sql, workspace_dir, param, views, k, fmt, out)
+    _run(sql, workspace_dir, param, views, k, fmt, out, allow_stale)
 
 
 @diagnose_app.command("run")
@@ -122,9 +127,10 @@ def run_command(
     workspace_dir: WorkspaceOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
+    allow_stale: AllowStaleOption = False,
 ) -> None:
     """Run a diagnostic (same as --sql NAME)."""
-    _run(name, workspace_dir, param, views, k, fmt, out)
+    _run(name, workspace_dir, param, views, k, fmt, out, allow_stale)
 
 
 @diagnose_app.command("list")

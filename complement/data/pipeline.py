@@ -126,7 +126,7 @@ def _reindex(codes: np.ndarray, ids: pa.Array) -> tuple[np.ndarray, pa.Array]:
 def pop_groups(n_train: np.ndarray) -> np.ndarray:
     """``cold`` = n_train <= the 0.60 quantile, ``hot`` = n_train > the 0.80 quantile, ``mid`` the
     rest; quantiles over all items with linear interpolation (numpy's default, DuckDB's
-    ``quantile_cont``), as in the paper (DESIGN.md)."""
+    ``quantile_cont``), as in the paper (docs/design.md)."""
     if len(n_train) == 0:
         return np.zeros(0, dtype=object)
     q60, q80 = np.quantile(n_train.astype(np.float64), [0.6, 0.8])

@@ -103,6 +103,17 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
                 )
 
 
+def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]) -> None:
+    """Refuse views whose lists or vectors were made from inputs that have changed since (a new split,
+    another dataset, re-made vectors): scoring them against today's tables would be silently wrong."""
+    named = [v for name in VIEW_PARAMS for v in ([values.get(name)] if isinstance(values.get(name), str) else values.get(name) or [])]
+    for table in diagnostic.requires:
+        if table in VIEW_TABLES:
+            for view in named or workspace.parts(table):
+                if view in workspace.parts(table):
+                    workspace.check_fresh(table, view)
+
+
 def _load_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the shared macros; one over a table this workspace lacks is skipped (the diagnostics
     that need it are refused earlier by their ``requires`` line)."""
@@ -126,11 +137,12 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
         con.close()
 
 
-def diagnose(workspace: Workspace | str | os.PathLike, name: str, **params: Any) -> pa.Table:
+def diagnose(workspace: Workspace | str | os.PathLike, name: str, *, allow_stale: bool = False, **params: Any) -> pa.Table:
     """Run the diagnostic ``name`` (a built-in name or a path to a ``.sql`` file) and return its rows.
 
     ``params`` are its declared parameters (``k``, ``view_a``, ``view_b``, ``views`` ...). A list
-    for ``k`` runs it once per K and prepends a ``k`` column. Example::
+    for ``k`` runs it once per K and prepends a ``k`` column. A view made from inputs that changed
+    since is refused unless ``allow_stale``. Example::
 
         complement.diagnose("ws", "overlap", view_a="lightgcn", view_b="semantic", k=[10, 20])
     """
@@ -145,11 +157,13 @@ def diagnose(workspace: Workspace | str | os.PathLike, name: str, **params: Any)
             raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
         results = []
         for k in ks:
-            table = diagnose(workspace, name, **{**params, "k": k})
+            table = diagnose(workspace, name, allow_stale=allow_stale, **{**params, "k": k})
             k_value = coerce(diagnostic, diagnostic.param("k"), k)
             results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
         return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
     bound = bind(diagnostic, params)
     workspace.require(*diagnostic.requires)
     check_views(workspace, diagnostic, bound)
+    if not allow_stale:
+        check_fresh(workspace, diagnostic, bound)
     return _run_once(workspace, diagnostic, bound)

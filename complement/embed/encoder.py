@@ -251,7 +251,8 @@ def embed(
         "batch_size": batch_size,
         "device": str(torch_device),
     }
-    with recorded(ws, RunRecord(step="embed", view=view, params=params)) as record:
+    refresh = f"complement embed --view {view}" + (f" --model {model}" if model else "")
+    with recorded(ws, RunRecord(step="embed", view=view, params=params, inputs=["items#text"], made_by=refresh)) as record:
         t0 = time.perf_counter()
         hashes = [text_hash(t) for t in items.texts]
         cache = EmbeddingCache.for_model(ws, identity)

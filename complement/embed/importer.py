@@ -207,7 +207,9 @@ def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> 
         "ids": str(ids_path.resolve()) if ids_path else None,
         "entity": entity,
     }
-    with recorded(ws, RunRecord(step="embed-import", view=view, params=params)) as record:
+    refresh = f"complement embed --from {path} --entity {entity} --view {view}" + (f" --ids {ids_path}" if ids_path else "")
+    record_in = RunRecord(step="embed-import", view=view, params=params, inputs=[f"{entity}s#ids"], made_by=refresh)
+    with recorded(ws, record_in) as record:
         t0 = time.perf_counter()
         ids, matrix = read_vectors_file(path, ids_path, entity)
         matrix32 = validate_vectors(ids, matrix, known, entity)

@@ -3,7 +3,7 @@
 The loop is shared by every torch model (:class:`complement.embed.models.base.TorchRecommender`):
 one optimiser step per mini-batch of train pairs, validation Recall@20 every ``eval_every`` epochs,
 early stopping with patience counted in *evaluations* and never before ``min_epochs`` (LightGCN's
-validation curve on ml-100k peaks at epoch 1, dips, then climbs for hundreds of epochs — DESIGN.md),
+validation curve on ml-100k peaks at epoch 1, dips, then climbs for hundreds of epochs — docs/design.md),
 and the best state restored at the end.
 """
 
@@ -276,7 +276,13 @@ def train_view(
     params = {"model": model, **recommender.config.to_dict(), "k": k, "exclude": exclude}
     if cls.needs_text:
         params["text_view"] = text_view
-    with recorded(ws, RunRecord(step="train", view=view, params=params, seed=recommender.config.seed)) as record:
+    refresh = f"complement train {model} --view {view}"
+    inputs = ["interactions", "items#ids", "users#ids"] + ([f"embeddings/{text_view}"] if cls.needs_text else [])
+    record_in = RunRecord(
+        step="train", view=view, params=params, seed=recommender.config.seed, inputs=inputs, made_by=refresh
+    )
+    # the vectors, their top-K lists and both runs rows are one commit: a crash leaves the old view whole
+    with ws.transaction(view), recorded(ws, record_in) as record:
         result = recommender.fit(data, report=_reporter(model, message))
         metrics = result.metrics()
         metrics["test_recall@20"] = _test_recall(recommender, data, torch_device)
@@ -284,7 +290,7 @@ def train_view(
         ws.write_vectors(view, "item", ws.item_ids(), recommender.item_embeddings())
         record.rows = data.n_users + data.n_items
         record.metrics = metrics
-    write_topk(ws, view, k=k, exclude=exclude, device=str(torch_device))
+        write_topk(ws, view, k=k, exclude=exclude, device=str(torch_device), made_by=refresh)
     message(
         f"trained {model} into view '{view}': {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s, "
         f"best valid Recall@20 {_fmt(metrics['best_valid_recall@20'])} (epoch {metrics['best_epoch']}), "

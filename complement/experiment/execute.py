@@ -42,20 +42,22 @@ def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None]]:
     return {r["step"][4:]: (r["config_hash"], json.loads(r["metrics"] or "{}").get("outputs")) for r in rows}
 
 
-def _outputs(ws: Workspace, step: Step) -> list[Path]:
-    """The files a step writes (what must exist, unchanged, for it to count as done)."""
+def _outputs(ws: Workspace, step: Step) -> list[str]:
+    """What a step writes (what must exist, unchanged, for it to count as done): catalog keys, or
+    paths relative to the workspace for the diagnostics results, which live outside the tables."""
     if step.kind == "ingest":
-        return [ws.table_path(t) for t in ("items", "users", "interactions")]
+        return ["items", "users", "interactions"]
     if step.kind in ("embed", "import"):
-        return [ws.table_path("embeddings", step.view)]
+        return [f"embeddings/{step.view}"]
     if step.kind in ("train", "fuse"):
-        return [ws.table_path("topk", step.view)]
+        return [f"topk/{step.view}"]
     if step.kind == "neighbors":
-        return [ws.table_path("neighbors", step.view)]
+        return [f"neighbors/{step.view}"]
     if step.kind == "diagnostics":
-        return sorted((ws.root / RESULTS_DIR).glob("*.parquet")) or [ws.root / RESULTS_DIR / "metrics.parquet"]
+        found = sorted((ws.root / RESULTS_DIR).glob("*.parquet"))
+        return [p.relative_to(ws.root).as_posix() for p in found] or [f"{RESULTS_DIR}/metrics.parquet"]
     if step.kind == "probe":
-        return [ws.table_path("probes", probe_run_id(step))]
+        return [f"probes/{probe_run_id(step)}"]
     return []
 
 
@@ -64,13 +66,21 @@ def probe_run_id(step: Step) -> str:
 
 
 def fingerprint(ws: Workspace, step: Step) -> list | None:
-    """(file, size, mtime) of the step's outputs; None when one is missing."""
+    """The content fingerprints of the step's outputs (size and mtime for result files); None when
+    one is missing."""
+    entries = ws.catalog().entries
     out = []
-    for path in _outputs(ws, step):
-        if not path.exists():
+    for output in _outputs(ws, step):
+        if output.startswith(RESULTS_DIR + "/"):
+            path = ws.root / output
+            if not path.exists():
+                return None
+            stat = path.stat()
+            out.append([output, stat.st_size, stat.st_mtime_ns])
+        elif output in entries:
+            out.append([output, entries[output].fingerprint])
+        else:
             return None
-        stat = path.stat()
-        out.append([str(path.relative_to(ws.root)), stat.st_size, stat.st_mtime_ns])
     return out
 
 
@@ -124,14 +134,15 @@ def run_experiment(
         message(f"[{number}/{len(todo)}] {step.id} ({status.reason})")
         started = dt.datetime.now(dt.UTC)
         t0 = time.perf_counter()
-        rows = STEP_RUNNERS[step.kind](ws, step, config)
-        append_run(
-            ws,
-            RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows,
-                      config_hash=step.key, metrics={"outputs": fingerprint(ws, step)}),
-            started,
-            time.perf_counter() - t0,
-        )
+        with ws.transaction():  # the step's tables and its run: row commit together
+            rows = STEP_RUNNERS[step.kind](ws, step, config)
+            append_run(
+                ws,
+                RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows,
+                          config_hash=step.key, metrics={"outputs": fingerprint(ws, step)}),
+                started,
+                time.perf_counter() - t0,
+            )
     return statuses
 
 
@@ -203,7 +214,7 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
         if set(PAIR_PARAMS) <= declared:
             for pair in s["expanded_pairs"]:
                 if name == "item_agreement" and not all(
-                    ws.table_path("neighbors", v).exists() for v in (pair["view_a"], pair["view_b"])
+                    bool(ws.table_files("neighbors", v)) for v in (pair["view_a"], pair["view_b"])
                 ):
                     continue
                 params = {"k": list(s["k"]), "view_a": pair["view_a"], "view_b": pair["view_b"]}

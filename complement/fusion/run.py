@@ -124,14 +124,19 @@ def fuse(
     params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
     params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k} if method == "rrf" else {})
 
-    with recorded(ws, RunRecord(step="fuse", view=view, params=params)) as record:
+    refresh = f"complement fuse --views {view_a},{view_b} --method {method} --view {view}"
+    record_in = RunRecord(
+        step="fuse", view=view, params=params, made_by=refresh,
+        inputs=[f"embeddings/{view_a}", f"embeddings/{view_b}", "interactions", "items#ids", "users#ids"],
+    )
+    with recorded(ws, record_in) as record:
         result = FuseResult(view=view, method=method, rows=0)
         if method == "concat":
             from ..scoring import write_topk
 
             ws.write_vectors(view, "item", item_ids, norm_concat_norm(item_a, item_b))
             ws.write_vectors(view, "user", user_ids, norm_concat_norm(user_a, user_b))
-            result.rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
+            result.rows = write_topk(ws, view, k=k, exclude=exclude, device=device, made_by=refresh)
         else:
             tensors = [
                 (torch.from_numpy(u).to(torch_device), torch.from_numpy(i).to(torch_device))

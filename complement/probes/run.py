@@ -134,7 +134,11 @@ def run_probe(
               "max_epochs": max_epochs, "exclude": "train"}
     rows: list[dict] = []
     item_sets: list[dict] = []
-    with recorded(ws, RunRecord(step="probe", view=target, params=params, seed=seed, run_id=run_id)) as record:
+    record_in = RunRecord(
+        step="probe", view=target, params=params, seed=seed, run_id=run_id, lock_view=False,
+        inputs=[f"embeddings/{source}", f"embeddings/{target}", "interactions"],
+    )
+    with recorded(ws, record_in) as record:
         rows += _rows(run_id, source, target, "cca", "all", "all", seed,
                       shared_private(data.source, data.target, cca_threshold, seed))
         with progress() as bar:

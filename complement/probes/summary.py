@@ -1,6 +1,6 @@
 """The probe summary: ``probe_summary.sql`` (mean ± std over seeds) and a wide table for people.
 
-The numbers come from the SQL diagnostic (DESIGN.md: a metric that can be SQL is SQL); this module
+The numbers come from the SQL diagnostic (docs/design.md: a metric that can be SQL is SQL); this module
 only runs it and, for the terminal, pivots the key metrics into one row per mapper × shift × item set."""
 
 from __future__ import annotations

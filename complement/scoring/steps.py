@@ -56,7 +56,9 @@ def ranked_table(view: str, row_ids, col_ids, indices: np.ndarray, scores: np.nd
     )
 
 
-def write_topk(ws, view: str, k: int = 100, exclude: str = "train", device="auto", chunk_size=None) -> int:
+def write_topk(
+    ws, view: str, k: int = 100, exclude: str = "train", device="auto", chunk_size=None, made_by: str | None = None
+) -> int:
     """Score every user against every item of ``view`` (score = user · item), mask the ``exclude``
     interactions, and write the exact top-``k`` per user as part ``view`` of the ``topk`` table
     (rank from 1, ties by item index). A user with fewer than ``k`` unmasked items gets a shorter
@@ -74,7 +76,14 @@ def write_topk(ws, view: str, k: int = 100, exclude: str = "train", device="auto
         )
     k = check_k(k, len(item_ids), f"the catalogue of view '{view}'")
     params = {"k": k, "exclude": exclude, "masked_splits": list(splits), "device": str(dev), "chunk_size": chunk_size}
-    with recorded(ws, RunRecord(step="topk", view=view, params=params)) as rec:
+    record = RunRecord(
+        step="topk",
+        view=view,
+        params=params,
+        inputs=[f"embeddings/{view}", "interactions", "items#ids", "users#ids"],
+        made_by=made_by or f"complement topk --view {view} --k {k} --exclude {exclude}",
+    )
+    with recorded(ws, record) as rec:
         seen = ws.interaction_indices(splits)
         indices, scores = topk_indices(user_vecs, item_vecs, k, seen=seen, device=dev, chunk_size=chunk_size, pad=True)
         table = ranked_table(view, user_ids, item_ids, indices, scores, ("user_id", "item_id", "score"))
@@ -94,7 +103,10 @@ def write_neighbors(ws, view: str, k: int = 20, device="auto", chunk_size=None) 
     item_ids, item_vecs = _read_view_vectors(ws, view, "item")
     k = check_k(k, len(item_ids) - 1, f"the number of other items in view '{view}'")
     params = {"k": k, "similarity": "cosine", "device": str(dev), "chunk_size": chunk_size}
-    with recorded(ws, RunRecord(step="neighbors", view=view, params=params)) as rec:
+    record = RunRecord(
+        step="neighbors", view=view, params=params, inputs=[f"embeddings/{view}"], made_by=f"complement neighbors --view {view} --k {k}"
+    )
+    with recorded(ws, record) as rec:
         indices, sims = neighbors_indices(item_vecs, k, device=dev, chunk_size=chunk_size)
         table = ranked_table(view, item_ids, item_ids, indices, sims, ("item_id", "neighbor_id", "sim"))
         ws.write_table("neighbors", table, part=view)

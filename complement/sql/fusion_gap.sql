@@ -10,7 +10,7 @@
 -- The fused views are $views, or (when empty) every view in topk other than $view_a and $view_b.
 -- best_single = max(R_A, R_B), the better single view's mean Recall@k in that scope.
 -- union_at_k = mean over users of min(|(L_A ∪ L_B) ∩ T(u)|, k) / |T(u)|; best_view = mean over users of
--- max(R_A(u), R_B(u)) (DESIGN.md "oracle"). share_of_<bound>_gain = (recall - best_single) / (bound - best_single),
+-- max(R_A(u), R_B(u)) (docs/diagnostics.md, "oracle"). share_of_<bound>_gain = (recall - best_single) / (bound - best_single),
 -- NULL when the bound equals best_single. Per pop_group the truth T(u) is restricted to the group's items and
 -- only users with test items in the group are evaluated; a user without a list for a view has no hits.
 WITH fused_views AS (

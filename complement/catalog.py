@@ -1,0 +1,226 @@
+"""The workspace catalog: which Parquet files make up each table now, and what each was made from.
+
+``tables/_catalog.json`` lists, for every table (``items``) and every part of a partitioned table
+(``topk/lightgcn``), its files, a content fingerprint, its lineage (the fingerprints of the inputs it
+was made from) and the command that refreshes it. A command stages its files in a private folder and
+commits them in one step: under the workspace lock the staged files are renamed into place and the
+catalog is replaced atomically (``os.replace``). A crash at any instant leaves either the previous
+catalog, whose files are all still there, or the new one; files no catalog names are removed by the
+next commit. docs/design.md ("Storage") gives the reasons for this design.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkspaceError
+
+CATALOG_NAME = "_catalog.json"
+STAGING_DIR = ".staging"
+LOCKS_DIR = ".locks"
+FORMAT = 1
+
+
+@dataclass
+class Entry:
+    """One table, or one part (view / probe run) of a partitioned table."""
+
+    files: list[str]  # relative to the tables folder
+    fingerprint: str = ""
+    lineage: dict[str, str] = field(default_factory=dict)  # input key -> its fingerprint when read
+    made_by: str = ""  # the command that rebuilds it
+    facets: dict[str, str] = field(default_factory=dict)  # fingerprints of parts of it (items#ids, ...)
+    written_at: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        return cls(
+            files=list(data.get("files", [])),
+            fingerprint=data.get("fingerprint", ""),
+            lineage=dict(data.get("lineage", {})),
+            made_by=data.get("made_by", ""),
+            facets=dict(data.get("facets", {})),
+            written_at=data.get("written_at", ""),
+        )
+
+
+@dataclass
+class Catalog:
+    version: int = 0
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def fingerprint_of(self, key: str) -> str | None:
+        """The fingerprint of an entry (``topk/x``) or of a facet of one (``items#ids``)."""
+        name, _, facet = key.partition("#")
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        return entry.facets.get(facet) if facet else entry.fingerprint
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"format": FORMAT, "version": self.version, "entries": {k: asdict(e) for k, e in sorted(self.entries.items())}},
+            indent=1,
+            sort_keys=True,
+        )
+
+
+def entry_key(table: str, part: str | None = None) -> str:
+    return table if part is None else f"{table}/{part}"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def combine(digests: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()[:16]
+
+
+def load(tables_dir: Path) -> Catalog:
+    """The committed catalog; a workspace written before catalogs existed is adopted as it lies."""
+    path = tables_dir / CATALOG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _adopt_legacy(tables_dir)
+    try:
+        data = json.loads(text)
+        entries = {k: Entry.from_json(v) for k, v in data["entries"].items()}
+        return Catalog(version=int(data["version"]), entries=entries)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise WorkspaceError(f"{path} is damaged ({exc}); the workspace cannot be read safely") from None
+
+
+def _adopt_legacy(tables_dir: Path) -> Catalog:
+    """``tables/<name>.parquet`` and ``tables/<name>/<part>.parquet`` of a pre-catalog workspace,
+    taken as they are (lineage unknown, so never reported stale)."""
+    from . import tables
+
+    catalog = Catalog()
+    if not tables_dir.is_dir():
+        return catalog
+    for name in tables.SINGLE_TABLES:
+        path = tables_dir / f"{name}.parquet"
+        if path.is_file():
+            catalog.entries[name] = Entry(files=[path.name], fingerprint=combine([file_digest(path)]))
+    for name in tables.PARTITIONED_TABLES:
+        folder = tables_dir / name
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.parquet")):
+                catalog.entries[entry_key(name, path.stem)] = Entry(
+                    files=[f"{name}/{path.name}"], fingerprint=combine([file_digest(path)])
+                )
+    return catalog
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened for fsync
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write(tables_dir: Path, catalog: Catalog) -> None:
+    """Replace the catalog file atomically and durably."""
+    path = tables_dir / CATALOG_NAME
+    tmp = tables_dir / f".{CATALOG_NAME}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(catalog.to_json())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(tables_dir)
+
+
+@contextlib.contextmanager
+def flock(path: Path, *, blocking: bool, what: str) -> Iterator[None]:
+    """An exclusive advisory lock on ``path``; without ``blocking`` a held lock is a clear error."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows has no flock; commands there are not serialised
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WorkspaceError(
+                f"{what} is being written by another command ({holder}); wait for it to finish and run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {dt.datetime.now().strftime('%H:%M:%S')}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+def lock_is_free(path: Path) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return False
+    try:
+        with open(path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+    except (BlockingIOError, FileNotFoundError):
+        return False
+
+
+def collect_garbage(tables_dir: Path, catalog: Catalog) -> None:
+    """Remove Parquet files no entry names (left by a crash between rename and commit, or superseded)
+    and staging folders of commands that are gone. Call with the workspace lock held."""
+    referenced = {f for entry in catalog.entries.values() for f in entry.files}
+    for path in tables_dir.rglob("*.parquet"):
+        relative = path.relative_to(tables_dir).as_posix()
+        if relative.startswith(STAGING_DIR + "/") or relative in referenced:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    staging = tables_dir / STAGING_DIR
+    if staging.is_dir():
+        for folder in staging.iterdir():
+            lock = staging / f"{folder.name}.lock" if folder.is_dir() else None
+            if lock is not None and lock_is_free(lock):
+                import shutil
+
+                shutil.rmtree(folder, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+    for folder in sorted((p for p in tables_dir.rglob("*") if p.is_dir()), reverse=True):
+        if folder.name not in (STAGING_DIR, LOCKS_DIR) and not folder.relative_to(tables_dir).as_posix().startswith(
+            (STAGING_DIR, LOCKS_DIR)
+        ):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only empty ones go

@@ -1,0 +1,48 @@
+"""Stale results: a derived table whose inputs changed after it was made.
+
+Each catalog entry records the fingerprints of the inputs it was read from (``lineage``). An entry is
+stale when one of those inputs now has another fingerprint or is gone, or when an input is itself
+stale. The deepest stale entry names the command that refreshes the chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalog import Catalog
+
+_WHAT = {"topk": "top-K lists", "embeddings": "vectors", "neighbors": "neighbour lists", "probes": "probe results"}
+
+
+@dataclass(frozen=True)
+class Staleness:
+    entry: str  # the deepest stale entry, e.g. "embeddings/lightgcn"
+    changed: str  # the input of it that changed, e.g. "interactions" or "items#text"
+    refresh: str  # the command that rebuilds ``entry``
+
+    def message(self, name: str, part: str | None) -> str:
+        subject = f"view '{part}'" if part is not None and name != "probes" else f"table '{name if part is None else name + '/' + part}'"
+        table, _, view = self.entry.partition("/")
+        what = _WHAT.get(table, f"'{table}' table")
+        changed = self.changed.partition("#")[0]
+        refresh = f"`{self.refresh}`" if self.refresh else "the command that made it"
+        return (
+            f"{subject} is stale: its {what}{f' (view {view!r})' if view and view != part else ''} were made from "
+            f"an older '{changed}' table than the workspace holds now; refresh it with {refresh}, or pass --allow-stale"
+        )
+
+
+def staleness(catalog: Catalog, key: str, _seen: frozenset[str] = frozenset()) -> Staleness | None:
+    """Why ``key`` is stale (deepest cause first), or None."""
+    entry = catalog.entries.get(key)
+    if entry is None or key in _seen:
+        return None
+    for input_key in entry.lineage:
+        base = input_key.partition("#")[0]
+        if base != key and base in catalog.entries:
+            deeper = staleness(catalog, base, _seen | {key})
+            if deeper is not None:
+                return deeper
+    for input_key, fingerprint in entry.lineage.items():
+        if catalog.fingerprint_of(input_key) != fingerprint:
+            return Staleness(key, input_key, entry.made_by)
+    return None

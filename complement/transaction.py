@@ -1,0 +1,241 @@
+"""A command's writes as one unit: staged privately, committed all-or-nothing through the catalog.
+
+``with ws.transaction(view="lightgcn"):`` locks the view against a second writer (a clear error,
+not a wait), and every ``write_table`` / ``write_vectors`` / runs row inside the block is staged in
+``tables/.staging/<id>/``. Reads inside the block see the catalog as it was when the block began
+plus what the block staged. When the outermost block ends normally the staged files are renamed into
+place and the catalog is replaced in one ``os.replace``; when it raises (Ctrl-C, a full disk, a bug)
+the staging folder is removed and the workspace is exactly as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import catalog as cat
+from . import tables
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+# Inputs named ``items#ids`` depend on the item ids only, ``items#text`` on ids and text: text vectors
+# stay fresh when a new split changes ``items.n_train``.
+FACETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "items": {"ids": ("item_id",), "text": ("item_id", "title", "text")},
+    "users": {"ids": ("user_id",)},
+}
+RUNS_FILES_BEFORE_COMPACTION = 64
+CRASH_ENV = "COMPLEMENT_TEST_CRASH_AT"  # tests only: die (as kill -9 would) at a named point of a commit
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(137)
+
+
+@dataclass
+class Scope:
+    inputs: tuple[str, ...] = ()
+    made_by: str = ""
+
+
+def _facet_digest(table: pa.Table, columns: tuple[str, ...]) -> str:
+    sink = pa.BufferOutputStream()
+    selected = table.select(list(columns)).combine_chunks()
+    with pa.ipc.new_stream(sink, selected.schema) as writer:
+        writer.write_table(selected)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
+
+
+def _write_durably(table: pa.Table, path: Path) -> str:
+    """Write Parquet to ``path`` (fsynced) and return its content digest."""
+    pq.write_table(table, path, compression="zstd")
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o644)
+    return cat.file_digest(path)
+
+
+@dataclass
+class Transaction:
+    ws: Workspace
+    id: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    snapshot: cat.Catalog = field(default_factory=cat.Catalog)
+    staged: dict[str, cat.Entry] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    runs_files: list[str] = field(default_factory=list)
+    scopes: list[Scope] = field(default_factory=list)
+    locks: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    locked: set[str] = field(default_factory=set)
+    _counter: int = 0
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def begin(self) -> None:
+        self.snapshot = cat.load(self.ws.tables_dir)
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.ws.tables_dir / cat.STAGING_DIR / self.id
+
+    def _ensure_staging(self) -> Path:
+        if not self.staging_dir.is_dir():
+            # the lock beside the folder tells a later garbage collection that its owner is alive
+            self.locks.enter_context(
+                cat.flock(self.staging_dir.with_name(f"{self.id}.lock"), blocking=True, what="staging")
+            )
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+        return self.staging_dir
+
+    def lock(self, name: str) -> None:
+        """Hold the write lock of view (or data table group) ``name`` until the transaction ends."""
+        if name in self.locked:
+            return
+        if name == "data":
+            what = "the data tables (items, users, interactions)"
+        elif name.startswith("view-"):
+            what = f"view '{name[5:]}'"
+        else:
+            what = f"'{name}'"
+        self.locks.enter_context(cat.flock(self.ws.tables_dir / cat.LOCKS_DIR / f"{name}.lock", blocking=False, what=what))
+        self.locked.add(name)
+
+    def close(self) -> None:
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        self.locks.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.staging_dir.with_name(f"{self.id}.lock").unlink()
+        with contextlib.suppress(OSError):
+            self.staging_dir.parent.rmdir()  # only when no other command is staging
+
+    # ---- what readers inside the transaction see ----------------------------------------------
+    def overlay(self) -> cat.Catalog:
+        entries = {k: e for k, e in self.snapshot.entries.items() if k not in self.deleted}
+        entries.update(self.staged)
+        if self.runs_files:
+            runs = entries.get("runs")
+            files = (runs.files if runs else []) + self.runs_files
+            entries["runs"] = cat.Entry(files=files)
+        return cat.Catalog(version=self.snapshot.version, entries=entries)
+
+    # ---- staging ------------------------------------------------------------------------------
+    def _next_path(self) -> Path:
+        self._counter += 1
+        return self._ensure_staging() / f"{self._counter:04d}.parquet.tmp"
+
+    def stage(self, name: str, table: pa.Table, part: str | None, inputs: tuple[str, ...] | None, made_by: str | None) -> None:
+        key = cat.entry_key(name, part)
+        self.lock(_lock_name(name, part))
+        scope = self.scopes[-1] if self.scopes else Scope()
+        path = self._next_path()
+        digest = _write_durably(table, path)
+        old = self.staged.get(key)
+        if old is not None:
+            for f in old.files:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.ws.tables_dir / f).unlink()
+        facets = {facet: _facet_digest(table, cols) for facet, cols in FACETS.get(name, {}).items()}
+        self.staged[key] = cat.Entry(
+            files=[path.relative_to(self.ws.tables_dir).as_posix()],
+            fingerprint=cat.combine([digest]),
+            lineage={k: "" for k in (inputs if inputs is not None else scope.inputs)},  # resolved at commit
+            made_by=made_by or scope.made_by,
+            facets=facets,
+        )
+        self.deleted.discard(key)
+
+    def delete(self, name: str, part: str | None) -> None:
+        key = cat.entry_key(name, part)
+        self.lock(_lock_name(name, part))
+        self.staged.pop(key, None)
+        self.deleted.add(key)
+
+    def add_runs(self, rows: pa.Table) -> None:
+        path = self._next_path()
+        _write_durably(rows, path)
+        self.runs_files.append(path.relative_to(self.ws.tables_dir).as_posix())
+
+    # ---- commit -------------------------------------------------------------------------------
+    def _resolve(self, key: str) -> str:
+        """The fingerprint of input ``key`` as this transaction saw it: staged here, else as read."""
+        base, _, facet = key.partition("#")
+        if base in self.staged:
+            entry = self.staged[base]
+            return (entry.facets.get(facet) if facet else entry.fingerprint) or ""
+        return self.snapshot.fingerprint_of(key) or ""
+
+    def commit(self) -> None:
+        if not self.staged and not self.deleted and not self.runs_files:
+            return
+        tables_dir = self.ws.tables_dir
+        _crash_point("staged")
+        with cat.flock(tables_dir / cat.LOCKS_DIR / "catalog.lock", blocking=True, what="the catalog"):
+            current = cat.load(tables_dir)
+            entries = dict(current.entries)
+            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            for key, entry in self.staged.items():
+                final = []
+                for i, staged in enumerate(entry.files):
+                    suffix = "" if len(entry.files) == 1 else f"-{i:04d}"
+                    relative = f"{key}/{self.id}{suffix}.parquet"
+                    (tables_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tables_dir / staged, tables_dir / relative)
+                    _crash_point("renamed-one")
+                    final.append(relative)
+                lineage = {k: self._resolve(k) for k in entry.lineage if k != key}
+                entries[key] = cat.Entry(
+                    files=final,
+                    fingerprint=entry.fingerprint,
+                    lineage={k: v for k, v in lineage.items() if v},
+                    made_by=entry.made_by,
+                    facets=entry.facets,
+                    written_at=now,
+                )
+            for key in self.deleted:
+                entries.pop(key, None)
+            if self.runs_files:
+                entries["runs"] = self._commit_runs(entries.get("runs"))
+            new = cat.Catalog(version=current.version + 1, entries=entries)
+            _crash_point("before-catalog")
+            cat.write(tables_dir, new)
+            _crash_point("committed")
+            cat.collect_garbage(tables_dir, new)
+
+    def _commit_runs(self, old: cat.Entry | None) -> cat.Entry:
+        tables_dir = self.ws.tables_dir
+        files = list(old.files) if old else []
+        moved = []
+        for staged in self.runs_files:
+            relative = f"runs/{Path(staged).name.split('.')[0]}-{self.id}.parquet"
+            (tables_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tables_dir / staged, tables_dir / relative)
+            moved.append(relative)
+        files += moved
+        if len(files) > RUNS_FILES_BEFORE_COMPACTION:
+            merged = pa.concat_tables(
+                [tables.conform("runs", pq.read_table(tables_dir / f)) for f in files], promote_options="default"
+            )
+            relative = f"runs/compacted-{self.id}.parquet"
+            tmp = tables_dir / f"runs/.compacted-{self.id}.tmp"
+            _write_durably(merged, tmp)
+            os.replace(tmp, tables_dir / relative)
+            files = [relative]
+        return cat.Entry(files=files, fingerprint=cat.combine(files))
+
+
+def _lock_name(name: str, part: str | None) -> str:
+    if name in ("items", "users", "interactions"):
+        return "data"
+    if name in ("embeddings", "topk", "neighbors"):
+        return f"view-{part}"
+    return f"{name}-{part}"

@@ -1,0 +1,100 @@
+"""Stale results are refused: each derived table knows the fingerprints of what it was made from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from complement.data.loaders import ingest
+from complement.data.synth import synthesize
+from complement.diagnostics import diagnose
+from complement.embed.importer import import_vectors
+from complement.embed.train import train_view
+from complement.errors import StaleError
+from complement.scoring import write_topk
+from complement.workspace import Workspace
+from conftest import run_cli
+
+SMALL = {"users": 120, "items": 80, "seed": 4}
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    synthesize(tmp_path / "ws", **SMALL)
+    ws = Workspace(tmp_path / "ws")
+    train_view(ws, "pop", k=20)
+    return ws
+
+
+def resplit(ws: Workspace, seed: int) -> None:
+    config = ws.config
+    config["split"]["seed"] = seed
+    ingest(ws, config)
+
+
+def test_a_fresh_view_is_scored(ws):
+    assert ws.stale("topk", "pop") is None
+    assert diagnose(ws, "metrics", k=10).num_rows == 1
+
+
+def test_a_new_split_makes_trained_views_stale_and_names_the_refresh(ws, capsys):
+    resplit(ws, 99)
+    with pytest.raises(StaleError) as info:
+        diagnose(ws, "metrics", k=10)
+    message = str(info.value)
+    assert "view 'pop' is stale" in message and "'interactions'" in message
+    assert "`complement train pop --view pop`" in message and "--allow-stale" in message
+    code, _, err = run_cli(capsys, "diagnose", "--sql", "metrics", "-w", str(ws.root), "--k", "10")
+    assert code == 1 and err.strip().splitlines() == [f"Error: {message}"]
+    assert diagnose(ws, "metrics", k=10, allow_stale=True).num_rows == 1
+    train_view(ws, "pop", k=20)
+    assert ws.stale("topk", "pop") is None and diagnose(ws, "metrics", k=10).num_rows == 1
+
+
+def test_the_same_split_again_keeps_views_fresh(ws):
+    resplit(ws, ws.config["split"]["seed"])
+    assert ws.stale("topk", "pop") is None
+
+
+def test_another_dataset_in_the_same_folder_makes_views_stale(ws, tmp_path):
+    synthesize(ws.root, **{**SMALL, "seed": 5})
+    reason = Workspace(ws.root).stale("topk", "pop")
+    assert reason is not None and reason.refresh == "complement train pop --view pop"
+
+
+def test_imported_vectors_survive_a_new_split_but_their_lists_do_not(ws, tmp_path):
+    items, users = ws.item_ids(), ws.user_ids()
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "items.npy", rng.normal(size=(len(items), 4)))
+    np.save(tmp_path / "users.npy", rng.normal(size=(len(users), 4)))
+    (tmp_path / "items.txt").write_text("\n".join(items))
+    (tmp_path / "users.txt").write_text("\n".join(users))
+    import_vectors(ws, "mine", tmp_path / "items.npy", tmp_path / "items.txt", entity="item")
+    import_vectors(ws, "mine", tmp_path / "users.npy", tmp_path / "users.txt", entity="user")
+    write_topk(ws, "mine", k=10)
+    resplit(ws, 77)
+    assert ws.stale("embeddings", "mine") is None  # the vectors depend on the ids only
+    reason = ws.stale("topk", "mine")
+    assert reason is not None and reason.entry == "topk/mine" and reason.refresh.startswith("complement topk --view mine")
+
+
+def test_new_vectors_make_the_old_lists_stale(ws, tmp_path):
+    items = ws.item_ids()
+    np.save(tmp_path / "items.npy", np.ones((len(items), 3)))
+    (tmp_path / "items.txt").write_text("\n".join(items))
+    assert ws.stale("topk", "pop") is None
+    import_vectors(ws, "pop", tmp_path / "items.npy", tmp_path / "items.txt", entity="item")
+    reason = ws.stale("topk", "pop")
+    assert reason is not None and reason.changed == "embeddings/pop"
+
+
+def test_a_stale_input_makes_everything_made_from_it_stale_and_names_the_root(ws):
+    from complement.fusion.run import fuse
+
+    train_view(ws, "mf", k=20, epochs=2, dim=8)
+    fuse(ws, "pop,mf", "concat", "both", k=10)
+    assert ws.stale("topk", "both") is None
+    resplit(ws, 55)
+    reason = ws.stale("topk", "both")
+    assert reason is not None and reason.entry in ("embeddings/pop", "embeddings/mf")
+    assert reason.refresh.startswith("complement train")
