@@ -34,14 +34,32 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("ts", pa.int64()),
             ("rating", pa.float64()),
             ("split", pa.string()),
+            ("user_idx", pa.int32()),
+            ("item_idx", pa.int32()),
         ]
     ),
     "embeddings": pa.schema([("view", pa.string()), ("entity", pa.string()), ("id", pa.string()), ("vector", VECTOR)]),
     "topk": pa.schema(
-        [("view", pa.string()), ("user_id", pa.string()), ("rank", pa.int32()), ("item_id", pa.string()), ("score", pa.float64())]
+        [
+            ("view", pa.string()),
+            ("user_id", pa.string()),
+            ("rank", pa.int32()),
+            ("item_id", pa.string()),
+            ("score", pa.float64()),
+            ("user_idx", pa.int32()),
+            ("item_idx", pa.int32()),
+        ]
     ),
     "neighbors": pa.schema(
-        [("view", pa.string()), ("item_id", pa.string()), ("rank", pa.int32()), ("neighbor_id", pa.string()), ("sim", pa.float64())]
+        [
+            ("view", pa.string()),
+            ("item_id", pa.string()),
+            ("rank", pa.int32()),
+            ("neighbor_id", pa.string()),
+            ("sim", pa.float64()),
+            ("item_idx", pa.int32()),
+            ("neighbor_idx", pa.int32()),
+        ]
     ),
     "probes": pa.schema(
         [
@@ -72,6 +90,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("versions", pa.string()),  # JSON
         ]
     ),
+}
+
+# Integer keys beside the string ids (joins on them are cheaper; the ids stay for people): column,
+# its id column, and the table whose ``*_idx`` numbers it.
+INDEX_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "interactions": (("user_idx", "user_id", "users"), ("item_idx", "item_id", "items")),
+    "topk": (("user_idx", "user_id", "users"), ("item_idx", "item_id", "items")),
+    "neighbors": (("item_idx", "item_id", "items"), ("neighbor_idx", "neighbor_id", "items")),
 }
 
 SINGLE_TABLES = ("items", "users", "interactions", "runs")

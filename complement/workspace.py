@@ -193,9 +193,29 @@ class Workspace:
             raise WorkspaceError("rows are added to 'runs' with complement.runs.append_run")
         if part is not None:
             tables.check_view_name(part)
-        table = tables.conform(name, table)
+        table = tables.conform(name, self._with_index_keys(name, table))
         with self.transaction() as txn:
             txn.stage(name, table, part, tuple(inputs) if inputs is not None else None, made_by)
+
+    def _with_index_keys(self, name: str, table: pa.Table) -> pa.Table:
+        """Add the integer keys of ``tables.INDEX_KEYS`` a writer did not supply, from the ids."""
+        import pyarrow.compute as pc
+
+        for column, id_column, source in tables.INDEX_KEYS.get(name, ()):
+            if column in table.column_names or id_column not in table.column_names:
+                continue
+            if not self.has_table(source):  # a partial workspace (tests, hand-made tables): keys unknown yet
+                table = table.append_column(column, pa.nulls(table.num_rows, pa.int32()))
+                continue
+            known = self.item_ids() if source == "items" else self.user_ids()
+            index = pc.index_in(table.column(id_column), value_set=pa.array(list(known), pa.string()))
+            if index.null_count:
+                unknown = table.column(id_column).filter(pc.is_null(index)).unique()[:3].to_pylist()
+                raise WorkspaceError(
+                    f"{index.null_count} row(s) of '{name}' name {source} unknown to the workspace (e.g. {unknown})"
+                )
+            table = table.append_column(column, pc.cast(index, pa.int32()))
+        return table
 
     def delete_part(self, name: str, part: str) -> None:
         with self.transaction() as txn:

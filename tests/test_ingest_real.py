@@ -1,10 +1,11 @@
-"""The real datasets in ../shared/data (skipped when absent) ingest to the issue's exact counts,
+"""The real datasets in ../shared/data (skipped when absent) ingest to their documented counts,
 checked with `complement sql`."""
 
 import pytest
 from conftest import shared_dataset
 
 from complement.cli.app import main
+from complement.workspace import Workspace
 
 COUNTS = "SELECT count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items, count(*) AS interactions FROM interactions"
 
@@ -61,7 +62,7 @@ def test_ml_100k_same_seed_gives_identical_files_and_8_1_1_per_user(tmp_path, ca
     paths = []
     for name in ("a", "b"):
         main(["init", str(tmp_path / name), "-d", "ml-100k", "-p", str(shared_dataset("ml-100k")), "--seed", "11"])
-        paths.append(tmp_path / name / "tables" / "interactions.parquet")
+        paths.append(Workspace(tmp_path / name).table_path("interactions"))
     assert paths[0].read_bytes() == paths[1].read_bytes()
     capsys.readouterr()
     main(["sql", "-w", str(tmp_path / "a"), """

@@ -98,3 +98,18 @@ def test_a_stale_input_makes_everything_made_from_it_stale_and_names_the_root(ws
     reason = ws.stale("topk", "both")
     assert reason is not None and reason.entry in ("embeddings/pop", "embeddings/mf")
     assert reason.refresh.startswith("complement train")
+
+
+def test_the_report_refuses_stale_views_and_ignores_results_stored_from_older_tables(ws, tmp_path):
+    from complement.experiment.execute import results_are_current, write_results_lineage
+    from complement.report import write_report
+
+    write_results_lineage(ws)
+    assert results_are_current(ws)
+    write_report(ws, tmp_path / "fresh.html", pair=None, ks=[10])
+    resplit(ws, 31)
+    assert not results_are_current(ws)
+    with pytest.raises(StaleError, match="view 'pop' is stale"):
+        write_report(ws, tmp_path / "stale.html", ks=[10])
+    assert not (tmp_path / "stale.html").exists()
+    assert write_report(ws, tmp_path / "stale.html", ks=[10], allow_stale=True).exists()

@@ -25,6 +25,7 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")] = ReportFormat.html,
     views: Annotated[str | None, typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair).")] = None,
     k: Annotated[str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")] = None,
+    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Report views made from inputs that changed since (another split or dataset) instead of refusing them.")] = False,
 ) -> None:
     """Write the report: dataset summary, metrics, overlap, unique hits, oracle bounds, probes, fusion."""
     pair = None
@@ -36,7 +37,7 @@ def report(
             raise ConfigError(f"--views needs two different views, not '{views}'")
         pair = (names[0], names[1])
     ks = parse_ks(k) if k else None
-    path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks)
+    path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks, allow_stale)
     message(f"report written to {path}")
     typer.echo(str(path))
 

@@ -256,6 +256,8 @@ def build_tables(
         "ts": pa.array(frame.ts, pa.int64(), mask=~frame.has_ts),
         "rating": pa.array(frame.rating, pa.float64(), mask=np.isnan(frame.rating)),
         "split": pa.array(split_names, pa.string()),
+        "user_idx": pa.array(frame.user, pa.int32()),  # positions in user_ids / item_ids = users.user_idx / items.item_idx
+        "item_idx": pa.array(frame.item, pa.int32()),
     }
     if "seq" in interactions.column_names:
         columns["seq"] = pa.array(frame.seq, pa.int64())

@@ -232,7 +232,28 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
         table = pa.concat_tables(tables, promote_options="default")
         atomic.write_parquet(table, out_dir / f"{name}.parquet")
         total += table.num_rows
+    write_results_lineage(ws)
     return total
+
+
+RESULTS_LINEAGE = "_lineage.json"
+
+
+def write_results_lineage(ws: Workspace) -> None:
+    """The fingerprints of every table the stored results were computed from: a reader uses them only
+    while those tables are unchanged (``results_are_current``)."""
+    fingerprints = {key: entry.fingerprint for key, entry in ws.catalog().entries.items() if key != "runs"}
+    atomic.write_text(json.dumps(fingerprints, sort_keys=True, indent=1), ws.root / RESULTS_DIR / RESULTS_LINEAGE)
+
+
+def results_are_current(ws: Workspace) -> bool:
+    path = ws.root / RESULTS_DIR / RESULTS_LINEAGE
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    entries = ws.catalog().entries
+    return all(key in entries and entries[key].fingerprint == fp for key, fp in recorded.items())
 
 
 def _tag(table: pa.Table, seed, view_a, view_b) -> pa.Table:

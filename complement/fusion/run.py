@@ -94,6 +94,8 @@ def _topk_table(view: str, user_ids, item_ids, indices: np.ndarray, scores: np.n
             "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_users)[keep]),
             "item_id": pa.array(np.asarray(item_ids, dtype=object)[indices.ravel()][keep], pa.string()),
             "score": pa.array(scores.ravel()[keep].astype(np.float64)),
+            "user_idx": pa.array(np.repeat(np.arange(n_users, dtype=np.int32), k)[keep]),
+            "item_idx": pa.array(indices.ravel()[keep].astype(np.int32)),
         }
     )
 

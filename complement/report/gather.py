@@ -43,8 +43,11 @@ def _pair(ws: Workspace, pair: tuple[str, str] | None) -> tuple[str, str] | None
 
 
 def _stored(ws: Workspace, name: str, pair: tuple[str, str] | None) -> list[dict] | None:
+    """Results stored by `complement run`, while the tables they came from are unchanged; else None."""
+    from ..experiment.execute import results_are_current
+
     path = ws.root / RESULTS_DIR / f"{name}.parquet"
-    if not path.exists():
+    if not path.exists() or not results_are_current(ws):
         return None
     rows = pq.read_table(path).to_pylist()
     if pair and rows and "pair_a" in rows[0]:
@@ -52,10 +55,20 @@ def _stored(ws: Workspace, name: str, pair: tuple[str, str] | None) -> list[dict
     return rows
 
 
-def collect(ws: Workspace, pair: tuple[str, str] | None = None, ks: list[int] | None = None) -> ReportData:
+def collect(
+    ws: Workspace, pair: tuple[str, str] | None = None, ks: list[int] | None = None, allow_stale: bool = False
+) -> ReportData:
     """Gather the numbers of a report. ``pair`` = the two views compared (default: the first pair of
-    the experiment's [diagnostics]); ``ks`` = the cut-offs computed when results are missing."""
-    from ..diagnostics import diagnose
+    the experiment's [diagnostics]); ``ks`` = the cut-offs computed when results are missing. Views
+    made from inputs that changed since are refused unless ``allow_stale``."""
+    from functools import partial
+
+    from ..diagnostics import diagnose as run_diagnostic
+
+    diagnose = partial(run_diagnostic, allow_stale=allow_stale)
+    if not allow_stale:
+        for view in ws.parts("topk"):
+            ws.check_fresh("topk", view)
 
     ws.require("items", "users", "interactions")
     summary = ws.query(

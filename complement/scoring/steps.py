@@ -44,14 +44,19 @@ def ranked_table(view: str, row_ids, col_ids, indices: np.ndarray, scores: np.nd
     n_rows, k = indices.shape
     flat = indices.ravel()
     keep = flat >= 0
-    row_positions = np.repeat(np.arange(n_rows), k)[keep]
+    row_positions = np.repeat(np.arange(n_rows, dtype=np.int32), k)[keep]
+    col_positions = flat[keep].astype(np.int32)
+    row_key = names[0].removesuffix("_id") + "_idx"
+    col_key = names[1].removesuffix("_id") + "_idx"
     return pa.table(
         {
             "view": pa.repeat(pa.scalar(view, pa.string()), int(keep.sum())),
             names[0]: pa.array(np.asarray(row_ids, dtype=object), pa.string()).take(pa.array(row_positions)),
             "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_rows)[keep]),
-            names[1]: pa.array(np.asarray(col_ids, dtype=object), pa.string()).take(pa.array(flat[keep])),
+            names[1]: pa.array(np.asarray(col_ids, dtype=object), pa.string()).take(pa.array(col_positions)),
             names[2]: pa.array(scores.ravel()[keep].astype(np.float64)),
+            row_key: pa.array(row_positions),  # rows and columns are in user_idx / item_idx order
+            col_key: pa.array(col_positions),
         }
     )
 
