@@ -1,0 +1,170 @@
+"""A DuckDB connection in which user SQL cannot write anything, whatever the statement.
+
+User SQL (``complement sql`` and diagnostic ``.sql`` files given by path) runs here. The safety
+does not rest on a list of statement types: the connection is in memory, each workspace table is
+a pyarrow dataset registered under its name (read by pyarrow, not by DuckDB's file system), and
+then DuckDB's file system is switched off and its configuration locked::
+
+    SET enable_external_access = false      -- no COPY / EXPORT / ATTACH of files / read_* / glob
+    SET autoinstall_known_extensions = false
+    SET autoload_known_extensions = false
+    SET lock_configuration = true           -- no SET / RESET / PRAGMA that changes a setting
+
+What a statement can still create (a temporary table, a macro) lives in the in-memory database
+and is gone when the connection closes. :func:`complement.db.check_read_only` is a second guard
+in front of this one, with a clearer message.
+
+Besides the tables, each result file ``complement run`` stored in ``<workspace>/results/NAME.parquet``
+is registered as the table ``results_NAME``."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from . import tables
+from .errors import ComplementError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+RESULTS_DIR = "results"
+RESULTS_PREFIX = "results_"
+_LOCKDOWN = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET lock_configuration = true",
+)
+_RESULT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _dataset(files: list[Path]):
+    """A pyarrow dataset over ``files``; the schema is unified so parts written by different
+    versions (a column added later) read as one table, like DuckDB's ``union_by_name``."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    paths = [str(f) for f in files]
+    schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
+    return ds.dataset(paths, schema=schema, format="parquet")
+
+
+def result_tables(workspace: "Workspace") -> dict[str, Path]:
+    """``results_NAME`` -> ``<workspace>/results/NAME.parquet`` for each stored diagnostics result."""
+    folder = workspace.root / RESULTS_DIR
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.glob("*.parquet")):
+        if _RESULT_NAME.match(path.stem) and path.is_file():
+            found[RESULTS_PREFIX + path.stem] = path
+    return found
+
+
+def open_sandbox(workspace: "Workspace", setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that sees the workspace tables (and ``results_*``) and can write nothing.
+
+    ``setup`` runs before the lock-down, e.g. to create the diagnostics' shared macros."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
+        # Without this DuckDB resolves an unknown table name to a Python variable of the caller.
+        con.execute("SET python_enable_replacements = false")
+        for name in tables.TABLE_NAMES:
+            files = workspace.table_files(name)
+            if files:
+                con.register(name, _dataset(files))
+        for name, path in result_tables(workspace).items():
+            con.register(name, _dataset([path]))
+        if setup is not None:
+            setup(con)
+        for statement in _LOCKDOWN:
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class Query:
+    """A running query's result as Arrow record batches, with an optional time limit.
+
+    Iterate it for the batches; ``timeout`` seconds after it starts, the query is interrupted and
+    iteration raises ``Error: query exceeded --timeout N s``. An interrupt that is not ours
+    (Ctrl-C) becomes ``KeyboardInterrupt``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float | None = None, describe: Callable[[BaseException], str] | None = None):
+        self.con = con
+        self.timeout = timeout
+        self.timed_out = False
+        self._describe = describe or (lambda exc: f"SQL error: {first_line(exc)}")
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> "Query":
+        if self.timeout is not None:
+            self._timer = threading.Timer(self.timeout, self._interrupt)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _interrupt(self) -> None:
+        self.timed_out = True
+        self.con.interrupt()
+
+    def _fail(self, exc: BaseException) -> BaseException:
+        if self.timed_out:
+            return ComplementError(f"query exceeded --timeout {self.timeout:g} s")
+        if isinstance(exc, duckdb.InterruptException) or "INTERRUPT" in str(exc)[:40]:
+            return KeyboardInterrupt()
+        return ComplementError(self._describe(exc))
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn DuckDB (and Arrow stream) errors raised inside the block into one-line errors."""
+        try:
+            yield
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException) and exc.errno is not None:
+                raise  # a real OS error (disk, permissions), not a failed query
+            raise self._fail(exc) from None
+
+    def bind(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Parse and bind a statement without running it (its errors surface, its result is not wanted)."""
+        with self.guard():
+            self.con.sql(sql, params=params) if params else self.con.sql(sql)
+
+    def batches(self, sql: str, params: dict[str, Any] | None = None, rows_per_batch: int = 65536) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        """The result's schema and an iterator of its record batches, read as they are produced."""
+        with self.guard():
+            relation = self.con.sql(sql, params=params) if params else self.con.sql(sql)
+            if relation is None:  # a statement without a result
+                return pa.schema([]), iter(())
+            reader = relation.to_arrow_reader(rows_per_batch)
+
+        def read() -> Iterator[pa.RecordBatch]:
+            while True:
+                with self.guard():
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        return
+                yield batch
+
+        return reader.schema, read()
