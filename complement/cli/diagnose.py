@@ -9,8 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..diagnostics import diagnose, find, list_diagnostics, show
-from ..diagnostics.export import write_result
+from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
+from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, parse_ks, workspace
 from .output import echo_table
 
@@ -82,7 +83,12 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
 
 
 def _run(name: str, workspace_dir, pairs, views, ks, fmt, out) -> None:
-    table = diagnose(workspace(workspace_dir), name, **_params(name, pairs, views, ks))
+    ws = workspace(workspace_dir)
+    if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
+        if out.suffix.lower() not in SUFFIXES:
+            raise ComplementError(f"--out must end in {', '.join(SUFFIXES)}, not '{out.name}'")
+        check_output_path(ws, out)
+    table = diagnose(ws, name, **_params(name, pairs, views, ks))
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)

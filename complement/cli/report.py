@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
+from ..outputs import check_output_path
 from ..progress import message
 from ..report import write_report
 from .common import WorkspaceOption, parse_ks, workspace
@@ -36,7 +37,10 @@ def report(
             raise ConfigError(f"--views needs two different views, not '{views}'")
         pair = (names[0], names[1])
     ks = parse_ks(k) if k else None
-    path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks)
+    ws = workspace(workspace_dir)
+    if out is not None:
+        check_output_path(ws, out)
+    path = write_report(ws, out, fmt.value, pair, ks)
     message(f"report written to {path}")
     typer.echo(str(path))
 
