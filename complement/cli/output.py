@@ -111,7 +111,7 @@ def echo_table(table: pa.Table, fmt: Format | str | None = None) -> None:
     sys.stdout.flush()
 
 
-def echo_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Format | str | None = None, max_table_rows: int = TABLE_ROWS) -> None:
+def echo_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Format | str | None = None, max_table_rows: int | None = None) -> None:
     """Print a result as it is read. The table format (a terminal's default) shows at most
     ``max_table_rows`` rows, then says on stderr how many there were in all."""
     if fmt is None:
@@ -122,6 +122,7 @@ def echo_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Form
             sys.stdout.write(piece)
         sys.stdout.flush()
         return
+    max_table_rows = TABLE_ROWS if max_table_rows is None else max_table_rows
     kept: list[pa.RecordBatch] = []
     shown = total = 0
     for batch in batches:

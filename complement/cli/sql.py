@@ -14,6 +14,8 @@ from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, workspace
 from .output import Format, chunks, echo_batches
 
+# Rows per record batch read from DuckDB: output memory stays about this many rows, whatever the result's size.
+ROWS_PER_BATCH = 65536
 OUT_SUFFIXES = {".csv": Format.csv, ".json": Format.json, ".md": Format.markdown, ".parquet": None}
 
 
@@ -74,7 +76,7 @@ def sql(
         if fmt is not None:
             raise ConfigError("--out takes the format from the file's suffix; drop --format")
         check_output_path(ws, out)
-    with stream_sql(ws, query, timeout=timeout) as (schema, batches):
+    with stream_sql(ws, query, timeout=timeout, rows_per_batch=ROWS_PER_BATCH) as (schema, batches):
         if out is None:
             echo_batches(schema, batches, fmt)
             return
