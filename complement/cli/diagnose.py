@@ -46,17 +46,17 @@ diagnose_app = typer.Typer(
 )
 
 SqlOption = Annotated[
-    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file.")
+    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the read-only sandbox).")
 ]
 ParamOption = Annotated[
     Optional[list[str]],
-    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10.", show_default=False),
+    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10; integers in plain decimal digits.", show_default=False),
 ]
 ViewsOption = Annotated[
     Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
 ]
-KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column.")]
-OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it.")]
+KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of the views read.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.")]
 
 
 def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks: str | None) -> dict:
