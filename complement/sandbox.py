@@ -19,7 +19,10 @@ is registered as the table ``results_NAME``."""
 
 from __future__ import annotations
 
+import os
 import re
+import select
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,6 +97,55 @@ def open_sandbox(workspace: "Workspace", setup: Callable[[duckdb.DuckDBPyConnect
     return con
 
 
+@contextmanager
+def interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Make Ctrl-C stop a query of ``con`` while DuckDB computes.
+
+    Python runs its SIGINT handler only between bytecodes, never while DuckDB holds the main thread,
+    so Ctrl-C alone would wait for the query to finish. The interpreter does write each signal's
+    number to a wake-up file descriptor at once; a helper thread watches it and interrupts the
+    query, after which the pending KeyboardInterrupt is raised as usual. Outside the main thread
+    (where signals cannot be watched) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_end, write_end = os.pipe()
+    stop_read, stop_write = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:
+        for fd in (read_end, write_end, stop_read, stop_write):
+            os.close(fd)
+        yield
+        return
+
+    def watch() -> None:
+        while True:
+            ready, _, _ = select.select([read_end, stop_read], [], [])
+            if stop_read in ready:
+                return
+            if signal.SIGINT in os.read(read_end, 64):
+                con.interrupt()
+
+    watcher = threading.Thread(target=watch, name="complement-sigint", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.write(stop_write, b"x")
+        watcher.join()
+        for fd in (read_end, write_end, stop_read, stop_write):
+            os.close(fd)
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB reporting an interrupted query (its form depends on where the
+    query was when interrupted: a DuckDB error, an Arrow stream error, or a RuntimeError)."""
+    return isinstance(exc, duckdb.InterruptException) or "interrupt" in str(exc)[:60].lower()
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -114,6 +166,8 @@ class Query:
         self._timer: threading.Timer | None = None
 
     def __enter__(self) -> "Query":
+        self._interruptible = interruptible(self.con)
+        self._interruptible.__enter__()
         if self.timeout is not None:
             self._timer = threading.Timer(self.timeout, self._interrupt)
             self._timer.daemon = True
@@ -123,6 +177,7 @@ class Query:
     def __exit__(self, *exc_info: Any) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self._interruptible.__exit__(*exc_info)
 
     def _interrupt(self) -> None:
         self.timed_out = True
@@ -131,7 +186,7 @@ class Query:
     def _fail(self, exc: BaseException) -> BaseException:
         if self.timed_out:
             return ComplementError(f"query exceeded --timeout {self.timeout:g} s")
-        if isinstance(exc, duckdb.InterruptException) or "INTERRUPT" in str(exc)[:40]:
+        if is_interruption(exc):
             return KeyboardInterrupt()
         return ComplementError(self._describe(exc))
 
@@ -140,9 +195,11 @@ class Query:
         """Turn DuckDB (and Arrow stream) errors raised inside the block into one-line errors."""
         try:
             yield
-        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        except (duckdb.Error, pa.ArrowException, OSError, RuntimeError) as exc:
             if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException) and exc.errno is not None:
                 raise  # a real OS error (disk, permissions), not a failed query
+            if type(exc) is RuntimeError and not is_interruption(exc):
+                raise  # a bug, not a query's failure
             raise self._fail(exc) from None
 
     def bind(self, sql: str, params: dict[str, Any] | None = None) -> None:

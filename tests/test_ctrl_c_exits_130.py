@@ -83,3 +83,48 @@ def test_ctrl_c_during_sql_is_one_line_not_a_traceback(tmp_path):
     code, _, err = _interrupt_after(_start("sql", "-w", str(root), query, "-f", "csv"), "stdout", "a")
     assert code == 130
     assert err.splitlines() == [INTERRUPTED]
+
+
+@pytest.fixture
+def ctrl_c_once_the_query_runs(monkeypatch):
+    """Press Ctrl-C (SIGINT to this process) half a second after a query starts; a query that
+    ignored it would run until its --timeout safety net instead."""
+    import contextlib
+    import threading
+
+    from complement import sandbox
+    from complement.diagnostics import runner
+
+    real = sandbox.interruptible
+
+    @contextlib.contextmanager
+    def pressed(con):
+        with real(con):
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+            yield
+
+    monkeypatch.setattr(sandbox, "interruptible", pressed)
+    monkeypatch.setattr(runner, "interruptible", pressed)
+
+
+ENDLESS = "SELECT sum(a * b) AS s FROM range(100000000) t(a), range(100000) s(b)"
+
+
+def test_ctrl_c_stops_a_running_sql_query(tmp_path, capsys, ctrl_c_once_the_query_runs):
+    from conftest import run_cli
+
+    synthesize(tmp_path / "ws", users=30, items=30, interactions_per_user=6, seed=1)
+    code, out, err = run_cli(capsys, "sql", "-w", str(tmp_path / "ws"), ENDLESS, "--timeout", "120")
+    assert (code, out) == (130, "")
+    assert err.splitlines() == [INTERRUPTED]
+
+
+def test_ctrl_c_stops_a_running_user_diagnostic(tmp_path, capsys, ctrl_c_once_the_query_runs):
+    from conftest import run_cli
+
+    synthesize(tmp_path / "ws", users=30, items=30, interactions_per_user=6, seed=1)
+    path = tmp_path / "endless.sql"
+    path.write_text(f"-- name: endless\n-- description: never ends\n{ENDLESS}\n")
+    code, out, err = run_cli(capsys, "diagnose", "-w", str(tmp_path / "ws"), "--sql", str(path))
+    assert (code, out) == (130, "")
+    assert err.splitlines() == [INTERRUPTED]

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ..db import check_read_only, connect
 from ..errors import ComplementError, WorkspaceError, did_you_mean
+from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
 from .headers import MACROS_PATH, SQL_DIR, Diagnostic, Param, find
 
@@ -224,15 +225,18 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
     if is_builtin(diagnostic):
         con = connect(workspace, read_only_sql=True)
     else:
-        from ..sandbox import open_sandbox
-
         con = open_sandbox(workspace, setup=_load_macros)  # user SQL: it can read, never write
     try:
         if is_builtin(diagnostic):
             _load_macros(con)
-        relation = con.sql(statement, params=bound) if bound else con.sql(statement)
-        return relation.to_arrow_table()
-    except duckdb.Error as exc:
+        with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
+            relation = con.sql(statement, params=bound) if bound else con.sql(statement)
+            return relation.to_arrow_table()
+    except (duckdb.Error, RuntimeError) as exc:
+        if is_interruption(exc):
+            raise KeyboardInterrupt from None
+        if not isinstance(exc, duckdb.Error):
+            raise
         raise ComplementError(f"diagnostic '{diagnostic.name}' failed: SQL error: {_first_line(exc)}") from None
     finally:
         con.close()
