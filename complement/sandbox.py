@@ -81,12 +81,16 @@ def open_sandbox(workspace: "Workspace", setup: Callable[[duckdb.DuckDBPyConnect
         con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
         # Without this DuckDB resolves an unknown table name to a Python variable of the caller.
         con.execute("SET python_enable_replacements = false")
-        for name in tables.TABLE_NAMES:
-            files = workspace.table_files(name)
-            if files:
-                con.register(name, _dataset(files))
-        for name, path in result_tables(workspace).items():
-            con.register(name, _dataset([path]))
+        sources = {name: workspace.table_files(name) for name in tables.TABLE_NAMES}
+        sources.update({name: [path] for name, path in result_tables(workspace).items()})
+        for name, files in sources.items():
+            if not files:
+                continue
+            try:
+                dataset = _dataset(files)
+            except pa.ArrowException as exc:  # a damaged or foreign file: name it, no traceback
+                raise ComplementError(f"cannot read table {name} ({', '.join(map(str, files))}): {first_line(exc)}") from None
+            con.register(name, dataset)
         if setup is not None:
             setup(con)
         for statement in _LOCKDOWN:

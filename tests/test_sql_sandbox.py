@@ -214,3 +214,13 @@ def test_sql_error_in_the_sandbox_is_one_line(place, capsys):
     code, _, err = run_cli(capsys, "sql", "-w", str(place / "ws"), "SELECT no_such_column FROM items")
     _assert_refused(code, err)
     assert err.startswith("Error: SQL error: ")
+
+
+def test_a_damaged_table_file_is_one_line_naming_it(place, capsys):
+    results = place / "ws" / "results" / "broken.parquet"
+    results.write_bytes(b"not parquet at all")
+    before = _tree(place)
+    code, _, err = run_cli(capsys, "sql", "-w", str(place / "ws"), "SELECT count(*) FROM items")
+    _assert_refused(code, err)
+    assert "results_broken" in err and str(results) in err
+    assert _tree(place) == before
