@@ -44,8 +44,21 @@ def _refuse_writes(monkeypatch, number: int, cause: str) -> None:
     monkeypatch.setattr(atomic, "atomic_path", refuse)
 
 
+def _vectors_file(ws: Path, tmp: Path) -> Path:
+    """An .npy of item vectors and its ids file, in workspace item order."""
+    import numpy as np
+
+    from complement import Workspace
+
+    ids = Workspace(ws).item_ids()
+    np.save(tmp / "v.npy", np.ones((len(ids), 4), dtype=np.float32))
+    (tmp / "v_ids.txt").write_text("".join(f"{i}\n" for i in ids))
+    return tmp / "v.npy"
+
+
 def _commands(ws: Path, tmp: Path) -> dict[str, list[str]]:
     return {
+        "embed_import": ["embed", "-w", str(ws), "--view", "imported", "--from", str(_vectors_file(ws, tmp)), "--ids", str(tmp / "v_ids.txt")],
         "synth": ["synth", str(tmp / "new"), "--users", "30", "--items", "30", "--interactions-per-user", "6"],
         "init": ["init", str(tmp / "ml"), "--dataset", "movielens", "--path", str(FIXTURES / "movielens_100k")],
         "train": ["train", "pop", "-w", str(ws), "--k", "10"],
@@ -59,7 +72,7 @@ def _commands(ws: Path, tmp: Path) -> dict[str, list[str]]:
     (errno.EACCES, "Permission denied", "permission denied"),
     (errno.EROFS, "Read-only file system", "the file system is read-only"),
 ])
-@pytest.mark.parametrize("command", ["synth", "init", "train", "diagnose_out", "report"])
+@pytest.mark.parametrize("command", ["synth", "init", "train", "embed_import", "diagnose_out", "report"])
 def test_a_refused_write_is_one_line_naming_path_and_cause(small_ws, tmp_path, capsys, monkeypatch, command, number, cause, shown):
     args = _commands(small_ws, tmp_path)[command]
     before_ws, before_tmp = _tree(small_ws), _tree(tmp_path)
