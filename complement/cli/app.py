@@ -91,10 +91,14 @@ def _fail(line: str, code: int) -> None:
 
 
 def _quiet_broken_pipe() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain about the pipe."""
     import os
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def os_error_line(exc: OSError) -> str:
