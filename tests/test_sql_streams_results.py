@@ -114,3 +114,27 @@ def test_timeout_stops_the_query_with_one_line(ws, capsys):
 def test_timeout_must_be_positive(ws, capsys, value):
     code, _, err = run_cli(capsys, "sql", "-w", str(ws), "SELECT 1", "--timeout", value)
     assert code == 1 and err.startswith("Error: --timeout takes a positive number")
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_rows_printed(ws):
+    """Peak RSS of `complement sql` printing 2M rows stays within 150 MB of printing 100k rows;
+    a result held whole as Python rows would take several hundred MB more."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def peak_rss_kb(rows: int) -> int:
+        query = f"SELECT a, a * 2 AS b, a / 3 AS c FROM range({rows}) t(a)"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "complement", "sql", "-w", str(ws), query, "-f", "csv"],
+            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, process.stderr.read()
+        process.stderr.close()
+        return usage.ru_maxrss
+
+    small, large = peak_rss_kb(100_000), peak_rss_kb(2_000_000)
+    assert large - small < 150 * 1024, (small, large)
