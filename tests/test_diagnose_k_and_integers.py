@@ -3,6 +3,8 @@ take plain decimal integers only: `2.5`, `0x10`, `1e1` are refused, never read a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import reference_metrics as ref
 from conftest import run_cli
@@ -96,3 +98,21 @@ def test_plain_integers_with_blanks_or_sign_are_read(ws, capsys, value):
 def test_library_integer_parameters_are_not_coerced(ws, value):
     with pytest.raises(ComplementError, match="parameter k expects INTEGER"):
         complement.diagnose(ws, "metrics", k=value)
+
+
+@pytest.mark.parametrize("type_name", ["BIGINT", "INT", "SMALLINT", "UBIGINT", "INTEGER[]"])
+@pytest.mark.parametrize("value", ["2.5", "0x10", "1e1"])
+def test_every_integer_type_of_a_user_file_takes_plain_digits_only(ws, tmp_path, capsys, type_name, value):
+    path = tmp_path / "mine.sql"
+    path.write_text(f"-- name: mine\n-- description: echo\n-- param: n {type_name} = 1\nSELECT $n AS n\n")
+    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", value)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and f"parameter n expects {type_name}, a whole number in plain decimal digits" in err
+
+
+def test_a_plain_integer_reaches_the_query_unchanged(ws, tmp_path, capsys):
+    path = tmp_path / "mine.sql"
+    path.write_text("-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\nSELECT $n AS n, $m AS m\n")
+    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == [{"n": -12, "m": [3, 4]}]

@@ -5,6 +5,7 @@ to its declared type by DuckDB first, so a wrong value gets one clear line befor
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -25,8 +26,6 @@ VIEW_TABLES = ("topk", "neighbors", "embeddings")
 # Tables of ranked lists: a cut-off k is meaningful only up to the lists' stored length.
 RANKED_TABLES = ("topk", "neighbors")
 
-INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
-                 "INT", "INT1", "INT2", "INT4", "INT8", "LONG", "SHORT", "SIGNED"}
 # A plain decimal integer, optionally signed; surrounding blanks (from shell quoting) are ignored.
 # "2.5", "0x10", "1e1", "1_000" are refused rather than silently read as another number.
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
@@ -41,8 +40,18 @@ def _cast(con: duckdb.DuckDBPyConnection, value: Any, type_name: str) -> Any:
     return con.sql(f"SELECT CAST($value AS {type_name}) AS v", params={"value": value}).fetchall()[0][0]
 
 
+@functools.cache
 def _is_integer_type(type_name: str) -> bool:
-    return type_name.removesuffix("[]").upper() in INTEGER_TYPES
+    """Whether a declared type (or a list's element type) is an integer type, under any of DuckDB's
+    names for it (INTEGER, INT, INT4, BIGINT, UBIGINT, HUGEINT, ...)."""
+    con = duckdb.connect(":memory:")
+    try:
+        value = con.execute(f"SELECT CAST(0 AS {type_name.removesuffix('[]')})").fetchall()[0][0]
+    except duckdb.Error:
+        return False  # an unknown type: the cast below reports it
+    finally:
+        con.close()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def plain_integer(value: Any) -> int | None:
