@@ -116,3 +116,10 @@ def test_a_plain_integer_reaches_the_query_unchanged(ws, tmp_path, capsys):
     code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json")
     assert (code, err) == (0, "")
     assert json.loads(out) == [{"n": -12, "m": [3, 4]}]
+
+
+def test_numpy_integers_from_python_are_whole_numbers(ws):
+    import numpy as np
+
+    table = complement.diagnose(ws, "metrics", k=np.int64(3), views=["long"])
+    assert table.column("recall").to_pylist() == [1.0]

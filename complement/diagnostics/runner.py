@@ -6,6 +6,7 @@ to its declared type by DuckDB first, so a wrong value gets one clear line befor
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 import re
 from collections.abc import Sequence
@@ -55,11 +56,11 @@ def _is_integer_type(type_name: str) -> bool:
 
 
 def plain_integer(value: Any) -> int | None:
-    """``value`` as an int when it is one or a string of a plain decimal integer, else None."""
+    """``value`` as an int when it is one (numpy's too) or a string of a plain decimal integer, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
     if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         return int(value.strip())
     return None
