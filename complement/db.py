@@ -3,6 +3,9 @@ read-only guard for SQL that comes from the user."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -44,8 +47,36 @@ def connect(workspace: "Workspace", read_only_sql: bool = False) -> duckdb.DuckD
     return con
 
 
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALYZE\s+|\([^)]*\)\s*)?", re.I)
+
+
+def _explained(query: str) -> str | None:
+    """The statement an EXPLAIN statement explains (EXPLAIN ANALYZE runs it), or None if unreadable."""
+    match = _EXPLAIN.match(_COMMENTS.sub(" ", query))
+    return _COMMENTS.sub(" ", query)[match.end():] if match else None
+
+
+def _kind(statement: "duckdb.Statement") -> str:
+    kind = statement.type.name
+    if kind == "EXPLAIN":
+        inner = _explained(statement.query)
+        try:
+            explained = duckdb.extract_statements(inner) if inner else []
+        except duckdb.Error:
+            explained = []
+        if len(explained) != 1:
+            return "EXPLAIN"
+        inner_kind = _kind(explained[0])
+        return "EXPLAIN" if inner_kind == "SELECT" else f"EXPLAIN {inner_kind}"
+    return kind
+
+
 def check_read_only(sql: str) -> list[str]:
-    """Split ``sql`` into statements and refuse any that would change or write anything."""
+    """Split ``sql`` into statements and refuse any that would change or write anything.
+
+    This is the first guard, for a clear message; user SQL also runs in :mod:`complement.sandbox`,
+    where writing is impossible whatever the statement."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -53,13 +84,13 @@ def check_read_only(sql: str) -> list[str]:
     if not statements:
         raise ComplementError("no SQL statement given")
     for statement in statements:
-        kind = statement.type.name
+        kind = _kind(statement)
         if kind not in READ_ONLY_STATEMENTS:
             shown = " ".join(statement.query.split())[:60]
             article = "an" if kind[0] in "AEIOU" else "a"
             raise ReadOnlyError(
                 f"refused: '{shown}' is {article} {kind} statement; `complement sql` is read-only "
-                "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+                "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of those)"
             )
     return [s.query for s in statements]
 
@@ -68,21 +99,41 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-    """Run the user's read-only SQL over the workspace and return the last statement's result."""
+def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> pa.Table:
+    """Run the user's read-only SQL over the workspace in the sandbox and return the last statement's
+    result (see :func:`stream_sql` for a result too large to hold)."""
+    with stream_sql(workspace, sql, params, timeout) as (schema, batches):
+        return pa.Table.from_batches(list(batches), schema=schema)
+
+
+@contextlib.contextmanager
+def stream_sql(
+    workspace: "Workspace", sql: str, params: dict[str, Any] | None = None, timeout: float | None = None, rows_per_batch: int = 65536
+) -> Iterator[tuple[pa.Schema, Iterator[pa.RecordBatch]]]:
+    """``(schema, batches)`` of the user's read-only SQL, run in :mod:`complement.sandbox`; the last
+    statement's result arrives as record batches while it is computed, so it is never held whole.
+
+    ``timeout`` seconds after the start the query is interrupted (one-line error)."""
+    from .sandbox import Query, open_sandbox
+
     statements = check_read_only(sql)
     if not workspace.root.is_dir():
         raise ComplementError(f"workspace {workspace.root} is not a folder: pass -w DIR or set COMPLEMENT_WORKSPACE")
-    con = connect(workspace, read_only_sql=True)
-    try:
-        result = None
-        for statement in statements:
-            result = con.sql(statement, params=params).to_arrow_table() if params else con.sql(statement).to_arrow_table()
-        return result
-    except duckdb.Error as exc:
+
+    def describe(exc: BaseException) -> str:
         hint = ""
         if isinstance(exc, duckdb.CatalogException):
-            hint = f" (tables in {workspace.root}: {', '.join(workspace.existing_tables()) or 'none — run `complement init` or `complement synth`'})"
-        raise ComplementError(f"SQL error: {_first_line(exc)}{hint}") from None
+            have = workspace.existing_tables()
+            hint = f" (tables in {workspace.root}: {', '.join(have) or 'none — run `complement init` or `complement synth`'})"
+        return f"SQL error: {_first_line(exc)}{hint}"
+
+    con = open_sandbox(workspace)
+    try:
+        with Query(con, timeout, describe) as query:
+            # Earlier statements are read-only, so running them could change nothing: they are
+            # bound (errors surface) but only the last one's result is computed.
+            for statement in statements[:-1]:
+                query.bind(statement, params)
+            yield query.batches(statements[-1], params, rows_per_batch)
     finally:
         con.close()

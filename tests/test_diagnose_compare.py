@@ -65,6 +65,10 @@ def planted_case(n_users=40):
     }
 
 
+# The planted lists hold 6 items; a k beyond the stored lists is refused.
+PLANTED_K = 6
+
+
 @pytest.fixture(scope="module")
 def planted_ws(tmp_path_factory):
     return ref.write_case(tmp_path_factory.mktemp("compare_planted"), planted_case())
@@ -80,7 +84,7 @@ def test_a_view_compared_with_itself_has_zero_difference_zero_ci_and_p_one(rando
 
 
 def test_a_planted_better_view_has_a_ci_above_zero_and_a_small_p(planted_ws):
-    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=K, n_boot=200))
+    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200))
     # recall: good hits 1 of 2 test items for all 40 users, bad only user 0 -> mean_diff = 0.5 - 0.5/40
     assert rows["recall"]["mean_a"] == pytest.approx(0.5)
     assert rows["recall"]["mean_diff"] == pytest.approx(0.5 - 0.5 / 40)
@@ -89,7 +93,7 @@ def test_a_planted_better_view_has_a_ci_above_zero_and_a_small_p(planted_ws):
         assert 0 < row["ci_low"] <= row["mean_diff"] <= row["ci_high"]
         assert row["p_value"] <= 0.01
         assert row["p_value"] == pytest.approx(1 / 201)  # no sign flip of 39 positive d(u) reaches the mean
-    swapped = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="bad", view_b="good", k=K, n_boot=200))
+    swapped = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="bad", view_b="good", k=PLANTED_K, n_boot=200))
     assert swapped["ndcg"]["ci_high"] < 0
     assert swapped["ndcg"]["mean_diff"] == pytest.approx(-rows["ndcg"]["mean_diff"], abs=1e-12)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Annotated, Optional
 
@@ -48,26 +49,73 @@ def _register_commands() -> None:
 _register_commands()
 
 
+INTERRUPTED = "Interrupted; nothing half-written was kept."
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: library errors become ``Error: ...`` on stderr and their exit status."""
+    """Console entry point: library errors become ``Error: ...`` on stderr and their exit status;
+    Ctrl-C exits 130 and an operating-system error (permissions, full disk) exits 1, each with one line."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except ComplementError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted; nothing half-written was kept.", err=True)
-        sys.exit(130)
+        _fail(f"Error: {exc}", exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail(INTERRUPTED, 130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # stdout closed early (`| head`): not an error of ours
+            _quiet_broken_pipe()
+            sys.exit(1)
+        _fail(f"Error: {os_error_line(exc)}", 1)
     except Exception as exc:  # usage errors carry their own exit code and message
         if isinstance(exc, _usage_errors()):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode typer returns the status of an Exit instead of raising it, and turns
+    # Ctrl-C into Exit(130): both must reach the shell.
+    if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+        if code == 130:
+            _fail(INTERRUPTED, 130)
+        sys.exit(code)
+
+
+def _fail(line: str, code: int) -> None:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    typer.echo(line, err=True)
+    sys.exit(code)
+
+
+def _quiet_broken_pipe() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain about the pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line naming the path and the cause of an operating-system error."""
+    causes = {
+        errno.ENOSPC: "no space left on the device",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.EDQUOT: "disk quota exceeded",
+    }
+    cause = causes.get(exc.errno) or exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    if paths:
+        return f"{' -> '.join(paths)}: {cause}"
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    return f"{cause} ({detail})" if detail and detail != cause and not detail.startswith("[Errno") else cause
 
 
 def _usage_errors() -> tuple[type, ...]:

@@ -35,11 +35,10 @@ def workspace(path: Optional[Path]) -> Workspace:
 
 
 def parse_ks(text: str) -> list[int]:
-    """``--k 5,10,20`` as a list of positive integers, or a one-line error."""
-    try:
-        ks = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        ks = []
-    if not ks or min(ks) < 1:
+    """``--k 5,10,20`` as a list of positive integers (plain decimal digits), or a one-line error."""
+    from ..diagnostics.runner import plain_integer
+
+    ks = [plain_integer(part) for part in text.split(",") if part.strip()]
+    if not ks or None in ks or min(ks) < 1:
         raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")
     return ks

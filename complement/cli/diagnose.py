@@ -9,8 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..diagnostics import diagnose, find, list_diagnostics, show
-from ..diagnostics.export import write_result
+from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
+from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, parse_ks, workspace
 from .output import echo_table
 
@@ -45,21 +46,21 @@ diagnose_app = typer.Typer(
 )
 
 SqlOption = Annotated[
-    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file.")
+    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the read-only sandbox).")
 ]
 ParamOption = Annotated[
     Optional[list[str]],
-    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10.", show_default=False),
+    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10; integers in plain decimal digits.", show_default=False),
 ]
 ViewsOption = Annotated[
     Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
 ]
-KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column.")]
+KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of the views read.")]
 AllowStaleOption = Annotated[
     bool,
     typer.Option("--allow-stale", help="Score views made from inputs that changed since (another split or dataset) instead of refusing them."),
 ]
-OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.")]
 
 
 def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks: str | None) -> dict:
@@ -86,7 +87,12 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
 
 
 def _run(name: str, workspace_dir, pairs, views, ks, fmt, out, allow_stale: bool = False) -> None:
-    table = diagnose(workspace(workspace_dir), name, allow_stale=allow_stale, **_params(name, pairs, views, ks))
+    ws = workspace(workspace_dir)
+    if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
+        if out.suffix.lower() not in SUFFIXES:
+            raise ComplementError(f"--out must end in {', '.join(SUFFIXES)}, not '{out.name}'")
+        check_output_path(ws, out)
+    table = diagnose(ws, name, allow_stale=allow_stale, **_params(name, pairs, views, ks))
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
+from ..outputs import check_output_path
 from ..progress import message
 from ..report import write_report
 from .common import WorkspaceOption, parse_ks, workspace
@@ -21,7 +22,7 @@ class ReportFormat(str, Enum):
 
 def report(
     workspace_dir: WorkspaceOption = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: report.html or report.md in the workspace).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: report.html or report.md in the workspace); never inside the workspace's tables/.")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")] = ReportFormat.html,
     views: Annotated[str | None, typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair).")] = None,
     k: Annotated[str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")] = None,
@@ -37,7 +38,10 @@ def report(
             raise ConfigError(f"--views needs two different views, not '{views}'")
         pair = (names[0], names[1])
     ks = parse_ks(k) if k else None
-    path = write_report(workspace(workspace_dir), out, fmt.value, pair, ks, allow_stale)
+    ws = workspace(workspace_dir)
+    if out is not None:
+        check_output_path(ws, out)
+    path = write_report(ws, out, fmt.value, pair, ks, allow_stale)
     message(f"report written to {path}")
     typer.echo(str(path))
 

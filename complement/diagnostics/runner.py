@@ -5,7 +5,10 @@ to its declared type by DuckDB first, so a wrong value gets one clear line befor
 
 from __future__ import annotations
 
+import functools
+import numbers
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,12 +17,19 @@ import pyarrow as pa
 
 from ..db import check_read_only, connect
 from ..errors import ComplementError, WorkspaceError, did_you_mean
+from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
-from .headers import MACROS_PATH, Diagnostic, Param, find
+from .headers import MACROS_PATH, SQL_DIR, Diagnostic, Param, find
 
 # Parameters whose values are view names, and the tables whose parts are those views.
 VIEW_PARAMS = ("view", "view_a", "view_b", "views")
 VIEW_TABLES = ("topk", "neighbors", "embeddings")
+# Tables of ranked lists: a cut-off k is meaningful only up to the lists' stored length.
+RANKED_TABLES = ("topk", "neighbors")
+
+# A plain decimal integer, optionally signed; surrounding blanks (from shell quoting) are ignored.
+# "2.5", "0x10", "1e1", "1_000" are refused rather than silently read as another number.
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -31,14 +41,56 @@ def _cast(con: duckdb.DuckDBPyConnection, value: Any, type_name: str) -> Any:
     return con.sql(f"SELECT CAST($value AS {type_name}) AS v", params={"value": value}).fetchall()[0][0]
 
 
-def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
-    """``value`` (a Python value, or a string from the command line) as the parameter's type."""
+@functools.cache
+def _is_integer_type(type_name: str) -> bool:
+    """Whether a declared type (or a list's element type) is an integer type, under any of DuckDB's
+    names for it (INTEGER, INT, INT4, BIGINT, UBIGINT, HUGEINT, ...)."""
     con = duckdb.connect(":memory:")
     try:
-        if isinstance(value, str) and param.type.endswith("[]"):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        elif isinstance(value, (tuple, set, frozenset)):
-            value = list(value)
+        value = con.execute(f"SELECT CAST(0 AS {type_name.removesuffix('[]')})").fetchall()[0][0]
+    except duckdb.Error:
+        return False  # an unknown type: the cast below reports it
+    finally:
+        con.close()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def plain_integer(value: Any) -> int | None:
+    """``value`` as an int when it is one (numpy's too) or a string of a plain decimal integer, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _strict_integers(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
+    """Integer parameters take only plain decimal integers (DuckDB's cast would round 2.5 and read 0x10)."""
+    values = value if isinstance(value, list) else [value]
+    checked = []
+    for item in values:
+        number = plain_integer(item)
+        if number is None:
+            raise ComplementError(
+                f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, a whole number in plain "
+                f"decimal digits, got {item!r}"
+            )
+        checked.append(number)
+    return checked if isinstance(value, list) else checked[0]
+
+
+def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
+    """``value`` (a Python value, or a string from the command line) as the parameter's type."""
+    if isinstance(value, str) and param.type.endswith("[]"):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (tuple, set, frozenset)):
+        value = list(value)
+    if _is_integer_type(param.type):
+        value = _strict_integers(diagnostic, param, value)
+    con = duckdb.connect(":memory:")
+    try:
         value = _cast(con, value, param.type)
     except duckdb.Error:
         raise ComplementError(
@@ -124,15 +176,89 @@ def _load_macros(con: duckdb.DuckDBPyConnection) -> None:
             continue
 
 
+def stored_length(workspace: Workspace, table: str, view: str) -> int:
+    """The longest list stored for ``view`` in a ranked table (its maximum rank; 0 when empty).
+
+    Read from the Parquet statistics when the files have them, else from the rank column."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    longest = 0
+    for path in workspace.table_files(table, part=view):
+        meta = pq.ParquetFile(path).metadata
+        column = meta.schema.names.index("rank")
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(column).statistics
+            if stats is None or not stats.has_min_max:
+                rank = pq.read_table(path, columns=["rank"]).column(0)
+                longest = max(longest, pc.max(rank).as_py() or 0)
+                break
+            longest = max(longest, int(stats.max))
+    return longest
+
+
+def involved_views(workspace: Workspace, diagnostic: Diagnostic, table: str, values: dict[str, Any]) -> list[str]:
+    """The views a run reads: those its view parameters name, and every view of ``table`` when it
+    has no view parameter or a ``views`` list left empty (which means every view)."""
+    declared = {p.name for p in diagnostic.params}
+    named: list[str] = []
+    every = not (declared & set(VIEW_PARAMS))
+    for name in VIEW_PARAMS:
+        if name not in declared:
+            continue
+        given = values.get(name)
+        if isinstance(given, str):
+            named.append(given)
+        elif given:
+            named.extend(given)
+        elif name == "views":
+            every = True
+    views = workspace.parts(table) if every else []
+    return sorted(set(views) | set(named))
+
+
+def check_k(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]) -> None:
+    """Refuse a cut-off k longer than the shortest stored list of the views the diagnostic reads:
+    Recall@1000 over lists of 100 would be Recall@100 under another name."""
+    k = values.get("k")
+    table = next((t for t in diagnostic.requires if t in RANKED_TABLES), None)
+    if not isinstance(k, int) or table is None or not workspace.has_table(table):
+        return
+    lengths = {view: stored_length(workspace, table, view) for view in involved_views(workspace, diagnostic, table, values)}
+    lengths = {view: n for view, n in lengths.items() if n > 0}
+    if not lengths:
+        return
+    view, shortest = min(lengths.items(), key=lambda item: (item[1], item[0]))
+    if k > shortest:
+        raise ComplementError(
+            f"diagnostic '{diagnostic.name}': k = {k} is longer than the lists stored for view '{view}' in '{table}' "
+            f"({shortest}); pass k <= {shortest} (e.g. -p k {min(shortest, 10)}), or store longer lists"
+        )
+
+
+def is_builtin(diagnostic: Diagnostic) -> bool:
+    """One of complement's own diagnostics (trusted SQL); any other file is the user's."""
+    return diagnostic.path.resolve().parent == SQL_DIR
+
+
 def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any]) -> pa.Table:
     statement = check_read_only(diagnostic.sql)[0]
-    con = connect(workspace, read_only_sql=True)
+    if is_builtin(diagnostic):
+        con = connect(workspace, read_only_sql=True)
+    else:
+        con = open_sandbox(workspace, setup=_load_macros)  # user SQL: it can read, never write
     try:
-        _load_macros(con)
-        relation = con.sql(statement, params=bound) if bound else con.sql(statement)
-        return relation.to_arrow_table()
-    except duckdb.Error as exc:
-        raise ComplementError(f"diagnostic '{diagnostic.name}' failed: {_first_line(exc)}") from None
+        if is_builtin(diagnostic):
+            _load_macros(con)
+        with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
+            relation = con.sql(statement, params=bound) if bound else con.sql(statement)
+            return relation.to_arrow_table()
+    except (duckdb.Error, RuntimeError) as exc:
+        if is_interruption(exc):
+            raise KeyboardInterrupt from None
+        if not isinstance(exc, duckdb.Error):
+            raise
+        raise ComplementError(f"diagnostic '{diagnostic.name}' failed: SQL error: {_first_line(exc)}") from None
     finally:
         con.close()
 
@@ -155,6 +281,12 @@ def diagnose(workspace: Workspace | str | os.PathLike, name: str, *, allow_stale
     if isinstance(ks, Sequence) and not isinstance(ks, str):
         if diagnostic.param("k") is None:
             raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
+        k_values = [coerce(diagnostic, diagnostic.param("k"), k) for k in ks]
+        if k_values:  # every K is checked before the first one runs
+            bound = bind(diagnostic, {**params, "k": max(k_values)})
+            workspace.require(*diagnostic.requires)
+            check_views(workspace, diagnostic, bound)
+            check_k(workspace, diagnostic, bound)
         results = []
         for k in ks:
             table = diagnose(workspace, name, allow_stale=allow_stale, **{**params, "k": k})
@@ -166,4 +298,6 @@ def diagnose(workspace: Workspace | str | os.PathLike, name: str, *, allow_stale
     check_views(workspace, diagnostic, bound)
     if not allow_stale:
         check_fresh(workspace, diagnostic, bound)
+    if params.get("k") is not None:  # a k the caller chose; the default is the diagnostic's own
+        check_k(workspace, diagnostic, bound)
     return _run_once(workspace, diagnostic, bound)
