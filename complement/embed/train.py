@@ -248,7 +248,8 @@ def train_view(
     from ..progress import message
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
-    from ..tables import check_view_name
+    from ..checks import integer, train_overrides
+    from ..tables import check_tables, check_view_name
     from .models import model_class
 
     cls = model_class(model)
@@ -258,16 +259,12 @@ def train_view(
             f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
             "e.g. --view sem"
         )
-    for name in ("epochs", "dim", "batch_size"):
-        value = overrides.get(name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
-    if overrides.get("layers") is not None and overrides["layers"] < 0:
-        raise ConfigError(f"--layers must be 0 or more, not {overrides['layers']}")
-    for name in ("lr", "temperature"):
-        if overrides.get(name) is not None and overrides[name] <= 0:
-            raise ConfigError(f"--{name} must be positive, not {overrides[name]}")
+    train_overrides(overrides)
+    integer("--k", k, minimum=1)
+    integer("--seed", overrides.get("seed"), minimum=0)
+    check_view_name(text_view)
     exclude_splits(exclude)
+    check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()))
     torch_device = resolve_device(device)
     recommender = cls(_config(cls, overrides, str(torch_device)))
     data = load_train_data(ws, text_view if cls.needs_text else None)
