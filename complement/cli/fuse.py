@@ -25,10 +25,18 @@ def fuse(
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Fuse two views with user and item vectors into a new view with its own topk (no training)."""
+    from ..checks import finite, integer
     from ..fusion import fuse as fuse_views
+    from ..tables import check_tables, check_view_name
 
+    finite("--weight", weight, minimum=0.0, maximum=1.0)
+    finite("--rrf-k", rrf_k, minimum=0.0)
+    integer("--k", k, minimum=1)
+    check_view_name(view)
+    ws = workspace(workspace_dir)
+    check_tables(ws, "items", "users", "interactions", "embeddings")
     fuse_views(
-        workspace(workspace_dir), views, method, view,
+        ws, views, method, view,
         weight=weight, norm=norm, rrf_k=rrf_k, k=k, exclude=exclude, device=device,
     )
 
