@@ -145,11 +145,20 @@ def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str)
         )
 
 
-def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str) -> None:
+def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: str = "item") -> None:
+    """Refuse ids that occur more than once: a duplicated item row would be counted twice by every
+    diagnostic. The line gives how many ids, how many rows, and up to three examples."""
     counts = pc.value_counts(ids)
-    duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if len(duplicated):
-        raise DataError(f"{source}: {len(duplicated):,} duplicate item ids (e.g. '{duplicated[0].as_py()}')")
+    repeated = pc.greater(counts.field("counts"), 1)
+    duplicated = pc.filter(counts.field("values"), repeated).to_pylist()
+    if duplicated:
+        times = pc.filter(counts.field("counts"), repeated).to_pylist()
+        ranked = sorted(zip(duplicated, times), key=lambda pair: (-pair[1], str(pair[0])))
+        examples = ", ".join(f"'{v}'" for v, _ in ranked[:3])
+        raise DataError(
+            f"{source}: {len(duplicated):,} duplicate {what} ids (e.g. {examples}) on {sum(times):,} rows; "
+            f"each {what} must have one row"
+        )
 
 
 def to_epoch_seconds(column: pa.ChunkedArray, source: str) -> pa.Array:
