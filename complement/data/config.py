@@ -10,14 +10,17 @@ from typing import Any
 
 from ..errors import ConfigError
 
-#: [dataset] keys and the kinds of value they take (synthetic knobs are checked by SynthConfig)
+#: [dataset] keys of loaded data and the kinds of value they take
 DATASET_KEYS: dict[str, tuple[type, ...]] = {
     "kind": (str,), "path": (str,), "template": (str,), "min_rating": (int, float), "kcore": (int,),
     "collapse_repeats": (bool,), "user_col": (str,), "item_col": (str,), "time_col": (str,),
     "rating_col": (str,), "items": (str,), "text_cols": (str, list),
-    "users": (int,), "shared": (int,), "semantic_private": (int,), "collab_private": (int,), "seed": (int,),
-    "pop_skew": (int, float), "interactions_per_user": (int, float), "preference_strength": (int, float),
-    "rotate": (bool,),
+}
+#: [dataset] keys of ``kind = "synthetic"`` (the generator's knobs)
+SYNTHETIC_KEYS: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "users": (int,), "items": (int,), "shared": (int,), "semantic_private": (int,),
+    "collab_private": (int,), "seed": (int,), "pop_skew": (int, float), "interactions_per_user": (int, float),
+    "preference_strength": (int, float), "rotate": (bool,),
 }
 SPLIT_KEYS: dict[str, tuple[type, ...]] = {"method": (str,), "ratios": (list,), "seed": (int,), "temporal_cutoffs": (list,)}
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -50,7 +53,9 @@ def _kind_ok(value: Any, kinds: tuple[type, ...]) -> bool:
 
 def check_config(config: dict[str, Any], source: Path | str = "complement.toml") -> None:
     """Each known key of [dataset] and [split] holds a value of its kind; numbers are finite."""
-    for section, keys in (("dataset", DATASET_KEYS), ("split", SPLIT_KEYS)):
+    dataset = config.get("dataset")
+    synthetic = isinstance(dataset, dict) and dataset.get("kind") == "synthetic"
+    for section, keys in (("dataset", SYNTHETIC_KEYS if synthetic else DATASET_KEYS), ("split", SPLIT_KEYS)):
         table = config.get(section)
         if table is None:
             continue

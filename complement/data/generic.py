@@ -24,6 +24,7 @@ class Loaded(NamedTuple):
     template: str
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
 
 
 # ---- file helpers -----------------------------------------------------------------------------
@@ -88,8 +89,10 @@ def read_delimited(
                                    block_size=1 << 24, use_threads=use_threads)
         parse = pcsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False,
                                   invalid_row_handler=remember_bad_row)
+        # "NaN"/"nan" are numbers, not missing values: pipeline refuses a NaN rating instead of
+        # silently treating it as unrated (pyarrow's default null spellings include them)
         convert = pcsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False,
-                                      quoted_strings_can_be_null=False)
+                                      quoted_strings_can_be_null=False, null_values=NULL_SPELLINGS)
         return pcsv.read_csv(source, read_options=options, parse_options=parse, convert_options=convert)
 
     try:

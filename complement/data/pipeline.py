@@ -92,6 +92,7 @@ def frame_from_arrow(interactions: pa.Table) -> tuple[Frame, pa.Array, pa.Array]
     for name, column in (("user", users), ("item", items)):
         if column.null_count:
             raise DataError(f"{column.null_count:,} interactions have no {name} id")
+        check_one_line_ids(column, f"{name} ids of the interactions")
     user_codes, user_ids = _encode(users)
     item_codes, item_ids = _encode(items)
     row = np.arange(n, dtype=np.int64)
@@ -118,6 +119,16 @@ def frame_from_arrow(interactions: pa.Table) -> tuple[Frame, pa.Array, pa.Array]
         seq = row.copy()
     frame = Frame(user_codes, item_codes, ts, has_ts, np.asarray(rating, np.float64), np.asarray(seq, np.int64), row)
     return frame, user_ids, item_ids
+
+
+def check_one_line_ids(ids: pa.Array, what: str) -> None:
+    """Refuse ids holding a line break: every line-based format downstream (ids files, CSV exports,
+    the terminal table) would split them into two."""
+    broken = pc.match_substring_regex(ids, r"[\r\n]").fill_null(False)
+    count = pc.sum(broken).as_py() or 0
+    if count:
+        examples = ", ".join(repr(v) for v in pc.filter(ids, broken).unique().to_pylist()[:3])
+        raise DataError(f"{count:,} {what} contain a line break (e.g. {examples}); ids must be one line")
 
 
 def _reindex(codes: np.ndarray, ids: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -150,6 +161,7 @@ def _item_metadata(items: pa.Table | None, item_ids: pa.Array) -> pa.Table:
         raise DataError(f"item metadata lacks column item_id (found: {', '.join(items.column_names)})")
     meta_ids = _string_column(items, "item_id")
     check_unique_ids(meta_ids, "item metadata")
+    check_one_line_ids(meta_ids, "item ids of the item metadata")
     positions = pc.index_in(item_ids, value_set=meta_ids)
     columns, names = [], []
     for name in items.column_names:
