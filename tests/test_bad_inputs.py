@@ -294,7 +294,9 @@ OTHER = [
     Case("diagnose-bad-k-list", "synth", ["diagnose", *W, "--sql", "metrics", "--k", "5,x"], 1, r"--k takes positive integers"),
     Case("fetch-unknown-dataset", "none", ["fetch", "movielens-99k", "--cache-dir", "{tmp}/cache"], 1, r"movielens-99k"),
     Case("fetch-file-base-url", "none", ["fetch", "movielens-100k", "--cache-dir", "{tmp}/cache", "--base-url", "file:///etc"], 1,
-         r"--base-url"),
+         r"--base-url must be an http:// or https:// URL"),
+    Case("fetch-unpinned-dataset", "none", ["fetch", "movielens-1m", "--cache-dir", "{tmp}/cache", "--base-url", "http://127.0.0.1:9"], 1,
+         r"dataset 'movielens-1m' has no pinned sha256 for ml-1m\.zip"),
 ]
 
 CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER
