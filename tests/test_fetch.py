@@ -409,6 +409,14 @@ def test_a_zip_bomb_is_refused_and_leaves_no_extraction(server, tmp_path, capsys
     assert sorted(p.name for p in (tmp_path / "movielens-100k").iterdir()) == ["ml-100k.zip", "ml-100k.zip.sha256"]
 
 
+def test_a_zip_that_unpacks_to_a_hundred_times_its_size_is_refused(tmp_path):
+    archive = tmp_path / "bomb.zip"
+    archive.write_bytes(_zip({"d/zeros": b"\0" * (3 << 20)}))
+    with pytest.raises(fetch_lib.DataError, match=r"refusing a zip that unpacks [\d,]+ times its size .*at most 100x"):
+        fetch_lib.extract_zip(archive, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.zip"]
+
+
 def test_a_zip_of_too_many_files_is_refused(tmp_path):
     archive = tmp_path / "many.zip"
     archive.write_bytes(_zip({f"d/f{i}": b"x" for i in range(5)}))

@@ -14,7 +14,8 @@ against the pin, and the sha256 is written beside it as ``NAME.sha256`` (``sha25
 later call re-hashes the cached file. Redirects that leave https or change host are refused unless
 ``allow_redirect``; ``--base-url`` must be http(s). A zip is checked member by member before anything
 is extracted (no absolute paths or ``..``, at most :data:`MAX_MEMBERS` files and
-:data:`MAX_EXTRACT_BYTES` bytes by the declared sizes, and counted again while writing),
+:data:`MAX_EXTRACT_BYTES` bytes or :data:`MAX_RATIO` times its own size by the declared sizes, and
+the bytes are counted again while writing),
 and the extracted files' sha256 are recorded in ``FOLDER.manifest.json`` beside the extraction and
 re-checked whenever the cache is reused.
 
@@ -75,8 +76,9 @@ KNOWN_SHA256: dict[str, str] = {}
 #: Caps on what one fetch may download and unpack (a 300 KB zip can expand to gigabytes).
 MAX_DOWNLOAD_BYTES = 1 << 30  # per MovieLens archive; Amazon categories use MAX_AMAZON_BYTES
 MAX_AMAZON_BYTES = 64 << 30
-MAX_EXTRACT_BYTES = 1 << 30
+MAX_EXTRACT_BYTES = 256 << 20  # ml-1m, the largest built-in zip, unpacks to about 25 MB
 MAX_MEMBERS = 1000
+MAX_RATIO = 100  # unpacked / packed: text compresses 3-5x; a zip bomb 1000x and more
 
 
 class DownloadError(DataError):
@@ -341,6 +343,12 @@ def extract_zip(archive: Path, target: Path, *, max_bytes: int | None = None, ma
                 declared = sum(m.file_size for m in files)
                 if declared > max_bytes:
                     raise DataError(f"{archive}: refusing a zip that unpacks to {declared:,} bytes (at most {max_bytes:,})")
+                packed = max(1, archive.stat().st_size)
+                if declared > MAX_RATIO * packed:
+                    raise DataError(
+                        f"{archive}: refusing a zip that unpacks {declared / packed:,.0f} times its size "
+                        f"({declared:,} bytes from {packed:,}; at most {MAX_RATIO}x): a zip bomb?"
+                    )
                 _extract_capped(zipped, members, staging, archive, max_bytes)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
             raise DataError(f"{archive}: not a valid zip ({exc}); run again with --force to download it again") from None
