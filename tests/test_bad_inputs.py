@@ -315,3 +315,37 @@ def bases(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_bad_input_fails_with_one_line_and_changes_nothing(case: Case, bases, tmp_path, capsys):
     run_case(case, tmp_path / "case", bases, capsys)
+
+
+# ---- what is not bad input: a UTF-8 byte-order mark ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("fixture", "kind", "file"),
+    [
+        ("recbole_plain", "recbole", "toy.inter"),
+        ("recbole_plain", "recbole", "toy.item"),
+        ("amazon2023", "amazon2023", "All_Beauty.jsonl"),
+        ("amazon2023", "amazon2023", "meta_All_Beauty.jsonl"),
+        ("movielens_dat", "ml-1m", "movies.dat"),
+        ("movielens_100k", "ml-100k", "u.data"),
+        ("generic", "generic", "events.csv"),
+    ],
+)
+def test_a_byte_order_mark_at_the_start_of_a_file_is_skipped(tmp_path, capsys, fixture, kind, file):
+    from conftest import run_cli
+
+    from complement import Workspace
+
+    options = ["--user-col", "who", "--item-col", "what", "--items", "{data}/things.csv"] if kind == "generic" else []
+    path = "{data}/events.csv" if kind == "generic" else "{data}"
+    tables = []
+    for name, bom in (("plain", b""), ("bom", b"\xef\xbb\xbf")):
+        data = tmp_path / f"{name}-data"
+        shutil.copytree(FIXTURES / fixture, data)
+        (data / file).write_bytes(bom + (FIXTURES / fixture / file).read_bytes())
+        args = [a.format(data=data) for a in ["-d", kind, "-p", path, *options]]
+        code, _, err = run_cli(capsys, "init", str(tmp_path / name), *args)
+        assert code == 0, err
+        ws = Workspace(tmp_path / name)
+        tables.append([ws.read_table(t).select(["item_id", "title", "text"] if t == "items" else ["user_id", "item_id"]).to_pylist()
+                       for t in ("items", "interactions")])
+    assert tables[0] == tables[1]

@@ -24,6 +24,7 @@ class Loaded(NamedTuple):
     template: str
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+UTF8_BOM = b"\xef\xbb\xbf"
 NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
 
 
@@ -57,9 +58,13 @@ def first_undecodable_line(path: Path, encoding: str = "utf-8") -> int | None:
 
 
 def iter_lines(path: Path, encoding: str = "utf-8"):
-    """``(line_number, text)`` for each line, with a one-line error naming an undecodable line."""
+    """``(line_number, text)`` for each line, with a one-line error naming an undecodable line. A
+    UTF-8 byte-order mark at the start is skipped (pyarrow's CSV reader skips it too), so a header or
+    the first id never carries it."""
     with open_text(path) as stream:
         for number, raw in enumerate(stream, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
             try:
                 yield number, raw.decode(encoding).rstrip("\r\n")
             except UnicodeDecodeError:
