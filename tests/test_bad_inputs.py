@@ -276,6 +276,18 @@ LOADERS = [
          ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.inter.*item_id"),
     Case("recbole-timestamp-not-numeric", copy_fixture("recbole_plain", edit=replace_in("toy.inter", b"\t100\n", b"\tnoon\n")),
          ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.inter"),
+    Case("recbole-user2index-duplicate-user", copy_fixture("recbole_seq", edit=lambda d: (d / "toy.user2index").write_bytes(
+        (d / "toy.user2index").read_bytes() + (d / "toy.user2index").read_bytes().splitlines(keepends=True)[0].split(b"\t")[0] + b"\t99\n")),
+         ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.user2index:\d+: duplicate user id"),
+    Case("recbole-item2index-index-twice", copy_fixture("recbole_seq", edit=lambda d: (d / "toy.item2index").write_bytes(
+        (d / "toy.item2index").read_bytes() + b"ITEMZ\t0\n")),
+         ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.item2index:\d+: index 0 is given twice"),
+    Case("recbole-items-duplicate-ids", copy_fixture("recbole_plain", edit=lambda d: (d / "toy.item").write_bytes(
+        (d / "toy.item").read_bytes() + b"007\tAgain\tspy\n")),
+         ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.item: 1 duplicate item ids \(e\.g\. '007'\) on 2 rows"),
+    Case("amazon-duplicate-meta", copy_fixture("amazon2023", edit=lambda d: (d / "meta_All_Beauty.jsonl").write_bytes(
+        (d / "meta_All_Beauty.jsonl").read_bytes() + (d / "meta_All_Beauty.jsonl").read_bytes().splitlines(keepends=True)[0])),
+         ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"meta_All_Beauty\.jsonl:\d+: duplicate item id"),
     Case("amazon-broken-json-line", copy_fixture("amazon2023", edit=lambda d: (d / "All_Beauty.jsonl").write_bytes(
         (d / "All_Beauty.jsonl").read_bytes() + b'{"rating": 5.0, "user_id": \n')),
          ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"All_Beauty\.jsonl:\d+"),
