@@ -150,13 +150,19 @@ def check_columns(name: str, schema: pa.Schema, source: str = "") -> None:
             )
 
 
-def check_tables(ws, *names: str) -> None:
+def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = None) -> None:
     """Check the stored files of each listed table (that exists) against the contract, and that
-    ``items`` and ``users`` hold each id once, before a step reads them."""
+    ``items`` and ``users`` hold each id once, before a step reads them. ``views`` limits the check
+    of a partitioned table to the parts the step reads."""
     import pyarrow.parquet as pq
 
     for name in names:
-        for path in ws.table_files(name):
+        if name in PARTITIONED_TABLES and views is not None:
+            # an invalid name is the step's own error to report; never build a path from it here
+            files = [path for view in views if VIEW_NAME.match(view or "") for path in ws.table_files(name, view)]
+        else:
+            files = ws.table_files(name)
+        for path in files:
             try:
                 schema = pq.read_schema(path)
             except (pa.ArrowInvalid, OSError) as exc:

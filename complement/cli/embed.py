@@ -76,7 +76,7 @@ def embed_command(
     check_view_name(view)
     integer("--batch-size", batch_size, minimum=1)
     ws = workspace(ws_path)
-    check_tables(ws, "items", "users", "embeddings")
+    check_tables(ws, "items", "users", "embeddings", views=[view])
     if from_file is None:
         if ids_file is not None:
             raise ConfigError("--ids goes with --from FILE.npy")

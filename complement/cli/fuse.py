@@ -34,7 +34,7 @@ def fuse(
     integer("--k", k, minimum=1)
     check_view_name(view)
     ws = workspace(workspace_dir)
-    check_tables(ws, "items", "users", "interactions", "embeddings")
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
     fuse_views(
         ws, views, method, view,
         weight=weight, norm=norm, rrf_k=rrf_k, k=k, exclude=exclude, device=device,

@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if source == target:
             raise ConfigError(f"--source and --target must be two different views (got '{source}' for both)")
         ws = workspace(workspace_path)
-        check_tables(ws, "items", "users", "interactions", "embeddings")
+        check_tables(ws, "items", "users", "interactions", "embeddings", views=[source, target])
         ws.require("items")
         n_items = len(ws.item_ids())
         integer("--k", k, minimum=1, maximum=max(1, n_items - 1))

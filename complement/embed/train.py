@@ -264,7 +264,7 @@ def train_view(
     integer("--seed", overrides.get("seed"), minimum=0)
     check_view_name(text_view)
     exclude_splits(exclude)
-    check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()))
+    check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()), views=[text_view])
     torch_device = resolve_device(device)
     recommender = cls(_config(cls, overrides, str(torch_device)))
     data = load_train_data(ws, text_view if cls.needs_text else None)
