@@ -288,6 +288,18 @@ LOADERS = [
     Case("amazon-duplicate-meta", copy_fixture("amazon2023", edit=lambda d: (d / "meta_All_Beauty.jsonl").write_bytes(
         (d / "meta_All_Beauty.jsonl").read_bytes() + (d / "meta_All_Beauty.jsonl").read_bytes().splitlines(keepends=True)[0])),
          ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"meta_All_Beauty\.jsonl:\d+: duplicate item id"),
+    Case("movielens-empty-items", copy_fixture("movielens_100k", edit=lambda d: (d / "u.item").write_bytes(b"")),
+         ["init", "{tmp}/new", "-d", "ml-100k", "-p", "{tmp}/data"], 1, r"u\.item: no item records"),
+    Case("movielens-dat-empty-movies", copy_fixture("movielens_dat", edit=lambda d: (d / "movies.dat").write_bytes(b"")),
+         ["init", "{tmp}/new", "-d", "ml-1m", "-p", "{tmp}/data"], 1, r"movies\.dat: no item records"),
+    Case("amazon-empty-meta", copy_fixture("amazon2023", edit=lambda d: (d / "meta_All_Beauty.jsonl").write_bytes(b"")),
+         ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"meta_All_Beauty\.jsonl: no item records"),
+    Case("generic-empty-items-file", both(write("events.csv", "user,item\nu1,i1\n"), write("items.csv", "item,title\n")),
+         [*GENERIC, "--items", "{tmp}/items.csv"], 1, r"items\.csv: no item records"),
+    Case("recbole-rating-not-numeric", copy_fixture("recbole_plain", edit=replace_in("toy.inter", b"\t5\t", b"\tfive\t")),
+         ["init", "{tmp}/new", "-d", "recbole", "-p", "{tmp}/data"], 1, r"toy\.inter: rating/timestamp values are not numbers"),
+    Case("amazon-rating-not-numeric", copy_fixture("amazon2023", edit=replace_in("All_Beauty.jsonl", b'"rating": 5.0', b'"rating": "five"')),
+         ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"All_Beauty\.jsonl:1: field rating is not a number"),
     Case("amazon-broken-json-line", copy_fixture("amazon2023", edit=lambda d: (d / "All_Beauty.jsonl").write_bytes(
         (d / "All_Beauty.jsonl").read_bytes() + b'{"rating": 5.0, "user_id": \n')),
          ["init", "{tmp}/new", "-d", "amazon2023", "-p", "{tmp}/data"], 1, r"All_Beauty\.jsonl:\d+"),

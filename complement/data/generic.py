@@ -155,7 +155,10 @@ def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str)
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: str = "item") -> None:
     """Refuse ids that occur more than once: a duplicated item row would be counted twice by every
-    diagnostic. The line gives how many ids, how many rows, and up to three examples."""
+    diagnostic. The line gives how many ids, how many rows, and up to three examples. An items
+    source with no rows at all (an empty or truncated file) is refused too."""
+    if len(ids) == 0:
+        raise DataError(f"{source}: no {what} records (an empty or truncated file?)")
     counts = pc.value_counts(ids)
     repeated = pc.greater(counts.field("counts"), 1)
     duplicated = pc.filter(counts.field("values"), repeated).to_pylist()
