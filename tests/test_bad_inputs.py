@@ -257,7 +257,7 @@ LOADERS = [
     generic(b"user,item\nu1,i\xff1\n", case_id="generic-not-utf8", message=r"events\.csv:2: line is not valid UTF-8"),
     generic("user,item\nu1,i1\n", "--min-rating", "nan", case_id="init-min-rating-nan", message=r"--min-rating must be a finite number, not nan"),
     generic("user,item\nu1,i1\n", "--min-rating", "inf", case_id="init-min-rating-inf", message=r"--min-rating must be a finite number"),
-    generic("user,item\nu1,i1\n", "--ratios", "0.8,nan,0.1", case_id="init-ratios-nan", message=r"split ratios must be three"),
+    generic("user,item\nu1,i1\n", "--ratios", "0.8,nan,0.1", case_id="init-ratios-nan", message=r"split ratios must be three finite non-negative numbers"),
     generic("user,item\nu1,i1\n", "--kcore", "-1", case_id="init-kcore-negative", message=r"--kcore must be at least 0"),
     Case("generic-items-duplicate-ids", both(write("events.csv", "user,item\nu1,i1\nu1,i2\n"), write("items.csv", "item,title\ni1,A\ni1,B\ni2,C\ni2,D\ni3,E\n")),
          [*GENERIC, "--items", "{tmp}/items.csv"], 1, r"2 duplicate item ids \(e\.g\. 'i1', 'i2'\) on 4 rows"),
