@@ -208,7 +208,7 @@ EMBED = [
     Case("embed-from-duplicate-ids", vectors("v.parquet", change=lambda i, r: (i[:2] + i[:2], r[:4])),
          ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "x"], 1, r"ids are not unique"),
     Case("embed-from-dimension-mismatch", vectors("v.parquet", dim=8), ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "truth_collab"], 1,
-         r"view 'truth_collab' has 12-d user vectors but these item vectors are 8-d: import both"),
+         r"view 'truth_collab' has 12-d user vectors but these item vectors are 8-d: import them into a new view \(--view NAME\) and import that view's user vectors there too \(--entity user\)"),
     Case("embed-from-user-dimension-mismatch", lambda f: pq.write_table(pa.table({
         "id": pq.read_table(f / "ws" / "tables" / "users.parquet").column("user_id"),
         "vector": [[0.5, 0.5]] * pq.read_metadata(f / "ws" / "tables" / "users.parquet").num_rows}), f / "u.parquet"),

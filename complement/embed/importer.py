@@ -235,8 +235,8 @@ def check_view_dimension(ws, view: str, entity: str, dim: int) -> None:
     if lengths != {dim}:
         have = "/".join(str(n) for n in sorted(lengths))
         raise DataError(
-            f"view '{view}' has {have}-d {other} vectors but these {entity} vectors are {dim}-d: import both "
-            f"entities' vectors of one dimension into it, or use a new view name (--view NAME)"
+            f"view '{view}' has {have}-d {other} vectors but these {entity} vectors are {dim}-d: import them into a "
+            f"new view (--view NAME) and import that view's {other} vectors there too (--entity {other}), both {dim}-d"
         )
 
 
