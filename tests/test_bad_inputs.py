@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from badinput import FIXTURES, Case, build_synth, run_case
 
 
@@ -107,8 +106,8 @@ def replace_in(file: str, old: bytes, new: bytes):
     return edit
 
 
-rename_column = lambda old, new: lambda t: t.rename_columns([new if c == old else c for c in t.column_names])  # noqa: E731
-doubled = lambda t: pa.concat_tables([t, t.slice(0, 3)])  # noqa: E731
+rename_column = lambda old, new: lambda t: t.rename_columns([new if c == old else c for c in t.column_names])
+doubled = lambda t: pa.concat_tables([t, t.slice(0, 3)])
 
 W = ["-w", "{ws}"]
 GENERIC = ["init", "{tmp}/new", "-d", "generic", "-p", "{tmp}/events.csv", "--user-col", "user", "--item-col", "item"]

@@ -313,7 +313,7 @@ def test_every_built_in_dataset_fails_closed_while_it_has_no_pin(tmp_path):
 
 def test_no_verify_fetches_an_unpinned_dataset_and_records_its_checksum(server, tmp_path, capsys, monkeypatch):
     monkeypatch.delitem(fetch_lib.KNOWN_SHA256, "ml-100k.zip")
-    status, out, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-verify")
+    status, _, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-verify")
     assert status == 0, err
     digest = hashlib.sha256(server.files[ML100K_PATH]).hexdigest()
     assert (tmp_path / "movielens-100k" / "ml-100k.zip.sha256").read_text() == f"{digest}  ml-100k.zip\n"

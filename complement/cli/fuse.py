@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ def fuse(
     method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     weight: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--weight", help="score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).", show_default=False),
     ] = None,
     norm: Annotated[str, typer.Option("--norm", help="score: per-user standardisation, zscore or minmax.")] = "zscore",

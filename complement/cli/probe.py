@@ -37,10 +37,9 @@ def register(app: typer.Typer) -> None:
         """Map SOURCE item vectors to TARGET ones with mappers of rising capacity, on fit and held-out
         items, and write every number to the `probes` table. Prints mean ± std over seeds (a table on a
         terminal / markdown; the long `probe_summary` rows with --format csv or json)."""
-        from ..probes import probe_summary, run_probe, wide_summary
-
         from ..checks import finite, integer
         from ..errors import ConfigError
+        from ..probes import probe_summary, run_probe, wide_summary
         from ..tables import check_tables, check_view_name
 
         finite("--cca-threshold", cca_threshold, minimum=0.0, maximum=1.0)

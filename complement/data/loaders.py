@@ -212,4 +212,4 @@ def describe_kinds() -> list[str]:
     return [f"{name}: {about}" for name, (_, about) in KINDS.items()]
 
 
-__all__ = ["KINDS", "ALIASES", "init", "ingest", "make_config", "load_dataset", "render_items", "resolve_kind"]
+__all__ = ["ALIASES", "KINDS", "ingest", "init", "load_dataset", "make_config", "render_items", "resolve_kind"]

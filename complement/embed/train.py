@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ class TrainData:
         return np.bincount(self.train[1], minlength=self.n_items)
 
 
-def load_train_data(ws: "Workspace", text_view: str | None = None) -> TrainData:
+def load_train_data(ws: Workspace, text_view: str | None = None) -> TrainData:
     """Read users, items and the train/valid/test pairs; with ``text_view``, also its item vectors."""
     ws.require("items", "users", "interactions")
     n_users, n_items = len(ws.user_ids()), len(ws.item_ids())
@@ -229,7 +230,7 @@ def fit_loop(
 DEFAULT_VIEWS = {"semantic": "sem"}
 
 def train_view(
-    ws: "Workspace",
+    ws: Workspace,
     model: str,
     view: str | None = None,
     *,
@@ -244,11 +245,11 @@ def train_view(
 
     ``overrides`` are hyperparameters (``epochs``, ``dim``, ``lr`` …; None keeps the model default).
     Everything is validated before anything is written. Returns the run's metrics."""
+    from ..checks import integer, train_overrides
     from ..device import resolve_device
     from ..progress import message
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
-    from ..checks import integer, train_overrides
     from ..tables import check_tables, check_view_name
     from .models import model_class
 
