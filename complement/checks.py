@@ -7,6 +7,7 @@ so a bare ``value <= 0`` check lets it through to the training loop."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 
 from .errors import ConfigError
@@ -17,7 +18,7 @@ def finite(option: str, value: float | None, *, minimum: float | None = None, ab
     """``value`` when it is a finite number within the bounds (``None`` passes: "use the default")."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{option} must be a number, not {value!r}")
     rule = _rule(minimum, above, maximum)
     if not math.isfinite(value):
@@ -33,13 +34,13 @@ def integer(option: str, value: int | None, *, minimum: int | None = None, maxim
     """``value`` when it is an integer within the bounds (``None`` passes)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ConfigError(f"{option} must be an integer, not {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{option} must be at least {minimum}, not {value}")
     if maximum is not None and value > maximum:
         raise ConfigError(f"{option} must be at most {maximum}, not {value}")
-    return value
+    return int(value)
 
 
 def _rule(minimum: float | None, above: float | None, maximum: float | None) -> str:
