@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from .errors import ComplementError
+from .errors import ComplementError, WorkspaceError
 
 VECTOR = pa.list_(pa.float32())
 
@@ -129,3 +129,94 @@ def conform(name: str, table: pa.Table) -> pa.Table:
             columns.append(table.column(extra))
             fields.append(table.schema.field(extra))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+# ---- read-side checks ----------------------------------------------------------------------------
+#: the command that rebuilds each table, named when a stored table breaks its contract
+REBUILT_BY = {
+    "items": "`complement ingest` (or `complement synth` for synthetic data)",
+    "users": "`complement ingest` (or `complement synth` for synthetic data)",
+    "interactions": "`complement ingest` (or `complement synth` for synthetic data)",
+    "embeddings": "`complement embed` or `complement train` for that view",
+    "topk": "`complement topk --view VIEW`",
+    "neighbors": "`complement neighbors --view VIEW`",
+    "probes": "`complement probe`",
+    "runs": "any step (it appends a row)",
+}
+#: (table, key column): the ids a table must hold once each
+UNIQUE_KEYS = (("items", "item_id"), ("items", "item_idx"), ("users", "user_id"), ("users", "user_idx"))
+
+
+def _family(kind: pa.DataType) -> str:
+    for family, test in (
+        ("integer", pa.types.is_integer), ("floating", pa.types.is_floating), ("string", pa.types.is_string),
+        ("string", pa.types.is_large_string), ("list", pa.types.is_list), ("list", pa.types.is_large_list),
+        ("timestamp", pa.types.is_timestamp),
+    ):
+        if test(kind):
+            return family
+    return str(kind)
+
+
+def check_columns(name: str, schema: pa.Schema, source: str = "") -> None:
+    """Raise one line when ``schema`` (a stored file of table ``name``) lacks a contract column or
+    holds one of another kind; the line names the table, the column and the command that rebuilds it."""
+    where = f" ({source})" if source else ""
+    for field in SCHEMAS[name]:
+        if field.name not in schema.names:
+            raise WorkspaceError(
+                f"table '{name}'{where} has no column '{field.name}' (found: {', '.join(schema.names)}); "
+                f"rebuild it with {REBUILT_BY[name]}"
+            )
+        found = schema.field(field.name).type
+        if _family(found) != _family(field.type):
+            raise WorkspaceError(
+                f"table '{name}'{where} column '{field.name}' is {found}, expected {field.type}; "
+                f"rebuild it with {REBUILT_BY[name]}"
+            )
+
+
+def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = None) -> None:
+    """Check the stored files of each listed table (that exists) against the contract, and that
+    ``items`` and ``users`` hold each id once, before a step reads them. ``views`` limits the check
+    of a partitioned table to the parts the step reads."""
+    import pyarrow.parquet as pq
+
+    for name in names:
+        if name in PARTITIONED_TABLES and views is not None:
+            # an invalid name is the step's own error to report; never build a path from it here
+            files = [path for view in views if VIEW_NAME.match(view or "") for path in ws.table_files(name, view)]
+        else:
+            files = ws.table_files(name)
+        for path in files:
+            try:
+                schema = pq.read_schema(path)
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise WorkspaceError(
+                    f"table '{name}' file {path.name} is not readable Parquet ({str(exc).splitlines()[0]}); "
+                    f"rebuild it with {REBUILT_BY[name]}"
+                ) from None
+            check_columns(name, schema, "" if name in SINGLE_TABLES else f"view '{path.stem}'")
+    for name, key in UNIQUE_KEYS:
+        if name in names and ws.table_files(name):
+            _check_unique(name, key, ws.table_files(name))
+
+
+def _check_unique(name: str, key: str, files) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f'SELECT CAST("{key}" AS VARCHAR) AS k, count(*) AS n FROM read_parquet($files) GROUP BY 1 HAVING n > 1 '
+            "ORDER BY n DESC, k",
+            {"files": [str(p) for p in files]},
+        ).fetchall()
+    finally:
+        con.close()
+    if rows:
+        examples = ", ".join(f"'{k}' x{n}" for k, n in rows[:3])
+        raise WorkspaceError(
+            f"table '{name}' holds {len(rows):,} {key} values more than once ({sum(n for _, n in rows):,} rows; "
+            f"e.g. {examples}): duplicates would be counted twice; rebuild it with {REBUILT_BY[name]}"
+        )

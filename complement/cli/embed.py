@@ -69,9 +69,14 @@ def embed_command(
     entity: Annotated[Entity, typer.Option("--entity", help="What --from vectors describe.")] = Entity.item,
 ) -> None:
     """Embed every item's text with a sentence-transformers model (cached), or import vectors."""
+    from ..checks import integer
     from ..embed import embed, import_vectors
+    from ..tables import check_tables, check_view_name
 
+    check_view_name(view)
+    integer("--batch-size", batch_size, minimum=1)
     ws = workspace(ws_path)
+    check_tables(ws, "items", "users", "embeddings", views=[view])
     if from_file is None:
         if ids_file is not None:
             raise ConfigError("--ids goes with --from FILE.npy")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ def fuse(
     method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     weight: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--weight", help="score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).", show_default=False),
     ] = None,
     norm: Annotated[str, typer.Option("--norm", help="score: per-user standardisation, zscore or minmax.")] = "zscore",
@@ -25,10 +25,18 @@ def fuse(
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Fuse two views with user and item vectors into a new view with its own topk (no training)."""
+    from ..checks import finite, integer
     from ..fusion import fuse as fuse_views
+    from ..tables import check_tables, check_view_name
 
+    finite("--weight", weight, minimum=0.0, maximum=1.0)
+    finite("--rrf-k", rrf_k, minimum=0.0)
+    integer("--k", k, minimum=1)
+    check_view_name(view)
+    ws = workspace(workspace_dir)
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
     fuse_views(
-        workspace(workspace_dir), views, method, view,
+        ws, views, method, view,
         weight=weight, norm=norm, rrf_k=rrf_k, k=k, exclude=exclude, device=device,
     )
 

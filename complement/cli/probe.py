@@ -37,9 +37,22 @@ def register(app: typer.Typer) -> None:
         """Map SOURCE item vectors to TARGET ones with mappers of rising capacity, on fit and held-out
         items, and write every number to the `probes` table. Prints mean ± std over seeds (a table on a
         terminal / markdown; the long `probe_summary` rows with --format csv or json)."""
+        from ..checks import finite, integer
+        from ..errors import ConfigError
         from ..probes import probe_summary, run_probe, wide_summary
+        from ..tables import check_tables, check_view_name
 
+        finite("--cca-threshold", cca_threshold, minimum=0.0, maximum=1.0)
+        integer("--seed", seed, minimum=0)
+        check_view_name(source)
+        check_view_name(target)
+        if source == target:
+            raise ConfigError(f"--source and --target must be two different views (got '{source}' for both)")
         ws = workspace(workspace_path)
+        check_tables(ws, "items", "users", "interactions", "embeddings", views=[source, target])
+        ws.require("items")
+        n_items = len(ws.item_ids())
+        integer("--k", k, minimum=1, maximum=max(1, n_items - 1))
         rows = run_probe(
             ws, source, target, mappers=mapper, shifts=shift, seeds=seeds, device=device, cold_n=cold_n, k=k,
             cca_threshold=cca_threshold, seed=seed, max_epochs=max_epochs,

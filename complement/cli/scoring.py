@@ -20,10 +20,15 @@ def topk(
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact top-K items per user (score = user · item), seen items masked, ties by item index."""
+    from ..checks import integer
     from ..progress import message
     from ..scoring import write_topk
+    from ..tables import check_tables, check_view_name
 
+    integer("--k", k, minimum=1)
+    check_view_name(view)
     ws = workspace(workspace_dir)
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     started = time.perf_counter()
     rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
     message(f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s")
@@ -36,10 +41,15 @@ def neighbors(
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact k nearest items of every item by cosine similarity, the item itself excluded."""
+    from ..checks import integer
     from ..progress import message
     from ..scoring import write_neighbors
+    from ..tables import check_tables, check_view_name
 
+    integer("--k", k, minimum=1)
+    check_view_name(view)
     ws = workspace(workspace_dir)
+    check_tables(ws, "items", "embeddings", views=[view])
     started = time.perf_counter()
     rows = write_neighbors(ws, view, k=k, device=device)
     message(f"neighbors: wrote {rows:,} rows for view '{view}' (k={k}, cosine) in {time.perf_counter() - started:.1f} s")

@@ -116,6 +116,8 @@ def load_meta(path: Path) -> pa.Table:
         ids.append(item)
         for field in META_TEXT_FIELDS:
             columns[field].append(_text(record.get(field)))
+    if not ids:
+        raise DataError(f"{path}: no item records (an empty or truncated file?)")
     return pa.table({"item_id": pa.array(ids, pa.string()), **{f: pa.array(v, pa.string()) for f, v in columns.items()}})
 
 

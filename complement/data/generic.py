@@ -24,6 +24,8 @@ class Loaded(NamedTuple):
     template: str
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+UTF8_BOM = b"\xef\xbb\xbf"
+NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
 
 
 # ---- file helpers -----------------------------------------------------------------------------
@@ -56,9 +58,13 @@ def first_undecodable_line(path: Path, encoding: str = "utf-8") -> int | None:
 
 
 def iter_lines(path: Path, encoding: str = "utf-8"):
-    """``(line_number, text)`` for each line, with a one-line error naming an undecodable line."""
+    """``(line_number, text)`` for each line, with a one-line error naming an undecodable line. A
+    UTF-8 byte-order mark at the start is skipped (pyarrow's CSV reader skips it too), so a header or
+    the first id never carries it."""
     with open_text(path) as stream:
         for number, raw in enumerate(stream, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
             try:
                 yield number, raw.decode(encoding).rstrip("\r\n")
             except UnicodeDecodeError:
@@ -88,8 +94,10 @@ def read_delimited(
                                    block_size=1 << 24, use_threads=use_threads)
         parse = pcsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False,
                                   invalid_row_handler=remember_bad_row)
+        # "NaN"/"nan" are numbers, not missing values: pipeline refuses a NaN rating instead of
+        # silently treating it as unrated (pyarrow's default null spellings include them)
         convert = pcsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False,
-                                      quoted_strings_can_be_null=False)
+                                      quoted_strings_can_be_null=False, null_values=NULL_SPELLINGS)
         return pcsv.read_csv(source, read_options=options, parse_options=parse, convert_options=convert)
 
     try:
@@ -145,11 +153,23 @@ def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str)
         )
 
 
-def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str) -> None:
+def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: str = "item") -> None:
+    """Refuse ids that occur more than once: a duplicated item row would be counted twice by every
+    diagnostic. The line gives how many ids, how many rows, and up to three examples. An items
+    source with no rows at all (an empty or truncated file) is refused too."""
+    if len(ids) == 0:
+        raise DataError(f"{source}: no {what} records (an empty or truncated file?)")
     counts = pc.value_counts(ids)
-    duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if len(duplicated):
-        raise DataError(f"{source}: {len(duplicated):,} duplicate item ids (e.g. '{duplicated[0].as_py()}')")
+    repeated = pc.greater(counts.field("counts"), 1)
+    duplicated = pc.filter(counts.field("values"), repeated).to_pylist()
+    if duplicated:
+        times = pc.filter(counts.field("counts"), repeated).to_pylist()
+        ranked = sorted(zip(duplicated, times), key=lambda pair: (-pair[1], str(pair[0])))
+        examples = ", ".join(f"'{v}'" for v, _ in ranked[:3])
+        raise DataError(
+            f"{source}: {len(duplicated):,} duplicate {what} ids (e.g. {examples}) on {sum(times):,} rows; "
+            f"each {what} must have one row"
+        )
 
 
 def to_epoch_seconds(column: pa.ChunkedArray, source: str) -> pa.Array:

@@ -27,9 +27,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..checks import finite, integer
 from ..errors import ConfigError, DataError, unknown_name
 from ..workspace import Workspace
 from . import amazon2023, generic, movielens, recbole, splits, text
+from .config import check_config, read_config
 from .generic import Loaded
 from .pipeline import IngestSummary, build_tables
 
@@ -105,7 +107,8 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     (or from ``config``). Records an ``ingest`` row in ``runs``."""
     from ..runs import RunRecord, recorded
 
-    config = ws.config if config is None else config
+    config = read_config(ws.config_path) if config is None else config
+    check_config(config, ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
         raise ConfigError(f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first")
@@ -164,8 +167,9 @@ def make_config(
     if template:
         section["template"] = template
     if min_rating is not None:
-        section["min_rating"] = float(min_rating)
-    section["kcore"] = int(kcore)
+        section["min_rating"] = finite("--min-rating", min_rating)
+    section["kcore"] = integer("--kcore", kcore, minimum=0)
+    integer("--seed", seed, minimum=0)
     if collapse_repeats is not None:
         section["collapse_repeats"] = bool(collapse_repeats)
     if kind == "generic":
@@ -198,7 +202,7 @@ def init(directory: str | os.PathLike, *, force: bool = False, **options: Any) -
             f"{ws.config_path} already exists: run `complement ingest -w {directory}` to rebuild it, or pass --force"
         )
     config = make_config(**options)
-    existing = ws.config if ws.config_path.exists() else {}
+    existing = read_config(ws.config_path)
     summary = ingest(ws, config)
     ws.write_config({**existing, **config}, header=CONFIG_HEADER)
     return ws, summary
@@ -208,4 +212,4 @@ def describe_kinds() -> list[str]:
     return [f"{name}: {about}" for name, (_, about) in KINDS.items()]
 
 
-__all__ = ["KINDS", "ALIASES", "init", "ingest", "make_config", "load_dataset", "render_items", "resolve_kind"]
+__all__ = ["ALIASES", "KINDS", "ingest", "init", "load_dataset", "make_config", "render_items", "resolve_kind"]

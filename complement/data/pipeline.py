@@ -14,10 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..checks import finite, integer
 from ..errors import ConfigError, DataError, unknown_name
 from ..workspace import Workspace
 from . import filters, splits
 from .filters import Frame
+from .generic import check_unique_ids
 
 #: Columns of ``items`` computed here; an items input may not supply them.
 COMPUTED_ITEM_COLUMNS = ("item_idx", "n_train", "pop_group")
@@ -90,6 +92,7 @@ def frame_from_arrow(interactions: pa.Table) -> tuple[Frame, pa.Array, pa.Array]
     for name, column in (("user", users), ("item", items)):
         if column.null_count:
             raise DataError(f"{column.null_count:,} interactions have no {name} id")
+        check_one_line_ids(column, f"{name} ids of the interactions")
     user_codes, user_ids = _encode(users)
     item_codes, item_ids = _encode(items)
     row = np.arange(n, dtype=np.int64)
@@ -100,7 +103,13 @@ def frame_from_arrow(interactions: pa.Table) -> tuple[Frame, pa.Array, pa.Array]
     else:
         ts, has_ts = np.zeros(n, np.int64), np.zeros(n, bool)
     if "rating" in interactions.column_names:
-        rating = pc.cast(interactions.column("rating").combine_chunks(), pa.float64()).fill_null(np.nan).to_numpy()
+        rating_col = pc.cast(interactions.column("rating").combine_chunks(), pa.float64())
+        values = rating_col.to_numpy(zero_copy_only=False)
+        bad = rating_col.is_valid().to_numpy(zero_copy_only=False) & ~np.isfinite(values)
+        if bad.any():  # NaN fails every comparison and inf passes every threshold: refuse both
+            examples = ", ".join(f"row {r + 1}: {values[r]}" for r in np.flatnonzero(bad)[:3])
+            raise DataError(f"{int(bad.sum()):,} interactions have a non-finite rating (NaN or ±inf; {examples})")
+        rating = rating_col.fill_null(np.nan).to_numpy(zero_copy_only=False)
     else:
         rating = np.full(n, np.nan)
     if "seq" in interactions.column_names:
@@ -110,6 +119,16 @@ def frame_from_arrow(interactions: pa.Table) -> tuple[Frame, pa.Array, pa.Array]
         seq = row.copy()
     frame = Frame(user_codes, item_codes, ts, has_ts, np.asarray(rating, np.float64), np.asarray(seq, np.int64), row)
     return frame, user_ids, item_ids
+
+
+def check_one_line_ids(ids: pa.Array, what: str) -> None:
+    """Refuse ids holding a line break: every line-based format downstream (ids files, CSV exports,
+    the terminal table) would split them into two."""
+    broken = pc.match_substring_regex(ids, r"[\r\n]").fill_null(False)
+    count = pc.sum(broken).as_py() or 0
+    if count:
+        examples = ", ".join(repr(v) for v in pc.filter(ids, broken).unique().to_pylist()[:3])
+        raise DataError(f"{count:,} {what} contain a line break (e.g. {examples}); ids must be one line")
 
 
 def _reindex(codes: np.ndarray, ids: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -141,10 +160,8 @@ def _item_metadata(items: pa.Table | None, item_ids: pa.Array) -> pa.Table:
     if "item_id" not in items.column_names:
         raise DataError(f"item metadata lacks column item_id (found: {', '.join(items.column_names)})")
     meta_ids = _string_column(items, "item_id")
-    counts = pc.value_counts(meta_ids)
-    duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if len(duplicated):
-        raise DataError(f"item metadata has {len(duplicated):,} duplicate item ids (e.g. '{duplicated[0].as_py()}')")
+    check_unique_ids(meta_ids, "item metadata")
+    check_one_line_ids(meta_ids, "item ids of the item metadata")
     positions = pc.index_in(item_ids, value_set=meta_ids)
     columns, names = [], []
     for name in items.column_names:
@@ -192,8 +209,8 @@ def build_tables(
     if split not in splits.METHODS:
         raise ConfigError(unknown_name("split method", split, splits.METHODS))
     ratios = splits.check_ratios(ratios)
-    if kcore < 0:
-        raise ConfigError(f"--kcore must be >= 0, got {kcore}")
+    integer("--kcore", kcore, minimum=0)
+    finite("--min-rating", min_rating)
     if interactions.num_rows == 0:
         raise DataError("the dataset has no interactions")
     frame, user_ids, item_ids = frame_from_arrow(interactions)

@@ -66,13 +66,21 @@ def _split_of(path: Path) -> str:
 def _index_map(path: Path) -> dict[str, str]:
     """``index -> raw id`` from a UniSRec ``.item2index`` / ``.user2index`` file (no header)."""
     mapping: dict[str, str] = {}
+    first_line: dict[str, int] = {}  # raw id -> line: one id with two indices would merge two users (items)
+    what = "user" if path.name.endswith(".user2index") else "item"
     for number, line in iter_lines(path):
         if not line.strip():
             continue
         raw, sep, index = line.rpartition("\t")
         if not sep:
             raise DataError(f"{path}:{number}: expected 'raw_id<TAB>index'")
-        mapping[index.strip()] = raw
+        index = index.strip()
+        if index in mapping:
+            raise DataError(f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); each {what} needs its own")
+        if raw in first_line:
+            raise DataError(f"{path}:{number}: duplicate {what} id '{raw}' (also on line {first_line[raw]})")
+        mapping[index] = raw
+        first_line[raw] = number
     return mapping
 
 

@@ -18,6 +18,8 @@ Every row gets exactly one code. The same input and seed give the same codes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ConfigError, DataError
@@ -48,9 +50,12 @@ def _rank_within_user(user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def check_ratios(ratios) -> tuple[float, float, float]:
     """Three non-negative ratios with a positive train share, normalised to sum to 1."""
-    values = tuple(float(r) for r in ratios)
-    if len(values) != 3 or any(r < 0 for r in values) or values[0] <= 0:
-        raise ConfigError(f"split ratios must be three non-negative numbers train,valid,test with train > 0, got {list(ratios)}")
+    try:
+        values = tuple(float(r) for r in ratios)
+    except (TypeError, ValueError):
+        values = ()
+    if len(values) != 3 or not all(math.isfinite(r) and r >= 0 for r in values) or values[0] <= 0:
+        raise ConfigError(f"split ratios must be three finite non-negative numbers train,valid,test with train > 0, got {list(ratios)}")
     total = sum(values)
     return values[0] / total, values[1] / total, values[2] / total
 

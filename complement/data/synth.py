@@ -29,6 +29,7 @@ deterministic under ``seed`` and, e.g., the text does not change when only the u
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ConfigError
+from .config import read_config
 from .vocabulary import MAX_TEXT_FACTORS, item_text
 
 MIN_PER_USER = 5
@@ -76,8 +78,9 @@ class SynthConfig:
              f"--shared + --semantic-private must be between 1 and {MAX_TEXT_FACTORS} (the topic pairs of the "
              f"vocabulary), not {text_dims}")
         need(self.shared + self.collab_private >= 1, "--shared + --collab-private must be at least 1")
-        need(self.pop_skew >= 0, f"--pop-skew must be 0 or more, not {self.pop_skew}")
-        need(self.preference_strength >= 0, f"preference strength must be 0 or more, not {self.preference_strength}")
+        need(math.isfinite(self.pop_skew) and self.pop_skew >= 0, f"--pop-skew must be a finite number, 0 or more, not {self.pop_skew}")
+        need(math.isfinite(self.preference_strength) and self.preference_strength >= 0,
+             f"--preference-strength must be a finite number, 0 or more, not {self.preference_strength}")
         need(MIN_PER_USER <= self.interactions_per_user <= self.items / 2,
              f"--interactions-per-user must be between {MIN_PER_USER} and items/2 = {self.items / 2:g}, "
              f"not {self.interactions_per_user:g}")
@@ -291,7 +294,7 @@ def synthesize(
     cfg = config or SynthConfig()
     cfg = dataclasses.replace(cfg, **knobs).validate() if knobs else cfg.validate()
     ws = Workspace(directory)
-    settings = dict(ws.config)  # read (and checked) before anything is written
+    settings = dict(read_config(ws.config_path))  # read (and checked) before anything is written
     settings["dataset"] = {"kind": "synthetic", **cfg.as_dict()}
     settings["split"] = {"method": split, "ratios": [float(r) for r in ratios], "seed": cfg.seed}
     summary = ingest_synthetic(ws, settings)

@@ -67,15 +67,18 @@ def read_ids(path: Path, entity: str = "item") -> list[str]:
         raise DataError(f"ids file {path} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        table = pq.read_table(path)
+        table = read_parquet(path, "ids file")
         if table.num_columns == 1:
             return _ids_as_strings(table.column(0), path)
         return _ids_as_strings(_id_column(table, entity, path), path)
     if suffix == ".csv":
         import csv
 
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.reader(handle))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise DataError(f"ids file {path} is not a readable UTF-8 CSV file ({exc})") from None
         if not rows:
             raise DataError(f"ids file {path} is empty")
         header, body = rows[0], [r for r in rows[1:] if r]
@@ -87,7 +90,10 @@ def read_ids(path: Path, entity: str = "item") -> list[str]:
         else:
             raise DataError(f"{path} has no 'id' (or '{entity}_id') column (columns: {', '.join(names)})")
         return [r[column].strip() for r in body]
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"ids file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     while lines and not lines[-1].strip():
         lines.pop()
     blank = [n + 1 for n, line in enumerate(lines) if not line.strip()]
@@ -98,8 +104,17 @@ def read_ids(path: Path, entity: str = "item") -> list[str]:
     return [line.strip() for line in lines]
 
 
+def read_parquet(path: Path, what: str) -> pa.Table:
+    """A Parquet file, or one line saying why it is not one (empty, truncated, another format)."""
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{what} {path} is not a readable Parquet file ({detail})") from None
+
+
 def _read_parquet_vectors(path: Path, entity: str) -> tuple[list[str], np.ndarray]:
-    table = pq.read_table(path)
+    table = read_parquet(path, "vectors file")
     ids = _ids_as_strings(_id_column(table, entity, path), path)
     if "vector" not in table.column_names:
         raise DataError(f"{path} has no 'vector' column (columns: {', '.join(table.column_names)})")
@@ -144,8 +159,15 @@ def _read_npy_vectors(path: Path, ids_path: Path | None, entity: str) -> tuple[l
         raise ConfigError(f"{path.name} is a .npy array: give the id of each row with --ids FILE")
     try:
         matrix = np.load(path, allow_pickle=False)
-    except ValueError as exc:  # object arrays need pickle, which we refuse
-        raise DataError(f"cannot read {path} without pickle: {exc}") from None
+    except ValueError as exc:  # object arrays need pickle, which we refuse; truncated files land here too
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "pickle" in detail:
+            raise DataError(f"cannot read {path} without pickle: {detail}") from None
+        raise DataError(f"{path} is not a readable .npy array ({detail})") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path} is not a readable .npy array ({str(exc).splitlines()[0] or type(exc).__name__})") from None
+    if not isinstance(matrix, np.ndarray):
+        raise DataError(f"{path} is an .npz archive, not a single .npy array")
     if matrix.ndim != 2:
         raise DataError(f"{path} holds a {matrix.ndim}-D array of shape {matrix.shape}; expected rows x dimensions")
     if not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
@@ -193,6 +215,31 @@ def validate_vectors(ids: list[str], matrix: np.ndarray, known: np.ndarray, enti
     return matrix32
 
 
+def check_view_dimension(ws, view: str, entity: str, dim: int) -> None:
+    """Refuse vectors whose dimension differs from the view's vectors of the other entity: a view's
+    users and items are scored against each other, so a mixed view is unusable (and its old top-K
+    lists would no longer match its vectors)."""
+    other = "user" if entity == "item" else "item"
+    files = ws.table_files("embeddings", view)
+    if not files:
+        return
+    import pyarrow.compute as pc
+
+    table = read_parquet(files[0], f"view '{view}' embeddings file")
+    if "entity" not in table.column_names or "vector" not in table.column_names:
+        return  # the read-side contract check names this; nothing of another entity to compare with
+    rows = table.filter(pc.equal(table.column("entity"), other))
+    if rows.num_rows == 0:
+        return
+    lengths = set(pc.list_value_length(rows.column("vector")).to_pylist())
+    if lengths != {dim}:
+        have = "/".join(str(n) for n in sorted(lengths))
+        raise DataError(
+            f"view '{view}' has {have}-d {other} vectors but these {entity} vectors are {dim}-d: import them into a "
+            f"new view (--view NAME) and import that view's {other} vectors there too (--entity {other}), both {dim}-d"
+        )
+
+
 def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> ImportResult:
     """Import ``entity`` vectors of ``view`` from ``path``; nothing is written unless all checks pass."""
     check_view_name(view)
@@ -207,12 +254,13 @@ def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> 
         "ids": str(ids_path.resolve()) if ids_path else None,
         "entity": entity,
     }
+    t0 = time.perf_counter()
+    ids, matrix = read_vectors_file(path, ids_path, entity)
+    matrix32 = validate_vectors(ids, matrix, known, entity)
+    check_view_dimension(ws, view, entity, matrix32.shape[1])
     refresh = f"complement embed --from {path} --entity {entity} --view {view}" + (f" --ids {ids_path}" if ids_path else "")
     record_in = RunRecord(step="embed-import", view=view, params=params, inputs=[f"{entity}s#ids"], made_by=refresh)
     with recorded(ws, record_in) as record:
-        t0 = time.perf_counter()
-        ids, matrix = read_vectors_file(path, ids_path, entity)
-        matrix32 = validate_vectors(ids, matrix, known, entity)
         ws.write_vectors(view, entity, ids, matrix32)
         n_missing = len(known) - len(ids)
         record.rows = len(ids)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ class TrainData:
         return np.bincount(self.train[1], minlength=self.n_items)
 
 
-def load_train_data(ws: "Workspace", text_view: str | None = None) -> TrainData:
+def load_train_data(ws: Workspace, text_view: str | None = None) -> TrainData:
     """Read users, items and the train/valid/test pairs; with ``text_view``, also its item vectors."""
     ws.require("items", "users", "interactions")
     n_users, n_items = len(ws.user_ids()), len(ws.item_ids())
@@ -229,7 +230,7 @@ def fit_loop(
 DEFAULT_VIEWS = {"semantic": "sem"}
 
 def train_view(
-    ws: "Workspace",
+    ws: Workspace,
     model: str,
     view: str | None = None,
     *,
@@ -244,11 +245,12 @@ def train_view(
 
     ``overrides`` are hyperparameters (``epochs``, ``dim``, ``lr`` …; None keeps the model default).
     Everything is validated before anything is written. Returns the run's metrics."""
+    from ..checks import integer, train_overrides
     from ..device import resolve_device
     from ..progress import message
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
-    from ..tables import check_view_name
+    from ..tables import check_tables, check_view_name
     from .models import model_class
 
     cls = model_class(model)
@@ -258,16 +260,12 @@ def train_view(
             f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
             "e.g. --view sem"
         )
-    for name in ("epochs", "dim", "batch_size"):
-        value = overrides.get(name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
-    if overrides.get("layers") is not None and overrides["layers"] < 0:
-        raise ConfigError(f"--layers must be 0 or more, not {overrides['layers']}")
-    for name in ("lr", "temperature"):
-        if overrides.get(name) is not None and overrides[name] <= 0:
-            raise ConfigError(f"--{name} must be positive, not {overrides[name]}")
+    train_overrides(overrides)
+    integer("--k", k, minimum=1)
+    integer("--seed", overrides.get("seed"), minimum=0)
+    check_view_name(text_view)
     exclude_splits(exclude)
+    check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()), views=[text_view])
     torch_device = resolve_device(device)
     recommender = cls(_config(cls, overrides, str(torch_device)))
     data = load_train_data(ws, text_view if cls.needs_text else None)

@@ -200,6 +200,8 @@ def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     _resolve_data_path(config, path.parent)  # a path written in the file is relative to the file
     for assignment in overrides or []:
         set_override(config, assignment)

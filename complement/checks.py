@@ -1,0 +1,74 @@
+"""Argument checks every command runs before it reads or writes anything.
+
+Each raises :class:`~complement.errors.ConfigError` with one line naming the option, the rule and the
+value given. Float options are checked for NaN and ±inf first: ``float("nan")`` passes every ``<`` test,
+so a bare ``value <= 0`` check lets it through to the training loop."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+
+from .errors import ConfigError
+
+
+def finite(option: str, value: float | None, *, minimum: float | None = None, above: float | None = None,
+           maximum: float | None = None) -> float | None:
+    """``value`` when it is a finite number within the bounds (``None`` passes: "use the default")."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{option} must be a number, not {value!r}")
+    rule = _rule(minimum, above, maximum)
+    if not math.isfinite(value):
+        raise ConfigError(f"{option} must be a finite number{rule}, not {value}")
+    if (minimum is not None and value < minimum) or (above is not None and value <= above) or (
+        maximum is not None and value > maximum
+    ):
+        raise ConfigError(f"{option} must be a finite number{rule}, not {value}")
+    return float(value)
+
+
+def integer(option: str, value: int | None, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    """``value`` when it is an integer within the bounds (``None`` passes)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(f"{option} must be an integer, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{option} must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{option} must be at most {maximum}, not {value}")
+    return int(value)
+
+
+def _rule(minimum: float | None, above: float | None, maximum: float | None) -> str:
+    parts = []
+    if above is not None:
+        parts.append(f"> {above:g}")
+    if minimum is not None:
+        parts.append(f">= {minimum:g}")
+    if maximum is not None:
+        parts.append(f"<= {maximum:g}")
+    return (" " + " and ".join(parts)) if parts else ""
+
+
+#: the rules of ``complement train``'s hyperparameter options (None = the model's default)
+TRAIN_INTEGERS: Mapping[str, int] = {
+    "epochs": 1, "dim": 1, "batch_size": 1, "layers": 0, "patience": 0, "min_epochs": 0, "eval_every": 1, "negatives": 1,
+}
+TRAIN_FLOATS: Mapping[str, dict] = {
+    "lr": {"above": 0.0},
+    "reg": {"minimum": 0.0},
+    "temperature": {"above": 0.0},
+    "align_weight": {"minimum": 0.0},
+}
+
+
+def train_overrides(overrides: Mapping[str, object]) -> None:
+    """Every hyperparameter of ``complement train`` within its rule (unknown names are left alone)."""
+    for name, minimum in TRAIN_INTEGERS.items():
+        integer("--" + name.replace("_", "-"), overrides.get(name), minimum=minimum)  # type: ignore[arg-type]
+    for name, bounds in TRAIN_FLOATS.items():
+        finite("--" + name.replace("_", "-"), overrides.get(name), **bounds)  # type: ignore[arg-type]
