@@ -183,12 +183,13 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
     import pyarrow.parquet as pq
 
     for name in names:
-        if name in PARTITIONED_TABLES and views is not None:
+        if name in PARTITIONED_TABLES:
             # an invalid name is the step's own error to report; never build a path from it here
-            files = [path for view in views if VIEW_NAME.match(view or "") for path in ws.table_files(name, view)]
+            parts = [v for v in views if VIEW_NAME.match(v or "")] if views is not None else ws.parts(name)
+            files = [(view, path) for view in parts for path in ws.table_files(name, view)]
         else:
-            files = ws.table_files(name)
-        for path in files:
+            files = [(None, path) for path in ws.table_files(name)]
+        for view, path in files:
             try:
                 schema = pq.read_schema(path)
             except (pa.ArrowInvalid, OSError) as exc:
@@ -196,7 +197,7 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
                     f"table '{name}' file {path.name} is not readable Parquet ({str(exc).splitlines()[0]}); "
                     f"rebuild it with {REBUILT_BY[name]}"
                 ) from None
-            check_columns(name, schema, "" if name in SINGLE_TABLES else f"view '{path.stem}'")
+            check_columns(name, schema, "" if view is None else f"view '{view}'")
     for name, key in UNIQUE_KEYS:
         if name in names and ws.table_files(name):
             _check_unique(name, key, ws.table_files(name))

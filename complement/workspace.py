@@ -164,12 +164,9 @@ class Workspace:
     # ---- config -------------------------------------------------------------------------------
     @property
     def config(self) -> dict[str, Any]:
-        if not self.config_path.exists():
-            return {}
-        try:
-            return tomllib.loads(self.config_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{self.config_path}: {exc}") from None
+        from .data.config import read_config
+
+        return read_config(self.config_path)
 
     def write_config(self, config: dict[str, Any], header: str = "") -> None:
         atomic.write_text(header + tomlw.dumps(config), self.config_path)

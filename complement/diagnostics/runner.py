@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from .. import tables
 from ..db import check_read_only, connect
 from ..errors import ComplementError, WorkspaceError, did_you_mean
 from ..sandbox import interruptible, is_interruption, open_sandbox
@@ -295,6 +296,9 @@ def diagnose(workspace: Workspace | str | os.PathLike, name: str, *, allow_stale
         return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
     bound = bind(diagnostic, params)
     workspace.require(*diagnostic.requires)
+    # renamed columns or ids stored twice would give a DuckDB error or silently double-counted metrics
+    named = [v for p in VIEW_PARAMS for v in ([bound.get(p)] if isinstance(bound.get(p), str) else bound.get(p) or [])]
+    tables.check_tables(workspace, *diagnostic.requires, views=named or None)
     check_views(workspace, diagnostic, bound)
     if not allow_stale:
         check_fresh(workspace, diagnostic, bound)
