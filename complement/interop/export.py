@@ -1,0 +1,85 @@
+"""Exports: a view's top-K as a run file, the ground truth as qrels, the split as RecBole atomic files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..atomic import atomic_path, write_parquet, write_text
+from ..errors import ConfigError, WorkspaceError, did_you_mean
+from ..progress import message
+from ..workspace import Workspace
+from . import ranx, trec
+from .formats import QRELS_WRITERS, RUN_WRITERS, format_of
+from .paths import check_out_path
+
+SPLITS = ("train", "valid", "test")
+
+
+def _view_lists(ws: Workspace, view: str) -> pa.Table:
+    ws.require("topk")
+    have = ws.parts("topk")
+    if view not in have:
+        raise WorkspaceError(f"view '{view}' is not in the 'topk' table{did_you_mean(view, have)} (views: {', '.join(have) or 'none'})")
+    return ws.query(
+        "SELECT user_id, item_id, rank, score FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}
+    )
+
+
+def run_scores(lists: pa.Table) -> tuple[pa.Table, bool]:
+    """The lists with scores that order them as their ranks do. Tools like trec_eval and ranx sort
+    by score, so when a view's scores are missing or tie within a list, every score of the view is
+    replaced by ``1 / rank``; returns the table and whether that happened."""
+    import pyarrow.compute as pc
+
+    score = lists.column("score")
+    users = lists.column("user_id")
+    if score.null_count == 0 and lists.num_rows > 1:
+        same_user = pc.equal(users.slice(1), users.slice(0, lists.num_rows - 1))
+        not_falling = pc.greater_equal(score.slice(1), score.slice(0, lists.num_rows - 1))
+        if not pc.any(pc.and_(same_user, not_falling)).as_py():
+            return lists, False
+    elif score.null_count == 0:
+        return lists, False
+    ranks = lists.column("rank").cast(pa.float64())
+    return lists.set_column(lists.column_names.index("score"), "score", pc.divide(1.0, ranks)), True
+
+
+def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | None = None) -> int:
+    """Write ``view``'s top-K lists to ``out`` as a run file (trec, ranx, csv, tsv or parquet)."""
+    target = check_out_path(ws, Path(out))
+    fmt = format_of(target, fmt, RUN_WRITERS)
+    lists = _view_lists(ws, view)
+    if fmt in ("trec", "ranx"):
+        lists, replaced = run_scores(lists)
+        if replaced:
+            message(f"export: view '{view}' has missing or tied scores within a list; wrote score = 1/rank so tools keep its order")
+    if fmt == "trec":
+        write_text(trec.run_text(lists, view), target)
+    elif fmt == "ranx":
+        write_text(ranx.run_text(lists), target)
+    elif fmt == "parquet":
+        write_parquet(lists.select(["user_id", "item_id", "rank", "score"]), target)
+    else:
+        import pyarrow.csv as csv
+
+        with atomic_path(target) as tmp:
+            csv.write_csv(lists.select(["user_id", "item_id", "rank", "score"]), tmp,
+                          write_options=csv.WriteOptions(delimiter="," if fmt == "csv" else "\t", quoting_style="needed"))
+    return lists.num_rows
+
+
+def export_qrels(ws: Workspace, out: str | os.PathLike, fmt: str | None = None, split: str = "test") -> int:
+    """Write the distinct (user, item) pairs of ``split`` as qrels (relevance 1), trec or ranx."""
+    target = check_out_path(ws, Path(out))
+    fmt = format_of(target, fmt, QRELS_WRITERS)
+    if split not in SPLITS:
+        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
+    ws.require("interactions")
+    pairs = ws.query(
+        "SELECT DISTINCT user_id, item_id FROM interactions WHERE split = $s ORDER BY user_id, item_id", {"s": split}
+    )
+    write_text(trec.qrels_text(pairs) if fmt == "trec" else ranx.qrels_text(pairs), target)
+    return pairs.num_rows
