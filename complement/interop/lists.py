@@ -37,7 +37,7 @@ def _examples(rows: list[tuple]) -> str:
 
 def read_id_map(path: Path) -> dict[str, dict[str, str]]:
     """``--id-map``: a TSV (CSV when it ends in .csv) with header ``entity, internal_id, id``; entity
-    is ``user`` or ``item``. Returns ``{"user": {internal: id}, "item": {...}}``."""
+    is ``user`` or ``item``; an entity with no rows keeps the file's ids. Returns ``{"user": {internal: id}, "item": {...}}``."""
     import pyarrow.csv as csv
 
     delimiter = "," if str(path).lower().endswith(".csv") else "\t"
@@ -90,17 +90,15 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     con.register("known_users", pa.table({"user_id": pa.array(user_ids, pa.string())}))
     con.register("known_items", pa.table({"item_id": pa.array(item_ids, pa.string())}))
     con.register("masked", masked)
-    if id_map is not None:
-        for entity in ("user", "item"):
-            pairs = id_map[entity]
-            con.register(f"map_{entity}", pa.table({"internal_id": pa.array(list(pairs), pa.string()),
-                                                    "id": pa.array(list(pairs.values()), pa.string())}))
-        con.execute("""CREATE TABLE raw AS SELECT r.* REPLACE (coalesce(mu.id, '?' || r.user_id) AS user_id,
-                                                             coalesce(mi.id, '?' || r.item_id) AS item_id)
-                       FROM raw_in r LEFT JOIN map_user mu ON mu.internal_id = r.user_id
-                                     LEFT JOIN map_item mi ON mi.internal_id = r.item_id""")
-    else:
-        con.execute("CREATE TABLE raw AS SELECT * FROM raw_in")
+    # an entity without rows in the id map keeps the file's ids (e.g. only users were re-indexed)
+    mapped = [e for e in ("user", "item") if id_map and id_map[e]]
+    for entity in mapped:
+        pairs = id_map[entity]
+        con.register(f"map_{entity}", pa.table({"internal_id": pa.array(list(pairs), pa.string()),
+                                                "id": pa.array(list(pairs.values()), pa.string())}))
+    replace = ", ".join(f"coalesce(m_{e}.id, '?' || r.{e}_id) AS {e}_id" for e in mapped)
+    joins = " ".join(f"LEFT JOIN map_{e} m_{e} ON m_{e}.internal_id = r.{e}_id" for e in mapped)
+    con.execute(f"CREATE TABLE raw AS SELECT r.* {f'REPLACE ({replace})' if mapped else ''} FROM raw_in r {joins}")
     problems: list[str] = []
 
     def unknown(entity: str) -> tuple[int, list[tuple]]:

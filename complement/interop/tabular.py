@@ -79,7 +79,7 @@ def read_delimited(path: Path, delimiter: str, columns: Columns) -> RawLists:
         first = handle.readline().rstrip("\r\n")
     if not first.strip():
         return make_raw(str(path), [], [])
-    header = [h.strip() for h in first.split(delimiter)]
+    header = [h.strip().strip('"') for h in first.split(delimiter)]
     user_names = (columns.user,) if columns.user and not columns.user.isdigit() else CANDIDATES["user"]
     has_header = any(name in header for name in user_names)
     names = header if has_header else [f"column{j + 1}" for j in range(len(header))]
