@@ -188,3 +188,12 @@ def test_unknown_format_and_unguessable_extension_are_one_line(tmp_path, capsys)
 def _write(path, text: str):
     path.write_text(text)
     return path
+
+
+def test_recomputing_an_imported_list_view_says_it_has_no_vectors(tmp_path, capsys):
+    ws = make_ws(tmp_path)
+    interop.import_topk(ws, _write(tmp_path / "r.trec", "u1 Q0 i2 1 1 x\n"), "mine")
+    before = fingerprint(ws)
+    code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "mine")
+    assert code == 1 and "is a list view" in err and "no vectors" in err
+    assert fingerprint(ws) == before

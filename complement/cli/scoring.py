@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WorkspaceError
 from .common import DeviceOption, WorkspaceOption, workspace
 
 ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddings are scored.", show_default=False)]
@@ -63,6 +63,11 @@ def topk(
     given = [name for name, value in import_options.items() if value is not None]
     if given:
         raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
+    if view in ws.parts("topk") and view not in ws.parts("embeddings"):
+        raise WorkspaceError(
+            f"view '{view}' is a list view (its lists were imported or fused): it has no vectors to score; "
+            f"re-import it with `complement topk --view {view} --from FILE`"
+        )
     from ..scoring import write_topk
 
     rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
