@@ -37,13 +37,25 @@ def test_export_then_import_under_another_name_gives_jaccard_one_and_identical_m
     assert {k: v for k, v in metrics["orig"].items() if k != "view"} == {k: v for k, v in metrics["copy"].items() if k != "view"}
 
 
-def test_trec_export_writes_the_six_columns_and_tied_scores_become_one_over_rank(tmp_path):
+def test_trec_export_writes_six_columns_and_breaks_score_ties_by_one_float_step(tmp_path):
+    import math
+
     ws = with_view(tmp_path)
     interop.export_view(ws, "orig", tmp_path / "a.trec")
     assert (tmp_path / "a.trec").read_text().splitlines()[0] == "u1 Q0 i2 1 0.9 orig"
-    ws = with_view(tmp_path / "tied", scores=(0.5, 0.5, 0.1))
+    ws = with_view(tmp_path / "tied", scores=(0.5, 0.5, 0.5))
     interop.export_view(ws, "orig", tmp_path / "b.trec")
-    assert [line.split()[4] for line in (tmp_path / "b.trec").read_text().splitlines()[:3]] == ["1.0", "0.5", str(1 / 3)]
+    below = math.nextafter(0.5, -math.inf)
+    want = [0.5, below, math.nextafter(below, -math.inf)]
+    assert [float(line.split()[4]) for line in (tmp_path / "b.trec").read_text().splitlines()[:3]] == want
+
+
+def test_a_view_without_scores_exports_one_over_rank(tmp_path):
+    ws = with_view(tmp_path)
+    (tmp_path / "r.csv").write_text("user,item\nu1,i4\nu1,i2\n")
+    interop.import_topk(ws, tmp_path / "r.csv", "ranked")
+    interop.export_view(ws, "ranked", tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text()) == {"u1": {"i4": 1.0, "i2": 0.5}}
 
 
 def test_qrels_are_the_distinct_test_pairs_in_trec_and_ranx(tmp_path, capsys):

@@ -28,8 +28,9 @@ def export(
 ) -> None:
     """Write a view's top-K (--view), the qrels (--qrels) or the RecBole split (--recbole DIR).
 
-    Run files keep the view's scores; when they are missing or tied within a list, trec and ranx
-    files get score = 1/rank so that tools which sort by score keep the view's order."""
+    Run files keep the view's scores. trec and ranx tools sort by score, so in those files a score
+    tied with the one above it is lowered by the smallest float step, and a view without scores
+    gets score = 1/rank: the tools then see the view's own order."""
     from ..interop import export_qrels, export_recbole, export_view
     from ..progress import message
 

@@ -28,23 +28,33 @@ def _view_lists(ws: Workspace, view: str) -> pa.Table:
     )
 
 
-def run_scores(lists: pa.Table) -> tuple[pa.Table, bool]:
-    """The lists with scores that order them as their ranks do. Tools like trec_eval and ranx sort
-    by score, so when a view's scores are missing or tie within a list, every score of the view is
-    replaced by ``1 / rank``; returns the table and whether that happened."""
-    import pyarrow.compute as pc
+def run_scores(lists: pa.Table) -> tuple[pa.Table, str | None]:
+    """The lists with scores that order them as their ranks do, and a note of what was changed.
+
+    Tools like trec_eval and ranx sort by score, so a score that ties with (or exceeds) the one
+    above it in its list is lowered to just below it (``numpy.nextafter``: the smallest float step);
+    when a view has no scores at all (rank-only imports), score = 1 / rank."""
+    import numpy as np
 
     score = lists.column("score")
-    users = lists.column("user_id")
-    if score.null_count == 0 and lists.num_rows > 1:
-        same_user = pc.equal(users.slice(1), users.slice(0, lists.num_rows - 1))
-        not_falling = pc.greater_equal(score.slice(1), score.slice(0, lists.num_rows - 1))
-        if not pc.any(pc.and_(same_user, not_falling)).as_py():
-            return lists, False
-    elif score.null_count == 0:
-        return lists, False
-    ranks = lists.column("rank").cast(pa.float64())
-    return lists.set_column(lists.column_names.index("score"), "score", pc.divide(1.0, ranks)), True
+    ranks = lists.column("rank").to_numpy().astype(np.float64)
+    if score.null_count:
+        return lists.set_column(lists.column_names.index("score"), "score", pa.array(1.0 / ranks)), (
+            "has lists without scores; wrote score = 1/rank"
+        )
+    values = score.to_numpy().astype(np.float64)
+    users = lists.column("user_id").to_numpy(zero_copy_only=False)
+    same_user = np.zeros(len(values), dtype=bool)
+    same_user[1:] = users[1:] == users[:-1]
+    bad = np.flatnonzero(same_user[1:] & (values[1:] >= values[:-1])) + 1
+    if len(bad) == 0:
+        return lists, None
+    values = values.copy()
+    for row in range(bad[0], len(values)):  # sequential: lowering one score can make the next tie
+        if same_user[row] and values[row] >= values[row - 1]:
+            values[row] = np.nextafter(values[row - 1], -np.inf)
+    note = f"had {len(bad):,} scores tied with the one above in their list; each was lowered by the smallest float step"
+    return lists.set_column(lists.column_names.index("score"), "score", pa.array(values)), note
 
 
 def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | None = None) -> int:
@@ -53,9 +63,9 @@ def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | Non
     fmt = format_of(target, fmt, RUN_WRITERS)
     lists = _view_lists(ws, view)
     if fmt in ("trec", "ranx"):
-        lists, replaced = run_scores(lists)
-        if replaced:
-            message(f"export: view '{view}' has missing or tied scores within a list; wrote score = 1/rank so tools keep its order")
+        lists, note = run_scores(lists)
+        if note:
+            message(f"export: view '{view}' {note}, so tools that sort by score keep its order")
     if fmt == "trec":
         write_text(trec.run_text(lists, view), target)
     elif fmt == "ranx":
