@@ -53,7 +53,8 @@ def run_scores(lists: pa.Table) -> tuple[pa.Table, str | None]:
     for row in range(bad[0], len(values)):  # sequential: lowering one score can make the next tie
         if same_user[row] and values[row] >= values[row - 1]:
             values[row] = np.nextafter(values[row - 1], -np.inf)
-    note = f"had {len(bad):,} scores tied with the one above in their list; each was lowered by the smallest float step"
+    plural = "s" if len(bad) != 1 else ""
+    note = f"had {len(bad):,} score{plural} tied with the one above in its list; each was lowered by the smallest float step"
     return lists.set_column(lists.column_names.index("score"), "score", pa.array(values)), note
 
 
