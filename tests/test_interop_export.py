@@ -37,16 +37,17 @@ def test_export_then_import_under_another_name_gives_jaccard_one_and_identical_m
     assert {k: v for k, v in metrics["orig"].items() if k != "view"} == {k: v for k, v in metrics["copy"].items() if k != "view"}
 
 
-def test_trec_export_writes_six_columns_and_breaks_score_ties_by_one_float_step(tmp_path):
-    import math
+def test_trec_export_writes_six_columns_and_breaks_score_ties_by_one_float32_step(tmp_path):
+    import numpy as np
 
     ws = with_view(tmp_path)
     interop.export_view(ws, "orig", tmp_path / "a.trec")
     assert (tmp_path / "a.trec").read_text().splitlines()[0] == "u1 Q0 i2 1 0.9 orig"
-    ws = with_view(tmp_path / "tied", scores=(0.5, 0.5, 0.5))
+    # 0.5 + 1e-12 differs from 0.5 in float64 only: trec_eval's 32-bit floats would tie them
+    ws = with_view(tmp_path / "tied", scores=(0.5 + 1e-12, 0.5, 0.5))
     interop.export_view(ws, "orig", tmp_path / "b.trec")
-    below = math.nextafter(0.5, -math.inf)
-    want = [0.5, below, math.nextafter(below, -math.inf)]
+    below = np.nextafter(np.float32(0.5), np.float32(-np.inf))
+    want = [0.5 + 1e-12, float(below), float(np.nextafter(below, np.float32(-np.inf)))]
     assert [float(line.split()[4]) for line in (tmp_path / "b.trec").read_text().splitlines()[:3]] == want
 
 

@@ -29,8 +29,9 @@ def export(
     """Write a view's top-K (--view), the qrels (--qrels) or the RecBole split (--recbole DIR).
 
     Run files keep the view's scores. trec and ranx tools sort by score, so in those files a score
-    tied with the one above it is lowered by the smallest float step, and a view without scores
-    gets score = 1/rank: the tools then see the view's own order."""
+    tied with the one above it (as a 32-bit float, as trec_eval reads it) is lowered to the next
+    32-bit float below, and a view without scores gets score = 1/rank: the tools then see the
+    view's own order."""
     from ..interop import export_qrels, export_recbole, export_view
     from ..progress import message
 

@@ -32,8 +32,9 @@ def run_scores(lists: pa.Table) -> tuple[pa.Table, str | None]:
     """The lists with scores that order them as their ranks do, and a note of what was changed.
 
     Tools like trec_eval and ranx sort by score, so a score that ties with (or exceeds) the one
-    above it in its list is lowered to just below it (``numpy.nextafter``: the smallest float step);
-    when a view has no scores at all (rank-only imports), score = 1 / rank."""
+    above it in its list is lowered to the next 32-bit float below it: trec_eval (and so
+    pytrec_eval and ir_measures) keeps scores as 32-bit floats, where scores distinct only in
+    float64 tie. When a view has no scores at all (rank-only imports), score = 1 / rank."""
     import numpy as np
 
     score = lists.column("score")
@@ -46,15 +47,19 @@ def run_scores(lists: pa.Table) -> tuple[pa.Table, str | None]:
     users = lists.column("user_id").to_numpy(zero_copy_only=False)
     same_user = np.zeros(len(values), dtype=bool)
     same_user[1:] = users[1:] == users[:-1]
-    bad = np.flatnonzero(same_user[1:] & (values[1:] >= values[:-1])) + 1
+    as32 = values.astype(np.float32)
+    bad = np.flatnonzero(same_user[1:] & (as32[1:] >= as32[:-1])) + 1
     if len(bad) == 0:
         return lists, None
     values = values.copy()
+    lowered = 0
     for row in range(bad[0], len(values)):  # sequential: lowering one score can make the next tie
-        if same_user[row] and values[row] >= values[row - 1]:
-            values[row] = np.nextafter(values[row - 1], -np.inf)
-    plural = "s" if len(bad) != 1 else ""
-    note = f"had {len(bad):,} score{plural} tied with the one above in its list; each was lowered by the smallest float step"
+        if same_user[row] and np.float32(values[row]) >= np.float32(values[row - 1]):
+            values[row] = float(np.nextafter(np.float32(values[row - 1]), np.float32(-np.inf)))
+            lowered += 1
+    plural = "s" if lowered != 1 else ""
+    note = (f"had {lowered:,} score{plural} tied (as 32-bit floats, as trec_eval reads them) with the one above in "
+            "its list; each was lowered to the next 32-bit float below")
     return lists.set_column(lists.column_names.index("score"), "score", pa.array(values)), note
 
 
