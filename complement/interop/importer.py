@@ -54,11 +54,14 @@ def import_topk(
     params = {"source": str(path.resolve()), "format": fmt, "k": k, "exclude": exclude, "rank_from": checked.rank_from,
               "id_map": str(Path(id_map).resolve()) if id_map is not None else None, "drop_unknown": drop_unknown}
     with recorded(ws, RunRecord(step="import-topk", view=view, params=params)) as rec:
-        if view in ws.parts("embeddings"):
+        had_vectors = view in ws.parts("embeddings")
+        if had_vectors:
             ws.delete_part("embeddings", view)  # its vectors would disagree with the imported lists
         ws.write_table("topk", checked.table, part=view)
         rec.rows = checked.table.num_rows
         rec.metrics = {"users": checked.users, "dropped_rows": checked.dropped, "masked_pairs": checked.masked_pairs}
+    if had_vectors:
+        message(f"import: removed the vectors of view '{view}'; they would disagree with the imported lists")
     if checked.dropped:
         message(f"import: dropped {checked.dropped:,} rows with unknown users or items (--drop-unknown)")
     if checked.masked_pairs:
