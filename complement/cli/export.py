@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,18 +12,18 @@ from .common import WorkspaceOption, workspace
 
 
 def export(
-    view: Annotated[Optional[str], typer.Option("--view", help="Export this view's top-K lists as a run file.", show_default=False)] = None,
+    view: Annotated[str | None, typer.Option("--view", help="Export this view's top-K lists as a run file.", show_default=False)] = None,
     qrels: Annotated[bool, typer.Option("--qrels", help="Export the ground truth (relevance 1 per interaction) instead.")] = False,
     split: Annotated[str, typer.Option("--split", help="With --qrels: the split that is the ground truth.")] = "test",
     recbole: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--recbole", help="Write the dataset and its split as RecBole benchmark files into this folder.", show_default=False),
     ] = None,
     fmt: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--format", help="trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.", show_default=False),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="The file to write (never inside the workspace's tables/).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="The file to write (never inside the workspace's tables/).", show_default=False)] = None,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Write a view's top-K (--view), the qrels (--qrels) or the RecBole split (--recbole DIR).

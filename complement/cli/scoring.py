@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,19 +21,19 @@ def topk(
     exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
     device: DeviceOption = "auto",
     source: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--from", help="Import ranked lists from this file instead of scoring vectors.", show_default=False),
     ] = None,
     fmt: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--format", help="With --from: trec, ranx, csv, tsv or parquet (default: from the extension).", show_default=False),
     ] = None,
-    user_col: Annotated[Optional[str], typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False)] = None,
-    item_col: Annotated[Optional[str], typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False)] = None,
-    score_col: Annotated[Optional[str], typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False)] = None,
-    rank_col: Annotated[Optional[str], typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False)] = None,
+    user_col: Annotated[str | None, typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False)] = None,
+    item_col: Annotated[str | None, typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False)] = None,
+    score_col: Annotated[str | None, typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False)] = None,
+    rank_col: Annotated[str | None, typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False)] = None,
     id_map: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--id-map", help="With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.", show_default=False),
     ] = None,
     drop_unknown: Annotated[bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")] = False,

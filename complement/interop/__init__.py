@@ -10,9 +10,9 @@ One module per format family (:mod:`.trec`, :mod:`.ranx`, :mod:`.tabular`); :mod
 registry by format name and the guess from a file's extension."""
 
 from .export import export_qrels, export_view
-from .formats import READERS, RUN_WRITERS, QRELS_WRITERS
+from .formats import QRELS_WRITERS, READERS, RUN_WRITERS
 from .importer import import_topk
 from .recbole import export_recbole
 from .tabular import Columns
 
-__all__ = ["Columns", "QRELS_WRITERS", "READERS", "RUN_WRITERS", "export_qrels", "export_recbole", "export_view", "import_topk"]
+__all__ = ["QRELS_WRITERS", "READERS", "RUN_WRITERS", "Columns", "export_qrels", "export_recbole", "export_view", "import_topk"]

@@ -79,7 +79,7 @@ def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | Non
     elif fmt == "parquet":
         write_parquet(lists.select(["user_id", "item_id", "rank", "score"]), target)
     else:
-        import pyarrow.csv as csv
+        from pyarrow import csv
 
         with atomic_path(target) as tmp:
             csv.write_csv(lists.select(["user_id", "item_id", "rank", "score"]), tmp,

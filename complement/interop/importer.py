@@ -24,7 +24,7 @@ def import_topk(
     view: str,
     *,
     fmt: str | None = None,
-    columns: Columns = Columns(),
+    columns: Columns | None = None,
     id_map: str | os.PathLike | None = None,
     drop_unknown: bool = False,
     k: int = DEFAULT_MAX_LENGTH,
@@ -45,7 +45,7 @@ def import_topk(
         raise DataError(f"no file at {path}")
     ws.require("items", "users", "interactions")
     mapping = read_id_map(Path(id_map)) if id_map is not None else None
-    raw = read_lists(path, fmt, columns)
+    raw = read_lists(path, fmt, columns or Columns())
     masked = ws.query("SELECT DISTINCT user_id, item_id FROM interactions WHERE list_contains($s, split)", {"s": list(splits)})
     checked = check_lists(
         raw, view, list(ws.user_ids()), list(ws.item_ids()), masked,

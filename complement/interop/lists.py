@@ -38,7 +38,7 @@ def _examples(rows: list[tuple]) -> str:
 def read_id_map(path: Path) -> dict[str, dict[str, str]]:
     """``--id-map``: a TSV (CSV when it ends in .csv) with header ``entity, internal_id, id``; entity
     is ``user`` or ``item``; an entity with no rows keeps the file's ids. Returns ``{"user": {internal: id}, "item": {...}}``."""
-    import pyarrow.csv as csv
+    from pyarrow import csv
 
     delimiter = "," if str(path).lower().endswith(".csv") else "\t"
     try:

@@ -73,7 +73,7 @@ def _select(table: pa.Table, columns: Columns, source: str) -> RawLists:
 
 
 def read_delimited(path: Path, delimiter: str, columns: Columns) -> RawLists:
-    import pyarrow.csv as csv
+    from pyarrow import csv
 
     with open(path, encoding="utf-8") as handle:
         first = handle.readline().rstrip("\r\n")
