@@ -197,3 +197,22 @@ def test_recomputing_an_imported_list_view_says_it_has_no_vectors(tmp_path, caps
     code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "mine")
     assert code == 1 and "is a list view" in err and "no vectors" in err
     assert fingerprint(ws) == before
+
+
+def test_every_list_diagnostic_runs_on_imported_views(tmp_path):
+    from complement.diagnostics.headers import list_diagnostics
+
+    ws = make_ws(tmp_path)
+    for view, text in (("a", "u1 Q0 i2 1 3 x\nu1 Q0 i4 2 2 x\nu2 Q0 i4 1 1 x\n"), ("b", "u1 Q0 i3 1 1 x\nu2 Q0 i4 1 1 x\n"),
+                       ("c", "u1 Q0 i2 1 1 x\nu3 Q0 i6 1 1 x\n")):
+        interop.import_topk(ws, _write(tmp_path / f"{view}.trec", text), view)
+    ran = []
+    for diagnostic in list_diagnostics():
+        if not {"topk"} <= set(diagnostic.requires) or set(diagnostic.requires) & {"neighbors", "embeddings", "probes", "runs"}:
+            continue
+        declared = {p.name for p in diagnostic.params}
+        params = {"view_a": "a", "view_b": "b"} if {"view_a", "view_b"} <= declared else {}
+        table = complement.diagnose(ws, diagnostic.name, **params)
+        assert table.num_rows > 0 or diagnostic.is_check, diagnostic.name
+        ran.append(diagnostic.name)
+    assert {"metrics", "overlap", "unique_hits", "oracle", "rbo", "rank_correlation", "popularity_bias", "multi_view"} <= set(ran)
