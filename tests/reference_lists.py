@@ -7,7 +7,7 @@ import numpy as np
 
 
 def rbo_ext(a: list[str], b: list[str], p: float) -> tuple[float, float]:
-    """(extrapolated RBO, prefix sum) of Webber, Moffat & Zobel (2010), eq. (32) for uneven lists."""
+    """(extrapolated RBO, prefix sum) of Webber, Moffat & Zobel (2010), extrapolated for lists of uneven length."""
     if len(a) > len(b):
         a, b = b, a
     s, l = len(a), len(b)

@@ -9,7 +9,7 @@
 --
 -- Over evaluated users with a list in both views (n_users counts them). With A, B the lists cut at
 -- rank k, s = min(|A|, |B|), l = max(|A|, |B|) and X_d = |A_{:d} ∩ B_{:d}| (a list shorter than d
--- counts whole), Webber et al.'s equation (32) for uneven lists:
+-- counts whole), Webber et al.'s extrapolation for lists of uneven length:
 --   rbo_ext    = (1-p)/p · ( Σ_{d=1..l} X_d/d · p^d + Σ_{d=s+1..l} X_s (d-s)/(s d) · p^d )
 --                + ( (X_l - X_s)/l + X_s/s ) · p^l
 --   rbo_prefix = (1-p)/p · Σ_{d=1..l} X_d/d · p^d   (the agreement seen, no extrapolation; a lower bound)
