@@ -55,6 +55,9 @@ def place(tmp_path):
 
 WRITES = {
     "copy_onto_a_table": "COPY (SELECT 1 AS x) TO '{ws}/tables/items.parquet' (FORMAT parquet)",
+    "copy_onto_the_catalog": "COPY (SELECT 1 AS x) TO '{ws}/tables/_catalog.json' (FORMAT csv)",
+    "explain_analyze_copy_into_a_view_folder": "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/a/evil.parquet' (FORMAT parquet)",
+    "copy_a_partitioned_table_into_tables": "COPY topk TO '{ws}/tables/topk' (FORMAT parquet, PARTITION_BY (view), OVERWRITE_OR_IGNORE)",
     "explain_analyze_copy_onto_a_table": "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{ws}/tables/items.parquet' (FORMAT parquet)",
     "explain_analyze_copy_a_fake_view": "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/evil.parquet' (FORMAT parquet)",
     "explain_options_copy": "EXPLAIN (ANALYZE) COPY items TO '{out}/items.csv'",

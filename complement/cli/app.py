@@ -40,9 +40,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import data, demo, diagnose, embed, fetch, fuse, probe, report, run, scoring, sql, synth, train
+    from . import data, demo, diagnose, embed, export, fetch, fuse, probe, report, run, scoring, sql, synth, train
 
-    for module in (data, fetch, synth, embed, train, scoring, fuse, diagnose, probe, sql, run, report, demo):
+    for module in (data, fetch, synth, embed, train, scoring, fuse, diagnose, probe, sql, run, report, demo, export):
         module.register(app)
 
 

@@ -1,12 +1,15 @@
-"""``complement topk`` and ``complement neighbors``: exact top-K lists and item neighbours of a view."""
+"""``complement topk`` and ``complement neighbors``: exact top-K lists and item neighbours of a view;
+``topk --from FILE`` imports a view's lists made elsewhere."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..errors import ConfigError, WorkspaceError
 from .common import DeviceOption, WorkspaceOption, workspace
 
 ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddings are scored.", show_default=False)]
@@ -14,15 +17,35 @@ ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddin
 
 def topk(
     view: ViewOption,
-    k: Annotated[int, typer.Option("--k", help="List length per user.")] = 100,
+    k: Annotated[int, typer.Option("--k", help="List length per user (with --from: the longest list accepted).")] = 100,
     exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
     device: DeviceOption = "auto",
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="Import ranked lists from this file instead of scoring vectors.", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="With --from: trec, ranx, csv, tsv or parquet (default: from the extension).", show_default=False),
+    ] = None,
+    user_col: Annotated[str | None, typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False)] = None,
+    item_col: Annotated[str | None, typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False)] = None,
+    score_col: Annotated[str | None, typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False)] = None,
+    rank_col: Annotated[str | None, typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False)] = None,
+    id_map: Annotated[
+        Path | None,
+        typer.Option("--id-map", help="With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.", show_default=False),
+    ] = None,
+    drop_unknown: Annotated[bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")] = False,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
-    """Exact top-K items per user (score = user · item), seen items masked, ties by item index."""
+    """Exact top-K items per user (score = user · item), seen items masked, ties by item index.
+
+    With --from FILE the view's lists are imported instead (a list view: no vectors), after the
+    whole file is checked; ranks come from the file, else from the score (descending, ties in
+    file order), else from the row order."""
     from ..checks import integer
     from ..progress import message
-    from ..scoring import write_topk
     from ..tables import check_tables, check_view_name
 
     integer("--k", k, minimum=1)
@@ -30,6 +53,28 @@ def topk(
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     started = time.perf_counter()
+    import_options = {"--format": fmt, "--user-col": user_col, "--item-col": item_col, "--score-col": score_col,
+                      "--rank-col": rank_col, "--id-map": id_map, "--drop-unknown": drop_unknown or None}
+    if source is not None:
+        from ..interop import Columns, import_topk
+
+        checked = import_topk(
+            ws, source, view, fmt=fmt, columns=Columns(user_col, item_col, score_col, rank_col),
+            id_map=id_map, drop_unknown=drop_unknown, k=k, exclude=exclude,
+        )
+        message(f"topk: imported {checked.table.num_rows:,} rows for {checked.users:,} users into view '{view}' "
+                f"(ranks from {checked.rank_from}) in {time.perf_counter() - started:.1f} s")
+        return
+    given = [name for name, value in import_options.items() if value is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
+    if view in ws.parts("topk") and view not in ws.parts("embeddings"):
+        raise WorkspaceError(
+            f"view '{view}' is a list view (its lists were imported or fused): it has no vectors to score; "
+            f"re-import it with `complement topk --view {view} --from FILE`"
+        )
+    from ..scoring import write_topk
+
     rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
     message(f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s")
 

@@ -7,6 +7,8 @@
 --
 -- Masked splits: exclude = 'train' masks train; 'train+valid' masks train and valid (the
 -- `--exclude` of `complement topk`). Every stored rank is checked, not only the first k.
+-- Computed and fused lists never hold such items; lists imported with `complement topk --from`
+-- may (the import keeps and counts them), and this audit names each one.
 WITH masked AS (
     SELECT user_id, item_id, min(split) AS split
     FROM interactions

@@ -1,0 +1,72 @@
+"""``import_topk``: a ranked-list file becomes a view's ``topk`` part (a list view, no vectors)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import DataError
+from ..progress import message
+from ..runs import RunRecord, recorded
+from ..scoring.steps import exclude_splits
+from ..tables import check_view_name
+from ..workspace import Workspace
+from .formats import format_of, read_lists
+from .lists import Checked, check_lists, read_id_map
+from .tabular import Columns
+
+DEFAULT_MAX_LENGTH = 100
+
+
+def import_topk(
+    ws: Workspace,
+    path: str | os.PathLike,
+    view: str,
+    *,
+    fmt: str | None = None,
+    columns: Columns | None = None,
+    id_map: str | os.PathLike | None = None,
+    drop_unknown: bool = False,
+    k: int = DEFAULT_MAX_LENGTH,
+    exclude: str = "train",
+) -> Checked:
+    """Read the lists in ``path`` (TREC run, ranx JSON, CSV/TSV/Parquet), check the whole file against
+    the workspace, and write them as part ``view`` of ``topk``, replacing any vectors of ``view``.
+
+    Lists may hold at most ``k`` items. Items of the ``exclude`` splits in a list are kept and
+    reported (``check_no_seen_items`` names them). Nothing is written when a check fails."""
+    check_view_name(view)
+    path = Path(path)
+    splits = exclude_splits(exclude)
+    if k < 1:
+        raise DataError(f"--k must be at least 1, got {k}")
+    fmt = format_of(path, fmt)
+    if not path.is_file():
+        raise DataError(f"no file at {path}")
+    ws.require("items", "users", "interactions")
+    mapping = read_id_map(Path(id_map)) if id_map is not None else None
+    raw = read_lists(path, fmt, columns or Columns())
+    masked = ws.query("SELECT DISTINCT user_id, item_id FROM interactions WHERE list_contains($s, split)", {"s": list(splits)})
+    checked = check_lists(
+        raw, view, list(ws.user_ids()), list(ws.item_ids()), masked,
+        max_length=k, id_map=mapping, drop_unknown=drop_unknown,
+    )
+    params = {"source": str(path.resolve()), "format": fmt, "k": k, "exclude": exclude, "rank_from": checked.rank_from,
+              "id_map": str(Path(id_map).resolve()) if id_map is not None else None, "drop_unknown": drop_unknown}
+    with recorded(ws, RunRecord(step="import-topk", view=view, params=params)) as rec:
+        had_vectors = view in ws.parts("embeddings")
+        if had_vectors:
+            ws.delete_part("embeddings", view)  # its vectors would disagree with the imported lists
+        ws.write_table("topk", checked.table, part=view)
+        rec.rows = checked.table.num_rows
+        rec.metrics = {"users": checked.users, "dropped_rows": checked.dropped, "masked_pairs": checked.masked_pairs}
+    if had_vectors:
+        message(f"import: removed the vectors of view '{view}'; they would disagree with the imported lists")
+    if checked.dropped:
+        message(f"import: dropped {checked.dropped:,} rows with unknown users or items (--drop-unknown)")
+    if checked.masked_pairs:
+        message(
+            f"import: {checked.masked_pairs:,} listed items are masked ({exclude}) interactions of their user "
+            f"(e.g. {', '.join(checked.masked_examples)}); `complement diagnose check_no_seen_items` names them all"
+        )
+    return checked

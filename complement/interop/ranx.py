@@ -1,0 +1,46 @@
+"""ranx run and qrels JSON: ``{"user": {"item": score}}`` (qrels: ``{"user": {"item": 1}}``).
+
+A run has scores only; ranks come from the scores (descending, ties in the order of the file)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..errors import DataError
+from .raw import RawLists, make_raw
+
+
+def read_run(path: Path) -> RawLists:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8") or "{}")
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise DataError(f"{path}: a ranx run is a JSON object {{\"user\": {{\"item\": score}}}}")
+    users, items, scores = [], [], []
+    for user, ranked in data.items():
+        for item, score in ranked.items():
+            if isinstance(score, bool) or not isinstance(score, (int, float)):
+                raise DataError(f"{path}: the score of user '{user}', item '{item}' is not a number ({score!r})")
+            users.append(user)
+            items.append(item)
+            scores.append(float(score))
+    return make_raw(str(path), users, items, None, scores)
+
+
+def run_text(lists: pa.Table) -> str:
+    """ranx run JSON from a ``topk``-shaped table sorted by user and rank (key order = rank order)."""
+    out: dict[str, dict[str, float]] = {}
+    for u, i, s in zip(*(lists.column(c).to_pylist() for c in ("user_id", "item_id", "score"))):
+        out.setdefault(u, {})[i] = s
+    return json.dumps(out, indent=1) + "\n"
+
+
+def qrels_text(pairs: pa.Table) -> str:
+    out: dict[str, dict[str, int]] = {}
+    for u, i in zip(pairs.column("user_id").to_pylist(), pairs.column("item_id").to_pylist()):
+        out.setdefault(u, {})[i] = 1
+    return json.dumps(out, indent=1) + "\n"
