@@ -113,3 +113,18 @@ def test_the_report_refuses_stale_views_and_ignores_results_stored_from_older_ta
         write_report(ws, tmp_path / "stale.html", ks=[10])
     assert not (tmp_path / "stale.html").exists()
     assert write_report(ws, tmp_path / "stale.html", ks=[10], allow_stale=True).exists()
+
+
+def test_imported_and_list_fused_views_go_stale_with_a_new_split(ws, tmp_path, capsys):
+    from complement.interop import import_topk
+
+    rows = ws.query("SELECT user_id, item_id, rank, score FROM topk WHERE view = 'pop' ORDER BY user_id, rank").to_pylist()
+    run = tmp_path / "run.trec"
+    run.write_text("".join(f"{r['user_id']} Q0 {r['item_id']} {r['rank']} {r['score']} mine\n" for r in rows))
+    import_topk(ws, run, "mine", k=20)
+    code, _, err = run_cli(capsys, "fuse", "-w", str(ws.root), "--views", "mine,pop", "--method", "rrf", "--view", "both")
+    assert code == 0, err
+    assert ws.stale("topk", "mine") is None and ws.stale("topk", "both") is None
+    resplit(ws, 123)
+    assert ws.stale("topk", "mine").refresh.startswith(f"complement topk --view mine --from {run}")
+    assert ws.stale("topk", "both") is not None

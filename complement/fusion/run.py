@@ -118,6 +118,17 @@ def fuse(
     import torch
 
     view_a, view_b = parse_views(views)
+    with_vectors = set(ws.views("user")) & set(ws.views("item"))
+    if method != "concat" and not {view_a, view_b} <= with_vectors and {view_a, view_b} <= set(ws.parts("topk")):
+        # a list view (imported, or fused by rank) has no vectors: fuse the two stored lists instead
+        from ..interop.fuse_lists import fuse_lists
+
+        rows = fuse_lists(
+            ws, view_a, view_b, method, view, weight=0.5 if weight is None else weight, norm=norm,
+            rrf_k=rrf_k, k=k, exclude=exclude,
+        )
+        message(f"fused the stored lists of {view_a} + {view_b} with {method} into view '{view}': {rows:,} topk rows")
+        return FuseResult(view=view, method=method, rows=rows, weight=0.5 if weight is None and method == "score" else weight)
     ws.require("items", "users", "interactions")
     item_ids, user_ids = ws.item_ids(), ws.user_ids()
     _check_settings(method, view, (view_a, view_b), weight, norm, rrf_k, k, exclude, len(item_ids))

@@ -89,7 +89,11 @@ def fuse_lists(
     params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k})
     table = ws.query(_SQL, {"view_a": view_a, "view_b": view_b, "method": method, "norm": norm, "weight": float(weight),
                             "rrf_k": float(rrf_k), "masked": list(splits), "view": view, "k": k})
-    with recorded(ws, RunRecord(step="fuse", view=view, params=params)) as record:
+    record_in = RunRecord(
+        step="fuse", view=view, params=params, inputs=[f"topk/{view_a}", f"topk/{view_b}", "interactions"],
+        made_by=f"complement fuse --views {view_a},{view_b} --method {method} --view {view}",
+    )
+    with recorded(ws, record_in) as record:
         if view in ws.parts("embeddings"):
             ws.delete_part("embeddings", view)  # stale vectors would disagree with these lists
         ws.write_table("topk", table, part=view)

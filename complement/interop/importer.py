@@ -53,7 +53,12 @@ def import_topk(
     )
     params = {"source": str(path.resolve()), "format": fmt, "k": k, "exclude": exclude, "rank_from": checked.rank_from,
               "id_map": str(Path(id_map).resolve()) if id_map is not None else None, "drop_unknown": drop_unknown}
-    with recorded(ws, RunRecord(step="import-topk", view=view, params=params)) as rec:
+    # the lists were made against this workspace's split and ids: a new split makes them stale
+    record_in = RunRecord(
+        step="import-topk", view=view, params=params, inputs=["interactions", "items#ids", "users#ids"],
+        made_by=f"complement topk --view {view} --from {path}" + (f" --format {fmt}" if fmt else ""),
+    )
+    with recorded(ws, record_in) as rec:
         had_vectors = view in ws.parts("embeddings")
         if had_vectors:
             ws.delete_part("embeddings", view)  # its vectors would disagree with the imported lists

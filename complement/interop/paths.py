@@ -1,22 +1,21 @@
-"""Where an export may write: never inside the workspace's ``tables/`` nor onto ``complement.toml``.
-
-A small private check (``..`` and symlinks resolved) until the package has one shared output-path check."""
+"""Where an export may write: never inside the workspace's ``tables/`` nor onto ``complement.toml``
+(``..`` and symlinks resolved); files through the package's one output check."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..outputs import check_output_path
 from ..workspace import Workspace
 
 
 def check_out_path(ws: Workspace, out: Path, option: str = "--out") -> Path:
-    target = Path(out).expanduser().resolve()
-    tables_dir = ws.tables_dir.resolve()
-    if target == tables_dir or tables_dir in target.parents:
-        raise ConfigError(f"{option} {out} is inside the workspace's tables/ folder; write it elsewhere")
-    if target == ws.config_path.resolve():
-        raise ConfigError(f"{option} {out} would overwrite the workspace's complement.toml; write it elsewhere")
-    if target.is_dir() and option == "--out":
-        raise ConfigError(f"{option} {out} is a folder; give a file name")
-    return target
+    """``out`` resolved, after refusing it as an output; ``option`` other than ``--out`` names a folder to fill."""
+    if option == "--out":
+        check_output_path(ws, out, option)
+    else:
+        target, tables_dir = Path(out).expanduser().resolve(), ws.tables_dir.resolve()
+        if target == tables_dir or tables_dir in target.parents or tables_dir.is_relative_to(target) and target.exists():
+            raise ConfigError(f"{option} {out} is inside (or holds) the workspace's tables folder; write it elsewhere")
+    return Path(out).expanduser().resolve()
