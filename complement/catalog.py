@@ -12,10 +12,10 @@ next commit. docs/design.md ("Storage") gives the reasons for this design.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -155,33 +155,29 @@ def write(tables_dir: Path, catalog: Catalog) -> None:
 
 @contextlib.contextmanager
 def flock(path: Path, *, blocking: bool, what: str) -> Iterator[None]:
-    """An exclusive advisory lock on ``path``; without ``blocking`` a held lock is a clear error."""
+    """An exclusive advisory lock on the folder ``path`` (created if missing); without ``blocking`` a
+    held lock is a clear error. Folders, not files: taking a lock adds no file to the workspace, so a
+    command that fails leaves every file byte-identical. The kernel drops the lock when the holder dies."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows has no flock; commands there are not serialised
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDONLY)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
             raise WorkspaceError(
-                f"{what} is being written by another command ({holder}); wait for it to finish and run again"
+                f"{what} is being written by another command; wait for it to finish and run again"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {dt.datetime.now().strftime('%H:%M:%S')}")
-        handle.flush()
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        handle.close()
+        os.close(fd)
 
 
 def lock_is_free(path: Path) -> bool:
@@ -190,12 +186,17 @@ def lock_is_free(path: Path) -> bool:
     except ImportError:  # pragma: no cover
         return False
     try:
-        with open(path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return True
-    except (BlockingIOError, FileNotFoundError):
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
         return False
+    finally:
+        os.close(fd)
 
 
 def collect_garbage(tables_dir: Path, catalog: Catalog) -> None:
@@ -211,13 +212,11 @@ def collect_garbage(tables_dir: Path, catalog: Catalog) -> None:
     staging = tables_dir / STAGING_DIR
     if staging.is_dir():
         for folder in staging.iterdir():
-            lock = staging / f"{folder.name}.lock" if folder.is_dir() else None
-            if lock is not None and lock_is_free(lock):
+            being_made = folder.name.startswith(".") and time.time() - folder.stat().st_mtime < 3600
+            if folder.is_dir() and not being_made and lock_is_free(folder):  # its command is gone
                 import shutil
 
                 shutil.rmtree(folder, ignore_errors=True)
-                with contextlib.suppress(FileNotFoundError):
-                    lock.unlink()
     for folder in sorted((p for p in tables_dir.rglob("*") if p.is_dir()), reverse=True):
         if folder.name not in (STAGING_DIR, LOCKS_DIR) and not folder.relative_to(tables_dir).as_posix().startswith(
             (STAGING_DIR, LOCKS_DIR)

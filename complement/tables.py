@@ -193,8 +193,9 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
             try:
                 schema = pq.read_schema(path)
             except (pa.ArrowInvalid, OSError) as exc:
+                where = "" if view is None else f" (view '{view}')"
                 raise WorkspaceError(
-                    f"table '{name}' file {path.name} is not readable Parquet ({str(exc).splitlines()[0]}); "
+                    f"table '{name}'{where} file {path.name} is not readable Parquet ({str(exc).splitlines()[0]}); "
                     f"rebuild it with {REBUILT_BY[name]}"
                 ) from None
             check_columns(name, schema, "" if view is None else f"view '{view}'")

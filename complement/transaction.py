@@ -59,11 +59,13 @@ def _facet_digest(table: pa.Table, columns: tuple[str, ...]) -> str:
 
 
 def _write_durably(table: pa.Table, path: Path) -> str:
-    """Write Parquet to ``path`` (fsynced) and return its content digest."""
-    pq.write_table(table, path, compression="zstd")
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.chmod(path, 0o644)
+    """Write Parquet to ``path`` (through the one atomic writer, fsynced) and return its content digest."""
+    from . import atomic
+
+    with atomic.atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
     return cat.file_digest(path)
 
 
@@ -90,11 +92,12 @@ class Transaction:
 
     def _ensure_staging(self) -> Path:
         if not self.staging_dir.is_dir():
-            # the lock beside the folder tells a later garbage collection that its owner is alive
-            self.locks.enter_context(
-                cat.flock(self.staging_dir.with_name(f"{self.id}.lock"), blocking=True, what="staging")
-            )
-            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            # The folder's own lock tells a garbage collection that its owner is alive. It is made and
+            # locked under a hidden name first, then renamed (the lock follows it), so no collector
+            # ever sees it unlocked.
+            hidden = self.staging_dir.with_name(f".{self.id}")
+            self.locks.enter_context(cat.flock(hidden, blocking=True, what="staging"))
+            os.rename(hidden, self.staging_dir)
         return self.staging_dir
 
     def lock(self, name: str) -> None:
@@ -107,14 +110,12 @@ class Transaction:
             what = f"view '{name[5:]}'"
         else:
             what = f"'{name}'"
-        self.locks.enter_context(cat.flock(self.ws.tables_dir / cat.LOCKS_DIR / f"{name}.lock", blocking=False, what=what))
+        self.locks.enter_context(cat.flock(self.ws.tables_dir / cat.LOCKS_DIR / name, blocking=False, what=what))
         self.locked.add(name)
 
     def close(self) -> None:
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         self.locks.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.staging_dir.with_name(f"{self.id}.lock").unlink()
         with contextlib.suppress(OSError):
             self.staging_dir.parent.rmdir()  # only when no other command is staging
 
@@ -179,7 +180,7 @@ class Transaction:
             return
         tables_dir = self.ws.tables_dir
         _crash_point("staged")
-        with cat.flock(tables_dir / cat.LOCKS_DIR / "catalog.lock", blocking=True, what="the catalog"):
+        with cat.flock(tables_dir / cat.LOCKS_DIR / "catalog", blocking=True, what="the catalog"):
             current = cat.load(tables_dir)
             entries = dict(current.entries)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -178,7 +178,7 @@ SCORING = [
     Case("neighbors-k-too-large", "synth", ["neighbors", *W, "--view", "semantic", "--k", "30"], 1, r"k=30 is larger than the number of other items"),
     Case("neighbors-view-traversal", "synth", ["neighbors", *W, "--view", "/etc/passwd"], 1, r"invalid view name"),
     Case("neighbors-embeddings-truncated", lambda f: table_file(f, "embeddings", "semantic").write_bytes(b"PAR1 not really"),
-         ["neighbors", *W, "--view", "semantic", "--k", "3"], 1, r"table 'embeddings' file semantic\.parquet is not readable Parquet"),
+         ["neighbors", *W, "--view", "semantic", "--k", "3"], 1, r"table 'embeddings' \(view 'semantic'\) file \S+\.parquet is not readable Parquet"),
     Case("fuse-weight-nan", "synth", ["fuse", *W, "--views", "pop,truth_collab", "--method", "score", "--view", "f", "--weight", "nan"], 1,
          r"--weight must be a finite number >= 0 and <= 1, not nan"),
     Case("fuse-weight-above-one", "synth", ["fuse", *W, "--views", "pop,truth_collab", "--method", "score", "--view", "f", "--weight", "1.5"], 1, r"--weight"),

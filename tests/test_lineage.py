@@ -80,7 +80,8 @@ def test_imported_vectors_survive_a_new_split_but_their_lists_do_not(ws, tmp_pat
 
 def test_new_vectors_make_the_old_lists_stale(ws, tmp_path):
     items = ws.item_ids()
-    np.save(tmp_path / "items.npy", np.ones((len(items), 3)))
+    dim = len(ws.read_table("embeddings", part="pop").column("vector")[0])
+    np.save(tmp_path / "items.npy", np.ones((len(items), dim)))
     (tmp_path / "items.txt").write_text("\n".join(items))
     assert ws.stale("topk", "pop") is None
     import_vectors(ws, "pop", tmp_path / "items.npy", tmp_path / "items.txt", entity="item")

@@ -116,7 +116,7 @@ def test_a_second_writer_of_the_same_view_fails_clearly_and_the_first_finishes(t
         ws.delete_part("topk", "mf")
     assert second[0] == 1
     assert second[2].strip().splitlines() == [second[2].strip()]
-    assert "view 'mf' is being written by another command (pid " in second[2]
+    assert "view 'mf' is being written by another command; wait for it to finish" in second[2]
     assert_consistent(root)
     dims = {len(v) for v in Workspace(root).read_table("embeddings", part="mf").column("vector").to_pylist()}
     assert dims == {4}
