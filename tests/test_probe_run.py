@@ -187,3 +187,14 @@ def test_experiment_probe_protocol_is_validated(tmp_path, capsys):
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "probe[0].protocol: unknown protocol 'papr'" in err
+
+
+def test_experiment_probe_step_passes_the_protocol_and_epochs_to_the_probe(ws):
+    from complement.experiment.execute import STEP_RUNNERS
+    from complement.experiment.plan import Step
+
+    settings = {"source": "sem", "target": "cf", "protocol": "paper", "mappers": ["linear", "mlp:8"], "seeds": 1,
+                "max_epochs": 3, "device": "cpu"}
+    STEP_RUNNERS["probe"](ws, Step("probe:0", "probe", settings, ["ingest"]), {})
+    params = json.loads(ws.query("SELECT params FROM runs WHERE step = 'probe'").to_pylist()[-1]["params"])
+    assert (params["protocol"], params["shifts"], params["max_epochs"], params["early_stopping"]) == ("paper", ["random"], 3, False)
