@@ -149,7 +149,7 @@ def to_html(data: ReportData) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-        "th{background:#f3f3f3}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
+        "th{background:#f3f3f3}table.case td{text-align:left}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
         "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by complement {__version__}. "
