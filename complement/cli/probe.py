@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         seeds: Annotated[int, typer.Option("--seeds", min=1, help="Number of seeds (seed, seed+1, …).")] = 3,
         seed: Annotated[int, typer.Option("--seed", help="First seed.")] = 0,
         cold_n: Annotated[int, typer.Option("--cold-n", min=0, help="--shift cold tests on items with at most this many train interactions.")] = 5,
-        k: Annotated[int, typer.Option("--k", min=1, help="K of kNN Jaccard@K and inductive Recall@K.")] = 20,
+        k: Annotated[int, typer.Option("--k", min=1, help="K of kNN Jaccard@K, inductive Recall@K and Rec Jaccard@K.")] = 20,
         cca_threshold: Annotated[
             float, typer.Option("--cca-threshold", help="Canonical correlations above this count as shared components.")
         ] = 0.5,
