@@ -118,3 +118,12 @@ def test_every_mapper_fits_and_predicts_target_shape(name):
     mapper = make_mapper(name, device="cpu", max_epochs=2).fit(X[:20], Y[:20], seed=0)
     pred = mapper.predict(X[20:])
     assert pred.shape == (4, 5) and pred.dtype == np.float32 and np.isfinite(pred).all()
+
+
+def test_mlp_without_early_stopping_trains_exactly_the_fixed_epochs_with_the_given_batch():
+    X, Y = planted_views(n=60, d_sem=6, d_collab=3)
+    fixed = make_mapper("mlp:8", device="cpu", max_epochs=7, batch_size=1024, early_stopping=False).fit(X, Y, seed=0)
+    assert fixed.details() == {"best_epoch": 7.0, "epochs_trained": 7.0}
+    assert fixed.batch_size == 1024
+    stopped = make_mapper("mlp:8", device="cpu", max_epochs=7).fit(X, Y, seed=0)
+    assert stopped.batch_size == 256 and stopped.early_stopping

@@ -9,7 +9,9 @@ from complement.probes.metrics import (
     linear_cka,
     mean_cosine,
     r2_score,
+    rec_jaccard,
     recall_at_k,
+    sample_users,
 )
 
 
@@ -78,3 +80,70 @@ def test_inductive_recall_with_perfect_mapping_has_no_drop():
     assert result["recall_true"] == pytest.approx(result["recall_mapped"])
     assert result["recall_drop"] == pytest.approx(0.0)
     assert result["n_eval_users"] == len(np.unique(test[0][np.isin(test[1], held)]))
+
+
+def _shrink_example():
+    """One user u = (1, 0); its test item 0 is the held-out item. Scored by dot product, item 0 (1, 0)
+    tops item 1 (0.9, 0.1) and item 2 (0.5, 0.3)."""
+    users = np.array([[1.0, 0.0]])
+    items = np.array([[1.0, 0.0], [0.9, 0.1], [0.5, 0.3], [-1.0, 0.0]])
+    test = (np.array([0]), np.array([0]))
+    train = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return users, items, test, train
+
+
+def test_a_shrunk_but_well_aimed_mapping_loses_dot_recall_but_not_norm_matched_or_cosine_recall():
+    users, items, test, train = _shrink_example()
+    mapped = items * 0.1  # item 0 -> (0.1, 0): dot 0.1 < 0.9 (item 1), so it leaves the top 1
+    result = inductive_recall(users, items, mapped, np.array([0]), test, train, k=1)
+    assert (result["recall_true"], result["recall_mapped"], result["recall_drop"]) == (1.0, 0.0, 1.0)
+    # norm-matched: (0.1, 0) rescaled to |(1, 0)| = 1 is item 0 again
+    assert (result["recall_mapped_normmatched"], result["recall_drop_normmatched"]) == (1.0, 0.0)
+    # cosine: cos(u, item 0) = 1 > cos(u, item 1) = 0.9 / sqrt(0.82) for true and mapped alike
+    assert (result["recall_true_cos"], result["recall_mapped_cos"], result["recall_drop_cos"]) == (1.0, 1.0, 0.0)
+
+
+def test_a_mapping_in_the_wrong_direction_loses_recall_however_it_is_scored():
+    users, items, test, train = _shrink_example()
+    mapped = items.copy()
+    mapped[0] = [0.0, 5.0]  # long, but orthogonal to the user
+    result = inductive_recall(users, items, mapped, np.array([0]), test, train, k=1)
+    assert result["recall_drop"] == 1.0
+    assert result["recall_drop_normmatched"] == 1.0
+    assert result["recall_drop_cos"] == 1.0
+
+
+def _plain_top(user, items, k, seen):
+    """Top-k by dot product, seen items skipped, ties to the lower index (plain Python)."""
+    scores = [(-sum(a * b for a, b in zip(user, item)), i) for i, item in enumerate(items) if i not in seen]
+    return {i for _, i in sorted(scores)[:k]}
+
+
+def test_rec_jaccard_matches_a_plain_python_computation():
+    rng = np.random.default_rng(11)
+    users, items = rng.normal(size=(25, 3)), rng.normal(size=(30, 3))
+    mapped = items * 0.5 + rng.normal(scale=0.5, size=items.shape)
+    item_set = np.arange(0, 30, 3)
+    train = (rng.integers(0, 25, size=40), rng.integers(0, 30, size=40))
+    chosen = np.array([1, 4, 7, 20, 24])
+    swapped = items.tolist()
+    for i in item_set.tolist():
+        swapped[i] = mapped[i].tolist()
+    expected = []
+    for u in chosen.tolist():
+        seen = {i for uu, i in zip(train[0].tolist(), train[1].tolist()) if uu == u}
+        a = _plain_top(users[u].tolist(), items.tolist(), 4, seen)
+        b = _plain_top(users[u].tolist(), swapped, 4, seen)
+        expected.append(len(a & b) / len(a | b))
+    got = rec_jaccard(users, items, mapped, item_set, chosen, train, k=4)
+    assert got == pytest.approx(sum(expected) / len(expected))
+    assert 0 < got < 1
+    assert rec_jaccard(users, items, items, item_set, chosen, train, k=4) == 1.0
+
+
+def test_rec_jaccard_sample_is_seeded_distinct_and_everyone_when_few():
+    pool = np.repeat(np.arange(50), 3)
+    a, b = sample_users(pool, 10, seed=3), sample_users(pool, 10, seed=3)
+    assert a.tolist() == b.tolist() and len(set(a.tolist())) == 10 and set(a.tolist()) <= set(range(50))
+    assert sample_users(pool, 10, seed=4).tolist() != a.tolist()
+    assert sample_users(pool, 80, seed=3).tolist() == list(range(50))

@@ -126,6 +126,7 @@ def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
         (["--mapper", "mlp9"], "Error: unknown mapper 'mlp9' — did you mean"),
         (["--shift", "popularty"], "Error: unknown shift 'popularty' — did you mean 'popularity'?"),
         (["--target", "lightgcn"], "Error: unknown view 'lightgcn'"),
+        (["--protocol", "papr"], "Error: unknown protocol 'papr' — did you mean 'paper'?"),
     ],
 )
 def test_cli_probe_errors_are_one_line(ws, capsys, args, expected):
@@ -146,3 +147,54 @@ def test_probe_summary_runs_through_the_diagnose_runner(ws):
     run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), seeds=2, device="cpu")
     rows = runner.diagnose(ws, "probe_summary").to_pylist()
     assert rows == probe_summary(ws).to_pylist()
+
+
+def test_paper_protocol_trains_fixed_epochs_on_the_random_shift_and_records_itself(ws):
+    table = run_probe(ws, "sem", "cf", protocol="paper", mappers=("linear", "mlp:16"), seeds=1, device="cpu",
+                      max_epochs=6, n_rec_users=15)
+    rows = table.to_pylist()
+    assert {r["shift"] for r in rows if r["mapper"] != "cca"} == {"random"}
+    epochs = {(r["metric"], r["value"]) for r in rows if r["mapper"] == "mlp:16" and r["metric"] in ("best_epoch", "epochs_trained")}
+    assert epochs == {("best_epoch", 6.0), ("epochs_trained", 6.0)}
+    for mapper in ("linear", "mlp:16"):
+        sets = {r["item_set"] for r in rows if r["mapper"] == mapper and r["metric"] == "rec_jaccard"}
+        assert sets == {"fit", "held_out", "all"}
+        values = [r["value"] for r in rows if r["mapper"] == mapper and r["metric"] == "rec_jaccard"]
+        assert all(0.0 <= v <= 1.0 for v in values)
+    run = ws.query("SELECT params FROM runs WHERE step = 'probe'").to_pylist()[-1]
+    params = json.loads(run["params"])
+    assert (params["protocol"], params["batch_size"], params["early_stopping"], params["max_epochs"]) == ("paper", 1024, False, 6)
+
+
+def test_every_item_set_gets_the_dot_norm_matched_and_cosine_recall_drops(ws):
+    rows = run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), seeds=1, device="cpu").to_pylist()
+    for item_set in ("fit", "held_out"):
+        metrics = {r["metric"]: r["value"] for r in rows if r["mapper"] == "linear" and r["item_set"] == item_set}
+        for name in ("recall_drop", "recall_drop_normmatched", "recall_drop_cos"):
+            assert name in metrics
+        assert metrics["recall_drop_normmatched"] == pytest.approx(
+            (metrics["recall_true"] - metrics["recall_mapped_normmatched"]) / metrics["recall_true"])
+        assert metrics["recall_drop_cos"] == pytest.approx(
+            (metrics["recall_true_cos"] - metrics["recall_mapped_cos"]) / metrics["recall_true_cos"])
+
+
+def test_experiment_probe_protocol_is_validated(tmp_path, capsys):
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_text("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'a'\nmodel = 'pop'\n"
+                          "[[probe]]\nsource = 'a'\ntarget = 'a'\nprotocol = 'papr'\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(experiment), "-w", str(tmp_path / "ws"), "--dry-run"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "probe[0].protocol: unknown protocol 'papr'" in err
+
+
+def test_experiment_probe_step_passes_the_protocol_and_epochs_to_the_probe(ws):
+    from complement.experiment.execute import STEP_RUNNERS
+    from complement.experiment.plan import Step
+
+    settings = {"source": "sem", "target": "cf", "protocol": "paper", "mappers": ["linear", "mlp:8"], "seeds": 1,
+                "max_epochs": 3, "device": "cpu"}
+    STEP_RUNNERS["probe"](ws, Step("probe:0", "probe", settings, ["ingest"]), {})
+    params = json.loads(ws.query("SELECT params FROM runs WHERE step = 'probe'").to_pylist()[-1]["params"])
+    assert (params["protocol"], params["shifts"], params["max_epochs"], params["early_stopping"]) == ("paper", ["random"], 3, False)

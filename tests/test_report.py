@@ -85,3 +85,48 @@ def test_report_of_a_seeded_run_shows_mean_and_std_over_seeds(tmp_path, capsys):
 def test_report_of_a_single_seed_run_has_no_seed_table(built, capsys):
     main(["report", "-w", str(built.root), "--format", "markdown"])
     assert "## Seeds" not in Path(capsys.readouterr().out.strip()).read_text(encoding="utf-8")
+
+
+def hand_explained_workspace(path: Path) -> Workspace:
+    """The three-user case of test_diagnose_explain (u2: hit by a only, u3: by b only), with item titles
+    that need escaping."""
+    import pyarrow as pa
+    import reference_metrics as ref
+    from test_diagnose_explain import hand_case
+
+    case = hand_case()
+    ws = ref.write_case(path, case)
+    titles = {"i1": "Heat & Dust", "i2": "<script>alert(1)</script>", "i3": "Brazil | 1985", "i4": "Ran"}
+    ws.write_table("items", pa.table({
+        "item_id": case["items"], "item_idx": list(range(4)), "title": [titles[i] for i in case["items"]],
+        "text": case["items"], "n_train": [case["item_n_train"][i] for i in case["items"]],
+        "pop_group": [case["group_of"][i] for i in case["items"]],
+    }))
+    return ws
+
+
+def test_html_report_has_who_benefits_and_an_escaped_case_study_with_hits_marked(tmp_path):
+    from complement.report import write_report
+
+    ws = hand_explained_workspace(tmp_path / "ws")
+    page = write_report(ws, tmp_path / "r.html", pair=("a", "b"), ks=[2]).read_text(encoding="utf-8")
+    who = page.split("<h2>Who benefits</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<th>recall a</th>" in who and "<th>one view only</th>" in who
+    assert "<td>all</td><td>all</td><td>3</td>" in who  # grouping, bucket, n_users
+    case = page.split("<h2>Case study</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in case
+    assert "<h3>User u2 — hit by a only</h3>" in case and "<h3>User u3 — hit by b only</h3>" in case
+    # u2: history i1, i4 (untimed: item_id order); a's list i2, i3 — both test items, so marked
+    assert "<b>History</b> (most recent first): Heat &amp; Dust, Ran<br>" in case
+    assert "<tr><td>1</td><td><b>✓ &lt;script&gt;alert(1)&lt;/script&gt;</b></td><td>Ran</td></tr>" in case
+    assert "<tr><td>2</td><td><b>✓ Brazil | 1985</b></td><td>Heat &amp; Dust</td></tr>" in case
+
+
+def test_markdown_report_has_the_case_study_with_pipes_escaped(tmp_path):
+    from complement.report import write_report
+
+    ws = hand_explained_workspace(tmp_path / "ws")
+    text = write_report(ws, tmp_path / "r.md", fmt="markdown", pair=("a", "b"), ks=[2]).read_text(encoding="utf-8")
+    assert "## Who benefits" in text and "## Case study" in text
+    case = text.split("## Case study", 1)[1]
+    assert "| 2 | **✓ Brazil \\| 1985** | Heat & Dust |" in case

@@ -270,9 +270,9 @@ def _probe(ws: Workspace, step: Step, config: dict) -> int:
 
     s = step.settings
     table = run_probe(
-        ws, s["source"], s["target"], mappers=s.get("mappers", ("linear", "mlp1", "mlp2", "mlp3")),
-        shifts=s.get("shifts", ("random", "popularity")), seeds=int(s.get("seeds", 3)), device=s["device"],
-        cold_n=int(s.get("cold_n", 5)), run_id=probe_run_id(step),
+        ws, s["source"], s["target"], mappers=s.get("mappers"), shifts=s.get("shifts"), seeds=int(s.get("seeds", 3)),
+        device=s["device"], cold_n=int(s.get("cold_n", 5)), run_id=probe_run_id(step),
+        protocol=s.get("protocol", "ours"), max_epochs=s.get("max_epochs"),
     )
     return table.num_rows
 

@@ -9,7 +9,7 @@ the key and the allowed values, and ``--set key.path=value`` overrides.
                           #   from (a Parquet/.npy file of precomputed vectors); other keys are that step's options
 [[fusion]]                # name, views = [A, B], method = score | rrf | concat, options
 [diagnostics]             # names, k = [5, 10, 20], pairs = [[A, B], ...], neighbors_k
-[[probe]]                 # source, target, mappers, shifts, seeds
+[[probe]]                 # source, target, protocol = ours | paper, mappers, shifts, seeds
 [run]                     # device, seeds (repeat the stochastic steps)
 ```
 """
@@ -31,7 +31,8 @@ FROM_OPTIONS = ("name", "from", "ids", "user_from", "user_ids")
 FUSION_METHODS = ("score", "rrf", "concat")
 FUSION_OPTIONS = ("name", "views", "method", "weight", "norm", "rrf_k", "k", "exclude", "device")
 DIAGNOSTIC_OPTIONS = ("names", "k", "pairs", "neighbors_k")
-PROBE_OPTIONS = ("source", "target", "mappers", "shifts", "seeds", "cold_n", "device")
+PROBE_OPTIONS = ("source", "target", "protocol", "mappers", "shifts", "seeds", "cold_n", "max_epochs", "device")
+PROBE_PROTOCOLS = ("ours", "paper")  # complement.probes.run.PROTOCOLS, without importing the probes here
 RUN_OPTIONS = ("device", "seeds")
 SPLIT_OPTIONS = ("method", "ratios", "seed", "temporal_cutoffs")
 
@@ -152,6 +153,11 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     for i, probe in enumerate(probes):
         where = f"{source}: probe[{i}]"
         _check_keys(where, probe, PROBE_OPTIONS)
+        protocol = _expect(f"{where}.protocol", probe.get("protocol", "ours"), (str,), "a string")
+        if protocol not in PROBE_PROTOCOLS:
+            raise ConfigError(f"{where}.protocol: {unknown_name('protocol', protocol, PROBE_PROTOCOLS)}")
+        if "max_epochs" in probe and _expect(f"{where}.max_epochs", probe["max_epochs"], (int,), "an integer") < 1:
+            raise ConfigError(f"{where}.max_epochs must be at least 1")
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):

@@ -1,4 +1,4 @@
-"""Alignment probes (issue 5): can a map of rising capacity turn source-view item vectors into
+"""Alignment probes: can a map of rising capacity turn source-view item vectors into
 target-view ones, and does it still work on items it never saw?
 
 Library API: :func:`run_probe` (fit, measure, write ``probes``), :func:`make_mapper` (registry:
@@ -12,9 +12,10 @@ from .metrics import (
     linear_cka,
     mean_cosine,
     r2_score,
+    rec_jaccard,
     recall_at_k,
 )
-from .run import DEFAULT_MAPPERS, DEFAULT_SHIFTS, load_probe_data, run_probe
+from .run import DEFAULT_MAPPERS, DEFAULT_SHIFTS, PROTOCOLS, get_protocol, load_probe_data, run_probe
 from .shared import canonical_correlations, shared_private
 from .shifts import SHIFTS, parse_shifts, split_items
 from .summary import probe_summary, wide_summary
@@ -23,9 +24,11 @@ __all__ = [
     "DEFAULT_MAPPERS",
     "DEFAULT_SHIFTS",
     "MAPPER_NAMES",
+    "PROTOCOLS",
     "SHIFTS",
     "Mapper",
     "canonical_correlations",
+    "get_protocol",
     "inductive_recall",
     "knn_jaccard",
     "linear_cka",
@@ -36,6 +39,7 @@ __all__ = [
     "parse_shifts",
     "probe_summary",
     "r2_score",
+    "rec_jaccard",
     "recall_at_k",
     "run_probe",
     "shared_private",

@@ -51,16 +51,23 @@ _LOWRANK = re.compile(r"^lowrank:(\d+)$")
 _MLP = re.compile(r"^mlp:(\d+(?:x\d+)*)$")
 
 
-def make_mapper(name: str, device: str = "auto", max_epochs: int | None = None) -> Mapper:
+def make_mapper(
+    name: str,
+    device: str = "auto",
+    max_epochs: int | None = None,
+    batch_size: int | None = None,
+    early_stopping: bool = True,
+) -> Mapper:
     """Build the mapper called ``name``; an unknown name raises :class:`ConfigError` listing the valid ones.
 
-    ``device`` and ``max_epochs`` only matter for the neural mappers."""
+    ``device``, ``max_epochs``, ``batch_size`` and ``early_stopping`` only matter for the neural mappers."""
     from .linear import RidgeMapper
     from .lowrank import ReducedRankMapper
     from .mlp import MLPMapper
 
     name = (name or "").strip().lower()
-    mlp_options = {"device": device} | ({"max_epochs": max_epochs} if max_epochs else {})
+    mlp_options = {"device": device, "early_stopping": early_stopping}
+    mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | ({"batch_size": batch_size} if batch_size else {})
     if name == "linear":
         return RidgeMapper()
     if match := _LOWRANK.match(name):

@@ -111,6 +111,11 @@ def recall_at_k(
     return float(np.mean(hits / sizes))
 
 
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    v = np.asarray(vectors, np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), EPS)
+
+
 def inductive_recall(
     user_vecs: np.ndarray,
     true_items: np.ndarray,
@@ -121,24 +126,93 @@ def inductive_recall(
     k: int = 20,
     device=None,
 ) -> dict[str, float]:
-    """Inductive Recall@k of mapped item vectors on the items of ``item_set``.
+    """Inductive Recall@k of mapped item vectors on the items of ``item_set``, three ways.
 
     Protocol: target-view users are scored against ALL items twice — (a) with the true target item
     vectors, (b) with the rows of ``item_set`` replaced by their mapped vectors (every other item
     keeps its true vector). Train items are masked; the truth is each user's *test* interactions
     with items of ``item_set``; users without such an interaction are not evaluated.
-    Returns ``recall_true``, ``recall_mapped``, ``recall_drop = (true − mapped) / true`` and
-    ``n_eval_users``."""
+
+    - dot product (the target view's own scoring): ``recall_true``, ``recall_mapped``,
+      ``recall_drop = (true − mapped) / true``;
+    - norm-matched: each mapped vector rescaled to its true vector's norm, then dot product —
+      only the direction of the map counts (``recall_mapped_normmatched``, ``recall_drop_normmatched``;
+      the baseline is ``recall_true``);
+    - cosine: every item vector (true and mapped) scaled to unit length before scoring, so no item's
+      norm counts (``recall_true_cos``, ``recall_mapped_cos``, ``recall_drop_cos``).
+
+    Also ``n_eval_users``."""
     keep = np.isin(test[1], item_set)
     truth = (test[0][keep], test[1][keep])
-    swapped = np.array(true_items, np.float32, copy=True)
-    swapped[item_set] = mapped_items[item_set]
-    true_recall = recall_at_k(user_vecs, true_items, truth, train, k, device)
-    mapped_recall = recall_at_k(user_vecs, swapped, truth, train, k, device)
-    drop = (true_recall - mapped_recall) / true_recall if true_recall > 0 else float("nan")
+    true_items = np.asarray(true_items, np.float32)
+    mapped_set = np.asarray(mapped_items, np.float32)[item_set]
+    swapped = true_items.copy()
+    swapped[item_set] = mapped_set
+    matched = true_items.copy()
+    ratio = np.linalg.norm(true_items[item_set], axis=1) / np.maximum(np.linalg.norm(mapped_set, axis=1), EPS)
+    matched[item_set] = mapped_set * ratio[:, None]
+
+    def recall(items: np.ndarray) -> float:
+        return recall_at_k(user_vecs, items, truth, train, k, device)
+
+    def drop(base: float, other: float) -> float:
+        return (base - other) / base if base > 0 else float("nan")
+
+    true_recall, mapped_recall, matched_recall = recall(true_items), recall(swapped), recall(matched)
+    true_cos, mapped_cos = recall(_unit_rows(true_items)), recall(_unit_rows(swapped))
     return {
         "recall_true": true_recall,
         "recall_mapped": mapped_recall,
-        "recall_drop": drop,
+        "recall_drop": drop(true_recall, mapped_recall),
+        "recall_mapped_normmatched": matched_recall,
+        "recall_drop_normmatched": drop(true_recall, matched_recall),
+        "recall_true_cos": true_cos,
+        "recall_mapped_cos": mapped_cos,
+        "recall_drop_cos": drop(true_cos, mapped_cos),
         "n_eval_users": float(len(np.unique(truth[0]))),
     }
+
+
+def sample_users(users: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """A seeded sample of ``n`` distinct ids from ``users`` (all of them when there are at most ``n``), sorted."""
+    users = np.unique(np.asarray(users, np.int64))
+    if len(users) <= n:
+        return users
+    return np.sort(np.random.default_rng(seed).choice(users, size=n, replace=False))
+
+
+def rec_jaccard(
+    user_vecs: np.ndarray,
+    true_items: np.ndarray,
+    mapped_items: np.ndarray,
+    item_set: np.ndarray,
+    users: np.ndarray,
+    train: tuple[np.ndarray, np.ndarray],
+    k: int = 20,
+    device=None,
+) -> float:
+    """Rec Jaccard@k: mean over ``users`` of ``|L_true(u) ∩ L_mapped(u)| / |L_true(u) ∪ L_mapped(u)|``.
+
+    ``L_true(u)`` is u's top-k over all items scored (dot product) with the true target item vectors,
+    ``L_mapped(u)`` the same with the rows of ``item_set`` replaced by their mapped vectors (pass every
+    item index to map the whole catalogue). Train items are masked in both lists."""
+    users = np.asarray(users, np.int64)
+    if len(users) == 0:
+        return float("nan")
+    true_items = np.asarray(true_items, np.float32)
+    swapped = true_items.copy()
+    swapped[item_set] = np.asarray(mapped_items, np.float32)[item_set]
+    row_of = np.full(len(user_vecs), -1, dtype=np.int64)
+    row_of[users] = np.arange(len(users))
+    seen_rows = row_of[np.asarray(train[0], np.int64)]
+    keep = seen_rows >= 0
+    seen_sub = (seen_rows[keep], np.asarray(train[1], np.int64)[keep])
+    k = min(k, true_items.shape[0])
+    sub = np.asarray(user_vecs)[users]
+    a = _topk(sub, true_items, k, seen_sub, device)
+    b = _topk(sub, swapped, k, seen_sub, device)
+    scores = []
+    for x, y in zip(a.tolist(), b.tolist()):
+        x, y = {i for i in x if i >= 0}, {i for i in y if i >= 0}
+        scores.append(len(x & y) / len(x | y) if x | y else 1.0)
+    return float(np.mean(scores))

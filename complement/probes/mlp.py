@@ -3,7 +3,8 @@
 Inputs are z-scored and targets centred and scaled with statistics of the fit items (undone in
 ``predict``). A seeded slice of the fit items is held back; training stops when its MSE has not
 improved for ``patience`` epochs (after at least ``min_epochs``), and the weights of the best
-epoch are kept — ``epochs_run`` is that epoch (1-based)."""
+epoch are kept — ``epochs_run`` is that epoch (1-based). With ``early_stopping=False`` (the paper's
+protocol) every fit item is trained on for exactly ``max_epochs`` epochs and the last weights are kept."""
 
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ class MLPMapper(Mapper):
         max_epochs: int = 200,
         min_epochs: int = 5,
         patience: int = 10,
+        early_stopping: bool = True,
     ):
         self.widths = tuple(int(w) for w in widths)
         self.name = name or "mlp:" + "x".join(map(str, self.widths))
         self.device_name = device
         self.lr, self.batch_size = lr, batch_size
         self.max_epochs, self.min_epochs, self.patience = max_epochs, min_epochs, patience
+        self.early_stopping = early_stopping
         self.epochs_run: int | None = None
         self.model = None
 
@@ -58,7 +61,10 @@ class MLPMapper(Mapper):
         self.y_mean, self.y_scale = Y.mean(0), float(Y.std()) + 1e-8
         Xs = torch.as_tensor((X - self.x_mean) / self.x_std, device=device)
         Ys = torch.as_tensor((Y - self.y_mean) / self.y_scale, device=device)
-        train, valid = validation_split(len(X), seed)
+        if self.early_stopping:
+            train, valid = validation_split(len(X), seed)
+        else:
+            train, valid = np.arange(len(X)), np.zeros(0, dtype=np.int64)
         train_t = torch.as_tensor(train, device=device)
         valid_t = torch.as_tensor(valid if len(valid) else train, device=device)
 
@@ -75,6 +81,8 @@ class MLPMapper(Mapper):
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+            if not self.early_stopping:
+                continue
             self.model.eval()
             with torch.no_grad():
                 valid_loss = float(torch.mean((self.model(Xs[valid_t]) - Ys[valid_t]) ** 2))
@@ -85,7 +93,10 @@ class MLPMapper(Mapper):
                 since_best += 1
             if epoch >= self.min_epochs and since_best >= self.patience:
                 break
-        self.model.load_state_dict(best_state)
+        if not self.early_stopping:
+            best_epoch = epoch = self.max_epochs
+        else:
+            self.model.load_state_dict(best_state)
         self.epochs_run = best_epoch
         self.epochs_trained = epoch
         return self

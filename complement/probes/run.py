@@ -1,8 +1,8 @@
 """``run_probe``: fit every mapper on every shift and seed, measure it, and write the ``probes`` table.
 
 One ``probes`` row per (run × mapper × shift × item_set × metric × seed). ``item_set`` is ``fit``
-or ``held_out``; the shared-vs-private estimate is written with ``mapper = 'cca'``,
-``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of each shift and seed are
+or ``held_out`` (plus ``all`` for ``rec_jaccard`` with every item mapped); the shared-vs-private
+estimate is written with ``mapper = 'cca'``, ``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of each shift and seed are
 written to ``cache/probes/<run_id>_item_sets.parquet`` (their counts are the ``n_items`` rows)."""
 
 from __future__ import annotations
@@ -28,6 +28,36 @@ from .shifts import parse_shifts, split_items
 DEFAULT_MAPPERS = ("linear", "mlp1", "mlp2", "mlp3")
 DEFAULT_SHIFTS = ("random", "popularity")
 ITEM_SETS = ("fit", "held_out")
+REC_JACCARD_USERS = 1000
+"""Test users sampled (seeded by the probe seed) for Rec Jaccard, as in the paper."""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Defaults and training rules of a probe protocol (``--protocol``)."""
+
+    name: str
+    mappers: tuple[str, ...]
+    shifts: tuple[str, ...]
+    max_epochs: int | None  # None: the mapper's own default (200)
+    batch_size: int | None  # None: the mapper's own default (256)
+    early_stopping: bool
+
+
+PROTOCOLS = {
+    # Ours: early stopping on a validation slice, the best epoch's weights kept.
+    "ours": Protocol("ours", DEFAULT_MAPPERS, DEFAULT_SHIFTS, None, None, True),
+    # The paper's: random 80/20 items, MSE, Adam lr 1e-3, batch 1024, a fixed 400 epochs, last weights.
+    "paper": Protocol("paper", ("linear", "mlp3"), ("random",), 400, 1024, False),
+}
+
+
+def get_protocol(name: str) -> Protocol:
+    """The protocol called ``name``; an unknown name raises :class:`ConfigError` listing the valid ones."""
+    key = (name or "").strip().lower()
+    if key not in PROTOCOLS:
+        raise ConfigError(unknown_name("protocol", name, PROTOCOLS))
+    return PROTOCOLS[key]
 
 
 @dataclass
@@ -76,8 +106,17 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
     return ProbeData(item_ids, X, Y, pop_group, n_train, users, train, test)
 
 
-def measure(pred: np.ndarray, data: ProbeData, items: np.ndarray, k: int, device) -> dict[str, float]:
-    """All metrics of mapped vectors ``pred`` (every item) on one item set."""
+def rec_users(data: ProbeData, n: int, seed: int) -> np.ndarray | None:
+    """The seeded sample of test users Rec Jaccard is measured on (None without user vectors)."""
+    if data.users is None:
+        return None
+    return metrics.sample_users(data.test[0], n, seed)
+
+
+def measure(
+    pred: np.ndarray, data: ProbeData, items: np.ndarray, k: int, device, users: np.ndarray | None = None
+) -> dict[str, float]:
+    """All metrics of mapped vectors ``pred`` (every item) on one item set; ``users``: Rec Jaccard's sample."""
     true = data.target[items]
     out = {
         "n_items": float(len(items)),
@@ -88,6 +127,8 @@ def measure(pred: np.ndarray, data: ProbeData, items: np.ndarray, k: int, device
     }
     if data.users is not None:
         out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.train, k, device)
+        if users is not None:
+            out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.train, k, device)
     return out
 
 
@@ -103,8 +144,8 @@ def run_probe(
     ws: Workspace,
     source: str,
     target: str,
-    mappers=DEFAULT_MAPPERS,
-    shifts=DEFAULT_SHIFTS,
+    mappers=None,
+    shifts=None,
     seeds: int = 3,
     device: str = "auto",
     cold_n: int = 5,
@@ -113,13 +154,22 @@ def run_probe(
     seed: int = 0,
     max_epochs: int | None = None,
     run_id: str | None = None,
+    protocol: str = "ours",
+    n_rec_users: int = REC_JACCARD_USERS,
 ) -> pa.Table:
     """Probe ``source -> target`` with each mapper, shift and seed (``seed, seed+1, …``), write the rows
-    to ``probes`` (part ``run_id``) and record the run in ``runs``. Returns the rows written."""
-    mapper_names = parse_mappers(mappers)
-    shift_names = parse_shifts(shifts)
+    to ``probes`` (part ``run_id``) and record the run in ``runs``. Returns the rows written.
+
+    ``protocol`` (``ours`` or ``paper``) sets the default mappers and shifts and how MLPs train;
+    ``max_epochs`` overrides its epoch count."""
+    rules = get_protocol(protocol)
+    mapper_names = parse_mappers(rules.mappers if mappers is None else mappers)
+    shift_names = parse_shifts(rules.shifts if shifts is None else shifts)
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
+    if n_rec_users < 1:
+        raise ConfigError("the Rec Jaccard sample needs at least 1 user")
+    max_epochs = max_epochs or rules.max_epochs
     torch_device = resolve_device(device)
     data = load_probe_data(ws, source, target)
     n_items = len(data.item_ids)
@@ -131,7 +181,8 @@ def run_probe(
     run_id = run_id or f"probe-{uuid.uuid4().hex[:10]}"
     params = {"source": source, "target": target, "mappers": mapper_names, "shifts": shift_names, "seeds": seed_values,
               "device": str(torch_device), "cold_n": cold_n, "k": k, "cca_threshold": cca_threshold,
-              "max_epochs": max_epochs, "exclude": "train"}
+              "max_epochs": max_epochs, "exclude": "train", "protocol": rules.name,
+              "batch_size": rules.batch_size, "early_stopping": rules.early_stopping, "rec_jaccard_users": n_rec_users}
     rows: list[dict] = []
     item_sets: list[dict] = []
     record_in = RunRecord(
@@ -146,19 +197,27 @@ def run_probe(
             for shift in shift_names:
                 for s in seed_values:
                     fit_items, held_items = split_items(shift, n_items, s, **split_args)
+                    users = rec_users(data, n_rec_users, s)
                     for name, items in zip(ITEM_SETS, (fit_items, held_items)):
                         item_sets += [{"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
                                       for i in data.item_ids[items]]
                     for mapper_name in mapper_names:
-                        mapper = make_mapper(mapper_name, device=device, max_epochs=max_epochs)
+                        mapper = make_mapper(mapper_name, device=device, max_epochs=max_epochs,
+                                             batch_size=rules.batch_size, early_stopping=rules.early_stopping)
                         started = time.perf_counter()
                         mapper.fit(data.source[fit_items], data.target[fit_items], seed=s)
                         pred = mapper.predict(data.source)
-                        fit_values = measure(pred, data, fit_items, k, torch_device)
-                        fit_values |= mapper.details() | {"fit_seconds": time.perf_counter() - started}
+                        fit_seconds = time.perf_counter() - started
+                        fit_values = measure(pred, data, fit_items, k, torch_device, users)
+                        fit_values |= mapper.details() | {"fit_seconds": fit_seconds}
                         rows += _rows(run_id, source, target, mapper_name, shift, "fit", s, fit_values)
                         rows += _rows(run_id, source, target, mapper_name, shift, "held_out", s,
-                                      measure(pred, data, held_items, k, torch_device))
+                                      measure(pred, data, held_items, k, torch_device, users))
+                        if users is not None:
+                            every = np.arange(n_items)
+                            rows += _rows(run_id, source, target, mapper_name, shift, "all", s, {
+                                "rec_jaccard": metrics.rec_jaccard(data.users, data.target, pred, every, users,
+                                                                   data.train, k, torch_device)})
                         bar.advance(task)
         table = pa.Table.from_pylist(rows)
         ws.write_table("probes", table, part=run_id)

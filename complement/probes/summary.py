@@ -13,7 +13,8 @@ import pyarrow as pa
 from ..workspace import Workspace
 
 SQL_PATH = Path(__file__).resolve().parent.parent / "sql" / "probe_summary.sql"
-WIDE_METRICS = ("r2", "cosine", "knn_jaccard", "cka", "recall_true", "recall_mapped", "recall_drop", "best_epoch")
+WIDE_METRICS = ("r2", "cosine", "knn_jaccard", "cka", "recall_true", "recall_mapped", "recall_drop",
+                "recall_drop_normmatched", "recall_drop_cos", "rec_jaccard", "best_epoch")
 SHARED_METRICS = ("n_shared_components", "canonical_dim", "canonical_corr_max", "canonical_corr_null_max",
                   "linear_r2_all_items", "linear_r2_held_out")
 

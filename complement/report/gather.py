@@ -12,7 +12,9 @@ from ..experiment.plan import seeded_name
 from ..workspace import Workspace
 
 RESULTS_DIR = "results"
-PAIR_DIAGNOSTICS = ("overlap", "unique_hits", "oracle", "user_complementarity", "item_agreement", "fusion_gap")
+PAIR_DIAGNOSTICS = ("overlap", "unique_hits", "oracle", "user_complementarity", "item_agreement", "fusion_gap",
+                    "who_benefits", "case_study")
+SINGLE_K_DIAGNOSTICS = ("case_study",)  # computed on the spot at the main K only: one sample of users is enough
 VIEW_DIAGNOSTICS = ("metrics", "by_popularity", "coverage")
 
 
@@ -98,7 +100,8 @@ def collect(
                 if rows is None:
                     if name == "item_agreement" and not all(v in ws.parts("neighbors") for v in pair):
                         continue
-                    rows = diagnose(ws, name, k=list(ks), view_a=pair[0], view_b=pair[1]).to_pylist()
+                    name_ks = [20 if 20 in ks else max(ks)] if name in SINGLE_K_DIAGNOSTICS else list(ks)
+                    rows = diagnose(ws, name, k=name_ks, view_a=pair[0], view_b=pair[1]).to_pylist()
                 data.results[name] = rows
     if ws.has_table("probes"):
         data.probes = diagnose(ws, "probe_summary").to_pylist()

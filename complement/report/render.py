@@ -9,6 +9,7 @@ import math
 
 from .. import __version__
 from . import svg
+from .explain import case_study_html, case_study_markdown, who_benefits_rows
 from .gather import ReportData, main_k, rows_at
 
 POP_GROUPS = ("all", "cold", "mid", "hot")
@@ -128,12 +129,16 @@ TABLES = (
 )
 
 
+WHO_BENEFITS_ABOUT = ("Per user-activity decile (1 = least active) and popularity taste (terciles of the mean "
+                      "ln-popularity of the history): each view's recall, the union's, and the share of users only one view hits.")
+
+
 def _probe_rows(data: ReportData) -> list[dict]:
-    keep = ("r2", "cosine", "knn_jaccard", "cka", "recall_drop")
+    keep = ("r2", "cosine", "knn_jaccard", "cka", "recall_drop", "recall_drop_normmatched", "recall_drop_cos", "rec_jaccard")
     return [
         {"mapper": p["mapper"], "shift": p["shift"], "item_set": p["item_set"], "metric": p["metric"],
          "mean": p["mean"], "std": p["std"], "seeds": p["n_seeds"]}
-        for p in data.probes if p["metric"] in keep and p["item_set"] in ("fit", "held_out")
+        for p in data.probes if p["metric"] in keep and p["item_set"] in ("fit", "held_out", "all")
     ]
 
 
@@ -144,7 +149,7 @@ def to_html(data: ReportData) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-        "th{background:#f3f3f3}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
+        "th{background:#f3f3f3}table.case td{text-align:left}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
         "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by complement {__version__}. "
@@ -160,6 +165,13 @@ def to_html(data: ReportData) -> str:
         rows = data.results.get(name)
         if rows:
             parts += [f"<h2>{heading}</h2>", f"<p>{html.escape(about)} <code>complement diagnose --sql {name}</code></p>", _html_table(rows)]
+    who = who_benefits_rows(data)
+    if who:
+        parts += ["<h2>Who benefits</h2>", f"<p>{html.escape(WHO_BENEFITS_ABOUT)} <code>complement diagnose --sql who_benefits</code></p>",
+                  _html_table(who)]
+    case = case_study_html(data)
+    if case:
+        parts += ["<h2>Case study</h2>", case]
     if data.probes:
         parts += ["<h2>Alignment probes</h2>", "<p>Mean ± std over seeds (<code>probe_summary</code>).</p>", _html_table(_probe_rows(data))]
     if data.runs:
@@ -177,6 +189,12 @@ def to_markdown(data: ReportData) -> str:
         rows = data.results.get(name)
         if rows:
             out += [f"## {heading}", "", about, "", _md_table(rows)]
+    who = who_benefits_rows(data)
+    if who:
+        out += ["## Who benefits", "", WHO_BENEFITS_ABOUT, "", _md_table(who)]
+    case = case_study_markdown(data)
+    if case:
+        out += ["## Case study", "", case]
     if data.probes:
         out += ["## Alignment probes", "", _md_table(_probe_rows(data))]
     return "\n".join(out)
