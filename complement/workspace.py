@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import atomic, tables, tomlw
+from . import atomic, tables
 from . import catalog as catalog_mod
 from .errors import ConfigError, StaleError, WorkspaceError
 from .lineage import Staleness, staleness
@@ -169,7 +169,9 @@ class Workspace:
         return read_config(self.config_path)
 
     def write_config(self, config: dict[str, Any], header: str = "") -> None:
-        atomic.write_text(header + tomlw.dumps(config), self.config_path)
+        import tomli_w
+
+        atomic.write_text(header + tomli_w.dumps(_without_none(config)), self.config_path)
 
     # ---- tables -------------------------------------------------------------------------------
     def write_table(
@@ -354,3 +356,12 @@ class Workspace:
                 )
             return known, matrix[rows]
         return ids, matrix
+
+
+def _without_none(value: Any) -> Any:
+    """TOML has no null: settings left unset (None) are left out of the file."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value if v is not None]
+    return value

@@ -132,3 +132,12 @@ def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):
         assert process.exitcode == 0
     views = Workspace(root).query("SELECT view FROM runs").column("view").to_pylist()
     assert sorted(views) == sorted(f"w{w}-{i}" for w in range(4) for i in range(15))
+
+
+def test_config_with_non_ascii_keys_and_unset_values_round_trips(tmp_path):
+    ws = Workspace(tmp_path)
+    config = {"dataset": {"kind": "generic", "path": "données.csv", "min_rating": None},
+              "views": [{"name": "café", "model": "mf", "dim": 16}], "métadonnées": {"clé spéciale": "v"}}
+    ws.write_config(config)
+    assert ws.config == {"dataset": {"kind": "generic", "path": "données.csv"},
+                         "views": [{"name": "café", "model": "mf", "dim": 16}], "métadonnées": {"clé spéciale": "v"}}
