@@ -55,6 +55,13 @@ ViewsOption = Annotated[
     Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
 ]
 KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column.")]
+EngineOption = Annotated[
+    str,
+    typer.Option("--engine", metavar="ENGINE", help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]')."),
+]
+MasterOption = Annotated[
+    Optional[str], typer.Option("--master", metavar="URL", help="Spark master for --engine spark (default local[2]).")
+]
 OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it.")]
 
 
@@ -81,8 +88,24 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     return params
 
 
-def _run(name: str, workspace_dir, pairs, views, ks, fmt, out) -> None:
-    table = diagnose(workspace(workspace_dir), name, **_params(name, pairs, views, ks))
+ENGINES = ("duckdb", "spark")
+
+
+def _compute(name: str, workspace_dir, params: dict, engine: str, master: str | None):
+    """The diagnostic's rows from the chosen engine (arguments checked before anything starts)."""
+    if engine not in ENGINES:
+        raise ComplementError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    if master is not None and engine != "spark":
+        raise ComplementError("--master applies to --engine spark only")
+    if engine == "spark":
+        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
+
+        return diagnose_spark(workspace(workspace_dir), name, master=master or DEFAULT_MASTER, **params)
+    return diagnose(workspace(workspace_dir), name, **params)
+
+
+def _run(name: str, workspace_dir, pairs, views, ks, fmt, out, engine: str = "duckdb", master: str | None = None) -> None:
+    table = _compute(name, workspace_dir, _params(name, pairs, views, ks), engine, master)
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
@@ -103,14 +126,16 @@ def diagnose_main(
     workspace_dir: WorkspaceOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
 ) -> None:
-    """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20]."""
+    """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
     if ctx.invoked_subcommand is not None:
         return
     if sql is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    _run(sql, workspace_dir, param, views, k, fmt, out)
+    _run(sql, workspace_dir, param, views, k, fmt, out, engine, master)
 
 
 @diagnose_app.command("run")
@@ -122,9 +147,11 @@ def run_command(
     workspace_dir: WorkspaceOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
 ) -> None:
     """Run a diagnostic (same as --sql NAME)."""
-    _run(name, workspace_dir, param, views, k, fmt, out)
+    _run(name, workspace_dir, param, views, k, fmt, out, engine, master)
 
 
 @diagnose_app.command("list")
@@ -144,8 +171,54 @@ def list_command(fmt: FormatOption = None) -> None:
 
 
 @diagnose_app.command("show")
-def show_command(name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")]) -> None:
-    """Print a diagnostic's SQL (its header documents the parameters and the definition)."""
+def show_command(
+    name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
+    dialect: Annotated[
+        str, typer.Option("--dialect", metavar="DIALECT", help="duckdb (the file as it is) or spark (translated: run it on your cluster).")
+    ] = "duckdb",
+    standalone: Annotated[
+        bool,
+        typer.Option("--standalone", help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the DuckDB CLI."),
+    ] = False,
+    param: ParamOption = None,
+    views: ViewsOption = None,
+    workspace_dir: WorkspaceOption = None,
+) -> None:
+    """Print a diagnostic's SQL (its header documents the parameters and the definition).
+
+    --dialect spark prints Spark SQL with the shared macros as CTEs; parameters given with -p or
+    --views, and those with a default, are inlined; a required one left out stays a :name marker."""
+    _show(name, dialect, standalone, param, views, workspace_dir)
+
+
+def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir) -> None:
+    if dialect not in ENGINES:
+        raise ComplementError(f"--dialect must be one of {', '.join(ENGINES)}, got '{dialect}'")
+    if standalone and dialect != "duckdb":
+        raise ComplementError("--standalone prints DuckDB SQL; leave out --dialect spark")
+    params = _params(name, pairs, views, None)
+    if standalone:
+        from ..diagnostics.render import standalone_sql
+
+        sys.stdout.write(standalone_sql(workspace(workspace_dir), name, **params))
+        return
+    if dialect == "spark":
+        from ..diagnostics.runner import coerce, default_value
+        from ..diagnostics.translate import spark_sql
+
+        diagnostic = find(name)
+        values = {}
+        for p in diagnostic.params:
+            if p.name in params:
+                values[p.name] = coerce(diagnostic, p, params[p.name])
+            elif not p.required:
+                values[p.name] = default_value(diagnostic, p)
+        for unknown in set(params) - {p.name for p in diagnostic.params}:
+            raise ComplementError(f"diagnostic '{diagnostic.name}' has no parameter '{unknown}'")
+        sys.stdout.write(spark_sql(diagnostic, values=values) + "\n")
+        return
+    if pairs or views:
+        raise ComplementError("-p and --views apply to --standalone or --dialect spark; the DuckDB file is shown as it is")
     sys.stdout.write(show(name))
 
 

@@ -327,3 +327,25 @@ def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
         ctes.append((name, f"(SELECT * FROM read_parquet([{listed}], union_by_name = true))", ""))
     own, final = _split_with(statement)
     return _join_ctes(header, ctes + [(n, d, "") for n, d in own], final)
+
+
+def standalone_sql(workspace: Any, name: str, **params: Any) -> str:
+    """The diagnostic ``name`` as one DuckDB statement over ``workspace``'s Parquet files: macros as
+    CTEs, each table a CTE reading its files (``ws.table_files``), parameters typed literals. Runs
+    as is in the DuckDB command line or ``duckdb.sql()``."""
+    from ..workspace import Workspace
+    from .headers import find
+    from .runner import bind, check_views
+
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace(workspace)
+    diagnostic = find(name)
+    ks = params.get("k")
+    if isinstance(ks, (list, tuple)):
+        raise ComplementError("--standalone prints one statement: give one K (-p k 20), not a list")
+    values = bind(diagnostic, params)
+    workspace.require(*diagnostic.requires)
+    check_views(workspace, diagnostic, values)
+    types = {p.name: p.type for p in diagnostic.params}
+    text = inline_params(render(diagnostic.sql), values, types)
+    return table_ctes(text, {t: workspace.table_files(t) for t in diagnostic.requires})
