@@ -157,19 +157,26 @@ def _wrap(arg: str) -> str:
     return f"({arg})"
 
 
-def _split_with(body: str) -> tuple[list[tuple[str, str]], str]:
-    """A ``WITH a AS (...), b AS (...) SELECT ...`` body as ([(name, definition)], final select);
-    ([], body) when it has no WITH. A definition keeps its ``MATERIALIZED`` keyword."""
+_SPACE_OR_COMMENT = re.compile(r"(?:\s+|--[^\n]*)*")
+
+
+def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
+    """A ``WITH a AS (...), b AS (...) SELECT ...`` body as ([(name, definition, comment)], final
+    select); ([], body) when it has no WITH. A definition keeps its ``MATERIALIZED`` keyword; the
+    comment is the ``--`` lines just before the name."""
     stripped = body.lstrip()
     if not re.match(r"WITH\b", stripped, re.I):
         return [], body
+    head_re = re.compile(r"([A-Za-z_]\w*(?:\s*\([^)]*\))?)\s+AS\s+((?:NOT\s+)?MATERIALIZED\s+)?\(", re.I)
     pos, ctes = 4, []
     while True:
-        head = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\([^)]*\))?)\s+AS\s+((?:NOT\s+)?MATERIALIZED\s+)?\(", re.I).match(stripped, pos)
+        gap = _SPACE_OR_COMMENT.match(stripped, pos)
+        comment = "\n".join(line.strip() for line in gap.group(0).splitlines() if line.strip().startswith("--"))
+        head = head_re.match(stripped, gap.end())
         if not head:
-            raise ComplementError(f"cannot read the WITH list of a macro near: {stripped[pos:pos + 40]!r}")
+            raise ComplementError(f"cannot read the WITH list near: {stripped[gap.end():gap.end() + 40]!r}")
         close = _closing(stripped, head.end() - 1)
-        ctes.append((head.group(1), (head.group(2) or "") + stripped[head.end() - 1 : close + 1]))
+        ctes.append((head.group(1), (head.group(2) or "") + stripped[head.end() - 1 : close + 1], comment))
         pos = close + 1
         comma = re.compile(r"\s*,").match(stripped, pos)
         if not comma:
@@ -219,9 +226,9 @@ class _Renderer:
             cte = f"{macro.name}_{n}"
         body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args)})
         inner, final = _split_with(body)
-        renames = {name.lower(): f"{cte}_{name}" for name, _ in inner}
+        renames = {name.lower(): f"{cte}_{name}" for name, _, _ in inner}
         comment = macro.comment
-        for name, definition in inner:
+        for name, definition, _ in inner:
             self.ctes.append((renames[name.lower()], self.expand(_rename_tables(definition, renames)), comment))
             comment = ""
         self.ctes.append((cte, "(" + self.expand(_rename_tables(final, renames)).strip() + ")", comment))
@@ -270,7 +277,7 @@ def render(sql: str, keep: Iterable[str] = (), macros: Mapping[str, Macro] | Non
     own, final = _split_with(statement)
     # The statement's own CTEs are expanded first, so the macro CTEs they call are already listed
     # (in dependency order) when they are placed after them.
-    own_rendered = [(name, renderer.expand(definition), "") for name, definition in own]
+    own_rendered = [(name, renderer.expand(definition), comment) for name, definition, comment in own]
     final = renderer.expand(final)
     return _join_ctes(header, renderer.ctes + own_rendered, final)
 
@@ -326,7 +333,7 @@ def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
         listed = ", ".join(_quote(str(p)) for p in paths)
         ctes.append((name, f"(SELECT * FROM read_parquet([{listed}], union_by_name = true))", ""))
     own, final = _split_with(statement)
-    return _join_ctes(header, ctes + [(n, d, "") for n, d in own], final)
+    return _join_ctes(header, ctes + own, final)
 
 
 def standalone_sql(workspace: Any, name: str, **params: Any) -> str:
