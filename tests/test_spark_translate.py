@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'complement[spark]')")
+pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
 
 from conftest import run_cli  # noqa: E402
 from engine_cases import all_diagnostics  # noqa: E402

@@ -41,7 +41,7 @@ def _sqlglot():
         from sqlglot import exp
     except ImportError:
         raise ComplementError(
-            "translating a diagnostic to Spark SQL needs sqlglot: pip install 'complement[spark]'"
+            "translating a diagnostic to Spark SQL needs sqlglot: pip install 'sqlglot>=30'"
         ) from None
     return sqlglot, exp
 
