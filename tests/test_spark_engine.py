@@ -12,13 +12,13 @@ import pytest
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'complement[spark]')")
 pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
 
-from conftest import run_cli, shared_dataset  # noqa: E402
-from engine_cases import all_diagnostics, assert_same_rows, params_for, rich_workspace  # noqa: E402
+from conftest import run_cli, shared_dataset
+from engine_cases import all_diagnostics, assert_same_rows, params_for, rich_workspace
 
-import complement  # noqa: E402
-from complement.diagnostics.spark import diagnose_spark, java_available, register_workspace  # noqa: E402
-from complement.diagnostics.translate import to_spark  # noqa: E402
-from complement.errors import ComplementError  # noqa: E402
+import complement
+from complement.diagnostics.spark import diagnose_spark, java_available, register_workspace
+from complement.diagnostics.translate import to_spark
+from complement.errors import ComplementError
 
 pytestmark = pytest.mark.spark
 

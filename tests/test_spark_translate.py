@@ -8,13 +8,13 @@ import pytest
 
 pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
 
-from conftest import run_cli  # noqa: E402
-from engine_cases import all_diagnostics  # noqa: E402
+from conftest import run_cli
+from engine_cases import all_diagnostics
 
-from complement.diagnostics import find  # noqa: E402
-from complement.diagnostics.headers import used_bindings  # noqa: E402
-from complement.diagnostics.render import shared_macros  # noqa: E402
-from complement.diagnostics.translate import spark_sql, to_spark  # noqa: E402
+from complement.diagnostics import find
+from complement.diagnostics.headers import used_bindings
+from complement.diagnostics.render import shared_macros
+from complement.diagnostics.translate import spark_sql, to_spark
 
 
 def flat(sql: str) -> str:
@@ -90,3 +90,10 @@ def test_cli_show_dialect_spark_inlines_given_and_default_parameters(capsys):
     assert "view = 'a'" in out and "CAST(20 AS INT)" in out and "PERCENTILE(" in out
     code, _, err = run_cli(capsys, "diagnose", "show", "overlap", "--dialect", "spark", "-p", "nope", "1")
     assert code == 1 and "has no parameter 'nope'" in err
+
+
+def test_cli_refuses_an_unknown_engine_and_a_master_without_spark(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "diagnose", "--sql", "metrics", "--engine", "flink", "-w", str(tmp_path))
+    assert code == 1 and "Error: --engine must be one of duckdb, spark, got 'flink'" in err
+    code, _, err = run_cli(capsys, "diagnose", "run", "metrics", "--master", "local[1]", "-w", str(tmp_path))
+    assert code == 1 and "Error: --master applies to --engine spark only" in err

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import ComplementError
 from .headers import MACROS_PATH
 
-_MACRO = re.compile(r"^\s*CREATE\s+MACRO\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s+AS\s+(TABLE\s+)?(.*?)\s*;?\s*$", re.S | re.I)
+_MACRO = re.compile(r"^\s*CREATE\s+MACRO\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s+AS\s+(TABLE\s+)?(.*?)\s*;?\s*$", re.DOTALL | re.IGNORECASE)
 # comments and quoted strings, skipped when looking for identifiers
 _SKIP = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -165,9 +165,9 @@ def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
     select); ([], body) when it has no WITH. A definition keeps its ``MATERIALIZED`` keyword; the
     comment is the ``--`` lines just before the name."""
     stripped = body.lstrip()
-    if not re.match(r"WITH\b", stripped, re.I):
+    if not re.match(r"WITH\b", stripped, re.IGNORECASE):
         return [], body
-    head_re = re.compile(r"([A-Za-z_]\w*(?:\s*\([^)]*\))?)\s+AS\s+((?:NOT\s+)?MATERIALIZED\s+)?\(", re.I)
+    head_re = re.compile(r"([A-Za-z_]\w*(?:\s*\([^)]*\))?)\s+AS\s+((?:NOT\s+)?MATERIALIZED\s+)?\(", re.IGNORECASE)
     pos, ctes = 4, []
     while True:
         gap = _SPACE_OR_COMMENT.match(stripped, pos)
@@ -240,7 +240,7 @@ def _rename_tables(sql: str, renames: Mapping[str, str]) -> str:
     """Rename the CTEs a macro body reads (names after FROM or JOIN, or before AS in its WITH list)."""
     if not renames:
         return sql
-    pattern = re.compile(r"\b(FROM|JOIN)(\s+)([A-Za-z_]\w*)\b", re.I)
+    pattern = re.compile(r"\b(FROM|JOIN)(\s+)([A-Za-z_]\w*)\b", re.IGNORECASE)
     return pattern.sub(lambda m: m.group(1) + m.group(2) + renames.get(m.group(3).lower(), m.group(3)), sql)
 
 
@@ -261,7 +261,7 @@ def _join_ctes(header: str, ctes: list[tuple[str, str, str]], statement: str) ->
     for name, definition, comment in ctes:
         lead = "".join(f"{line}\n" for line in comment.splitlines())
         parts.append(f"{lead}{name} AS {definition}")
-    has_with = re.match(r"WITH\b", statement, re.I)
+    has_with = re.match(r"WITH\b", statement, re.IGNORECASE)
     if has_with:
         statement = statement[has_with.end() :].lstrip()
         return header + "WITH\n" + ",\n".join(parts) + ",\n" + statement + "\n"

@@ -81,10 +81,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_spark_sql(spark: Any, diagnostic: Diagnostic, values: Mapping[str, Any], tables: Mapping[str, str]) -> pa.Table:
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
     text = spark_sql(diagnostic, values=values, tables=tables, pretty=False)
     try:
         return spark.sql(text).toArrow()
-    except Exception as exc:  # pyspark raises its own error classes (AnalysisException, Py4JJavaError ...)
+    except (PySparkException, Py4JError) as exc:  # analysis errors, and raise_error() from the JVM
         raise ComplementError(f"diagnostic '{diagnostic.name}' failed on Spark: {_first_line(exc)}") from None
 
 

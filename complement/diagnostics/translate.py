@@ -32,7 +32,7 @@ from .render import _header_and_body, inline_params, render
 # scalar macros left as calls by render() because their Spark form differs (see _hash60)
 ENGINE_MACROS = ("hash60",)
 
-_MATERIALIZED = re.compile(r"\bAS\s+(?:NOT\s+)?MATERIALIZED\s*\(", re.I)
+_MATERIALIZED = re.compile(r"\bAS\s+(?:NOT\s+)?MATERIALIZED\s*\(", re.IGNORECASE)
 
 
 def _sqlglot():
