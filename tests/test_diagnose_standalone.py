@@ -96,3 +96,8 @@ def test_cli_show_refuses_params_without_standalone_or_dialect(rich, capsys):
     assert code == 1 and "Error: -p and --views apply to --standalone" in err
     code, _, err = run_cli(capsys, "diagnose", "show", "overlap", "--dialect", "postgres")
     assert code == 1 and "Error: --dialect must be one of duckdb, spark" in err
+
+
+def test_a_cte_named_like_a_macro_cte_is_refused_with_its_name():
+    with pytest.raises(ComplementError, match=r"named like a shared macro's \(test_items\)"):
+        render("-- name: x\nWITH test_items AS (SELECT 1 AS x) SELECT * FROM test_items, user_metrics(10, [], false)")

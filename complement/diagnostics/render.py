@@ -279,6 +279,11 @@ def render(sql: str, keep: Iterable[str] = (), macros: Mapping[str, Macro] | Non
     # (in dependency order) when they are placed after them.
     own_rendered = [(name, renderer.expand(definition), comment) for name, definition, comment in own]
     final = renderer.expand(final)
+    clash = {n.lower() for n, _, _ in renderer.ctes} & {n.split("(")[0].strip().lower() for n, _, _ in own_rendered}
+    if clash:
+        raise ComplementError(
+            f"a CTE of the diagnostic is named like a shared macro's ({', '.join(sorted(clash))}); rename it"
+        )
     return _join_ctes(header, renderer.ctes + own_rendered, final)
 
 
