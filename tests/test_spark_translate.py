@@ -97,3 +97,13 @@ def test_cli_refuses_an_unknown_engine_and_a_master_without_spark(tmp_path, caps
     assert code == 1 and "Error: --engine must be one of duckdb, spark, got 'flink'" in err
     code, _, err = run_cli(capsys, "diagnose", "run", "metrics", "--master", "local[1]", "-w", str(tmp_path))
     assert code == 1 and "Error: --master applies to --engine spark only" in err
+
+
+def test_cli_show_dialect_spark_reads_the_users_tables(capsys):
+    code, out, err = run_cli(capsys, "diagnose", "show", "metrics", "--dialect", "spark", "--table", "topk=lake.recs")
+    assert code == 0, err
+    assert "FROM lake.recs AS l" in out and "FROM lake.recs AS topk" in out and "FROM interactions" in out
+    code, _, err = run_cli(capsys, "diagnose", "show", "metrics", "--dialect", "spark", "--table", "recs=lake.recs")
+    assert code == 1 and "'recs' is not a workspace table" in err
+    code, _, err = run_cli(capsys, "diagnose", "show", "metrics", "--table", "topk=lake.recs")
+    assert code == 1 and "--table applies to --dialect spark only" in err

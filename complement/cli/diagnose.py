@@ -182,18 +182,39 @@ def show_command(
     ] = False,
     param: ParamOption = None,
     views: ViewsOption = None,
+    table: Annotated[
+        Optional[list[str]],
+        typer.Option("--table", metavar="NAME=TABLE", help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table topk=lake.recs.", show_default=False),
+    ] = None,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Print a diagnostic's SQL (its header documents the parameters and the definition).
 
     --dialect spark prints Spark SQL with the shared macros as CTEs; parameters given with -p or
     --views, and those with a default, are inlined; a required one left out stays a :name marker."""
-    _show(name, dialect, standalone, param, views, workspace_dir)
+    _show(name, dialect, standalone, param, views, workspace_dir, table)
 
 
-def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir) -> None:
+def _table_names(pairs: list[str] | None) -> dict[str, str]:
+    from .. import tables
+
+    names = {}
+    for pair in pairs or []:
+        name, sep, target = pair.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ComplementError(f"--table takes NAME=TABLE, e.g. --table topk=lake.recs (got '{pair}')")
+        if name.strip() not in tables.SCHEMAS:
+            raise ComplementError(f"--table: '{name.strip()}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})")
+        names[name.strip()] = target.strip()
+    return names
+
+
+def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir, table_pairs=None) -> None:
     if dialect not in ENGINES:
         raise ComplementError(f"--dialect must be one of {', '.join(ENGINES)}, got '{dialect}'")
+    table_names = _table_names(table_pairs)
+    if table_names and dialect != "spark":
+        raise ComplementError("--table applies to --dialect spark only")
     if standalone and dialect != "duckdb":
         raise ComplementError("--standalone prints DuckDB SQL; leave out --dialect spark")
     params = _params(name, pairs, views, None)
@@ -215,7 +236,7 @@ def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir
                 values[p.name] = default_value(diagnostic, p)
         for unknown in set(params) - {p.name for p in diagnostic.params}:
             raise ComplementError(f"diagnostic '{diagnostic.name}' has no parameter '{unknown}'")
-        sys.stdout.write(spark_sql(diagnostic, values=values) + "\n")
+        sys.stdout.write(spark_sql(diagnostic, values=values, tables=table_names) + "\n")
         return
     if pairs or views:
         raise ComplementError("-p and --views apply to --standalone or --dialect spark; the DuckDB file is shown as it is")
