@@ -88,7 +88,22 @@ def run_spark_sql(spark: Any, diagnostic: Diagnostic, values: Mapping[str, Any],
     try:
         return spark.sql(text).toArrow()
     except (PySparkException, Py4JError) as exc:  # analysis errors, and raise_error() from the JVM
-        raise ComplementError(f"diagnostic '{diagnostic.name}' failed on Spark: {_first_line(exc)}") from None
+        raise ComplementError(f"diagnostic '{diagnostic.name}' failed on Spark: {_spark_message(exc)}") from None
+
+
+def _spark_message(exc: BaseException) -> str:
+    """The first line of the innermost Java cause (a failed task's py4j error says only which call
+    failed), else of the Python exception."""
+    from py4j.protocol import Py4JError
+
+    cause = getattr(exc, "java_exception", None)
+    try:
+        while cause is not None and cause.getCause() is not None:
+            cause = cause.getCause()
+        message = cause.getMessage() if cause is not None else None
+    except Py4JError:
+        message = None
+    return _first_line(Exception(message)) if message else _first_line(exc)
 
 
 def diagnose_spark(
