@@ -10,7 +10,8 @@ from engine_cases import all_diagnostics, assert_same_rows, params_for, rich_wor
 
 import complement
 from complement.diagnostics.headers import used_bindings
-from complement.diagnostics.render import duckdb_literal, parse_macros, render, standalone_sql
+from complement.diagnostics.render import parse_macros, render
+from complement.diagnostics.standalone import duckdb_literal, standalone_sql
 from complement.errors import ComplementError
 
 

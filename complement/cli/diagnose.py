@@ -219,7 +219,7 @@ def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir
         raise ComplementError("--standalone prints DuckDB SQL; leave out --dialect spark")
     params = _params(name, pairs, views, None)
     if standalone:
-        from ..diagnostics.render import standalone_sql
+        from ..diagnostics.standalone import standalone_sql
 
         sys.stdout.write(standalone_sql(workspace(workspace_dir), name, **params))
         return

@@ -27,7 +27,8 @@ from typing import Any
 
 from ..errors import ComplementError
 from .headers import Diagnostic
-from .render import _header_and_body, inline_params, render
+from .render import _header_and_body, render
+from .standalone import inline_params
 
 # scalar macros left as calls by render() because their Spark form differs (see _hash60)
 ENGINE_MACROS = ("hash60",)
