@@ -188,3 +188,30 @@ def test_the_cli_runs_compare(planted_ws, capsys):
     assert (exit_info.value.code or 0) == 0
     rows = rows_by_metric(json.loads(out))
     assert rows["recall"]["n_boot"] == 100 and rows["recall"]["ci_low"] > 0
+
+
+def test_users_hashed_into_fewer_units_keep_the_means_and_estimate_the_same_error(random_ws, random_case):
+    """Past max_units users the resampling unit is a hash bucket of users (a cluster bootstrap and
+    bucket sign flips): the observed means are unchanged and se_boot still estimates the plug-in
+    standard error of the mean (noisier: 30 buckets)."""
+    per_user = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3))
+    bucketed = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3, max_units=30))
+    for metric in ("recall", "ndcg"):
+        d = per_user_differences(random_case, "a", "b", metric)
+        assert len(d) > 30
+        for column in ("n_users", "mean_a", "mean_b", "mean_diff"):
+            assert bucketed[metric][column] == pytest.approx(per_user[metric][column], abs=1e-12)
+        assert bucketed[metric]["se_boot"] != per_user[metric]["se_boot"]
+        assert bucketed[metric]["se_boot"] == pytest.approx(d.std(ddof=0) / np.sqrt(len(d)), rel=0.35)
+
+
+def test_bucketed_units_still_detect_a_planted_better_view(planted_ws):
+    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=K, n_boot=200, max_units=12))
+    for row in rows.values():
+        assert 0 < row["ci_low"] <= row["mean_diff"] <= row["ci_high"]
+        assert row["p_value"] <= 0.05
+
+
+def test_max_units_below_one_is_a_one_line_error(random_ws):
+    with pytest.raises(ComplementError, match="max_units must be at least 1, got 0"):
+        complement.diagnose(random_ws, "compare", view_a="a", view_b="b", max_units=0)

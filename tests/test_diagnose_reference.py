@@ -3,6 +3,8 @@ workspaces, plus the invariants docs/design.md promises."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import reference_metrics as ref
 from hypothesis import HealthCheck, given, settings
@@ -108,32 +110,27 @@ def test_coverage_matches_reference(cases, k):
                 assert close(got[view][name], value), (view, name)
 
 
-def sql_permutations(ws, view, k, n_perm, seed):
-    """The permutations item_agreement uses, re-derived from its documented rule."""
-    con = ws.connect()
-    rows = con.sql(
-        """
-        WITH ids AS (SELECT item_id AS id FROM neighbors WHERE view = $v AND rank <= $k
-                     UNION SELECT neighbor_id FROM neighbors WHERE view = $v AND rank <= $k),
-        sorted_ids AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM ids),
-        shuffled AS (SELECT perm, id, row_number() OVER (PARTITION BY perm ORDER BY hash(xor(hash(id, $seed, 'permutation'), perm::UBIGINT)), id) AS position
-                     FROM ids CROSS JOIN range(1, $n + 1) q(perm))
-        SELECT s.perm, o.id, s.id FROM sorted_ids o JOIN shuffled s USING (position) ORDER BY s.perm
-        """,
-        params={"v": view, "k": k, "n": n_perm, "seed": seed},
-    ).fetchall()
-    con.close()
-    perms = {}
-    for perm, original, permuted in rows:
-        perms.setdefault(perm, {})[original] = permuted
-    return [perms[p] for p in sorted(perms)]
+def hash60(text: str) -> int:
+    """The diagnostics' shared hash (``_macros.sql``): the first 15 hex digits of the MD5 digest."""
+    return int(hashlib.md5(text.encode()).hexdigest()[:15], 16)
+
+
+def sql_permutations(case, view, k, n_perm, seed):
+    """The permutations item_agreement uses, re-derived in Python from its documented rule: the ids
+    view B mentions, sorted by id, take the ids ordered by hash60('permutation|seed|p|id'), id."""
+    ids = sorted({i for i, ranked in case["neighbors"][view].items() for i in [i, *ranked[:k]]})
+    perms = []
+    for perm in range(1, n_perm + 1):
+        shuffled = sorted(ids, key=lambda i: (hash60(f"permutation|{seed}|{perm}|{i}"), i))
+        perms.append(dict(zip(ids, shuffled)))
+    return perms
 
 
 @pytest.mark.parametrize("k,seed", [(3, 0), (8, 5)])
 def test_item_agreement_matches_reference_including_the_null(cases, k, seed):
     for case, ws in cases[:2]:
         got = rows_by(complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", k=k, n_perm=6, seed=seed), "pop_group")
-        perms = sql_permutations(ws, "b", k, 6, seed)
+        perms = sql_permutations(case, "b", k, 6, seed)
         want = ref.item_agreement(case["neighbors"]["a"], case["neighbors"]["b"], case["group_of"], k, perms)
         assert set(got) == set(want)
         for group, expected in want.items():
@@ -152,20 +149,16 @@ def test_item_agreement_null_is_deterministic_per_seed(cases):
 def test_item_agreement_permutations_are_independent(tmp_path):
     """The null's permutations must be independent draws: with 3,000 ids, the shuffled order of any two
     permutations is uncorrelated (ordering by DuckDB's hash(id, seed, p) gave rank correlations of
-    0.52-0.998 between permutations)."""
+    0.52-0.998 between permutations). The permutations are the documented rule's, which the SQL is
+    held to by test_item_agreement_matches_reference_including_the_null."""
     import numpy as np
-    import pyarrow as pa
 
-    ws = complement.Workspace(tmp_path / "ws")
     ids = [f"i{n:05d}" for n in range(3000)]
-    ws.write_table("neighbors", pa.table({
-        "view": ["v"] * len(ids), "item_id": ids, "rank": [1] * len(ids),
-        "neighbor_id": ids[1:] + ids[:1], "sim": [1.0] * len(ids),
-    }), part="v")
+    case = {"neighbors": {"v": {i: [j] for i, j in zip(ids, ids[1:] + ids[:1])}}}
     position = {original: n for n, original in enumerate(sorted(ids))}
     orders = []  # each permutation's shuffled position of every id
     for seed in (0, 1):
-        for perm in sql_permutations(ws, "v", 1, 4, seed=seed):
+        for perm in sql_permutations(case, "v", 1, 4, seed=seed):
             source_of = {permuted: original for original, permuted in perm.items()}
             orders.append(np.array([position[source_of[i]] for i in ids], dtype=float))
     for a in range(len(orders)):

@@ -60,6 +60,13 @@ AllowStaleOption = Annotated[
     bool,
     typer.Option("--allow-stale", help="Score views made from inputs that changed since (another split or dataset) instead of refusing them."),
 ]
+EngineOption = Annotated[
+    str,
+    typer.Option("--engine", metavar="ENGINE", help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]')."),
+]
+MasterOption = Annotated[
+    Optional[str], typer.Option("--master", metavar="URL", help="Spark master for --engine spark (default local[2]).")
+]
 OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.")]
 
 
@@ -86,13 +93,36 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     return params
 
 
-def _run(name: str, workspace_dir, pairs, views, ks, fmt, out, allow_stale: bool = False) -> None:
+ENGINES = ("duckdb", "spark")
+
+
+def _compute(name: str, ws, params: dict, engine: str, master: str | None, allow_stale: bool):
+    """The diagnostic's rows from the chosen engine (arguments checked before anything starts)."""
+    if engine not in ENGINES:
+        raise ComplementError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    if master is not None and engine != "spark":
+        raise ComplementError("--master applies to --engine spark only")
+    if engine == "spark":
+        from ..diagnostics.runner import check_fresh
+        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
+
+        if not allow_stale:
+            views = {key: value for key, value in params.items() if key in ("view", "view_a", "view_b", "views")}
+            check_fresh(ws, find(name), views)
+        return diagnose_spark(ws, name, master=master or DEFAULT_MASTER, **params)
+    return diagnose(ws, name, allow_stale=allow_stale, **params)
+
+
+def _run(
+    name: str, workspace_dir, pairs, views, ks, fmt, out,
+    allow_stale: bool = False, engine: str = "duckdb", master: str | None = None,
+) -> None:
     ws = workspace(workspace_dir)
     if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
         if out.suffix.lower() not in SUFFIXES:
             raise ComplementError(f"--out must end in {', '.join(SUFFIXES)}, not '{out.name}'")
         check_output_path(ws, out)
-    table = diagnose(ws, name, allow_stale=allow_stale, **_params(name, pairs, views, ks))
+    table = _compute(name, ws, _params(name, pairs, views, ks), engine, master, allow_stale)
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
@@ -114,14 +144,16 @@ def diagnose_main(
     fmt: FormatOption = None,
     out: OutOption = None,
     allow_stale: AllowStaleOption = False,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
 ) -> None:
-    """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20]."""
+    """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
     if ctx.invoked_subcommand is not None:
         return
     if sql is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    _run(sql, workspace_dir, param, views, k, fmt, out, allow_stale)
+    _run(sql, workspace_dir, param, views, k, fmt, out, allow_stale, engine, master)
 
 
 @diagnose_app.command("run")
@@ -134,9 +166,11 @@ def run_command(
     fmt: FormatOption = None,
     out: OutOption = None,
     allow_stale: AllowStaleOption = False,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
 ) -> None:
     """Run a diagnostic (same as --sql NAME)."""
-    _run(name, workspace_dir, param, views, k, fmt, out, allow_stale)
+    _run(name, workspace_dir, param, views, k, fmt, out, allow_stale, engine, master)
 
 
 @diagnose_app.command("list")
@@ -156,8 +190,75 @@ def list_command(fmt: FormatOption = None) -> None:
 
 
 @diagnose_app.command("show")
-def show_command(name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")]) -> None:
-    """Print a diagnostic's SQL (its header documents the parameters and the definition)."""
+def show_command(
+    name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
+    dialect: Annotated[
+        str, typer.Option("--dialect", metavar="DIALECT", help="duckdb (the file as it is) or spark (translated: run it on your cluster).")
+    ] = "duckdb",
+    standalone: Annotated[
+        bool,
+        typer.Option("--standalone", help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the DuckDB CLI."),
+    ] = False,
+    param: ParamOption = None,
+    views: ViewsOption = None,
+    table: Annotated[
+        Optional[list[str]],
+        typer.Option("--table", metavar="NAME=TABLE", help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table topk=lake.recs.", show_default=False),
+    ] = None,
+    workspace_dir: WorkspaceOption = None,
+) -> None:
+    """Print a diagnostic's SQL (its header documents the parameters and the definition).
+
+    --dialect spark prints Spark SQL with the shared macros as CTEs; parameters given with -p or
+    --views, and those with a default, are inlined; a required one left out stays a :name marker."""
+    _show(name, dialect, standalone, param, views, workspace_dir, table)
+
+
+def _table_names(pairs: list[str] | None) -> dict[str, str]:
+    from .. import tables
+
+    names = {}
+    for pair in pairs or []:
+        name, sep, target = pair.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ComplementError(f"--table takes NAME=TABLE, e.g. --table topk=lake.recs (got '{pair}')")
+        if name.strip() not in tables.SCHEMAS:
+            raise ComplementError(f"--table: '{name.strip()}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})")
+        names[name.strip()] = target.strip()
+    return names
+
+
+def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir, table_pairs=None) -> None:
+    if dialect not in ENGINES:
+        raise ComplementError(f"--dialect must be one of {', '.join(ENGINES)}, got '{dialect}'")
+    table_names = _table_names(table_pairs)
+    if table_names and dialect != "spark":
+        raise ComplementError("--table applies to --dialect spark only")
+    if standalone and dialect != "duckdb":
+        raise ComplementError("--standalone prints DuckDB SQL; leave out --dialect spark")
+    params = _params(name, pairs, views, None)
+    if standalone:
+        from ..diagnostics.standalone import standalone_sql
+
+        sys.stdout.write(standalone_sql(workspace(workspace_dir), name, **params))
+        return
+    if dialect == "spark":
+        from ..diagnostics.runner import coerce, default_value
+        from ..diagnostics.translate import spark_sql
+
+        diagnostic = find(name)
+        values = {}
+        for p in diagnostic.params:
+            if p.name in params:
+                values[p.name] = coerce(diagnostic, p, params[p.name])
+            elif not p.required:
+                values[p.name] = default_value(diagnostic, p)
+        for unknown in set(params) - {p.name for p in diagnostic.params}:
+            raise ComplementError(f"diagnostic '{diagnostic.name}' has no parameter '{unknown}'")
+        sys.stdout.write(spark_sql(diagnostic, values=values, tables=table_names) + "\n")
+        return
+    if pairs or views:
+        raise ComplementError("-p and --views apply to --standalone or --dialect spark; the DuckDB file is shown as it is")
     sys.stdout.write(show(name))
 
 

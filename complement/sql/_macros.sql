@@ -1,9 +1,17 @@
 -- Shared helpers of the diagnostics, created before each one runs (not a diagnostic itself).
--- To run a diagnostic outside complement, run this file first in the same DuckDB session.
+-- To run a diagnostic outside complement, run this file first in the same DuckDB session, or print
+-- it self-contained (these macros as CTEs) with `complement diagnose show NAME --standalone`.
 -- A macro over a table the workspace lacks is skipped.
+-- The text is written so that sqlglot translates it to Spark SQL (docs/spark.md): array_length,
+-- not len, on lists; generate_series, not range, for a table of integers.
 
 -- A view is selected when the list of views is empty (meaning: every view) or names it.
-CREATE MACRO view_selected(views, v) AS (len(views) = 0 OR list_contains(views, v));
+CREATE MACRO view_selected(views, v) AS (array_length(views) = 0 OR list_contains(views, v));
+
+-- A 60-bit integer from the MD5 digest of a text: the same value in DuckDB and Spark (where it is
+-- translated to conv(substr(md5(text), 1, 15), 16, 10)), so a seed gives the same draws on both.
+-- The randomised diagnostics key it with concat_ws('|', stream, seed, key, replicate).
+CREATE MACRO hash60(text) AS ('0x' || substr(md5(text), 1, 15))::BIGINT;
 
 -- T(u): the distinct test items of each user. Evaluated users are exactly the users in here.
 CREATE MACRO test_items() AS TABLE
@@ -23,7 +31,8 @@ CREATE MACRO scoped_test_items(by_pop) AS TABLE
 
 -- IDCG@n with binary gains for n = 1..k: sum over i <= n of 1 / log2(i + 1).
 CREATE MACRO ideal_dcg(k) AS TABLE
-    SELECT n::INTEGER AS n, sum(1 / log2(n + 1)) OVER (ORDER BY n) AS idcg FROM range(1, k + 1) r(n);
+    SELECT n::INTEGER AS n, sum(1 / log2(n + 1)) OVER (ORDER BY n) AS idcg
+    FROM (SELECT unnest(generate_series(1, k)) AS n);
 
 -- One row per (view, evaluated user, pop_group scope) with the per-user metrics at k.
 -- H = L ∩ T where L is the top-k list; an item listed twice counts once, at its best rank.

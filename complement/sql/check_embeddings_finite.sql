@@ -7,7 +7,7 @@
 -- sum non-finite; float32 values cannot overflow a double sum). Its dimension must equal the most
 -- common dimension of its (view, entity).
 WITH sized AS (
-    SELECT view, entity, id, vector, len(vector) AS dim,
+    SELECT view, entity, id, vector, array_length(vector) AS dim,
            list_sum(vector::DOUBLE[]) AS total
     FROM embeddings
 ),

@@ -5,29 +5,33 @@
 -- param: view_b VARCHAR
 -- param: n_boot INTEGER = 1000
 -- param: seed INTEGER = 0
+-- param: max_units INTEGER = 10000
 -- param: alpha DOUBLE = 0.05
 -- requires: topk, interactions, items
 -- returns: one row per metric (ndcg, recall) with n_users, n_boot, mean_a, mean_b, mean_diff, se_boot, ci_low, ci_high, p_value
 --
 -- Over the n evaluated users u (the per-user Recall and NDCG of `user_metrics`, as in `metrics`;
 -- a user with no list for a view scores 0): d(u) = m_A(u) - m_B(u), mean_diff = (1/n) Σ d(u).
--- Paired bootstrap (resampling users with replacement, the pairing kept): users get indices
--- 0..n-1 in user_id order; replicate b = 1..n_boot draws n indices, slot j -> index
--- H(j, b) mod n (uniform up to a 2^-64 bias), so each replicate is a multinomial resample of n
--- users, the same user possibly several times; its statistic is
--- the mean of d over the drawn users. se_boot = sample std of the n_boot replicate means;
+-- Resampling units: each user is a unit while n <= max_units; beyond that the users are hashed into
+-- max_units buckets of about n / max_units users (a unit is a bucket), so the cost is
+-- O(min(n, max_units) × n_boot) rows at any n, never users × n_boot. A unit U carries n_U users and
+-- S_U = Σ_{u in U} d(u). The m units get indices 0..m-1 in unit order (user_id, or bucket number).
+-- Paired bootstrap (units resampled with replacement, the pairing kept): replicate b = 1..n_boot
+-- draws m indices, slot j -> index H('bootstrap', seed, b, j) mod m (uniform up to a 2^-60 bias),
+-- a multinomial resample of the m units; its statistic is Σ S_U / Σ n_U over the drawn units (with
+-- one user per unit: the mean of d over the drawn users, the ordinary paired bootstrap; with buckets:
+-- the cluster bootstrap of the mean). se_boot = sample std of the n_boot replicate means;
 -- [ci_low, ci_high] = the alpha/2 and 1 - alpha/2 percentiles of them (linear interpolation,
 -- quantile_cont: numpy's default). Sign-flip permutation test of H0: d(u) symmetric about 0:
--- replicate b flips d(u) with s(u, b) = ±1 from the parity of H(user_id, b), and
--- p_value = (1 + #{b : |mean of s·d| >= |mean_diff|}) / (1 + n_boot) (two-sided; the comparison
--- allows 1e-12 for float summation order, so identical views give p = 1).
--- Draws are deterministic for a seed: H(key, b) = hash(xor(hash(key, seed, stream), b)), the
--- outer hash fully mixing its one 64-bit input (DuckDB's multi-argument hash combines arguments
--- almost linearly: its parity takes only 2 values over b, so it is not used on b directly).
--- Cost: O(n_users × n_boot) rows, twice (100k users × 1000 replicates: about 6 s on 2 cores).
+-- replicate b flips each unit's S_U with s(U, b) = ±1 from the parity of H('sign_flip', seed, b, U),
+-- statistic (1/n) Σ s(U, b) S_U, and p_value = (1 + #{b : |statistic| >= |mean_diff|}) / (1 + n_boot)
+-- (two-sided; the comparison allows 1e-12 for float summation order, so identical views give p = 1).
+-- Draws are deterministic for a seed and the same in DuckDB and Spark: H(...) = hash60 of the
+-- '|'-joined text of its arguments (`_macros.sql`: 60 bits of an MD5 digest).
 WITH checked AS (
     SELECT CASE
         WHEN $n_boot < 1 THEN error('compare: n_boot must be at least 1, got ' || $n_boot)
+        WHEN $max_units < 1 THEN error('compare: max_units must be at least 1, got ' || $max_units)
         WHEN $alpha <= 0 OR $alpha >= 1 THEN error('compare: alpha must be between 0 and 1, got ' || $alpha)
         ELSE $n_boot END AS n_boot
 ),
@@ -38,41 +42,50 @@ per_user AS (
     FROM user_metrics($k, [$view_a, $view_b], false)
     GROUP BY user_id
 ),
-paired AS MATERIALIZED (
-    SELECT idx, recall_a, recall_b, recall_a - recall_b AS d_recall,
-           ndcg_a, ndcg_b, ndcg_a - ndcg_b AS d_ndcg,
-           hash(idx, $seed, 'bootstrap') AS slot_key,
-           hash(user_id, $seed, 'sign_flip') AS flip_key
-    FROM (SELECT row_number() OVER (ORDER BY user_id) - 1 AS idx, * FROM per_user)
-),
 observed AS (
     SELECT count(*) AS n_users,
-           avg(recall_a) AS recall_a, avg(recall_b) AS recall_b, avg(d_recall) AS recall_diff,
-           avg(ndcg_a) AS ndcg_a, avg(ndcg_b) AS ndcg_b, avg(d_ndcg) AS ndcg_diff
-    FROM paired
+           avg(recall_a) AS recall_a, avg(recall_b) AS recall_b, avg(recall_a - recall_b) AS recall_diff,
+           avg(ndcg_a) AS ndcg_a, avg(ndcg_b) AS ndcg_b, avg(ndcg_a - ndcg_b) AS ndcg_diff
+    FROM per_user
+),
+units AS (
+    SELECT unit, count(*) AS n, sum(d_recall) AS s_recall, sum(d_ndcg) AS s_ndcg
+    FROM (
+        SELECT CASE WHEN o.n_users <= $max_units THEN p.user_id
+                    ELSE CAST(hash60(concat_ws('|', 'unit', CAST($seed AS VARCHAR), p.user_id)) % $max_units AS VARCHAR)
+               END AS unit,
+               p.recall_a - p.recall_b AS d_recall, p.ndcg_a - p.ndcg_b AS d_ndcg
+        FROM per_user p CROSS JOIN observed o
+    ) AS assigned
+    GROUP BY unit
+),
+indexed AS MATERIALIZED (
+    SELECT row_number() OVER (ORDER BY unit) - 1 AS idx, unit, n, s_recall, s_ndcg FROM units
+),
+unit_count AS (
+    SELECT count(*) AS m FROM indexed
 ),
 replicates AS MATERIALIZED (
-    SELECT b FROM range(1, $n_boot + 1) r(b)
+    SELECT unnest(generate_series(1, $n_boot)) AS b
 ),
 draws AS (
-    -- replicate b, slot j = p.idx: the index of the user drawn into that slot (n draws per replicate).
-    -- The modulus is cast to UBIGINT: UBIGINT % BIGINT is computed as HUGEINT, about 10x slower.
-    SELECT r.b, (hash(xor(p.slot_key, r.b::UBIGINT)) % o.n_users::UBIGINT)::BIGINT AS idx
-    FROM replicates r CROSS JOIN paired p CROSS JOIN observed o
+    -- replicate b, slot j = p.idx: the index of the unit drawn into that slot (m draws per replicate)
+    SELECT r.b, hash60(concat_ws('|', 'bootstrap', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), CAST(p.idx AS VARCHAR))) % c.m AS idx
+    FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),
 bootstrap AS (
-    SELECT d.b, avg(p.d_recall) AS recall, avg(p.d_ndcg) AS ndcg
-    FROM draws d JOIN paired p ON p.idx = d.idx
+    SELECT d.b, sum(p.s_recall) / sum(p.n) AS recall, sum(p.s_ndcg) / sum(p.n) AS ndcg
+    FROM draws d JOIN indexed p ON p.idx = d.idx
     GROUP BY d.b
 ),
 flipped AS (
-    SELECT b, avg(flip_sign * d_recall) AS recall, avg(flip_sign * d_ndcg) AS ndcg
+    SELECT f.b, sum(f.flip_sign * f.s_recall) / o.n_users AS recall, sum(f.flip_sign * f.s_ndcg) / o.n_users AS ndcg
     FROM (
-        SELECT r.b, p.d_recall, p.d_ndcg,
-               1 - 2 * (hash(xor(p.flip_key, r.b::UBIGINT)) & 1)::INTEGER AS flip_sign
-        FROM replicates r CROSS JOIN paired p
-    )
-    GROUP BY b
+        SELECT r.b, p.s_recall, p.s_ndcg,
+               1 - 2 * (hash60(concat_ws('|', 'sign_flip', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), p.unit)) % 2) AS flip_sign
+        FROM replicates r CROSS JOIN indexed p
+    ) AS f CROSS JOIN observed o
+    GROUP BY f.b, o.n_users
 ),
 bootstrap_summary AS (
     SELECT stddev_samp(recall) AS recall_se,

@@ -12,10 +12,9 @@
 -- jaccard(i) = |N_A(i) ∩ N_B(i)| / |N_A(i) ∪ N_B(i)|; observed = its mean over the group's items.
 -- Null: relabel view B's ids by a permutation pi of the ids view B mentions (its structure is kept,
 -- its correspondence to A destroyed): N'_B(pi(j)) = {pi(n) : n in N_B(j)}, and compute the same
--- mean. Permutation p (1..n_perm) orders the ids by hash(xor(hash(id, seed, 'permutation'), p)):
--- deterministic for a seed, and independent across p (DuckDB's multi-argument hash mixes its
--- arguments almost linearly, so ordering by hash(id, seed, p) gave shuffled orders whose rank
--- correlation between permutations was 0.52-0.998: the null's draws were not independent).
+-- mean. Permutation p (1..n_perm) orders the ids by H = hash60('permutation|seed|p|id') (`_macros.sql`:
+-- 60 bits of an MD5 digest, the same in DuckDB and Spark), ties by id: deterministic for a seed, and
+-- independent across p.
 -- null_mean / null_std (sample std) over the permutations; z = (observed - null_mean) / null_std
 -- (NULL when null_std = 0). Group 'all' pools every item; an item's group is its own pop_group.
 WITH list_a AS (
@@ -30,11 +29,12 @@ ids_b AS (
 permutation AS (
     -- position of each id in sorted order, and the id that takes that position in permutation p
     SELECT p.perm, o.id AS original, s.id AS permuted
-    FROM range(1, $n_perm + 1) p(perm)
+    FROM (SELECT unnest(generate_series(1, $n_perm)) AS perm) p
     JOIN (SELECT id, row_number() OVER (ORDER BY id) AS position FROM ids_b) o ON true
     JOIN (
-        SELECT perm, id, row_number() OVER (PARTITION BY perm ORDER BY hash(xor(hash(id, $seed, 'permutation'), perm::UBIGINT)), id) AS position
-        FROM ids_b CROSS JOIN range(1, $n_perm + 1) q(perm)
+        SELECT perm, id,
+               row_number() OVER (PARTITION BY perm ORDER BY hash60(concat_ws('|', 'permutation', CAST($seed AS VARCHAR), CAST(perm AS VARCHAR), id)), id) AS position
+        FROM ids_b CROSS JOIN (SELECT unnest(generate_series(1, $n_perm)) AS perm) q
     ) s ON s.perm = p.perm AND s.position = o.position
 ),
 variants_b AS (

@@ -17,13 +17,13 @@
 WITH per_user AS (
     -- one row per (user, scope): scope 'all' and each known pop_group of the user's test items
     SELECT CASE WHEN grouping(pop_group) = 1 THEN 'all' ELSE pop_group END AS pop_group,
+           grouping(pop_group) = 1 AS is_all, unknown_group,
            count(*) AS n_test,
            count(*) FILTER (WHERE in_a) AS hits_a,
            count(*) FILTER (WHERE in_b) AS hits_b,
            count(*) FILTER (WHERE in_a OR in_b) AS hits_union
     FROM (SELECT user_id, pop_group, in_a, in_b, pop_group IS NULL AS unknown_group FROM test_hits($k, $view_a, $view_b))
     GROUP BY GROUPING SETS ((user_id), (user_id, pop_group, unknown_group))
-    HAVING grouping(pop_group) = 1 OR NOT unknown_group
 ),
 scored AS (
     SELECT pop_group,
@@ -33,6 +33,8 @@ scored AS (
            least(hits_union, $k) / n_test AS recall_union_at_k,
            greatest(hits_a, hits_b) / n_test AS recall_best_view
     FROM per_user
+    -- a filter here, not a HAVING on unknown_group: Spark resolves HAVING only over selected columns
+    WHERE is_all OR NOT unknown_group
 ),
 averaged AS (
     SELECT pop_group, count(*) AS n_users,

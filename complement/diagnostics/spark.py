@@ -1,0 +1,152 @@
+"""Running a diagnostic on Apache Spark: a local session, the workspace's Parquet registered as
+temporary views, the diagnostic translated by :mod:`.translate`.
+
+``diagnose_spark(workspace, name, ...)`` reads a complement workspace; ``diagnose_spark(None, name,
+spark=session, tables={"topk": "db.recs", ...})`` runs on tables the caller has registered in their
+own session (columns as in the workspace tables). pyspark (>= 4) and Java are needed only here:
+``pip install 'complement[spark]'``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from .. import tables as workspace_tables
+from ..errors import ComplementError
+from ..workspace import Workspace
+from .headers import Diagnostic, find
+from .runner import bind, check_views, coerce
+from .translate import spark_sql
+
+DEFAULT_MASTER = "local[2]"
+# temporary views of a workspace's tables are prefixed, so a session's own views of the same
+# names are left alone
+VIEW_PREFIX = "complement_"
+
+
+def java_available() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    return bool(shutil.which("java") or (home and os.path.exists(os.path.join(home, "bin", "java"))))
+
+
+def _pyspark():
+    try:
+        import pyspark
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ComplementError("--engine spark needs pyspark >= 4: pip install 'complement[spark]'") from None
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise ComplementError(f"--engine spark needs pyspark >= 4, found {pyspark.__version__}: pip install 'complement[spark]'")
+    return SparkSession
+
+
+def session(master: str = DEFAULT_MASTER) -> Any:
+    """A SparkSession on ``master`` (an existing active session is reused as it is)."""
+    spark_session = _pyspark()
+    if not java_available():
+        raise ComplementError("--engine spark needs Java 17 or newer: install a JDK or set JAVA_HOME")
+    return (
+        spark_session.builder.master(master)
+        .appName("complement")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+
+
+def register_workspace(spark: Any, workspace: Workspace, names: Sequence[str] | None = None) -> dict[str, str]:
+    """Register each table of ``workspace`` (those in ``names``, else every existing one) as a
+    temporary view over its Parquet files; return {table: view name}."""
+    registered = {}
+    for name in names or workspace_tables.TABLE_NAMES:
+        files = [str(p) for p in workspace.table_files(name)]
+        if not files:
+            continue
+        view = VIEW_PREFIX + name
+        # the files of a partitioned table (one per view) may differ in their extra columns
+        spark.read.option("mergeSchema", "true").parquet(*files).createOrReplaceTempView(view)
+        registered[name] = view
+    return registered
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run_spark_sql(spark: Any, diagnostic: Diagnostic, values: Mapping[str, Any], tables: Mapping[str, str]) -> pa.Table:
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    text = spark_sql(diagnostic, values=values, tables=tables, pretty=False)
+    try:
+        return spark.sql(text).toArrow()
+    except (PySparkException, Py4JError) as exc:  # analysis errors, and raise_error() from the JVM
+        raise ComplementError(f"diagnostic '{diagnostic.name}' failed on Spark: {_spark_message(exc)}") from None
+
+
+def _spark_message(exc: BaseException) -> str:
+    """The first line of the innermost Java cause (a failed task's py4j error says only which call
+    failed), else of the Python exception."""
+    from py4j.protocol import Py4JError
+
+    cause = getattr(exc, "java_exception", None)
+    try:
+        while cause is not None and cause.getCause() is not None:
+            cause = cause.getCause()
+        message = cause.getMessage() if cause is not None else None
+    except Py4JError:
+        message = None
+    return _first_line(Exception(message)) if message else _first_line(exc)
+
+
+def diagnose_spark(
+    workspace: Workspace | str | os.PathLike | None,
+    name: str,
+    *,
+    spark: Any = None,
+    master: str = DEFAULT_MASTER,
+    tables: Mapping[str, str] | None = None,
+    **params: Any,
+) -> pa.Table:
+    """Run the diagnostic ``name`` on Spark and return its rows, as :func:`complement.diagnose` does.
+
+    With a workspace its tables are read from their Parquet files; with ``workspace=None`` the
+    diagnostic reads the tables the caller registered in ``spark`` under the names in ``tables``
+    (a table not named there is read under its own name). ``spark`` defaults to a session on
+    ``master``. Example::
+
+        diagnose_spark(None, "overlap", spark=spark, tables={"topk": "lake.recs_topk",
+                       "interactions": "lake.events"}, view_a="als", view_b="text", k=20)
+    """
+    diagnostic = find(name)
+    ks = params.get("k")
+    if isinstance(ks, Sequence) and not isinstance(ks, str):
+        if diagnostic.param("k") is None:
+            raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
+        results = []
+        for k in ks:
+            table = diagnose_spark(workspace, name, spark=spark, master=master, tables=tables, **{**params, "k": k})
+            k_value = coerce(diagnostic, diagnostic.param("k"), k)
+            results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
+        return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
+    bound = bind(diagnostic, params)
+    if workspace is not None:
+        if not isinstance(workspace, Workspace):
+            workspace = Workspace(workspace)
+        workspace.require(*diagnostic.requires)
+        check_views(workspace, diagnostic, bound)
+    elif spark is None:
+        raise ComplementError("diagnose_spark without a workspace reads the caller's tables: pass spark=SESSION")
+    spark = spark if spark is not None else session(master)
+    if workspace is not None:
+        mapping = {**register_workspace(spark, workspace, diagnostic.requires), **(tables or {})}
+    else:
+        mapping = dict(tables or {})
+    return run_spark_sql(spark, diagnostic, bound, mapping)

@@ -1,0 +1,86 @@
+"""A diagnostic that runs as is in the DuckDB command line or ``duckdb.sql()``: the macros rendered
+as CTEs (:mod:`.render`), each table a CTE reading the workspace's Parquet files
+(``ws.table_files``), each parameter a typed literal (strings quoted, so a value cannot change the
+statement). ``complement diagnose show NAME --standalone`` prints it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ComplementError
+from ..workspace import Workspace
+from .headers import find
+from .render import _IDENT, _SKIP, _header_and_body, _join_ctes, _split_with, render
+from .runner import bind, check_views
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def duckdb_literal(value: Any, type_name: str) -> str:
+    """``value`` as a DuckDB literal of ``type_name`` (strings quoted, doubled quotes escaped)."""
+    type_name = type_name.upper()
+    if value is None:
+        return f"CAST(NULL AS {type_name})"
+    if type_name.endswith("[]"):
+        inner = type_name[:-2]
+        return f"CAST([{', '.join(duckdb_literal(v, inner) for v in value)}] AS {type_name})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value) if math.isfinite(value) else _quote(str(value))
+        return f"CAST({text} AS {type_name})"
+    if isinstance(value, int):
+        return f"CAST({value} AS {type_name})"
+    return _quote(str(value)) if type_name in ("VARCHAR", "TEXT", "STRING") else f"CAST({_quote(str(value))} AS {type_name})"
+
+
+def inline_params(sql: str, values: Mapping[str, Any], types: Mapping[str, str]) -> str:
+    """Replace each ``$name`` (outside comments and strings) whose value is given by its literal."""
+    out, last, pos = [], 0, 0
+    while pos < len(sql):
+        skip = _SKIP.match(sql, pos)
+        if skip:
+            pos = skip.end()
+            continue
+        if sql[pos] == "$":
+            ident = _IDENT.match(sql, pos + 1)
+            if ident and ident.group(0) in values:
+                out += [sql[last:pos], duckdb_literal(values[ident.group(0)], types[ident.group(0)])]
+                last = pos = ident.end()
+                continue
+        pos += 1
+    return "".join(out) + sql[last:]
+
+
+def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
+    """``sql`` with a leading CTE per table in ``files`` reading its Parquet files."""
+    header, statement = _header_and_body(sql)
+    ctes = []
+    for name, paths in files.items():
+        listed = ", ".join(_quote(str(p)) for p in paths)
+        ctes.append((name, f"(SELECT * FROM read_parquet([{listed}], union_by_name = true))", ""))
+    own, final = _split_with(statement)
+    return _join_ctes(header, ctes + own, final)
+
+
+def standalone_sql(workspace: Any, name: str, **params: Any) -> str:
+    """The diagnostic ``name`` as one DuckDB statement over ``workspace``'s Parquet files: macros as
+    CTEs, each table a CTE reading its files (``ws.table_files``), parameters typed literals. Runs
+    as is in the DuckDB command line or ``duckdb.sql()``."""
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace(workspace)
+    diagnostic = find(name)
+    ks = params.get("k")
+    if isinstance(ks, (list, tuple)):
+        raise ComplementError("--standalone prints one statement: give one K (-p k 20), not a list")
+    values = bind(diagnostic, params)
+    workspace.require(*diagnostic.requires)
+    check_views(workspace, diagnostic, values)
+    types = {p.name: p.type for p in diagnostic.params}
+    text = inline_params(render(diagnostic.sql), values, types)
+    return table_ctes(text, {t: workspace.table_files(t) for t in diagnostic.requires})

@@ -1,0 +1,136 @@
+"""The diagnostics on Apache Spark (local mode) give DuckDB's rows: every diagnostic in
+complement/sql/ on a small synthetic workspace (to 1e-9, the seeded ones included: both engines
+draw from the same hash), the rewritten functions, tables a caller registered, the CLI, and (slow)
+real ml-100k. Skipped, with the reason, where pyspark or Java is missing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'complement[spark]')")
+pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
+
+from conftest import run_cli, shared_dataset
+from engine_cases import all_diagnostics, assert_same_rows, params_for, rich_workspace
+
+import complement
+from complement.diagnostics.spark import diagnose_spark, java_available, register_workspace
+from complement.diagnostics.translate import to_spark
+from complement.errors import ComplementError
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if not java_available():
+        pytest.skip("Spark needs Java (none on PATH and no JAVA_HOME)")
+    from complement.diagnostics.spark import session
+
+    spark = session("local[2]")
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.conf.set("spark.sql.shuffle.partitions", "2")  # tiny tables: fewer tasks, faster
+    yield spark
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    return rich_workspace(tmp_path_factory.mktemp("spark_rich"))
+
+
+@pytest.mark.parametrize("diagnostic", all_diagnostics(), ids=lambda d: d.name)
+def test_every_diagnostic_gives_the_same_rows_on_spark_and_duckdb(spark, rich, diagnostic):
+    ws, _ = rich
+    params = params_for(diagnostic)
+    want = complement.diagnose(ws, diagnostic.name, **params)
+    got = diagnose_spark(ws, diagnostic.name, spark=spark, **params)
+    assert_same_rows(want, got)
+
+
+def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
+    import duckdb
+
+    from complement.diagnostics.render import render
+
+    texts = ["a", "u001|7", "permutation|0|3|i042", ""]
+    python = [int(hashlib.md5(t.encode()).hexdigest()[:15], 16) for t in texts]
+    values = ", ".join("('" + t + "')" for t in texts)
+    query = render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t")
+    assert [r[1] for r in duckdb.sql(query).fetchall()] == sorted(python, key=lambda h: texts[python.index(h)])
+    spark_rows = spark.sql(to_spark(render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t", keep=["hash60"]))).collect()
+    assert [r["h"] for r in spark_rows] == [h for _, h in sorted(zip(texts, python))]
+
+    stats = ("SELECT quantile_cont(x, 0.3) AS q, list_sum(CAST([1.5, 2.5] AS DOUBLE[])) AS s, bool_and(isfinite(x)) AS f, "
+             "isfinite(CAST('NaN' AS DOUBLE)) AS nan_f, isfinite(-CAST('Infinity' AS DOUBLE)) AS inf_f "
+             "FROM (SELECT unnest(CAST([1.0, 2.0, 4.0, 8.0] AS DOUBLE[])) AS x) AS v")
+    want = duckdb.sql(stats).fetchall()[0]
+    got = tuple(spark.sql(to_spark(stats)).collect()[0])
+    assert want == pytest.approx((1.9, 4.0, True, False, False))
+    assert got == pytest.approx(want)
+    with pytest.raises(Exception, match="n_boot must be"):
+        spark.sql(to_spark("SELECT error('n_boot must be at least 1')")).collect()
+
+
+def test_a_sql_error_on_spark_is_one_clear_line(spark, rich):
+    ws, _ = rich
+    with pytest.raises(ComplementError, match="failed on Spark: .*compare: max_units must be at least 1, got 0") as info:
+        diagnose_spark(ws, "compare", spark=spark, view_a="a", view_b="b", max_units=0)  # raise_error() in the JVM
+    assert "\n" not in str(info.value)
+    with pytest.raises(ComplementError, match="view 'zz' is not in the 'topk' table"):
+        diagnose_spark(ws, "overlap", spark=spark, view_a="a", view_b="zz")
+
+
+def test_the_library_runs_on_tables_the_caller_registered(spark, rich):
+    ws, _ = rich
+    registered = register_workspace(spark, ws, ["topk", "interactions", "items"])
+    mine = {}
+    for table, view in registered.items():
+        spark.table(view).createOrReplaceTempView(f"my_{table}_v")
+        mine[table] = f"my_{table}_v"
+    got = diagnose_spark(None, "metrics", spark=spark, tables=mine, k=[5])
+    assert_same_rows(complement.diagnose(ws, "metrics", k=[5]), got)
+    with pytest.raises(ComplementError, match="pass spark=SESSION"):
+        diagnose_spark(None, "metrics", tables=mine)
+
+
+def test_cli_engine_spark_prints_duckdbs_rows(spark, rich, capsys):
+    ws, _ = rich
+    args = ["diagnose", "run", "unique_hits", "--views", "a,b", "-p", "k", "5", "-w", str(ws.root), "--format", "json"]
+    code, out_duckdb, err = run_cli(capsys, *args)
+    assert code == 0, err
+    code, out_spark, err = run_cli(capsys, *args, "--engine", "spark", "--master", "local[2]")
+    assert code == 0, err
+    assert out_spark == out_duckdb
+
+
+@pytest.mark.slow
+def test_every_diagnostic_agrees_on_real_ml100k(spark, tmp_path):
+    from test_diagnose_ml100k import build
+
+    folder = shared_dataset("ml-100k")
+    interactions = []
+    for name, split in (("u1.base", "train"), ("u1.test", "test")):
+        for line in (folder / name).read_text().splitlines():
+            u, i, rating, _ = line.split("\t")
+            if float(rating) >= 4:
+                interactions.append((f"u{u}", f"i{i}", split))
+    users = sorted({u for u, _, _ in interactions})
+    items = sorted({i for _, i, _ in interactions})
+    ws, _, _ = build(tmp_path, users, items, interactions, 20, seed=5)
+    ran = 0
+    for diagnostic in all_diagnostics():
+        if not all(ws.has_table(t) for t in diagnostic.requires):
+            continue
+        params = params_for(diagnostic)
+        if "view_a" in params:
+            params.update(view_a="pop", view_b="noisy")
+        params["k"] = 20 if "k" in params else None
+        params = {k: v for k, v in params.items() if v is not None}
+        if "n_boot" in params:
+            params["n_boot"] = 200
+        assert_same_rows(complement.diagnose(ws, diagnostic.name, **params),
+                         diagnose_spark(ws, diagnostic.name, spark=spark, **params))
+        ran += 1
+    assert ran >= 12
