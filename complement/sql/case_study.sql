@@ -12,8 +12,8 @@
 -- A user is 'a_only' when |L_A(u) ∩ T(u)| > 0 and |L_B(u) ∩ T(u)| = 0, 'b_only' the converse
 -- (T(u) = u's test items, L_v(u) = u's top-k list in view v; no list: no hits), as in
 -- user_complementarity. Per direction, the n_users users first in the order of
--- hash(hash(user_id, seed, 'case_study')) (ties by user_id) are taken: deterministic for a seed (the
--- outer hash mixes fully, so different seeds give unrelated orders); user_rank is that order (1 = first). Sections of a sampled user:
+-- hash60('case_study|seed|user_id') (`_macros.sql`; ties by user_id) are taken: deterministic for a seed and
+-- the same on DuckDB and Spark; user_rank is that order (1 = first). Sections of a sampled user:
 --   history: up to n_history distinct train items, the most recent first (ts descending, untimed
 --            last, then item_id); position 1..;
 --   a / b:   the view's list, rank <= k; position = rank (an item listed twice: its best rank);
@@ -40,7 +40,7 @@ sampled AS (
     SELECT direction, user_id, user_rank
     FROM (
         SELECT direction, user_id,
-               row_number() OVER (PARTITION BY direction ORDER BY hash(hash(user_id, $seed, 'case_study')), user_id) AS user_rank
+               row_number() OVER (PARTITION BY direction ORDER BY hash60(concat_ws('|', 'case_study', CAST($seed AS VARCHAR), user_id)), user_id) AS user_rank
         FROM directed
     )
     WHERE user_rank <= (SELECT n_users FROM checked)
