@@ -134,33 +134,61 @@ def _sortable_int_np(values: np.ndarray) -> np.ndarray:
     return (bits ^ ((bits >> 31) & 0x7FFFFFFF)).astype(np.int64)
 
 
-def grouped_topk_block_np(scores: np.ndarray, k: int, n_valid: int, group_rows: int) -> tuple[np.ndarray, np.ndarray]:
+class Scratch:
+    """Named arrays reused from block to block: big temporaries allocated afresh for every block
+    cost page faults (glibc hands them back to the kernel), about a fifth of a cold run."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        size = int(np.prod(shape))
+        array = self._arrays.get(name)
+        if array is None or array.size < size or array.dtype != dtype:
+            array = self._arrays[name] = np.empty(size, dtype=dtype)
+        return array[:size].reshape(shape)
+
+
+def grouped_topk_block_np(
+    scores: np.ndarray, k: int, n_valid: int, group_rows: int, scratch: Scratch | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`grouped_topk_block` of a C-contiguous float32 numpy block: same values, same indices.
 
-    Same W groups, but the candidates kept are those at or above ``floor``, the k-th largest
-    maximum of the W groups: k distinct items score at least ``floor``, so the k-th score does too,
-    and typically only a few more than k candidates pass. They are ordered by one sort of the
-    (-score, index) key. Exact when every item outside the W groups (at most their smallest
-    maximum) scores below the k-th value; other rows are redone by a full scan."""
+    Same W groups, but of their items only the candidates at or above ``floor``, the W-th largest
+    group maximum, are kept: W distinct items score at least ``floor``, so the k-th score does
+    too, and typically only a few more than W candidates pass. They are ordered by one sort of the
+    (-score, index) key. Exact when every item outside the W groups (at most ``floor``) scores
+    below the k-th value; other rows are redone by a full scan."""
+    scratch = scratch or Scratch()
     n_rows, n_cols = scores.shape
     n_groups = n_cols // group_rows
     width = k + TIE_MARGIN
-    group_max = scores.reshape(n_rows, group_rows, n_groups).max(axis=1)
-    groups = np.argpartition(group_max, n_groups - width, axis=1)[:, n_groups - width :]
-    chosen_max = np.take_along_axis(group_max, groups, axis=1)
-    floor = np.partition(chosen_max, width - k, axis=1)[:, width - k]
+    group_max = scores.reshape(n_rows, group_rows, n_groups).max(axis=1, out=scratch.get("max", (n_rows, n_groups), np.float32))
+    partitioned = scratch.get("partitioned", group_max.shape, np.float32)
+    np.copyto(partitioned, group_max)
+    partitioned.partition(n_groups - width, axis=1)
+    floor = partitioned[:, n_groups - width].copy()
+    above = np.flatnonzero(np.greater_equal(group_max, floor[:, None], out=scratch.get("above", group_max.shape, bool)))
+    if above.size == n_rows * width:  # no ties at the floor: exactly W groups per row
+        groups = (above % n_groups).reshape(n_rows, width)
+    else:
+        groups = np.argpartition(group_max, n_groups - width, axis=1)[:, n_groups - width :]
     # candidate slot j * W + w is column j * n_groups + groups[w] of its row
     at = np.arange(0, n_rows * n_cols, n_cols)[:, None, None] + np.arange(0, n_cols, n_groups)[None, :, None]
-    candidates = scores.reshape(-1).take((at + groups[:, None, :]).reshape(n_rows, -1))
-    rows, slots = np.divmod(np.flatnonzero(candidates >= floor[:, None]), group_rows * width)
+    at = np.add(at, groups[:, None, :], out=scratch.get("at", (n_rows, group_rows, width), np.int64))
+    candidates = scores.reshape(-1).take(
+        at.reshape(n_rows, -1), out=scratch.get("candidates", (n_rows, group_rows * width), np.float32), mode="clip"
+    )
+    passed = np.greater_equal(candidates, floor[:, None], out=scratch.get("passed", candidates.shape, bool))
+    rows, slots = np.divmod(np.flatnonzero(passed), group_rows * width)
     columns = (slots // width) * n_groups + groups[rows, slots % width]
     keys = (-_sortable_int_np(candidates[rows, slots]) << 32) + columns
-    counts = np.bincount(rows, minlength=n_rows)  # at least k per row
+    counts = np.bincount(rows, minlength=n_rows)  # at least W per row
     padded = np.full((n_rows, int(counts.max())), np.iinfo(np.int64).max, dtype=np.int64)
     padded[rows, np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]] = keys
     indices = np.sort(padded, axis=1)[:, :k] & 0xFFFFFFFF
     values = scores.reshape(-1).take(indices + np.arange(0, n_rows * n_cols, n_cols)[:, None])
-    for row in np.flatnonzero(chosen_max.min(axis=1) >= values[:, k - 1]):
+    for row in np.flatnonzero(floor >= values[:, k - 1]):
         exact_values, exact_indices = _exact_row(torch.from_numpy(scores[row, :n_valid]), k)
         values[row], indices[row] = exact_values.numpy(), exact_indices.numpy()
     return values, indices

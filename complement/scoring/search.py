@@ -28,6 +28,7 @@ from ..errors import DataError
 from .blocks import (
     GROUP_ROWS,
     GROUP_ROWS_CPU,
+    Scratch,
     exact_topk_block,
     exact_topk_block_np,
     grouped_topk_block,
@@ -94,11 +95,11 @@ def _finish_rows(values: np.ndarray, indices: np.ndarray, first_row: int, pad: b
     indices[np.isneginf(values)] = -1
 
 
-def _select(scores, k: int, n_items: int, group_rows: int):
+def _select(scores, k: int, n_items: int, group_rows: int, scratch: Scratch):
     """Exact top-k of one score block: the numpy kernels for a numpy block, the torch ones otherwise."""
     if isinstance(scores, np.ndarray):
         if group_rows > 1:
-            return grouped_topk_block_np(scores, k, n_items, group_rows)
+            return grouped_topk_block_np(scores, k, n_items, group_rows, scratch)
         return exact_topk_block_np(scores[:, :n_items], k)
     if group_rows > 1:
         values, indices = grouped_topk_block(scores, k, n_items, group_rows)
@@ -137,6 +138,7 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
         # one score buffer per worker: a fresh block per chunk costs page faults on the CPU
         shape = (min(chunk, n_rows), padded_items)
         buffer = np.empty(shape, dtype=np.float32) if on_cpu else torch.empty(shape, dtype=torch.float32, device=dev)
+        scratch = Scratch()
         with torch.inference_mode():
             for start in own_starts:
                 stop = min(start + chunk, n_rows)
@@ -147,7 +149,7 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
                     scores = view = torch.mm(queries[start:stop].to(dev), items_on_device.T, out=buffer[: stop - start])
                 view[:, n_items:] = float("-inf")
                 mask_block(view, start, stop)
-                out_scores[start:stop], out_indices[start:stop] = _select(scores, k, n_items, group_rows)
+                out_scores[start:stop], out_indices[start:stop] = _select(scores, k, n_items, group_rows, scratch)
                 _finish_rows(out_scores[start:stop], out_indices[start:stop], start, pad)
 
     with _one_blas_thread():
