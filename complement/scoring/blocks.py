@@ -163,7 +163,8 @@ def grouped_topk_block_np(
     n_rows, n_cols = scores.shape
     n_groups = n_cols // group_rows
     width = k + TIE_MARGIN
-    group_max = scores.reshape(n_rows, group_rows, n_groups).max(axis=1, out=scratch.get("max", (n_rows, n_groups), np.float32))
+    group_max = scratch.get("max", (n_rows, n_groups), np.float32)
+    scores.reshape(n_rows, group_rows, n_groups).max(axis=1, out=group_max)
     partitioned = scratch.get("partitioned", group_max.shape, np.float32)
     np.copyto(partitioned, group_max)
     partitioned.partition(n_groups - width, axis=1)
