@@ -230,17 +230,19 @@ class FakeModel:
     """Encodes a text as [len(text), 1]; raises KeyboardInterrupt on call ``fail_on``."""
 
     def __init__(self, fail_on: int | None = None):
-        self.calls, self.fail_on = 0, fail_on
+        self.calls, self.fail_on, self.seen = 0, fail_on, []
 
     def encode(self, texts, **kwargs):
         self.calls += 1
+        self.seen.append((list(texts), kwargs.get("batch_size")))
         if self.calls == self.fail_on:
             raise KeyboardInterrupt
         return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
 
 
 def test_interrupted_encoding_keeps_the_batches_it_finished(tmp_path, monkeypatch):
-    monkeypatch.setattr(encoder, "CHECKPOINT_SECONDS", -1.0)  # save after every batch
+    monkeypatch.setattr(encoder, "CHECKPOINT_SECONDS", -1.0)  # save after every chunk
+    monkeypatch.setattr(encoder, "CALL_BATCHES", 1)  # one batch per chunk
     cache = EmbeddingCache(tmp_path / "cache.parquet")
     texts = {f"h{n}": "x" * n for n in range(1, 6)}
     with pytest.raises(KeyboardInterrupt):
@@ -255,10 +257,21 @@ def test_interrupted_encoding_keeps_the_batches_it_finished(tmp_path, monkeypatc
     np.testing.assert_array_equal(reloaded.lookup(["h5", "h2"]), [[5.0, 1.0], [2.0, 1.0]])
 
 
-def test_encode_batches_returns_every_text_once_longest_first():
+def test_encode_batches_returns_every_text_once_longest_first(monkeypatch):
+    monkeypatch.setattr(encoder, "CALL_BATCHES", 1)
     batches = list(encoder.encode_batches(FakeModel(), ["a", "abc", "ab"], batch_size=2))
-    assert [rows for rows, _ in batches] == [[1, 2], [0]]
+    assert [rows.tolist() for rows, _ in batches] == [[1, 2], [0]]
     assert batches[0][1].tolist() == [[3.0, 1.0], [2.0, 1.0]]
+
+
+def test_encode_batches_hands_the_model_chunks_of_whole_batches_longest_first(monkeypatch):
+    monkeypatch.setattr(encoder, "CALL_BATCHES", 2)
+    texts = ["bb", "a", "dddd", "ccc", "ee", "f"]  # equal lengths keep their input order
+    model = FakeModel()
+    batches = list(encoder.encode_batches(model, texts, batch_size=2))
+    assert model.seen == [(["dddd", "ccc", "bb", "ee"], 2), (["a", "f"], 2)]
+    assert [rows.tolist() for rows, _ in batches] == [[2, 3, 0, 4], [1, 5]]
+    assert np.concatenate([v for _, v in batches])[:, 0].tolist() == [4.0, 3.0, 2.0, 2.0, 1.0, 1.0]
 
 
 def test_nan_vectors_from_a_model_are_refused_and_never_cached(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complement.errors import DataError, DeviceError
 from complement.scoring import neighbors_indices, seen_csr, topk_indices
@@ -234,3 +236,64 @@ def test_cuda_results_equal_cpu_results():
     np.testing.assert_array_equal(cpu[1], cuda[1])
     np.testing.assert_array_equal(neighbors_indices(items[:2000], 20, device="cpu")[0],
                                   neighbors_indices(items[:2000], 20, device="cuda")[0])
+
+
+@st.composite
+def score_blocks(draw):
+    """A float32 block full of ties (small integers) and some -inf, padded with -inf columns."""
+    from complement.scoring.blocks import TIE_MARGIN
+
+    k = draw(st.integers(1, 6))
+    group_rows = draw(st.sampled_from([1, 2, 4, 8]))
+    n_groups = draw(st.integers(k + TIE_MARGIN, k + TIE_MARGIN + 40))
+    n_cols = group_rows * n_groups
+    n_valid = draw(st.integers(max(k, n_cols - group_rows + 1), n_cols))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scores = rng.integers(-3, 4, size=(draw(st.integers(1, 6)), n_cols)).astype(np.float32)
+    scores[rng.random(scores.shape) < draw(st.floats(0, 0.9))] = -np.inf
+    scores[:, n_valid:] = -np.inf
+    return scores, k, n_valid, group_rows
+
+
+def stable_reference(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numpy: a stable argsort of -score (ties keep column order), first k columns."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(score_blocks())
+def test_numpy_block_kernels_equal_a_stable_argsort_and_the_torch_kernels(block):
+    from complement.scoring.blocks import (
+        exact_topk_block,
+        exact_topk_block_np,
+        grouped_topk_block,
+        grouped_topk_block_np,
+    )
+
+    scores, k, n_valid, group_rows = block
+    expected_idx, expected_values = stable_reference(scores[:, :n_valid], k)
+    plain = exact_topk_block_np(scores[:, :n_valid].copy(), k)
+    np.testing.assert_array_equal(plain[0], expected_values)
+    np.testing.assert_array_equal(plain[1], expected_idx)
+    torch_plain = exact_topk_block(torch.from_numpy(scores[:, :n_valid].copy()), k)
+    np.testing.assert_array_equal(torch_plain[1].numpy(), expected_idx)
+    if group_rows > 1:
+        grouped = grouped_topk_block_np(scores, k, n_valid, group_rows)
+        np.testing.assert_array_equal(grouped[0], expected_values)
+        np.testing.assert_array_equal(grouped[1], expected_idx)
+        torch_grouped = grouped_topk_block(torch.from_numpy(scores.copy()), k, n_valid, group_rows)
+        np.testing.assert_array_equal(torch_grouped[1].numpy(), grouped[1])
+
+
+def test_numpy_grouped_kernel_reuses_scratch_across_blocks_of_different_sizes():
+    from complement.scoring.blocks import Scratch, grouped_topk_block_np
+
+    rng = np.random.default_rng(9)
+    scratch = Scratch()
+    for n_rows in (7, 3, 7):
+        scores = rng.integers(-5, 6, size=(n_rows, 8 * 40)).astype(np.float32)
+        got = grouped_topk_block_np(scores, 5, scores.shape[1], 8, scratch)
+        expected_idx, expected_values = stable_reference(scores, 5)
+        np.testing.assert_array_equal(got[1], expected_idx)
+        np.testing.assert_array_equal(got[0], expected_values)
