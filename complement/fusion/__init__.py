@@ -1,4 +1,4 @@
-"""Training-free fusion of two views (issue 6): score, rrf and Norm-Concat-Norm.
+"""Training-free fusion of two views: score, rrf and Norm-Concat-Norm.
 
 ``fuse(ws, "lightgcn,semantic", "score", "fused-score")`` writes a new view that every diagnostic
 can read; see docs/fusion.md. The trained counterparts (``fusion``, ``aligned-*``) live in

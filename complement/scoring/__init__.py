@@ -1,4 +1,4 @@
-"""Exact top-K lists and item neighbours for a view (issue 3, items 3-4).
+"""Exact top-K lists and item neighbours for a view.
 
 Array kernels (no workspace): :func:`topk_indices`, :func:`neighbors_indices`.
 Workspace steps (read ``embeddings``, write ``topk`` / ``neighbors`` and a ``runs`` row):
