@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,12 @@ def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
     main(["demo", str(tmp_path / "demo"), "--set", "dataset.users=200", "--set", "dataset.items=100",
           "--set", "view.sem.epochs=4", "--set", "view.lightgcn.epochs=4", "--set", "probe.0.seeds=1", "-f", "csv"])
     out = capsys.readouterr().out
+    listing = list(csv.DictReader(io.StringIO(out)))  # piped output is one valid CSV: the tables' files
+    assert [row.keys() for row in listing][0] == {"table": 0, "title": 0, "file": 0}.keys()
+    titles = " ".join(row["title"] for row in listing)
     for title in ("Accuracy at K=20", "top-20 lists", "Who finds the hits", "Oracle fusion bounds", "Alignment probes"):
-        assert title in out
+        assert title in titles
+    for row in listing:
+        table = list(csv.DictReader(open(row["file"], encoding="utf-8")))
+        assert table and Path(row["file"]).parent == tmp_path / "demo" / "demo-results"
     assert (tmp_path / "demo" / "report.html").exists()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+import pyarrow as pa
+
+from .. import atomic
 from ..demo import run_demo
 from ..progress import message
 from .common import FormatOption
-from .output import echo_table
+from .output import Format, echo_table, render
 
 TITLES = {
     "metrics": "Accuracy at K=20 (test split)",
@@ -30,9 +34,24 @@ def demo(
 ) -> None:
     """Run a full experiment on built-in synthetic data (ingest, embed, train, fuse, diagnose, probe) and print the headline results."""
     ws, tables = run_demo(directory, set_)
-    for name, table in tables.items():
-        sys.stdout.write(f"\n## {TITLES.get(name, name)}\n")
-        echo_table(table, fmt)
+    chosen = Format(fmt) if fmt is not None else (Format.table if sys.stdout.isatty() else Format.csv)
+    if chosen is Format.csv:
+        # several tables do not make one CSV: one file per table, and stdout lists them as CSV
+        folder = ws.root / "demo-results"
+        listing = {"table": [], "title": [], "file": []}
+        for name, table in tables.items():
+            path = folder / f"{name}.csv"
+            atomic.write_text(render(table, Format.csv), path)
+            listing["table"].append(name)
+            listing["title"].append(TITLES.get(name, name))
+            listing["file"].append(str(path))
+        echo_table(pa.table(listing), Format.csv)
+    elif chosen is Format.json:
+        sys.stdout.write(json.dumps({name: json.loads(render(table, Format.json)) for name, table in tables.items()}, indent=1) + "\n")
+    else:
+        for name, table in tables.items():
+            sys.stdout.write(f"\n## {TITLES.get(name, name)}\n")
+            echo_table(table, chosen)
     message(f"\nworkspace: {ws.root}  ·  report: {ws.root / 'report.html'}  ·  explore: complement sql -w {directory} \"SELECT * FROM topk LIMIT 5\"")
 
 
