@@ -199,6 +199,16 @@ def test_recomputing_an_imported_list_view_says_it_has_no_vectors(tmp_path, caps
     assert fingerprint(ws) == before
 
 
+def test_probing_an_imported_list_view_says_it_has_no_vectors(tmp_path, capsys):
+    ws = make_ws(tmp_path)
+    interop.import_topk(ws, _write(tmp_path / "r.trec", "u1 Q0 i2 1 1 x\n"), "mine")
+    before = fingerprint(ws)
+    code, _, err = run_cli(capsys, "probe", "-w", str(ws.root), "--source", "mine", "--target", "mine2", "--k", "2")
+    assert code == 1 and err.count("\n") == 1
+    assert "view 'mine' is a list view" in err and "no item vectors" in err
+    assert fingerprint(ws) == before
+
+
 def test_every_list_diagnostic_runs_on_imported_views(tmp_path):
     from complement.diagnostics.headers import list_diagnostics
 
