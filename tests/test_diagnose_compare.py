@@ -206,7 +206,7 @@ def test_users_hashed_into_fewer_units_keep_the_means_and_estimate_the_same_erro
 
 
 def test_bucketed_units_still_detect_a_planted_better_view(planted_ws):
-    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=K, n_boot=200, max_units=12))
+    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200, max_units=12))
     for row in rows.values():
         assert 0 < row["ci_low"] <= row["mean_diff"] <= row["ci_high"]
         assert row["p_value"] <= 0.05

@@ -66,7 +66,7 @@ def test_rank_correlation_matches_the_reference_and_a_reversed_list_is_minus_one
     assert_summary(got["kendall_tau"], [t for t in taus if t is not None])
     commons = [len(set(case["lists"]["b"][u][:10]) & set(case["lists"]["c"][u][:10])) for u in users]
     assert_summary(got["n_common"], commons)
-    hand = hand_ws(tmp_path, {"a": {"u1": ["p", "q", "r", "s"]}, "b": {"u1": ["s", "r", "t", "q", "p"]}}, {"u1": {"p"}})
+    hand = hand_ws(tmp_path, {"a": {"u1": ["p", "q", "r", "s", "x"]}, "b": {"u1": ["s", "r", "t", "q", "p"]}}, {"u1": {"p"}})
     rows = {r["statistic"]: r for r in complement.diagnose(hand, "rank_correlation", view_a="a", view_b="b", k=5).to_pylist()}
     assert rows["kendall_tau"]["mean"] == -1.0
     assert rows["n_common"]["mean"] == 4

@@ -106,6 +106,13 @@ def _spark_message(exc: BaseException) -> str:
     return _first_line(Exception(message)) if message else _first_line(exc)
 
 
+#: Diagnostics whose text Spark SQL cannot run, and why (docs/spark.md).
+NOT_ON_SPARK = {
+    "multi_view": "its greedy order is a recursive query whose steps read the previous step in a correlated "
+    "subquery, which Spark SQL does not resolve; run it on DuckDB",
+}
+
+
 def diagnose_spark(
     workspace: Workspace | str | os.PathLike | None,
     name: str,
@@ -126,6 +133,8 @@ def diagnose_spark(
                        "interactions": "lake.events"}, view_a="als", view_b="text", k=20)
     """
     diagnostic = find(name)
+    if diagnostic.name in NOT_ON_SPARK:
+        raise ComplementError(f"diagnostic '{diagnostic.name}' does not run on Spark: {NOT_ON_SPARK[diagnostic.name]}")
     ks = params.get("k")
     if isinstance(ks, Sequence) and not isinstance(ks, str):
         if diagnostic.param("k") is None:

@@ -15,10 +15,13 @@ WITH named AS (
     -- the views given, or every view in topk when none are
     SELECT coalesce(nullif($views, []), (SELECT list(DISTINCT view ORDER BY view) FROM topk)) AS views
 ),
+named_views AS (SELECT unnest(views) AS view FROM named),
 chosen AS (
-    SELECT unnest(views) AS view, generate_subscripts(views, 1) AS position, len(views) AS n,
-           (SELECT count(DISTINCT v) FROM unnest(views) t(v)) AS n_distinct
-    FROM named
+    -- each view's bit position by name (plain SQL that Spark runs too: no list indexing)
+    SELECT view, row_number() OVER (ORDER BY view) AS position,
+           (SELECT count(*) FROM named_views) AS n,
+           (SELECT count(DISTINCT view) FROM named_views) AS n_distinct
+    FROM named_views
 ),
 checked AS (
     SELECT view, (1::BIGINT << (position - 1)) AS bit,
