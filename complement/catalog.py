@@ -68,7 +68,11 @@ class Catalog:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": FORMAT, "version": self.version, "entries": {k: asdict(e) for k, e in sorted(self.entries.items())}},
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "entries": {k: asdict(e) for k, e in sorted(self.entries.items())},
+            },
             indent=1,
             sort_keys=True,
         )

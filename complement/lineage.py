@@ -20,7 +20,11 @@ class Staleness:
     refresh: str  # the command that rebuilds ``entry``
 
     def message(self, name: str, part: str | None) -> str:
-        subject = f"view '{part}'" if part is not None and name != "probes" else f"table '{name if part is None else name + '/' + part}'"
+        subject = (
+            f"view '{part}'"
+            if part is not None and name != "probes"
+            else f"table '{name if part is None else name + '/' + part}'"
+        )
         table, _, view = self.entry.partition("/")
         what = _WHAT.get(table, f"'{table}' table")
         changed = self.changed.partition("#")[0]

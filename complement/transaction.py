@@ -72,7 +72,9 @@ def _write_durably(table: pa.Table, path: Path) -> str:
 @dataclass
 class Transaction:
     ws: Workspace
-    id: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    id: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    )
     snapshot: cat.Catalog = field(default_factory=cat.Catalog)
     staged: dict[str, cat.Entry] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
@@ -134,7 +136,9 @@ class Transaction:
         self._counter += 1
         return self._ensure_staging() / f"{self._counter:04d}.parquet.tmp"
 
-    def stage(self, name: str, table: pa.Table, part: str | None, inputs: tuple[str, ...] | None, made_by: str | None) -> None:
+    def stage(
+        self, name: str, table: pa.Table, part: str | None, inputs: tuple[str, ...] | None, made_by: str | None
+    ) -> None:
         key = cat.entry_key(name, part)
         self.lock(_lock_name(name, part))
         scope = self.scopes[-1] if self.scopes else Scope()
@@ -183,7 +187,7 @@ class Transaction:
         with cat.flock(tables_dir / cat.LOCKS_DIR / "catalog", blocking=True, what="the catalog"):
             current = cat.load(tables_dir)
             entries = dict(current.entries)
-            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             for key, entry in self.staged.items():
                 final = []
                 for i, staged in enumerate(entry.files):

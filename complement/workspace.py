@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pyarrow as pa
 
 from . import atomic, tables
 from . import catalog as catalog_mod
-from .errors import ConfigError, StaleError, WorkspaceError
+from .errors import StaleError, WorkspaceError
 from .lineage import Staleness, staleness
 from .transaction import Scope, Transaction
 

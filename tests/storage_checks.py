@@ -35,7 +35,11 @@ def assert_consistent(root: Path, *, strict: bool = True) -> None:
     named = {f for e in catalog.values() for f in e["files"]}
     for f in named:
         assert (tables / f).is_file(), f"catalog names a missing file {f}"
-    visible = {p.relative_to(tables).as_posix() for p in tables.rglob("*.parquet") if not any(s.startswith(".") for s in p.relative_to(tables).parts)}
+    visible = {
+        p.relative_to(tables).as_posix()
+        for p in tables.rglob("*.parquet")
+        if not any(s.startswith(".") for s in p.relative_to(tables).parts)
+    }
     assert visible <= named or not strict, f"files outside the catalog: {sorted(visible - named)}"
     runs_commits = {txn_of(f) for f in catalog.get("runs", {}).get("files", []) if "compacted" not in f}
     compacted = any("compacted" in f for f in catalog.get("runs", {}).get("files", []))
@@ -50,7 +54,9 @@ def assert_consistent(root: Path, *, strict: bool = True) -> None:
             continue
         vectors = pq.read_table([tables / f for f in catalog[key]["files"]])
         dims = {}
-        for entity, vector in zip(vectors.column("entity").to_pylist(), vectors.column("vector").to_pylist()):
+        for entity, vector in zip(
+            vectors.column("entity").to_pylist(), vectors.column("vector").to_pylist(), strict=True
+        ):
             dims.setdefault(entity, set()).add(len(vector))
         assert all(len(d) == 1 for d in dims.values()), f"{key}: ragged vectors {dims}"
         if "user" in dims and "item" in dims:
@@ -66,4 +72,6 @@ def _assert_topk_scored_from(tables: Path, catalog: dict, view: str, vectors) ->
     items = {r["id"]: np.asarray(r["vector"], np.float64) for r in rows if r["entity"] == "item"}
     for row in topk[:200]:
         expected = float(users[row["user_id"]] @ items[row["item_id"]])
-        assert abs(expected - row["score"]) < 1e-4 * max(1.0, abs(expected)), f"topk/{view} is not scored from its vectors"
+        assert abs(expected - row["score"]) < 1e-4 * max(1.0, abs(expected)), (
+            f"topk/{view} is not scored from its vectors"
+        )

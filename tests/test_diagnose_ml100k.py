@@ -67,8 +67,8 @@ def test_recall_and_ndcg_match_reference_on_ml100k_sized_run(tmp_path):
     assert complement.diagnose(ws, "check_topk_ranks").num_rows == 0
 
 
-@pytest.mark.slow
-def test_recall_and_ndcg_match_reference_on_real_ml100k(tmp_path):
+def real_ml100k_workspace(tmp_path):
+    """ml-100k's u1 split (ratings >= 4) with the views of :func:`build`: (workspace, views, truth)."""
     folder = shared_dataset("ml-100k")
     interactions = []
     for name, split in (("u1.base", "train"), ("u1.test", "test")):
@@ -78,5 +78,10 @@ def test_recall_and_ndcg_match_reference_on_real_ml100k(tmp_path):
                 interactions.append((f"u{u}", f"i{i}", split))
     users = sorted({u for u, _, _ in interactions})
     items = sorted({i for _, i, _ in interactions})
-    ws, views, truth = build(tmp_path, users, items, interactions, 20, seed=5)
+    return build(tmp_path, users, items, interactions, 20, seed=5)
+
+
+@pytest.mark.slow
+def test_recall_and_ndcg_match_reference_on_real_ml100k(tmp_path):
+    ws, views, truth = real_ml100k_workspace(tmp_path)
     check_against_reference(ws, views, truth, 20)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from complement.data.loaders import ingest
 from complement.data.synth import synthesize
@@ -13,7 +14,6 @@ from complement.embed.train import train_view
 from complement.errors import StaleError
 from complement.scoring import write_topk
 from complement.workspace import Workspace
-from conftest import run_cli
 
 SMALL = {"users": 120, "items": 80, "seed": 4}
 
@@ -75,7 +75,9 @@ def test_imported_vectors_survive_a_new_split_but_their_lists_do_not(ws, tmp_pat
     resplit(ws, 77)
     assert ws.stale("embeddings", "mine") is None  # the vectors depend on the ids only
     reason = ws.stale("topk", "mine")
-    assert reason is not None and reason.entry == "topk/mine" and reason.refresh.startswith("complement topk --view mine")
+    assert (
+        reason is not None and reason.entry == "topk/mine" and reason.refresh.startswith("complement topk --view mine")
+    )
 
 
 def test_new_vectors_make_the_old_lists_stale(ws, tmp_path):
@@ -119,11 +121,15 @@ def test_the_report_refuses_stale_views_and_ignores_results_stored_from_older_ta
 def test_imported_and_list_fused_views_go_stale_with_a_new_split(ws, tmp_path, capsys):
     from complement.interop import import_topk
 
-    rows = ws.query("SELECT user_id, item_id, rank, score FROM topk WHERE view = 'pop' ORDER BY user_id, rank").to_pylist()
+    rows = ws.query(
+        "SELECT user_id, item_id, rank, score FROM topk WHERE view = 'pop' ORDER BY user_id, rank"
+    ).to_pylist()
     run = tmp_path / "run.trec"
     run.write_text("".join(f"{r['user_id']} Q0 {r['item_id']} {r['rank']} {r['score']} mine\n" for r in rows))
     import_topk(ws, run, "mine", k=20)
-    code, _, err = run_cli(capsys, "fuse", "-w", str(ws.root), "--views", "mine,pop", "--method", "rrf", "--view", "both")
+    code, _, err = run_cli(
+        capsys, "fuse", "-w", str(ws.root), "--views", "mine,pop", "--method", "rrf", "--view", "both"
+    )
     assert code == 0, err
     assert ws.stale("topk", "mine") is None and ws.stale("topk", "both") is None
     resplit(ws, 123)

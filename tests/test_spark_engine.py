@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'complement[spark]')")
 pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
 
-from conftest import run_cli, shared_dataset
+from conftest import run_cli
 from engine_cases import all_diagnostics, assert_same_rows, params_for, rich_workspace
 
 import complement
@@ -113,18 +113,9 @@ def test_cli_engine_spark_prints_duckdbs_rows(spark, rich, capsys):
 
 @pytest.mark.slow
 def test_every_diagnostic_agrees_on_real_ml100k(spark, tmp_path):
-    from test_diagnose_ml100k import build
+    from test_diagnose_ml100k import real_ml100k_workspace
 
-    folder = shared_dataset("ml-100k")
-    interactions = []
-    for name, split in (("u1.base", "train"), ("u1.test", "test")):
-        for line in (folder / name).read_text().splitlines():
-            u, i, rating, _ = line.split("\t")
-            if float(rating) >= 4:
-                interactions.append((f"u{u}", f"i{i}", split))
-    users = sorted({u for u, _, _ in interactions})
-    items = sorted({i for _, i, _ in interactions})
-    ws, _, _ = build(tmp_path, users, items, interactions, 20, seed=5)
+    ws, _, _ = real_ml100k_workspace(tmp_path)
     from complement.diagnostics.spark import NOT_ON_SPARK
 
     ran = 0

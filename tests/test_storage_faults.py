@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from storage_checks import assert_consistent, snapshot
 
 from complement.data.synth import synthesize
 from complement.transaction import CRASH_ENV
 from complement.workspace import Workspace
-from storage_checks import assert_consistent, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"users": 150, "items": 90, "seed": 5}
@@ -26,8 +26,12 @@ SMALL = {"users": 150, "items": 90, "seed": 5}
 def cli(*args: str, env: dict | None = None) -> subprocess.Popen:
     environment = {**os.environ, "COMPLEMENT_QUIET": "1", "OMP_WAIT_POLICY": "PASSIVE", **(env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "complement", *args], cwd=REPO, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "complement", *args],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -38,7 +42,7 @@ def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str, s
 
 def topk_rows(root: Path, view: str) -> list[tuple]:
     table = Workspace(root).read_table("topk", part=view).sort_by([("user_id", "ascending"), ("rank", "ascending")])
-    return list(zip(table.column("user_id").to_pylist(), table.column("item_id").to_pylist()))
+    return list(zip(table.column("user_id").to_pylist(), table.column("item_id").to_pylist(), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +88,9 @@ def test_kill_9_at_random_instants_never_leaves_a_mixed_view_and_a_rerun_matches
     root = tmp_path / "ws"
     shutil.copytree(trained, root)
     rng = random.Random(20261130)
-    commands = [TRAIN_32] * 10 + [("topk", "--view", "mf", "--k", "10")] * 5 + [("neighbors", "--view", "mf", "--k", "5")] * 5
+    commands = (
+        [TRAIN_32] * 10 + [("topk", "--view", "mf", "--k", "10")] * 5 + [("neighbors", "--view", "mf", "--k", "5")] * 5
+    )
     killed = 0
     for command in commands:
         process = cli(*command, "-w", str(root))
@@ -125,7 +131,10 @@ def test_a_second_writer_of_the_same_view_fails_clearly_and_the_first_finishes(t
 def test_writers_of_different_views_run_side_by_side(trained, tmp_path):
     root = tmp_path / "ws"
     shutil.copytree(trained, root)
-    processes = [cli("train", "mf", "--view", name, "--dim", "8", "--epochs", "2", "--k", "10", "-w", str(root)) for name in ("a", "b", "c")]
+    processes = [
+        cli("train", "mf", "--view", name, "--dim", "8", "--epochs", "2", "--k", "10", "-w", str(root))
+        for name in ("a", "b", "c")
+    ]
     assert [finish(p)[0] for p in processes] == [0, 0, 0]
     assert_consistent(root)
     assert {"a", "b", "c", "mf"} <= set(Workspace(root).parts("topk"))
@@ -137,7 +146,12 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if not shutil.which("mount") or os.geteuid() != 0:
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def test_a_full_disk_leaves_the_workspace_unchanged(trained, tmp_path):

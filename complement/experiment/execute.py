@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
