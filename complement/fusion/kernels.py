@@ -89,12 +89,32 @@ def topk_rows(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]
     return indices, values
 
 
+def descending_order(scores: torch.Tensor) -> torch.Tensor:
+    """Column order of each row by descending score, equal scores by lower column index (what a
+    stable descending sort gives), as int64 indices on ``scores``' device.
+
+    On the CPU each (score, column) pair of a float32 row is packed into one distinct int64 key — the
+    score's bits mapped to a monotone integer in the high word, the column in the low word — and the
+    keys are sorted with numpy's vectorised integer sort: no ties remain, so the order is exact and
+    several times faster than ``torch.sort(stable=True)`` on a 13,000-item row (docs/benchmarks.md).
+    ``-0.0`` is folded into ``0.0`` first (the two compare equal). Scores must not be NaN."""
+    if scores.device.type != "cpu" or scores.dtype != torch.float32 or scores.shape[1] >= 2**31:
+        return torch.sort(scores, dim=1, descending=True, stable=True).indices
+    bits = (scores.detach() + 0.0).numpy().view(np.int32)
+    ascending = bits ^ ((bits >> 31) & 0x7FFFFFFF)  # float order == signed integer order
+    keys = (~ascending).astype(np.int64) << 32  # descending score first ...
+    keys |= np.arange(scores.shape[1], dtype=np.int64)  # ... then the lower column
+    keys.sort(axis=1)
+    keys &= 0xFFFFFFFF
+    return torch.from_numpy(keys)
+
+
 def full_ranks(scores: torch.Tensor) -> torch.Tensor:
     """Rank (1 = best) of every column within its row, ties by lower column index, as float64."""
-    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
+    order = descending_order(scores)
     positions = torch.arange(1, scores.shape[1] + 1, dtype=torch.float64, device=scores.device)
     ranks = torch.empty_like(scores, dtype=torch.float64)
-    ranks.scatter_(1, order, positions.expand(scores.shape[0], -1).contiguous())
+    ranks.scatter_(1, order, positions.expand(scores.shape[0], -1))
     return ranks
 
 
