@@ -111,11 +111,22 @@ def descending_order(scores: torch.Tensor) -> torch.Tensor:
 
 def full_ranks(scores: torch.Tensor) -> torch.Tensor:
     """Rank (1 = best) of every column within its row, ties by lower column index, as float64."""
+    return rank_function(scores, lambda positions: positions)
+
+
+def reciprocal_ranks(scores: torch.Tensor, offset: float) -> torch.Tensor:
+    """``1 / (offset + rank)`` of every column (ranks as in :func:`full_ranks`), float64: the function
+    is applied to the n positions once and scattered, not to every entry of the block."""
+    return rank_function(scores, lambda positions: 1.0 / (offset + positions))
+
+
+def rank_function(scores: torch.Tensor, of_rank) -> torch.Tensor:
+    """``of_rank(rank)`` of every column, computed on the float64 ranks 1..n and scattered by the order."""
     order = descending_order(scores)
     positions = torch.arange(1, scores.shape[1] + 1, dtype=torch.float64, device=scores.device)
-    ranks = torch.empty_like(scores, dtype=torch.float64)
-    ranks.scatter_(1, order, positions.expand(scores.shape[0], -1))
-    return ranks
+    out = torch.empty_like(scores, dtype=torch.float64)
+    out.scatter_(1, order, of_rank(positions).expand(scores.shape[0], -1))
+    return out
 
 
 def recall_hits(top_items: torch.Tensor, truth_block: torch.Tensor) -> tuple[float, int]:
