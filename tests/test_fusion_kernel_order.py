@@ -59,3 +59,16 @@ def test_rrf_scores_equal_the_formula_on_reference_ranks(seed):
         for i in range(17):
             expected = float("-inf") if mask[u, i] else 1 / (3.0 + rank_a[i]) + 1 / (3.0 + rank_b[i])
             assert got[u, i] == expected
+
+
+def test_recall_hits_with_precomputed_sizes_equals_plain_python():
+    from complement.fusion.kernels import SeenMask, recall_hits, truth_sizes
+
+    rng = np.random.default_rng(4)
+    truth_pairs = (rng.integers(0, 6, 15), rng.integers(0, 12, 15))  # some users without truth
+    truth = SeenMask(6, 12, truth_pairs).block(0, 6, torch.device("cpu"))
+    top = torch.from_numpy(rng.permutation(np.tile(np.arange(12), (6, 1)).T).T[:, :4].copy())
+    sets = [{int(i) for u, i in zip(*truth_pairs) if u == user} for user in range(6)]
+    expected = sum(len(set(top[u].tolist()) & sets[u]) / len(sets[u]) for u in range(6) if sets[u])
+    for got in (recall_hits(top, truth), recall_hits(top, truth, truth_sizes(truth))):
+        assert abs(got[0] - expected) < 1e-12 and got[1] == sum(1 for s in sets if s)

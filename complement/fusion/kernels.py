@@ -129,10 +129,17 @@ def rank_function(scores: torch.Tensor, of_rank) -> torch.Tensor:
     return out
 
 
-def recall_hits(top_items: torch.Tensor, truth_block: torch.Tensor) -> tuple[float, int]:
+def recall_hits(top_items: torch.Tensor, truth_block: torch.Tensor, sizes: torch.Tensor | None = None) -> tuple[float, int]:
     """Sum over a chunk's users of |top ∩ truth| / |truth| (``truth_block`` from :meth:`SeenMask.block`),
-    and the number of users with truth."""
+    and the number of users with truth. ``sizes`` (float64 ``truth_block.sum(dim=1)``) may be passed
+    when one truth block is scored against many lists: summing the dense block is most of the cost."""
     hits = truth_block.gather(1, top_items).sum(dim=1).to(torch.float64)
-    sizes = truth_block.sum(dim=1).to(torch.float64)
+    if sizes is None:
+        sizes = truth_sizes(truth_block)
     evaluated = sizes > 0
     return float((hits[evaluated] / sizes[evaluated]).sum()), int(evaluated.sum())
+
+
+def truth_sizes(truth_block: torch.Tensor) -> torch.Tensor:
+    """Truth items per row of a boolean truth block, float64."""
+    return truth_block.sum(dim=1).to(torch.float64)
