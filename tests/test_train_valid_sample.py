@@ -65,3 +65,15 @@ def test_sampled_recall_averages_over_the_sampled_users_only():
     got = recall_at_k(torch.from_numpy(user_vecs), torch.from_numpy(item_vecs), seen, truth, 5, chunk_size=3, users=sample)
     expected = _reference_recall(user_vecs @ item_vecs.T, seen, truth, sample, 5)
     assert abs(got - expected) < 1e-12
+
+
+def test_a_bad_validation_sample_size_is_a_clear_error_before_anything_is_read(tmp_path):
+    import pytest
+
+    from complement.embed.train import train_view
+    from complement.errors import ConfigError
+    from complement.workspace import Workspace
+
+    for bad, says in (("all", "must be an integer"), (-1, "at least 0"), (2.5, "must be an integer")):
+        with pytest.raises(ConfigError, match=says):
+            train_view(Workspace(tmp_path), "lightgcn", valid_users=bad)
