@@ -77,3 +77,20 @@ def test_a_bad_validation_sample_size_is_a_clear_error_before_anything_is_read(t
     for bad, says in (("all", "must be an integer"), (-1, "at least 0"), (2.5, "must be an integer")):
         with pytest.raises(ConfigError, match=says):
             train_view(Workspace(tmp_path), "lightgcn", valid_users=bad)
+
+
+def test_recall_with_fewer_unseen_items_than_k_counts_no_padded_slot_as_a_hit():
+    # 3 items, user 1 has seen 2 of them: its top-2 has one padded slot; user 0's truth is item 2
+    user_vecs = torch.tensor([[1.0], [1.0]])
+    item_vecs = torch.tensor([[3.0], [2.0], [1.0]])
+    seen = (np.array([1, 1]), np.array([0, 1]))
+    truth = (np.array([0, 1]), np.array([2, 2]))
+    # user 0: top-2 = items 0, 1 -> miss; user 1: top-2 = item 2 (+ padding) -> hit
+    assert recall_at_k(user_vecs, item_vecs, seen, truth, 2) == 0.5
+
+
+def test_recall_of_diverged_vectors_does_not_raise():
+    user_vecs = torch.tensor([[float("nan")], [1.0]])
+    item_vecs = torch.tensor([[3.0], [2.0], [1.0]])
+    got = recall_at_k(user_vecs, item_vecs, (np.array([1]), np.array([0])), (np.array([1]), np.array([1])), 1)
+    assert got == 1.0

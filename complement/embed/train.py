@@ -143,6 +143,8 @@ def recall_at_k(
     unique_keys = pair_keys(truth[0], truth[1], n_items)  # a repeated (user, item) test pair counts once
     truth_keys = torch.from_numpy(unique_keys).to(user_vecs.device)
     truth_count = np.bincount(unique_keys // n_items, minlength=n_users)
+    if user_vecs.device.type == "cpu" and bool(torch.isfinite(user_vecs).all()) and bool(torch.isfinite(item_vecs).all()):
+        return _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k)
     seen_ptr, seen_items = _csr_rows(seen[0], seen[1], n_users)
     hits_total = 0.0
     for start in range(0, len(truth_users), chunk_size):
@@ -156,6 +158,22 @@ def recall_at_k(
         hits = (truth_keys[position] == keys).sum(1).cpu().numpy()
         hits_total += float((hits / truth_count[users]).sum())
     return hits_total / len(truth_users)
+
+
+def _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k: int) -> float:
+    """:func:`recall_at_k` through the blocked exact top-K kernel (``complement.scoring.topk_indices``,
+    ties by lower item index): about 2x faster than a dense ``torch.topk`` per chunk on Games."""
+    from ..scoring import topk_indices
+
+    seen_users, seen_items = np.asarray(seen[0], np.int64), np.asarray(seen[1], np.int64)
+    keep = np.isin(seen_users, truth_users)
+    local_seen = (np.searchsorted(truth_users, seen_users[keep]), seen_items[keep])
+    top, _ = topk_indices(user_vecs[torch.from_numpy(truth_users)], item_vecs, k, seen=local_seen, pad=True)
+    top = torch.from_numpy(np.asarray(top, np.int64))
+    keys = torch.from_numpy(truth_users).unsqueeze(1) * item_vecs.shape[0] + top
+    position = torch.searchsorted(truth_keys, keys).clamp_max(len(truth_keys) - 1)
+    hits = ((truth_keys[position] == keys) & (top >= 0)).sum(1).numpy()  # -1: a padded slot, never a hit
+    return float((hits / truth_count[truth_users]).sum()) / len(truth_users)
 
 
 # ---- early stopping and the loop ------------------------------------------------------------------
