@@ -1,4 +1,4 @@
-"""Training data, mini-batch sampling, validation Recall@K, early stopping and the fit loop.
+"""Training data, mini-batch sampling, early stopping and the fit loop (validation Recall@K: :mod:`.validation`).
 
 The loop is shared by every torch model (:class:`complement.embed.models.base.TorchRecommender`):
 one optimiser step per mini-batch of train pairs, validation Recall@20 every ``eval_every`` epochs,
@@ -19,6 +19,23 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError, WorkspaceError
+from .validation import VALID_SAMPLE_SEED, VALID_SAMPLE_USERS, pair_keys, recall_at_k, validation_users
+
+__all__ = [  # the evaluation helpers live in .validation; these names stay importable from here
+    "VALID_SAMPLE_SEED",
+    "VALID_SAMPLE_USERS",
+    "EarlyStopping",
+    "FitResult",
+    "TrainData",
+    "epoch_batches",
+    "fit_loop",
+    "load_train_data",
+    "pair_keys",
+    "recall_at_k",
+    "train_view",
+    "uniform_negatives",
+    "validation_users",
+]
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -61,11 +78,6 @@ def load_train_data(ws: Workspace, text_view: str | None = None) -> TrainData:
 
 
 # ---- sampling -------------------------------------------------------------------------------------
-def pair_keys(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """Sorted unique ``user * n_items + item`` keys, for fast membership tests."""
-    return np.unique(np.asarray(users, np.int64) * n_items + np.asarray(items, np.int64))
-
-
 def uniform_negatives(rng: np.random.Generator, users: np.ndarray, n_items: int, positive_keys: np.ndarray, rounds: int = 3) -> np.ndarray:
     """One uniformly drawn item per user, redrawn (up to ``rounds`` times) where it is a train positive."""
     negatives = rng.integers(0, n_items, size=len(users))
@@ -83,53 +95,6 @@ def epoch_batches(rng: np.random.Generator, n_pairs: int, batch_size: int) -> li
     """A shuffled partition of ``range(n_pairs)`` into batches of ``batch_size``."""
     order = rng.permutation(n_pairs)
     return [order[start : start + batch_size] for start in range(0, n_pairs, batch_size)]
-
-
-# ---- evaluation -----------------------------------------------------------------------------------
-def _csr_rows(users: np.ndarray, items: np.ndarray, n_users: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(users, kind="stable")
-    indptr = np.zeros(n_users + 1, np.int64)
-    np.cumsum(np.bincount(users, minlength=n_users), out=indptr[1:])
-    return indptr, np.asarray(items, np.int64)[order]
-
-
-@torch.no_grad()
-def recall_at_k(
-    user_vecs: torch.Tensor,
-    item_vecs: torch.Tensor,
-    seen: tuple[np.ndarray, np.ndarray],
-    truth: tuple[np.ndarray, np.ndarray],
-    k: int = 20,
-    chunk_size: int = 4096,
-) -> float:
-    """Mean Recall@k = |top-k ∩ T(u)| / |T(u)| over users with non-empty truth ``T(u)`` (the set of
-    the user's distinct truth items, as the ``metrics`` diagnostic counts it).
-
-    Full ranking: score = user · item over every item, ``seen`` pairs masked to -inf, computed in
-    chunks of ``chunk_size`` users (memory O(chunk_size × n_items))."""
-    n_users, n_items = user_vecs.shape[0], item_vecs.shape[0]
-    truth_users = np.unique(truth[0])
-    if len(truth_users) == 0:
-        return 0.0
-    k = min(k, n_items)
-    unique_keys = pair_keys(truth[0], truth[1], n_items)  # a repeated (user, item) test pair counts once
-    truth_keys = torch.from_numpy(unique_keys).to(user_vecs.device)
-    truth_count = np.bincount(unique_keys // n_items, minlength=n_users)
-    seen_ptr, seen_items = _csr_rows(seen[0], seen[1], n_users)
-    hits_total = 0.0
-    for start in range(0, len(truth_users), chunk_size):
-        users = truth_users[start : start + chunk_size]
-        scores = user_vecs[torch.from_numpy(users).to(user_vecs.device)] @ item_vecs.T
-        counts = seen_ptr[users + 1] - seen_ptr[users]
-        rows = np.repeat(np.arange(len(users)), counts)
-        cols = np.concatenate([seen_items[seen_ptr[u] : seen_ptr[u + 1]] for u in users]) if counts.sum() else np.zeros(0, np.int64)
-        scores[torch.from_numpy(rows).to(scores.device), torch.from_numpy(cols).to(scores.device)] = -torch.inf
-        top = scores.topk(k, dim=1).indices
-        keys = torch.from_numpy(users).to(top.device).unsqueeze(1) * n_items + top
-        position = torch.searchsorted(truth_keys, keys).clamp_max(len(truth_keys) - 1)
-        hits = (truth_keys[position] == keys).sum(1).cpu().numpy()
-        hits_total += float((hits / truth_count[users]).sum())
-    return hits_total / len(truth_users)
 
 
 # ---- early stopping and the loop ------------------------------------------------------------------
@@ -191,6 +156,7 @@ def fit_loop(
     stopper = EarlyStopping(config.patience, config.min_epochs)
     result = FitResult()
     has_valid = len(data.valid[0]) > 0
+    sample = validation_users(data.valid[0], config.valid_users) if has_valid else None
     best_state = None
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
@@ -207,7 +173,7 @@ def fit_loop(
         if has_valid and (epoch % config.eval_every == 0 or epoch == config.epochs):
             module.eval()
             users, items = embeddings()
-            entry["valid_recall@20"] = recall_at_k(users, items, data.train, data.valid, 20)
+            entry["valid_recall@20"] = recall_at_k(users, items, data.train, data.valid, 20, users=sample)
             if stopper.update(epoch, entry["valid_recall@20"]):
                 best_state = copy.deepcopy(module.state_dict())
         result.history.append(entry)
@@ -263,6 +229,7 @@ def train_view(
     train_overrides(overrides)
     integer("--k", k, minimum=1)
     integer("--seed", overrides.get("seed"), minimum=0)
+    integer("valid_users", overrides.get("valid_users"), minimum=0)
     check_view_name(text_view)
     exclude_splits(exclude)
     check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()), views=[text_view])

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from .kernels import SeenMask, default_chunk_size, full_ranks, scores_block, topk_rows, user_chunks
+from .kernels import SeenMask, default_chunk_size, reciprocal_ranks, scores_block, topk_rows, user_chunks
 
 DEFAULT_RRF_K = 60.0
 
@@ -22,10 +22,9 @@ def rrf_scores(scores_a: torch.Tensor, scores_b: torch.Tensor, mask: torch.Tenso
     the unmasked items hold ranks 1..|I(u)|."""
     if rrf_k < 0:
         raise ConfigError(f"--rrf-k must be >= 0, got {rrf_k}")
-    rank_a = full_ranks(scores_a.masked_fill(mask, float("-inf")))
-    rank_b = full_ranks(scores_b.masked_fill(mask, float("-inf")))
-    fused = 1.0 / (rrf_k + rank_a) + 1.0 / (rrf_k + rank_b)
-    return fused.masked_fill(mask, float("-inf"))
+    fused = reciprocal_ranks(scores_a.masked_fill(mask, float("-inf")), rrf_k)
+    fused += reciprocal_ranks(scores_b.masked_fill(mask, float("-inf")), rrf_k)
+    return fused.masked_fill_(mask, float("-inf"))
 
 
 def rrf_topk(

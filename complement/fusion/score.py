@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from .kernels import SeenMask, default_chunk_size, recall_hits, scores_block, topk_rows, user_chunks
+from .kernels import SeenMask, default_chunk_size, recall_hits, scores_block, topk_rows, truth_sizes, user_chunks
 
 NORMS = ("zscore", "minmax")
 WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
@@ -85,9 +85,10 @@ def tune_weight(
     for start, stop, mask_block, std_a, std_b in _standardised_blocks(views, train, norm, device, chunk_size):
         fused = Combiner(std_a, std_b, mask_block)
         truth = valid.block(start, stop, device)
+        sizes = truth_sizes(truth)
         for w in grid:
             top, _ = topk_rows(fused(w), k)
-            hits, evaluated = recall_hits(top, truth)
+            hits, evaluated = recall_hits(top, truth, sizes)
             totals[w] += hits
         n_users += evaluated
     if n_users == 0:

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..train import FitResult, TrainData, fit_loop
+from ..train import VALID_SAMPLE_USERS, FitResult, TrainData, fit_loop
 
 
 @dataclass
@@ -31,6 +31,7 @@ class TrainConfig:
     patience: int = 10
     min_epochs: int = 50
     eval_every: int = 5
+    valid_users: int = VALID_SAMPLE_USERS  # validation Recall@20 on a fixed sample of this many users (0: all)
     seed: int = 2020
     temperature: float = 0.1
     negatives: int = 256
