@@ -1,6 +1,6 @@
 """Discovery and header parsing of the diagnostic ``.sql`` files.
 
-A diagnostic is one SQL file whose leading comment block is its metadata (STYLE.md)::
+A diagnostic is one SQL file whose leading comment block is its metadata::
 
     -- name: overlap
     -- description: Per-user Jaccard overlap of two views' top-$k lists.
