@@ -109,6 +109,13 @@ def load(tables_dir: Path) -> Catalog:
         raise WorkspaceError(f"{path} is damaged ({exc}); the workspace cannot be read safely") from None
 
 
+def _stat_fingerprint(path: Path) -> str:
+    """A legacy file's fingerprint from its size and mtime: the catalog is loaded on every table
+    lookup, so hashing every file's bytes there would read the whole workspace again each time."""
+    stat = path.stat()
+    return combine([f"legacy:{stat.st_size}:{stat.st_mtime_ns}"])
+
+
 def _adopt_legacy(tables_dir: Path) -> Catalog:
     """``tables/<name>.parquet`` and ``tables/<name>/<part>.parquet`` of a pre-catalog workspace,
     taken as they are (lineage unknown, so never reported stale)."""
@@ -120,13 +127,13 @@ def _adopt_legacy(tables_dir: Path) -> Catalog:
     for name in tables.SINGLE_TABLES:
         path = tables_dir / f"{name}.parquet"
         if path.is_file():
-            catalog.entries[name] = Entry(files=[path.name], fingerprint=combine([file_digest(path)]))
+            catalog.entries[name] = Entry(files=[path.name], fingerprint=_stat_fingerprint(path))
     for name in tables.PARTITIONED_TABLES:
         folder = tables_dir / name
         if folder.is_dir():
             for path in sorted(folder.glob("*.parquet")):
                 catalog.entries[entry_key(name, path.stem)] = Entry(
-                    files=[f"{name}/{path.name}"], fingerprint=combine([file_digest(path)])
+                    files=[f"{name}/{path.name}"], fingerprint=_stat_fingerprint(path)
                 )
     return catalog
 
@@ -167,8 +174,15 @@ def flock(path: Path, *, blocking: bool, what: str) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows has no flock; commands there are not serialised
         yield
         return
-    path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDONLY)
+    for attempt in range(10):
+        try:
+            # another command may remove an empty parent (``.staging``) between mkdir's steps: retry
+            path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDONLY)
+            break
+        except FileNotFoundError:
+            if attempt == 9:
+                raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -207,23 +221,23 @@ def collect_garbage(tables_dir: Path, catalog: Catalog) -> None:
     """Remove Parquet files no entry names (left by a crash between rename and commit, or superseded)
     and staging folders of commands that are gone. Call with the workspace lock held."""
     referenced = {f for entry in catalog.entries.values() for f in entry.files}
-    for path in tables_dir.rglob("*.parquet"):
-        relative = path.relative_to(tables_dir).as_posix()
-        if relative.startswith(STAGING_DIR + "/") or relative in referenced:
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    # only the table folders: staging and lock folders change under other commands while we walk
+    table_folders = [p for p in tables_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    for path in [*tables_dir.glob("*.parquet"), *(f for folder in table_folders for f in folder.rglob("*.parquet"))]:
+        if path.relative_to(tables_dir).as_posix() not in referenced:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
     staging = tables_dir / STAGING_DIR
     if staging.is_dir():
         for folder in staging.iterdir():
-            being_made = folder.name.startswith(".") and time.time() - folder.stat().st_mtime < 3600
+            try:  # another command may rename its folder away meanwhile (hidden -> its name)
+                being_made = folder.name.startswith(".") and time.time() - folder.stat().st_mtime < 3600
+            except FileNotFoundError:
+                continue
             if folder.is_dir() and not being_made and lock_is_free(folder):  # its command is gone
                 import shutil
 
                 shutil.rmtree(folder, ignore_errors=True)
-    for folder in sorted((p for p in tables_dir.rglob("*") if p.is_dir()), reverse=True):
-        if folder.name not in (STAGING_DIR, LOCKS_DIR) and not folder.relative_to(tables_dir).as_posix().startswith(
-            (STAGING_DIR, LOCKS_DIR)
-        ):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only empty ones go
+    for folder in sorted((p for top in table_folders for p in [top, *top.rglob("*")] if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only empty ones go

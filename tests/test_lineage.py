@@ -135,3 +135,23 @@ def test_imported_and_list_fused_views_go_stale_with_a_new_split(ws, tmp_path, c
     resplit(ws, 123)
     assert ws.stale("topk", "mine").refresh.startswith(f"complement topk --view mine --from {run}")
     assert ws.stale("topk", "both") is not None
+
+
+def test_a_workspace_from_before_the_catalog_is_read_as_it_lies_and_adopted_by_its_first_commit(ws, tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    legacy = tmp_path / "legacy"
+    (legacy / "tables" / "topk").mkdir(parents=True)
+    for name in ("items", "users", "interactions"):
+        shutil.copy(ws.table_path(name), legacy / "tables" / f"{name}.parquet")
+    shutil.copy(ws.table_path("topk", "pop"), legacy / "tables" / "topk" / "pop.parquet")
+    old = Workspace(legacy)
+    assert old.parts("topk") == ["pop"] and old.stale("topk", "pop") is None
+    assert old.catalog().entries["items"].fingerprint == old.catalog().entries["items"].fingerprint
+    assert diagnose(old, "metrics", k=10).num_rows == 1
+    train_view(old, "mf", k=10, epochs=1, dim=4)  # the first commit writes a catalog naming the old files
+    assert (legacy / "tables" / "_catalog.json").exists()
+    assert pq.read_table(legacy / "tables" / "topk" / "pop.parquet").num_rows > 0
+    assert Workspace(legacy).parts("topk") == ["mf", "pop"] and Workspace(legacy).stale("topk", "mf") is None
