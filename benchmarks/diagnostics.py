@@ -42,15 +42,29 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
     q60, q80 = np.quantile(n_train, 0.6), np.quantile(n_train, 0.8)
     pop_group = np.where(n_train <= q60, "cold", np.where(n_train > q80, "hot", "mid"))
     ws = Workspace(path)
-    ws.write_table("items", pa.table({
-        "item_id": _ids("i", np.arange(n_items), 6), "item_idx": np.arange(n_items, dtype=np.int32),
-        "title": pa.nulls(n_items, pa.string()), "text": pa.nulls(n_items, pa.string()),
-        "n_train": n_train.astype(np.int32), "pop_group": pa.array(pop_group),
-    }))
-    ws.write_table("users", pa.table({
-        "user_id": _ids("u", np.arange(n_users), 7), "user_idx": np.arange(n_users, dtype=np.int32),
-        "n_train": rng.integers(5, 200, n_users).astype(np.int32),
-    }))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": _ids("i", np.arange(n_items), 6),
+                "item_idx": np.arange(n_items, dtype=np.int32),
+                "title": pa.nulls(n_items, pa.string()),
+                "text": pa.nulls(n_items, pa.string()),
+                "n_train": n_train.astype(np.int32),
+                "pop_group": pa.array(pop_group),
+            }
+        ),
+    )
+    ws.write_table(
+        "users",
+        pa.table(
+            {
+                "user_id": _ids("u", np.arange(n_users), 7),
+                "user_idx": np.arange(n_users, dtype=np.int32),
+                "n_train": rng.integers(5, 200, n_users).astype(np.int32),
+            }
+        ),
+    )
     # View A: strictly increasing positions from a popularity-skewed start, so a list has no repeats.
     start = (rng.pareto(1.2, n_users) * 200).astype(np.int64) % n_items
     steps = rng.integers(1, 60, (n_users, k)).cumsum(axis=1)
@@ -61,10 +75,19 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
     users = np.repeat(np.arange(n_users), k)
     ranks = np.tile(np.arange(1, k + 1, dtype=np.int32), n_users)
     for view, pos in (("view_a", pos_a), ("view_b", pos_b)):
-        ws.write_table("topk", pa.table({
-            "view": pa.array(np.full(n_users * k, view)), "user_id": _ids("u", users, 7), "rank": ranks,
-            "item_id": _ids("i", pos.ravel(), 6), "score": (1.0 / ranks).astype(np.float64),
-        }), part=view)
+        ws.write_table(
+            "topk",
+            pa.table(
+                {
+                    "view": pa.array(np.full(n_users * k, view)),
+                    "user_id": _ids("u", users, 7),
+                    "rank": ranks,
+                    "item_id": _ids("i", pos.ravel(), 6),
+                    "score": (1.0 / ranks).astype(np.float64),
+                }
+            ),
+            part=view,
+        )
     # Test items: 1-4 per user, a quarter from A's list, a quarter from B's, the rest anywhere.
     n_test = rng.integers(1, 5, n_users)
     test_user = np.repeat(np.arange(n_users), n_test)
@@ -73,10 +96,18 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
     anywhere = (rng.pareto(1.0, len(test_user)) * 300).astype(np.int64) % n_items
     test_pos = np.where(source < 0.25, pos_a[test_user, slot], np.where(source < 0.5, pos_b[test_user, slot], anywhere))
     n = len(test_user)
-    ws.write_table("interactions", pa.table({
-        "user_id": _ids("u", test_user, 7), "item_id": _ids("i", test_pos, 6),
-        "ts": pa.nulls(n, pa.int64()), "rating": pa.nulls(n, pa.float64()), "split": pa.array(np.full(n, "test")),
-    }))
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": _ids("u", test_user, 7),
+                "item_id": _ids("i", test_pos, 6),
+                "ts": pa.nulls(n, pa.int64()),
+                "rating": pa.nulls(n, pa.float64()),
+                "split": pa.array(np.full(n, "test")),
+            }
+        ),
+    )
     return ws
 
 
@@ -87,7 +118,9 @@ def load_python(ws: Workspace, k: int):
 
     lists = {}
     for view in ("view_a", "view_b"):
-        t = pq.read_table(ws.table_path("topk", view), columns=["user_id", "rank", "item_id"]).sort_by([("user_id", "ascending"), ("rank", "ascending")])
+        t = pq.read_table(ws.table_path("topk", view), columns=["user_id", "rank", "item_id"]).sort_by(
+            [("user_id", "ascending"), ("rank", "ascending")]
+        )
         by_user: dict = {}
         for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist()):
             by_user.setdefault(u, []).append(i)
@@ -98,7 +131,9 @@ def load_python(ws: Workspace, k: int):
         if s == "test":
             truth.setdefault(u, set()).add(i)
     t = pq.read_table(ws.table_path("items"), columns=["item_id", "n_train", "pop_group"])
-    items = dict(zip(t.column("item_id").to_pylist(), zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist())))
+    items = dict(
+        zip(t.column("item_id").to_pylist(), zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist()))
+    )
     return lists["view_a"], lists["view_b"], truth, items
 
 
@@ -260,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                 if not _close(value, got[key]):
                     print(f"MISMATCH {way} {name} {key}: sql {value} vs {got[key]}", file=sys.stderr)
                     return 1
-    print("| diagnostic | SQL (s, incl. Parquet read) | Python loop (s, compute) | pandas (s, compute) | loop / SQL | pandas / SQL |")
+    print(
+        "| diagnostic | SQL (s, incl. Parquet read) | Python loop (s, compute) | pandas (s, compute) | loop / SQL | pandas / SQL |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     total = {"sql": 0.0, "loop": 0.0, "pandas": 0.0}
     for name in DIAGNOSTICS:
@@ -275,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     cpu = lambda results: sum(CPU_SECONDS.get(id(r), math.nan) for _, r in results.values()) if results else math.nan
     cs, cl, cp = cpu(sql), cpu(loop), cpu(pandas)
     print(f"| total, process CPU s | {cs:.2f} | {cl:.2f} | {cp:.2f} | {cl / cs:.1f}x | {cp / cs:.1f}x |")
-    print(f"| total incl. one load | {s:.2f} | {l + load_loop:.2f} | {p + load_pd:.2f} | {(l + load_loop) / s:.1f}x | {(p + load_pd) / s:.1f}x |")
+    print(
+        f"| total incl. one load | {s:.2f} | {l + load_loop:.2f} | {p + load_pd:.2f} | {(l + load_loop) / s:.1f}x | {(p + load_pd) / s:.1f}x |"
+    )
     return 0
 
 

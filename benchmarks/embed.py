@@ -31,10 +31,48 @@ from complement.embed import encoder
 from complement.workspace import Workspace
 
 WORDS = (
-    "space", "opera", "rebels", "empire", "galaxy", "love", "story", "paris", "comedy", "cooking", "pasta",
-    "documentary", "heist", "casino", "thriller", "war", "ships", "lasers", "family", "drama", "music",
-    "band", "road", "trip", "detective", "murder", "mystery", "village", "winter", "summer", "robot",
-    "future", "past", "king", "queen", "dragon", "sword", "school", "friends", "horror", "ghost", "house",
+    "space",
+    "opera",
+    "rebels",
+    "empire",
+    "galaxy",
+    "love",
+    "story",
+    "paris",
+    "comedy",
+    "cooking",
+    "pasta",
+    "documentary",
+    "heist",
+    "casino",
+    "thriller",
+    "war",
+    "ships",
+    "lasers",
+    "family",
+    "drama",
+    "music",
+    "band",
+    "road",
+    "trip",
+    "detective",
+    "murder",
+    "mystery",
+    "village",
+    "winter",
+    "summer",
+    "robot",
+    "future",
+    "past",
+    "king",
+    "queen",
+    "dragon",
+    "sword",
+    "school",
+    "friends",
+    "horror",
+    "ghost",
+    "house",
     "city",
 )
 
@@ -95,25 +133,34 @@ def main() -> None:
                     embed_s.append(time.perf_counter() - started)
                     embed_cpu.append(time.process_time() - cpu)
                     assert result.n_embedded == len(texts), "the cache must be empty each round"
-            print(f"round {round_ + 1}: bare encode {bare_s[-1]:.2f} s, embed {embed_s[-1]:.2f} s, "
-                  f"ratio {bare_s[-1] / embed_s[-1]:.2f}", file=sys.stderr)
+            print(
+                f"round {round_ + 1}: bare encode {bare_s[-1]:.2f} s, embed {embed_s[-1]:.2f} s, "
+                f"ratio {bare_s[-1] / embed_s[-1]:.2f}",
+                file=sys.stderr,
+            )
         _, stored = ws.read_vectors("semantic", "item")
         max_diff = float(np.abs(stored - bare).max())
     ratios = [b / e for b, e in zip(bare_s, embed_s)]
     import torch
 
-    print(f"{args.items:,} texts, batch size {args.batch_size}, MiniLM on the CPU, {torch.get_num_threads()} torch "
-          f"threads, {args.repeats} interleaved rounds; load average at the end: {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs\n")
+    print(
+        f"{args.items:,} texts, batch size {args.batch_size}, MiniLM on the CPU, {torch.get_num_threads()} torch "
+        f"threads, {args.repeats} interleaved rounds; load average at the end: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs\n"
+    )
     print("| side | median seconds | texts / s | median CPU seconds |")
     print("|---|---|---|---|")
-    for name, wall, cpu in (("bare `SentenceTransformer.encode`", bare_s, bare_cpu),
-                            ("`complement embed` (empty cache)", embed_s, embed_cpu)):
+    for name, wall, cpu in (
+        ("bare `SentenceTransformer.encode`", bare_s, bare_cpu),
+        ("`complement embed` (empty cache)", embed_s, embed_cpu),
+    ):
         print(f"| {name} | {np.median(wall):.2f} | {args.items / np.median(wall):,.0f} | {np.median(cpu):.2f} |")
     cpu_ratios = [b / e for b, e in zip(bare_cpu, embed_cpu)]
-    print(f"\nembed / bare encode speed: {np.median(ratios):.2f}x (median of the per-round ratios "
-          f"{', '.join(f'{r:.2f}' for r in ratios)}); in process CPU time {np.median(cpu_ratios):.2f}x; "
-          f"max |embed - bare| = {max_diff:.1e}")
+    print(
+        f"\nembed / bare encode speed: {np.median(ratios):.2f}x (median of the per-round ratios "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}); in process CPU time {np.median(cpu_ratios):.2f}x; "
+        f"max |embed - bare| = {max_diff:.1e}"
+    )
 
 
 if __name__ == "__main__":

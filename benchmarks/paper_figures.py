@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from complement import Workspace  # noqa: E402
+from complement import Workspace
 
 
 def recompute(ws: Workspace, view_a: str, view_b: str, k: int = 20) -> dict:
@@ -31,8 +31,10 @@ def recompute(ws: Workspace, view_a: str, view_b: str, k: int = 20) -> dict:
         test[row["user_id"]].add(row["item_id"])
     n_train = {r["item_id"]: r["n_train"] for r in ws.query("SELECT item_id, n_train FROM items").to_pylist()}
     lists: dict[str, dict[str, set[str]]] = {view_a: defaultdict(set), view_b: defaultdict(set)}
-    rows = ws.query("SELECT view, user_id, item_id FROM topk WHERE view IN ($a, $b) AND rank <= $k",
-                    {"a": view_a, "b": view_b, "k": k}).to_pylist()
+    rows = ws.query(
+        "SELECT view, user_id, item_id FROM topk WHERE view IN ($a, $b) AND rank <= $k",
+        {"a": view_a, "b": view_b, "k": k},
+    ).to_pylist()
     for row in rows:
         lists[row["view"]][row["user_id"]].add(row["item_id"])
     jaccards, recalls_a, recalls_b = [], [], []
@@ -66,9 +68,15 @@ def recompute(ws: Workspace, view_a: str, view_b: str, k: int = 20) -> dict:
 
 def stored(ws: Workspace, view_a: str, view_b: str, k: int = 20) -> dict:
     """The same figures as `complement run` stored them (results/*.parquet)."""
+
     def row(name, **where):
         for r in pq.read_table(ws.root / "results" / f"{name}.parquet").to_pylist():
-            if r.get("k") == k and r.get("pair_a") == view_a and r.get("pair_b") == view_b and all(r.get(c) == v for c, v in where.items()):
+            if (
+                r.get("k") == k
+                and r.get("pair_a") == view_a
+                and r.get("pair_b") == view_b
+                and all(r.get(c) == v for c, v in where.items())
+            ):
                 return r
         raise KeyError(name)
 
@@ -76,8 +84,17 @@ def stored(ws: Workspace, view_a: str, view_b: str, k: int = 20) -> dict:
     oracle = row("oracle", pop_group="all")
     return {
         "jaccard": row("overlap", statistic="jaccard")["mean"],
-        **{c: hits[c] for c in ("share_common", "share_a_only", "share_b_only", "complementary_hit_ratio",
-                                "log_pop_a_only", "log_pop_b_only")},
+        **{
+            c: hits[c]
+            for c in (
+                "share_common",
+                "share_a_only",
+                "share_b_only",
+                "complementary_hit_ratio",
+                "log_pop_a_only",
+                "log_pop_b_only",
+            )
+        },
         "recall_a": oracle["recall_a"],
         "recall_b": oracle["recall_b"],
     }

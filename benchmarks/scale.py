@@ -51,13 +51,16 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
     # overlap
     common = list_a.join(list_b, on=["user_id", "item_id"]).group_by("user_id").agg(pl.len().alias("n_common"))
     sizes = (
-        list_a.group_by("user_id").agg(pl.len().alias("n_a"))
+        list_a.group_by("user_id")
+        .agg(pl.len().alias("n_a"))
         .join(list_b.group_by("user_id").agg(pl.len().alias("n_b")), on="user_id", how="full", coalesce=True)
         .with_columns(pl.col("n_a").fill_null(0), pl.col("n_b").fill_null(0))
     )
     per_user = (
-        truth.select("user_id").unique()
-        .join(sizes, on="user_id", how="left").join(common, on="user_id", how="left")
+        truth.select("user_id")
+        .unique()
+        .join(sizes, on="user_id", how="left")
+        .join(common, on="user_id", how="left")
         .with_columns(pl.col("n_common").fill_null(0))
         .with_columns(
             (pl.col("n_a") + pl.col("n_b") - pl.col("n_common")).alias("n_union"),
@@ -71,11 +74,16 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
     overlap = []
     for statistic in ("jaccard", "overlap_at_k"):
         column = per_user[statistic].drop_nulls()
-        overlap.append({
-            "statistic": statistic, "n_users": len(column), "mean": column.mean(),
-            "q25": column.quantile(0.25, "linear"), "median": column.quantile(0.5, "linear"),
-            "q75": column.quantile(0.75, "linear"),
-        })
+        overlap.append(
+            {
+                "statistic": statistic,
+                "n_users": len(column),
+                "mean": column.mean(),
+                "q25": column.quantile(0.25, "linear"),
+                "median": column.quantile(0.5, "linear"),
+                "q75": column.quantile(0.75, "linear"),
+            }
+        )
 
     # the hit flags of every test pair
     hits = (
@@ -96,23 +104,34 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
     def share(n: int):
         return n / total if total else None
 
-    unique_hits = [{
-        "common": len(both), "a_only": len(a_only), "b_only": len(b_only),
-        "share_common": share(len(both)), "share_a_only": share(len(a_only)), "share_b_only": share(len(b_only)),
-        "complementary_hit_ratio": share(len(a_only) + len(b_only)),
-        "log_pop_common": both["log_pop"].mean(), "log_pop_a_only": a_only["log_pop"].mean(),
-        "log_pop_b_only": b_only["log_pop"].mean(),
-    }]
+    unique_hits = [
+        {
+            "common": len(both),
+            "a_only": len(a_only),
+            "b_only": len(b_only),
+            "share_common": share(len(both)),
+            "share_a_only": share(len(a_only)),
+            "share_b_only": share(len(b_only)),
+            "complementary_hit_ratio": share(len(a_only) + len(b_only)),
+            "log_pop_common": both["log_pop"].mean(),
+            "log_pop_a_only": a_only["log_pop"].mean(),
+            "log_pop_b_only": b_only["log_pop"].mean(),
+        }
+    ]
 
     # oracle: scope 'all' and each known pop_group of the user's test items
-    scoped = pl.concat([
-        hits.with_columns(pl.lit("all").alias("scope")),
-        hits.filter(pl.col("pop_group").is_not_null()).with_columns(pl.col("pop_group").alias("scope")),
-    ])
+    scoped = pl.concat(
+        [
+            hits.with_columns(pl.lit("all").alias("scope")),
+            hits.filter(pl.col("pop_group").is_not_null()).with_columns(pl.col("pop_group").alias("scope")),
+        ]
+    )
     per_scope = (
         scoped.group_by("scope", "user_id")
         .agg(
-            pl.len().alias("n_test"), pl.col("in_a").sum().alias("hits_a"), pl.col("in_b").sum().alias("hits_b"),
+            pl.len().alias("n_test"),
+            pl.col("in_a").sum().alias("hits_a"),
+            pl.col("in_b").sum().alias("hits_b"),
             (pl.col("in_a") | pl.col("in_b")).sum().alias("hits_union"),
         )
         .with_columns(
@@ -123,16 +142,29 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
             (pl.max_horizontal("hits_a", "hits_b") / pl.col("n_test")).alias("best_view"),
         )
         .group_by("scope")
-        .agg(pl.len().alias("n_users"), *(pl.col(c).mean() for c in ("recall_a", "recall_b", "union", "union_at_k", "best_view")))
+        .agg(
+            pl.len().alias("n_users"),
+            *(pl.col(c).mean() for c in ("recall_a", "recall_b", "union", "union_at_k", "best_view")),
+        )
     )
     oracle = []
     for row in sorted(per_scope.to_dicts(), key=lambda r: (GROUP_ORDER.get(r["scope"], 4), r["scope"])):
         best = max(row["recall_a"], row["recall_b"])
-        oracle.append({
-            "pop_group": row["scope"], "n_users": row["n_users"], "recall_a": row["recall_a"], "recall_b": row["recall_b"],
-            "best_single": best, "union": row["union"], "union_at_k": row["union_at_k"], "best_view": row["best_view"],
-            "union_gain": row["union"] - best, "union_at_k_gain": row["union_at_k"] - best, "best_view_gain": row["best_view"] - best,
-        })
+        oracle.append(
+            {
+                "pop_group": row["scope"],
+                "n_users": row["n_users"],
+                "recall_a": row["recall_a"],
+                "recall_b": row["recall_b"],
+                "best_single": best,
+                "union": row["union"],
+                "union_at_k": row["union_at_k"],
+                "best_view": row["best_view"],
+                "union_gain": row["union"] - best,
+                "union_at_k_gain": row["union_at_k"] - best,
+                "best_view_gain": row["best_view"] - best,
+            }
+        )
     return {"overlap": overlap, "unique_hits": unique_hits, "oracle": oracle}
 
 
@@ -236,12 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         ws_root = root / f"ws-{n_users}"
         start = time.perf_counter()
         build(ws_root, n_users, args.items, args.k)
-        print(f"\n{n_users:,} users x K={args.k} x 2 views: built in {time.perf_counter() - start:.1f} s ({ws_root})", file=sys.stderr)
+        print(
+            f"\n{n_users:,} users x K={args.k} x 2 views: built in {time.perf_counter() - start:.1f} s ({ws_root})",
+            file=sys.stderr,
+        )
         runs = {}
         for engine in engines:
             child = subprocess.run(
                 [sys.executable, __file__, "--engine", engine, "--workspace", str(ws_root), "--k", str(args.k)],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if child.returncode != 0:
                 print(f"  {engine}: failed\n{child.stderr[-2000:]}", file=sys.stderr)

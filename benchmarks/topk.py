@@ -109,7 +109,9 @@ def measure(method: str, n_users: int, args, save: str | None) -> dict:
     cmd += ["--dim", str(args.dim), "--k", str(args.k), "--seed", str(args.seed)]
     cmd += ["--chunk-size", str(args.chunk_size)] if args.chunk_size else []
     cmd += ["--save", save] if save else []
-    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), OPENBLAS_NUM_THREADS=str(THREADS))
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), OPENBLAS_NUM_THREADS=str(THREADS)
+    )
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
@@ -130,7 +132,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--chunk-size", type=int, default=None, help="users per chunk (default: ours picks one)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of every method, interleaved; medians are reported")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds of every method, interleaved; medians are reported"
+    )
     parser.add_argument("--methods", default="complement,faiss", help="comma-separated: complement, faiss, numpy")
     parser.add_argument("--worker", choices=sorted(METHODS), help=argparse.SUPPRESS)
     parser.add_argument("--save", help=argparse.SUPPRESS)
@@ -146,31 +150,46 @@ def main() -> None:
             for method, n_users in runs:
                 save = str(Path(tmp) / f"{method}.npy") if round_ == 0 and n_users == args.users else None
                 result = measure(method, n_users, args, save)
-                print(f"round {round_ + 1}: {method:10s} {n_users:>7,} users  {result['seconds']:.2f} s  "
-                      f"cpu {result['cpu_seconds']:.2f} s  peak +{result['peak_mib']:.0f} MiB", file=sys.stderr)
+                print(
+                    f"round {round_ + 1}: {method:10s} {n_users:>7,} users  {result['seconds']:.2f} s  "
+                    f"cpu {result['cpu_seconds']:.2f} s  peak +{result['peak_mib']:.0f} MiB",
+                    file=sys.stderr,
+                )
                 rounds[(method, n_users)].append(result)
         results = {m: np.load(Path(tmp) / f"{m}.npy") for m in methods}
     median = {run: {key: float(np.median([r[key] for r in rs])) for key in rs[0]} for run, rs in rounds.items()}
     peak = {run: max(r["peak_mib"] for r in rs) for run, rs in rounds.items()}
     ours = rounds.get(("complement", args.users))
-    print(f"{args.users:,} users x {args.items:,} items x {args.dim} dims, K={args.k}, {THREADS} threads, "
-          f"median of {args.repeats} interleaved rounds (complement chunk: {args.chunk_size or 'default'}); "
-          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
-    print("| method | users | seconds | CPU seconds | time / complement's (median per round) | peak extra MiB | "
-          "of which results | working MiB | top-K sets agree with complement |")
+    print(
+        f"{args.users:,} users x {args.items:,} items x {args.dim} dims, K={args.k}, {THREADS} threads, "
+        f"median of {args.repeats} interleaved rounds (complement chunk: {args.chunk_size or 'default'}); "
+        f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n"
+    )
+    print(
+        "| method | users | seconds | CPU seconds | time / complement's (median per round) | peak extra MiB | "
+        "of which results | working MiB | top-K sets agree with complement |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for method, n_users in runs:
         r = median[(method, n_users)]
         ratios = [a["seconds"] / b["seconds"] for a, b in zip(rounds[(method, n_users)], ours)] if ours else []
         ratio = f"{np.median(ratios):.2f}x" if ratios else "-"
-        agree = f"{set_agreement(results[method], results['complement']):.4%}" if n_users == args.users and "complement" in results else "-"
+        agree = (
+            f"{set_agreement(results[method], results['complement']):.4%}"
+            if n_users == args.users and "complement" in results
+            else "-"
+        )
         result_mib = n_users * args.k * RESULT_BYTES[method] / 2**20
-        print(f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | {peak[(method, n_users)]:.0f} | "
-              f"{result_mib:.0f} | {peak[(method, n_users)] - result_mib:.0f} | {agree} |")
+        print(
+            f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | {peak[(method, n_users)]:.0f} | "
+            f"{result_mib:.0f} | {peak[(method, n_users)] - result_mib:.0f} | {agree} |"
+        )
     if ours and ("faiss", args.users) in rounds:
         ratios = [f["seconds"] / c["seconds"] for f, c in zip(rounds[("faiss", args.users)], ours)]
-        print(f"\ncomplement / faiss IndexFlatIP speed: {np.median(ratios):.2f}x (median of the per-round ratios "
-              f"{', '.join(f'{x:.2f}' for x in ratios)})")
+        print(
+            f"\ncomplement / faiss IndexFlatIP speed: {np.median(ratios):.2f}x (median of the per-round ratios "
+            f"{', '.join(f'{x:.2f}' for x in ratios)})"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import argparse
 import json
 import time
 
-import complement  # noqa: F401, I001  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
+import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 import numpy as np
 import torch
 
@@ -53,11 +53,18 @@ def time_epochs(ws: Workspace, model_name: str, epochs: int, device: str, batch_
             torch.cuda.synchronize()
         seconds.append(time.perf_counter() - started)
         cpu_seconds.append(time.process_time() - cpu_started)
-    return {"measure": "epoch", "model": model_name, "users": data.n_users, "items": data.n_items, "train_pairs": len(data.train[0]),
-            "batch_size": model.config.batch_size, "seconds_per_epoch": [round(s, 2) for s in seconds],
-            "median": round(float(np.median(seconds)), 2),
-            # CPU time of this process: what the epoch costs when it has the cores to itself
-            "cpu_seconds_per_epoch": [round(s, 2) for s in cpu_seconds]}
+    return {
+        "measure": "epoch",
+        "model": model_name,
+        "users": data.n_users,
+        "items": data.n_items,
+        "train_pairs": len(data.train[0]),
+        "batch_size": model.config.batch_size,
+        "seconds_per_epoch": [round(s, 2) for s in seconds],
+        "median": round(float(np.median(seconds)), 2),
+        # CPU time of this process: what the epoch costs when it has the cores to itself
+        "cpu_seconds_per_epoch": [round(s, 2) for s in cpu_seconds],
+    }
 
 
 def main() -> None:
@@ -70,7 +77,11 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     ws = Workspace(args.workspace)
-    result = time_full(ws, args.model, args.device) if args.measure == "full" else time_epochs(ws, args.model, args.epochs, args.device, args.batch_size)
+    result = (
+        time_full(ws, args.model, args.device)
+        if args.measure == "full"
+        else time_epochs(ws, args.model, args.epochs, args.device, args.batch_size)
+    )
     print(json.dumps({**result, "torch_threads": torch.get_num_threads()}))
 
 

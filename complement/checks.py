@@ -13,8 +13,14 @@ from collections.abc import Mapping
 from .errors import ConfigError
 
 
-def finite(option: str, value: float | None, *, minimum: float | None = None, above: float | None = None,
-           maximum: float | None = None) -> float | None:
+def finite(
+    option: str,
+    value: float | None,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+) -> float | None:
     """``value`` when it is a finite number within the bounds (``None`` passes: "use the default")."""
     if value is None:
         return None
@@ -23,8 +29,10 @@ def finite(option: str, value: float | None, *, minimum: float | None = None, ab
     rule = _rule(minimum, above, maximum)
     if not math.isfinite(value):
         raise ConfigError(f"{option} must be a finite number{rule}, not {value}")
-    if (minimum is not None and value < minimum) or (above is not None and value <= above) or (
-        maximum is not None and value > maximum
+    if (
+        (minimum is not None and value < minimum)
+        or (above is not None and value <= above)
+        or (maximum is not None and value > maximum)
     ):
         raise ConfigError(f"{option} must be a finite number{rule}, not {value}")
     return float(value)
@@ -56,7 +64,14 @@ def _rule(minimum: float | None, above: float | None, maximum: float | None) -> 
 
 #: the rules of ``complement train``'s hyperparameter options (None = the model's default)
 TRAIN_INTEGERS: Mapping[str, int] = {
-    "epochs": 1, "dim": 1, "batch_size": 1, "layers": 0, "patience": 0, "min_epochs": 0, "eval_every": 1, "negatives": 1,
+    "epochs": 1,
+    "dim": 1,
+    "batch_size": 1,
+    "layers": 0,
+    "patience": 0,
+    "min_epochs": 0,
+    "eval_every": 1,
+    "negatives": 1,
 }
 TRAIN_FLOATS: Mapping[str, dict] = {
     "lr": {"above": 0.0},

@@ -25,7 +25,7 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "''") + "'"
 
 
-def connect(workspace: "Workspace", read_only_sql: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(workspace: Workspace, read_only_sql: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that sees the workspace tables as views.
 
     With ``read_only_sql`` the connection may read files only under the workspace's tables folder
@@ -54,10 +54,10 @@ _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALYZE\s+|\([^)]*\)\s*)?", re.I)
 def _explained(query: str) -> str | None:
     """The statement an EXPLAIN statement explains (EXPLAIN ANALYZE runs it), or None if unreadable."""
     match = _EXPLAIN.match(_COMMENTS.sub(" ", query))
-    return _COMMENTS.sub(" ", query)[match.end():] if match else None
+    return _COMMENTS.sub(" ", query)[match.end() :] if match else None
 
 
-def _kind(statement: "duckdb.Statement") -> str:
+def _kind(statement: duckdb.Statement) -> str:
     kind = statement.type.name
     if kind == "EXPLAIN":
         inner = _explained(statement.query)
@@ -99,7 +99,9 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> pa.Table:
+def run_sql(
+    workspace: Workspace, sql: str, params: dict[str, Any] | None = None, timeout: float | None = None
+) -> pa.Table:
     """Run the user's read-only SQL over the workspace in the sandbox and return the last statement's
     result (see :func:`stream_sql` for a result too large to hold)."""
     with stream_sql(workspace, sql, params, timeout) as (schema, batches):
@@ -108,7 +110,11 @@ def run_sql(workspace: "Workspace", sql: str, params: dict[str, Any] | None = No
 
 @contextlib.contextmanager
 def stream_sql(
-    workspace: "Workspace", sql: str, params: dict[str, Any] | None = None, timeout: float | None = None, rows_per_batch: int = 65536
+    workspace: Workspace,
+    sql: str,
+    params: dict[str, Any] | None = None,
+    timeout: float | None = None,
+    rows_per_batch: int = 65536,
 ) -> Iterator[tuple[pa.Schema, Iterator[pa.RecordBatch]]]:
     """``(schema, batches)`` of the user's read-only SQL, run in :mod:`complement.sandbox`; the last
     statement's result arrives as record batches while it is computed, so it is never held whole.

@@ -18,7 +18,9 @@ def experiment_path() -> Path:
     return Path(str(resources.files("complement.experiment").joinpath("synthetic.toml")))
 
 
-def run_demo(directory: str | Path = "complement-demo", overrides: list[str] | None = None) -> tuple[Workspace, dict[str, pa.Table]]:
+def run_demo(
+    directory: str | Path = "complement-demo", overrides: list[str] | None = None
+) -> tuple[Workspace, dict[str, pa.Table]]:
     """Run the built-in experiment into ``directory`` (incremental: a second call redoes nothing)
     and return the workspace and its headline tables."""
     from .report import write_report
@@ -48,19 +50,49 @@ def headline(ws: Workspace, config: dict) -> dict[str, pa.Table]:
     out = {
         "metrics": at_k("metrics", ["view", "recall", "ndcg", "hit_rate"]),
         "overlap": at_k("overlap", ["pair_a", "pair_b", "statistic", "mean", "median"]),
-        "unique_hits": at_k("unique_hits", ["pair_a", "pair_b", "share_common", "share_a_only", "share_b_only",
-                                             "complementary_hit_ratio", "log_pop_a_only", "log_pop_b_only"]),
+        "unique_hits": at_k(
+            "unique_hits",
+            [
+                "pair_a",
+                "pair_b",
+                "share_common",
+                "share_a_only",
+                "share_b_only",
+                "complementary_hit_ratio",
+                "log_pop_a_only",
+                "log_pop_b_only",
+            ],
+        ),
         "oracle": at_k("oracle", ["pop_group", "recall_a", "recall_b", "best_view", "union_at_k", "union"]),
-        "fusion_gap": at_k("fusion_gap", ["view", "recall", "best_single", "union_at_k", "share_of_union_at_k_gain"],
-                           where=lambda r: r.get("pop_group") == "all"),
+        "fusion_gap": at_k(
+            "fusion_gap",
+            ["view", "recall", "best_single", "union_at_k", "share_of_union_at_k_gain"],
+            where=lambda r: r.get("pop_group") == "all",
+        ),
     }
     if ws.has_table("probes"):
         from .diagnostics import diagnose
 
-        rows = [r for r in diagnose(ws, "probe_summary").to_pylist()
-                if r["metric"] in ("r2", "recall_drop") and r["item_set"] in ("fit", "held_out")]
-        out["probes"] = pa.Table.from_pylist(
-            [{"mapper": r["mapper"], "shift": r["shift"], "item_set": r["item_set"], "metric": r["metric"],
-              "mean": r["mean"], "std": r["std"]} for r in rows]
-        ) if rows else None
+        rows = [
+            r
+            for r in diagnose(ws, "probe_summary").to_pylist()
+            if r["metric"] in ("r2", "recall_drop") and r["item_set"] in ("fit", "held_out")
+        ]
+        out["probes"] = (
+            pa.Table.from_pylist(
+                [
+                    {
+                        "mapper": r["mapper"],
+                        "shift": r["shift"],
+                        "item_set": r["item_set"],
+                        "metric": r["metric"],
+                        "mean": r["mean"],
+                        "std": r["std"],
+                    }
+                    for r in rows
+                ]
+            )
+            if rows
+            else None
+        )
     return {name: table for name, table in out.items() if table is not None}

@@ -21,7 +21,9 @@ def resolve_device(name: str = "auto"):
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise DeviceError(f"--device {name} was asked for but no CUDA device is available; use --device cpu or auto")
+            raise DeviceError(
+                f"--device {name} was asked for but no CUDA device is available; use --device cpu or auto"
+            )
         return torch.device(name)
     raise DeviceError(f"unknown device '{name}' (choose from: auto, cpu, cuda)")
 

@@ -25,7 +25,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_output_path(workspace: "Workspace", path: str | os.PathLike, option: str = "--out") -> Path:
+def check_output_path(workspace: Workspace, path: str | os.PathLike, option: str = "--out") -> Path:
     """Refuse an output path inside the workspace's tables folder or onto its ``complement.toml``
     (after resolving symlinks and ``..``); return the path as given."""
     target = _real(path)
@@ -36,7 +36,9 @@ def check_output_path(workspace: "Workspace", path: str | os.PathLike, option: s
             "commands write; choose a file elsewhere"
         )
     if target == _real(workspace.config_path):
-        raise ConfigError(f"{option} {path} would overwrite the workspace's {workspace.config_path.name}; choose another file")
+        raise ConfigError(
+            f"{option} {path} would overwrite the workspace's {workspace.config_path.name}; choose another file"
+        )
     if target.is_dir():
         raise ConfigError(f"{option} {path} is a folder; give a file name")
     return Path(path)

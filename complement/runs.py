@@ -93,7 +93,7 @@ def recorded(workspace: Workspace, record: RunRecord) -> Iterator[RunRecord]:
     (nothing at all when it raises). ``record.view`` is locked for the block; ``record.inputs`` and
     ``record.made_by`` become the lineage of what it writes. The block may fill ``record.rows`` and
     ``record.metrics``."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     made_by = record.made_by or f"complement {record.step}" + (f" --view {record.view}" if record.view else "")
     inputs = tuple(record.inputs) if record.inputs is not None else None

@@ -60,7 +60,7 @@ def _dataset(files: list[Path]):
     return ds.dataset(paths, schema=schema, format="parquet")
 
 
-def result_tables(workspace: "Workspace") -> dict[str, Path]:
+def result_tables(workspace: Workspace) -> dict[str, Path]:
     """``results_NAME`` -> ``<workspace>/results/NAME.parquet`` for each stored diagnostics result."""
     folder = workspace.root / RESULTS_DIR
     if not folder.is_dir():
@@ -72,7 +72,9 @@ def result_tables(workspace: "Workspace") -> dict[str, Path]:
     return found
 
 
-def open_sandbox(workspace: "Workspace", setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> duckdb.DuckDBPyConnection:
+def open_sandbox(
+    workspace: Workspace, setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory connection that sees the workspace tables (and ``results_*``) and can write nothing.
 
     ``setup`` runs before the lock-down, e.g. to create the diagnostics' shared macros."""
@@ -89,7 +91,9 @@ def open_sandbox(workspace: "Workspace", setup: Callable[[duckdb.DuckDBPyConnect
             try:
                 dataset = _dataset(files)
             except pa.ArrowException as exc:  # a damaged or foreign file: name it, no traceback
-                raise ComplementError(f"cannot read table {name} ({', '.join(map(str, files))}): {first_line(exc)}") from None
+                raise ComplementError(
+                    f"cannot read table {name} ({', '.join(map(str, files))}): {first_line(exc)}"
+                ) from None
             con.register(name, dataset)
         if setup is not None:
             setup(con)
@@ -162,14 +166,19 @@ class Query:
     iteration raises ``Error: query exceeded --timeout N s``. An interrupt that is not ours
     (Ctrl-C) becomes ``KeyboardInterrupt``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float | None = None, describe: Callable[[BaseException], str] | None = None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        timeout: float | None = None,
+        describe: Callable[[BaseException], str] | None = None,
+    ):
         self.con = con
         self.timeout = timeout
         self.timed_out = False
         self._describe = describe or (lambda exc: f"SQL error: {first_line(exc)}")
         self._timer: threading.Timer | None = None
 
-    def __enter__(self) -> "Query":
+    def __enter__(self) -> Query:
         self._interruptible = interruptible(self.con)
         self._interruptible.__enter__()
         if self.timeout is not None:
@@ -211,7 +220,9 @@ class Query:
         with self.guard():
             self.con.sql(sql, params=params) if params else self.con.sql(sql)
 
-    def batches(self, sql: str, params: dict[str, Any] | None = None, rows_per_batch: int = 65536) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    def batches(
+        self, sql: str, params: dict[str, Any] | None = None, rows_per_batch: int = 65536
+    ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         """The result's schema and an iterator of its record batches, read as they are produced."""
         with self.guard():
             relation = self.con.sql(sql, params=params) if params else self.con.sql(sql)

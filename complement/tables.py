@@ -119,9 +119,7 @@ def conform(name: str, table: pa.Table) -> pa.Table:
     schema = SCHEMAS[name]
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
-        raise ComplementError(
-            f"table '{name}' lacks columns {missing} (found: {', '.join(table.column_names)})"
-        )
+        raise ComplementError(f"table '{name}' lacks columns {missing} (found: {', '.join(table.column_names)})")
     columns = [table.column(f.name).cast(f.type) for f in schema]
     fields = list(schema)
     for extra in table.column_names:
@@ -149,8 +147,12 @@ UNIQUE_KEYS = (("items", "item_id"), ("items", "item_idx"), ("users", "user_id")
 
 def _family(kind: pa.DataType) -> str:
     for family, test in (
-        ("integer", pa.types.is_integer), ("floating", pa.types.is_floating), ("string", pa.types.is_string),
-        ("string", pa.types.is_large_string), ("list", pa.types.is_list), ("list", pa.types.is_large_list),
+        ("integer", pa.types.is_integer),
+        ("floating", pa.types.is_floating),
+        ("string", pa.types.is_string),
+        ("string", pa.types.is_large_string),
+        ("list", pa.types.is_list),
+        ("list", pa.types.is_large_list),
         ("timestamp", pa.types.is_timestamp),
     ):
         if test(kind):

@@ -33,7 +33,7 @@ class Workspace:
         self._txn: Transaction | None = None
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> "Workspace":
+    def open(cls, path: str | os.PathLike | None = None) -> Workspace:
         if path is None:
             path = os.environ.get(ENV_VAR) or "."
         return cls(path)
@@ -99,7 +99,7 @@ class Workspace:
         """The parts (views or probe runs) of a partitioned table, sorted."""
         self._check_table(name)
         prefix = name + "/"
-        return sorted(key[len(prefix):] for key in self.catalog().entries if key.startswith(prefix))
+        return sorted(key[len(prefix) :] for key in self.catalog().entries if key.startswith(prefix))
 
     def entry(self, name: str, part: str | None = None) -> catalog_mod.Entry | None:
         return self.catalog().entries.get(catalog_mod.entry_key(name, part))
@@ -130,7 +130,10 @@ class Workspace:
             self._txn = txn
         parent = txn.scopes[-1] if txn.scopes else Scope()
         txn.scopes.append(
-            Scope(tuple(inputs) if inputs is not None else parent.inputs, made_by if made_by is not None else parent.made_by)
+            Scope(
+                tuple(inputs) if inputs is not None else parent.inputs,
+                made_by if made_by is not None else parent.made_by,
+            )
         )
         try:
             if view is not None:
@@ -239,7 +242,9 @@ class Workspace:
         if part is not None:
             files = self.table_files(name, part)
             if not files:
-                raise WorkspaceError(f"table '{name}' has no part '{part}' (have: {', '.join(self.parts(name)) or 'none'})")
+                raise WorkspaceError(
+                    f"table '{name}' has no part '{part}' (have: {', '.join(self.parts(name)) or 'none'})"
+                )
             import pyarrow.parquet as pq
 
             return pq.read_table(files)
@@ -304,7 +309,9 @@ class Workspace:
         if matrix.ndim != 2 or matrix.shape[0] != len(ids):
             raise WorkspaceError(f"expected a {len(ids)} x d matrix, got shape {matrix.shape}")
         n, d = matrix.shape
-        vectors = pa.ListArray.from_arrays(pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32)), pa.array(matrix.ravel()))
+        vectors = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32)), pa.array(matrix.ravel())
+        )
         new = pa.table(
             {
                 "view": pa.array([view] * n, pa.string()),
@@ -338,7 +345,11 @@ class Workspace:
         table = pq.read_table(files)
         table = table.filter(pc.equal(table.column("entity"), entity))
         if table.num_rows == 0:
-            hint = " — train a model for it (`complement train`) or import user vectors with `complement embed --from`" if entity == "user" else ""
+            hint = (
+                " — train a model for it (`complement train`) or import user vectors with `complement embed --from`"
+                if entity == "user"
+                else ""
+            )
             raise WorkspaceError(f"view '{view}' has no {entity} vectors{hint}")
         ids = np.asarray(table.column("id").to_pylist(), dtype=object)
         flat = table.column("vector").combine_chunks()

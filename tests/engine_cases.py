@@ -24,19 +24,33 @@ def rich_workspace(path, seed: int = 3, n_users: int = 40, n_items: int = 30):
     user, item = case["users"][0], case["items"][0]
     case["interactions"] = case["interactions"] + [(user, item, "train"), (user, item, "test")]
     seen = next(i for u, i, s in case["interactions"] if u == case["users"][1] and s == "train")
-    case["lists"]["c"][case["users"][1]] = [seen] + [i for i in case["lists"]["c"].get(case["users"][1], []) if i != seen]
+    case["lists"]["c"][case["users"][1]] = [seen] + [
+        i for i in case["lists"]["c"].get(case["users"][1], []) if i != seen
+    ]
     ws = ref.write_case(path, case)
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n_items, 4)).astype(np.float32)
     vectors[2, 1] = math.nan
     ws.write_vectors("a", "item", case["items"], vectors)
     ws.write_vectors("b", "item", case["items"][:5], rng.normal(size=(5, 3)))
-    rows = [("run1", "a", "b", mapper, "none", "all", metric, float(rng.random()), s)
-            for mapper in ("cca", "linear") for metric in ("r2", "cos") for s in range(3)]
-    ws.write_table("probes", pa.table({
-        name: [r[n] for r in rows]
-        for n, name in enumerate(("run_id", "source", "target", "mapper", "shift", "item_set", "metric", "value", "seed"))
-    }), part="run1")
+    rows = [
+        ("run1", "a", "b", mapper, "none", "all", metric, float(rng.random()), s)
+        for mapper in ("cca", "linear")
+        for metric in ("r2", "cos")
+        for s in range(3)
+    ]
+    ws.write_table(
+        "probes",
+        pa.table(
+            {
+                name: [r[n] for r in rows]
+                for n, name in enumerate(
+                    ("run_id", "source", "target", "mapper", "shift", "item_set", "metric", "value", "seed")
+                )
+            }
+        ),
+        part="run1",
+    )
     return ws, case
 
 
@@ -68,6 +82,10 @@ def assert_same_rows(want: pa.Table, got: pa.Table, tol: float = 1e-9) -> None:
         for column, expected in w.items():
             value = g[column]
             if isinstance(expected, float) and value is not None:
-                assert (math.isnan(expected) and math.isnan(value)) or abs(value - expected) <= tol, (column, expected, value)
+                assert (math.isnan(expected) and math.isnan(value)) or abs(value - expected) <= tol, (
+                    column,
+                    expected,
+                    value,
+                )
             else:
                 assert value == expected, (column, expected, value)

@@ -62,7 +62,10 @@ def greedy_gains(lists_by_view: dict, truth: dict, k: int) -> list[tuple[str, fl
     out, previous = [], 0.0
     remaining = sorted(lists_by_view)
     while remaining:
-        best = max(remaining, key=lambda v: (round(union_recall(lists_by_view, chosen + [v], truth, k), 12), -remaining.index(v)))
+        best = max(
+            remaining,
+            key=lambda v: (round(union_recall(lists_by_view, chosen + [v], truth, k), 12), -remaining.index(v)),
+        )
         chosen.append(best)
         remaining.remove(best)
         now = union_recall(lists_by_view, chosen, truth, k)
@@ -74,5 +77,10 @@ def greedy_gains(lists_by_view: dict, truth: dict, k: int) -> list[tuple[str, fl
 def summary(values: list[float]) -> dict[str, float]:
     """mean and linear-interpolated quartiles (DuckDB's quantile_cont)."""
     arr = np.asarray(values, dtype=float)
-    return {"n_users": len(arr), "mean": arr.mean(), "q25": np.percentile(arr, 25),
-            "median": np.percentile(arr, 50), "q75": np.percentile(arr, 75)}
+    return {
+        "n_users": len(arr),
+        "mean": arr.mean(),
+        "q25": np.percentile(arr, 25),
+        "median": np.percentile(arr, 50),
+        "q75": np.percentile(arr, 75),
+    }

@@ -71,8 +71,13 @@ def overlap(lists_a, lists_b, truth, k):
 
     def summary(values):
         q = np.percentile(values, [25, 50, 75]) if values else [None] * 3
-        return {"n_users": len(values), "mean": sum(values) / len(values) if values else None,
-                "q25": q[0], "median": q[1], "q75": q[2]}
+        return {
+            "n_users": len(values),
+            "mean": sum(values) / len(values) if values else None,
+            "q25": q[0],
+            "median": q[1],
+            "q75": q[2],
+        }
 
     return {"jaccard": summary(jaccards), "overlap_at_k": summary(overlaps)}
 
@@ -87,8 +92,11 @@ def user_complementarity(lists_a, lists_b, truth, user_n_train, k):
         groups[group].append(u)
     n = sum(len(v) for v in groups.values())
     return {
-        g: {"n_users": len(us), "share": len(us) / n,
-            "mean_log_train": sum(math.log1p(user_n_train[u]) for u in us) / len(us) if us else None}
+        g: {
+            "n_users": len(us),
+            "share": len(us) / n,
+            "mean_log_train": sum(math.log1p(user_n_train[u]) for u in us) / len(us) if us else None,
+        }
         for g, us in groups.items()
     }
 
@@ -124,9 +132,15 @@ def oracle(lists_a, lists_b, truth, group_of, k):
         means = [sum(col) / len(rows) for col in zip(*rows)]
         best_single = max(means[0], means[1])
         result[group] = {
-            "n_users": len(rows), "recall_a": means[0], "recall_b": means[1], "best_single": best_single,
-            "union": means[2], "union_at_k": means[3], "best_view": means[4],
-            "union_gain": means[2] - best_single, "union_at_k_gain": means[3] - best_single,
+            "n_users": len(rows),
+            "recall_a": means[0],
+            "recall_b": means[1],
+            "best_single": best_single,
+            "union": means[2],
+            "union_at_k": means[3],
+            "best_view": means[4],
+            "union_gain": means[2] - best_single,
+            "union_at_k_gain": means[3] - best_single,
             "best_view_gain": means[4] - best_single,
         }
     return result
@@ -152,7 +166,9 @@ def coverage(lists, item_n_train, k):
     n, total = len(x), sum(x)
     gini = sum((2 * j - n - 1) * v for j, v in enumerate(x, start=1)) / (n * total) if total else None
     return {
-        "n_items": n, "n_recommended": sum(1 for v in x if v), "coverage": sum(1 for v in x if v) / n,
+        "n_items": n,
+        "n_recommended": sum(1 for v in x if v),
+        "coverage": sum(1 for v in x if v) / n,
         "gini": gini,
         "mean_pop": sum(c * item_n_train[i] for i, c in exposure.items()) / total if total else None,
         "mean_log_pop": sum(c * math.log1p(item_n_train[i]) for i, c in exposure.items()) / total if total else None,
@@ -184,8 +200,7 @@ def item_agreement(neigh_a, neigh_b, group_of, k, permutations=()):
         values = [m[g] for m in nulls if g in m]
         mean = sum(values) / len(values) if values else None
         std = statistics.stdev(values) if len(values) > 1 else None
-        out[g] = {"observed": value, "null_mean": mean, "null_std": std,
-                  "z": (value - mean) / std if std else None}
+        out[g] = {"observed": value, "null_mean": mean, "null_std": std, "z": (value - mean) / std if std else None}
     return out
 
 
@@ -241,39 +256,88 @@ def random_case(seed: int, n_users: int = 30, n_items: int = 40, k: int = 10, vi
     for u, i, s in interactions:
         if s == "test":
             truth.setdefault(u, set()).add(i)
-    return {"items": items, "users": users, "interactions": interactions, "lists": lists,
-            "neighbors": neighbors, "truth": truth, "item_n_train": item_n_train,
-            "user_n_train": user_n_train, "group_of": pop_groups(item_n_train)}
+    return {
+        "items": items,
+        "users": users,
+        "interactions": interactions,
+        "lists": lists,
+        "neighbors": neighbors,
+        "truth": truth,
+        "item_n_train": item_n_train,
+        "user_n_train": user_n_train,
+        "group_of": pop_groups(item_n_train),
+    }
 
 
 def write_case(path, case: dict) -> Workspace:
     """Write a case from :func:`random_case` (or built by hand, same keys) as workspace tables."""
     ws = Workspace(path)
     items = case["items"]
-    ws.write_table("items", pa.table({
-        "item_id": items, "item_idx": list(range(len(items))), "title": items, "text": items,
-        "n_train": [case["item_n_train"][i] for i in items], "pop_group": [case["group_of"][i] for i in items],
-    }))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": items,
+                "item_idx": list(range(len(items))),
+                "title": items,
+                "text": items,
+                "n_train": [case["item_n_train"][i] for i in items],
+                "pop_group": [case["group_of"][i] for i in items],
+            }
+        ),
+    )
     users = case["users"]
-    ws.write_table("users", pa.table({
-        "user_id": users, "user_idx": list(range(len(users))), "n_train": [case["user_n_train"][u] for u in users],
-    }))
+    ws.write_table(
+        "users",
+        pa.table(
+            {
+                "user_id": users,
+                "user_idx": list(range(len(users))),
+                "n_train": [case["user_n_train"][u] for u in users],
+            }
+        ),
+    )
     rows = case["interactions"]
-    ws.write_table("interactions", pa.table({
-        "user_id": [r[0] for r in rows], "item_id": [r[1] for r in rows],
-        "ts": pa.array([None] * len(rows), pa.int64()), "rating": pa.array([None] * len(rows), pa.float64()),
-        "split": [r[2] for r in rows],
-    }))
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": [r[0] for r in rows],
+                "item_id": [r[1] for r in rows],
+                "ts": pa.array([None] * len(rows), pa.int64()),
+                "rating": pa.array([None] * len(rows), pa.float64()),
+                "split": [r[2] for r in rows],
+            }
+        ),
+    )
     for view, lists in case["lists"].items():
         flat = [(u, r, i) for u, ranked in lists.items() for r, i in enumerate(ranked, start=1)]
-        ws.write_table("topk", pa.table({
-            "view": [view] * len(flat), "user_id": [f[0] for f in flat], "rank": [f[1] for f in flat],
-            "item_id": [f[2] for f in flat], "score": [1.0 / f[1] for f in flat],
-        }), part=view)
+        ws.write_table(
+            "topk",
+            pa.table(
+                {
+                    "view": [view] * len(flat),
+                    "user_id": [f[0] for f in flat],
+                    "rank": [f[1] for f in flat],
+                    "item_id": [f[2] for f in flat],
+                    "score": [1.0 / f[1] for f in flat],
+                }
+            ),
+            part=view,
+        )
     for view, lists in case.get("neighbors", {}).items():
         flat = [(i, r, n) for i, ranked in lists.items() for r, n in enumerate(ranked, start=1)]
-        ws.write_table("neighbors", pa.table({
-            "view": [view] * len(flat), "item_id": [f[0] for f in flat], "rank": [f[1] for f in flat],
-            "neighbor_id": [f[2] for f in flat], "sim": [1.0 / f[1] for f in flat],
-        }), part=view)
+        ws.write_table(
+            "neighbors",
+            pa.table(
+                {
+                    "view": [view] * len(flat),
+                    "item_id": [f[0] for f in flat],
+                    "rank": [f[1] for f in flat],
+                    "neighbor_id": [f[2] for f in flat],
+                    "sim": [1.0 / f[1] for f in flat],
+                }
+            ),
+            part=view,
+        )
     return ws

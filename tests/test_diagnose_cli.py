@@ -37,7 +37,21 @@ def test_show_prints_the_sql(capsys):
 
 
 def test_sql_with_views_and_param(ws, capsys):
-    code, out, _ = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "unique_hits", "--views", "a,b", "-p", "k", "3", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "diagnose",
+        "-w",
+        str(ws.root),
+        "--sql",
+        "unique_hits",
+        "--views",
+        "a,b",
+        "-p",
+        "k",
+        "3",
+        "--format",
+        "json",
+    )
     assert code == 0
     (row,) = json.loads(out)
     assert (row["common"], row["a_only"], row["b_only"]) == (1, 1, 1)
@@ -53,7 +67,9 @@ def test_run_subcommand_and_k_list_add_a_k_column(ws, capsys):
 
 def test_out_writes_parquet_and_prints_nothing(ws, tmp_path, capsys):
     target = tmp_path / "oracle.parquet"
-    code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "oracle", "--views", "a,b", "--out", str(target))
+    code, out, err = run(
+        capsys, "diagnose", "-w", str(ws.root), "--sql", "oracle", "--views", "a,b", "--out", str(target)
+    )
     assert code == 0 and out == "" and "wrote 4 rows" in err
     assert pq.read_table(target).column("pop_group").to_pylist() == ["all", "cold", "mid", "hot"]
 

@@ -29,10 +29,13 @@ def rows_by_metric(table):
 def per_user_differences(case, view_a, view_b, metric, k=K):
     """d(u) = m_A(u) - m_B(u) over evaluated users, from the plain-Python reference metrics."""
     lists_a, lists_b = case["lists"][view_a], case["lists"][view_b]
-    return np.array([
-        ref.user_metrics(lists_a.get(u, []), t, k)[metric] - ref.user_metrics(lists_b.get(u, []), t, k)[metric]
-        for u, t in sorted(case["truth"].items()) if t
-    ])
+    return np.array(
+        [
+            ref.user_metrics(lists_a.get(u, []), t, k)[metric] - ref.user_metrics(lists_b.get(u, []), t, k)[metric]
+            for u, t in sorted(case["truth"].items())
+            if t
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +62,13 @@ def planted_case(n_users=40):
         good[u] = [test[0]] + fillers[:5]
         bad[u] = fillers[:4] + [test[0]] if n == 0 else fillers
     return {
-        "items": items, "users": users, "interactions": interactions, "lists": {"good": good, "bad": bad},
-        "truth": truth, "item_n_train": {i: 1 for i in items}, "user_n_train": {u: 1 for u in users},
+        "items": items,
+        "users": users,
+        "interactions": interactions,
+        "lists": {"good": good, "bad": bad},
+        "truth": truth,
+        "item_n_train": {i: 1 for i in items},
+        "user_n_train": {u: 1 for u in users},
         "group_of": {i: "mid" for i in items},
     }
 
@@ -84,7 +92,9 @@ def test_a_view_compared_with_itself_has_zero_difference_zero_ci_and_p_one(rando
 
 
 def test_a_planted_better_view_has_a_ci_above_zero_and_a_small_p(planted_ws):
-    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200))
+    rows = rows_by_metric(
+        complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200)
+    )
     # recall: good hits 1 of 2 test items for all 40 users, bad only user 0 -> mean_diff = 0.5 - 0.5/40
     assert rows["recall"]["mean_a"] == pytest.approx(0.5)
     assert rows["recall"]["mean_diff"] == pytest.approx(0.5 - 0.5 / 40)
@@ -93,7 +103,9 @@ def test_a_planted_better_view_has_a_ci_above_zero_and_a_small_p(planted_ws):
         assert 0 < row["ci_low"] <= row["mean_diff"] <= row["ci_high"]
         assert row["p_value"] <= 0.01
         assert row["p_value"] == pytest.approx(1 / 201)  # no sign flip of 39 positive d(u) reaches the mean
-    swapped = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="bad", view_b="good", k=PLANTED_K, n_boot=200))
+    swapped = rows_by_metric(
+        complement.diagnose(planted_ws, "compare", view_a="bad", view_b="good", k=PLANTED_K, n_boot=200)
+    )
     assert swapped["ndcg"]["ci_high"] < 0
     assert swapped["ndcg"]["mean_diff"] == pytest.approx(-rows["ndcg"]["mean_diff"], abs=1e-12)
 
@@ -128,7 +140,10 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_bounds(random_
         for column in ("mean_diff", "se_boot", "ci_low", "ci_high", "p_value"):
             assert first[metric][column] == pytest.approx(again[metric][column], rel=1e-12, abs=1e-15)
         assert other[metric]["mean_diff"] == pytest.approx(first[metric]["mean_diff"], abs=1e-12)
-        assert (other[metric]["ci_low"], other[metric]["ci_high"]) != (first[metric]["ci_low"], first[metric]["ci_high"])
+        assert (other[metric]["ci_low"], other[metric]["ci_high"]) != (
+            first[metric]["ci_low"],
+            first[metric]["ci_high"],
+        )
 
 
 def test_bootstrap_and_permutation_agree_with_numpy_in_distribution(random_ws, random_case):
@@ -152,22 +167,34 @@ def test_bootstrap_and_permutation_agree_with_numpy_in_distribution(random_ws, r
 
 
 def test_alpha_sets_the_ci_width(random_ws):
-    wide = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=500, alpha=0.01))
-    narrow = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=500, alpha=0.5))
+    wide = rows_by_metric(
+        complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=500, alpha=0.01)
+    )
+    narrow = rows_by_metric(
+        complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=500, alpha=0.5)
+    )
     for metric in ("recall", "ndcg"):
         assert wide[metric]["ci_low"] < narrow[metric]["ci_low"] <= narrow[metric]["ci_high"] < wide[metric]["ci_high"]
 
 
 def test_a_list_of_k_gives_two_rows_per_k(random_ws):
     table = complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=[5, 10], n_boot=50)
-    assert [(r["k"], r["metric"]) for r in table.to_pylist()] == [(5, "ndcg"), (5, "recall"), (10, "ndcg"), (10, "recall")]
+    assert [(r["k"], r["metric"]) for r in table.to_pylist()] == [
+        (5, "ndcg"),
+        (5, "recall"),
+        (10, "ndcg"),
+        (10, "recall"),
+    ]
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"n_boot": 0}, "n_boot must be at least 1, got 0"),
-    ({"alpha": 1.0}, "alpha must be between 0 and 1"),
-    ({"alpha": 0.0}, "alpha must be between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_boot": 0}, "n_boot must be at least 1, got 0"),
+        ({"alpha": 1.0}, "alpha must be between 0 and 1"),
+        ({"alpha": 0.0}, "alpha must be between 0 and 1"),
+    ],
+)
 def test_bad_settings_are_one_line_errors(random_ws, params, message):
     with pytest.raises(ComplementError, match=message) as info:
         complement.diagnose(random_ws, "compare", view_a="a", view_b="b", **params)
@@ -181,8 +208,25 @@ def test_an_unknown_view_is_refused_by_name(random_ws):
 
 def test_the_cli_runs_compare(planted_ws, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["diagnose", "-w", str(planted_ws.root), "--sql", "compare", "--views", "good,bad",
-              "-p", "k", "5", "-p", "n_boot", "100", "--format", "json"])
+        main(
+            [
+                "diagnose",
+                "-w",
+                str(planted_ws.root),
+                "--sql",
+                "compare",
+                "--views",
+                "good,bad",
+                "-p",
+                "k",
+                "5",
+                "-p",
+                "n_boot",
+                "100",
+                "--format",
+                "json",
+            ]
+        )
         raise SystemExit(0)
     out, _ = capsys.readouterr()
     assert (exit_info.value.code or 0) == 0
@@ -194,8 +238,12 @@ def test_users_hashed_into_fewer_units_keep_the_means_and_estimate_the_same_erro
     """Past max_units users the resampling unit is a hash bucket of users (a cluster bootstrap and
     bucket sign flips): the observed means are unchanged and se_boot still estimates the plug-in
     standard error of the mean (noisier: 30 buckets)."""
-    per_user = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3))
-    bucketed = rows_by_metric(complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3, max_units=30))
+    per_user = rows_by_metric(
+        complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3)
+    )
+    bucketed = rows_by_metric(
+        complement.diagnose(random_ws, "compare", view_a="a", view_b="b", k=K, n_boot=2000, seed=3, max_units=30)
+    )
     for metric in ("recall", "ndcg"):
         d = per_user_differences(random_case, "a", "b", metric)
         assert len(d) > 30
@@ -206,7 +254,9 @@ def test_users_hashed_into_fewer_units_keep_the_means_and_estimate_the_same_erro
 
 
 def test_bucketed_units_still_detect_a_planted_better_view(planted_ws):
-    rows = rows_by_metric(complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200, max_units=12))
+    rows = rows_by_metric(
+        complement.diagnose(planted_ws, "compare", view_a="good", view_b="bad", k=PLANTED_K, n_boot=200, max_units=12)
+    )
     for row in rows.values():
         assert 0 < row["ci_low"] <= row["mean_diff"] <= row["ci_high"]
         assert row["p_value"] <= 0.05

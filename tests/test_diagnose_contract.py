@@ -21,19 +21,43 @@ def fixture_ws(tmp_path_factory):
     rng = np.random.default_rng(0)
     for view in ("a", "b"):
         ws.write_vectors(view, "item", case["items"], rng.normal(size=(len(case["items"]), 4)))
-    ws.write_table("probes", pa.table({
-        "run_id": ["r1"] * 4, "source": ["a"] * 4, "target": ["b"] * 4, "mapper": ["linear"] * 4,
-        "shift": ["random"] * 4, "item_set": ["fit", "fit", "held_out", "held_out"], "metric": ["r2"] * 4,
-        "value": [0.2, 0.3, 0.1, 0.05], "seed": [0, 1, 0, 1],
-    }), part="r1")
+    ws.write_table(
+        "probes",
+        pa.table(
+            {
+                "run_id": ["r1"] * 4,
+                "source": ["a"] * 4,
+                "target": ["b"] * 4,
+                "mapper": ["linear"] * 4,
+                "shift": ["random"] * 4,
+                "item_set": ["fit", "fit", "held_out", "held_out"],
+                "metric": ["r2"] * 4,
+                "value": [0.2, 0.3, 0.1, 0.05],
+                "seed": [0, 1, 0, 1],
+            }
+        ),
+        part="r1",
+    )
     return ws
 
 
 def test_every_builtin_is_discovered_and_macros_are_not():
     names = {d.name for d in complement.list_diagnostics()}
-    assert {"metrics", "per_user_metrics", "overlap", "user_complementarity", "unique_hits", "oracle",
-            "by_popularity", "item_agreement", "coverage", "check_topk_ranks", "check_no_seen_items",
-            "check_split_disjoint", "check_embeddings_finite"} <= names
+    assert {
+        "metrics",
+        "per_user_metrics",
+        "overlap",
+        "user_complementarity",
+        "unique_hits",
+        "oracle",
+        "by_popularity",
+        "item_agreement",
+        "coverage",
+        "check_topk_ranks",
+        "check_no_seen_items",
+        "check_split_disjoint",
+        "check_embeddings_finite",
+    } <= names
     assert "_macros" not in names
 
 
@@ -44,7 +68,9 @@ def test_header_name_is_file_stem_and_params_match_bindings(path):
     assert diagnostic.description
     assert diagnostic.returns
     declared = {p.name for p in diagnostic.params}
-    assert used_bindings(diagnostic.sql) == declared, f"declared {sorted(declared)}, used {sorted(used_bindings(diagnostic.sql))}"
+    assert used_bindings(diagnostic.sql) == declared, (
+        f"declared {sorted(declared)}, used {sorted(used_bindings(diagnostic.sql))}"
+    )
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=[p.stem for p in ALL_FILES])

@@ -31,15 +31,23 @@ def who_benefits_reference(case: dict, k: int, a: str = "a", b: str = "b") -> di
     for u in users:
         ha = ref.top_set(case["lists"][a], u, k) & truth[u]
         hb = ref.top_set(case["lists"][b], u, k) & truth[u]
-        stats[u] = {"ra": len(ha) / len(truth[u]), "rb": len(hb) / len(truth[u]),
-                    "ru": len(ha | hb) / len(truth[u]), "a_only": bool(ha) and not hb, "b_only": bool(hb) and not ha}
+        stats[u] = {
+            "ra": len(ha) / len(truth[u]),
+            "rb": len(hb) / len(truth[u]),
+            "ru": len(ha | hb) / len(truth[u]),
+            "a_only": bool(ha) and not hb,
+            "b_only": bool(hb) and not ha,
+        }
     n_train = {u: case["user_n_train"].get(u, 0) for u in users}
     history = {}
     for u, i, split in case["interactions"]:
         if split == "train":
             history.setdefault(u, set()).add(i)
-    tau = {u: sum(math.log(1 + case["item_n_train"].get(i, 0)) for i in history[u]) / len(history[u])
-           for u in users if history.get(u)}
+    tau = {
+        u: sum(math.log(1 + case["item_n_train"].get(i, 0)) for i in history[u]) / len(history[u])
+        for u in users
+        if history.get(u)
+    }
     decile = ntile(sorted(users, key=lambda u: (n_train[u], u)), 10)
     tercile = ntile(sorted(tau, key=lambda u: (tau[u], u)), 3)
     names = {1: "niche", 2: "middle", 3: "mainstream"}
@@ -56,10 +64,17 @@ def who_benefits_reference(case: dict, k: int, a: str = "a", b: str = "b") -> di
         def mean(f):
             return sum(f(x) for x in s) / len(s)
 
-        out[key] = {"n_users": len(s), "stat_min": min(values) if values else None, "stat_max": max(values) if values else None,
-                    "recall_a": mean(lambda x: x["ra"]), "recall_b": mean(lambda x: x["rb"]),
-                    "recall_union": mean(lambda x: x["ru"]), "share_a_only": mean(lambda x: x["a_only"]),
-                    "share_b_only": mean(lambda x: x["b_only"]), "share_one_view": mean(lambda x: x["a_only"] or x["b_only"])}
+        out[key] = {
+            "n_users": len(s),
+            "stat_min": min(values) if values else None,
+            "stat_max": max(values) if values else None,
+            "recall_a": mean(lambda x: x["ra"]),
+            "recall_b": mean(lambda x: x["rb"]),
+            "recall_union": mean(lambda x: x["ru"]),
+            "share_a_only": mean(lambda x: x["a_only"]),
+            "share_b_only": mean(lambda x: x["b_only"]),
+            "share_one_view": mean(lambda x: x["a_only"] or x["b_only"]),
+        }
     return out
 
 
@@ -98,16 +113,30 @@ def directions(case: dict, k: int, a: str = "a", b: str = "b") -> dict[str, set[
 
 def hand_case() -> dict:
     """Three users, four items, k = 2. u1 is hit by both views (i3), u2 by A only (i2, i3), u3 by B only (i2)."""
-    interactions = [("u1", "i1", "train"), ("u1", "i2", "train"), ("u2", "i1", "train"), ("u2", "i4", "train"),
-                    ("u3", "i1", "train"), ("u3", "i4", "train"),
-                    ("u1", "i3", "test"), ("u2", "i3", "test"), ("u2", "i2", "test"), ("u3", "i2", "test")]
+    interactions = [
+        ("u1", "i1", "train"),
+        ("u1", "i2", "train"),
+        ("u2", "i1", "train"),
+        ("u2", "i4", "train"),
+        ("u3", "i1", "train"),
+        ("u3", "i4", "train"),
+        ("u1", "i3", "test"),
+        ("u2", "i3", "test"),
+        ("u2", "i2", "test"),
+        ("u3", "i2", "test"),
+    ]
     item_n_train = {"i1": 3, "i2": 1, "i3": 0, "i4": 2}
     return {
-        "items": ["i1", "i2", "i3", "i4"], "users": ["u1", "u2", "u3"], "interactions": interactions,
-        "lists": {"a": {"u1": ["i3", "i4"], "u2": ["i2", "i3"], "u3": ["i3", "i4"]},
-                  "b": {"u1": ["i4", "i3"], "u2": ["i4", "i1"], "u3": ["i2", "i3"]}},
+        "items": ["i1", "i2", "i3", "i4"],
+        "users": ["u1", "u2", "u3"],
+        "interactions": interactions,
+        "lists": {
+            "a": {"u1": ["i3", "i4"], "u2": ["i2", "i3"], "u3": ["i3", "i4"]},
+            "b": {"u1": ["i4", "i3"], "u2": ["i4", "i1"], "u3": ["i2", "i3"]},
+        },
         "truth": {"u1": {"i3"}, "u2": {"i2", "i3"}, "u3": {"i2"}},
-        "item_n_train": item_n_train, "user_n_train": {"u1": 2, "u2": 2, "u3": 2},
+        "item_n_train": item_n_train,
+        "user_n_train": {"u1": 2, "u2": 2, "u3": 2},
         "group_of": ref.pop_groups(item_n_train),
     }
 
@@ -142,8 +171,12 @@ def test_who_benefits_on_the_hand_case_gives_the_hand_computed_numbers(hand):
     got = rows_of(complement.diagnose(ws, "who_benefits", k=2, view_a="a", view_b="b"))
     every = got[("all", "all")]
     # recall: A hits u1 (1/1) and u2 (2/2), B hits u1 (1/1) and u3 (1/1); the union hits everyone fully
-    assert (every["n_users"], every["recall_a"], every["recall_b"], every["recall_union"]) == (3, pytest.approx(2 / 3),
-                                                                                             pytest.approx(2 / 3), 1.0)
+    assert (every["n_users"], every["recall_a"], every["recall_b"], every["recall_union"]) == (
+        3,
+        pytest.approx(2 / 3),
+        pytest.approx(2 / 3),
+        1.0,
+    )
     assert every["share_a_only"] == pytest.approx(1 / 3) and every["share_b_only"] == pytest.approx(1 / 3)
     assert every["share_one_view"] == pytest.approx(2 / 3)
     # every user has n_train = 2: the user_id breaks the tie, three users fill deciles 1..3
@@ -160,9 +193,13 @@ def test_who_benefits_matches_the_reference(cases, k):
     for case, ws in cases:
         got = rows_of(complement.diagnose(ws, "who_benefits", k=k, view_a="a", view_b="b"))
         want = who_benefits_reference(case, k)
-        assert list(got) == sorted(want, key=lambda g: ({"all": 0, "activity": 1, "taste": 2}[g[0]],
-                                                         int(g[1]) if g[0] == "activity" else
-                                                         ["all", "niche", "middle", "mainstream", "unknown"].index(g[1])))
+        assert list(got) == sorted(
+            want,
+            key=lambda g: (
+                {"all": 0, "activity": 1, "taste": 2}[g[0]],
+                int(g[1]) if g[0] == "activity" else ["all", "niche", "middle", "mainstream", "unknown"].index(g[1]),
+            ),
+        )
         for key, expected in want.items():
             for name, value in expected.items():
                 assert close(got[key][name], value), (key, name, got[key][name], value)
@@ -173,30 +210,44 @@ def test_case_study_on_the_hand_case_shows_history_both_lists_and_test_items(han
     rows = complement.diagnose(ws, "case_study", k=2, view_a="a", view_b="b").to_pylist()
     users = {(r["direction"], r["user_id"]) for r in rows}
     assert users == {("a_only", "u2"), ("b_only", "u3")}
-    u2 = [(r["section"], r["position"], r["item_id"], r["title"], r["in_test"], r["in_a"], r["in_b"])
-          for r in rows if r["user_id"] == "u2"]
+    u2 = [
+        (r["section"], r["position"], r["item_id"], r["title"], r["in_test"], r["in_a"], r["in_b"])
+        for r in rows
+        if r["user_id"] == "u2"
+    ]
     assert u2 == [
-        ("history", 1, "i1", "i1", False, False, True), ("history", 2, "i4", "i4", False, False, True),
-        ("a", 1, "i2", "i2", True, True, False), ("a", 2, "i3", "i3", True, True, False),
-        ("b", 1, "i4", "i4", False, False, True), ("b", 2, "i1", "i1", False, False, True),
-        ("test", 1, "i2", "i2", True, True, False), ("test", 2, "i3", "i3", True, True, False),
+        ("history", 1, "i1", "i1", False, False, True),
+        ("history", 2, "i4", "i4", False, False, True),
+        ("a", 1, "i2", "i2", True, True, False),
+        ("a", 2, "i3", "i3", True, True, False),
+        ("b", 1, "i4", "i4", False, False, True),
+        ("b", 2, "i1", "i1", False, False, True),
+        ("test", 1, "i2", "i2", True, True, False),
+        ("test", 2, "i3", "i3", True, True, False),
     ]
 
 
 @pytest.mark.parametrize("k", [2, 5])
 def test_case_study_samples_one_view_users_and_matches_the_reference_rows(cases, k):
     for case, ws in cases:
-        rows = complement.diagnose(ws, "case_study", k=k, view_a="a", view_b="b", n_users=2, n_history=3, seed=5).to_pylist()
+        rows = complement.diagnose(
+            ws, "case_study", k=k, view_a="a", view_b="b", n_users=2, n_history=3, seed=5
+        ).to_pylist()
         truth = directions(case, k)
         sampled = {}
         for r in rows:
             sampled.setdefault(r["direction"], {})[r["user_id"]] = r["user_rank"]
         for direction, users in sampled.items():
             assert set(users) <= truth[direction]
-            assert len(users) == min(2, len(truth[direction])) and sorted(users.values()) == list(range(1, len(users) + 1))
+            assert len(users) == min(2, len(truth[direction])) and sorted(users.values()) == list(
+                range(1, len(users) + 1)
+            )
         for direction, user in {(d, u) for d, us in sampled.items() for u in us}:
-            mine = [(r["section"], r["position"], r["item_id"], r["in_test"], r["in_a"], r["in_b"])
-                    for r in rows if r["user_id"] == user and r["direction"] == direction]
+            mine = [
+                (r["section"], r["position"], r["item_id"], r["in_test"], r["in_a"], r["in_b"])
+                for r in rows
+                if r["user_id"] == user and r["direction"] == direction
+            ]
             assert mine == case_study_reference(case, user, k, 3)
 
 
@@ -205,7 +256,11 @@ def test_case_study_sample_is_fixed_by_the_seed_and_takes_everyone_when_asked(ca
 
     def users(**params):
         table = complement.diagnose(ws, "case_study", k=5, view_a="a", view_b="b", **params)
-        return [(r["direction"], r["user_rank"], r["user_id"]) for r in table.to_pylist() if r["section"] == "test" and r["position"] == 1]
+        return [
+            (r["direction"], r["user_rank"], r["user_id"])
+            for r in table.to_pylist()
+            if r["section"] == "test" and r["position"] == 1
+        ]
 
     assert users(n_users=3, seed=1) == users(n_users=3, seed=1)
     assert users(n_users=3, seed=1) != users(n_users=3, seed=2)

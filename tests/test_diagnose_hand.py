@@ -145,20 +145,35 @@ def test_audits_find_offending_rows(tmp_path):
     case = hand_case()
     case["interactions"] = case["interactions"] + [("u1", "i4", "train"), ("u2", "i3", "train"), ("u2", "i2", "bogus")]
     ws = ref.write_case(tmp_path, case)
-    ws.write_table("topk", pa.table({
-        "view": ["c"] * 5, "user_id": ["u1", "u1", "u2", "u2", "u3"], "rank": [1, 1, 1, 3, 2],
-        "item_id": ["i5", "i6", "i5", "i5", "i1"], "score": [1.0] * 5,
-    }), part="c")
+    ws.write_table(
+        "topk",
+        pa.table(
+            {
+                "view": ["c"] * 5,
+                "user_id": ["u1", "u1", "u2", "u2", "u3"],
+                "rank": [1, 1, 1, 3, 2],
+                "item_id": ["i5", "i6", "i5", "i5", "i1"],
+                "score": [1.0] * 5,
+            }
+        ),
+        part="c",
+    )
     ranks = by(complement.diagnose(ws, "check_topk_ranks"), "user_id")
     assert set(ranks) == {"u1", "u2", "u3"}
     assert ranks["u1"]["problem"] == "repeated rank"
     assert ranks["u2"]["problem"] == "gap in ranks; repeated item"
     assert ranks["u3"]["problem"] == "ranks do not start at 1; gap in ranks"
     seen = complement.diagnose(ws, "check_no_seen_items").to_pylist()
-    assert [(r["view"], r["user_id"], r["item_id"]) for r in seen] == [("a", "u1", "i4"), ("b", "u1", "i4"), ("b", "u2", "i3")]
+    assert [(r["view"], r["user_id"], r["item_id"]) for r in seen] == [
+        ("a", "u1", "i4"),
+        ("b", "u1", "i4"),
+        ("b", "u2", "i3"),
+    ]
     splits = complement.diagnose(ws, "check_split_disjoint").to_pylist()
     assert [(r["user_id"], r["item_id"], r["problem"]) for r in splits] == [
-        ("u2", "i2", "unknown split"), ("u2", "i3", "pair in several splits")]
+        ("u2", "i2", "unknown split"),
+        ("u2", "i3", "pair in several splits"),
+    ]
     ws.write_vectors("a", "item", ["i1", "i2", "i3"], np.array([[0, 1], [np.nan, 1], [np.inf, 0]]))
     finite = complement.diagnose(ws, "check_embeddings_finite").to_pylist()
     assert [(r["id"], r["problem"]) for r in finite] == [("i2", "non-finite value"), ("i3", "non-finite value")]
@@ -170,6 +185,9 @@ def test_no_seen_items_masks_valid_only_when_asked(tmp_path):
     ws = ref.write_case(tmp_path, case)
     assert complement.diagnose(ws, "check_no_seen_items").num_rows == 0
     rows = complement.diagnose(ws, "check_no_seen_items", exclude="train+valid").to_pylist()
-    assert [(r["view"], r["user_id"], r["rank"], r["split"]) for r in rows] == [("a", "u2", 1, "valid"), ("b", "u2", 2, "valid")]
+    assert [(r["view"], r["user_id"], r["rank"], r["split"]) for r in rows] == [
+        ("a", "u2", 1, "valid"),
+        ("b", "u2", 2, "valid"),
+    ]
     with pytest.raises(ComplementError, match="exclude must be 'train' or 'train\\+valid'"):
         complement.diagnose(ws, "check_no_seen_items", exclude="all")

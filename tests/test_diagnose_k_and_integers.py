@@ -18,7 +18,11 @@ def _case() -> dict:
     neighbour lists of 'na' hold 4 items, of 'nb' 2."""
     items = [f"i{n}" for n in range(8)]
     users = ["u0", "u1", "u2"]
-    interactions = [(u, "i0", "train") for u in users] + [("u0", "i1", "test"), ("u1", "i2", "test"), ("u2", "i3", "test")]
+    interactions = [(u, "i0", "train") for u in users] + [
+        ("u0", "i1", "test"),
+        ("u1", "i2", "test"),
+        ("u2", "i3", "test"),
+    ]
     return {
         "items": items,
         "users": users,
@@ -76,7 +80,22 @@ def test_cli_k_too_long_is_one_line(ws, capsys):
 
 @pytest.mark.parametrize("value", ["2.5", "0x10", "1e1", "1_0", "ten", "", "2.0", "--3", "١٢"])
 def test_integer_parameters_take_plain_decimal_digits_only(ws, capsys, value):
-    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "compare", "--views", "long,short", "-p", "k", "2", "-p", "n_boot", value)
+    code, out, err = run_cli(
+        capsys,
+        "diagnose",
+        "-w",
+        str(ws.root),
+        "--sql",
+        "compare",
+        "--views",
+        "long,short",
+        "-p",
+        "k",
+        "2",
+        "-p",
+        "n_boot",
+        value,
+    )
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "parameter n_boot expects INTEGER, a whole number in plain decimal digits" in err
 
@@ -89,7 +108,9 @@ def test_k_list_takes_plain_decimal_digits_only(ws, capsys, value):
 
 @pytest.mark.parametrize("value", ["3", " 3 ", "+3", "03"])
 def test_plain_integers_with_blanks_or_sign_are_read(ws, capsys, value):
-    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "k", value, "-p", "views", "long", "-f", "csv")
+    code, out, err = run_cli(
+        capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "k", value, "-p", "views", "long", "-f", "csv"
+    )
     assert (code, err) == (0, "")
     assert out.splitlines()[1].startswith("long,3,1.0,")  # Recall@3 of 'long' is 1 (see above)
 
@@ -112,8 +133,12 @@ def test_every_integer_type_of_a_user_file_takes_plain_digits_only(ws, tmp_path,
 
 def test_a_plain_integer_reaches_the_query_unchanged(ws, tmp_path, capsys):
     path = tmp_path / "mine.sql"
-    path.write_text("-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\nSELECT $n AS n, $m AS m\n")
-    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json")
+    path.write_text(
+        "-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\nSELECT $n AS n, $m AS m\n"
+    )
+    code, out, err = run_cli(
+        capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json"
+    )
     assert (code, err) == (0, "")
     assert json.loads(out) == [{"n": -12, "m": [3, 4]}]
 

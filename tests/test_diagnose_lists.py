@@ -40,19 +40,33 @@ def test_rbo_matches_the_reference_on_random_uneven_lists(case_ws, k, p):
 
 
 def hand_ws(tmp_path, lists_by_view, truth, n_train=None):
-    items = sorted({i for lists in lists_by_view.values() for ranked in lists.values() for i in ranked} | {i for t in truth.values() for i in t})
+    items = sorted(
+        {i for lists in lists_by_view.values() for ranked in lists.values() for i in ranked}
+        | {i for t in truth.values() for i in t}
+    )
     users = sorted(truth)
     n_train = n_train or {i: 0 for i in items}
     interactions = [(u, i, "test") for u in users for i in sorted(truth[u])]
-    case = {"items": items, "users": users, "interactions": interactions, "lists": lists_by_view, "neighbors": {},
-            "item_n_train": n_train, "user_n_train": {u: 0 for u in users}, "group_of": {i: "mid" for i in items}}
+    case = {
+        "items": items,
+        "users": users,
+        "interactions": interactions,
+        "lists": lists_by_view,
+        "neighbors": {},
+        "item_n_train": n_train,
+        "user_n_train": {u: 0 for u in users},
+        "group_of": {i: "mid" for i in items},
+    }
     return ref.write_case(tmp_path, case)
 
 
 def test_rbo_by_hand_swapped_top_two_is_point_nine_and_identical_lists_are_one(tmp_path):
     # X_1 = 0, X_2 = 2, X_3 = 3: (0.1/0.9)(0.81 + 0.729) + 0.729 = 0.9 exactly
-    ws = hand_ws(tmp_path, {"a": {"u1": ["x", "y", "z"], "u2": ["x", "y"]}, "b": {"u1": ["y", "x", "z"], "u2": ["x", "y"]}},
-                 {"u1": {"x"}, "u2": {"x"}})
+    ws = hand_ws(
+        tmp_path,
+        {"a": {"u1": ["x", "y", "z"], "u2": ["x", "y"]}, "b": {"u1": ["y", "x", "z"], "u2": ["x", "y"]}},
+        {"u1": {"x"}, "u2": {"x"}},
+    )
     rows = {r["statistic"]: r for r in complement.diagnose(ws, "rbo", view_a="a", view_b="b", k=3).to_pylist()}
     assert rows["rbo_ext"]["mean"] == pytest.approx((0.9 + 1.0) / 2, abs=1e-12)
     assert rows["rbo_ext"]["q25"] == pytest.approx(0.925, abs=1e-12)
@@ -60,14 +74,21 @@ def test_rbo_by_hand_swapped_top_two_is_point_nine_and_identical_lists_are_one(t
 
 def test_rank_correlation_matches_the_reference_and_a_reversed_list_is_minus_one(case_ws, tmp_path):
     case, ws = case_ws
-    got = {r["statistic"]: r for r in complement.diagnose(ws, "rank_correlation", view_a="b", view_b="c", k=10).to_pylist()}
+    got = {
+        r["statistic"]: r for r in complement.diagnose(ws, "rank_correlation", view_a="b", view_b="c", k=10).to_pylist()
+    }
     users = evaluated_with_both(case, "b", "c")
     taus = [rl.kendall_tau(case["lists"]["b"][u][:10], case["lists"]["c"][u][:10]) for u in users]
     assert_summary(got["kendall_tau"], [t for t in taus if t is not None])
     commons = [len(set(case["lists"]["b"][u][:10]) & set(case["lists"]["c"][u][:10])) for u in users]
     assert_summary(got["n_common"], commons)
-    hand = hand_ws(tmp_path, {"a": {"u1": ["p", "q", "r", "s", "x"]}, "b": {"u1": ["s", "r", "t", "q", "p"]}}, {"u1": {"p"}})
-    rows = {r["statistic"]: r for r in complement.diagnose(hand, "rank_correlation", view_a="a", view_b="b", k=5).to_pylist()}
+    hand = hand_ws(
+        tmp_path, {"a": {"u1": ["p", "q", "r", "s", "x"]}, "b": {"u1": ["s", "r", "t", "q", "p"]}}, {"u1": {"p"}}
+    )
+    rows = {
+        r["statistic"]: r
+        for r in complement.diagnose(hand, "rank_correlation", view_a="a", view_b="b", k=5).to_pylist()
+    }
     assert rows["kendall_tau"]["mean"] == -1.0
     assert rows["n_common"]["mean"] == 4
 
@@ -89,8 +110,12 @@ def test_popularity_bias_matches_the_reference(case_ws, share):
 
 def test_popularity_bias_by_hand(tmp_path):
     # n_train: h1 6, h2 2, t1 1, t2 1 (total 10); share 0.5: h1 (0 before) is head, h2 (6 before) is not
-    ws = hand_ws(tmp_path, {"a": {"u1": ["h1", "t1", "h2"], "u2": ["t2"]}}, {"u1": {"t1"}, "u2": {"t2"}},
-                 n_train={"h1": 6, "h2": 2, "t1": 1, "t2": 1})
+    ws = hand_ws(
+        tmp_path,
+        {"a": {"u1": ["h1", "t1", "h2"], "u2": ["t2"]}},
+        {"u1": {"t1"}, "u2": {"t2"}},
+        n_train={"h1": 6, "h2": 2, "t1": 1, "t2": 1},
+    )
     row = complement.diagnose(ws, "popularity_bias", k=3, head_share=0.5).to_pylist()[0]
     assert row["aplt"] == pytest.approx((2 / 3 + 1) / 2, abs=1e-12)
     assert row["aclt"] == pytest.approx((2 + 1) / 2, abs=1e-12)

@@ -41,12 +41,23 @@ def build(tmp_path, users, items, interactions, k, seed):
             truth.setdefault(u, set()).add(i)
     popularity = np.array([n_train[i] for i in items], dtype=float)
     views = {
-        "pop": ranked_lists(np.tile(popularity, (len(users), 1)) + rng.random((len(users), len(items))) * 1e-3, seen, users, items, k),
-        "noisy": ranked_lists(np.log1p(popularity) + rng.normal(0, 1.5, (len(users), len(items))), seen, users, items, k),
+        "pop": ranked_lists(
+            np.tile(popularity, (len(users), 1)) + rng.random((len(users), len(items))) * 1e-3, seen, users, items, k
+        ),
+        "noisy": ranked_lists(
+            np.log1p(popularity) + rng.normal(0, 1.5, (len(users), len(items))), seen, users, items, k
+        ),
     }
-    case = {"items": items, "users": users, "interactions": interactions, "lists": views, "neighbors": {},
-            "item_n_train": n_train, "user_n_train": {u: len(seen.get(u, ())) for u in users},
-            "group_of": ref.pop_groups(n_train)}
+    case = {
+        "items": items,
+        "users": users,
+        "interactions": interactions,
+        "lists": views,
+        "neighbors": {},
+        "item_n_train": n_train,
+        "user_n_train": {u: len(seen.get(u, ())) for u in users},
+        "group_of": ref.pop_groups(n_train),
+    }
     return ref.write_case(tmp_path, case), views, truth
 
 

@@ -48,7 +48,13 @@ def test_metrics_and_per_user_metrics_match_reference(cases, index, k):
         want = ref.metrics(lists, case["truth"], k)
         row = got[view]
         assert row["n_users"] == want["n_users"]
-        for ours, theirs in (("recall", "recall"), ("precision", "precision"), ("hit_rate", "hit"), ("ndcg", "ndcg"), ("mrr", "rr")):
+        for ours, theirs in (
+            ("recall", "recall"),
+            ("precision", "precision"),
+            ("hit_rate", "hit"),
+            ("ndcg", "ndcg"),
+            ("mrr", "rr"),
+        ):
             assert close(row[ours], want[theirs]), (view, ours, row[ours], want[theirs])
         for user, truth in case["truth"].items():
             expected = ref.user_metrics(lists.get(user, []), truth, k)
@@ -129,7 +135,9 @@ def sql_permutations(case, view, k, n_perm, seed):
 @pytest.mark.parametrize("k,seed", [(3, 0), (8, 5)])
 def test_item_agreement_matches_reference_including_the_null(cases, k, seed):
     for case, ws in cases[:2]:
-        got = rows_by(complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", k=k, n_perm=6, seed=seed), "pop_group")
+        got = rows_by(
+            complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", k=k, n_perm=6, seed=seed), "pop_group"
+        )
         perms = sql_permutations(case, "b", k, 6, seed)
         want = ref.item_agreement(case["neighbors"]["a"], case["neighbors"]["b"], case["group_of"], k, perms)
         assert set(got) == set(want)
@@ -214,4 +222,6 @@ def test_k_list_runs_once_per_k_with_a_k_column(cases):
     # DuckDB's parallel sums may differ in the last bits between runs: compare to 1e-12
     for got, want in zip(table.slice(2).drop_columns(["k"]).to_pylist(), single.to_pylist(), strict=True):
         assert got["view"] == want["view"]
-        assert {c: v for c, v in got.items() if c != "view"} == pytest.approx({c: v for c, v in want.items() if c != "view"}, rel=1e-12)
+        assert {c: v for c, v in got.items() if c != "view"} == pytest.approx(
+            {c: v for c, v in want.items() if c != "view"}, rel=1e-12
+        )

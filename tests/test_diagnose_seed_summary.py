@@ -14,18 +14,44 @@ from complement import Workspace
 def _workspace(tmp_path) -> Workspace:
     ws = Workspace(tmp_path)
     items = [f"i{i}" for i in range(4)]
-    ws.write_table("items", pa.table({"item_id": items, "item_idx": list(range(4)), "title": items, "text": items,
-                                      "n_train": [1, 1, 1, 1], "pop_group": ["cold", "mid", "hot", "hot"]}))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": items,
+                "item_idx": list(range(4)),
+                "title": items,
+                "text": items,
+                "n_train": [1, 1, 1, 1],
+                "pop_group": ["cold", "mid", "hot", "hot"],
+            }
+        ),
+    )
     ws.write_table("users", pa.table({"user_id": ["u0", "u1"], "user_idx": [0, 1], "n_train": [1, 1]}))
-    ws.write_table("interactions", pa.table({"user_id": ["u0", "u1"], "item_id": ["i0", "i1"], "ts": [None, None],
-                                             "rating": [None, None], "split": ["test", "test"]}))
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": ["u0", "u1"],
+                "item_id": ["i0", "i1"],
+                "ts": [None, None],
+                "rating": [None, None],
+                "split": ["test", "test"],
+            }
+        ),
+    )
     # lightgcn-s1 hits both users at rank 1, lightgcn-s2 hits u0 only, pop (no seed) hits nobody
-    lists = {"lightgcn-s1": {"u0": ["i0", "i2"], "u1": ["i1", "i2"]},
-             "lightgcn-s2": {"u0": ["i0", "i2"], "u1": ["i2", "i3"]},
-             "pop": {"u0": ["i3", "i2"], "u1": ["i3", "i2"]}}
+    lists = {
+        "lightgcn-s1": {"u0": ["i0", "i2"], "u1": ["i1", "i2"]},
+        "lightgcn-s2": {"u0": ["i0", "i2"], "u1": ["i2", "i3"]},
+        "pop": {"u0": ["i3", "i2"], "u1": ["i3", "i2"]},
+    }
     for view, by_user in lists.items():
-        rows = [{"view": view, "user_id": u, "rank": r + 1, "item_id": i, "score": 1.0 - r}
-                for u, ranked in by_user.items() for r, i in enumerate(ranked)]
+        rows = [
+            {"view": view, "user_id": u, "rank": r + 1, "item_id": i, "score": 1.0 - r}
+            for u, ranked in by_user.items()
+            for r, i in enumerate(ranked)
+        ]
         ws.write_table("topk", pa.Table.from_pylist(rows), part=view)
     return ws
 

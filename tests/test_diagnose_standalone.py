@@ -50,7 +50,9 @@ def test_a_macro_called_with_two_argument_lists_becomes_two_ctes():
     macros = parse_macros(
         "-- rows of t up to n\nCREATE MACRO upto(n) AS TABLE WITH s AS (SELECT * FROM t) SELECT x FROM s WHERE x <= n;"
     )
-    text = render("-- name: x\nSELECT * FROM upto(2) a JOIN upto(3) b USING (x) JOIN upto(2) c USING (x)", macros=macros)
+    text = render(
+        "-- name: x\nSELECT * FROM upto(2) a JOIN upto(3) b USING (x) JOIN upto(2) c USING (x)", macros=macros
+    )
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT unnest([1, 2, 3, 4]) AS x")
     assert con.sql(text).fetchall() == [(1,), (2,)]
@@ -85,10 +87,14 @@ def test_standalone_refuses_a_list_of_k_and_a_missing_view(rich):
 
 def test_cli_show_standalone_prints_sql_that_duckdb_runs(rich, capsys):
     ws, _ = rich
-    code, out, err = run_cli(capsys, "diagnose", "show", "overlap", "--standalone", "--views", "a,b", "-p", "k", "5",
-                             "-w", str(ws.root))
+    code, out, err = run_cli(
+        capsys, "diagnose", "show", "overlap", "--standalone", "--views", "a,b", "-p", "k", "5", "-w", str(ws.root)
+    )
     assert code == 0, err
-    assert duckdb.sql(out).to_arrow_table().to_pylist() == complement.diagnose(ws, "overlap", view_a="a", view_b="b", k=5).to_pylist()
+    assert (
+        duckdb.sql(out).to_arrow_table().to_pylist()
+        == complement.diagnose(ws, "overlap", view_a="a", view_b="b", k=5).to_pylist()
+    )
 
 
 def test_cli_show_refuses_params_without_standalone_or_dialect(rich, capsys):

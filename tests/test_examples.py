@@ -29,15 +29,33 @@ def load_raw(path: Path) -> dict:
 
 
 def test_demo_runs_the_synthetic_example():
-    assert experiment_path().read_text(encoding="utf-8") == (Path(__file__).resolve().parents[1] / "examples" / "synthetic.toml").read_text(encoding="utf-8")
+    assert experiment_path().read_text(encoding="utf-8") == (
+        Path(__file__).resolve().parents[1] / "examples" / "synthetic.toml"
+    ).read_text(encoding="utf-8")
 
 
 def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
     """The main job end to end (real MiniLM), on a smaller synthetic set to stay fast."""
     from complement.cli.app import main
 
-    main(["demo", str(tmp_path / "demo"), "--set", "dataset.users=200", "--set", "dataset.items=100",
-          "--set", "view.sem.epochs=4", "--set", "view.lightgcn.epochs=4", "--set", "probe.0.seeds=1", "-f", "csv"])
+    main(
+        [
+            "demo",
+            str(tmp_path / "demo"),
+            "--set",
+            "dataset.users=200",
+            "--set",
+            "dataset.items=100",
+            "--set",
+            "view.sem.epochs=4",
+            "--set",
+            "view.lightgcn.epochs=4",
+            "--set",
+            "probe.0.seeds=1",
+            "-f",
+            "csv",
+        ]
+    )
     out = capsys.readouterr().out
     listing = list(csv.DictReader(io.StringIO(out)))  # piped output is one valid CSV: the tables' files
     assert [row.keys() for row in listing][0] == {"table": 0, "title": 0, "file": 0}.keys()

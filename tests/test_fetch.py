@@ -92,7 +92,9 @@ def server(monkeypatch):
     """The fixture server with ml-100k.zip, whose sha256 is pinned for the test."""
     with FixtureServer() as running:
         running.files[ML100K_PATH] = ml100k_zip()
-        monkeypatch.setitem(fetch_lib.KNOWN_SHA256, "ml-100k.zip", hashlib.sha256(running.files[ML100K_PATH]).hexdigest())
+        monkeypatch.setitem(
+            fetch_lib.KNOWN_SHA256, "ml-100k.zip", hashlib.sha256(running.files[ML100K_PATH]).hexdigest()
+        )
         yield running
 
 
@@ -226,8 +228,9 @@ def test_amazon_category_fetches_reviews_and_meta_into_one_folder_init_can_read(
     with FixtureServer() as server:
         server.files[f"{AMAZON_RAW}/review_categories/Video_Games.jsonl.gz"] = gzip.compress(reviews.encode())
         server.files[f"{AMAZON_RAW}/meta_categories/meta_Video_Games.jsonl.gz"] = gzip.compress(meta.encode())
-        status, out, err = fetch(capsys, "amazon-2023:video_games", "--cache-dir", str(tmp_path), "--base-url", server.url,
-                                 "--no-verify")
+        status, out, err = fetch(
+            capsys, "amazon-2023:video_games", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-verify"
+        )
     assert status == 0, err
     path = Path(out.strip())
     assert path == tmp_path / "amazon-2023" / "Video_Games"
@@ -313,7 +316,9 @@ def test_every_built_in_dataset_fails_closed_while_it_has_no_pin(tmp_path):
 
 def test_no_verify_fetches_an_unpinned_dataset_and_records_its_checksum(server, tmp_path, capsys, monkeypatch):
     monkeypatch.delitem(fetch_lib.KNOWN_SHA256, "ml-100k.zip")
-    status, _, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-verify")
+    status, _, err = fetch(
+        capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-verify"
+    )
     assert status == 0, err
     digest = hashlib.sha256(server.files[ML100K_PATH]).hexdigest()
     assert (tmp_path / "movielens-100k" / "ml-100k.zip.sha256").read_text() == f"{digest}  ml-100k.zip\n"
@@ -321,7 +326,9 @@ def test_no_verify_fetches_an_unpinned_dataset_and_records_its_checksum(server, 
 
 @pytest.mark.parametrize("base_url", ["file:///etc", "ftp://127.0.0.1/x", "127.0.0.1:8000", "http://"])
 def test_base_url_must_be_http_with_a_host(base_url, tmp_path, capsys):
-    status, out, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path / "c"), "--base-url", base_url, "--no-verify")
+    status, out, err = fetch(
+        capsys, "movielens-100k", "--cache-dir", str(tmp_path / "c"), "--base-url", base_url, "--no-verify"
+    )
     assert (status, out) == (1, "")
     assert err == f"Error: --base-url must be an http:// or https:// URL with a host, not '{base_url}'\n"
     assert not (tmp_path / "c").exists()
@@ -392,7 +399,10 @@ def test_an_announced_length_over_the_cap_is_refused_before_reading(server, tmp_
     size = len(server.files[ML100K_PATH])
     status, _, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url)
     assert status == 1
-    assert err == f"Error: refusing to download {server.url}{ML100K_PATH}: it announces {size:,} bytes, over the cap of 100\n"
+    assert (
+        err
+        == f"Error: refusing to download {server.url}{ML100K_PATH}: it announces {size:,} bytes, over the cap of 100\n"
+    )
     assert list((tmp_path / "movielens-100k").iterdir()) == []
 
 
@@ -404,7 +414,9 @@ def test_a_zip_bomb_is_refused_and_leaves_no_extraction(server, tmp_path, capsys
     monkeypatch.setattr(fetch_lib, "MAX_EXTRACT_BYTES", 1 << 20)
     status, out, err = fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url)
     assert (status, out) == (1, "")
-    assert err.startswith("Error: ") and f"refusing a zip that unpacks to {3 << 20:,} bytes (at most {1 << 20:,})" in err
+    assert (
+        err.startswith("Error: ") and f"refusing a zip that unpacks to {3 << 20:,} bytes (at most {1 << 20:,})" in err
+    )
     assert err.count("\n") == 1
     assert sorted(p.name for p in (tmp_path / "movielens-100k").iterdir()) == ["ml-100k.zip", "ml-100k.zip.sha256"]
 
@@ -444,7 +456,10 @@ def test_a_changed_extracted_file_is_caught_when_the_cache_is_reused_and_force_r
     (path / "u.data").write_bytes(original.replace(b"\t5\t", b"\t1\t", 1))
     status, out, err = fetch(capsys, *args)
     assert (status, out) == (1, "")
-    assert err == f"Error: cached dataset {path} was modified since it was extracted (changed: u.data); run with --force to fetch it again\n"
+    assert (
+        err
+        == f"Error: cached dataset {path} was modified since it was extracted (changed: u.data); run with --force to fetch it again\n"
+    )
     (path / "extra.txt").write_text("x")
     (path / "u.data").write_bytes(original)
     assert "(added: extra.txt)" in fetch(capsys, *args)[2]

@@ -14,8 +14,9 @@ from complement import Workspace
 
 def recall_at(ws: Workspace, view: str, k: int = 20, split: str = "test") -> float:
     """Mean over users with ``split`` items of |top-k ∩ truth| / |truth| (plain SQL, independent of diagnose)."""
-    return ws.query(
-        """
+    return (
+        ws.query(
+            """
         WITH truth AS (SELECT user_id, item_id FROM interactions WHERE split = $split),
              sizes AS (SELECT user_id, count(*) AS n FROM truth GROUP BY user_id),
              hits AS (SELECT t.user_id, count(*) AS h FROM truth t JOIN topk l
@@ -23,8 +24,11 @@ def recall_at(ws: Workspace, view: str, k: int = 20, split: str = "test") -> flo
                       GROUP BY t.user_id)
         SELECT avg(coalesce(h, 0) / n) FROM sizes LEFT JOIN hits USING (user_id)
         """,
-        {"split": split, "view": view, "k": k},
-    ).column(0)[0].as_py()
+            {"split": split, "view": view, "k": k},
+        )
+        .column(0)[0]
+        .as_py()
+    )
 
 
 def pop_groups(n_train: np.ndarray) -> list[str]:
@@ -55,7 +59,13 @@ def write_interactions(ws: Workspace, n_users: int, n_items: int, pairs: dict[st
     )
     ws.write_table(
         "users",
-        pa.table({"user_id": [f"u{u}" for u in range(n_users)], "user_idx": list(range(n_users)), "n_train": n_train_users.tolist()}),
+        pa.table(
+            {
+                "user_id": [f"u{u}" for u in range(n_users)],
+                "user_idx": list(range(n_users)),
+                "n_train": n_train_users.tolist(),
+            }
+        ),
     )
     rows = [(f"u{u}", f"i{i}", split) for split, split_pairs in pairs.items() for u, i in split_pairs]
     ws.write_table(
@@ -73,8 +83,16 @@ def write_interactions(ws: Workspace, n_users: int, n_items: int, pairs: dict[st
 
 
 def planted_workspace(
-    root, *, n_users: int = 400, n_items: int = 300, shared: int = 4, private: int = 6,
-    per_user: int = 30, temperature: float = 0.5, seed: int = 7, users_see_b_private: bool = True,
+    root,
+    *,
+    n_users: int = 400,
+    n_items: int = 300,
+    shared: int = 4,
+    private: int = 6,
+    per_user: int = 30,
+    temperature: float = 0.5,
+    seed: int = 7,
+    users_see_b_private: bool = True,
 ) -> Workspace:
     """Write the planted dataset and views ``a`` and ``b`` (user + item vectors, no topk).
 

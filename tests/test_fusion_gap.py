@@ -25,22 +25,44 @@ def tiny(tmp_path):
     ws = Workspace(tmp_path)
     ws.write_table(
         "items",
-        pa.table({"item_id": list(POP), "item_idx": list(range(6)), "title": list(POP), "text": list(POP),
-                  "n_train": [1] * 6, "pop_group": list(POP.values())}),
+        pa.table(
+            {
+                "item_id": list(POP),
+                "item_idx": list(range(6)),
+                "title": list(POP),
+                "text": list(POP),
+                "n_train": [1] * 6,
+                "pop_group": list(POP.values()),
+            }
+        ),
     )
     ws.write_table("users", pa.table({"user_id": ["u0", "u1", "u2"], "user_idx": [0, 1, 2], "n_train": [1, 1, 1]}))
     rows = [(u, i, "test") for u, items in TEST.items() for i in items] + [("u2", "i5", "train"), ("u0", "i4", "train")]
     ws.write_table(
         "interactions",
-        pa.table({"user_id": [r[0] for r in rows], "item_id": [r[1] for r in rows], "ts": pa.array([None] * len(rows), pa.int64()),
-                  "rating": pa.array([None] * len(rows), pa.float64()), "split": [r[2] for r in rows]}),
+        pa.table(
+            {
+                "user_id": [r[0] for r in rows],
+                "item_id": [r[1] for r in rows],
+                "ts": pa.array([None] * len(rows), pa.int64()),
+                "rating": pa.array([None] * len(rows), pa.float64()),
+                "split": [r[2] for r in rows],
+            }
+        ),
     )
     for view, lists in LISTS.items():
         flat = [(u, r + 1, i) for u, items in lists.items() for r, i in enumerate(items)]
         ws.write_table(
             "topk",
-            pa.table({"view": [view] * len(flat), "user_id": [f[0] for f in flat], "rank": [f[1] for f in flat],
-                      "item_id": [f[2] for f in flat], "score": [1.0 / f[1] for f in flat]}),
+            pa.table(
+                {
+                    "view": [view] * len(flat),
+                    "user_id": [f[0] for f in flat],
+                    "rank": [f[1] for f in flat],
+                    "item_id": [f[2] for f in flat],
+                    "score": [1.0 / f[1] for f in flat],
+                }
+            ),
             part=view,
         )
     return ws
@@ -75,7 +97,11 @@ def test_fusion_gap_per_pop_group_restricts_truth_to_the_group(tiny):
     cold, mid, hot = rows[("f", "cold")], rows[("f", "mid")], rows[("f", "hot")]
     # cold: u0 T={i0}: A 1, B 0, F 1;  u1 T={i2,i3}: A 1/2, B 1/2, union 2 -> 1, F 1/2
     assert (cold["n_users"], cold["recall_a"], cold["recall_b"]) == (2, pytest.approx(3 / 4), pytest.approx(1 / 4))
-    assert (cold["union_at_k"], cold["best_view"], cold["recall"]) == (pytest.approx(1.0), pytest.approx(3 / 4), pytest.approx(3 / 4))
+    assert (cold["union_at_k"], cold["best_view"], cold["recall"]) == (
+        pytest.approx(1.0),
+        pytest.approx(3 / 4),
+        pytest.approx(3 / 4),
+    )
     assert cold["share_of_union_at_k_gain"] == pytest.approx(0.0)
     # mid: u1 T={i4}: only B finds it, F does not
     assert (mid["n_users"], mid["recall_a"], mid["recall_b"], mid["recall"]) == (1, 0.0, 1.0, 0.0)

@@ -62,12 +62,18 @@ def test_tuned_weight_and_validation_grid_are_recorded_in_runs(planted):
 
 def test_fused_topk_masks_train_items_and_ranks_from_one(planted):
     fuse(planted, "a,b", "rrf", "rrf-check", k=20, device="cpu")
-    leaked = planted.query(
-        """SELECT count(*) FROM topk t JOIN interactions x USING (user_id, item_id)
+    leaked = (
+        planted.query(
+            """SELECT count(*) FROM topk t JOIN interactions x USING (user_id, item_id)
            WHERE t.view = 'rrf-check' AND x.split = 'train'"""
-    ).column(0)[0].as_py()
+        )
+        .column(0)[0]
+        .as_py()
+    )
     assert leaked == 0
-    ranks = planted.query("SELECT min(rank), max(rank), count(DISTINCT user_id) FROM topk WHERE view = 'rrf-check'").to_pylist()[0]
+    ranks = planted.query(
+        "SELECT min(rank), max(rank), count(DISTINCT user_id) FROM topk WHERE view = 'rrf-check'"
+    ).to_pylist()[0]
     assert list(ranks.values()) == [1, 20, 400]
 
 
@@ -76,7 +82,9 @@ def test_concat_writes_norm_concat_norm_embeddings(planted):
     _, items = planted.read_vectors("ncn", "item")
     _, a_items = planted.read_vectors("a", "item")
     np.testing.assert_allclose(np.linalg.norm(items, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(items[:, : a_items.shape[1]] * np.sqrt(2), a_items / np.linalg.norm(a_items, axis=1, keepdims=True), atol=1e-5)
+    np.testing.assert_allclose(
+        items[:, : a_items.shape[1]] * np.sqrt(2), a_items / np.linalg.norm(a_items, axis=1, keepdims=True), atol=1e-5
+    )
 
 
 def test_norm_concat_norm_score_is_mean_of_cosines():
@@ -128,12 +136,19 @@ def test_rrf_topk_on_a_tiny_workspace_matches_brute_force(tmp_path):
     ws = Workspace(tmp_path)
     rng = np.random.default_rng(5)
     n_users, n_items = 4, 7
-    pairs = {"train": [(u, int(rng.integers(n_items))) for u in range(n_users)], "valid": [], "test": [(u, (u + 3) % n_items) for u in range(n_users)]}
+    pairs = {
+        "train": [(u, int(rng.integers(n_items))) for u in range(n_users)],
+        "valid": [],
+        "test": [(u, (u + 3) % n_items) for u in range(n_users)],
+    }
     pairs["test"] = [p for p in pairs["test"] if p not in pairs["train"]]
     write_interactions(ws, n_users, n_items, pairs)
     vectors = {}
     for view in ("a", "b"):
-        users, items = rng.integers(-2, 3, size=(n_users, 2)).astype(np.float32), rng.integers(-2, 3, size=(n_items, 2)).astype(np.float32)
+        users, items = (
+            rng.integers(-2, 3, size=(n_users, 2)).astype(np.float32),
+            rng.integers(-2, 3, size=(n_items, 2)).astype(np.float32),
+        )
         ws.write_vectors(view, "user", [f"u{u}" for u in range(n_users)], users)
         ws.write_vectors(view, "item", [f"i{i}" for i in range(n_items)], items)
         vectors[view] = users @ items.T
@@ -186,8 +201,25 @@ def _cli_main():
 
 def test_cli_fuse_writes_the_view_and_reports_errors_in_one_line(planted, capsys):
     main = _cli_main()
-    main(["fuse", "--views", "a,b", "--method", "score", "--view", "cli-score", "--weight", "0.5", "--k", "10",
-          "--device", "cpu", "-w", str(planted.root)])
+    main(
+        [
+            "fuse",
+            "--views",
+            "a,b",
+            "--method",
+            "score",
+            "--view",
+            "cli-score",
+            "--weight",
+            "0.5",
+            "--k",
+            "10",
+            "--device",
+            "cpu",
+            "-w",
+            str(planted.root),
+        ]
+    )
     assert planted.query("SELECT count(*) FROM topk WHERE view = 'cli-score'").column(0)[0].as_py() == 400 * 10
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
@@ -214,9 +246,13 @@ def test_topk_rows_equals_a_stable_sort_with_many_ties_and_masks():
 @pytest.mark.parametrize("method", ["score", "rrf"])
 def test_exclude_train_plus_valid_masks_validation_items_too(planted, method):
     fuse(planted, "a,b", method, f"tv-{method}", weight=0.5, k=20, exclude="train+valid", device="cpu")
-    leaked = planted.query(
-        """SELECT count(*) FROM topk t JOIN interactions x USING (user_id, item_id)
+    leaked = (
+        planted.query(
+            """SELECT count(*) FROM topk t JOIN interactions x USING (user_id, item_id)
            WHERE t.view = $v AND x.split IN ('train', 'valid')""",
-        {"v": f"tv-{method}"},
-    ).column(0)[0].as_py()
+            {"v": f"tv-{method}"},
+        )
+        .column(0)[0]
+        .as_py()
+    )
     assert leaked == 0

@@ -50,11 +50,20 @@ def test_fusion_vectors_are_norm_concat_norm_of_unit_branches(tiny_ws):
 def test_align_weight_reaches_the_model_and_is_recorded(tiny_ws):
     assert create_model("aligned-mse", align_weight=7.5).config.align_weight == 7.5
     assert isinstance(MSEAligned(create_model("lightgcn").config).config, AlignedConfig)
-    train_view(tiny_ws, "aligned-mse", "mse-weighted", k=20, text_view="b", align_weight=3.0,
-               **{**TINY, "epochs": 2, "min_epochs": 2})
+    train_view(
+        tiny_ws,
+        "aligned-mse",
+        "mse-weighted",
+        k=20,
+        text_view="b",
+        align_weight=3.0,
+        **{**TINY, "epochs": 2, "min_epochs": 2},
+    )
     import json
 
-    params = json.loads(tiny_ws.query("SELECT params FROM runs WHERE view = 'mse-weighted' AND step = 'train'").column(0)[-1].as_py())
+    params = json.loads(
+        tiny_ws.query("SELECT params FROM runs WHERE view = 'mse-weighted' AND step = 'train'").column(0)[-1].as_py()
+    )
     assert params["align_weight"] == 3.0 and params["model"] == "aligned-mse"
 
 
@@ -70,13 +79,17 @@ SMALL = {"epochs": 30, "min_epochs": 30, "eval_every": 5, "device": "cpu", "seed
 @pytest.mark.slow
 def test_fusion_beats_lightgcn_and_semantic_with_private_parts_in_both_views(tmp_path):
     ws = planted_workspace(tmp_path, n_users=300, n_items=200, per_user=20, shared=4, private=6)
-    recall = {m: train_view(ws, m, k=20, text_view="b", **SMALL)["test_recall@20"] for m in ("lightgcn", "semantic", "fusion")}
+    recall = {
+        m: train_view(ws, m, k=20, text_view="b", **SMALL)["test_recall@20"] for m in ("lightgcn", "semantic", "fusion")
+    }
     assert recall["fusion"] > max(recall["lightgcn"], recall["semantic"]) + 0.05, recall
 
 
 @pytest.mark.slow
 def test_strong_mse_alignment_pulls_recall_toward_the_semantic_view(tmp_path):
-    ws = planted_workspace(tmp_path, n_users=300, n_items=200, per_user=20, shared=4, private=6, users_see_b_private=False)
+    ws = planted_workspace(
+        tmp_path, n_users=300, n_items=200, per_user=20, shared=4, private=6, users_see_b_private=False
+    )
     semantic = train_view(ws, "semantic", k=20, text_view="b", **SMALL)["test_recall@20"]
     free = train_view(ws, "aligned-mse", "mse-0", k=20, text_view="b", align_weight=0.0, **SMALL)["test_recall@20"]
     strong = train_view(ws, "aligned-mse", "mse-10", k=20, text_view="b", align_weight=10.0, **SMALL)["test_recall@20"]

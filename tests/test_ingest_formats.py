@@ -33,7 +33,9 @@ def _fails(capsys, argv, expected):
 @pytest.mark.parametrize("folder", ["amazon2023", "amazon2023_gz"])
 def test_amazon2023_reviews_and_meta_ingest_with_rendered_text(tmp_path, folder):
     ws = _init(tmp_path, "--dataset", "amazon2023", "--path", str(FIXTURES / folder), "--split", "loo")
-    counts = ws.query("SELECT count(*) AS n, count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items FROM interactions")
+    counts = ws.query(
+        "SELECT count(*) AS n, count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items FROM interactions"
+    )
     # 7 reviews; (AE74..., B00YQ6X8EO) twice -> collapsed to the earliest
     assert counts.to_pylist() == [{"n": 6, "users": 3, "items": 4}]
     items = {r["item_id"]: r for r in ws.query("SELECT * FROM items").to_pylist()}
@@ -54,7 +56,11 @@ def test_amazon2023_bad_json_line_names_file_and_line(tmp_path, capsys):
     lines = (folder / "All_Beauty.jsonl").read_text().splitlines()
     lines[2] = lines[2][:40]
     (folder / "All_Beauty.jsonl").write_text("\n".join(lines) + "\n")
-    _fails(capsys, ["init", str(tmp_path / "ws"), "--dataset", "amazon2023", "--path", str(folder)], "All_Beauty.jsonl:3: not a JSON record")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "--dataset", "amazon2023", "--path", str(folder)],
+        "All_Beauty.jsonl:3: not a JSON record",
+    )
     assert not (tmp_path / "ws").exists()
 
 
@@ -64,7 +70,11 @@ def test_amazon2023_undecodable_gz_line_names_file_and_line(tmp_path, capsys):
     good = json.dumps({"user_id": "u", "parent_asin": "p", "rating": 5, "timestamp": 1000}).encode()
     with gzip.open(folder / "Toys.jsonl.gz", "wb") as stream:
         stream.write(good + b"\n" + good.replace(b'"p"', b'"\xff"') + b"\n")
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "amazon2023", "-p", str(folder)], "Toys.jsonl.gz:2: line is not valid utf-8")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "-d", "amazon2023", "-p", str(folder)],
+        "Toys.jsonl.gz:2: line is not valid utf-8",
+    )
 
 
 def test_amazon2023_duplicate_meta_ids_are_refused(tmp_path, capsys):
@@ -72,7 +82,11 @@ def test_amazon2023_duplicate_meta_ids_are_refused(tmp_path, capsys):
     shutil.copytree(FIXTURES / "amazon2023", folder)
     meta = folder / "meta_All_Beauty.jsonl"
     meta.write_text(meta.read_text() + meta.read_text().splitlines()[0] + "\n")
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "amazon2023", "-p", str(folder)], "meta_All_Beauty.jsonl:4: duplicate item id 'B00YQ6X8EO'")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "-d", "amazon2023", "-p", str(folder)],
+        "meta_All_Beauty.jsonl:4: duplicate item id 'B00YQ6X8EO'",
+    )
 
 
 # ---- RecBole ----------------------------------------------------------------------------------
@@ -90,26 +104,60 @@ def test_recbole_sequential_unisrec_files_rebuild_full_sequences_with_raw_ids(tm
 
 
 def test_recbole_plain_inter_and_item_keep_token_ids_and_item_fields(tmp_path):
-    ws = _init(tmp_path, "--dataset", "recbole", "--path", str(FIXTURES / "recbole_plain"),
-               "--template", "{title} ({genre})")
+    ws = _init(
+        tmp_path, "--dataset", "recbole", "--path", str(FIXTURES / "recbole_plain"), "--template", "{title} ({genre})"
+    )
     assert ws.item_ids().tolist() == ["007", "008", "009"]
     assert ws.query("SELECT text FROM items ORDER BY item_idx").column(0).to_pylist() == [
-        "Dr. No (spy action)", "Heat (crime)", "Alien (sci-fi horror)"]
+        "Dr. No (spy action)",
+        "Heat (crime)",
+        "Alien (sci-fi horror)",
+    ]
     got = ws.query("SELECT ts, rating FROM interactions WHERE user_id = 'u2' AND item_id = '009'").to_pylist()
     assert got == [{"ts": 103, "rating": 1.0}]  # timestamp:float 103.7 -> 103 s
 
 
 def test_unknown_template_field_lists_the_fields(tmp_path, capsys):
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"),
-                    "--template", "{title}. {plot}"], "template field(s) {plot} not in the item data (fields: title, genre)")
+    _fails(
+        capsys,
+        [
+            "init",
+            str(tmp_path / "ws"),
+            "-d",
+            "recbole",
+            "-p",
+            str(FIXTURES / "recbole_plain"),
+            "--template",
+            "{title}. {plot}",
+        ],
+        "template field(s) {plot} not in the item data (fields: title, genre)",
+    )
     assert not (tmp_path / "ws").exists()
 
 
 # ---- generic ----------------------------------------------------------------------------------
 def test_generic_csv_with_items_file_and_iso_times(tmp_path):
-    ws = _init(tmp_path, "-d", "generic", "-p", str(FIXTURES / "generic" / "events.csv"), "--user-col", "who",
-               "--item-col", "what", "--time-col", "when", "--rating-col", "stars",
-               "--items", str(FIXTURES / "generic" / "things.csv"), "--text-cols", "name,blurb", "--min-rating", "3")
+    ws = _init(
+        tmp_path,
+        "-d",
+        "generic",
+        "-p",
+        str(FIXTURES / "generic" / "events.csv"),
+        "--user-col",
+        "who",
+        "--item-col",
+        "what",
+        "--time-col",
+        "when",
+        "--rating-col",
+        "stars",
+        "--items",
+        str(FIXTURES / "generic" / "things.csv"),
+        "--text-cols",
+        "name,blurb",
+        "--min-rating",
+        "3",
+    )
     assert ws.query("SELECT count(*) AS n FROM interactions").to_pylist() == [{"n": 4}]
     assert ws.query("SELECT item_id, text FROM items ORDER BY item_idx").to_pylist() == [
         {"item_id": "i1", "text": "Widget, large. A big widget."},
@@ -122,15 +170,43 @@ def test_generic_csv_with_items_file_and_iso_times(tmp_path):
 
 
 def test_generic_wrong_column_names_the_columns_found(tmp_path, capsys):
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "csv", "-p", str(FIXTURES / "generic" / "events.csv"),
-                    "--user-col", "user"], "no column(s) user, item_id (found: who, what, when, stars)")
+    _fails(
+        capsys,
+        [
+            "init",
+            str(tmp_path / "ws"),
+            "-d",
+            "csv",
+            "-p",
+            str(FIXTURES / "generic" / "events.csv"),
+            "--user-col",
+            "user",
+        ],
+        "no column(s) user, item_id (found: who, what, when, stars)",
+    )
 
 
 def test_generic_duplicate_item_ids_in_items_file(tmp_path, capsys):
     items = tmp_path / "items.csv"
     items.write_text("what,name\ni1,a\ni1,b\n")
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "csv", "-p", str(FIXTURES / "generic" / "events.csv"),
-                    "--user-col", "who", "--item-col", "what", "--items", str(items)], "1 duplicate item ids (e.g. 'i1')")
+    _fails(
+        capsys,
+        [
+            "init",
+            str(tmp_path / "ws"),
+            "-d",
+            "csv",
+            "-p",
+            str(FIXTURES / "generic" / "events.csv"),
+            "--user-col",
+            "who",
+            "--item-col",
+            "what",
+            "--items",
+            str(items),
+        ],
+        "1 duplicate item ids (e.g. 'i1')",
+    )
 
 
 def test_generic_ragged_csv_line_is_named(tmp_path, capsys):
@@ -141,8 +217,11 @@ def test_generic_ragged_csv_line_is_named(tmp_path, capsys):
 
 # ---- CLI surface ------------------------------------------------------------------------------
 def test_unknown_kind_lists_kinds(tmp_path, capsys):
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "movielenz", "-p", str(tmp_path)],
-           "unknown dataset kind 'movielenz' — did you mean 'movielens'?")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "-d", "movielenz", "-p", str(tmp_path)],
+        "unknown dataset kind 'movielenz' — did you mean 'movielens'?",
+    )
 
 
 def test_missing_path(tmp_path, capsys):
@@ -150,8 +229,11 @@ def test_missing_path(tmp_path, capsys):
 
 
 def test_filter_that_empties_the_data_writes_nothing(tmp_path, capsys):
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"),
-                    "--kcore", "5"], "the kcore filter")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"), "--kcore", "5"],
+        "the kcore filter",
+    )
     assert not (tmp_path / "ws").exists()
 
 
@@ -165,7 +247,9 @@ def test_ingest_rebuilds_from_the_config_and_records_a_run(tmp_path, capsys):
 
 def test_init_refuses_to_overwrite_a_config(tmp_path, capsys):
     _init(tmp_path, "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"))
-    _fails(capsys, ["init", str(tmp_path / "ws"), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain")], "already exists")
+    _fails(
+        capsys, ["init", str(tmp_path / "ws"), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain")], "already exists"
+    )
 
 
 def test_ingest_without_config_says_what_to_run(tmp_path, capsys):
@@ -176,11 +260,14 @@ def test_ingest_without_config_says_what_to_run(tmp_path, capsys):
 def test_movielens_dat_family_reads_latin1_titles_genres_and_tags(tmp_path):
     ws = _init(tmp_path, "-d", "ml-1m", "-p", str(FIXTURES / "movielens_dat"))
     texts = ws.query("SELECT text FROM items ORDER BY item_idx").column(0).to_pylist()
-    assert texts == [
-        "Toy Story (1995). Genres: Animation, Children's, Comedy. Tags: Pixar, fun.",  # pixar + Pixar count as one tag used twice
-        "Misérables, Les (1995). Genres: Drama, Musical. Tags: musical.",
-        "Heat (1995).",
-    ]
+    assert (
+        texts
+        == [
+            "Toy Story (1995). Genres: Animation, Children's, Comedy. Tags: Pixar, fun.",  # pixar + Pixar count as one tag used twice
+            "Misérables, Les (1995). Genres: Drama, Musical. Tags: musical.",
+            "Heat (1995).",
+        ]
+    )
     assert ws.query("SELECT count(*) AS n, sum(rating) AS r FROM interactions").to_pylist() == [{"n": 4, "r": 13.0}]
 
 
@@ -199,9 +286,14 @@ def test_generic_parquet_with_timestamp_column_and_kcore(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    when = [dt.datetime(2020, 1, d, tzinfo=dt.timezone.utc) for d in range(1, 6)]
-    pq.write_table(pa.table({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "c"], "at": when}), tmp_path / "x.parquet")
+    when = [dt.datetime(2020, 1, d, tzinfo=dt.UTC) for d in range(1, 6)]
+    pq.write_table(
+        pa.table({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "c"], "at": when}), tmp_path / "x.parquet"
+    )
     ws = _init(tmp_path, "-d", "parquet", "-p", str(tmp_path / "x.parquet"), "--time-col", "at", "--kcore", "2")
     assert ws.query("SELECT user_id, item_id, ts FROM interactions ORDER BY ts").to_pylist()[0] == {
-        "user_id": "1", "item_id": "a", "ts": 1577836800}
+        "user_id": "1",
+        "item_id": "a",
+        "ts": 1577836800,
+    }
     assert ws.user_ids().tolist() == ["1", "2"]  # user 3 / item c fall out of the 2-core

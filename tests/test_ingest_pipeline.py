@@ -58,8 +58,14 @@ def test_min_rating_that_removes_everything_names_the_filter(tmp_path):
 def test_kcore_is_iterative():
     # a 2-core: u1,u2 x i1,i2 form a square; u3-i3 and (u3,i1) hang off it. Removing i3 (1 user)
     # leaves u3 with 1 interaction, which then goes too.
-    rows = [("u1", "i1", 1, None), ("u1", "i2", 2, None), ("u2", "i1", 3, None), ("u2", "i2", 4, None),
-            ("u3", "i3", 5, None), ("u3", "i1", 6, None)]
+    rows = [
+        ("u1", "i1", 1, None),
+        ("u1", "i2", 2, None),
+        ("u2", "i1", 3, None),
+        ("u2", "i2", 4, None),
+        ("u3", "i3", 5, None),
+        ("u3", "i1", 6, None),
+    ]
     import tempfile
 
     ws = Workspace(tempfile.mkdtemp())
@@ -76,8 +82,14 @@ def test_pop_group_uses_linear_quantiles_over_all_items():
 
 def test_items_metadata_keeps_extra_columns_and_counts_missing_text(tmp_path):
     ws = Workspace(tmp_path)
-    items = pa.table({"item_id": ["2", "3", "99"], "title": ["Two", "Three", "Unused"],
-                      "text": ["two", "  ", "x"], "genres": ["a", "b", "c"]})
+    items = pa.table(
+        {
+            "item_id": ["2", "3", "99"],
+            "title": ["Two", "Three", "Unused"],
+            "text": ["two", "  ", "x"],
+            "genres": ["a", "b", "c"],
+        }
+    )
     summary = build_tables(ws, _interactions(ROWS), items)
     got = ws.query("SELECT item_id, title, text, genres FROM items ORDER BY item_idx").to_pylist()
     assert got == [
@@ -106,7 +118,10 @@ def test_n_train_counts_train_rows_only(tmp_path):
     # every user has < 3 interactions -> all train
     assert ws.query("SELECT sum(n_train) AS n FROM items").to_pylist() == [{"n": 5}]
     assert ws.query("SELECT user_id, n_train FROM users ORDER BY user_idx").to_pylist() == [
-        {"user_id": "u1", "n_train": 2}, {"user_id": "u2", "n_train": 2}, {"user_id": "u3", "n_train": 1}]
+        {"user_id": "u1", "n_train": 2},
+        {"user_id": "u2", "n_train": 2},
+        {"user_id": "u3", "n_train": 1},
+    ]
 
 
 def test_natural_order_sorts_numbers_numerically_and_strings_lexically():

@@ -25,8 +25,16 @@ def _init(tmp_path, kind, name, *extra):
 def test_ml_100k_counts_and_item_text(tmp_path, capsys):
     workspace = _init(tmp_path, "ml-100k", "ml-100k")
     assert _counts(capsys, workspace) == "943,1682,100000"
-    main(["sql", "-w", str(workspace), "SELECT count(*) FILTER (text IS NULL) AS no_text, "
-          "max(text) FILTER (item_id = '1') AS toy FROM items", "-f", "csv"])
+    main(
+        [
+            "sql",
+            "-w",
+            str(workspace),
+            "SELECT count(*) FILTER (text IS NULL) AS no_text, max(text) FILTER (item_id = '1') AS toy FROM items",
+            "-f",
+            "csv",
+        ]
+    )
     assert capsys.readouterr().out.splitlines()[1] == '0,"Toy Story (1995). Genres: Animation, Children\'s, Comedy."'
 
 
@@ -53,8 +61,17 @@ def test_amazon_games_sequential_recbole_counts(tmp_path, capsys):
 def test_amazon_scientific_unisrec_counts_with_repeats_kept(tmp_path, capsys):
     workspace = _init(tmp_path, "unisrec", "amazon-scientific", "--split", "loo")
     assert _counts(capsys, workspace) == "8442,4385,59427"
-    main(["sql", "-w", str(workspace), "SELECT count(*) - count(DISTINCT (user_id, item_id)) AS repeats, "
-          "count(*) FILTER (split = 'test') AS test FROM interactions", "-f", "csv"])
+    main(
+        [
+            "sql",
+            "-w",
+            str(workspace),
+            "SELECT count(*) - count(DISTINCT (user_id, item_id)) AS repeats, "
+            "count(*) FILTER (split = 'test') AS test FROM interactions",
+            "-f",
+            "csv",
+        ]
+    )
     assert capsys.readouterr().out.splitlines()[1] == "291,8442"
 
 
@@ -65,10 +82,19 @@ def test_ml_100k_same_seed_gives_identical_files_and_8_1_1_per_user(tmp_path, ca
         paths.append(Workspace(tmp_path / name).table_path("interactions"))
     assert paths[0].read_bytes() == paths[1].read_bytes()
     capsys.readouterr()
-    main(["sql", "-w", str(tmp_path / "a"), """
+    main(
+        [
+            "sql",
+            "-w",
+            str(tmp_path / "a"),
+            """
         SELECT count(*) AS off FROM (
           SELECT count(*) AS n, count(*) FILTER (split = 'train') AS tr, count(*) FILTER (split = 'valid') AS va,
                  count(*) FILTER (split = 'test') AS te
           FROM interactions GROUP BY user_id)
-        WHERE abs(tr - 0.8 * n) > 1 OR abs(va - 0.1 * n) > 1 OR abs(te - 0.1 * n) > 1""", "-f", "csv"])
+        WHERE abs(tr - 0.8 * n) > 1 OR abs(va - 0.1 * n) > 1 OR abs(te - 0.1 * n) > 1""",
+            "-f",
+            "csv",
+        ]
+    )
     assert capsys.readouterr().out.splitlines()[1] == "0"

@@ -40,7 +40,8 @@ def test_random_split_puts_every_interaction_in_one_split_within_one_of_8_1_1(tm
     data = _random_interactions()
     build_tables(ws, data, None, split="random", seed=7)
     assert ws.query("SELECT count(*) AS n FROM interactions WHERE split IN ('train','valid','test')").to_pylist() == [
-        {"n": data.num_rows}]
+        {"n": data.num_rows}
+    ]
     for row in _per_user(ws):
         n = row["n"]
         assert abs(row["train"] - 0.8 * n) <= 1 and abs(row["valid"] - 0.1 * n) <= 1 and abs(row["test"] - 0.1 * n) <= 1
@@ -54,7 +55,10 @@ def test_random_split_same_seed_same_bytes_other_seed_differs(tmp_path):
     def digest(folder, seed):
         ws = Workspace(tmp_path / folder)
         build_tables(ws, data, None, seed=seed)
-        return {name: hashlib.sha256(ws.table_path(name).read_bytes()).hexdigest() for name in ("interactions", "users", "items")}
+        return {
+            name: hashlib.sha256(ws.table_path(name).read_bytes()).hexdigest()
+            for name in ("interactions", "users", "items")
+        }
 
     assert digest("a", 3) == digest("b", 3)
     assert digest("a", 3)["interactions"] != digest("c", 4)["interactions"]

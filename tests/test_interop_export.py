@@ -31,10 +31,14 @@ def test_export_then_import_under_another_name_gives_jaccard_one_and_identical_m
     code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "copy", "--from", str(out))
     assert code == 0, err
     assert lists_of(ws, "copy") == lists_of(ws, "orig")
-    overlap = {r["statistic"]: r for r in complement.diagnose(ws, "overlap", view_a="orig", view_b="copy", k=3).to_pylist()}
+    overlap = {
+        r["statistic"]: r for r in complement.diagnose(ws, "overlap", view_a="orig", view_b="copy", k=3).to_pylist()
+    }
     assert overlap["jaccard"]["mean"] == 1.0
     metrics = {r["view"]: r for r in complement.diagnose(ws, "metrics", k=3).to_pylist()}
-    assert {k: v for k, v in metrics["orig"].items() if k != "view"} == {k: v for k, v in metrics["copy"].items() if k != "view"}
+    assert {k: v for k, v in metrics["orig"].items() if k != "view"} == {
+        k: v for k, v in metrics["copy"].items() if k != "view"
+    }
 
 
 def test_trec_export_writes_six_columns_and_breaks_score_ties_by_one_float32_step(tmp_path):
@@ -81,7 +85,9 @@ def test_recbole_export_writes_the_exact_split_and_item_text(tmp_path, capsys):
     for split in ("train", "valid", "test"):
         lines = (folder / f"mini.{split}.inter").read_text().splitlines()
         assert lines[0] == "user_id:token\titem_id:token"  # the fixture has no ratings or timestamps
-        assert sorted(tuple(line.split("\t")) for line in lines[1:]) == sorted((u, i) for u, i, s in INTERACTIONS if s == split)
+        assert sorted(tuple(line.split("\t")) for line in lines[1:]) == sorted(
+            (u, i) for u, i, s in INTERACTIONS if s == split
+        )
     items = (folder / "mini.item").read_text().splitlines()
     assert items[0] == "item_id:token\ttitle:token_seq\ttext:token_seq"
     assert items[1] == "i1\ti1\ti1"
@@ -93,7 +99,9 @@ def test_export_refuses_paths_inside_tables_or_onto_the_config(tmp_path, capsys,
     (ws.root / "complement.toml").write_text("")
     (ws.root / "link").symlink_to(ws.root / "tables")
     before = fingerprint(ws)
-    code, out, err = run_cli(capsys, "export", "-w", str(ws.root), "--view", "orig", "--format", "trec", "--out", str(ws.root / target))
+    code, out, err = run_cli(
+        capsys, "export", "-w", str(ws.root), "--view", "orig", "--format", "trec", "--out", str(ws.root / target)
+    )
     assert code == 1 and out == "" and err.count("\n") == 1
     assert "tables" in err or "complement.toml" in err
     assert fingerprint(ws) == before
@@ -101,7 +109,9 @@ def test_export_refuses_paths_inside_tables_or_onto_the_config(tmp_path, capsys,
 
 def test_export_needs_exactly_one_of_view_qrels_recbole(tmp_path, capsys):
     ws = make_ws(tmp_path)
-    code, _, err = run_cli(capsys, "export", "-w", str(ws.root), "--qrels", "--view", "a", "--out", str(tmp_path / "x.trec"))
+    code, _, err = run_cli(
+        capsys, "export", "-w", str(ws.root), "--qrels", "--view", "a", "--out", str(tmp_path / "x.trec")
+    )
     assert code == 1 and "exactly one of" in err
     code, _, err = run_cli(capsys, "export", "-w", str(ws.root), "--view", "nope", "--out", str(tmp_path / "x.trec"))
     assert code == 1 and "no 'topk' table" in err

@@ -19,26 +19,46 @@ from complement.workspace import Workspace
 ITEMS = ["i1", "i2", "i3", "i4", "i5", "i6"]
 USERS = ["u1", "u2", "u3"]
 # u1: train i1, test i2 i3; u2: train i2, test i4; u3: train i3 i4, test i6
-INTERACTIONS = [("u1", "i1", "train"), ("u1", "i2", "test"), ("u1", "i3", "test"), ("u2", "i2", "train"),
-                ("u2", "i4", "test"), ("u3", "i3", "train"), ("u3", "i4", "train"), ("u3", "i6", "test")]
+INTERACTIONS = [
+    ("u1", "i1", "train"),
+    ("u1", "i2", "test"),
+    ("u1", "i3", "test"),
+    ("u2", "i2", "train"),
+    ("u2", "i4", "test"),
+    ("u3", "i3", "train"),
+    ("u3", "i4", "train"),
+    ("u3", "i6", "test"),
+]
 
 
 def make_ws(path) -> Workspace:
     n_train = {i: sum(1 for _, j, s in INTERACTIONS if j == i and s == "train") for i in ITEMS}
-    case = {"items": ITEMS, "users": USERS, "interactions": INTERACTIONS, "lists": {}, "neighbors": {},
-            "item_n_train": n_train, "user_n_train": {u: sum(1 for v, _, s in INTERACTIONS if v == u and s == "train") for u in USERS},
-            "group_of": ref.pop_groups(n_train)}
+    case = {
+        "items": ITEMS,
+        "users": USERS,
+        "interactions": INTERACTIONS,
+        "lists": {},
+        "neighbors": {},
+        "item_n_train": n_train,
+        "user_n_train": {u: sum(1 for v, _, s in INTERACTIONS if v == u and s == "train") for u in USERS},
+        "group_of": ref.pop_groups(n_train),
+    }
     return ref.write_case(path / "ws", case)
 
 
 def fingerprint(ws: Workspace) -> dict[str, str]:
-    return {str(p.relative_to(ws.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(ws.root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(ws.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(ws.root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def lists_of(ws: Workspace, view: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for row in ws.query("SELECT user_id, item_id FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}).to_pylist():
+    for row in ws.query(
+        "SELECT user_id, item_id FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}
+    ).to_pylist():
         out.setdefault(row["user_id"], []).append(row["item_id"])
     return out
 
@@ -55,8 +75,10 @@ def test_trec_run_written_by_hand_imports_with_its_ranks_and_known_metrics(tmp_p
     ws = make_ws(tmp_path)
     run = tmp_path / "mine.trec"
     # lines out of order on purpose; the rank column decides the order
-    run.write_text("u1 Q0 i3 2 0.5 bpr\nu1 Q0 i2 1 0.9 bpr\nu1 Q0 i5 3 0.1 bpr\n"
-                   "u2 Q0 i5 1 2.0 bpr\nu2 Q0 i4 2 1.0 bpr\nu3 Q0 i1 1 3.0 bpr\n")
+    run.write_text(
+        "u1 Q0 i3 2 0.5 bpr\nu1 Q0 i2 1 0.9 bpr\nu1 Q0 i5 3 0.1 bpr\n"
+        "u2 Q0 i5 1 2.0 bpr\nu2 Q0 i4 2 1.0 bpr\nu3 Q0 i1 1 3.0 bpr\n"
+    )
     code, out, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "mine", "--from", str(run))
     assert code == 0, err
     assert out == ""
@@ -67,7 +89,9 @@ def test_trec_run_written_by_hand_imports_with_its_ranks_and_known_metrics(tmp_p
     assert got["recall"] == pytest.approx((1 + 1 + 0) / 3, abs=1e-12)
     assert got["ndcg"] == pytest.approx((1 + 1 / ref.math.log2(3) + 0) / 3, abs=1e-12)
     assert got["mrr"] == pytest.approx((1 + 0.5 + 0) / 3, abs=1e-12)
-    scores = ws.query("SELECT score FROM topk WHERE view = 'mine' AND user_id = 'u2' ORDER BY rank").column(0).to_pylist()
+    scores = (
+        ws.query("SELECT score FROM topk WHERE view = 'mine' AND user_id = 'u2' ORDER BY rank").column(0).to_pylist()
+    )
     assert scores == [2.0, 1.0]
     step = ws.query("SELECT step FROM runs WHERE view = 'mine'").column(0).to_pylist()
     assert step == ["import-topk"]
@@ -95,8 +119,13 @@ def test_lenskit_csv_elliot_headerless_tsv_and_parquet_with_named_columns(tmp_pa
     pq.write_table(table, tmp_path / "recs.parquet")
     mapping = tmp_path / "map.tsv"
     mapping.write_text("entity\tinternal_id\tid\nuser\t1\tu1\nuser\t2\tu3\n")
-    interop.import_topk(ws, tmp_path / "recs.parquet", "mapped", id_map=mapping,
-                                   columns=interop.Columns(user="uid_x", item="movie", rank="pos"))
+    interop.import_topk(
+        ws,
+        tmp_path / "recs.parquet",
+        "mapped",
+        id_map=mapping,
+        columns=interop.Columns(user="uid_x", item="movie", rank="pos"),
+    )
     assert lists_of(ws, "mapped") == {"u1": ["i1", "i3"], "u3": ["i4"]}
     assert ws.query("SELECT count(*) FROM topk WHERE view = 'mapped' AND score IS NULL").column(0)[0].as_py() == 3
 
@@ -107,7 +136,9 @@ def test_recbole_integer_ids_map_back_through_id_map(tmp_path, capsys):
     run.write_text("user_id,item_id,score\n1,4,0.9\n1,3,0.5\n2,6,0.7\n")
     mapping = tmp_path / "ids.tsv"
     mapping.write_text("entity\tinternal_id\tid\nuser\t1\tu1\nuser\t2\tu3\nitem\t3\ti3\nitem\t4\ti2\nitem\t6\ti6\n")
-    code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "rb", "--from", str(run), "--id-map", str(mapping))
+    code, _, err = run_cli(
+        capsys, "topk", "-w", str(ws.root), "--view", "rb", "--from", str(run), "--id-map", str(mapping)
+    )
     assert code == 0, err
     assert lists_of(ws, "rb") == {"u1": ["i2", "i3"], "u3": ["i6"]}
 
@@ -118,7 +149,10 @@ BAD_INPUTS = {
     "duplicate pair": ("u1 Q0 i2 1 1 x\nu1 Q0 i2 2 0 x\n", "1 duplicate (user, item) pairs (e.g. 'u1'/'i2')"),
     "ranks from 0": ("u1 Q0 i2 0 1 x\nu1 Q0 i3 1 0 x\n", "1 users whose ranks are not 1..n (e.g. 'u1'/'[0, 1]')"),
     "repeated rank": ("u2 Q0 i2 1 1 x\nu2 Q0 i3 1 0 x\n", "1 users whose ranks are not 1..n (e.g. 'u2'/'[1, 1]')"),
-    "too long": ("u1 Q0 i2 1 3 x\nu1 Q0 i3 2 2 x\nu1 Q0 i4 3 1 x\n", "1 lists longer than 2 items (longest: 3, user 'u1'"),
+    "too long": (
+        "u1 Q0 i2 1 3 x\nu1 Q0 i3 2 2 x\nu1 Q0 i4 3 1 x\n",
+        "1 lists longer than 2 items (longest: 3, user 'u1'",
+    ),
     "empty file": ("", "no lists in the file"),
     "bad line": ("u1 Q0 i2 1\n", "line 1 has 4 fields"),
 }
@@ -213,21 +247,41 @@ def test_every_list_diagnostic_runs_on_imported_views(tmp_path):
     from complement.diagnostics.headers import list_diagnostics
 
     ws = make_ws(tmp_path)
-    for view, text in (("a", "u1 Q0 i2 1 3 x\nu1 Q0 i4 2 2 x\nu2 Q0 i4 1 1 x\n"), ("b", "u1 Q0 i3 1 1 x\nu2 Q0 i4 1 1 x\n"),
-                       ("c", "u1 Q0 i2 1 1 x\nu3 Q0 i6 1 1 x\n")):
+    for view, text in (
+        ("a", "u1 Q0 i2 1 3 x\nu1 Q0 i4 2 2 x\nu2 Q0 i4 1 1 x\n"),
+        ("b", "u1 Q0 i3 1 1 x\nu2 Q0 i4 1 1 x\n"),
+        ("c", "u1 Q0 i2 1 1 x\nu3 Q0 i6 1 1 x\n"),
+    ):
         interop.import_topk(ws, _write(tmp_path / f"{view}.trec", text), view)
     ran = []
     for diagnostic in list_diagnostics():
-        if not {"topk"} <= set(diagnostic.requires) or set(diagnostic.requires) & {"neighbors", "embeddings", "probes", "runs"}:
+        if not {"topk"} <= set(diagnostic.requires) or set(diagnostic.requires) & {
+            "neighbors",
+            "embeddings",
+            "probes",
+            "runs",
+        }:
             continue
         declared = {p.name for p in diagnostic.params}
         params = {"view_a": "a", "view_b": "b"} if {"view_a", "view_b"} <= declared else {}
         table = complement.diagnose(ws, diagnostic.name, **params)
         if diagnostic.name == "case_study":  # it lists the users only one view hits: here, as many as there are
-            groups = {r["user_group"]: r["n_users"] for r in complement.diagnose(ws, "user_complementarity", **params).to_pylist()}
+            groups = {
+                r["user_group"]: r["n_users"]
+                for r in complement.diagnose(ws, "user_complementarity", **params).to_pylist()
+            }
             one_view = groups.get("a_only", 0) + groups.get("b_only", 0)
             assert len(set(table.column("user_id").to_pylist())) == min(one_view, 3 * 2), diagnostic.name
         else:
             assert table.num_rows > 0 or diagnostic.is_check, diagnostic.name
         ran.append(diagnostic.name)
-    assert {"metrics", "overlap", "unique_hits", "oracle", "rbo", "rank_correlation", "popularity_bias", "multi_view"} <= set(ran)
+    assert {
+        "metrics",
+        "overlap",
+        "unique_hits",
+        "oracle",
+        "rbo",
+        "rank_correlation",
+        "popularity_bias",
+        "multi_view",
+    } <= set(ran)

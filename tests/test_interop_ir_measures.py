@@ -9,7 +9,9 @@ from conftest import run_cli, shared_dataset
 
 import complement
 
-ir_measures = pytest.importorskip("ir_measures", reason="ir_measures is a test-only dependency (pip install ir_measures)")
+ir_measures = pytest.importorskip(
+    "ir_measures", reason="ir_measures is a test-only dependency (pip install ir_measures)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +20,11 @@ def ml100k(tmp_path_factory):
     ws = tmp_path_factory.mktemp("ml100k") / "ws"
     from complement.cli.app import main
 
-    for argv in (["init", str(ws), "--dataset", "ml-100k", "--path", str(folder), "--min-rating", "4"],
-                 ["train", "mf", "-w", str(ws), "--epochs", "2", "--device", "cpu"],
-                 ["train", "pop", "-w", str(ws)]):
+    for argv in (
+        ["init", str(ws), "--dataset", "ml-100k", "--path", str(folder), "--min-rating", "4"],
+        ["train", "mf", "-w", str(ws), "--epochs", "2", "--device", "cpu"],
+        ["train", "pop", "-w", str(ws)],
+    ):
         try:
             main(argv)
         except SystemExit as exc:

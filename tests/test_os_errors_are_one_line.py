@@ -22,7 +22,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _tree(root: Path) -> dict[str, str]:
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,17 @@ def _vectors_file(ws: Path, tmp: Path) -> Path:
 
 def _commands(ws: Path, tmp: Path) -> dict[str, list[str]]:
     return {
-        "embed_import": ["embed", "-w", str(ws), "--view", "imported", "--from", str(_vectors_file(ws, tmp)), "--ids", str(tmp / "v_ids.txt")],
+        "embed_import": [
+            "embed",
+            "-w",
+            str(ws),
+            "--view",
+            "imported",
+            "--from",
+            str(_vectors_file(ws, tmp)),
+            "--ids",
+            str(tmp / "v_ids.txt"),
+        ],
         "synth": ["synth", str(tmp / "new"), "--users", "30", "--items", "30", "--interactions-per-user", "6"],
         "init": ["init", str(tmp / "ml"), "--dataset", "movielens", "--path", str(FIXTURES / "movielens_100k")],
         "train": ["train", "pop", "-w", str(ws), "--k", "10"],
@@ -67,13 +81,18 @@ def _commands(ws: Path, tmp: Path) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("number,cause,shown", [
-    (errno.ENOSPC, "No space left on device", "no space left on the device"),
-    (errno.EACCES, "Permission denied", "permission denied"),
-    (errno.EROFS, "Read-only file system", "the file system is read-only"),
-])
+@pytest.mark.parametrize(
+    "number,cause,shown",
+    [
+        (errno.ENOSPC, "No space left on device", "no space left on the device"),
+        (errno.EACCES, "Permission denied", "permission denied"),
+        (errno.EROFS, "Read-only file system", "the file system is read-only"),
+    ],
+)
 @pytest.mark.parametrize("command", ["synth", "init", "train", "embed_import", "diagnose_out", "report"])
-def test_a_refused_write_is_one_line_naming_path_and_cause(small_ws, tmp_path, capsys, monkeypatch, command, number, cause, shown):
+def test_a_refused_write_is_one_line_naming_path_and_cause(
+    small_ws, tmp_path, capsys, monkeypatch, command, number, cause, shown
+):
     args = _commands(small_ws, tmp_path)[command]
     before_ws, before_tmp = _tree(small_ws), _tree(tmp_path)
     _refuse_writes(monkeypatch, number, cause)
@@ -95,7 +114,9 @@ def test_sql_out_onto_a_full_disk_is_one_line(small_ws, tmp_path, capsys, monkey
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(pq, "ParquetWriter", Full)
-    code, _, err = run_cli(capsys, "sql", "-w", str(small_ws), "SELECT * FROM items", "--out", str(tmp_path / "x.parquet"))
+    code, _, err = run_cli(
+        capsys, "sql", "-w", str(small_ws), "SELECT * FROM items", "--out", str(tmp_path / "x.parquet")
+    )
     assert code == 1 and err.count("\n") == 1 and err.startswith("Error: ") and "no space left on the device" in err
     assert list(tmp_path.iterdir()) == []  # the temporary file is gone too
 

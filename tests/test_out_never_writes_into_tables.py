@@ -14,7 +14,11 @@ from complement.data.synth import synthesize
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,5 +85,7 @@ def test_refusal_comes_before_any_work(place, capsys, monkeypatch):
         raise AssertionError("the diagnostic ran")
 
     monkeypatch.setattr(diagnose_command, "diagnose", must_not_run)
-    code, _, err = run_cli(capsys, "diagnose", "-w", str(place / "ws"), "--sql", "metrics", "--out", str(place / "ws/tables/items.parquet"))
+    code, _, err = run_cli(
+        capsys, "diagnose", "-w", str(place / "ws"), "--sql", "metrics", "--out", str(place / "ws/tables/items.parquet")
+    )
     assert code == 1 and "tables folder" in err

@@ -24,18 +24,40 @@ def make_probe_workspace(path, n_items=120, n_users=40, with_users=True, seed=0)
     user_ids = [f"u{u}" for u in range(n_users)]
     rows = []
     for u in range(n_users):
-        liked = rng.choice(n_items, size=12, replace=False, p=np.exp(cf @ users[u] / 4) / np.exp(cf @ users[u] / 4).sum())
+        liked = rng.choice(
+            n_items, size=12, replace=False, p=np.exp(cf @ users[u] / 4) / np.exp(cf @ users[u] / 4).sum()
+        )
         rows += [(user_ids[u], item_ids[i], "train" if j < 8 else "test") for j, i in enumerate(liked)]
     n_train = np.bincount([int(r[1][1:]) for r in rows if r[2] == "train"], minlength=n_items)
     low, high = np.quantile(n_train, 0.6), np.quantile(n_train, 0.8)
     pop = np.where(n_train <= low, "cold", np.where(n_train > high, "hot", "mid"))
     ws = Workspace(path)
-    ws.write_table("items", pa.table({"item_id": item_ids, "item_idx": range(n_items), "title": item_ids,
-                                      "text": item_ids, "n_train": n_train, "pop_group": pop}))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": item_ids,
+                "item_idx": range(n_items),
+                "title": item_ids,
+                "text": item_ids,
+                "n_train": n_train,
+                "pop_group": pop,
+            }
+        ),
+    )
     ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": range(n_users), "n_train": [8] * n_users}))
-    ws.write_table("interactions", pa.table({"user_id": [r[0] for r in rows], "item_id": [r[1] for r in rows],
-                                             "ts": [None] * len(rows), "rating": [None] * len(rows),
-                                             "split": [r[2] for r in rows]}))
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": [r[0] for r in rows],
+                "item_id": [r[1] for r in rows],
+                "ts": [None] * len(rows),
+                "rating": [None] * len(rows),
+                "split": [r[2] for r in rows],
+            }
+        ),
+    )
     ws.write_vectors("sem", "item", item_ids, sem)
     ws.write_vectors("cf", "item", item_ids, cf)
     if with_users:
@@ -49,8 +71,16 @@ def ws(tmp_path):
 
 
 def test_run_probe_writes_one_row_per_mapper_shift_item_set_metric_seed(ws):
-    table = run_probe(ws, "sem", "cf", mappers=("linear", "mlp:16"), shifts=("random", "popularity"), seeds=2,
-                      device="cpu", max_epochs=20)
+    table = run_probe(
+        ws,
+        "sem",
+        "cf",
+        mappers=("linear", "mlp:16"),
+        shifts=("random", "popularity"),
+        seeds=2,
+        device="cpu",
+        max_epochs=20,
+    )
     rows = table.to_pylist()
     probe_rows = [r for r in rows if r["mapper"] != "cca"]
     keys = {(r["mapper"], r["shift"], r["item_set"], r["metric"], r["seed"]) for r in probe_rows}
@@ -58,7 +88,16 @@ def test_run_probe_writes_one_row_per_mapper_shift_item_set_metric_seed(ws):
     for mapper in ("linear", "mlp:16"):
         for shift in ("random", "popularity"):
             for item_set in ("fit", "held_out"):
-                for metric in ("n_items", "r2", "cosine", "knn_jaccard", "cka", "recall_true", "recall_mapped", "recall_drop"):
+                for metric in (
+                    "n_items",
+                    "r2",
+                    "cosine",
+                    "knn_jaccard",
+                    "cka",
+                    "recall_true",
+                    "recall_mapped",
+                    "recall_drop",
+                ):
                     assert {(mapper, shift, item_set, metric, s) for s in (0, 1)} <= keys
     assert {(r["metric"]) for r in rows if r["mapper"] == "mlp:16" and r["item_set"] == "fit"} >= {"best_epoch"}
     n_items = {(r["shift"], r["item_set"]): r["value"] for r in rows if r["metric"] == "n_items" and r["seed"] == 0}
@@ -89,7 +128,9 @@ def test_probe_summary_sql_gives_mean_and_std_over_seeds(ws):
     assert row["n_seeds"] == 3
     assert row["mean"] == pytest.approx(np.mean(values))
     assert row["std"] == pytest.approx(np.std(values, ddof=1))
-    assert summary == sorted(summary, key=lambda r: (r["run_id"], r["mapper"] != "cca", r["mapper"], r["shift"], r["item_set"], r["metric"]))
+    assert summary == sorted(
+        summary, key=lambda r: (r["run_id"], r["mapper"] != "cca", r["mapper"], r["shift"], r["item_set"], r["metric"])
+    )
 
 
 def test_probe_skips_inductive_recall_without_target_user_vectors(tmp_path):
@@ -105,16 +146,54 @@ def test_unknown_view_is_a_clear_error(ws):
 
 
 def test_cli_probe_prints_summary_csv(ws, capsys):
-    main(["probe", "-w", str(ws.root), "--source", "sem", "--target", "cf", "--mapper", "linear,mlp:8",
-          "--shift", "random", "--seeds", "2", "--max-epochs", "5", "--device", "cpu", "--format", "json"])
+    main(
+        [
+            "probe",
+            "-w",
+            str(ws.root),
+            "--source",
+            "sem",
+            "--target",
+            "cf",
+            "--mapper",
+            "linear,mlp:8",
+            "--shift",
+            "random",
+            "--seeds",
+            "2",
+            "--max-epochs",
+            "5",
+            "--device",
+            "cpu",
+            "--format",
+            "json",
+        ]
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {"mapper", "shift", "item_set", "metric", "n_seeds", "mean", "std"} <= set(rows[0])
     assert {r["mapper"] for r in rows} == {"cca", "linear", "mlp:8"}
 
 
 def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
-    main(["probe", "-w", str(ws.root), "--source", "sem", "--target", "cf", "--mapper", "linear",
-          "--shift", "random,popularity", "--seeds", "2", "--format", "markdown"])
+    main(
+        [
+            "probe",
+            "-w",
+            str(ws.root),
+            "--source",
+            "sem",
+            "--target",
+            "cf",
+            "--mapper",
+            "linear",
+            "--shift",
+            "random,popularity",
+            "--seeds",
+            "2",
+            "--format",
+            "markdown",
+        ]
+    )
     out = capsys.readouterr().out
     assert "| linear | popularity | held_out |" in out and "±" in out
     assert "n_shared_components" in out
@@ -133,8 +212,11 @@ def test_cli_probe_errors_are_one_line(ws, capsys, args, expected):
     base = {"--source": "sem", "--target": "cf"}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
-    argv = ["probe", "-w", str(ws.root)] + [x for kv in base.items() for x in kv] if "--mapper" in base else \
-        ["probe", "-w", str(ws.root), "--mapper", "linear"] + [x for kv in base.items() for x in kv]
+    argv = (
+        ["probe", "-w", str(ws.root)] + [x for kv in base.items() for x in kv]
+        if "--mapper" in base
+        else ["probe", "-w", str(ws.root), "--mapper", "linear"] + [x for kv in base.items() for x in kv]
+    )
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 1
@@ -150,11 +232,24 @@ def test_probe_summary_runs_through_the_diagnose_runner(ws):
 
 
 def test_paper_protocol_trains_fixed_epochs_on_the_random_shift_and_records_itself(ws):
-    table = run_probe(ws, "sem", "cf", protocol="paper", mappers=("linear", "mlp:16"), seeds=1, device="cpu",
-                      max_epochs=6, n_rec_users=15)
+    table = run_probe(
+        ws,
+        "sem",
+        "cf",
+        protocol="paper",
+        mappers=("linear", "mlp:16"),
+        seeds=1,
+        device="cpu",
+        max_epochs=6,
+        n_rec_users=15,
+    )
     rows = table.to_pylist()
     assert {r["shift"] for r in rows if r["mapper"] != "cca"} == {"random"}
-    epochs = {(r["metric"], r["value"]) for r in rows if r["mapper"] == "mlp:16" and r["metric"] in ("best_epoch", "epochs_trained")}
+    epochs = {
+        (r["metric"], r["value"])
+        for r in rows
+        if r["mapper"] == "mlp:16" and r["metric"] in ("best_epoch", "epochs_trained")
+    }
     assert epochs == {("best_epoch", 6.0), ("epochs_trained", 6.0)}
     for mapper in ("linear", "mlp:16"):
         sets = {r["item_set"] for r in rows if r["mapper"] == mapper and r["metric"] == "rec_jaccard"}
@@ -163,7 +258,12 @@ def test_paper_protocol_trains_fixed_epochs_on_the_random_shift_and_records_itse
         assert all(0.0 <= v <= 1.0 for v in values)
     run = ws.query("SELECT params FROM runs WHERE step = 'probe'").to_pylist()[-1]
     params = json.loads(run["params"])
-    assert (params["protocol"], params["batch_size"], params["early_stopping"], params["max_epochs"]) == ("paper", 1024, False, 6)
+    assert (params["protocol"], params["batch_size"], params["early_stopping"], params["max_epochs"]) == (
+        "paper",
+        1024,
+        False,
+        6,
+    )
 
 
 def test_every_item_set_gets_the_dot_norm_matched_and_cosine_recall_drops(ws):
@@ -173,15 +273,20 @@ def test_every_item_set_gets_the_dot_norm_matched_and_cosine_recall_drops(ws):
         for name in ("recall_drop", "recall_drop_normmatched", "recall_drop_cos"):
             assert name in metrics
         assert metrics["recall_drop_normmatched"] == pytest.approx(
-            (metrics["recall_true"] - metrics["recall_mapped_normmatched"]) / metrics["recall_true"])
+            (metrics["recall_true"] - metrics["recall_mapped_normmatched"]) / metrics["recall_true"]
+        )
         assert metrics["recall_drop_cos"] == pytest.approx(
-            (metrics["recall_true_cos"] - metrics["recall_mapped_cos"]) / metrics["recall_true_cos"])
+            (metrics["recall_true_cos"] - metrics["recall_mapped_cos"]) / metrics["recall_true_cos"]
+        )
 
 
 def test_experiment_probe_protocol_is_validated(tmp_path, capsys):
     experiment = tmp_path / "experiment.toml"
-    experiment.write_text("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'a'\nmodel = 'pop'\n"
-                          "[[probe]]\nsource = 'a'\ntarget = 'a'\nprotocol = 'papr'\n", encoding="utf-8")
+    experiment.write_text(
+        "[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'a'\nmodel = 'pop'\n"
+        "[[probe]]\nsource = 'a'\ntarget = 'a'\nprotocol = 'papr'\n",
+        encoding="utf-8",
+    )
     with pytest.raises(SystemExit) as exit_info:
         main(["run", str(experiment), "-w", str(tmp_path / "ws"), "--dry-run"])
     assert exit_info.value.code == 1
@@ -193,8 +298,20 @@ def test_experiment_probe_step_passes_the_protocol_and_epochs_to_the_probe(ws):
     from complement.experiment.execute import STEP_RUNNERS
     from complement.experiment.plan import Step
 
-    settings = {"source": "sem", "target": "cf", "protocol": "paper", "mappers": ["linear", "mlp:8"], "seeds": 1,
-                "max_epochs": 3, "device": "cpu"}
+    settings = {
+        "source": "sem",
+        "target": "cf",
+        "protocol": "paper",
+        "mappers": ["linear", "mlp:8"],
+        "seeds": 1,
+        "max_epochs": 3,
+        "device": "cpu",
+    }
     STEP_RUNNERS["probe"](ws, Step("probe:0", "probe", settings, ["ingest"]), {})
     params = json.loads(ws.query("SELECT params FROM runs WHERE step = 'probe'").to_pylist()[-1]["params"])
-    assert (params["protocol"], params["shifts"], params["max_epochs"], params["early_stopping"]) == ("paper", ["random"], 3, False)
+    assert (params["protocol"], params["shifts"], params["max_epochs"], params["early_stopping"]) == (
+        "paper",
+        ["random"],
+        3,
+        False,
+    )

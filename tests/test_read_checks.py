@@ -49,7 +49,9 @@ def test_check_tables_counts_duplicated_ids_with_three_examples(ws):
     ids = items.column("item_id").to_pylist()
     doubled = pa.concat_tables([items, items.slice(0, 4), items.slice(0, 1)])
     pq.write_table(doubled, path)
-    expected_first = ids[0]  # 3 rows; the other three have 2 rows each, so the examples are the first and the smallest two
+    expected_first = ids[
+        0
+    ]  # 3 rows; the other three have 2 rows each, so the examples are the first and the smallest two
     rest = sorted(ids[1:4])[:2]
     with pytest.raises(WorkspaceError) as error:
         tables.check_tables(ws, "items")

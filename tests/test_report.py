@@ -28,7 +28,15 @@ def test_html_report_is_self_contained_with_every_plot(built, capsys):
     path = capsys.readouterr().out.strip()
     page = open(path, encoding="utf-8").read()
     sections = re.findall(r'<figure data-section="([^"]+)">', page)
-    for section in ("Overlap", "Unique hits", "Popularity of hits", "Oracle fusion", "Item agreement", "Fusion vs alignment", "Probes"):
+    for section in (
+        "Overlap",
+        "Unique hits",
+        "Popularity of hits",
+        "Oracle fusion",
+        "Item agreement",
+        "Fusion vs alignment",
+        "Probes",
+    ):
         assert section in sections, section
     assert page.count("<svg") == len(sections)
     assert not re.search(r'(src|href)="(https?:)?//', page), "the page must not load anything from a network"
@@ -55,16 +63,28 @@ def test_report_renders_in_headless_chromium(built, tmp_path):
         pytest.skip("chromium not installed (Debian package 'chromium')")
     page = built.root / "report.html"
     main(["report", "-w", str(built.root), "-o", str(page)])
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     # the DOM after load: every inline SVG is parsed as an SVG element (a broken one would not be)
     dom = subprocess.run([chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count("<svg") == page.read_text(encoding="utf-8").count("<svg") > 0
     shot = tmp_path / "page.png"
-    run = subprocess.run([chromium, *flags, "--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [chromium, *flags, "--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0 and shot.stat().st_size > 10_000
     assert "Uncaught" not in run.stderr and "SyntaxError" not in run.stderr
 
@@ -97,11 +117,19 @@ def hand_explained_workspace(path: Path) -> Workspace:
     case = hand_case()
     ws = ref.write_case(path, case)
     titles = {"i1": "Heat & Dust", "i2": "<script>alert(1)</script>", "i3": "Brazil | 1985", "i4": "Ran"}
-    ws.write_table("items", pa.table({
-        "item_id": case["items"], "item_idx": list(range(4)), "title": [titles[i] for i in case["items"]],
-        "text": case["items"], "n_train": [case["item_n_train"][i] for i in case["items"]],
-        "pop_group": [case["group_of"][i] for i in case["items"]],
-    }))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": case["items"],
+                "item_idx": list(range(4)),
+                "title": [titles[i] for i in case["items"]],
+                "text": case["items"],
+                "n_train": [case["item_n_train"][i] for i in case["items"]],
+                "pop_group": [case["group_of"][i] for i in case["items"]],
+            }
+        ),
+    )
     return ws
 
 

@@ -27,7 +27,9 @@ def _paper_figures():
 @pytest.mark.slow
 def test_scientific_example_end_to_end(tmp_path):
     data = shared_dataset("amazon-scientific")
-    config = load(ROOT / "examples" / "amazon-scientific.toml", [f"dataset.path={data}", "probe.0.seeds=1", "run.seeds=[]"])
+    config = load(
+        ROOT / "examples" / "amazon-scientific.toml", [f"dataset.path={data}", "probe.0.seeds=1", "run.seeds=[]"]
+    )
     ws = Workspace(tmp_path / "ws")
     run_experiment(ws, config)
 

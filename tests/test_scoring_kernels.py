@@ -234,8 +234,9 @@ def test_cuda_results_equal_cpu_results():
     cuda = topk_indices(users, items, 100, seen=seen, device="cuda")
     np.testing.assert_array_equal(cpu[0], cuda[0])
     np.testing.assert_array_equal(cpu[1], cuda[1])
-    np.testing.assert_array_equal(neighbors_indices(items[:2000], 20, device="cpu")[0],
-                                  neighbors_indices(items[:2000], 20, device="cuda")[0])
+    np.testing.assert_array_equal(
+        neighbors_indices(items[:2000], 20, device="cpu")[0], neighbors_indices(items[:2000], 20, device="cuda")[0]
+    )
 
 
 @st.composite

@@ -74,7 +74,9 @@ def expected_lists(ws: Workspace, k: int, splits: tuple[str, ...]) -> dict[str, 
 
 
 def stored_lists(ws: Workspace, view: str) -> dict[str, list[str]]:
-    rows = ws.query("SELECT user_id, rank, item_id FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}).to_pylist()
+    rows = ws.query(
+        "SELECT user_id, rank, item_id FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}
+    ).to_pylist()
     out: dict[str, list[str]] = {}
     for r in rows:
         out.setdefault(r["user_id"], []).append(r["item_id"])
@@ -155,7 +157,9 @@ def test_bad_input_is_one_line_and_writes_nothing(ws, capsys, argv, message):
 def test_nan_vectors_and_mixed_dimensions_are_rejected(ws, capsys):
     ws.write_vectors("bad", "item", ws.item_ids(), np.where(np.arange(N_ITEMS)[:, None] == 2, np.nan, ws.item_vectors))
     ws.write_vectors("bad", "user", ws.user_ids(), ws.user_vectors)
-    assert "NaN or infinite item vectors for 1 item(s) (e.g. 'i02')" in run_error(["topk", "--view", "bad", "-w", str(ws.root)], capsys)
+    assert "NaN or infinite item vectors for 1 item(s) (e.g. 'i02')" in run_error(
+        ["topk", "--view", "bad", "-w", str(ws.root)], capsys
+    )
     ws.write_vectors("mixed", "item", ws.item_ids(), ws.item_vectors)
     ws.write_vectors("mixed", "user", ws.user_ids(), np.ones((N_USERS, DIM + 1), dtype=np.float32))
     assert "4-d user vectors but 3-d item vectors" in run_error(["topk", "--view", "mixed", "-w", str(ws.root)], capsys)

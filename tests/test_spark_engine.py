@@ -65,12 +65,16 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
     values = ", ".join("('" + t + "')" for t in texts)
     query = render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t")
     assert [r[1] for r in duckdb.sql(query).fetchall()] == sorted(python, key=lambda h: texts[python.index(h)])
-    spark_rows = spark.sql(to_spark(render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t", keep=["hash60"]))).collect()
+    spark_rows = spark.sql(
+        to_spark(render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t", keep=["hash60"]))
+    ).collect()
     assert [r["h"] for r in spark_rows] == [h for _, h in sorted(zip(texts, python))]
 
-    stats = ("SELECT quantile_cont(x, 0.3) AS q, list_sum(CAST([1.5, 2.5] AS DOUBLE[])) AS s, bool_and(isfinite(x)) AS f, "
-             "isfinite(CAST('NaN' AS DOUBLE)) AS nan_f, isfinite(-CAST('Infinity' AS DOUBLE)) AS inf_f "
-             "FROM (SELECT unnest(CAST([1.0, 2.0, 4.0, 8.0] AS DOUBLE[])) AS x) AS v")
+    stats = (
+        "SELECT quantile_cont(x, 0.3) AS q, list_sum(CAST([1.5, 2.5] AS DOUBLE[])) AS s, bool_and(isfinite(x)) AS f, "
+        "isfinite(CAST('NaN' AS DOUBLE)) AS nan_f, isfinite(-CAST('Infinity' AS DOUBLE)) AS inf_f "
+        "FROM (SELECT unnest(CAST([1.0, 2.0, 4.0, 8.0] AS DOUBLE[])) AS x) AS v"
+    )
     want = duckdb.sql(stats).fetchall()[0]
     got = tuple(spark.sql(to_spark(stats)).collect()[0])
     assert want == pytest.approx((1.9, 4.0, True, False, False))
@@ -81,7 +85,9 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
 
 def test_a_sql_error_on_spark_is_one_clear_line(spark, rich):
     ws, _ = rich
-    with pytest.raises(ComplementError, match="failed on Spark: .*compare: max_units must be at least 1, got 0") as info:
+    with pytest.raises(
+        ComplementError, match="failed on Spark: .*compare: max_units must be at least 1, got 0"
+    ) as info:
         diagnose_spark(ws, "compare", spark=spark, view_a="a", view_b="b", max_units=0)  # raise_error() in the JVM
     assert "\n" not in str(info.value)
     with pytest.raises(ComplementError, match="view 'zz' is not in the 'topk' table"):
@@ -129,7 +135,9 @@ def test_every_diagnostic_agrees_on_real_ml100k(spark, tmp_path):
         params = {k: v for k, v in params.items() if v is not None}
         if "n_boot" in params:
             params["n_boot"] = 200
-        assert_same_rows(complement.diagnose(ws, diagnostic.name, **params),
-                         diagnose_spark(ws, diagnostic.name, spark=spark, **params))
+        assert_same_rows(
+            complement.diagnose(ws, diagnostic.name, **params),
+            diagnose_spark(ws, diagnostic.name, spark=spark, **params),
+        )
         ran += 1
     assert ran >= 12

@@ -22,7 +22,9 @@ def flat(sql: str) -> str:
 
 
 def test_materialized_hint_is_dropped():
-    out = flat(to_spark("WITH a AS MATERIALIZED (SELECT 1 AS x), b AS NOT MATERIALIZED (SELECT 2 AS y) SELECT x, y FROM a, b"))
+    out = flat(
+        to_spark("WITH a AS MATERIALIZED (SELECT 1 AS x), b AS NOT MATERIALIZED (SELECT 2 AS y) SELECT x, y FROM a, b")
+    )
     assert "MATERIALIZED" not in out
     assert "WITH A AS (SELECT 1 AS X), B AS (SELECT 2 AS Y)" in out
 
@@ -51,8 +53,12 @@ def test_isfinite_becomes_not_nan_and_not_infinite():
 
 
 def test_table_names_are_mapped_but_ctes_of_the_same_name_are_not():
-    out = flat(to_spark("WITH items AS (SELECT 1 AS item_id) SELECT * FROM topk JOIN items USING (item_id)",
-                        tables={"topk": "lake.recs", "items": "lake.items"}))
+    out = flat(
+        to_spark(
+            "WITH items AS (SELECT 1 AS item_id) SELECT * FROM topk JOIN items USING (item_id)",
+            tables={"topk": "lake.recs", "items": "lake.items"},
+        )
+    )
     assert "FROM LAKE.RECS AS TOPK" in out
     assert "JOIN ITEMS USING" in out and "LAKE.ITEMS" not in out
 

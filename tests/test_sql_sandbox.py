@@ -22,7 +22,11 @@ from complement.sandbox import open_sandbox
 
 def _tree(root: Path) -> dict[str, str]:
     """Every file under ``root`` (hidden ones too) with the sha256 of its bytes."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -31,20 +35,45 @@ def place(tmp_path):
     outside file (``secret.txt``) and an empty output folder."""
     root = tmp_path / "ws"
     ws = Workspace(root)
-    ws.write_table("items", pa.table({
-        "item_id": ["i0", "i1", "i2"], "item_idx": [0, 1, 2], "title": ["a", "b", "c"], "text": ["a", "b", "c"],
-        "n_train": [1, 1, 0], "pop_group": ["hot", "mid", "cold"],
-    }))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": ["i0", "i1", "i2"],
+                "item_idx": [0, 1, 2],
+                "title": ["a", "b", "c"],
+                "text": ["a", "b", "c"],
+                "n_train": [1, 1, 0],
+                "pop_group": ["hot", "mid", "cold"],
+            }
+        ),
+    )
     ws.write_table("users", pa.table({"user_id": ["u0", "u1"], "user_idx": [0, 1], "n_train": [2, 1]}))
-    ws.write_table("interactions", pa.table({
-        "user_id": ["u0", "u0", "u1", "u1"], "item_id": ["i0", "i1", "i0", "i2"],
-        "ts": pa.array([None] * 4, pa.int64()), "rating": pa.array([None] * 4, pa.float64()),
-        "split": ["train", "train", "train", "test"],
-    }))
-    ws.write_table("topk", pa.table({
-        "view": ["a"] * 4, "user_id": ["u0", "u0", "u1", "u1"], "rank": [1, 2, 1, 2],
-        "item_id": ["i2", "i0", "i2", "i1"], "score": [1.0, 0.5, 1.0, 0.5],
-    }), part="a")
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": ["u0", "u0", "u1", "u1"],
+                "item_id": ["i0", "i1", "i0", "i2"],
+                "ts": pa.array([None] * 4, pa.int64()),
+                "rating": pa.array([None] * 4, pa.float64()),
+                "split": ["train", "train", "train", "test"],
+            }
+        ),
+    )
+    ws.write_table(
+        "topk",
+        pa.table(
+            {
+                "view": ["a"] * 4,
+                "user_id": ["u0", "u0", "u1", "u1"],
+                "rank": [1, 2, 1, 2],
+                "item_id": ["i2", "i0", "i2", "i1"],
+                "score": [1.0, 0.5, 1.0, 0.5],
+            }
+        ),
+        part="a",
+    )
     (root / "results").mkdir()
     pq.write_table(pa.table({"view": ["a"], "recall": [1.0]}), root / "results" / "metrics.parquet")
     ws.write_config({"dataset": {"name": "tiny"}})

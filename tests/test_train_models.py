@@ -33,14 +33,37 @@ def planted_workspace(path, seed: int = 7) -> Workspace:
         items += chosen.tolist()
         splits += ["train"] * 19 + ["valid"] * 2 + ["test"] * 3
     ws = Workspace(path)
-    ws.write_table("items", pa.table({
-        "item_id": [f"i{i}" for i in range(N_ITEMS)], "item_idx": list(range(N_ITEMS)),
-        "title": [f"item {i}" for i in range(N_ITEMS)], "text": [f"item {i}" for i in range(N_ITEMS)],
-        "n_train": [0] * N_ITEMS, "pop_group": ["mid"] * N_ITEMS}))
-    ws.write_table("users", pa.table({"user_id": [f"u{u}" for u in range(N_USERS)], "user_idx": list(range(N_USERS)), "n_train": [19] * N_USERS}))
-    ws.write_table("interactions", pa.table({
-        "user_id": [f"u{u}" for u in users], "item_id": [f"i{i}" for i in items],
-        "ts": pa.nulls(len(users), pa.int64()), "rating": pa.nulls(len(users), pa.float64()), "split": splits}))
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": [f"i{i}" for i in range(N_ITEMS)],
+                "item_idx": list(range(N_ITEMS)),
+                "title": [f"item {i}" for i in range(N_ITEMS)],
+                "text": [f"item {i}" for i in range(N_ITEMS)],
+                "n_train": [0] * N_ITEMS,
+                "pop_group": ["mid"] * N_ITEMS,
+            }
+        ),
+    )
+    ws.write_table(
+        "users",
+        pa.table(
+            {"user_id": [f"u{u}" for u in range(N_USERS)], "user_idx": list(range(N_USERS)), "n_train": [19] * N_USERS}
+        ),
+    )
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": [f"u{u}" for u in users],
+                "item_id": [f"i{i}" for i in items],
+                "ts": pa.nulls(len(users), pa.int64()),
+                "rating": pa.nulls(len(users), pa.float64()),
+                "split": splits,
+            }
+        ),
+    )
     text = item_factors @ rng.standard_normal((FACTORS, 32)) + 0.3 * rng.standard_normal((N_ITEMS, 32))
     ws.write_vectors("semantic", "item", [f"i{i}" for i in range(N_ITEMS)], text.astype(np.float32))
     return ws
@@ -51,11 +74,14 @@ def planted(tmp_path_factory):
     return planted_workspace(tmp_path_factory.mktemp("planted"))
 
 
-FAST = {"lightgcn": {"epochs": 25, "min_epochs": 25, "batch_size": 1024, "eval_every": 5},
-        "mf": {"epochs": 25, "min_epochs": 25, "batch_size": 1024, "eval_every": 5, "lr": 1e-2},
-        "semantic": {"epochs": 10, "min_epochs": 10, "batch_size": 512, "lr": 1e-2, "negatives": 64},
-        "alpharec": {"epochs": 8, "min_epochs": 8, "batch_size": 1024, "lr": 1e-3, "negatives": 64},
-        "pop": {}, "random": {}}
+FAST = {
+    "lightgcn": {"epochs": 25, "min_epochs": 25, "batch_size": 1024, "eval_every": 5},
+    "mf": {"epochs": 25, "min_epochs": 25, "batch_size": 1024, "eval_every": 5, "lr": 1e-2},
+    "semantic": {"epochs": 10, "min_epochs": 10, "batch_size": 512, "lr": 1e-2, "negatives": 64},
+    "alpharec": {"epochs": 8, "min_epochs": 8, "batch_size": 1024, "lr": 1e-3, "negatives": 64},
+    "pop": {},
+    "random": {},
+}
 
 
 def test_registry_lists_every_model():
@@ -70,7 +96,9 @@ def test_recalls(planted):
     for name, settings in FAST.items():
         model = create_model(name, device="cpu", **settings)
         model.fit(data)
-        recalls[name] = recall_at_k(torch.from_numpy(model.user_embeddings()), torch.from_numpy(model.item_embeddings()), seen, data.test, 20)
+        recalls[name] = recall_at_k(
+            torch.from_numpy(model.user_embeddings()), torch.from_numpy(model.item_embeddings()), seen, data.test, 20
+        )
     return recalls
 
 
@@ -125,12 +153,16 @@ def test_same_seed_gives_identical_embeddings(planted, name):
 
 def test_train_view_writes_embeddings_topk_and_runs_row(tmp_path):
     ws = planted_workspace(tmp_path / "ws")
-    summary = train_view(ws, "lightgcn", "cf", k=10, device="cpu", epochs=10, min_epochs=5, eval_every=5, batch_size=1024)
+    summary = train_view(
+        ws, "lightgcn", "cf", k=10, device="cpu", epochs=10, min_epochs=5, eval_every=5, batch_size=1024
+    )
     assert summary["view"] == "cf" and summary["epochs_run"] == 10
     ids, users = ws.read_vectors("cf", "user")
     assert users.shape == (N_USERS, 64)
     assert ws.read_vectors("cf", "item")[1].shape == (N_ITEMS, 64)
-    counts = ws.query("SELECT count(*) AS n, count(DISTINCT user_id) AS u, max(rank) AS k FROM topk WHERE view = 'cf'").to_pylist()[0]
+    counts = ws.query(
+        "SELECT count(*) AS n, count(DISTINCT user_id) AS u, max(rank) AS k FROM topk WHERE view = 'cf'"
+    ).to_pylist()[0]
     assert counts == {"n": N_USERS * 10, "u": N_USERS, "k": 10}
     run = ws.query("SELECT seed, params, metrics FROM runs WHERE step = 'train' AND view = 'cf'").to_pylist()
     assert len(run) == 1 and run[0]["seed"] == 2020
@@ -162,7 +194,9 @@ def test_cli_unknown_model_lists_models(tmp_path, capsys):
         main(["train", "lightgnc", "-w", str(ws.root)])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"Error: unknown model 'lightgnc' — did you mean 'lightgcn'? (choose from: {', '.join(sorted(MODELS))})"
+    assert (
+        err == f"Error: unknown model 'lightgnc' — did you mean 'lightgcn'? (choose from: {', '.join(sorted(MODELS))})"
+    )
 
 
 def test_empty_train_split_is_a_clear_error_and_writes_nothing(tmp_path):

@@ -62,7 +62,9 @@ def test_sampled_recall_equals_full_recall_when_the_sample_covers_every_user():
 def test_sampled_recall_averages_over_the_sampled_users_only():
     user_vecs, item_vecs, seen, truth = _case(seed=5)
     sample = validation_users(truth[0], 7, seed=2)
-    got = recall_at_k(torch.from_numpy(user_vecs), torch.from_numpy(item_vecs), seen, truth, 5, chunk_size=3, users=sample)
+    got = recall_at_k(
+        torch.from_numpy(user_vecs), torch.from_numpy(item_vecs), seen, truth, 5, chunk_size=3, users=sample
+    )
     expected = _reference_recall(user_vecs @ item_vecs.T, seen, truth, sample, 5)
     assert abs(got - expected) < 1e-12
 

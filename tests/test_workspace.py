@@ -114,7 +114,9 @@ def _append_runs(root: str, worker: int, n: int) -> None:
 
     ws = Workspace(root)
     for i in range(n):
-        append_run(ws, RunRecord(step="test", view=f"w{worker}-{i}", params={"i": i}), dt.datetime.now(dt.timezone.utc), 0.0)
+        append_run(
+            ws, RunRecord(step="test", view=f"w{worker}-{i}", params={"i": i}), dt.datetime.now(dt.UTC), 0.0
+        )
 
 
 def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):
@@ -136,8 +138,14 @@ def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):
 
 def test_config_with_non_ascii_keys_and_unset_values_round_trips(tmp_path):
     ws = Workspace(tmp_path)
-    config = {"dataset": {"kind": "generic", "path": "données.csv", "min_rating": None},
-              "views": [{"name": "café", "model": "mf", "dim": 16}], "métadonnées": {"clé spéciale": "v"}}
+    config = {
+        "dataset": {"kind": "generic", "path": "données.csv", "min_rating": None},
+        "views": [{"name": "café", "model": "mf", "dim": 16}],
+        "métadonnées": {"clé spéciale": "v"},
+    }
     ws.write_config(config)
-    assert ws.config == {"dataset": {"kind": "generic", "path": "données.csv"},
-                         "views": [{"name": "café", "model": "mf", "dim": 16}], "métadonnées": {"clé spéciale": "v"}}
+    assert ws.config == {
+        "dataset": {"kind": "generic", "path": "données.csv"},
+        "views": [{"name": "café", "model": "mf", "dim": 16}],
+        "métadonnées": {"clé spéciale": "v"},
+    }

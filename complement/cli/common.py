@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from ..workspace import ENV_VAR, Workspace
 from .output import Format
 
 WorkspaceOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--workspace",
         "-w",
@@ -23,14 +23,16 @@ WorkspaceOption = Annotated[
 ]
 
 FormatOption = Annotated[
-    Optional[Format],
-    typer.Option("--format", "-f", help="Output format (default: table on a terminal, csv otherwise).", show_default=False),
+    Format | None,
+    typer.Option(
+        "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).", show_default=False
+    ),
 ]
 
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
 
 
-def workspace(path: Optional[Path]) -> Workspace:
+def workspace(path: Path | None) -> Workspace:
     return Workspace.open(path)
 
 

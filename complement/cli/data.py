@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,21 +25,56 @@ def _ratios(text: str) -> tuple[float, float, float]:
 
 def init(
     directory: Annotated[Path, typer.Argument(help="Workspace folder to create.", show_default=False)],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, unisrec, csv, parquet).", show_default=False)],
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, unisrec, csv, parquet).",
+            show_default=False,
+        ),
+    ],
     path: Annotated[Path, typer.Option("--path", "-p", help="Dataset folder or file.", show_default=False)],
-    split: Annotated[str, typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs).")] = "random",
+    split: Annotated[
+        str, typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs).")
+    ] = "random",
     ratios: Annotated[str, typer.Option(help="train,valid,test ratios (random and temporal splits).")] = "0.8,0.1,0.1",
-    kcore: Annotated[int, typer.Option(help="Keep only users and items with at least N interactions (iterated; 0 = off).")] = 0,
-    min_rating: Annotated[Optional[float], typer.Option(help="Keep interactions rated at least R (implicit feedback).", show_default=False)] = None,
+    kcore: Annotated[
+        int, typer.Option(help="Keep only users and items with at least N interactions (iterated; 0 = off).")
+    ] = 0,
+    min_rating: Annotated[
+        float | None,
+        typer.Option(help="Keep interactions rated at least R (implicit feedback).", show_default=False),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 2020,
-    template: Annotated[Optional[str], typer.Option(help='Item text template, e.g. "{title}. Genres: {genres}." (default per dataset kind).', show_default=False)] = None,
-    keep_repeats: Annotated[Optional[bool], typer.Option("--keep-repeats/--collapse-repeats", help="Keep repeated (user, item) pairs or collapse them to the earliest (default: collapse, keep for sequence data).", show_default=False)] = None,
-    user_col: Annotated[Optional[str], typer.Option(help="generic: user id column.", show_default=False)] = None,
-    item_col: Annotated[Optional[str], typer.Option(help="generic: item id column (also in the items file).", show_default=False)] = None,
-    time_col: Annotated[Optional[str], typer.Option(help="generic: time column (numbers or ISO dates).", show_default=False)] = None,
-    rating_col: Annotated[Optional[str], typer.Option(help="generic: rating column.", show_default=False)] = None,
-    items: Annotated[Optional[Path], typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)] = None,
-    text_cols: Annotated[Optional[str], typer.Option(help="generic: comma-separated item text columns.", show_default=False)] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            help='Item text template, e.g. "{title}. Genres: {genres}." (default per dataset kind).', show_default=False
+        ),
+    ] = None,
+    keep_repeats: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-repeats/--collapse-repeats",
+            help="Keep repeated (user, item) pairs or collapse them to the earliest (default: collapse, keep for sequence data).",
+            show_default=False,
+        ),
+    ] = None,
+    user_col: Annotated[str | None, typer.Option(help="generic: user id column.", show_default=False)] = None,
+    item_col: Annotated[
+        str | None, typer.Option(help="generic: item id column (also in the items file).", show_default=False)
+    ] = None,
+    time_col: Annotated[
+        str | None, typer.Option(help="generic: time column (numbers or ISO dates).", show_default=False)
+    ] = None,
+    rating_col: Annotated[str | None, typer.Option(help="generic: rating column.", show_default=False)] = None,
+    items: Annotated[
+        Path | None, typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)
+    ] = None,
+    text_cols: Annotated[
+        str | None, typer.Option(help="generic: comma-separated item text columns.", show_default=False)
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""

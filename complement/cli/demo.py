@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 import pyarrow as pa
+import typer
 
 from .. import atomic
 from ..demo import run_demo
@@ -29,7 +28,10 @@ TITLES = {
 
 def demo(
     directory: Annotated[Path, typer.Argument(help="Workspace folder to create or update.")] = Path("complement-demo"),
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting of the built-in experiment, e.g. --set dataset.users=2000.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting of the built-in experiment, e.g. --set dataset.users=2000."),
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """Run a full experiment on built-in synthetic data (ingest, embed, train, fuse, diagnose, probe) and print the headline results."""
@@ -47,12 +49,17 @@ def demo(
             listing["file"].append(str(path))
         echo_table(pa.table(listing), Format.csv)
     elif chosen is Format.json:
-        sys.stdout.write(json.dumps({name: json.loads(render(table, Format.json)) for name, table in tables.items()}, indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps({name: json.loads(render(table, Format.json)) for name, table in tables.items()}, indent=1)
+            + "\n"
+        )
     else:
         for name, table in tables.items():
             sys.stdout.write(f"\n## {TITLES.get(name, name)}\n")
             echo_table(table, chosen)
-    message(f"\nworkspace: {ws.root}  ·  report: {ws.root / 'report.html'}  ·  explore: complement sql -w {directory} \"SELECT * FROM topk LIMIT 5\"")
+    message(
+        f'\nworkspace: {ws.root}  ·  report: {ws.root / "report.html"}  ·  explore: complement sql -w {directory} "SELECT * FROM topk LIMIT 5"'
+    )
 
 
 def register(app: typer.Typer) -> None:

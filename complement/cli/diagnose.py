@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -46,28 +46,61 @@ diagnose_app = typer.Typer(
 )
 
 SqlOption = Annotated[
-    Optional[str], typer.Option("--sql", metavar="NAME", help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the read-only sandbox).")
+    str | None,
+    typer.Option(
+        "--sql",
+        metavar="NAME",
+        help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the read-only sandbox).",
+    ),
 ]
 ParamOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--param", "-p", metavar="NAME VALUE", help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10; integers in plain decimal digits.", show_default=False),
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        metavar="NAME VALUE",
+        help="A parameter as NAME VALUE or NAME=VALUE (repeatable), e.g. -p k 10; integers in plain decimal digits.",
+        show_default=False,
+    ),
 ]
 ViewsOption = Annotated[
-    Optional[str], typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list).")
+    str | None,
+    typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list)."),
 ]
-KOption = Annotated[Optional[str], typer.Option("--k", metavar="K1,K2,...", help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of the views read.")]
+KOption = Annotated[
+    str | None,
+    typer.Option(
+        "--k",
+        metavar="K1,K2,...",
+        help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of the views read.",
+    ),
+]
 AllowStaleOption = Annotated[
     bool,
-    typer.Option("--allow-stale", help="Score views made from inputs that changed since (another split or dataset) instead of refusing them."),
+    typer.Option(
+        "--allow-stale",
+        help="Score views made from inputs that changed since (another split or dataset) instead of refusing them.",
+    ),
 ]
 EngineOption = Annotated[
     str,
-    typer.Option("--engine", metavar="ENGINE", help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]')."),
+    typer.Option(
+        "--engine",
+        metavar="ENGINE",
+        help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]').",
+    ),
 ]
 MasterOption = Annotated[
-    Optional[str], typer.Option("--master", metavar="URL", help="Spark master for --engine spark (default local[2]).")
+    str | None, typer.Option("--master", metavar="URL", help="Spark master for --engine spark (default local[2]).")
 ]
-OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.",
+    ),
+]
 
 
 def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks: str | None) -> dict:
@@ -114,8 +147,16 @@ def _compute(name: str, ws, params: dict, engine: str, master: str | None, allow
 
 
 def _run(
-    name: str, workspace_dir, pairs, views, ks, fmt, out,
-    allow_stale: bool = False, engine: str = "duckdb", master: str | None = None,
+    name: str,
+    workspace_dir,
+    pairs,
+    views,
+    ks,
+    fmt,
+    out,
+    allow_stale: bool = False,
+    engine: str = "duckdb",
+    master: str | None = None,
 ) -> None:
     ws = workspace(workspace_dir)
     if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
@@ -180,11 +221,13 @@ def list_command(fmt: FormatOption = None) -> None:
 
     found = list_diagnostics()
     echo_table(
-        pa.table({
-            "name": [d.name for d in found],
-            "params": [", ".join(str(p) for p in d.params) for d in found],
-            "description": [d.description for d in found],
-        }),
+        pa.table(
+            {
+                "name": [d.name for d in found],
+                "params": [", ".join(str(p) for p in d.params) for d in found],
+                "description": [d.description for d in found],
+            }
+        ),
         fmt,
     )
 
@@ -193,17 +236,30 @@ def list_command(fmt: FormatOption = None) -> None:
 def show_command(
     name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
     dialect: Annotated[
-        str, typer.Option("--dialect", metavar="DIALECT", help="duckdb (the file as it is) or spark (translated: run it on your cluster).")
+        str,
+        typer.Option(
+            "--dialect",
+            metavar="DIALECT",
+            help="duckdb (the file as it is) or spark (translated: run it on your cluster).",
+        ),
     ] = "duckdb",
     standalone: Annotated[
         bool,
-        typer.Option("--standalone", help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the DuckDB CLI."),
+        typer.Option(
+            "--standalone",
+            help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the DuckDB CLI.",
+        ),
     ] = False,
     param: ParamOption = None,
     views: ViewsOption = None,
     table: Annotated[
-        Optional[list[str]],
-        typer.Option("--table", metavar="NAME=TABLE", help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table topk=lake.recs.", show_default=False),
+        list[str] | None,
+        typer.Option(
+            "--table",
+            metavar="NAME=TABLE",
+            help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table topk=lake.recs.",
+            show_default=False,
+        ),
     ] = None,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
@@ -223,7 +279,9 @@ def _table_names(pairs: list[str] | None) -> dict[str, str]:
         if not sep or not name.strip() or not target.strip():
             raise ComplementError(f"--table takes NAME=TABLE, e.g. --table topk=lake.recs (got '{pair}')")
         if name.strip() not in tables.SCHEMAS:
-            raise ComplementError(f"--table: '{name.strip()}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})")
+            raise ComplementError(
+                f"--table: '{name.strip()}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})"
+            )
         names[name.strip()] = target.strip()
     return names
 
@@ -258,7 +316,9 @@ def _show(name: str, dialect: str, standalone: bool, pairs, views, workspace_dir
         sys.stdout.write(spark_sql(diagnostic, values=values, tables=table_names) + "\n")
         return
     if pairs or views:
-        raise ComplementError("-p and --views apply to --standalone or --dialect spark; the DuckDB file is shown as it is")
+        raise ComplementError(
+            "-p and --views apply to --standalone or --dialect spark; the DuckDB file is shown as it is"
+        )
     sys.stdout.write(show(name))
 
 

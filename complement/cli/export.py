@@ -12,18 +12,33 @@ from .common import WorkspaceOption, workspace
 
 
 def export(
-    view: Annotated[str | None, typer.Option("--view", help="Export this view's top-K lists as a run file.", show_default=False)] = None,
-    qrels: Annotated[bool, typer.Option("--qrels", help="Export the ground truth (relevance 1 per interaction) instead.")] = False,
+    view: Annotated[
+        str | None, typer.Option("--view", help="Export this view's top-K lists as a run file.", show_default=False)
+    ] = None,
+    qrels: Annotated[
+        bool, typer.Option("--qrels", help="Export the ground truth (relevance 1 per interaction) instead.")
+    ] = False,
     split: Annotated[str, typer.Option("--split", help="With --qrels: the split that is the ground truth.")] = "test",
     recbole: Annotated[
         Path | None,
-        typer.Option("--recbole", help="Write the dataset and its split as RecBole benchmark files into this folder.", show_default=False),
+        typer.Option(
+            "--recbole",
+            help="Write the dataset and its split as RecBole benchmark files into this folder.",
+            show_default=False,
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.", show_default=False),
+        typer.Option(
+            "--format",
+            help="trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.",
+            show_default=False,
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="The file to write (never inside the workspace's tables/).", show_default=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The file to write (never inside the workspace's tables/).", show_default=False),
+    ] = None,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Write a view's top-K (--view), the qrels (--qrels) or the RecBole split (--recbole DIR).
@@ -35,9 +50,15 @@ def export(
     from ..interop import export_qrels, export_recbole, export_view
     from ..progress import message
 
-    chosen = [name for name, on in (("--view", view is not None), ("--qrels", qrels), ("--recbole", recbole is not None)) if on]
+    chosen = [
+        name
+        for name, on in (("--view", view is not None), ("--qrels", qrels), ("--recbole", recbole is not None))
+        if on
+    ]
     if len(chosen) != 1:
-        raise ConfigError(f"export takes exactly one of --view NAME, --qrels, --recbole DIR (got: {', '.join(chosen) or 'none'})")
+        raise ConfigError(
+            f"export takes exactly one of --view NAME, --qrels, --recbole DIR (got: {', '.join(chosen) or 'none'})"
+        )
     if recbole is not None:
         if out is not None or fmt is not None:
             raise ConfigError("--recbole DIR writes its own files; it takes no --out or --format")

@@ -29,13 +29,19 @@ def fetch(
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="Download from this host (a mirror or a local server) instead of the original.",
-                     show_default=False),
+        typer.Option(
+            "--base-url",
+            help="Download from this host (a mirror or a local server) instead of the original.",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Download and extract again even when cached.")] = False,
     no_verify: Annotated[
         bool,
-        typer.Option("--no-verify", help="Fetch a dataset that has no pinned sha256 (its checksum is recorded on first download)."),
+        typer.Option(
+            "--no-verify",
+            help="Fetch a dataset that has no pinned sha256 (its checksum is recorded on first download).",
+        ),
     ] = False,
     allow_redirect: Annotated[
         bool, typer.Option("--allow-redirect", help="Follow redirects to another host or from https to http.")
@@ -44,8 +50,9 @@ def fetch(
     """Download a dataset (verified, extracted) and print the path for `complement init --path`."""
     from ..data.fetch import fetch as fetch_dataset
 
-    fetched = fetch_dataset(name, cache_dir=cache_dir, base_url=base_url, force=force, verify=not no_verify,
-                            allow_redirect=allow_redirect)
+    fetched = fetch_dataset(
+        name, cache_dir=cache_dir, base_url=base_url, force=force, verify=not no_verify, allow_redirect=allow_redirect
+    )
     message(f"{fetched.name}: {'cached' if fetched.from_cache else 'downloaded'} at {fetched.path}")
     message(f"next: complement init DIR --dataset {fetched.kind} --path {fetched.path}")
     typer.echo(str(fetched.path))

@@ -10,12 +10,18 @@ from .common import DeviceOption, WorkspaceOption, workspace
 
 
 def fuse(
-    views: Annotated[str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)],
+    views: Annotated[
+        str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)
+    ],
     method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     weight: Annotated[
         float | None,
-        typer.Option("--weight", help="score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).", show_default=False),
+        typer.Option(
+            "--weight",
+            help="score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).",
+            show_default=False,
+        ),
     ] = None,
     norm: Annotated[str, typer.Option("--norm", help="score: per-user standardisation, zscore or minmax.")] = "zscore",
     rrf_k: Annotated[float, typer.Option("--rrf-k", help="rrf: the constant k in 1/(k + rank).")] = 60.0,
@@ -36,8 +42,16 @@ def fuse(
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
     fuse_views(
-        ws, views, method, view,
-        weight=weight, norm=norm, rrf_k=rrf_k, k=k, exclude=exclude, device=device,
+        ws,
+        views,
+        method,
+        view,
+        weight=weight,
+        norm=norm,
+        rrf_k=rrf_k,
+        k=k,
+        exclude=exclude,
+        device=device,
     )
 
 

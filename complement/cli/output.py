@@ -12,7 +12,6 @@ from enum import Enum
 
 import pyarrow as pa
 
-
 # Rows the table format shows on a terminal; csv, json and markdown print every row.
 TABLE_ROWS = 1000
 
@@ -78,7 +77,9 @@ def chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Format | s
     elif fmt is Format.markdown:
         yield "| " + " | ".join(names) + " |\n" + "|" + "|".join("---" for _ in names) + "|\n"
         for batch in batches:
-            yield "".join("| " + " | ".join(_cell(r[n]).replace("|", "\\|") for n in names) + " |\n" for r in batch.to_pylist())
+            yield "".join(
+                "| " + " | ".join(_cell(r[n]).replace("|", "\\|") for n in names) + " |\n" for r in batch.to_pylist()
+            )
     else:
         raise ValueError(f"format {fmt.value} is not streamed")
 
@@ -111,7 +112,12 @@ def echo_table(table: pa.Table, fmt: Format | str | None = None) -> None:
     sys.stdout.flush()
 
 
-def echo_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Format | str | None = None, max_table_rows: int | None = None) -> None:
+def echo_batches(
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    fmt: Format | str | None = None,
+    max_table_rows: int | None = None,
+) -> None:
     """Print a result as it is read. The table format (a terminal's default) shows at most
     ``max_table_rows`` rows, then says on stderr how many there were in all."""
     if fmt is None:
@@ -135,4 +141,6 @@ def echo_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Form
     if total > shown:
         from ..progress import stderr
 
-        stderr.print(f"showing the first {shown} of {total} rows; use --format csv or --out FILE for all of them", markup=False)
+        stderr.print(
+            f"showing the first {shown} of {total} rows; use --format csv or --out FILE for all of them", markup=False
+        )

@@ -22,11 +22,31 @@ class ReportFormat(str, Enum):
 
 def report(
     workspace_dir: WorkspaceOption = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: report.html or report.md in the workspace); never inside the workspace's tables/.")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")] = ReportFormat.html,
-    views: Annotated[str | None, typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair).")] = None,
-    k: Annotated[str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")] = None,
-    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Report views made from inputs that changed since (another split or dataset) instead of refusing them.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (default: report.html or report.md in the workspace); never inside the workspace's tables/.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")
+    ] = ReportFormat.html,
+    views: Annotated[
+        str | None,
+        typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair)."),
+    ] = None,
+    k: Annotated[
+        str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")
+    ] = None,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale",
+            help="Report views made from inputs that changed since (another split or dataset) instead of refusing them.",
+        ),
+    ] = False,
 ) -> None:
     """Write the report: dataset summary, metrics, overlap, unique hits, oracle bounds, probes, fusion."""
     pair = None

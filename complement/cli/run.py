@@ -14,12 +14,23 @@ from .output import echo_table
 
 
 def run(
-    file: Annotated[Path | None, typer.Argument(help="Experiment file (default: the workspace's complement.toml).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Experiment file (default: the workspace's complement.toml).")
+    ] = None,
     workspace_dir: WorkspaceOption = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set split.seed=7 (repeatable).")] = None,
-    force: Annotated[list[str] | None, typer.Option("--force", help="Re-run a step (id, kind or prefix) even if up to date (repeatable).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan (what would run, what is up to date) and exit.")] = False,
-    seeds: Annotated[str | None, typer.Option("--seeds", help="Repeat the stochastic steps for these seeds, e.g. 1,2,3.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set split.seed=7 (repeatable).")
+    ] = None,
+    force: Annotated[
+        list[str] | None,
+        typer.Option("--force", help="Re-run a step (id, kind or prefix) even if up to date (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan (what would run, what is up to date) and exit.")
+    ] = False,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Repeat the stochastic steps for these seeds, e.g. 1,2,3.")
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """Run the experiment's steps in dependency order, skipping those whose inputs and settings are unchanged."""

@@ -22,21 +22,45 @@ def topk(
     device: DeviceOption = "auto",
     source: Annotated[
         Path | None,
-        typer.Option("--from", help="Import ranked lists from this file instead of scoring vectors.", show_default=False),
+        typer.Option(
+            "--from", help="Import ranked lists from this file instead of scoring vectors.", show_default=False
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="With --from: trec, ranx, csv, tsv or parquet (default: from the extension).", show_default=False),
+        typer.Option(
+            "--format",
+            help="With --from: trec, ranx, csv, tsv or parquet (default: from the extension).",
+            show_default=False,
+        ),
     ] = None,
-    user_col: Annotated[str | None, typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False)] = None,
-    item_col: Annotated[str | None, typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False)] = None,
-    score_col: Annotated[str | None, typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False)] = None,
-    rank_col: Annotated[str | None, typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False)] = None,
+    user_col: Annotated[
+        str | None,
+        typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False),
+    ] = None,
+    item_col: Annotated[
+        str | None,
+        typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False),
+    ] = None,
+    score_col: Annotated[
+        str | None,
+        typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False),
+    ] = None,
+    rank_col: Annotated[
+        str | None,
+        typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False),
+    ] = None,
     id_map: Annotated[
         Path | None,
-        typer.Option("--id-map", help="With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.", show_default=False),
+        typer.Option(
+            "--id-map",
+            help="With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.",
+            show_default=False,
+        ),
     ] = None,
-    drop_unknown: Annotated[bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")] = False,
+    drop_unknown: Annotated[
+        bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")
+    ] = False,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact top-K items per user (score = user · item), seen items masked, ties by item index.
@@ -53,17 +77,33 @@ def topk(
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     started = time.perf_counter()
-    import_options = {"--format": fmt, "--user-col": user_col, "--item-col": item_col, "--score-col": score_col,
-                      "--rank-col": rank_col, "--id-map": id_map, "--drop-unknown": drop_unknown or None}
+    import_options = {
+        "--format": fmt,
+        "--user-col": user_col,
+        "--item-col": item_col,
+        "--score-col": score_col,
+        "--rank-col": rank_col,
+        "--id-map": id_map,
+        "--drop-unknown": drop_unknown or None,
+    }
     if source is not None:
         from ..interop import Columns, import_topk
 
         checked = import_topk(
-            ws, source, view, fmt=fmt, columns=Columns(user_col, item_col, score_col, rank_col),
-            id_map=id_map, drop_unknown=drop_unknown, k=k, exclude=exclude,
+            ws,
+            source,
+            view,
+            fmt=fmt,
+            columns=Columns(user_col, item_col, score_col, rank_col),
+            id_map=id_map,
+            drop_unknown=drop_unknown,
+            k=k,
+            exclude=exclude,
         )
-        message(f"topk: imported {checked.table.num_rows:,} rows for {checked.users:,} users into view '{view}' "
-                f"(ranks from {checked.rank_from}) in {time.perf_counter() - started:.1f} s")
+        message(
+            f"topk: imported {checked.table.num_rows:,} rows for {checked.users:,} users into view '{view}' "
+            f"(ranks from {checked.rank_from}) in {time.perf_counter() - started:.1f} s"
+        )
         return
     given = [name for name, value in import_options.items() if value is not None]
     if given:
@@ -76,7 +116,9 @@ def topk(
     from ..scoring import write_topk
 
     rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
-    message(f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s")
+    message(
+        f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def neighbors(
@@ -97,7 +139,9 @@ def neighbors(
     check_tables(ws, "items", "embeddings", views=[view])
     started = time.perf_counter()
     rows = write_neighbors(ws, view, k=k, device=device)
-    message(f"neighbors: wrote {rows:,} rows for view '{view}' (k={k}, cosine) in {time.perf_counter() - started:.1f} s")
+    message(
+        f"neighbors: wrote {rows:,} rows for view '{view}' (k={k}, cosine) in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -57,11 +57,18 @@ def sql(
     workspace_dir: WorkspaceOption = None,
     fmt: FormatOption = None,
     out: Annotated[
-        Optional[Path],
-        typer.Option("--out", "-o", help="Write the result to FILE.csv, .json, .md or .parquet (atomically, streamed) instead of printing it."),
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the result to FILE.csv, .json, .md or .parquet (atomically, streamed) instead of printing it.",
+        ),
     ] = None,
     timeout: Annotated[
-        Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Stop the query after SECONDS and exit 1.", show_default=False)
+        float | None,
+        typer.Option(
+            "--timeout", metavar="SECONDS", help="Stop the query after SECONDS and exit 1.", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Run read-only SQL over the workspace tables; it cannot write or read files, and statements

@@ -14,7 +14,9 @@ _DEFAULT = SynthConfig()
 
 
 def synth(
-    directory: Annotated[Path, typer.Argument(help="Workspace folder to create or overwrite.", metavar="DIR", show_default=False)],
+    directory: Annotated[
+        Path, typer.Argument(help="Workspace folder to create or overwrite.", metavar="DIR", show_default=False)
+    ],
     users: Annotated[int, typer.Option(help="Number of users.")] = _DEFAULT.users,
     items: Annotated[int, typer.Option(help="Number of items.")] = _DEFAULT.items,
     shared: Annotated[int, typer.Option(help="Dimensions of the factors both views see.")] = _DEFAULT.shared,
@@ -24,7 +26,9 @@ def synth(
     collab_private: Annotated[
         int, typer.Option(help="Dimensions only the interactions carry.")
     ] = _DEFAULT.collab_private,
-    pop_skew: Annotated[float, typer.Option(help="Zipf exponent of the popularity prior (0 = none).")] = _DEFAULT.pop_skew,
+    pop_skew: Annotated[
+        float, typer.Option(help="Zipf exponent of the popularity prior (0 = none).")
+    ] = _DEFAULT.pop_skew,
     interactions_per_user: Annotated[
         float, typer.Option(help="Mean interactions per user (each user has at least 5).")
     ] = _DEFAULT.interactions_per_user,

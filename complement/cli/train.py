@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,35 +14,87 @@ from .output import Format
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        model: Annotated[str, typer.Argument(help="lightgcn, mf, semantic, alpharec, pop, random, fusion, aligned-contrastive or aligned-mse.", show_default=False)],
+        model: Annotated[
+            str,
+            typer.Argument(
+                help="lightgcn, mf, semantic, alpharec, pop, random, fusion, aligned-contrastive or aligned-mse.",
+                show_default=False,
+            ),
+        ],
         workspace_dir: WorkspaceOption = None,
-        view: Annotated[Optional[str], typer.Option("--view", help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors in 'semantic' are kept).")] = None,
-        epochs: Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs.")] = None,
-        dim: Annotated[Optional[int], typer.Option("--dim", help="Embedding size (default 64).")] = None,
-        layers: Annotated[Optional[int], typer.Option("--layers", help="Propagation layers (lightgcn, alpharec; default 2).")] = None,
-        lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.")] = None,
-        batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Train pairs per step.")] = None,
-        reg: Annotated[Optional[float], typer.Option("--reg", help="L2 weight on the batch's embeddings (BPR models).")] = None,
-        patience: Annotated[Optional[int], typer.Option("--patience", help="Evaluations without gain before stopping.")] = None,
-        min_epochs: Annotated[Optional[int], typer.Option("--min-epochs", help="Never stop before this epoch.")] = None,
-        eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Epochs between validation Recall@20 evaluations.")] = None,
-        temperature: Annotated[Optional[float], typer.Option("--temperature", help="InfoNCE temperature (semantic, alpharec).")] = None,
-        negatives: Annotated[Optional[int], typer.Option("--negatives", help="Sampled InfoNCE negatives per batch.")] = None,
-        align_weight: Annotated[Optional[float], typer.Option("--align-weight", help="Weight of the alignment loss (aligned-contrastive, aligned-mse).")] = None,
+        view: Annotated[
+            str | None,
+            typer.Option(
+                "--view",
+                help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors in 'semantic' are kept).",
+            ),
+        ] = None,
+        epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
+        dim: Annotated[int | None, typer.Option("--dim", help="Embedding size (default 64).")] = None,
+        layers: Annotated[
+            int | None, typer.Option("--layers", help="Propagation layers (lightgcn, alpharec; default 2).")
+        ] = None,
+        lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")] = None,
+        batch_size: Annotated[int | None, typer.Option("--batch-size", help="Train pairs per step.")] = None,
+        reg: Annotated[
+            float | None, typer.Option("--reg", help="L2 weight on the batch's embeddings (BPR models).")
+        ] = None,
+        patience: Annotated[
+            int | None, typer.Option("--patience", help="Evaluations without gain before stopping.")
+        ] = None,
+        min_epochs: Annotated[int | None, typer.Option("--min-epochs", help="Never stop before this epoch.")] = None,
+        eval_every: Annotated[
+            int | None, typer.Option("--eval-every", help="Epochs between validation Recall@20 evaluations.")
+        ] = None,
+        temperature: Annotated[
+            float | None, typer.Option("--temperature", help="InfoNCE temperature (semantic, alpharec).")
+        ] = None,
+        negatives: Annotated[
+            int | None, typer.Option("--negatives", help="Sampled InfoNCE negatives per batch.")
+        ] = None,
+        align_weight: Annotated[
+            float | None,
+            typer.Option("--align-weight", help="Weight of the alignment loss (aligned-contrastive, aligned-mse)."),
+        ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 2020,
         device: DeviceOption = "auto",
         k: Annotated[int, typer.Option("--k", help="Length of the stored top-K lists.")] = 100,
-        exclude: Annotated[str, typer.Option("--exclude", help="Splits masked in the top-K lists: train or train+valid.")] = "train",
-        text_view: Annotated[str, typer.Option("--text-view", help="View holding the item text vectors (semantic, alpharec).")] = "semantic",
-        fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Format of the summary row (default: one JSON line).", show_default=False)] = None,
+        exclude: Annotated[
+            str, typer.Option("--exclude", help="Splits masked in the top-K lists: train or train+valid.")
+        ] = "train",
+        text_view: Annotated[
+            str, typer.Option("--text-view", help="View holding the item text vectors (semantic, alpharec).")
+        ] = "semantic",
+        fmt: Annotated[
+            Format | None,
+            typer.Option(
+                "--format", "-f", help="Format of the summary row (default: one JSON line).", show_default=False
+            ),
+        ] = None,
     ) -> None:
         """Train MODEL on the train split (early stopping on validation Recall@20) and write its view."""
         from ..embed.train import train_view
 
         summary = train_view(
-            workspace(workspace_dir), model, view, k=k, exclude=exclude, text_view=text_view, device=device,
-            epochs=epochs, dim=dim, layers=layers, lr=lr, batch_size=batch_size, reg=reg, patience=patience,
-            min_epochs=min_epochs, eval_every=eval_every, temperature=temperature, negatives=negatives, seed=seed,
+            workspace(workspace_dir),
+            model,
+            view,
+            k=k,
+            exclude=exclude,
+            text_view=text_view,
+            device=device,
+            epochs=epochs,
+            dim=dim,
+            layers=layers,
+            lr=lr,
+            batch_size=batch_size,
+            reg=reg,
+            patience=patience,
+            min_epochs=min_epochs,
+            eval_every=eval_every,
+            temperature=temperature,
+            negatives=negatives,
+            seed=seed,
             align_weight=align_weight,
         )
         if fmt is None:

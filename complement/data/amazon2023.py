@@ -118,7 +118,9 @@ def load_meta(path: Path) -> pa.Table:
             columns[field].append(_text(record.get(field)))
     if not ids:
         raise DataError(f"{path}: no item records (an empty or truncated file?)")
-    return pa.table({"item_id": pa.array(ids, pa.string()), **{f: pa.array(v, pa.string()) for f, v in columns.items()}})
+    return pa.table(
+        {"item_id": pa.array(ids, pa.string()), **{f: pa.array(v, pa.string()) for f, v in columns.items()}}
+    )
 
 
 def load(path: Path, options: dict | None = None) -> Loaded:

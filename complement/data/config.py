@@ -12,17 +12,39 @@ from ..errors import ConfigError
 
 #: [dataset] keys of loaded data and the kinds of value they take
 DATASET_KEYS: dict[str, tuple[type, ...]] = {
-    "kind": (str,), "path": (str,), "template": (str,), "min_rating": (int, float), "kcore": (int,),
-    "collapse_repeats": (bool,), "user_col": (str,), "item_col": (str,), "time_col": (str,),
-    "rating_col": (str,), "items": (str,), "text_cols": (str, list),
+    "kind": (str,),
+    "path": (str,),
+    "template": (str,),
+    "min_rating": (int, float),
+    "kcore": (int,),
+    "collapse_repeats": (bool,),
+    "user_col": (str,),
+    "item_col": (str,),
+    "time_col": (str,),
+    "rating_col": (str,),
+    "items": (str,),
+    "text_cols": (str, list),
 }
 #: [dataset] keys of ``kind = "synthetic"`` (the generator's knobs)
 SYNTHETIC_KEYS: dict[str, tuple[type, ...]] = {
-    "kind": (str,), "users": (int,), "items": (int,), "shared": (int,), "semantic_private": (int,),
-    "collab_private": (int,), "seed": (int,), "pop_skew": (int, float), "interactions_per_user": (int, float),
-    "preference_strength": (int, float), "rotate": (bool,),
+    "kind": (str,),
+    "users": (int,),
+    "items": (int,),
+    "shared": (int,),
+    "semantic_private": (int,),
+    "collab_private": (int,),
+    "seed": (int,),
+    "pop_skew": (int, float),
+    "interactions_per_user": (int, float),
+    "preference_strength": (int, float),
+    "rotate": (bool,),
 }
-SPLIT_KEYS: dict[str, tuple[type, ...]] = {"method": (str,), "ratios": (list,), "seed": (int,), "temporal_cutoffs": (list,)}
+SPLIT_KEYS: dict[str, tuple[type, ...]] = {
+    "method": (str,),
+    "ratios": (list,),
+    "seed": (int,),
+    "temporal_cutoffs": (list,),
+}
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
 
 

@@ -57,14 +57,40 @@ MOVIELENS = {"movielens-100k": "ml-100k", "movielens-1m": "ml-1m", "movielens-la
 
 #: The Amazon Reviews 2023 categories (amazon-reviews-2023.github.io).
 AMAZON_CATEGORIES = (
-    "All_Beauty", "Amazon_Fashion", "Appliances", "Arts_Crafts_and_Sewing", "Automotive", "Baby_Products",
-    "Beauty_and_Personal_Care", "Books", "CDs_and_Vinyl", "Cell_Phones_and_Accessories",
-    "Clothing_Shoes_and_Jewelry", "Digital_Music", "Electronics", "Gift_Cards", "Grocery_and_Gourmet_Food",
-    "Handmade_Products", "Health_and_Household", "Health_and_Personal_Care", "Home_and_Kitchen",
-    "Industrial_and_Scientific", "Kindle_Store", "Magazine_Subscriptions", "Movies_and_TV",
-    "Musical_Instruments", "Office_Products", "Patio_Lawn_and_Garden", "Pet_Supplies", "Software",
-    "Sports_and_Outdoors", "Subscription_Boxes", "Tools_and_Home_Improvement", "Toys_and_Games",
-    "Unknown", "Video_Games",
+    "All_Beauty",
+    "Amazon_Fashion",
+    "Appliances",
+    "Arts_Crafts_and_Sewing",
+    "Automotive",
+    "Baby_Products",
+    "Beauty_and_Personal_Care",
+    "Books",
+    "CDs_and_Vinyl",
+    "Cell_Phones_and_Accessories",
+    "Clothing_Shoes_and_Jewelry",
+    "Digital_Music",
+    "Electronics",
+    "Gift_Cards",
+    "Grocery_and_Gourmet_Food",
+    "Handmade_Products",
+    "Health_and_Household",
+    "Health_and_Personal_Care",
+    "Home_and_Kitchen",
+    "Industrial_and_Scientific",
+    "Kindle_Store",
+    "Magazine_Subscriptions",
+    "Movies_and_TV",
+    "Musical_Instruments",
+    "Office_Products",
+    "Patio_Lawn_and_Garden",
+    "Pet_Supplies",
+    "Software",
+    "Sports_and_Outdoors",
+    "Subscription_Boxes",
+    "Tools_and_Home_Improvement",
+    "Toys_and_Games",
+    "Unknown",
+    "Video_Games",
 )
 
 #: Pinned sha256 per downloaded file name. A file must be pinned here to be fetched with verification
@@ -131,14 +157,17 @@ def resolve(name: str) -> DatasetSpec:
     key = (name or "").strip()
     if key.lower() in MOVIELENS:
         stem = MOVIELENS[key.lower()]
-        remote = Remote(f"/datasets/movielens/{stem}.zip", f"{stem}.zip", KNOWN_SHA256.get(f"{stem}.zip"), MAX_DOWNLOAD_BYTES)
+        remote = Remote(
+            f"/datasets/movielens/{stem}.zip", f"{stem}.zip", KNOWN_SHA256.get(f"{stem}.zip"), MAX_DOWNLOAD_BYTES
+        )
         return DatasetSpec(key.lower(), "movielens", GROUPLENS, key.lower(), (remote,), extract=stem)
     if key.lower().startswith(AMAZON_PREFIX):
-        category = _amazon_category(key[len(AMAZON_PREFIX):])
+        category = _amazon_category(key[len(AMAZON_PREFIX) :])
         raw = "/mcauley_group/data/amazon_2023/raw"
         names = (f"review_categories/{category}.jsonl.gz", f"meta_categories/meta_{category}.jsonl.gz")
         remotes = tuple(
-            Remote(f"{raw}/{name}", name.split("/")[1], KNOWN_SHA256.get(name.split("/")[1]), MAX_AMAZON_BYTES) for name in names
+            Remote(f"{raw}/{name}", name.split("/")[1], KNOWN_SHA256.get(name.split("/")[1]), MAX_AMAZON_BYTES)
+            for name in names
         )
         return DatasetSpec(f"{AMAZON_PREFIX}{category}", "amazon2023", AMAZON_2023, f"amazon-2023/{category}", remotes)
     raise DataError(unknown_name("dataset", key, [*MOVIELENS, AMAZON_PREFIX + "CATEGORY"]))
@@ -157,8 +186,16 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or DEFAULT_CACHE).expanduser()
 
 
-def fetch(name: str, *, cache_dir: str | os.PathLike | None = None, base_url: str | None = None,
-          force: bool = False, timeout: float = TIMEOUT_S, verify: bool = True, allow_redirect: bool = False) -> Fetched:
+def fetch(
+    name: str,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    base_url: str | None = None,
+    force: bool = False,
+    timeout: float = TIMEOUT_S,
+    verify: bool = True,
+    allow_redirect: bool = False,
+) -> Fetched:
     """Download (or find in the cache) dataset ``name`` and return the path to ingest.
 
     ``base_url`` replaces the scheme and host (``http://127.0.0.1:8000`` or a mirror with a path
@@ -181,8 +218,14 @@ def fetch(name: str, *, cache_dir: str | os.PathLike | None = None, base_url: st
     for remote in spec.remotes:
         path = folder / remote.filename
         if force or not cached_copy_ok(path, remote.sha256):
-            download(host + remote.url_path, path, expected_sha256=remote.sha256, timeout=timeout,
-                     max_bytes=remote.max_bytes, allow_redirect=allow_redirect)
+            download(
+                host + remote.url_path,
+                path,
+                expected_sha256=remote.sha256,
+                timeout=timeout,
+                max_bytes=remote.max_bytes,
+                allow_redirect=allow_redirect,
+            )
             downloaded.append(path)
     if spec.extract is None:
         return Fetched(spec.name, spec.kind, folder, downloaded)
@@ -260,8 +303,15 @@ def _open(request: urllib.request.Request, timeout: float, allow_redirect: bool)
     return urllib.request.build_opener(_RedirectGuard(allow_redirect)).open(request, timeout=timeout)
 
 
-def download(url: str, path: Path, *, expected_sha256: str | None = None, timeout: float = TIMEOUT_S,
-             max_bytes: int = MAX_DOWNLOAD_BYTES, allow_redirect: bool = False) -> str:
+def download(
+    url: str,
+    path: Path,
+    *,
+    expected_sha256: str | None = None,
+    timeout: float = TIMEOUT_S,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+    allow_redirect: bool = False,
+) -> str:
     """Stream ``url`` into ``path`` (via a ``.part`` file beside it) and write the sha256 sidecar.
 
     Checks the byte count against ``Content-Length`` and ``max_bytes`` (stopping as soon as either is
@@ -279,7 +329,9 @@ def download(url: str, path: Path, *, expected_sha256: str | None = None, timeou
                     length = response.headers.get("Content-Length")
                     total = int(length) if length and length.isdigit() else None
                     if total is not None and total > max_bytes:
-                        raise DownloadError(f"refusing to download {url}: it announces {total:,} bytes, over the cap of {max_bytes:,}")
+                        raise DownloadError(
+                            f"refusing to download {url}: it announces {total:,} bytes, over the cap of {max_bytes:,}"
+                        )
                     limit = max_bytes if total is None else total
                     with progress(*_download_columns()) as bar:
                         task = bar.add_task(f"download {path.name}", total=total)
@@ -342,7 +394,9 @@ def extract_zip(archive: Path, target: Path, *, max_bytes: int | None = None, ma
                     raise DataError(f"{archive}: refusing a zip of {len(files):,} files (at most {max_members:,})")
                 declared = sum(m.file_size for m in files)
                 if declared > max_bytes:
-                    raise DataError(f"{archive}: refusing a zip that unpacks to {declared:,} bytes (at most {max_bytes:,})")
+                    raise DataError(
+                        f"{archive}: refusing a zip that unpacks to {declared:,} bytes (at most {max_bytes:,})"
+                    )
                 packed = max(1, archive.stat().st_size)
                 if declared > MAX_RATIO * packed:
                     raise DataError(
@@ -351,7 +405,9 @@ def extract_zip(archive: Path, target: Path, *, max_bytes: int | None = None, ma
                     )
                 _extract_capped(zipped, members, staging, archive, max_bytes)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-            raise DataError(f"{archive}: not a valid zip ({exc}); run again with --force to download it again") from None
+            raise DataError(
+                f"{archive}: not a valid zip ({exc}); run again with --force to download it again"
+            ) from None
         entries = [p for p in staging.iterdir() if p.name != "__MACOSX"]
         content = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
         if target.exists():
@@ -401,7 +457,9 @@ def check_manifest(target: Path) -> None:
     try:
         recorded = json.loads(manifest_path(target).read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
-        raise DownloadError(f"{manifest_path(target)} is unreadable; run with --force to fetch the dataset again") from None
+        raise DownloadError(
+            f"{manifest_path(target)} is unreadable; run with --force to fetch the dataset again"
+        ) from None
     actual = _hash_tree(target)
     changed = sorted(n for n in set(recorded) & set(actual) if recorded[n] != actual[n])
     missing = sorted(set(recorded) - set(actual))

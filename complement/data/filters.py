@@ -39,7 +39,7 @@ class Frame:
     def __len__(self) -> int:
         return len(self.user)
 
-    def take(self, index: np.ndarray) -> "Frame":
+    def take(self, index: np.ndarray) -> Frame:
         """Rows selected by a boolean mask or an index array."""
         return Frame(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 

@@ -23,6 +23,7 @@ class Loaded(NamedTuple):
     items: pa.Table | None
     template: str
 
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
 UTF8_BOM = b"\xef\xbb\xbf"
 NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
@@ -64,7 +65,7 @@ def iter_lines(path: Path, encoding: str = "utf-8"):
     with open_text(path) as stream:
         for number, raw in enumerate(stream, start=1):
             if number == 1 and raw.startswith(UTF8_BOM):
-                raw = raw[len(UTF8_BOM):]
+                raw = raw[len(UTF8_BOM) :]
             try:
                 yield number, raw.decode(encoding).rstrip("\r\n")
             except UnicodeDecodeError:
@@ -90,14 +91,23 @@ def read_delimited(
         return "error"
 
     def read(source, use_threads: bool) -> pa.Table:
-        options = pcsv.ReadOptions(column_names=list(column_names) if column_names else None, encoding=encoding,
-                                   block_size=1 << 24, use_threads=use_threads)
-        parse = pcsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False,
-                                  invalid_row_handler=remember_bad_row)
+        options = pcsv.ReadOptions(
+            column_names=list(column_names) if column_names else None,
+            encoding=encoding,
+            block_size=1 << 24,
+            use_threads=use_threads,
+        )
+        parse = pcsv.ParseOptions(
+            delimiter=delimiter, quote_char='"' if quoting else False, invalid_row_handler=remember_bad_row
+        )
         # "NaN"/"nan" are numbers, not missing values: pipeline refuses a NaN rating instead of
         # silently treating it as unrated (pyarrow's default null spellings include them)
-        convert = pcsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False,
-                                      quoted_strings_can_be_null=False, null_values=NULL_SPELLINGS)
+        convert = pcsv.ConvertOptions(
+            column_types=column_types or {},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=NULL_SPELLINGS,
+        )
         return pcsv.read_csv(source, read_options=options, parse_options=parse, convert_options=convert)
 
     try:
@@ -148,9 +158,7 @@ def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str)
     """A one-line error naming the missing columns and the ones found."""
     missing = [c for c in columns if c and c not in table.column_names]
     if missing:
-        raise DataError(
-            f"{source}: no column(s) {', '.join(missing)} (found: {', '.join(table.column_names)})"
-        )
+        raise DataError(f"{source}: no column(s) {', '.join(missing)} (found: {', '.join(table.column_names)})")
 
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: str = "item") -> None:
@@ -226,12 +234,16 @@ def load(path: Path, options: dict) -> Loaded:
     text_cols = list(options.get("text_cols") or [])
     require_columns(items, [item_id_col, *text_cols], items_path)
     if not text_cols:
-        text_cols = [c for c in items.column_names if c != item_id_col and pa.types.is_string(items.schema.field(c).type)]
+        text_cols = [
+            c for c in items.column_names if c != item_id_col and pa.types.is_string(items.schema.field(c).type)
+        ]
     ids = pc.cast(items.column(item_id_col), pa.string())
     check_unique_ids(ids, items_path)
     out = {"item_id": ids}
     for c in text_cols:
         out[c] = items.column(c)
     if "title" not in out:
-        out["title"] = pc.cast(items.column(text_cols[0]), pa.string()) if text_cols else pa.nulls(len(ids), pa.string())
+        out["title"] = (
+            pc.cast(items.column(text_cols[0]), pa.string()) if text_cols else pa.nulls(len(ids), pa.string())
+        )
     return Loaded(interactions, pa.table(out), ". ".join("{" + c + "}" for c in text_cols))

@@ -40,10 +40,16 @@ KINDS: dict[str, tuple[Callable[[Path, dict], Loaded], str]] = {
     "movielens": (movielens.load, "MovieLens: ml-100k (u.data), ml-1m/ml-10m (.dat), ml-latest(-small)/ml-25m (.csv)"),
     "recbole": (recbole.load, "RecBole atomic files: .inter (plain or sequential), .item, UniSRec .text/.item2index"),
     "amazon2023": (amazon2023.load, "Amazon Reviews 2023 JSONL: reviews + meta_ files (.jsonl or .jsonl.gz)"),
-    "generic": (generic.load, "CSV/TSV/Parquet with --user-col --item-col [--time-col --rating-col --items --text-cols]"),
+    "generic": (
+        generic.load,
+        "CSV/TSV/Parquet with --user-col --item-col [--time-col --rating-col --items --text-cols]",
+    ),
 }
 ALIASES = {
-    **{name: "movielens" for name in ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest", "ml-latest-small")},
+    **{
+        name: "movielens"
+        for name in ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest", "ml-latest-small")
+    },
     "unisrec": "recbole",
     "amazon": "amazon2023",
     "csv": "generic",
@@ -62,7 +68,9 @@ def resolve_kind(kind: str) -> str:
     if name in ALIASES:
         return ALIASES[name]
     if name == "synthetic":
-        raise DataError("synthetic data is generated, not loaded: run `complement synth DIR` instead of `complement init`")
+        raise DataError(
+            "synthetic data is generated, not loaded: run `complement synth DIR` instead of `complement init`"
+        )
     raise DataError(unknown_name("dataset kind", kind, list(KINDS) + list(ALIASES)))
 
 
@@ -111,7 +119,9 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     check_config(config, ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
-        raise ConfigError(f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first")
+        raise ConfigError(
+            f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first"
+        )
     if str(dataset.get("kind")) == "synthetic":
         from .synth import ingest_synthetic  # generated, not loaded: it also writes the truth views
 

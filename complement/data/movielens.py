@@ -22,8 +22,25 @@ from .generic import Loaded, check_unique_ids, existing_path, iter_lines, read_d
 
 #: ml-100k's 19 genre flags, in u.item column order (as in u.genre).
 ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 TEMPLATE = "{title}. Genres: {genres}."
 TEMPLATE_WITH_TAGS = "{title}. Genres: {genres}. Tags: {tags}."
@@ -81,7 +98,9 @@ def _genre_names(folder: Path) -> tuple[str, ...]:
 def load_100k(folder: Path) -> Loaded:
     """``u.data`` (TAB: user, item, rating, time) and ``u.item`` (latin-1, '|', 19 genre flags)."""
     data = read_delimited(
-        folder / "u.data", "\t", column_names=["user", "item", "rating", "ts"],
+        folder / "u.data",
+        "\t",
+        column_names=["user", "item", "rating", "ts"],
         column_types={"user": pa.int64(), "item": pa.int64(), "rating": pa.float64(), "ts": pa.int64()},
     )
     interactions = _interactions(data["user"], data["item"], data["rating"], data["ts"])
@@ -182,7 +201,9 @@ def _read_double_colon(path: Path, names: list[str], types: dict[str, pa.DataTyp
             convert_options=pcsv.ConvertOptions(column_types=types),
         )
     except pa.ArrowInvalid as exc:
-        raise DataError(f"{path}: cannot parse ({str(exc).splitlines()[0]}); expected {'::'.join(names)} per line") from None
+        raise DataError(
+            f"{path}: cannot parse ({str(exc).splitlines()[0]}); expected {'::'.join(names)} per line"
+        ) from None
 
 
 def _dat_lines(path: Path):
@@ -198,7 +219,8 @@ def _dat_lines(path: Path):
 def load_dat_family(folder: Path) -> Loaded:
     """``ratings.dat`` (UserID::MovieID::Rating::Timestamp), ``movies.dat``, optional ``tags.dat``."""
     ratings = _read_double_colon(
-        folder / "ratings.dat", ["user", "item", "rating", "ts"],
+        folder / "ratings.dat",
+        ["user", "item", "rating", "ts"],
         {"user": pa.int64(), "item": pa.int64(), "rating": pa.float64(), "ts": pa.int64()},
     )
     interactions = _interactions(ratings["user"], ratings["item"], ratings["rating"], ratings["ts"])

@@ -265,7 +265,11 @@ def build_tables(
         if name not in ("title", "text"):
             items_table = items_table.append_column(name, meta.column(name))
     users_table = pa.table(
-        {"user_id": user_ids, "user_idx": pa.array(np.arange(n_users, dtype=np.int32)), "n_train": pa.array(user_n_train)}
+        {
+            "user_id": user_ids,
+            "user_idx": pa.array(np.arange(n_users, dtype=np.int32)),
+            "n_train": pa.array(user_n_train),
+        }
     )
     columns = {
         "user_id": user_ids.take(pa.array(frame.user)),
@@ -273,7 +277,9 @@ def build_tables(
         "ts": pa.array(frame.ts, pa.int64(), mask=~frame.has_ts),
         "rating": pa.array(frame.rating, pa.float64(), mask=np.isnan(frame.rating)),
         "split": pa.array(split_names, pa.string()),
-        "user_idx": pa.array(frame.user, pa.int32()),  # positions in user_ids / item_ids = users.user_idx / items.item_idx
+        "user_idx": pa.array(
+            frame.user, pa.int32()
+        ),  # positions in user_ids / item_ids = users.user_idx / items.item_idx
         "item_idx": pa.array(frame.item, pa.int32()),
     }
     if "seq" in interactions.column_names:
@@ -282,8 +288,10 @@ def build_tables(
 
     from .. import tables
 
-    built = {name: tables.conform(name, t) for name, t in
-             (("interactions", interactions_table), ("users", users_table), ("items", items_table))}
+    built = {
+        name: tables.conform(name, t)
+        for name, t in (("interactions", interactions_table), ("users", users_table), ("items", items_table))
+    }
     for name, table in built.items():
         ws.write_table(name, table)
 

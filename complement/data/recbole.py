@@ -41,7 +41,9 @@ def _field_names(path: Path) -> tuple[list[str], list[str]]:
     for column in header.split("\t"):
         name, sep, kind = column.partition(":")
         if not sep:
-            raise DataError(f"{path}:1: header field '{column}' is not name:type (RecBole atomic files need typed headers)")
+            raise DataError(
+                f"{path}:1: header field '{column}' is not name:type (RecBole atomic files need typed headers)"
+            )
         names.append(name.strip())
         types.append(kind.strip())
     return names, types
@@ -76,7 +78,9 @@ def _index_map(path: Path) -> dict[str, str]:
             raise DataError(f"{path}:{number}: expected 'raw_id<TAB>index'")
         index = index.strip()
         if index in mapping:
-            raise DataError(f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); each {what} needs its own")
+            raise DataError(
+                f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); each {what} needs its own"
+            )
         if raw in first_line:
             raise DataError(f"{path}:{number}: duplicate {what} id '{raw}' (also on line {first_line[raw]})")
         mapping[index] = raw
@@ -91,7 +95,9 @@ def _sequences(files: list[Path]) -> tuple[list[str], list[str], list[int]]:
         table = read_atomic(path)
         needed = ("user_id", "item_id_list", "item_id")
         if any(c not in table.column_names for c in needed):
-            raise DataError(f"{path}: sequential .inter needs user_id, item_id_list, item_id (found: {', '.join(table.column_names)})")
+            raise DataError(
+                f"{path}: sequential .inter needs user_id, item_id_list, item_id (found: {', '.join(table.column_names)})"
+            )
         rank = SPLIT_RANK[_split_of(path)]
         users = table["user_id"].to_pylist()
         histories = table["item_id_list"].to_pylist()
@@ -116,7 +122,7 @@ def _check_windows(user: str, user_rows: list[tuple], sequence: list[str], folde
     start = len(user_rows[0][3])
     for offset, (_, length, _, history, target) in enumerate(user_rows):
         end = start + offset
-        if sequence[end] != target or sequence[max(0, end - length):end] != history:
+        if sequence[end] != target or sequence[max(0, end - length) : end] != history:
             raise DataError(
                 f"{folder}: the sequential .inter files do not form one consistent sequence for user {user}; "
                 "pass the folder with the train/valid/test files of one dataset"
@@ -170,8 +176,12 @@ def _plain_interactions(files: list[Path], item_map, user_map) -> pa.Table:
         if missing:
             raise DataError(f"{path}: no column(s) {', '.join(missing)} (found: {', '.join(table.column_names)})")
         columns = {
-            "user_id": pa.array(_ids(user_map, table["user_id"].to_pylist()), pa.string()) if user_map else table["user_id"],
-            "item_id": pa.array(_ids(item_map, table["item_id"].to_pylist()), pa.string()) if item_map else table["item_id"],
+            "user_id": pa.array(_ids(user_map, table["user_id"].to_pylist()), pa.string())
+            if user_map
+            else table["user_id"],
+            "item_id": pa.array(_ids(item_map, table["item_id"].to_pylist()), pa.string())
+            if item_map
+            else table["item_id"],
         }
         try:
             if "timestamp" in table.column_names:
@@ -206,7 +216,11 @@ def _items(folder: Path, item_map: dict[str, str] | None) -> tuple[pa.Table | No
     if "title" not in merged.column_names:
         merged = merged.append_column("title", pa.nulls(merged.num_rows, pa.string()))
     fields = [c for c in merged.column_names if c != "item_id"]
-    template = "{text}" if fields == ["text", "title"] else default_template([c for c in fields if c != "title" or _has_values(merged["title"])])
+    template = (
+        "{text}"
+        if fields == ["text", "title"]
+        else default_template([c for c in fields if c != "title" or _has_values(merged["title"])])
+    )
     return merged, template
 
 

@@ -74,16 +74,25 @@ class SynthConfig:
         for name in ("shared", "semantic_private", "collab_private"):
             need(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
         text_dims = self.shared + self.semantic_private
-        need(1 <= text_dims <= MAX_TEXT_FACTORS,
-             f"--shared + --semantic-private must be between 1 and {MAX_TEXT_FACTORS} (the topic pairs of the "
-             f"vocabulary), not {text_dims}")
+        need(
+            1 <= text_dims <= MAX_TEXT_FACTORS,
+            f"--shared + --semantic-private must be between 1 and {MAX_TEXT_FACTORS} (the topic pairs of the "
+            f"vocabulary), not {text_dims}",
+        )
         need(self.shared + self.collab_private >= 1, "--shared + --collab-private must be at least 1")
-        need(math.isfinite(self.pop_skew) and self.pop_skew >= 0, f"--pop-skew must be a finite number, 0 or more, not {self.pop_skew}")
-        need(math.isfinite(self.preference_strength) and self.preference_strength >= 0,
-             f"--preference-strength must be a finite number, 0 or more, not {self.preference_strength}")
-        need(MIN_PER_USER <= self.interactions_per_user <= self.items / 2,
-             f"--interactions-per-user must be between {MIN_PER_USER} and items/2 = {self.items / 2:g}, "
-             f"not {self.interactions_per_user:g}")
+        need(
+            math.isfinite(self.pop_skew) and self.pop_skew >= 0,
+            f"--pop-skew must be a finite number, 0 or more, not {self.pop_skew}",
+        )
+        need(
+            math.isfinite(self.preference_strength) and self.preference_strength >= 0,
+            f"--preference-strength must be a finite number, 0 or more, not {self.preference_strength}",
+        )
+        need(
+            MIN_PER_USER <= self.interactions_per_user <= self.items / 2,
+            f"--interactions-per-user must be between {MIN_PER_USER} and items/2 = {self.items / 2:g}, "
+            f"not {self.interactions_per_user:g}",
+        )
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -172,7 +181,7 @@ def _draw_interactions(
 
 def generate(config: SynthConfig | None = None, **knobs: Any) -> SyntheticData:
     """Draw a synthetic dataset: ``generate(users=1000, items=600, seed=7)`` or ``generate(SynthConfig(...))``."""
-    cfg = (config or SynthConfig())
+    cfg = config or SynthConfig()
     cfg = dataclasses.replace(cfg, **knobs).validate() if knobs else cfg.validate()
     streams = np.random.SeedSequence(cfg.seed).spawn(len(_STREAMS))
     rngs = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams)}
@@ -265,8 +274,13 @@ def ingest_synthetic(ws, config: dict[str, Any]):
     params = {**cfg.as_dict(), "split": split}
     with recorded(ws, RunRecord(step="synth", params=params, seed=cfg.seed)) as record:
         summary = build_tables(
-            ws, data.interactions, data.items, split=str(split["method"]), ratios=tuple(split["ratios"]),
-            seed=int(split["seed"]), temporal_cutoffs=tuple(cutoffs) if cutoffs else None,
+            ws,
+            data.interactions,
+            data.items,
+            split=str(split["method"]),
+            ratios=tuple(split["ratios"]),
+            seed=int(split["seed"]),
+            temporal_cutoffs=tuple(cutoffs) if cutoffs else None,
         )
         write_truth(ws, data)
         record.rows = summary.interactions
@@ -298,8 +312,10 @@ def synthesize(
     settings["dataset"] = {"kind": "synthetic", **cfg.as_dict()}
     settings["split"] = {"method": split, "ratios": [float(r) for r in ratios], "seed": cfg.seed}
     summary = ingest_synthetic(ws, settings)
-    stale = sorted({view for table in ("embeddings", "topk", "neighbors") for view in ws.parts(table)}
-                   - {TRUTH_SEMANTIC, TRUTH_COLLAB})
+    stale = sorted(
+        {view for table in ("embeddings", "topk", "neighbors") for view in ws.parts(table)}
+        - {TRUTH_SEMANTIC, TRUTH_COLLAB}
+    )
     if stale:
         from ..progress import message
 

@@ -42,7 +42,9 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise DataError(f"bad template {template!r}: {exc} (write fields as {{name}} and a literal brace as {{{{ or }}}})") from None
+        raise DataError(
+            f"bad template {template!r}: {exc} (write fields as {{name}} and a literal brace as {{{{ or }}}})"
+        ) from None
     names = []
     for _, name, _, _ in parsed:
         if name is None:
@@ -83,7 +85,9 @@ def render(template: str, items: pa.Table) -> pa.Array:
     missing = sorted({n for n in names if n not in items.column_names})
     if missing:
         usable = ", ".join(c for c in items.column_names if c != "item_id")
-        raise DataError(f"template field(s) {', '.join('{' + m + '}' for m in missing)} not in the item data (fields: {usable})")
+        raise DataError(
+            f"template field(s) {', '.join('{' + m + '}' for m in missing)} not in the item data (fields: {usable})"
+        )
     columns = {n: items.column(n).to_pylist() for n in dict.fromkeys(names)}
     out = []
     for row in range(items.num_rows):

@@ -97,7 +97,9 @@ def parse(text: str, path: Path) -> Diagnostic:
     requires = tuple(t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip())
     for table in requires:
         if table not in tables.SCHEMAS:
-            raise ConfigError(f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})")
+            raise ConfigError(
+                f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})"
+            )
     return Diagnostic(
         name=meta["name"][0],
         description=" ".join(meta["description"]),

@@ -20,7 +20,9 @@ from pathlib import Path
 from ..errors import ComplementError
 from .headers import MACROS_PATH
 
-_MACRO = re.compile(r"^\s*CREATE\s+MACRO\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s+AS\s+(TABLE\s+)?(.*?)\s*;?\s*$", re.DOTALL | re.IGNORECASE)
+_MACRO = re.compile(
+    r"^\s*CREATE\s+MACRO\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s+AS\s+(TABLE\s+)?(.*?)\s*;?\s*$", re.DOTALL | re.IGNORECASE
+)
 # comments and quoted strings, skipped when looking for identifiers
 _SKIP = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -51,7 +53,9 @@ def parse_macros(text: str) -> dict[str, Macro]:
         body = match.group(4).strip()
         if not match.group(3):  # a scalar macro: AS (expression)
             body = body.strip()
-        macros[match.group(1).lower()] = Macro(match.group(1).lower(), params, body, bool(match.group(3)), "\n".join(comment))
+        macros[match.group(1).lower()] = Macro(
+            match.group(1).lower(), params, body, bool(match.group(3)), "\n".join(comment)
+        )
     return macros
 
 
@@ -171,7 +175,7 @@ def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
         comment = "\n".join(line.strip() for line in gap.group(0).splitlines() if line.strip().startswith("--"))
         head = head_re.match(stripped, gap.end())
         if not head:
-            raise ComplementError(f"cannot read the WITH list near: {stripped[gap.end():gap.end() + 40]!r}")
+            raise ComplementError(f"cannot read the WITH list near: {stripped[gap.end() : gap.end() + 40]!r}")
         close = _closing(stripped, head.end() - 1)
         ctes.append((head.group(1), (head.group(2) or "") + stripped[head.end() - 1 : close + 1], comment))
         pos = close + 1

@@ -159,7 +159,11 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
 def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]) -> None:
     """Refuse views whose lists or vectors were made from inputs that have changed since (a new split,
     another dataset, re-made vectors): scoring them against today's tables would be silently wrong."""
-    named = [v for name in VIEW_PARAMS for v in ([values.get(name)] if isinstance(values.get(name), str) else values.get(name) or [])]
+    named = [
+        v
+        for name in VIEW_PARAMS
+        for v in ([values.get(name)] if isinstance(values.get(name), str) else values.get(name) or [])
+    ]
     for table in diagnostic.requires:
         if table in VIEW_TABLES:
             for view in named or workspace.parts(table):
@@ -225,7 +229,9 @@ def check_k(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]
     table = next((t for t in diagnostic.requires if t in RANKED_TABLES), None)
     if not isinstance(k, int) or table is None or not workspace.has_table(table):
         return
-    lengths = {view: stored_length(workspace, table, view) for view in involved_views(workspace, diagnostic, table, values)}
+    lengths = {
+        view: stored_length(workspace, table, view) for view in involved_views(workspace, diagnostic, table, values)
+    }
     lengths = {view: n for view, n in lengths.items() if n > 0}
     if not lengths:
         return
@@ -264,7 +270,9 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
         con.close()
 
 
-def diagnose(workspace: Workspace | str | os.PathLike, name: str, *, allow_stale: bool = False, **params: Any) -> pa.Table:
+def diagnose(
+    workspace: Workspace | str | os.PathLike, name: str, *, allow_stale: bool = False, **params: Any
+) -> pa.Table:
     """Run the diagnostic ``name`` (a built-in name or a path to a ``.sql`` file) and return its rows.
 
     ``params`` are its declared parameters (``k``, ``view_a``, ``view_b``, ``views`` ...). A list

@@ -40,7 +40,9 @@ def _pyspark():
     except ImportError:
         raise ComplementError("--engine spark needs pyspark >= 4: pip install 'complement[spark]'") from None
     if int(pyspark.__version__.split(".")[0]) < 4:
-        raise ComplementError(f"--engine spark needs pyspark >= 4, found {pyspark.__version__}: pip install 'complement[spark]'")
+        raise ComplementError(
+            f"--engine spark needs pyspark >= 4, found {pyspark.__version__}: pip install 'complement[spark]'"
+        )
     return SparkSession
 
 

@@ -36,7 +36,11 @@ def duckdb_literal(value: Any, type_name: str) -> str:
         return f"CAST({text} AS {type_name})"
     if isinstance(value, int):
         return f"CAST({value} AS {type_name})"
-    return _quote(str(value)) if type_name in ("VARCHAR", "TEXT", "STRING") else f"CAST({_quote(str(value))} AS {type_name})"
+    return (
+        _quote(str(value))
+        if type_name in ("VARCHAR", "TEXT", "STRING")
+        else f"CAST({_quote(str(value))} AS {type_name})"
+    )
 
 
 def inline_params(sql: str, values: Mapping[str, Any], types: Mapping[str, str]) -> str:

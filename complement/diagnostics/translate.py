@@ -59,15 +59,17 @@ def _rewrite_node(node: Any, exp: Any, tables: Mapping[str, str], cte_names: set
         if name == "error":
             return exp.Anonymous(this="raise_error", expressions=args)
         if name == "list_sum" and len(args) == 1:
-            return sqlglot.parse_one("aggregate(_list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)", read="spark").transform(
-                lambda n: args[0].copy() if isinstance(n, exp.Column) and n.name == "_list" else n
-            )
+            return sqlglot.parse_one(
+                "aggregate(_list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)", read="spark"
+            ).transform(lambda n: args[0].copy() if isinstance(n, exp.Column) and n.name == "_list" else n)
         if name == "isfinite" and len(args) == 1:
             value = args[0]
             return exp.paren(
                 exp.and_(
                     exp.not_(exp.Anonymous(this="isnan", expressions=[value.copy()])),
-                    exp.NEQ(this=exp.Abs(this=value.copy()), expression=exp.cast(exp.Literal.string("Infinity"), "DOUBLE")),
+                    exp.NEQ(
+                        this=exp.Abs(this=value.copy()), expression=exp.cast(exp.Literal.string("Infinity"), "DOUBLE")
+                    ),
                 )
             )
     if isinstance(node, exp.PercentileCont):

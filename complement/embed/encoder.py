@@ -161,7 +161,7 @@ def load_model(path: str, device: str, half: bool):
     transformers_logging.disable_progress_bar()  # our own bar is the one on stderr
     try:
         model = SentenceTransformer(path, device=device, local_files_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to load a user's folder is a user error
+    except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"could not load a sentence-transformers model from {path}: {first_line}") from None
     if half:
@@ -260,7 +260,9 @@ def embed(
         "device": str(torch_device),
     }
     refresh = f"complement embed --view {view}" + (f" --model {model}" if model else "")
-    with recorded(ws, RunRecord(step="embed", view=view, params=params, inputs=["items#text"], made_by=refresh)) as record:
+    with recorded(
+        ws, RunRecord(step="embed", view=view, params=params, inputs=["items#text"], made_by=refresh)
+    ) as record:
         t0 = time.perf_counter()
         hashes = [text_hash(t) for t in items.texts]
         cache = EmbeddingCache.for_model(ws, identity)

@@ -31,7 +31,9 @@ class BipartiteGraph:
     item_user: torch.Tensor
 
     @classmethod
-    def from_pairs(cls, n_users: int, n_items: int, user_idx: np.ndarray, item_idx: np.ndarray, device="cpu") -> "BipartiteGraph":
+    def from_pairs(
+        cls, n_users: int, n_items: int, user_idx: np.ndarray, item_idx: np.ndarray, device="cpu"
+    ) -> BipartiteGraph:
         """Build ``R̂`` from (user_idx, item_idx) pairs; duplicate pairs count once."""
         keys = np.unique(np.asarray(user_idx, np.int64) * n_items + np.asarray(item_idx, np.int64))
         users, items = keys // n_items, keys % n_items
@@ -45,7 +47,9 @@ class BipartiteGraph:
             _sparse(items, users, weights, (n_items, n_users), device),
         )
 
-    def propagate(self, user_emb: torch.Tensor, item_emb: torch.Tensor, layers: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def propagate(
+        self, user_emb: torch.Tensor, item_emb: torch.Tensor, layers: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean of layers 0..``layers`` of LightGCN propagation (differentiable)."""
         user_sum, item_sum = user_emb, item_emb
         user_layer, item_layer = user_emb, item_emb
@@ -63,7 +67,9 @@ def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple
     indices = torch.from_numpy(np.stack([rows, cols]).astype(np.int64))
     with warnings.catch_warnings():  # "sparse CSR support is in beta": the products used here are stable
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_coo_tensor(indices, torch.from_numpy(values), size=shape).coalesce().to_sparse_csr().to(device)
+        return (
+            torch.sparse_coo_tensor(indices, torch.from_numpy(values), size=shape).coalesce().to_sparse_csr().to(device)
+        )
 
 
 class _SparseMatmul(torch.autograd.Function):

@@ -165,7 +165,9 @@ def _read_npy_vectors(path: Path, ids_path: Path | None, entity: str) -> tuple[l
             raise DataError(f"cannot read {path} without pickle: {detail}") from None
         raise DataError(f"{path} is not a readable .npy array ({detail})") from None
     except (OSError, EOFError) as exc:
-        raise DataError(f"{path} is not a readable .npy array ({str(exc).splitlines()[0] or type(exc).__name__})") from None
+        raise DataError(
+            f"{path} is not a readable .npy array ({str(exc).splitlines()[0] or type(exc).__name__})"
+        ) from None
     if not isinstance(matrix, np.ndarray):
         raise DataError(f"{path} is an .npz archive, not a single .npy array")
     if matrix.ndim != 2:
@@ -258,7 +260,9 @@ def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> 
     ids, matrix = read_vectors_file(path, ids_path, entity)
     matrix32 = validate_vectors(ids, matrix, known, entity)
     check_view_dimension(ws, view, entity, matrix32.shape[1])
-    refresh = f"complement embed --from {path} --entity {entity} --view {view}" + (f" --ids {ids_path}" if ids_path else "")
+    refresh = f"complement embed --from {path} --entity {entity} --view {view}" + (
+        f" --ids {ids_path}" if ids_path else ""
+    )
     record_in = RunRecord(step="embed-import", view=view, params=params, inputs=[f"{entity}s#ids"], made_by=refresh)
     with recorded(ws, record_in) as record:
         ws.write_vectors(view, entity, ids, matrix32)

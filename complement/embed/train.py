@@ -72,13 +72,17 @@ def load_train_data(ws: Workspace, text_view: str | None = None) -> TrainData:
         raise DataError("the train split is empty: nothing to train on (check the interactions' split column)")
     if text_view is not None:
         if text_view not in ws.views("item"):
-            raise WorkspaceError(f"no item vectors in view '{text_view}': run `complement embed` first (or pass --text-view NAME)")
+            raise WorkspaceError(
+                f"no item vectors in view '{text_view}': run `complement embed` first (or pass --text-view NAME)"
+            )
         _, data.text_vectors = ws.read_vectors(text_view, "item")
     return data
 
 
 # ---- sampling -------------------------------------------------------------------------------------
-def uniform_negatives(rng: np.random.Generator, users: np.ndarray, n_items: int, positive_keys: np.ndarray, rounds: int = 3) -> np.ndarray:
+def uniform_negatives(
+    rng: np.random.Generator, users: np.ndarray, n_items: int, positive_keys: np.ndarray, rounds: int = 3
+) -> np.ndarray:
     """One uniformly drawn item per user, redrawn (up to ``rounds`` times) where it is a train positive."""
     negatives = rng.integers(0, n_items, size=len(users))
     for _ in range(rounds):
@@ -195,6 +199,7 @@ def fit_loop(
 #: overwrite the text vectors it reads, which `complement embed` writes to view 'semantic'
 DEFAULT_VIEWS = {"semantic": "sem"}
 
+
 def train_view(
     ws: Workspace,
     model: str,
@@ -284,7 +289,9 @@ def _test_recall(recommender, data: TrainData, device: torch.device) -> float | 
 def _reporter(model: str, message: Callable[[str], None]) -> Callable[[dict], None]:
     def report(entry: dict) -> None:
         if "valid_recall@20" in entry:
-            message(f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 {entry['valid_recall@20']:.4f}")
+            message(
+                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 {entry['valid_recall@20']:.4f}"
+            )
 
     return report
 

@@ -12,8 +12,6 @@ def pair_keys(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
     return np.unique(np.asarray(users, np.int64) * n_items + np.asarray(items, np.int64))
 
 
-
-
 def _csr_rows(users: np.ndarray, items: np.ndarray, n_users: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(users, kind="stable")
     indptr = np.zeros(n_users + 1, np.int64)
@@ -71,7 +69,11 @@ def recall_at_k(
     unique_keys = pair_keys(truth[0], truth[1], n_items)  # a repeated (user, item) test pair counts once
     truth_keys = torch.from_numpy(unique_keys).to(user_vecs.device)
     truth_count = np.bincount(unique_keys // n_items, minlength=n_users)
-    if user_vecs.device.type == "cpu" and bool(torch.isfinite(user_vecs).all()) and bool(torch.isfinite(item_vecs).all()):
+    if (
+        user_vecs.device.type == "cpu"
+        and bool(torch.isfinite(user_vecs).all())
+        and bool(torch.isfinite(item_vecs).all())
+    ):
         return _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k)
     seen_ptr, seen_items = _csr_rows(seen[0], seen[1], n_users)
     hits_total = 0.0

@@ -137,8 +137,15 @@ def run_experiment(
             rows = STEP_RUNNERS[step.kind](ws, step, config)
             append_run(
                 ws,
-                RunRecord(step=f"run:{step.id}", view=step.view, params=step.settings, seed=step.seed, rows=rows,
-                          config_hash=step.key, metrics={"outputs": fingerprint(ws, step)}),
+                RunRecord(
+                    step=f"run:{step.id}",
+                    view=step.view,
+                    params=step.settings,
+                    seed=step.seed,
+                    rows=rows,
+                    config_hash=step.key,
+                    metrics={"outputs": fingerprint(ws, step)},
+                ),
                 started,
                 time.perf_counter() - t0,
             )
@@ -160,7 +167,14 @@ def _embed(ws: Workspace, step: Step, config: dict) -> int:
 
     s = step.settings
     model = None if s["embed"] in ("default", "", None) else s["embed"]
-    result = embed(ws, view=step.view, model=model, batch_size=s.get("batch_size", 64), device=s["device"], template=s.get("template"))
+    result = embed(
+        ws,
+        view=step.view,
+        model=model,
+        batch_size=s.get("batch_size", 64),
+        device=s["device"],
+        template=s.get("template"),
+    )
     return result.n_items
 
 
@@ -258,7 +272,11 @@ def results_are_current(ws: Workspace) -> bool:
 def _tag(table: pa.Table, seed, view_a, view_b) -> pa.Table:
     if "k" in table.column_names and table.column("k").null_count == table.num_rows:
         table = table.drop(["k"])
-    for name, value, kind in (("seed", seed, pa.int64()), ("pair_a", view_a, pa.string()), ("pair_b", view_b, pa.string())):
+    for name, value, kind in (
+        ("seed", seed, pa.int64()),
+        ("pair_a", view_a, pa.string()),
+        ("pair_b", view_b, pa.string()),
+    ):
         if value is not None and name not in table.column_names:
             table = table.append_column(name, pa.array([value] * table.num_rows, kind))
     return table
@@ -269,9 +287,17 @@ def _probe(ws: Workspace, step: Step, config: dict) -> int:
 
     s = step.settings
     table = run_probe(
-        ws, s["source"], s["target"], mappers=s.get("mappers"), shifts=s.get("shifts"), seeds=int(s.get("seeds", 3)),
-        device=s["device"], cold_n=int(s.get("cold_n", 5)), run_id=probe_run_id(step),
-        protocol=s.get("protocol", "ours"), max_epochs=s.get("max_epochs"),
+        ws,
+        s["source"],
+        s["target"],
+        mappers=s.get("mappers"),
+        shifts=s.get("shifts"),
+        seeds=int(s.get("seeds", 3)),
+        device=s["device"],
+        cold_n=int(s.get("cold_n", 5)),
+        run_id=probe_run_id(step),
+        protocol=s.get("protocol", "ours"),
+        max_epochs=s.get("max_epochs"),
     )
     return table.num_rows
 

@@ -55,20 +55,36 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     by_id: dict[str, Step] = {}
 
     def add(step: Step) -> Step:
-        step.key = config_hash({"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]})
+        step.key = config_hash(
+            {"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]}
+        )
         steps.append(step)
         by_id[step.id] = step
         return step
 
     dataset = config["dataset"]
-    add(Step("ingest", "ingest", {"dataset": dataset, "split": config["split"], "files": data_fingerprint(dataset.get("path"))}))
+    add(
+        Step(
+            "ingest",
+            "ingest",
+            {"dataset": dataset, "split": config["split"], "files": data_fingerprint(dataset.get("path"))},
+        )
+    )
 
     stochastic: set[str] = set()
     deterministic_views: dict[str, str] = {}  # declared name -> step id
     for view in config["view"]:
         if "model" not in view:
             kind = "embed" if "embed" in view else "import"
-            step = add(Step(f"view:{view['name']}", kind, {**view, "device": view.get("device", device)}, ["ingest"], view["name"]))
+            step = add(
+                Step(
+                    f"view:{view['name']}",
+                    kind,
+                    {**view, "device": view.get("device", device)},
+                    ["ingest"],
+                    view["name"],
+                )
+            )
             deterministic_views[view["name"]] = step.id
         else:
             stochastic.add(view["name"])
@@ -101,7 +117,16 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
             sources = [resolve(v, seed) for v in fusion["views"]]
             deps = [view_step(v, seed) for v in fusion["views"]]
             settings = {**fusion, "views": sources, "device": fusion.get("device", device)}
-            add(Step(f"fusion:{resolve(fusion['name'], seed)}", "fuse", settings, [d for d in deps if d], resolve(fusion["name"], seed), seed))
+            add(
+                Step(
+                    f"fusion:{resolve(fusion['name'], seed)}",
+                    "fuse",
+                    settings,
+                    [d for d in deps if d],
+                    resolve(fusion["name"], seed),
+                    seed,
+                )
+            )
 
     diagnostics = config["diagnostics"]
     view_steps = [s.id for s in steps if s.kind != "ingest"]
@@ -109,10 +134,20 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
         needed = sorted({resolve(v, seed) for pair in diagnostics["pairs"] for v in pair for seed in seeds})
         for name in needed:
             dep = next((s.id for s in steps if s.view == name), None)
-            add(Step(f"neighbors:{name}", "neighbors", {"k": diagnostics["neighbors_k"], "device": device}, [dep] if dep else ["ingest"], name))
+            add(
+                Step(
+                    f"neighbors:{name}",
+                    "neighbors",
+                    {"k": diagnostics["neighbors_k"], "device": device},
+                    [dep] if dep else ["ingest"],
+                    name,
+                )
+            )
             view_steps.append(f"neighbors:{name}")
     pairs = [
-        {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)} for seed in seeds for a, b in diagnostics["pairs"]
+        {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)}
+        for seed in seeds
+        for a, b in diagnostics["pairs"]
     ]
     fused_models = {v["name"] for v in config["view"] if v.get("model") in FUSED_MODELS}
     for pair in pairs:  # what fusion_gap compares with the pair: fused and aligned views of the same seed
@@ -121,7 +156,11 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
 
     for i, probe in enumerate(config["probe"]):
         deps = [d for d in (view_step(probe["source"], seeds[0]), view_step(probe["target"], seeds[0])) if d]
-        settings = {**probe, "source": resolve(probe["source"], seeds[0]), "target": resolve(probe["target"], seeds[0]),
-                    "device": probe.get("device", device)}
+        settings = {
+            **probe,
+            "source": resolve(probe["source"], seeds[0]),
+            "target": resolve(probe["target"], seeds[0]),
+            "device": probe.get("device", device),
+        }
         add(Step(f"probe:{i}", "probe", settings, deps or ["ingest"]))
     return steps

@@ -42,7 +42,15 @@ def _train_options() -> tuple[str, ...]:
 
     from ..embed.models.base import TrainConfig
 
-    return ("name", "model", "k", "exclude", "text_view", *[f.name for f in fields(TrainConfig) if f.name != "device"], "device")
+    return (
+        "name",
+        "model",
+        "k",
+        "exclude",
+        "text_view",
+        *[f.name for f in fields(TrainConfig) if f.name != "device"],
+        "device",
+    )
 
 
 def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:

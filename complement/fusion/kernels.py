@@ -129,7 +129,9 @@ def rank_function(scores: torch.Tensor, of_rank) -> torch.Tensor:
     return out
 
 
-def recall_hits(top_items: torch.Tensor, truth_block: torch.Tensor, sizes: torch.Tensor | None = None) -> tuple[float, int]:
+def recall_hits(
+    top_items: torch.Tensor, truth_block: torch.Tensor, sizes: torch.Tensor | None = None
+) -> tuple[float, int]:
     """Sum over a chunk's users of |top ∩ truth| / |truth| (``truth_block`` from :meth:`SeenMask.block`),
     and the number of users with truth. ``sizes`` (float64 ``truth_block.sum(dim=1)``) may be passed
     when one truth block is scored against many lists: summing the dense block is most of the cost."""

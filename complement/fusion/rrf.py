@@ -15,7 +15,9 @@ from .kernels import SeenMask, default_chunk_size, reciprocal_ranks, scores_bloc
 DEFAULT_RRF_K = 60.0
 
 
-def rrf_scores(scores_a: torch.Tensor, scores_b: torch.Tensor, mask: torch.Tensor, rrf_k: float = DEFAULT_RRF_K) -> torch.Tensor:
+def rrf_scores(
+    scores_a: torch.Tensor, scores_b: torch.Tensor, mask: torch.Tensor, rrf_k: float = DEFAULT_RRF_K
+) -> torch.Tensor:
     """RRF score of every (user, item) in a chunk; masked entries -> ``-inf``.
 
     Masked items are set to ``-inf`` before ranking so they rank after every unmasked item and
@@ -28,8 +30,13 @@ def rrf_scores(scores_a: torch.Tensor, scores_b: torch.Tensor, mask: torch.Tenso
 
 
 def rrf_topk(
-    views, k: int, *, rrf_k: float = DEFAULT_RRF_K, seen: SeenMask,
-    device: torch.device, chunk_size: int | None = None,
+    views,
+    k: int,
+    *,
+    rrf_k: float = DEFAULT_RRF_K,
+    seen: SeenMask,
+    device: torch.device,
+    chunk_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` item indices and RRF scores per user (``-inf`` where fewer than k items are unmasked)."""
     (user_a, item_a), (user_b, item_b) = views
@@ -37,7 +44,9 @@ def rrf_topk(
     indices, scores = [], []
     for start, stop in user_chunks(user_a.shape[0], chunk_size):
         mask_block = seen.block(start, stop, device)
-        fused = rrf_scores(scores_block(user_a, item_a, start, stop), scores_block(user_b, item_b, start, stop), mask_block, rrf_k)
+        fused = rrf_scores(
+            scores_block(user_a, item_a, start, stop), scores_block(user_b, item_b, start, stop), mask_block, rrf_k
+        )
         top, values = topk_rows(fused, k)
         indices.append(top.cpu().numpy())
         scores.append(values.cpu().numpy())

@@ -48,14 +48,18 @@ def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
     names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
     names = [n for n in names if n]
     if len(names) != 2 or names[0] == names[1]:
-        raise ConfigError(f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})")
+        raise ConfigError(
+            f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})"
+        )
     return names[0], names[1]
 
 
 def _read_view(ws: Workspace, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``(user_vectors, item_vectors)`` of a view in user_idx / item_idx order, checked."""
     if name not in ws.views():
-        raise WorkspaceError(unknown_name("view", name, ws.views()) + " — fusion needs views with user and item vectors")
+        raise WorkspaceError(
+            unknown_name("view", name, ws.views()) + " — fusion needs views with user and item vectors"
+        )
     _, users = ws.read_vectors(name, "user")
     _, items = ws.read_vectors(name, "item")
     if users.shape[1] != items.shape[1]:
@@ -124,22 +128,37 @@ def fuse(
         from ..interop.fuse_lists import fuse_lists
 
         rows = fuse_lists(
-            ws, view_a, view_b, method, view, weight=0.5 if weight is None else weight, norm=norm,
-            rrf_k=rrf_k, k=k, exclude=exclude,
+            ws,
+            view_a,
+            view_b,
+            method,
+            view,
+            weight=0.5 if weight is None else weight,
+            norm=norm,
+            rrf_k=rrf_k,
+            k=k,
+            exclude=exclude,
         )
         message(f"fused the stored lists of {view_a} + {view_b} with {method} into view '{view}': {rows:,} topk rows")
-        return FuseResult(view=view, method=method, rows=rows, weight=0.5 if weight is None and method == "score" else weight)
+        return FuseResult(
+            view=view, method=method, rows=rows, weight=0.5 if weight is None and method == "score" else weight
+        )
     ws.require("items", "users", "interactions")
     item_ids, user_ids = ws.item_ids(), ws.user_ids()
     _check_settings(method, view, (view_a, view_b), weight, norm, rrf_k, k, exclude, len(item_ids))
     torch_device = resolve_device(device)
     (user_a, item_a), (user_b, item_b) = _read_view(ws, view_a), _read_view(ws, view_b)
     params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
-    params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k} if method == "rrf" else {})
+    params.update(
+        {"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k} if method == "rrf" else {}
+    )
 
     refresh = f"complement fuse --views {view_a},{view_b} --method {method} --view {view}"
     record_in = RunRecord(
-        step="fuse", view=view, params=params, made_by=refresh,
+        step="fuse",
+        view=view,
+        params=params,
+        made_by=refresh,
         inputs=[f"embeddings/{view_a}", f"embeddings/{view_b}", "interactions", "items#ids", "users#ids"],
     )
     with recorded(ws, record_in) as record:
@@ -162,14 +181,26 @@ def fuse(
                     train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
                     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
                     weight, result.validation_recall = tune_weight(
-                        tensors, train=train, valid=valid, norm=norm, k=TUNING_K, grid=WEIGHT_GRID,
-                        device=torch_device, chunk_size=chunk_size,
+                        tensors,
+                        train=train,
+                        valid=valid,
+                        norm=norm,
+                        k=TUNING_K,
+                        grid=WEIGHT_GRID,
+                        device=torch_device,
+                        chunk_size=chunk_size,
                     )
-                    message(f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}")
+                    message(
+                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
+                    )
                 result.weight = weight
-                indices, scores = score_fusion_topk(tensors, k, weight=weight, norm=norm, seen=seen, device=torch_device, chunk_size=chunk_size)
+                indices, scores = score_fusion_topk(
+                    tensors, k, weight=weight, norm=norm, seen=seen, device=torch_device, chunk_size=chunk_size
+                )
             else:
-                indices, scores = rrf_topk(tensors, k, rrf_k=rrf_k, seen=seen, device=torch_device, chunk_size=chunk_size)
+                indices, scores = rrf_topk(
+                    tensors, k, rrf_k=rrf_k, seen=seen, device=torch_device, chunk_size=chunk_size
+                )
             if view in ws.parts("embeddings"):
                 ws.delete_part("embeddings", view)  # stale vectors would disagree with this topk
             table = _topk_table(view, user_ids, item_ids, indices, scores)

@@ -75,8 +75,15 @@ def _standardised_blocks(views, mask: SeenMask, norm: str, device: torch.device,
 
 
 def tune_weight(
-    views, *, train: SeenMask, valid: SeenMask, norm: str = "zscore", k: int = 20,
-    grid=WEIGHT_GRID, device: torch.device, chunk_size: int | None = None,
+    views,
+    *,
+    train: SeenMask,
+    valid: SeenMask,
+    norm: str = "zscore",
+    k: int = 20,
+    grid=WEIGHT_GRID,
+    device: torch.device,
+    chunk_size: int | None = None,
 ) -> tuple[float, dict[float, float]]:
     """The grid weight with the best validation Recall@k (train masked), and Recall@k per weight."""
     chunk_size = chunk_size or default_chunk_size(views[0][1].shape[0])
@@ -99,8 +106,14 @@ def tune_weight(
 
 
 def score_fusion_topk(
-    views, k: int, *, weight: float, norm: str = "zscore", seen: SeenMask,
-    device: torch.device, chunk_size: int | None = None,
+    views,
+    k: int,
+    *,
+    weight: float,
+    norm: str = "zscore",
+    seen: SeenMask,
+    device: torch.device,
+    chunk_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` item indices and fused scores per user (``-inf`` where fewer than k items are unmasked)."""
     chunk_size = chunk_size or default_chunk_size(views[0][1].shape[0])

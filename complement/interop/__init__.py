@@ -15,4 +15,13 @@ from .importer import import_topk
 from .recbole import export_recbole
 from .tabular import Columns
 
-__all__ = ["QRELS_WRITERS", "READERS", "RUN_WRITERS", "Columns", "export_qrels", "export_recbole", "export_view", "import_topk"]
+__all__ = [
+    "QRELS_WRITERS",
+    "READERS",
+    "RUN_WRITERS",
+    "Columns",
+    "export_qrels",
+    "export_recbole",
+    "export_view",
+    "import_topk",
+]

@@ -22,7 +22,9 @@ def _view_lists(ws: Workspace, view: str) -> pa.Table:
     ws.require("topk")
     have = ws.parts("topk")
     if view not in have:
-        raise WorkspaceError(f"view '{view}' is not in the 'topk' table{did_you_mean(view, have)} (views: {', '.join(have) or 'none'})")
+        raise WorkspaceError(
+            f"view '{view}' is not in the 'topk' table{did_you_mean(view, have)} (views: {', '.join(have) or 'none'})"
+        )
     return ws.query(
         "SELECT user_id, item_id, rank, score FROM topk WHERE view = $v ORDER BY user_id, rank", {"v": view}
     )
@@ -58,8 +60,10 @@ def run_scores(lists: pa.Table) -> tuple[pa.Table, str | None]:
             values[row] = float(np.nextafter(np.float32(values[row - 1]), np.float32(-np.inf)))
             lowered += 1
     plural = "s" if lowered != 1 else ""
-    note = (f"had {lowered:,} score{plural} tied (as 32-bit floats, as trec_eval reads them) with the one above in "
-            "its list; each was lowered to the next 32-bit float below")
+    note = (
+        f"had {lowered:,} score{plural} tied (as 32-bit floats, as trec_eval reads them) with the one above in "
+        "its list; each was lowered to the next 32-bit float below"
+    )
     return lists.set_column(lists.column_names.index("score"), "score", pa.array(values)), note
 
 
@@ -82,8 +86,11 @@ def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | Non
         from pyarrow import csv
 
         with atomic_path(target) as tmp:
-            csv.write_csv(lists.select(["user_id", "item_id", "rank", "score"]), tmp,
-                          write_options=csv.WriteOptions(delimiter="," if fmt == "csv" else "\t", quoting_style="needed"))
+            csv.write_csv(
+                lists.select(["user_id", "item_id", "rank", "score"]),
+                tmp,
+                write_options=csv.WriteOptions(delimiter="," if fmt == "csv" else "\t", quoting_style="needed"),
+            )
     return lists.num_rows
 
 

@@ -21,8 +21,15 @@ READERS: dict[str, Reader] = {
 RUN_WRITERS = ("trec", "ranx", "csv", "tsv", "parquet")
 QRELS_WRITERS = ("trec", "ranx")
 EXTENSIONS = {
-    ".trec": "trec", ".run": "trec", ".txt": "trec", ".json": "ranx", ".csv": "csv", ".tsv": "tsv",
-    ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+    ".trec": "trec",
+    ".run": "trec",
+    ".txt": "trec",
+    ".json": "ranx",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -42,5 +49,7 @@ def format_of(path: Path, given: str | None, choices=tuple(READERS)) -> str:
 
 def read_lists(path: Path, fmt: str, columns: tabular.Columns) -> RawLists:
     if fmt not in ("csv", "tsv", "parquet") and columns != tabular.Columns():
-        raise ConfigError(f"--user-col/--item-col/--score-col/--rank-col apply to csv, tsv and parquet files, not {fmt}")
+        raise ConfigError(
+            f"--user-col/--item-col/--score-col/--rank-col apply to csv, tsv and parquet files, not {fmt}"
+        )
     return READERS[fmt](path, columns)

@@ -60,8 +60,17 @@ SELECT $view AS view, user_id, rank::INTEGER AS rank, item_id, score FROM ranked
 
 
 def fuse_lists(
-    ws: Workspace, view_a: str, view_b: str, method: str, view: str, *,
-    weight: float = 0.5, norm: str = "zscore", rrf_k: float = 60.0, k: int = 100, exclude: str = "train",
+    ws: Workspace,
+    view_a: str,
+    view_b: str,
+    method: str,
+    view: str,
+    *,
+    weight: float = 0.5,
+    norm: str = "zscore",
+    rrf_k: float = 60.0,
+    k: int = 100,
+    exclude: str = "train",
 ) -> int:
     """Fuse the stored lists of ``view_a`` and ``view_b`` into ``view``'s ``topk``; returns its rows."""
     if method not in METHODS:
@@ -81,16 +90,37 @@ def fuse_lists(
         if name not in ws.parts("topk"):
             raise WorkspaceError(unknown_name("view", name, ws.parts("topk")) + " — list fusion needs views in topk")
     if method == "score":
-        unscored = ws.query("SELECT DISTINCT view FROM topk WHERE (view = $a OR view = $b) AND score IS NULL ORDER BY view",
-                            {"a": view_a, "b": view_b}).column(0).to_pylist()
+        unscored = (
+            ws.query(
+                "SELECT DISTINCT view FROM topk WHERE (view = $a OR view = $b) AND score IS NULL ORDER BY view",
+                {"a": view_a, "b": view_b},
+            )
+            .column(0)
+            .to_pylist()
+        )
         if unscored:
             raise DataError(f"view '{unscored[0]}' has lists without scores: fuse it with --method rrf")
     params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "inputs": "lists"}
     params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k})
-    table = ws.query(_SQL, {"view_a": view_a, "view_b": view_b, "method": method, "norm": norm, "weight": float(weight),
-                            "rrf_k": float(rrf_k), "masked": list(splits), "view": view, "k": k})
+    table = ws.query(
+        _SQL,
+        {
+            "view_a": view_a,
+            "view_b": view_b,
+            "method": method,
+            "norm": norm,
+            "weight": float(weight),
+            "rrf_k": float(rrf_k),
+            "masked": list(splits),
+            "view": view,
+            "k": k,
+        },
+    )
     record_in = RunRecord(
-        step="fuse", view=view, params=params, inputs=[f"topk/{view_a}", f"topk/{view_b}", "interactions"],
+        step="fuse",
+        view=view,
+        params=params,
+        inputs=[f"topk/{view_a}", f"topk/{view_b}", "interactions"],
         made_by=f"complement fuse --views {view_a},{view_b} --method {method} --view {view}",
     )
     with recorded(ws, record_in) as record:

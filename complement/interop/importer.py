@@ -46,16 +46,34 @@ def import_topk(
     ws.require("items", "users", "interactions")
     mapping = read_id_map(Path(id_map)) if id_map is not None else None
     raw = read_lists(path, fmt, columns or Columns())
-    masked = ws.query("SELECT DISTINCT user_id, item_id FROM interactions WHERE list_contains($s, split)", {"s": list(splits)})
-    checked = check_lists(
-        raw, view, list(ws.user_ids()), list(ws.item_ids()), masked,
-        max_length=k, id_map=mapping, drop_unknown=drop_unknown,
+    masked = ws.query(
+        "SELECT DISTINCT user_id, item_id FROM interactions WHERE list_contains($s, split)", {"s": list(splits)}
     )
-    params = {"source": str(path.resolve()), "format": fmt, "k": k, "exclude": exclude, "rank_from": checked.rank_from,
-              "id_map": str(Path(id_map).resolve()) if id_map is not None else None, "drop_unknown": drop_unknown}
+    checked = check_lists(
+        raw,
+        view,
+        list(ws.user_ids()),
+        list(ws.item_ids()),
+        masked,
+        max_length=k,
+        id_map=mapping,
+        drop_unknown=drop_unknown,
+    )
+    params = {
+        "source": str(path.resolve()),
+        "format": fmt,
+        "k": k,
+        "exclude": exclude,
+        "rank_from": checked.rank_from,
+        "id_map": str(Path(id_map).resolve()) if id_map is not None else None,
+        "drop_unknown": drop_unknown,
+    }
     # the lists were made against this workspace's split and ids: a new split makes them stale
     record_in = RunRecord(
-        step="import-topk", view=view, params=params, inputs=["interactions", "items#ids", "users#ids"],
+        step="import-topk",
+        view=view,
+        params=params,
+        inputs=["interactions", "items#ids", "users#ids"],
         made_by=f"complement topk --view {view} --from {path}" + (f" --format {fmt}" if fmt else ""),
     )
     with recorded(ws, record_in) as rec:

@@ -43,13 +43,18 @@ def read_id_map(path: Path) -> dict[str, dict[str, str]]:
     delimiter = "," if str(path).lower().endswith(".csv") else "\t"
     try:
         table = csv.read_csv(
-            path, parse_options=csv.ParseOptions(delimiter=delimiter),
-            convert_options=csv.ConvertOptions(column_types={"entity": pa.string(), "internal_id": pa.string(), "id": pa.string()}),
+            path,
+            parse_options=csv.ParseOptions(delimiter=delimiter),
+            convert_options=csv.ConvertOptions(
+                column_types={"entity": pa.string(), "internal_id": pa.string(), "id": pa.string()}
+            ),
         )
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"--id-map {path}: cannot read ({str(exc).splitlines()[0]})") from None
     if not {"entity", "internal_id", "id"} <= set(table.column_names):
-        raise DataError(f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(table.column_names)})")
+        raise DataError(
+            f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(table.column_names)})"
+        )
     out: dict[str, dict[str, str]] = {"user": {}, "item": {}}
     for entity, internal, external in zip(*(table.column(c).to_pylist() for c in ("entity", "internal_id", "id"))):
         if entity not in out:
@@ -94,8 +99,12 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     mapped = [e for e in ("user", "item") if id_map and id_map[e]]
     for entity in mapped:
         pairs = id_map[entity]
-        con.register(f"map_{entity}", pa.table({"internal_id": pa.array(list(pairs), pa.string()),
-                                                "id": pa.array(list(pairs.values()), pa.string())}))
+        con.register(
+            f"map_{entity}",
+            pa.table(
+                {"internal_id": pa.array(list(pairs), pa.string()), "id": pa.array(list(pairs.values()), pa.string())}
+            ),
+        )
     replace = ", ".join(f"coalesce(m_{e}.id, '?' || r.{e}_id) AS {e}_id" for e in mapped)
     joins = " ".join(f"LEFT JOIN map_{e} m_{e} ON m_{e}.internal_id = r.{e}_id" for e in mapped)
     con.execute(f"CREATE TABLE raw AS SELECT r.* {f'REPLACE ({replace})' if mapped else ''} FROM raw_in r {joins}")
@@ -104,7 +113,9 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     def unknown(entity: str) -> tuple[int, list[tuple]]:
         rows = con.sql(f"""SELECT DISTINCT {entity}_id FROM raw ANTI JOIN known_{entity}s USING ({entity}_id)
                            ORDER BY {entity}_id""").fetchall()
-        return len(rows), [(r[0].removeprefix("?") + (" (not in --id-map)" if r[0].startswith("?") else ""),) for r in rows]
+        return len(rows), [
+            (r[0].removeprefix("?") + (" (not in --id-map)" if r[0].startswith("?") else ""),) for r in rows
+        ]
 
     dup = con.sql("""SELECT user_id, item_id FROM raw GROUP BY user_id, item_id HAVING count(*) > 1
                      ORDER BY user_id, item_id""").fetchall()
@@ -124,8 +135,10 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
             problems.append(f"{n} unknown {entity}s{_examples(rows)}")
     if drop_unknown:
         before = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-        con.execute("DELETE FROM raw WHERE user_id NOT IN (SELECT user_id FROM known_users) "
-                    "OR item_id NOT IN (SELECT item_id FROM known_items)")
+        con.execute(
+            "DELETE FROM raw WHERE user_id NOT IN (SELECT user_id FROM known_users) "
+            "OR item_id NOT IN (SELECT item_id FROM known_items)"
+        )
         dropped = before - con.execute("SELECT count(*) FROM raw").fetchone()[0]
         if dropped == before:
             raise DataError(f"{raw.source}: every row has an unknown user or item; nothing written")
@@ -140,23 +153,35 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     con.execute(f"""CREATE TABLE ranked AS SELECT user_id, item_id, {score} AS score,
                     row_number() OVER (PARTITION BY user_id ORDER BY {order})::INTEGER AS rank FROM raw""")
 
-    long = con.sql("""SELECT user_id, count(*) AS n FROM ranked GROUP BY user_id HAVING count(*) > $m
-                      ORDER BY n DESC, user_id""", params={"m": max_length}).fetchall()
+    long = con.sql(
+        """SELECT user_id, count(*) AS n FROM ranked GROUP BY user_id HAVING count(*) > $m
+                      ORDER BY n DESC, user_id""",
+        params={"m": max_length},
+    ).fetchall()
     if long:
         problems.append(
             f"{len(long)} lists longer than {max_length} items (longest: {long[0][1]}, user '{long[0][0]}'; "
             "raise --k to store them)"
         )
     if problems:
-        hint = "" if drop_unknown or not any("unknown" in p for p in problems) else " (--drop-unknown drops unknown ids)"
+        hint = (
+            "" if drop_unknown or not any("unknown" in p for p in problems) else " (--drop-unknown drops unknown ids)"
+        )
         raise DataError(f"{raw.source}: " + "; ".join(problems) + f"; nothing written{hint}")
 
     masked_rows = con.sql("""SELECT r.user_id, r.item_id FROM ranked r SEMI JOIN masked m
                              ON m.user_id = r.user_id AND m.item_id = r.item_id ORDER BY r.user_id, r.rank""").fetchall()
-    result = con.sql("""SELECT $view AS view, user_id, rank, item_id, score FROM ranked
-                        ORDER BY user_id, rank""", params={"view": view}).to_arrow_table()
+    result = con.sql(
+        """SELECT $view AS view, user_id, rank, item_id, score FROM ranked
+                        ORDER BY user_id, rank""",
+        params={"view": view},
+    ).to_arrow_table()
     users = con.execute("SELECT count(DISTINCT user_id) FROM ranked").fetchone()[0]
     return Checked(
-        table=result, users=users, dropped=dropped, masked_pairs=len(masked_rows),
-        masked_examples=[f"{u}/{i}" for u, i in masked_rows[:EXAMPLES]], rank_from=rank_from,
+        table=result,
+        users=users,
+        dropped=dropped,
+        masked_pairs=len(masked_rows),
+        masked_examples=[f"{u}/{i}" for u, i in masked_rows[:EXAMPLES]],
+        rank_from=rank_from,
     )

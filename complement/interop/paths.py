@@ -16,6 +16,11 @@ def check_out_path(ws: Workspace, out: Path, option: str = "--out") -> Path:
         check_output_path(ws, out, option)
     else:
         target, tables_dir = Path(out).expanduser().resolve(), ws.tables_dir.resolve()
-        if target == tables_dir or tables_dir in target.parents or tables_dir.is_relative_to(target) and target.exists():
+        if (
+            target == tables_dir
+            or tables_dir in target.parents
+            or (tables_dir.is_relative_to(target)
+            and target.exists())
+        ):
             raise ConfigError(f"{option} {out} is inside (or holds) the workspace's tables folder; write it elsewhere")
     return Path(out).expanduser().resolve()

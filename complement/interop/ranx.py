@@ -19,7 +19,7 @@ def read_run(path: Path) -> RawLists:
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise DataError(f"{path}: a ranx run is a JSON object {{\"user\": {{\"item\": score}}}}")
+        raise DataError(f'{path}: a ranx run is a JSON object {{"user": {{"item": score}}}}')
     users, items, scores = [], [], []
     for user, ranked in data.items():
         for item, score in ranked.items():

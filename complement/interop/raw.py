@@ -37,9 +37,13 @@ def make_raw(source: str, users, items, ranks=None, scores=None) -> RawLists:
     }
     try:
         if ranks is not None:
-            columns["rank"] = (ranks if isinstance(ranks, (pa.Array, pa.ChunkedArray)) else pa.array(ranks)).cast(pa.int64())
+            columns["rank"] = (ranks if isinstance(ranks, (pa.Array, pa.ChunkedArray)) else pa.array(ranks)).cast(
+                pa.int64()
+            )
         if scores is not None:
-            columns["score"] = (scores if isinstance(scores, (pa.Array, pa.ChunkedArray)) else pa.array(scores)).cast(pa.float64())
+            columns["score"] = (scores if isinstance(scores, (pa.Array, pa.ChunkedArray)) else pa.array(scores)).cast(
+                pa.float64()
+            )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise DataError(f"{source}: a rank or score is not a number ({str(exc).splitlines()[0]})") from None
     return RawLists(pa.table(columns), source)

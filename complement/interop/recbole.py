@@ -33,22 +33,35 @@ def export_recbole(ws: Workspace, folder: str | os.PathLike) -> dict[str, int]:
         raise ConfigError(f"--recbole {folder} is a file; give a folder")
     name = target.name
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ConfigError(f"--recbole folder name '{name}' becomes the RecBole dataset name; use letters, digits, '_', '-', '.'")
+        raise ConfigError(
+            f"--recbole folder name '{name}' becomes the RecBole dataset name; use letters, digits, '_', '-', '.'"
+        )
     ws.require("items", "interactions")
-    full = ws.query("SELECT count(*) AS n, count(ts) AS n_ts, count(rating) AS n_rating FROM interactions").to_pylist()[0]
+    full = ws.query("SELECT count(*) AS n, count(ts) AS n_ts, count(rating) AS n_rating FROM interactions").to_pylist()[
+        0
+    ]
     if full["n"] == 0:
         raise DataError("the workspace has no interactions to export")
     with_rating, with_ts = full["n_rating"] == full["n"], full["n_ts"] == full["n"]
-    header = ["user_id:token", "item_id:token"] + (["rating:float"] if with_rating else []) + (["timestamp:float"] if with_ts else [])
+    header = (
+        ["user_id:token", "item_id:token"]
+        + (["rating:float"] if with_rating else [])
+        + (["timestamp:float"] if with_ts else [])
+    )
     texts: dict[str, str] = {}
     counts: dict[str, int] = {}
     for split in SPLITS:
         rows = ws.query(
-            "SELECT user_id, item_id, rating, ts FROM interactions WHERE split = $s ORDER BY user_id, ts, item_id", {"s": split}
+            "SELECT user_id, item_id, rating, ts FROM interactions WHERE split = $s ORDER BY user_id, ts, item_id",
+            {"s": split},
         )
         lines = ["\t".join(header)]
         for u, i, r, t in zip(*(rows.column(c).to_pylist() for c in ("user_id", "item_id", "rating", "ts"))):
-            lines.append("\t".join([_clean(u), _clean(i)] + ([repr(float(r))] if with_rating else []) + ([str(t)] if with_ts else [])))
+            lines.append(
+                "\t".join(
+                    [_clean(u), _clean(i)] + ([repr(float(r))] if with_rating else []) + ([str(t)] if with_ts else [])
+                )
+            )
         texts[f"{name}.{split}.inter"] = "\n".join(lines) + "\n"
         counts[f"{name}.{split}.inter"] = rows.num_rows
     items = ws.query("SELECT item_id, title, text FROM items ORDER BY item_idx")

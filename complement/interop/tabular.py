@@ -68,8 +68,13 @@ def _select(table: pa.Table, columns: Columns, source: str) -> RawLists:
     for name, column in (("rank", ranks), ("score", scores)):
         if column is not None and column.null_count:
             raise DataError(f"{source}: {column.null_count} rows have an empty {name}")
-    return make_raw(source, table.column(roles["user"]).combine_chunks(), table.column(roles["item"]).combine_chunks(),
-                    None if ranks is None else ranks.combine_chunks(), None if scores is None else scores.combine_chunks())
+    return make_raw(
+        source,
+        table.column(roles["user"]).combine_chunks(),
+        table.column(roles["item"]).combine_chunks(),
+        None if ranks is None else ranks.combine_chunks(),
+        None if scores is None else scores.combine_chunks(),
+    )
 
 
 def read_delimited(path: Path, delimiter: str, columns: Columns) -> RawLists:
@@ -91,7 +96,9 @@ def read_delimited(path: Path, delimiter: str, columns: Columns) -> RawLists:
             convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
-        raise DataError(f"{path}: cannot read as {'TSV' if delimiter == chr(9) else 'CSV'} ({str(exc).splitlines()[0]})") from None
+        raise DataError(
+            f"{path}: cannot read as {'TSV' if delimiter == chr(9) else 'CSV'} ({str(exc).splitlines()[0]})"
+        ) from None
     return _select(table, columns, str(path))
 
 
@@ -109,4 +116,8 @@ def delimited_text(lists: pa.Table, delimiter: str) -> str:
     """``user_id, item_id, rank, score`` with a header line, from a ``topk``-shaped table."""
     names = ("user_id", "item_id", "rank", "score")
     rows = zip(*(lists.column(c).to_pylist() for c in names))
-    return delimiter.join(names) + "\n" + "".join(delimiter.join(str(v) if not isinstance(v, float) else repr(v) for v in row) + "\n" for row in rows)
+    return (
+        delimiter.join(names)
+        + "\n"
+        + "".join(delimiter.join(str(v) if not isinstance(v, float) else repr(v) for v in row) + "\n" for row in rows)
+    )

@@ -67,7 +67,9 @@ def make_mapper(
 
     name = (name or "").strip().lower()
     mlp_options = {"device": device, "early_stopping": early_stopping}
-    mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | ({"batch_size": batch_size} if batch_size else {})
+    mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | (
+        {"batch_size": batch_size} if batch_size else {}
+    )
     if name == "linear":
         return RidgeMapper()
     if match := _LOWRANK.match(name):

@@ -61,7 +61,7 @@ class RidgeMapper(Mapper):
 
     def fit(self, X: np.ndarray, Y: np.ndarray, seed: int = 0) -> RidgeMapper:
         self.lambda_ = self.choose_lambda(X, Y, seed)
-        (self.W, self.b), = ridge_fit(X, Y, (self.lambda_,))
+        ((self.W, self.b),) = ridge_fit(X, Y, (self.lambda_,))
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:

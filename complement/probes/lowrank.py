@@ -22,7 +22,7 @@ class ReducedRankMapper(RidgeMapper):
 
     def fit(self, X: np.ndarray, Y: np.ndarray, seed: int = 0) -> ReducedRankMapper:
         self.lambda_ = self.choose_lambda(X, Y, seed)
-        (W, _), = ridge_fit(X, Y, (self.lambda_,))
+        ((W, _),) = ridge_fit(X, Y, (self.lambda_,))
         X64 = np.asarray(X, np.float64)
         fitted = (X64 - X64.mean(0)) @ W
         _, V = gram_eigh(fitted)

@@ -108,7 +108,11 @@ class MLPMapper(Mapper):
         Xs = torch.as_tensor((np.asarray(X, np.float32) - self.x_mean) / self.x_std, device=device)
         self.model.eval()
         with torch.no_grad():
-            out = torch.cat([self.model(Xs[i : i + 4096]) for i in range(0, len(Xs), 4096)]) if len(Xs) else self.model(Xs)
+            out = (
+                torch.cat([self.model(Xs[i : i + 4096]) for i in range(0, len(Xs), 4096)])
+                if len(Xs)
+                else self.model(Xs)
+            )
         return out.cpu().numpy() * self.y_scale + self.y_mean
 
     def details(self) -> dict[str, float]:

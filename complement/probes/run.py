@@ -102,7 +102,9 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
         ws.require("users", "interactions")
         _, users = ws.read_vectors(target, "user")
         if users.shape[1] != Y.shape[1]:
-            raise WorkspaceError(f"view '{target}' user vectors are {users.shape[1]}-d but its item vectors {Y.shape[1]}-d")
+            raise WorkspaceError(
+                f"view '{target}' user vectors are {users.shape[1]}-d but its item vectors {Y.shape[1]}-d"
+            )
         train = ws.interaction_indices(("train",))
         test = ws.interaction_indices(("test",))
     except WorkspaceError as exc:
@@ -139,8 +141,17 @@ def measure(
 
 def _rows(run_id, source, target, mapper, shift, item_set, seed, values: dict[str, float]) -> list[dict]:
     return [
-        {"run_id": run_id, "source": source, "target": target, "mapper": mapper, "shift": shift,
-         "item_set": item_set, "metric": metric, "value": float(value), "seed": seed}
+        {
+            "run_id": run_id,
+            "source": source,
+            "target": target,
+            "mapper": mapper,
+            "shift": shift,
+            "item_set": item_set,
+            "metric": metric,
+            "value": float(value),
+            "seed": seed,
+        }
         for metric, value in values.items()
     ]
 
@@ -184,31 +195,66 @@ def run_probe(
         split_items(shift, n_items, seed, **split_args)
 
     run_id = run_id or f"probe-{uuid.uuid4().hex[:10]}"
-    params = {"source": source, "target": target, "mappers": mapper_names, "shifts": shift_names, "seeds": seed_values,
-              "device": str(torch_device), "cold_n": cold_n, "k": k, "cca_threshold": cca_threshold,
-              "max_epochs": max_epochs, "exclude": "train", "protocol": rules.name,
-              "batch_size": rules.batch_size, "early_stopping": rules.early_stopping, "rec_jaccard_users": n_rec_users}
+    params = {
+        "source": source,
+        "target": target,
+        "mappers": mapper_names,
+        "shifts": shift_names,
+        "seeds": seed_values,
+        "device": str(torch_device),
+        "cold_n": cold_n,
+        "k": k,
+        "cca_threshold": cca_threshold,
+        "max_epochs": max_epochs,
+        "exclude": "train",
+        "protocol": rules.name,
+        "batch_size": rules.batch_size,
+        "early_stopping": rules.early_stopping,
+        "rec_jaccard_users": n_rec_users,
+    }
     rows: list[dict] = []
     item_sets: list[dict] = []
     record_in = RunRecord(
-        step="probe", view=target, params=params, seed=seed, run_id=run_id, lock_view=False,
+        step="probe",
+        view=target,
+        params=params,
+        seed=seed,
+        run_id=run_id,
+        lock_view=False,
         inputs=[f"embeddings/{source}", f"embeddings/{target}", "interactions"],
     )
     with recorded(ws, record_in) as record:
-        rows += _rows(run_id, source, target, "cca", "all", "all", seed,
-                      shared_private(data.source, data.target, cca_threshold, seed))
+        rows += _rows(
+            run_id,
+            source,
+            target,
+            "cca",
+            "all",
+            "all",
+            seed,
+            shared_private(data.source, data.target, cca_threshold, seed),
+        )
         with progress() as bar:
-            task = bar.add_task(f"probe {source}->{target}", total=len(shift_names) * len(seed_values) * len(mapper_names))
+            task = bar.add_task(
+                f"probe {source}->{target}", total=len(shift_names) * len(seed_values) * len(mapper_names)
+            )
             for shift in shift_names:
                 for s in seed_values:
                     fit_items, held_items = split_items(shift, n_items, s, **split_args)
                     users = rec_users(data, n_rec_users, s)
                     for name, items in zip(ITEM_SETS, (fit_items, held_items)):
-                        item_sets += [{"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
-                                      for i in data.item_ids[items]]
+                        item_sets += [
+                            {"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
+                            for i in data.item_ids[items]
+                        ]
                     for mapper_name in mapper_names:
-                        mapper = make_mapper(mapper_name, device=device, max_epochs=max_epochs,
-                                             batch_size=rules.batch_size, early_stopping=rules.early_stopping)
+                        mapper = make_mapper(
+                            mapper_name,
+                            device=device,
+                            max_epochs=max_epochs,
+                            batch_size=rules.batch_size,
+                            early_stopping=rules.early_stopping,
+                        )
                         started = time.perf_counter()
                         mapper.fit(data.source[fit_items], data.target[fit_items], seed=s)
                         pred = mapper.predict(data.source)
@@ -216,18 +262,40 @@ def run_probe(
                         fit_values = measure(pred, data, fit_items, k, torch_device, users)
                         fit_values |= mapper.details() | {"fit_seconds": fit_seconds}
                         rows += _rows(run_id, source, target, mapper_name, shift, "fit", s, fit_values)
-                        rows += _rows(run_id, source, target, mapper_name, shift, "held_out", s,
-                                      measure(pred, data, held_items, k, torch_device, users))
+                        rows += _rows(
+                            run_id,
+                            source,
+                            target,
+                            mapper_name,
+                            shift,
+                            "held_out",
+                            s,
+                            measure(pred, data, held_items, k, torch_device, users),
+                        )
                         if users is not None:
                             every = np.arange(n_items)
-                            rows += _rows(run_id, source, target, mapper_name, shift, "all", s, {
-                                "rec_jaccard": metrics.rec_jaccard(data.users, data.target, pred, every, users,
-                                                                   data.train, k, torch_device)})
+                            rows += _rows(
+                                run_id,
+                                source,
+                                target,
+                                mapper_name,
+                                shift,
+                                "all",
+                                s,
+                                {
+                                    "rec_jaccard": metrics.rec_jaccard(
+                                        data.users, data.target, pred, every, users, data.train, k, torch_device
+                                    )
+                                },
+                            )
                         bar.advance(task)
         table = pa.Table.from_pylist(rows)
         ws.write_table("probes", table, part=run_id)
         atomic.write_parquet(pa.Table.from_pylist(item_sets), ws.cache_dir / "probes" / f"{run_id}_item_sets.parquet")
         record.rows = table.num_rows
-        record.metrics = {r["mapper"] + "/" + r["shift"] + "/r2_held_out": r["value"]
-                          for r in rows if r["metric"] == "r2" and r["item_set"] == "held_out" and r["seed"] == seed}
+        record.metrics = {
+            r["mapper"] + "/" + r["shift"] + "/r2_held_out": r["value"]
+            for r in rows
+            if r["metric"] == "r2" and r["item_set"] == "held_out" and r["seed"] == seed
+        }
     return ws.read_table("probes", part=run_id)

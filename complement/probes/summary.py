@@ -13,10 +13,27 @@ import pyarrow as pa
 from ..workspace import Workspace
 
 SQL_PATH = Path(__file__).resolve().parent.parent / "sql" / "probe_summary.sql"
-WIDE_METRICS = ("r2", "cosine", "knn_jaccard", "cka", "recall_true", "recall_mapped", "recall_drop",
-                "recall_drop_normmatched", "recall_drop_cos", "rec_jaccard", "best_epoch")
-SHARED_METRICS = ("n_shared_components", "canonical_dim", "canonical_corr_max", "canonical_corr_null_max",
-                  "linear_r2_all_items", "linear_r2_held_out")
+WIDE_METRICS = (
+    "r2",
+    "cosine",
+    "knn_jaccard",
+    "cka",
+    "recall_true",
+    "recall_mapped",
+    "recall_drop",
+    "recall_drop_normmatched",
+    "recall_drop_cos",
+    "rec_jaccard",
+    "best_epoch",
+)
+SHARED_METRICS = (
+    "n_shared_components",
+    "canonical_dim",
+    "canonical_corr_max",
+    "canonical_corr_null_max",
+    "linear_r2_all_items",
+    "linear_r2_held_out",
+)
 
 
 def probe_summary(ws: Workspace, run_id: str = "", source: str = "", target: str = "") -> pa.Table:
@@ -45,19 +62,29 @@ def wide_summary(summary: pa.Table) -> tuple[pa.Table, pa.Table]:
     for row in summary.to_pylist():
         if row["mapper"] == "cca":
             if row["metric"] in SHARED_METRICS:
-                shared.append({"metric": row["metric"], "value": _mean_std(row["mean"], row["std"], row["n_seeds"], row["metric"])})
+                shared.append(
+                    {
+                        "metric": row["metric"],
+                        "value": _mean_std(row["mean"], row["std"], row["n_seeds"], row["metric"]),
+                    }
+                )
             continue
         if row["metric"] not in WIDE_METRICS or (row["metric"] == "best_epoch" and row["item_set"] != "fit"):
             continue
         key = (row["mapper"], row["shift"], row["item_set"])
         cells.setdefault(key, {})[row["metric"]] = _mean_std(row["mean"], row["std"], row["n_seeds"], row["metric"])
     present = [m for m in WIDE_METRICS if any(m in c for c in cells.values())]
-    per_mapper = [{"mapper": k[0], "shift": k[1], "item_set": k[2]} | {m: c.get(m, "") for m in present}
-                  for k, c in cells.items()]
+    per_mapper = [
+        {"mapper": k[0], "shift": k[1], "item_set": k[2]} | {m: c.get(m, "") for m in present} for k, c in cells.items()
+    ]
     names = ["mapper", "shift", "item_set", *present]
     per_mapper_table = pa.table({n: pa.array([r[n] for r in per_mapper], pa.string()) for n in names})
     shared_order = {m: i for i, m in enumerate(SHARED_METRICS)}
     shared.sort(key=lambda r: shared_order[r["metric"]])
-    shared_table = pa.table({"metric": pa.array([r["metric"] for r in shared], pa.string()),
-                             "value": pa.array([r["value"] for r in shared], pa.string())})
+    shared_table = pa.table(
+        {
+            "metric": pa.array([r["metric"] for r in shared], pa.string()),
+            "value": pa.array([r["value"] for r in shared], pa.string()),
+        }
+    )
     return per_mapper_table, shared_table

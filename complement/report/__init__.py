@@ -10,8 +10,14 @@ from .gather import ReportData, collect
 from .render import to_html, to_markdown
 
 
-def write_report(ws: Workspace, out: str | Path | None = None, fmt: str = "html",
-                 pair: tuple[str, str] | None = None, ks: list[int] | None = None, allow_stale: bool = False) -> Path:
+def write_report(
+    ws: Workspace,
+    out: str | Path | None = None,
+    fmt: str = "html",
+    pair: tuple[str, str] | None = None,
+    ks: list[int] | None = None,
+    allow_stale: bool = False,
+) -> Path:
     """Write the report (atomically) and return its path; default ``report.html`` / ``report.md`` in the
     workspace. Stale views are refused unless ``allow_stale``."""
     data = collect(ws, pair, ks, allow_stale)

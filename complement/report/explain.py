@@ -17,8 +17,14 @@ def who_benefits_rows(data: ReportData) -> list[dict]:
     rows = data.results.get("who_benefits") or []
     k = main_k(rows)
     a, b = data.pair or ("A", "B")
-    names = {"recall_a": f"recall {a}", "recall_b": f"recall {b}", "recall_union": "recall union",
-             "share_a_only": f"only {a}", "share_b_only": f"only {b}", "share_one_view": "one view only"}
+    names = {
+        "recall_a": f"recall {a}",
+        "recall_b": f"recall {b}",
+        "recall_union": "recall union",
+        "share_a_only": f"only {a}",
+        "share_b_only": f"only {b}",
+        "share_one_view": "one view only",
+    }
     keep = ("grouping", "bucket", "n_users", "stat_min", "stat_max", *names)
     return [{names.get(c, c): r.get(c) for c in keep} for r in rows_at(rows, k)]
 
@@ -48,8 +54,10 @@ def case_study_html(data: ReportData) -> str:
         return ""
     a, b = data.pair or ("A", "B")
     esc = html.escape
-    parts = [f"<p>Users for whom exactly one view hits (<code>complement diagnose --sql case_study</code>); "
-             f"{HIT} and bold: one of the user's test items.</p>"]
+    parts = [
+        f"<p>Users for whom exactly one view hits (<code>complement diagnose --sql case_study</code>); "
+        f"{HIT} and bold: one of the user's test items.</p>"
+    ]
     for direction, user, sections in users:
         history = ", ".join(esc(_label(r)) for r in sections.get("history", [])) or "—"
         tests = ", ".join(esc(_label(r)) for r in sections.get("test", [])) or "—"
@@ -65,8 +73,10 @@ def case_study_html(data: ReportData) -> str:
             return f"<td><b>{HIT} {text}</b></td>" if items[i]["in_test"] else f"<td>{text}</td>"
 
         body = "".join(f"<tr><td>{i + 1}</td>{cell(list_a, i)}{cell(list_b, i)}</tr>" for i in range(depth))
-        parts.append(f'<table class="case"><thead><tr><th>rank</th><th>{esc(a)}</th><th>{esc(b)}</th></tr></thead>'
-                     f"<tbody>{body}</tbody></table>")
+        parts.append(
+            f'<table class="case"><thead><tr><th>rank</th><th>{esc(a)}</th><th>{esc(b)}</th></tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
     return "\n".join(parts)
 
 
@@ -81,9 +91,14 @@ def case_study_markdown(data: ReportData) -> str:
 
     out = [f"Users for whom exactly one view hits; {HIT} marks one of the user's test items.", ""]
     for direction, user, sections in users:
-        out += [f"### User {md(user)} — {_direction_text(direction, a, b)}", "",
-                "History (most recent first): " + (", ".join(md(_label(r)) for r in sections.get("history", [])) or "—"), "",
-                "Test items: " + (", ".join(md(_label(r)) for r in sections.get("test", [])) or "—"), ""]
+        out += [
+            f"### User {md(user)} — {_direction_text(direction, a, b)}",
+            "",
+            "History (most recent first): " + (", ".join(md(_label(r)) for r in sections.get("history", [])) or "—"),
+            "",
+            "Test items: " + (", ".join(md(_label(r)) for r in sections.get("test", [])) or "—"),
+            "",
+        ]
         list_a, list_b = sections.get("a", []), sections.get("b", [])
 
         def cell(items: list[dict], i: int) -> str:

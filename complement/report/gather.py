@@ -12,8 +12,16 @@ from ..experiment.plan import seeded_name
 from ..workspace import Workspace
 
 RESULTS_DIR = "results"
-PAIR_DIAGNOSTICS = ("overlap", "unique_hits", "oracle", "user_complementarity", "item_agreement", "fusion_gap",
-                    "who_benefits", "case_study")
+PAIR_DIAGNOSTICS = (
+    "overlap",
+    "unique_hits",
+    "oracle",
+    "user_complementarity",
+    "item_agreement",
+    "fusion_gap",
+    "who_benefits",
+    "case_study",
+)
 SINGLE_K_DIAGNOSTICS = ("case_study",)  # computed on the spot at the main K only: one sample of users is enough
 VIEW_DIAGNOSTICS = ("metrics", "by_popularity", "coverage")
 
@@ -84,7 +92,9 @@ def collect(
     if pair:
         missing = [v for v in pair if v not in ws.parts("topk")]
         if missing:
-            raise WorkspaceError(f"view '{missing[0]}' has no topk table (views with one: {', '.join(ws.parts('topk')) or 'none'})")
+            raise WorkspaceError(
+                f"view '{missing[0]}' has no topk table (views with one: {', '.join(ws.parts('topk')) or 'none'})"
+            )
     data = ReportData(ws, pair, summary, splits)
     ks = ks or ws.config.get("diagnostics", {}).get("k") or [5, 10, 20]
     if ws.has_table("topk"):

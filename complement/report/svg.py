@@ -46,7 +46,7 @@ class _Frame:
         self.parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
             f'role="img" aria-label="{_esc(title)}" font-family="sans-serif" font-size="11">',
-            f'<title>{_esc(title)}</title>',
+            f"<title>{_esc(title)}</title>",
             f'<text x="{WIDTH / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">{_esc(title)}</text>',
             f'<text transform="translate(14 {(self.y0 + self.y1) / 2}) rotate(-90)" text-anchor="middle">{_esc(y_label)}</text>',
         ]
@@ -54,8 +54,10 @@ class _Frame:
             y = self.y(t)
             self.parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
             self.parts.append(f'<text x="{self.x0 - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
-        self.parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" '
-                          f'y2="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" stroke="#333"/>')
+        self.parts.append(
+            f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" '
+            f'y2="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" stroke="#333"/>'
+        )
 
     def y(self, value: float) -> float:
         return self.y0 - (value - self.lo) / (self.hi - self.lo) * (self.y0 - self.y1)
@@ -72,7 +74,9 @@ class _Frame:
         return "\n".join(self.parts + ["</svg>"])
 
 
-def line_chart(title: str, x_values: Sequence[float], series: dict[str, Sequence[float]], y_label: str = "", x_label: str = "") -> str:
+def line_chart(
+    title: str, x_values: Sequence[float], series: dict[str, Sequence[float]], y_label: str = "", x_label: str = ""
+) -> str:
     """One line per series over shared numeric ``x_values``."""
     values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
     frame = _Frame(title, y_label, min(values, default=0.0), max(values, default=1.0))
@@ -85,7 +89,9 @@ def line_chart(title: str, x_values: Sequence[float], series: dict[str, Sequence
 
     for x in xs:
         frame.parts.append(f'<text x="{px(x):.1f}" y="{frame.y0 + 16}" text-anchor="middle">{_fmt(x)}</text>')
-    frame.parts.append(f'<text x="{(frame.x0 + frame.x1) / 2}" y="{frame.y0 + 32}" text-anchor="middle">{_esc(x_label)}</text>')
+    frame.parts.append(
+        f'<text x="{(frame.x0 + frame.x1) / 2}" y="{frame.y0 + 32}" text-anchor="middle">{_esc(x_label)}</text>'
+    )
     for i, (name, ys) in enumerate(series.items()):
         color = PALETTE[i % len(PALETTE)]
         points = [(px(x), frame.y(y)) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
@@ -99,8 +105,14 @@ def line_chart(title: str, x_values: Sequence[float], series: dict[str, Sequence
     return frame.close()
 
 
-def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[float]], y_label: str = "",
-              stacked: bool = False, error: dict[str, Sequence[float]] | None = None) -> str:
+def bar_chart(
+    title: str,
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    y_label: str = "",
+    stacked: bool = False,
+    error: dict[str, Sequence[float]] | None = None,
+) -> str:
     """Grouped (or stacked) bars: one group per category, one bar (or segment) per series."""
     cats = list(categories)
     if stacked:
@@ -108,7 +120,12 @@ def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[
         lo, hi = 0.0, max(totals, default=1.0)
     else:
         values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
-        extra = [v + e for s, ys in (error or {}).items() for v, e in zip(series.get(s, []), ys) if v is not None and e is not None]
+        extra = [
+            v + e
+            for s, ys in (error or {}).items()
+            for v, e in zip(series.get(s, []), ys)
+            if v is not None and e is not None
+        ]
         lo, hi = min(values + [0.0]), max(values + extra, default=1.0)
     frame = _Frame(title, y_label, lo, hi)
     group_width = (frame.x1 - frame.x0) / max(len(cats), 1)
@@ -117,7 +134,9 @@ def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[
     zero = frame.y(max(frame.lo, 0.0))
     for j, cat in enumerate(cats):
         gx = frame.x0 + j * group_width + group_width * 0.1
-        frame.parts.append(f'<text x="{gx + group_width * 0.4:.1f}" y="{frame.y0 + 16}" text-anchor="middle">{_esc(cat)}</text>')
+        frame.parts.append(
+            f'<text x="{gx + group_width * 0.4:.1f}" y="{frame.y0 + 16}" text-anchor="middle">{_esc(cat)}</text>'
+        )
         base = 0.0
         for i, (name, ys) in enumerate(series.items()):
             value = ys[j]
@@ -138,6 +157,8 @@ def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[
             if error and not stacked and error.get(name) and error[name][j]:
                 e = error[name][j]
                 cx = x + bar_width * 0.46
-                frame.parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{frame.y(value - e):.1f}" y2="{frame.y(value + e):.1f}" stroke="#000"/>')
+                frame.parts.append(
+                    f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{frame.y(value - e):.1f}" y2="{frame.y(value + e):.1f}" stroke="#000"/>'
+                )
     frame.legend(list(series))
     return frame.close()

@@ -80,7 +80,9 @@ def exact_topk_block(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.
     return _keep_k(scores, values, indices, k, values.amin(dim=1) if width < n_cols else None)
 
 
-def grouped_topk_block(scores: torch.Tensor, k: int, n_valid: int, group_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+def grouped_topk_block(
+    scores: torch.Tensor, k: int, n_valid: int, group_rows: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact top-k like :func:`exact_topk_block`, reading far fewer entries per row.
 
     ``scores`` is ``[rows, group_rows * n_groups]`` with columns ``>= n_valid`` set to -inf. Column
@@ -98,7 +100,9 @@ def grouped_topk_block(scores: torch.Tensor, k: int, n_valid: int, group_rows: i
     group_max, groups = torch.topk(grid.amax(dim=1), width, dim=1, largest=True, sorted=False)
     candidates = torch.gather(grid, 2, groups.unsqueeze(1).expand(-1, group_rows, -1)).reshape(n_rows, -1)
     values, slots = torch.topk(candidates, width, dim=1, largest=True, sorted=False)
-    indices = torch.div(slots, width, rounding_mode="floor").mul_(n_groups).add_(groups.gather(1, slots.remainder(width)))
+    indices = (
+        torch.div(slots, width, rounding_mode="floor").mul_(n_groups).add_(groups.gather(1, slots.remainder(width)))
+    )
     spill_floor = torch.maximum(group_max.amin(dim=1), values.amin(dim=1))
     return _keep_k(scores[:, :n_valid], values, indices, k, spill_floor)
 

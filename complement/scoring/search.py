@@ -95,7 +95,9 @@ def _finish_rows(values: np.ndarray, indices: np.ndarray, first_row: int, pad: b
         return
     if not pad:
         row = first_row + int(np.flatnonzero(short)[0])
-        raise DataError(f"user row {row} has fewer than k={values.shape[1]} unmasked items; use a smaller k or pad=True")
+        raise DataError(
+            f"user row {row} has fewer than k={values.shape[1]} unmasked items; use a smaller k or pad=True"
+        )
     indices[np.isneginf(values)] = -1
 
 

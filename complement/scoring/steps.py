@@ -39,7 +39,9 @@ def _read_view_vectors(ws, view: str, entity: str) -> tuple[np.ndarray, np.ndarr
     return ids, matrix
 
 
-def ranked_table(view: str, row_ids, col_ids, indices: np.ndarray, scores: np.ndarray, names: tuple[str, ...]) -> pa.Table:
+def ranked_table(
+    view: str, row_ids, col_ids, indices: np.ndarray, scores: np.ndarray, names: tuple[str, ...]
+) -> pa.Table:
     """Long table ``view, <row>, rank, <col>, <score>`` from ``[n_rows, k]`` results; ``-1`` slots are dropped."""
     n_rows, k = indices.shape
     flat = indices.ravel()
@@ -95,7 +97,12 @@ def write_topk(
         ws.write_table("topk", table, part=view)
         short_users = int((indices[:, -1] < 0).sum())
         rec.rows = table.num_rows
-        rec.metrics = {"users": len(user_ids), "items": len(item_ids), "masked_pairs": int(len(seen[0])), "short_users": short_users}
+        rec.metrics = {
+            "users": len(user_ids),
+            "items": len(item_ids),
+            "masked_pairs": len(seen[0]),
+            "short_users": short_users,
+        }
     return table.num_rows
 
 
@@ -109,7 +116,11 @@ def write_neighbors(ws, view: str, k: int = 20, device="auto", chunk_size=None) 
     k = check_k(k, len(item_ids) - 1, f"the number of other items in view '{view}'")
     params = {"k": k, "similarity": "cosine", "device": str(dev), "chunk_size": chunk_size}
     record = RunRecord(
-        step="neighbors", view=view, params=params, inputs=[f"embeddings/{view}"], made_by=f"complement neighbors --view {view} --k {k}"
+        step="neighbors",
+        view=view,
+        params=params,
+        inputs=[f"embeddings/{view}"],
+        made_by=f"complement neighbors --view {view} --k {k}",
     )
     with recorded(ws, record) as rec:
         indices, sims = neighbors_indices(item_vecs, k, device=dev, chunk_size=chunk_size)

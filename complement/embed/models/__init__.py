@@ -13,8 +13,20 @@ from .pop import Popularity
 from .random import RandomVectors
 from .semantic import SemanticLinear
 
-MODELS: dict[str, type[Recommender]] = {model.name: model for model in (LightGCN, BPRMF, SemanticLinear, AlphaRec, Popularity, RandomVectors,
-                                                                      DualBranchFusion, ContrastiveAligned, MSEAligned)}
+MODELS: dict[str, type[Recommender]] = {
+    model.name: model
+    for model in (
+        LightGCN,
+        BPRMF,
+        SemanticLinear,
+        AlphaRec,
+        Popularity,
+        RandomVectors,
+        DualBranchFusion,
+        ContrastiveAligned,
+        MSEAligned,
+    )
+}
 
 
 def model_class(name: str) -> type[Recommender]:

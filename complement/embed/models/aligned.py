@@ -51,13 +51,17 @@ class AlignedLightGCN(LightGCN):
 
     def build(self, data: TrainData, device: torch.device) -> None:
         super().build(data, device)
-        self.register_buffer("item_text", F.normalize(torch.from_numpy(require_text(data, self.name)), dim=1).to(device))
+        self.register_buffer(
+            "item_text", F.normalize(torch.from_numpy(require_text(data, self.name)), dim=1).to(device)
+        )
         self.build_projection(self.item_text.shape[1], torch.Generator().manual_seed(self.config.seed + 2))
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         raise NotImplementedError
 
-    def alignment_loss(self, item_vectors: torch.Tensor, positives: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def alignment_loss(
+        self, item_vectors: torch.Tensor, positives: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
         raise NotImplementedError
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
@@ -76,7 +80,7 @@ class ContrastiveAligned(AlignedLightGCN):
             torch.nn.Linear(text_dim, hidden), torch.nn.LeakyReLU(), torch.nn.Linear(hidden, self.config.dim)
         )
         for layer in (self.projection[0], self.projection[2]):
-            torch.nn.init.normal_(layer.weight, std=layer.in_features ** -0.5, generator=generator)
+            torch.nn.init.normal_(layer.weight, std=layer.in_features**-0.5, generator=generator)
             torch.nn.init.zeros_(layer.bias)
 
     def alignment_loss(self, item_vectors, positives, generator):
@@ -97,7 +101,7 @@ class MSEAligned(AlignedLightGCN):
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         self.projection = torch.nn.Linear(text_dim, self.config.dim, bias=False)
-        torch.nn.init.normal_(self.projection.weight, std=0.1 * text_dim ** -0.5, generator=generator)
+        torch.nn.init.normal_(self.projection.weight, std=0.1 * text_dim**-0.5, generator=generator)
 
     def alignment_loss(self, item_vectors, positives, generator):
         """``mean_i ‖n(e_i) − n(W t̂_i)‖²`` over every item, ``n`` = L2 normalisation (scale-free, so

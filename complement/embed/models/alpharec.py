@@ -20,8 +20,18 @@ from .semantic import normalise, require_text
 class AlphaRec(TorchRecommender):
     name = "alpharec"
     needs_text = True
-    defaults = {"dim": 64, "layers": 2, "lr": 5e-4, "batch_size": 4096, "epochs": 100, "min_epochs": 10,
-                "patience": 5, "eval_every": 2, "temperature": 0.15, "negatives": 256}
+    defaults = {
+        "dim": 64,
+        "layers": 2,
+        "lr": 5e-4,
+        "batch_size": 4096,
+        "epochs": 100,
+        "min_epochs": 10,
+        "patience": 5,
+        "eval_every": 2,
+        "temperature": 0.15,
+        "negatives": 256,
+    }
 
     def build(self, data: TrainData, device: torch.device) -> None:
         text = torch.from_numpy(require_text(data, self.name)).to(device)
@@ -49,6 +59,8 @@ class AlphaRec(TorchRecommender):
         user_final, item_final = self.propagate()
         # index_select, not x[idx]: advanced-indexing backward accumulates in a thread-dependent order
         return info_nce_loss(
-            user_final.index_select(0, users), item_final.index_select(0, positives), item_final.index_select(0, negatives),
+            user_final.index_select(0, users),
+            item_final.index_select(0, positives),
+            item_final.index_select(0, negatives),
             self.config.temperature,
         )

@@ -44,7 +44,10 @@ class TrainConfig:
     def with_overrides(cls, defaults: dict, overrides: dict) -> TrainConfig:
         """Model defaults, then the user's non-None overrides; unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
-        merged = {**{k: v for k, v in defaults.items() if k in names}, **{k: v for k, v in overrides.items() if v is not None and k in names}}
+        merged = {
+            **{k: v for k, v in defaults.items() if k in names},
+            **{k: v for k, v in overrides.items() if v is not None and k in names},
+        }
         return cls(**merged)
 
 
@@ -68,7 +71,9 @@ class Recommender(ABC):
     @abstractmethod
     def item_embeddings(self) -> np.ndarray: ...
 
-    def recommend(self, user_idx: np.ndarray, k: int, seen: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self, user_idx: np.ndarray, k: int, seen: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (item_idx, score) per user by score = user · item, ``seen`` pairs masked;
         ties broken by the lower item index."""
         users = np.asarray(user_idx, np.int64)
@@ -136,7 +141,9 @@ def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor) -> torch.Tensor
     return torch.nn.functional.softplus(neg_scores - pos_scores).mean()
 
 
-def info_nce_loss(user: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor, temperature: float) -> torch.Tensor:
+def info_nce_loss(
+    user: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """InfoNCE (van den Oord et al., 2018) with shared sampled negatives:
     mean of -ln( e^{s⁺/τ} / (e^{s⁺/τ} + Σ_j e^{s⁻_j/τ}) ), s = cosine of L2-normalised vectors.
     ``user``, ``positive``: [B, d]; ``negatives``: [N, d] shared by the batch."""

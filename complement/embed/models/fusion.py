@@ -35,8 +35,15 @@ def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
 
 
 def hard_negative_info_nce(
-    user: torch.Tensor, positive_items: torch.Tensor, item_vectors: Callable[[torch.Tensor], torch.Tensor], n_items: int,
-    generator: torch.Generator, *, sampled: int, kept: int, temperature: float,
+    user: torch.Tensor,
+    positive_items: torch.Tensor,
+    item_vectors: Callable[[torch.Tensor], torch.Tensor],
+    n_items: int,
+    generator: torch.Generator,
+    *,
+    sampled: int,
+    kept: int,
+    temperature: float,
 ) -> torch.Tensor:
     """InfoNCE with per-user hard negatives: ``sampled`` uniform items, the ``kept`` highest-scoring
     (the positive masked) as negatives. ``user`` [B, d] are unit vectors; ``item_vectors(idx)`` gives
@@ -44,7 +51,9 @@ def hard_negative_info_nce(
     device = user.device
     candidates = torch.randint(0, n_items, (sampled,), generator=generator).to(device)
     candidate_scores = user @ item_vectors(candidates).T
-    candidate_scores = candidate_scores.masked_fill(candidates.unsqueeze(0) == positive_items.unsqueeze(1), float("-inf"))
+    candidate_scores = candidate_scores.masked_fill(
+        candidates.unsqueeze(0) == positive_items.unsqueeze(1), float("-inf")
+    )
     kept = min(kept, sampled)
     with torch.no_grad():
         hardest = candidate_scores.topk(kept, dim=1, sorted=False).indices
@@ -62,8 +71,19 @@ def norm_concat_norm(semantic: torch.Tensor, collaborative: torch.Tensor) -> tor
 class DualBranchFusion(TorchRecommender):
     name = "fusion"
     needs_text = True
-    defaults = {"dim": 64, "layers": 2, "lr": 5e-3, "batch_size": 4096, "reg": 1e-5, "epochs": 200,
-                "min_epochs": 30, "patience": 10, "eval_every": 5, "temperature": 0.15, "negatives": 256}
+    defaults = {
+        "dim": 64,
+        "layers": 2,
+        "lr": 5e-3,
+        "batch_size": 4096,
+        "reg": 1e-5,
+        "epochs": 200,
+        "min_epochs": 30,
+        "patience": 10,
+        "eval_every": 5,
+        "temperature": 0.15,
+        "negatives": 256,
+    }
     SAMPLED_PER_KEPT = 2  # 512 sampled candidates for the 256 kept hard negatives
 
     def build(self, data: TrainData, device: torch.device) -> None:
@@ -81,7 +101,10 @@ class DualBranchFusion(TorchRecommender):
 
     def branches(self) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """``((s_users, s_items), (c_users, c_items))``, each L2-normalised."""
-        semantic = (F.normalize(self.semantic(self.user_text), dim=1), F.normalize(self.semantic(self.item_text), dim=1))
+        semantic = (
+            F.normalize(self.semantic(self.user_text), dim=1),
+            F.normalize(self.semantic(self.item_text), dim=1),
+        )
         users, items = self.collaborative()
         return semantic, (F.normalize(users, dim=1), F.normalize(items, dim=1))
 
@@ -112,10 +135,17 @@ class DualBranchFusion(TorchRecommender):
         def fused_items(idx: torch.Tensor) -> torch.Tensor:
             return norm_concat_norm(self.semantic(self.item_text.index_select(0, idx)), c_items.index_select(0, idx))
 
-        fused_users = norm_concat_norm(self.semantic(self.user_text.index_select(0, users)), c_users.index_select(0, users))
+        fused_users = norm_concat_norm(
+            self.semantic(self.user_text.index_select(0, users)), c_users.index_select(0, users)
+        )
         loss = hard_negative_info_nce(
-            fused_users, positives, fused_items, self.data.n_items, generator,
-            sampled=self.SAMPLED_PER_KEPT * self.config.negatives, kept=self.config.negatives,
+            fused_users,
+            positives,
+            fused_items,
+            self.data.n_items,
+            generator,
+            sampled=self.SAMPLED_PER_KEPT * self.config.negatives,
+            kept=self.config.negatives,
             temperature=self.config.temperature,
         )
         ego = self.user_embedding(users).pow(2).sum() + self.item_embedding(positives).pow(2).sum()

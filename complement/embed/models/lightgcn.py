@@ -20,8 +20,17 @@ from .base import TorchRecommender, bpr_loss
 
 class LightGCN(TorchRecommender):
     name = "lightgcn"
-    defaults = {"dim": 64, "layers": 2, "lr": 2e-2, "batch_size": 8192, "reg": 1e-2, "epochs": 200,
-                "min_epochs": 40, "patience": 5, "eval_every": 5}
+    defaults = {
+        "dim": 64,
+        "layers": 2,
+        "lr": 2e-2,
+        "batch_size": 8192,
+        "reg": 1e-2,
+        "epochs": 200,
+        "min_epochs": 40,
+        "patience": 5,
+        "eval_every": 5,
+    }
 
     def build(self, data: TrainData, device: torch.device) -> None:
         self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
@@ -49,12 +58,22 @@ class LightGCN(TorchRecommender):
         (subclasses add terms on the same propagation)."""
         device = self.user_embedding.weight.device
         users_np = self.data.train[0][rows]
-        negatives = torch.from_numpy(uniform_negatives(self.rng, users_np, self.data.n_items, self.positive_keys)).to(device)
+        negatives = torch.from_numpy(uniform_negatives(self.rng, users_np, self.data.n_items, self.positive_keys)).to(
+            device
+        )
         users = torch.from_numpy(users_np).to(device)
         positives = torch.from_numpy(self.data.train[1][rows]).to(device)
         user_final, item_final = self.propagate()
         # index_select, not x[idx]: advanced-indexing backward accumulates in a thread-dependent order
-        u, p, n = user_final.index_select(0, users), item_final.index_select(0, positives), item_final.index_select(0, negatives)
+        u, p, n = (
+            user_final.index_select(0, users),
+            item_final.index_select(0, positives),
+            item_final.index_select(0, negatives),
+        )
         loss = bpr_loss((u * p).sum(1), (u * n).sum(1))
-        ego = self.user_embedding(users).pow(2).sum() + self.item_embedding(positives).pow(2).sum() + self.item_embedding(negatives).pow(2).sum()
+        ego = (
+            self.user_embedding(users).pow(2).sum()
+            + self.item_embedding(positives).pow(2).sum()
+            + self.item_embedding(negatives).pow(2).sum()
+        )
         return loss + self.config.reg * ego / (2 * len(rows)), item_final, positives

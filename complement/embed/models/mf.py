@@ -9,8 +9,17 @@ from .lightgcn import LightGCN
 
 class BPRMF(LightGCN):
     name = "mf"
-    defaults = {"dim": 64, "layers": 0, "lr": 5e-3, "batch_size": 4096, "reg": 1e-2, "epochs": 300,
-                "min_epochs": 30, "patience": 10, "eval_every": 5}
+    defaults = {
+        "dim": 64,
+        "layers": 0,
+        "lr": 5e-3,
+        "batch_size": 4096,
+        "reg": 1e-2,
+        "epochs": 300,
+        "min_epochs": 30,
+        "patience": 10,
+        "eval_every": 5,
+    }
 
     def build(self, data, device) -> None:
         self.config.layers = 0

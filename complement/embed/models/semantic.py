@@ -26,22 +26,35 @@ def user_text_vectors(data: TrainData, item_text: torch.Tensor) -> torch.Tensor:
     """normalise(mean of each user's train items' vectors); users without train items get zeros."""
     users, items = data.train
     sums = torch.zeros(data.n_users, item_text.shape[1], dtype=item_text.dtype, device=item_text.device)
-    sums.index_add_(0, torch.from_numpy(users).to(item_text.device), item_text[torch.from_numpy(items).to(item_text.device)])
+    sums.index_add_(
+        0, torch.from_numpy(users).to(item_text.device), item_text[torch.from_numpy(items).to(item_text.device)]
+    )
     return normalise(sums)
 
 
 def require_text(data: TrainData, model: str) -> np.ndarray:
     """The text vectors of ``data`` (float32), or an error that says how to get them."""
     if data.text_vectors is None:
-        raise DataError(f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)")
+        raise DataError(
+            f"model '{model}' needs item text vectors: run `complement embed` first (or pass --text-view NAME)"
+        )
     return np.asarray(data.text_vectors, dtype=np.float32)
 
 
 class SemanticLinear(TorchRecommender):
     name = "semantic"
     needs_text = True
-    defaults = {"dim": 64, "lr": 1e-3, "batch_size": 2048, "epochs": 100, "min_epochs": 10, "patience": 5,
-                "eval_every": 2, "temperature": 0.1, "negatives": 256}
+    defaults = {
+        "dim": 64,
+        "lr": 1e-3,
+        "batch_size": 2048,
+        "epochs": 100,
+        "min_epochs": 10,
+        "patience": 5,
+        "eval_every": 2,
+        "temperature": 0.1,
+        "negatives": 256,
+    }
 
     def build(self, data: TrainData, device: torch.device) -> None:
         text = torch.from_numpy(require_text(data, self.name)).to(device)
