@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from ..report import write_report
 from .common import WorkspaceOption, parse_ks, workspace
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     html = "html"
     markdown = "markdown"
 
@@ -27,7 +27,8 @@ def report(
         typer.Option(
             "--out",
             "-o",
-            help="Output file (default: report.html or report.md in the workspace); never inside the workspace's tables/.",
+            help="Output file (default: report.html or report.md in the workspace); "
+            "never inside the workspace's tables/.",
         ),
     ] = None,
     fmt: Annotated[
@@ -44,9 +45,18 @@ def report(
         bool,
         typer.Option(
             "--allow-stale",
-            help="Report views made from inputs that changed since (another split or dataset) instead of refusing them.",
+            help="Report views made from inputs that changed since (another split or dataset) "
+            "instead of refusing them.",
         ),
     ] = False,
+    figures_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--figures",
+            help="Also write each figure as DIR/<name>.pdf and DIR/<name>.svg (needs matplotlib); not inside tables/.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the report: dataset summary, metrics, overlap, unique hits, oracle bounds, probes, fusion."""
     pair = None
@@ -61,7 +71,7 @@ def report(
     ws = workspace(workspace_dir)
     if out is not None:
         check_output_path(ws, out)
-    path = write_report(ws, out, fmt.value, pair, ks, allow_stale)
+    path = write_report(ws, out, fmt.value, pair, ks, allow_stale, figures_dir)
     message(f"report written to {path}")
     typer.echo(str(path))
 

@@ -3,203 +3,72 @@ Markdown (tables only, for a README or a paper draft)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import math
 
 from .. import __version__
-from . import svg
+from . import plot
 from .explain import case_study_html, case_study_markdown, who_benefits_rows
-from .gather import ReportData, main_k, rows_at
+from .figures import figures
+from .formatting import fmt
+from .gather import ReportData
+from .reliability import MARK, NOTE, probe_key, probe_reasons, row_reason
 
-POP_GROUPS = ("all", "cold", "mid", "hot")
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "—"
-        return f"{value:.4f}" if abs(value) < 100 else f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+    "div.wide{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}"
+    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+    "th{background:#f3f3f3;white-space:nowrap}table.case td{text-align:left}"
+    "tr.unreliable td{color:#999}p.note{font-size:12px;color:#777;margin-top:-1em}"
+    "figure{display:inline-block;margin:.5em;vertical-align:top}figure svg{max-width:100%;height:auto}"
+    "figcaption{font-size:12px;color:#555;max-width:560px}"
+    "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}"
+)
 
 
 def _columns(rows: list[dict], drop: tuple[str, ...] = ("pair_a", "pair_b")) -> list[str]:
     return [c for c in (rows[0] if rows else {}) if c not in drop]
 
 
-def _html_table(rows: list[dict], columns: list[str] | None = None) -> str:
+def _cells(row: dict, columns: list[str], why: str | None) -> list[str]:
+    cells = [fmt(row.get(c), c) for c in columns]
+    if why and cells:
+        cells[0] = f"{MARK} {cells[0]}"
+    return cells
+
+
+def _footnote(reasons: list[str | None]) -> str:
+    """ "† unreliable: n = 12 users; base = 0.003 (…)" for the marked rows of a table, or ""."""
+    distinct = sorted({why for why in reasons if why})
+    return f"{MARK} unreliable: {'; '.join(distinct)} ({NOTE.removeprefix(MARK + ' unreliable: ')})" if distinct else ""
+
+
+def _html_table(rows: list[dict], columns: list[str] | None = None, reasons: list[str | None] | None = None) -> str:
+    """A table in a container that scrolls sideways when wider than the page; unreliable rows greyed."""
     if not rows:
         return "<p><em>no rows</em></p>"
     columns = columns or _columns(rows)
+    reasons = reasons if reasons is not None else [row_reason(r) for r in rows]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join(
+        (f'<tr class="unreliable" title="unreliable: {html.escape(why)}">' if why else "<tr>")
+        + "".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(r, columns, why))
+        + "</tr>"
+        for r, why in zip(rows, reasons, strict=True)
+    )
+    note = _footnote(reasons)
+    table = f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return table + (f'<p class="note">{html.escape(note)}</p>' if note else "")
 
 
-def _md_table(rows: list[dict], columns: list[str] | None = None) -> str:
+def _md_table(rows: list[dict], columns: list[str] | None = None, reasons: list[str | None] | None = None) -> str:
     if not rows:
         return "_no rows_\n"
     columns = columns or _columns(rows)
+    reasons = reasons if reasons is not None else [row_reason(r) for r in rows]
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _figures(data: ReportData) -> list[tuple[str, str, str]]:
-    """(section title, caption, svg) for every plot the data supports."""
-    res, figures = data.results, []
-    a, b = data.pair or ("A", "B")
-    overlap = [r for r in res.get("overlap", []) if r["statistic"] == "jaccard"]
-    if overlap and "k" in overlap[0]:
-        overlap.sort(key=lambda r: r["k"])
-        figures.append(
-            (
-                "Overlap",
-                f"Mean Jaccard overlap of the top-K lists of {a} and {b}, against K.",
-                svg.line_chart(
-                    "Top-K Jaccard overlap",
-                    [r["k"] for r in overlap],
-                    {f"{a} vs {b}": [r["mean"] for r in overlap]},
-                    "mean Jaccard",
-                    "K",
-                ),
-            )
-        )
-    hits = sorted(res.get("unique_hits", []), key=lambda r: r.get("k") or 0)
-    if hits:
-        cats = [f"K={r['k']}" if r.get("k") else "all" for r in hits]
-        figures.append(
-            (
-                "Unique hits",
-                "Share of the hits found by both views, only by A, only by B, per K.",
-                svg.bar_chart(
-                    "Hit shares",
-                    cats,
-                    {
-                        "both": [r["share_common"] for r in hits],
-                        f"{a} only": [r["share_a_only"] for r in hits],
-                        f"{b} only": [r["share_b_only"] for r in hits],
-                    },
-                    "share of hits",
-                    stacked=True,
-                ),
-            )
-        )
-        figures.append(
-            (
-                "Popularity of hits",
-                "Mean ln(1 + train interactions) of the hit items in each group: lower = longer tail.",
-                svg.bar_chart(
-                    "Mean ln-popularity of hit items",
-                    cats,
-                    {
-                        "both": [r["log_pop_common"] for r in hits],
-                        f"{a} only": [r["log_pop_a_only"] for r in hits],
-                        f"{b} only": [r["log_pop_b_only"] for r in hits],
-                    },
-                    "mean ln(1 + n_train)",
-                ),
-            )
-        )
-    oracle = res.get("oracle", [])
-    k = main_k(oracle)
-    oracle = rows_at(oracle, k)
-    if oracle:
-        groups = [g for g in POP_GROUPS if any(r["pop_group"] == g for r in oracle)]
-        row = {r["pop_group"]: r for r in oracle}
-        series = {
-            name: [row[g][col] for g in groups]
-            for name, col in (
-                (a, "recall_a"),
-                (b, "recall_b"),
-                ("best_view", "best_view"),
-                ("union_at_k", "union_at_k"),
-                ("union", "union"),
-            )
-        }
-        figures.append(
-            (
-                "Oracle fusion",
-                f"Recall@{k} of each view and the oracle bounds, per popularity group (truth restricted to the group).",
-                svg.bar_chart(f"Oracle bounds at K={k}", groups, series, f"Recall@{k}"),
-            )
-        )
-    agreement = rows_at(res.get("item_agreement", []), main_k(res.get("item_agreement", [])))
-    if agreement:
-        groups = [r["pop_group"] for r in agreement]
-        figures.append(
-            (
-                "Item agreement",
-                "Jaccard of each item's nearest neighbours in the two views, against a permutation null (error bar: null std).",
-                svg.bar_chart(
-                    "Neighbour agreement vs null",
-                    groups,
-                    {"observed": [r["observed"] for r in agreement], "null": [r["null_mean"] for r in agreement]},
-                    "mean Jaccard",
-                    error={"null": [r["null_std"] for r in agreement]},
-                ),
-            )
-        )
-    gap = rows_at(res.get("fusion_gap", []), main_k(res.get("fusion_gap", [])))
-    gap = [r for r in gap if r.get("pop_group") == "all"]
-    if gap:
-        first = gap[0]
-        views = [r["view"] for r in gap]
-        series = {
-            "recall": [r["recall"] for r in gap],
-            "best single": [first["best_single"]] * len(gap),
-            "oracle union_at_k": [first["union_at_k"]] * len(gap),
-        }
-        figures.append(
-            (
-                "Fusion vs alignment",
-                "Recall of each fused or aligned view against the better single view and the oracle.",
-                svg.bar_chart("Fused and aligned views vs the oracle", views, series, "Recall"),
-            )
-        )
-    if data.probes:
-        r2 = [p for p in data.probes if p["metric"] == "r2" and p["item_set"] in ("fit", "held_out")]
-        labels = sorted({f"{p['mapper']}/{p['shift']}" for p in r2})
-        value = {(f"{p['mapper']}/{p['shift']}", p["item_set"]): p for p in r2}
-        if labels:
-            figures.append(
-                (
-                    "Probes",
-                    "R² of each mapper on the items it was fitted on and on held-out items (mean ± std over seeds).",
-                    svg.bar_chart(
-                        "Probe R²: fit vs held-out",
-                        labels,
-                        {s: [value.get((l, s), {}).get("mean") for l in labels] for s in ("fit", "held_out")},
-                        "R²",
-                        error={s: [value.get((l, s), {}).get("std") for l in labels] for s in ("fit", "held_out")},
-                    ),
-                )
-            )
-        drops = {
-            f"{p['mapper']}/{p['shift']}": p
-            for p in data.probes
-            if p["metric"] == "recall_drop" and p["item_set"] == "held_out"
-        }
-        if drops:
-            labels = sorted(drops)
-            figures.append(
-                (
-                    "Probes",
-                    "Relative drop of inductive Recall@20 when held-out items get mapped instead of true vectors.",
-                    svg.bar_chart(
-                        "Inductive recall drop",
-                        labels,
-                        {"recall drop": [drops[l]["mean"] for l in labels]},
-                        "(true − mapped) / true",
-                        error={"recall drop": [drops[l]["std"] for l in labels]},
-                    ),
-                )
-            )
-    return figures
+    lines += ["| " + " | ".join(_cells(r, columns, why)) + " |" for r, why in zip(rows, reasons, strict=True)]
+    note = _footnote(reasons)
+    return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
 
 
 TABLES = (
@@ -222,7 +91,8 @@ WHO_BENEFITS_ABOUT = (
 )
 
 
-def _probe_rows(data: ReportData) -> list[dict]:
+def _probe_rows(data: ReportData) -> tuple[list[dict], list[str | None]]:
+    """The probe metrics shown, and for each row why it is unreliable (recall drops over a tiny base)."""
     keep = (
         "r2",
         "cosine",
@@ -233,7 +103,9 @@ def _probe_rows(data: ReportData) -> list[dict]:
         "recall_drop_cos",
         "rec_jaccard",
     )
-    return [
+    shown = [p for p in data.probes if p["metric"] in keep and p["item_set"] in ("fit", "held_out", "all")]
+    reasons = probe_reasons(data.probes)
+    rows = [
         {
             "mapper": p["mapper"],
             "shift": p["shift"],
@@ -243,24 +115,38 @@ def _probe_rows(data: ReportData) -> list[dict]:
             "std": p["std"],
             "seeds": p["n_seeds"],
         }
-        for p in data.probes
-        if p["metric"] in keep and p["item_set"] in ("fit", "held_out", "all")
+        for p in shown
     ]
+    return rows, [reasons.get(probe_key(p)) for p in shown]
+
+
+def _figure_html(data: ReportData) -> list[str]:
+    """The plots section: inline SVG per figure, or once a line saying how to get them."""
+    shown = figures(data)
+    if not shown:
+        return []
+    if not plot.available():
+        return ["<h2>Plots</h2>", f'<p class="missing-plots">{html.escape(plot.INSTALL_HINT, quote=False)}.</p>']
+    parts = ["<h2>Plots</h2>"]
+    for figure in shown:
+        caption = html.escape(figure.caption) + (f"<br>{html.escape(figure.footnote())}" if figure.footnote() else "")
+        parts.append(
+            f'<figure data-section="{html.escape(figure.section)}" data-name="{figure.name}">'
+            f"{plot.inline_svg(figure)}<figcaption>{caption}</figcaption></figure>"
+        )
+    return parts
 
 
 def to_html(data: ReportData) -> str:
+    """The page. It carries no date, so the same workspace gives the same bytes."""
     title = f"complement report — {data.workspace.root.name}"
-    figures = _figures(data)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-        "th{background:#f3f3f3}table.case td{text-align:left}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
-        "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}</style></head><body>",
+        f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by complement {__version__}. "
+        f"<p>Generated by complement {__version__}. "
         + (
             f"Views compared: <b>{html.escape(data.pair[0])}</b> (A) and <b>{html.escape(data.pair[1])}</b> (B)."
             if data.pair
@@ -270,13 +156,8 @@ def to_html(data: ReportData) -> str:
         "<h2>Dataset</h2>",
         _html_table([data.summary]),
         _html_table(data.splits),
+        *_figure_html(data),
     ]
-    if figures:
-        parts.append("<h2>Plots</h2>")
-        for section, caption, picture in figures:
-            parts.append(
-                f'<figure data-section="{html.escape(section)}">{picture}<figcaption>{html.escape(caption)}</figcaption></figure>'
-            )
     for heading, name, about in TABLES:
         rows = data.results.get(name)
         if rows:
@@ -296,10 +177,11 @@ def to_html(data: ReportData) -> str:
     if case:
         parts += ["<h2>Case study</h2>", case]
     if data.probes:
+        rows, reasons = _probe_rows(data)
         parts += [
             "<h2>Alignment probes</h2>",
             "<p>Mean ± std over seeds (<code>probe_summary</code>).</p>",
-            _html_table(_probe_rows(data)),
+            _html_table(rows, reasons=reasons),
         ]
     if data.runs:
         parts += ["<h2>Runs</h2>", _html_table(data.runs)]
@@ -323,5 +205,6 @@ def to_markdown(data: ReportData) -> str:
     if case:
         out += ["## Case study", "", case]
     if data.probes:
-        out += ["## Alignment probes", "", _md_table(_probe_rows(data))]
+        rows, reasons = _probe_rows(data)
+        out += ["## Alignment probes", "", _md_table(rows, reasons=reasons)]
     return "\n".join(out)
