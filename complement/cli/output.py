@@ -8,7 +8,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Iterator
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 
@@ -16,7 +16,7 @@ import pyarrow as pa
 TABLE_ROWS = 1000
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -84,8 +84,38 @@ def chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: Format | s
         raise ValueError(f"format {fmt.value} is not streamed")
 
 
-def render(table: pa.Table, fmt: Format | str | None = None) -> str:
-    """Render an Arrow table as text; ``None`` means a table on a terminal and CSV otherwise."""
+def _column_widths(names: list[str], cells: list[list[str]], width: int | None) -> list[int]:
+    """Each column's text width: every header whole, and the room the console has left (``width``, else
+    the terminal's when stdout is one, else up to 200 columns) shared among the columns whose cells are
+    wider than their header, narrowest first; the cells that still do not fit fold over lines. A table whose
+    headers alone are wider than the console is laid out wider, never with a header cut off."""
+    from rich.cells import cell_len
+
+    if width is None:
+        if sys.stdout.isatty():
+            import shutil
+
+            width = shutil.get_terminal_size().columns
+        else:
+            width = max(80, min(200, 14 * len(names)))
+    headers = [cell_len(n) for n in names]
+    natural = [max([h, *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    room = width - 3 * len(names) + 1  # one space of padding each side, one rule between columns
+    if sum(natural) <= room:
+        return natural
+    widths, extra = list(headers), max(0, room - sum(headers))
+    wider = sorted((i for i in range(len(names)) if natural[i] > headers[i]), key=lambda i: natural[i] - headers[i])
+    for left, i in zip(range(len(wider), 0, -1), wider, strict=True):  # the narrowest whole first, then equal shares
+        grant = min(natural[i] - headers[i], extra // left)
+        widths[i] += grant
+        extra -= grant
+    return widths
+
+
+def render(table: pa.Table, fmt: Format | str | None = None, width: int | None = None) -> str:
+    """Render an Arrow table as text; ``None`` means a table on a terminal and CSV otherwise.
+    The table format folds long cells over lines and never truncates a header (``width``: see
+    :func:`_column_widths`)."""
     if fmt is None:
         fmt = Format.table if sys.stdout.isatty() else Format.csv
     fmt = Format(fmt)
@@ -96,15 +126,42 @@ def render(table: pa.Table, fmt: Format | str | None = None) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    cells = [[_cell(r[n]) for n in names] for r in rows]
+    widths = _column_widths(names, cells, width)
     view = Table(show_edge=False, header_style="bold")
-    for n in names:
+    for n, w in zip(names, widths, strict=True):
         numeric = pa.types.is_integer(table.schema.field(n).type) or pa.types.is_floating(table.schema.field(n).type)
-        view.add_column(n, justify="right" if numeric else "left")
-    for r in rows:
-        view.add_row(*(_cell(r[n]) for n in names))
-    console = Console(file=io.StringIO(), width=max(80, min(200, 14 * len(names))), record=True, color_system=None)
+        view.add_column(n, justify="right" if numeric else "left", width=w, overflow="fold")
+    for row in cells:
+        view.add_row(*row)
+    console = Console(
+        file=io.StringIO(), width=sum(widths) + 3 * len(names), record=True, color_system=None, highlight=False
+    )
     console.print(view)
     return console.export_text()
+
+
+TRAIN_COLUMNS = {  # train's summary on a terminal: (key in the summary, header)
+    "view": "view",
+    "epochs_run": "epochs run",
+    "best_epoch": "best epoch",
+    "best_valid_recall@20": "valid Recall@20",
+    "test_recall@20": "test Recall@20",
+    "train_seconds": "seconds",
+}
+
+
+def echo_train_summary(summary: dict, fmt: Format | str | None = None) -> None:
+    """``complement train``'s result: on a terminal (no ``--format``) a small table, piped one JSON line
+    (what scripts read), else the whole row in ``fmt``."""
+    if fmt is None and not sys.stdout.isatty():
+        sys.stdout.write(json.dumps(summary) + "\n")
+    elif fmt is None:
+        row = {header: summary.get(key) for key, header in TRAIN_COLUMNS.items()}
+        sys.stdout.write(render(pa.Table.from_pylist([row]), Format.table))
+    else:
+        sys.stdout.write(render(pa.Table.from_pylist([summary]), fmt))
+    sys.stdout.flush()
 
 
 def echo_table(table: pa.Table, fmt: Format | str | None = None) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from .common import DeviceOption, WorkspaceOption, workspace
-from .output import Format
+from .output import Format, echo_train_summary
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +25,8 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--view",
-                help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors in 'semantic' are kept).",
+                help="View to write (default: the model name; 'sem' for the semantic model, "
+                "so the text vectors in 'semantic' are kept).",
             ),
         ] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
@@ -68,7 +68,10 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             Format | None,
             typer.Option(
-                "--format", "-f", help="Format of the summary row (default: one JSON line).", show_default=False
+                "--format",
+                "-f",
+                help="Format of the summary row (default: a table on a terminal, else one JSON line).",
+                show_default=False,
             ),
         ] = None,
     ) -> None:
@@ -97,11 +100,4 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             align_weight=align_weight,
         )
-        if fmt is None:
-            typer.echo(json.dumps(summary))
-        else:
-            import pyarrow as pa
-
-            from .output import render
-
-            typer.echo(render(pa.Table.from_pylist([summary]), fmt), nl=False)
+        echo_train_summary(summary, fmt)

@@ -218,7 +218,7 @@ def train_view(
     Everything is validated before anything is written. Returns the run's metrics."""
     from ..checks import integer, train_overrides
     from ..device import resolve_device
-    from ..progress import message
+    from ..progress import epoch_bar, message
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
     from ..tables import check_tables, check_view_name
@@ -228,8 +228,8 @@ def train_view(
     view = check_view_name(view or DEFAULT_VIEWS.get(model, model))
     if cls.needs_text and view == text_view:
         raise ConfigError(
-            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
-            "e.g. --view sem"
+            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); "
+            "write the model to another view, e.g. --view sem"
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
@@ -253,7 +253,10 @@ def train_view(
     )
     # the vectors, their top-K lists and both runs rows are one commit: a crash leaves the old view whole
     with ws.transaction(view), recorded(ws, record_in) as record:
-        result = recommender.fit(data, report=_reporter(model, message))
+        with epoch_bar(model) as bar:  # on a terminal a bar; else a line per validation
+            max_epochs = recommender.config.epochs
+            report = _reporter(model, message) if bar is None else (lambda entry: bar(entry, max_epochs))
+            result = recommender.fit(data, report=report)
         metrics = result.metrics()
         metrics["test_recall@20"] = _test_recall(recommender, data, torch_device)
         ws.write_vectors(view, "user", ws.user_ids(), recommender.user_embeddings())
@@ -290,7 +293,8 @@ def _reporter(model: str, message: Callable[[str], None]) -> Callable[[dict], No
     def report(entry: dict) -> None:
         if "valid_recall@20" in entry:
             message(
-                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 {entry['valid_recall@20']:.4f}"
+                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, "
+                f"valid Recall@20 {entry['valid_recall@20']:.4f}"
             )
 
     return report
