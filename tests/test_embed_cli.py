@@ -43,10 +43,12 @@ def test_embed_twice_reports_zero_new_items(ws, capsys, monkeypatch):
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""
-    assert err.startswith("embedded 2 new items, 0 from cache (384-d, all-MiniLM-L6-v2) into view 'semantic' in ")
+    assert err.startswith(
+        "encoded 2 of 2 items (0 from cache): 384-d vectors from all-MiniLM-L6-v2 into view 'semantic' in "
+    )
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""
-    assert err.startswith("embedded 0 new items, 2 from cache (384-d, all-MiniLM-L6-v2)")
+    assert err.startswith("encoded 0 of 2 items (2 from cache): 384-d vectors from all-MiniLM-L6-v2")
 
 
 def test_import_from_parquet_prints_a_summary(ws, tmp_path, capsys, monkeypatch):

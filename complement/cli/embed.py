@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from ..progress import quiet
 from .common import DeviceOption, WorkspaceOption, workspace
 
 
-class Entity(str, Enum):
+class Entity(StrEnum):
     item = "item"
     user = "user"
 
@@ -94,9 +94,10 @@ def embed_command(
         rate = (
             f", {result.n_embedded / result.seconds:,.0f} items/s" if result.n_embedded and result.seconds > 0 else ""
         )
+        shared = f", {result.n_texts:,} distinct texts" if result.n_texts != result.n_embedded else ""
         _summary(
-            f"embedded {result.n_embedded} new items, {result.n_cached} from cache "
-            f"({result.dim}-d, {result.model}) into view '{view}' in {result.seconds:.1f} s{rate}"
+            f"encoded {result.n_embedded:,} of {result.n_items:,} items ({result.n_cached:,} from cache){shared}: "
+            f"{result.dim}-d vectors from {result.model} into view '{view}' in {result.seconds:.1f} s{rate}"
         )
         return
     given = [name for name, value in (("--model", model), ("--template", template)) if value is not None]

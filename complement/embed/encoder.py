@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class EmbedResult:
     model: str = ""
     n_from_title: int = 0
     n_from_id: int = 0
+    n_texts: int = 0  # distinct new texts encoded (items with the same text share one)
 
 
 @dataclass(frozen=True)
@@ -181,19 +183,23 @@ def _items_per_second_column():
     return ItemsPerSecond()
 
 
-def encode_batches(model, texts: list[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def encode_batches(
+    model, texts: list[str], batch_size: int, items_per_text: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(positions, vectors)`` chunk by chunk, longest texts first (so each batch pads
     little), advancing a progress bar with items/s on stderr.
 
     The texts are sorted once (numpy, no per-item key function) and handed to ``model.encode``
     ``CALL_BATCHES`` batches at a time: ``encode`` then forms the same batches as one bare call
     over all texts would, and its per-call setup, our progress update and the caller's
-    checkpoint check happen once per chunk instead of once per batch."""
+    checkpoint check happen once per chunk instead of once per batch. The bar counts items:
+    ``items_per_text[i]`` items share text ``i`` (default 1), so it ends where the summary line does."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     order = np.argsort(-lengths, kind="stable")
     chunk = batch_size * CALL_BATCHES
     with progress(_items_per_second_column()) as bar:
-        task = bar.add_task("embedding", total=len(texts))
+        counts = np.ones(len(texts), np.int64) if items_per_text is None else np.asarray(items_per_text, np.int64)
+        task = bar.add_task("encoding items", total=int(counts.sum()))
         for start in range(0, len(order), chunk):
             rows = order[start : start + chunk]
             vectors = model.encode(
@@ -203,17 +209,21 @@ def encode_batches(model, texts: list[str], batch_size: int) -> Iterator[tuple[n
                 convert_to_numpy=True,
             )
             yield rows, np.asarray(vectors, dtype=np.float32)
-            bar.advance(task, len(rows))
+            bar.advance(task, int(counts[rows].sum()))
 
 
-def encode_into_cache(model, cache: EmbeddingCache, new: dict[str, str], batch_size: int) -> None:
+def encode_into_cache(
+    model, cache: EmbeddingCache, new: dict[str, str], batch_size: int, uses: dict[str, int] | None = None
+) -> None:
     """Encode the texts of ``new`` (hash -> text) into ``cache``, saving it every
-    ``CHECKPOINT_SECONDS`` so an interrupted run keeps what it finished."""
+    ``CHECKPOINT_SECONDS`` so an interrupted run keeps what it finished. ``uses``: items per text hash,
+    for the progress bar."""
     hashes, texts = np.asarray(list(new), dtype=object), list(new.values())
+    items_per_text = np.asarray([uses.get(h, 1) for h in new], np.int64) if uses else None
     done_hashes: list[str] = []
     done_vectors: list[np.ndarray] = []
     last_save = time.monotonic()
-    for rows, vectors in encode_batches(model, texts, batch_size):
+    for rows, vectors in encode_batches(model, texts, batch_size, items_per_text):
         if not np.isfinite(vectors).all():  # never cache a broken vector (e.g. an fp16 overflow)
             raise DataError("the model produced NaN/inf vectors; try --device cpu (fp32) or another model")
         done_hashes += hashes[rows].tolist()
@@ -267,10 +277,10 @@ def embed(
         hashes = [text_hash(t) for t in items.texts]
         cache = EmbeddingCache.for_model(ws, identity)
         n_cached = sum(h in cache for h in hashes)
-        new = {h: t for h, t in zip(hashes, items.texts) if h not in cache}
+        new = {h: t for h, t in zip(hashes, items.texts, strict=True) if h not in cache}
         if new:
             encoder = load_model(str(spec.path), str(torch_device), half)
-            encode_into_cache(encoder, cache, new, batch_size)
+            encode_into_cache(encoder, cache, new, batch_size, Counter(hashes))
         matrix = cache.lookup(hashes)
         if normalize:
             matrix = _l2_normalise(matrix)
@@ -279,6 +289,7 @@ def embed(
             n_items=len(hashes),
             n_embedded=len(hashes) - n_cached,
             n_cached=n_cached,
+            n_texts=len(new),
             dim=int(matrix.shape[1]),
             seconds=time.perf_counter() - t0,
             model=spec.label,
