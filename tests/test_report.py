@@ -24,6 +24,7 @@ def built(tmp_path_factory):
 
 
 def test_html_report_is_self_contained_with_every_plot(built, capsys):
+    pytest.importorskip("matplotlib", reason="the plots need the 'report' extra")
     main(["report", "-w", str(built.root)])
     path = capsys.readouterr().out.strip()
     page = open(path, encoding="utf-8").read()
@@ -58,6 +59,7 @@ def test_report_rejects_a_view_without_topk(built, capsys):
 
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium(built, tmp_path):
+    pytest.importorskip("matplotlib", reason="the plots need the 'report' extra")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         pytest.skip("chromium not installed (Debian package 'chromium')")

@@ -12,8 +12,11 @@ from test_report import hand_explained_workspace
 
 from complement.report import ReportData, figures, write_report
 
-pytest.importorskip("matplotlib")
 HINT = "pip install 'complement[report]'"
+
+
+def _need_matplotlib() -> None:
+    pytest.importorskip("matplotlib", reason="the plots need the 'report' extra")
 
 
 @pytest.fixture
@@ -29,6 +32,7 @@ def _no_matplotlib(monkeypatch) -> None:
 
 
 def test_html_report_inlines_one_matplotlib_svg_per_figure_with_the_same_bytes_twice(ws, tmp_path):
+    _need_matplotlib()
     first = write_report(ws, tmp_path / "a.html", pair=("a", "b"), ks=[2]).read_bytes()
     second = write_report(ws, tmp_path / "b.html", pair=("a", "b"), ks=[2]).read_bytes()
     assert first == second
@@ -52,6 +56,7 @@ def test_report_without_matplotlib_has_its_tables_and_says_once_how_to_get_the_p
 
 
 def test_figures_option_writes_each_figure_as_pdf_and_svg_with_the_same_bytes_twice(ws, tmp_path, capsys):
+    _need_matplotlib()
     folder = tmp_path / "figs"
     code, _, err = run_cli(capsys, "report", "-w", str(ws.root), "--views", "a,b", "--k", "2", "--figures", str(folder))
     assert code == 0, err
