@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import cast
 
 import complement  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads OpenMP)
 import numpy as np
 import torch
 
 from complement.embed.models import create_model
+from complement.embed.models.base import TorchRecommender
 from complement.embed.train import epoch_batches, load_train_data, train_view
 from complement.workspace import Workspace
 
@@ -35,7 +37,7 @@ def time_epochs(ws: Workspace, model_name: str, epochs: int, device: str, batch_
     from complement.embed.models import model_class
 
     data = load_train_data(ws, "semantic" if model_class(model_name).needs_text else None)
-    model = create_model(model_name, device=device, batch_size=batch_size)
+    model = cast(TorchRecommender, create_model(model_name, device=device, batch_size=batch_size))
     model.data = data
     model.build(data, torch.device(device))
     model.to(device)
@@ -75,9 +77,9 @@ def time_batches(ws: Workspace, model_names: list[str], rounds: int, device: str
 
     text_view = "semantic" if any(model_class(name).needs_text for name in model_names) else None
     data = load_train_data(ws, text_view)
-    steps = []
+    steps: list[tuple[TorchRecommender, torch.optim.Optimizer]] = []
     for name in model_names:
-        model = create_model(name, device=device)
+        model = cast(TorchRecommender, create_model(name, device=device))
         model.data = data
         model.build(data, torch.device(device))
         model.to(device)

@@ -122,6 +122,9 @@ def norm_concat_norm(semantic: torch.Tensor, collaborative: torch.Tensor) -> tor
 class DualBranchFusion(TorchRecommender):
     name = "fusion"
     needs_text = True
+    item_text: torch.Tensor  # buffers and the projection, set in build()
+    user_text: torch.Tensor
+    semantic: torch.nn.Linear
     defaults: ClassVar[dict] = {
         "dim": 64,
         "layers": 2,
