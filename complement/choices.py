@@ -99,6 +99,13 @@ class Device(StrEnum):
     cuda = "cuda"
 
 
+class ReportFormat(StrEnum):
+    """``report --format``: one self-contained HTML page or Markdown."""
+
+    html = "html"
+    markdown = "markdown"
+
+
 #: the fixed probe mapper names; ``lowrank:R`` and ``mlp:WxW…`` take a parameter, so mappers are
 #: checked by ``complement.probes.parse_mappers`` rather than an enum
 MAPPER_PRESETS = ("linear", "mlp1", "mlp2", "mlp3")

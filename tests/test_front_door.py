@@ -74,7 +74,7 @@ def test_a_notebook_runs_the_whole_pipeline_through_the_verbs(tmp_path):
     (row,) = coverage.to_pylist()
     assert row["coverage"] == pytest.approx(len(set(lists)) / n_items)
 
-    page = complement.report(ws, tmp_path / "report.md", fmt="markdown")
+    page = complement.report(ws, tmp_path / "report.md", fmt="markdown", ks=[5])
     assert page.details["path"] == str(tmp_path / "report.md")
     assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("#")
 
@@ -88,14 +88,15 @@ def test_run_brings_an_experiment_up_to_date_and_reports_the_plan(tmp_path):
     synth = "\n".join(f"{key} = {value}" for key, value in SYNTH.items())
     experiment.write_text(
         f'[dataset]\nkind = "synthetic"\n{synth}\n\n[[view]]\nname = "pop"\nmodel = "pop"\nk = 20\n\n'
-        '[[fusion]]\nname = "both"\nviews = ["pop", "truth_collab"]\nmethod = "rrf"\n\n'
+        '[[view]]\nname = "rand"\nmodel = "random"\nk = 20\n\n'
+        '[[fusion]]\nname = "both"\nviews = ["pop", "rand"]\nmethod = "rrf"\nk = 20\n\n'
         '[diagnostics]\nnames = ["coverage"]\n',
         encoding="utf-8",
     )
     first = complement.run(tmp_path / "ws", experiment)
     steps = first.table().to_pylist()
-    assert [s["step"] for s in steps] == ["ingest", "view:pop", "fusion:both", "diagnostics"]
-    assert {s["action"] for s in steps} == {"run"} and first.details["ran"] == 4
+    assert [s["step"] for s in steps] == ["ingest", "view:pop", "view:rand", "fusion:both", "diagnostics"]
+    assert {s["action"] for s in steps} == {"run"} and first.details["ran"] == 5
     second = complement.run(tmp_path / "ws", experiment)
     assert set(second.column("action").to_pylist()) == {"skip"} and second.details["ran"] == 0
 

@@ -178,9 +178,10 @@ def _import(ws: Workspace, step: Step, config: dict) -> int:
 
     s = step.settings
     options = steps.ImportOptions.from_mapping(s, f"view '{step.view}'", ignore=schema.IMPORT_NAMES)
-    result = import_vectors(ws, step.view, s["from"], options.ids, entity="item")
+    view = step.view or ""
+    result = import_vectors(ws, view, s["from"], options.ids, entity="item")
     if options.user_from:
-        import_vectors(ws, step.view, options.user_from, options.user_ids, entity="user")
+        import_vectors(ws, view, options.user_from, options.user_ids, entity="user")
         steps.topk(ws, step.view or "", device=options.device)
     return result.n_rows if hasattr(result, "n_rows") else 0
 
@@ -205,7 +206,7 @@ def _fuse(ws: Workspace, step: Step, config: dict) -> int:
 def _neighbors(ws: Workspace, step: Step, config: dict) -> int:
     from ..scoring import write_neighbors
 
-    return write_neighbors(ws, step.view, k=step.settings["k"], device=step.settings["device"])
+    return write_neighbors(ws, step.view or "", k=step.settings["k"], device=step.settings["device"])
 
 
 def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:

@@ -102,7 +102,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     _check_options(f"{source}: [split]", split, SplitOptions, ())
     run = _expect(f"{source}: [run]", config.setdefault("run", {}), (dict,), "a table")
     _check_options(f"{source}: [run]", run, RunOptions, ())
-    run.setdefault("device", RunOptions.device.value)
+    run.setdefault("device", str(RunOptions.device))
     run.setdefault("seeds", list(RunOptions.seeds))
 
     names: list[str] = []

@@ -87,13 +87,12 @@ class Options:
         """The options with every enum-valued field as its member; a bad value raises :class:`ConfigError`.
         Without ``bounds`` only choices and types are checked (the library checks ranges with its own
         messages)."""
-        prefix = f"{where}: " if where else ""
         changes: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if value is None:
                 continue
-            name = f"{prefix}{f.name}"
+            name = f"{where}.{f.name}" if where else f.name
             if (validate := f.metadata.get("validate")) is not None:
                 try:
                     validate(value)
@@ -260,7 +259,7 @@ class ProbeOptions(Options):
 
     def checked(self, where: str = "", bounds: bool = True) -> Self:
         # a comma-separated string (the CLI's form) or a list (the experiment file's)
-        split = {
+        split: dict[str, Any] = {
             name: tuple(v.strip() for v in value.split(",") if v.strip())
             for name in ("mappers", "shifts")
             if isinstance(value := getattr(self, name), str)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from ..choices import Engine, FuseMethod, ModelName, check_choice
+from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
 from ..errors import ConfigError
 from ..workspace import Workspace
 from .options import EmbedOptions, FuseOptions, Options, ProbeOptions, TopkOptions, TrainOptions
@@ -203,7 +203,7 @@ def report(
     ws: WorkspaceLike,
     out: str | os.PathLike[str] | None = None,
     *,
-    fmt: str = "html",
+    fmt: ReportFormat | str = ReportFormat.html,
     pair: tuple[str, str] | None = None,
     ks: list[int] | None = None,
     allow_stale: bool = False,
@@ -212,7 +212,8 @@ def report(
     from ..report import write_report
 
     ws, started = open_workspace(ws), time.perf_counter()
-    path = write_report(ws, out, fmt, pair, ks, allow_stale)
+    fmt = check_choice(ReportFormat, fmt, "fmt", "report format").value
+    path = write_report(ws, Path(out) if out is not None else None, fmt, pair, ks, allow_stale)
     settings = {"out": str(out) if out else None, "fmt": fmt, "pair": pair, "ks": ks, "allow_stale": allow_stale}
     return StepResult("report", ws, None, 0, time.perf_counter() - started, settings, {"path": str(path)})
 
