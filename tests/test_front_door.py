@@ -237,3 +237,37 @@ def test_an_unknown_experiment_key_names_the_step_and_the_allowed_keys(change, w
     assert message.startswith(f"experiment.toml: {where}: unknown key") and "choose from" in message
     allowed = [key for key in STEP_OPTIONS[step].keys() if not (step == "embed" and key == "model")]
     assert all(key in message for key in allowed), message
+
+
+def test_the_library_functions_under_the_verbs_default_to_the_declarations():
+    """The functions the verbs call keep keyword defaults of their own (other code calls them directly):
+    each must equal the step's declared default, so the declaration stays the only source."""
+    import inspect
+
+    from complement.embed.encoder import embed
+    from complement.embed.train import train_view
+    from complement.fusion.run import fuse
+    from complement.probes.run import run_probe
+    from complement.scoring import write_topk
+    from complement.steps import TrainOptions
+
+    pairs = [(write_topk, TopkOptions), (embed, EmbedOptions), (train_view, TrainOptions), (fuse, FuseOptions)]
+    pairs.append((run_probe, ProbeOptions))
+    for function, cls in pairs:
+        defaults = {n: p.default for n, p in inspect.signature(function).parameters.items()}
+        for f in dataclasses.fields(cls):
+            assert f.name in defaults, (function.__name__, f.name)
+            assert defaults[f.name] == f.default, (function.__name__, f.name, defaults[f.name], f.default)
+
+
+def test_the_split_defaults_of_ingest_are_the_declared_ones():
+    import inspect
+
+    from complement.data.loaders import DEFAULT_SPLIT, make_config
+    from complement.steps import SplitOptions
+
+    declared = SplitOptions()
+    assert DEFAULT_SPLIT == {"method": declared.method, "ratios": list(declared.ratios), "seed": declared.seed}
+    parameters = inspect.signature(make_config).parameters
+    assert parameters["split"].default == declared.method and parameters["seed"].default == declared.seed
+    assert parameters["ratios"].default == declared.ratios
