@@ -9,7 +9,19 @@ import pyarrow as pa
 import pytest
 
 import complement
-from complement.choices import Device, Exclude, FuseMethod, ModelName, Norm, Protocol, Shift, SplitMethod
+from complement.choices import (
+    Device,
+    Engine,
+    Exclude,
+    FuseMethod,
+    ModelName,
+    Norm,
+    Protocol,
+    ReportFormat,
+    Shift,
+    Split,
+    SplitMethod,
+)
 from complement.cli.app import main
 from complement.errors import ConfigError
 from complement.experiment.schema import validate
@@ -152,8 +164,10 @@ CLI_TYPOS = [
     (["probe", *W, "--source", "a", "--target", "b", "--protocol", "ours2"], "--protocol", Protocol),
     (["probe", *W, "--source", "a", "--target", "b", "--shift", "random,time"], "--shift", Shift),
     (["probe", *W, "--source", "a", "--target", "b", "--mapper", "linear,svm"], "--mapper", None),
-    (["diagnose", *W, "--sql", "overlap", "--engine", "duckdbx"], "--engine", None),
-    (["export", *W, "--qrels", "--split", "tests"], "--split", None),
+    (["diagnose", *W, "--sql", "overlap", "--engine", "duckdbx"], "--engine", Engine),
+    (["diagnose", "show", "overlap", "--dialect", "postgres"], "--dialect", Engine),
+    (["export", *W, "--qrels", "--split", "tests"], "--split", Split),
+    (["report", *W, "--format", "pdf"], "--format", ReportFormat),
     (["init", "/nonexistent/ws", "-d", "movielens", "-p", "/nonexistent", "--split", "rand"], "--split", SplitMethod),
 ]
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..choices import Engine, values
-from ..diagnostics import diagnose, find, list_diagnostics, show
+from ..diagnostics import find, list_diagnostics, show
 from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
 from ..outputs import check_output_path
@@ -134,19 +134,9 @@ ENGINES = values(Engine)
 
 def _compute(name: str, ws, params: dict, engine: str, master: str | None, allow_stale: bool):
     """The diagnostic's rows from the chosen engine (arguments checked before anything starts)."""
-    if engine not in ENGINES:
-        raise ComplementError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
-    if master is not None and engine != "spark":
-        raise ComplementError("--master applies to --engine spark only")
-    if engine == "spark":
-        from ..diagnostics.runner import check_fresh
-        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
+    from ..steps import diagnose as diagnose_step
 
-        if not allow_stale:
-            views = {key: value for key, value in params.items() if key in ("view", "view_a", "view_b", "views")}
-            check_fresh(ws, find(name), views)
-        return diagnose_spark(ws, name, master=master or DEFAULT_MASTER, **params)
-    return diagnose(ws, name, allow_stale=allow_stale, **params)
+    return diagnose_step(ws, name, allow_stale=allow_stale, engine=engine, master=master, **params).table()
 
 
 def _run(
@@ -239,13 +229,12 @@ def list_command(fmt: FormatOption = None) -> None:
 def show_command(
     name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
     dialect: Annotated[
-        str,
+        Engine,
         typer.Option(
             "--dialect",
-            metavar="DIALECT",
             help="duckdb (the file as it is) or spark (translated: run it on your cluster).",
         ),
-    ] = "duckdb",
+    ] = Engine.duckdb,
     standalone: Annotated[
         bool,
         typer.Option(

@@ -173,24 +173,27 @@ def diagnose(
     *,
     allow_stale: bool = False,
     engine: Engine | str = Engine.duckdb,
+    master: str | None = None,
     **params: Any,
 ) -> StepResult:
     """Run the diagnostic ``name`` (a built-in name or a ``.sql`` path); its rows are the result's table.
 
     ``params`` are its declared parameters (``k``, ``view_a``, ``view_b``, ``views`` …); a list for
-    ``k`` runs it once per K. Example: ``complement.diagnose("ws", "overlap", view_a="a", view_b="b")``."""
+    ``k`` runs it once per K; ``engine="spark"`` runs it on Spark (``master``, default ``local[2]``).
+    Example: ``complement.diagnose("ws", "overlap", view_a="a", view_b="b")``."""
     ws, started = open_workspace(ws), time.perf_counter()
     chosen = check_choice(Engine, engine, "engine", "engine")
+    if master is not None and chosen is not Engine.spark:
+        raise ConfigError("--master applies to --engine spark only")
     if chosen is Engine.spark:
+        from ..diagnostics.headers import find
         from ..diagnostics.runner import check_fresh
-        from ..diagnostics.spark import diagnose_spark
+        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
 
         if not allow_stale:
-            from ..diagnostics.headers import find
-            from ..diagnostics.runner import bind
-
-            check_fresh(ws, (d := find(name)), bind(d, params))
-        table = diagnose_spark(ws, name, **params)
+            views = {key: value for key, value in params.items() if key in ("view", "view_a", "view_b", "views")}
+            check_fresh(ws, find(name), views)
+        table = diagnose_spark(ws, name, master=master or DEFAULT_MASTER, **params)
     else:
         from ..diagnostics.runner import diagnose as run_diagnostic
 
