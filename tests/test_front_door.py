@@ -285,3 +285,9 @@ def test_the_split_defaults_of_ingest_are_the_declared_ones():
     parameters = inspect.signature(make_config).parameters
     assert parameters["split"].default == declared.method and parameters["seed"].default == declared.seed
     assert parameters["ratios"].default == declared.ratios
+
+
+def test_init_of_synthetic_data_takes_the_generator_settings_only(tmp_path):
+    with pytest.raises(ConfigError, match=r"generated, not loaded .*unknown generator setting 'path'"):
+        complement.init(tmp_path / "ws", "synthetic", path=str(tmp_path))
+    assert not (tmp_path / "ws").exists()

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
-from ..errors import ConfigError
+from ..errors import ConfigError, unknown_name
 from ..workspace import Workspace
 from .options import EmbedOptions, FuseOptions, Options, ProbeOptions, TopkOptions, TrainOptions
 from .results import StepResult
@@ -54,8 +54,15 @@ def init(directory: WorkspaceLike, dataset: str, *, force: bool = False, **optio
     root = directory.root if isinstance(directory, Workspace) else Path(directory)
     settings = {"dataset": dataset, **options}
     if dataset == "synthetic":
-        from ..data.synth import synthesize
+        from ..data.synth import SynthConfig, synthesize
 
+        knobs = [f.name for f in dataclasses.fields(SynthConfig)]
+        for key in options:
+            if key not in (*knobs, "split", "ratios"):
+                raise ConfigError(
+                    "synthetic data is generated, not loaded (`complement synth DIR`): "
+                    + unknown_name("generator setting", key, (*knobs, "split", "ratios"))
+                )
         if (config := Workspace(root).config_path).exists() and not force:
             raise ConfigError(f"{config} already exists: pass force=True to replace it")
         summary = synthesize(root, **options)
