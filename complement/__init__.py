@@ -1,6 +1,8 @@
 """complement: how complementary are the semantic and collaborative views of a recommender?
 
-The library API a notebook uses; the ``complement`` command is a thin layer over it."""
+The library API a notebook uses: the verbs ``init, ingest, embed, train, topk, fuse, probe, diagnose,
+report, run`` (``complement.steps``), each returning a result that displays as a table; the
+``complement`` command is a thin layer over them."""
 
 from __future__ import annotations
 
@@ -12,8 +14,43 @@ import os as _os
 # every op ~20x slower (docs/models.md). Must be set before torch is imported; the user's value wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .diagnostics import diagnose, list_diagnostics, show
+import sys as _sys
+import types as _types
+
+from .diagnostics import list_diagnostics, show
 from .errors import ComplementError
+from .steps import StepResult, diagnose, embed, fuse, ingest, init, probe, report, run, topk, train
 from .workspace import Workspace
 
-__all__ = ["ComplementError", "Workspace", "__version__", "diagnose", "list_diagnostics", "show"]
+
+class _FrontDoor(_types.ModuleType):
+    """``complement.embed`` and ``complement.report`` are verbs and subpackages at once: importing the
+    subpackage sets the package's attribute, which must not replace the verb. The subpackages stay
+    importable by name (``from complement.embed import encoder``)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, _types.ModuleType) and callable(self.__dict__.get(name)):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _FrontDoor
+
+__all__ = [
+    "ComplementError",
+    "StepResult",
+    "Workspace",
+    "__version__",
+    "diagnose",
+    "embed",
+    "fuse",
+    "ingest",
+    "init",
+    "list_diagnostics",
+    "probe",
+    "report",
+    "run",
+    "show",
+    "topk",
+    "train",
+]

@@ -80,7 +80,7 @@ def test_every_diagnostic_runs_with_default_params(fixture_ws, path):
     declared = {p.name for p in diagnostic.params}
     if {"view_a", "view_b"} <= declared:
         params = {"view_a": "a", "view_b": "b"}
-    table = complement.diagnose(fixture_ws, str(path), **params)
+    table = complement.diagnose(fixture_ws, str(path), **params).table()
     assert isinstance(table, pa.Table)
     if diagnostic.is_check:
         assert table.num_rows == 0, table.to_pylist()[:3]

@@ -109,7 +109,7 @@ def test_standardise_ignores_masked_items_in_its_statistics():
 def _brute_force_rrf(scores_a, scores_b, masked, rrf_k):
     """Plain Python: rank each view's unmasked items (ties by lower index), sum 1 / (k + rank)."""
     out = []
-    for row_a, row_b, row_mask in zip(scores_a, scores_b, masked):
+    for row_a, row_b, row_mask in zip(scores_a, scores_b, masked, strict=True):
         items = [i for i in range(len(row_a)) if not row_mask[i]]
         rank_a = {i: r + 1 for r, i in enumerate(sorted(items, key=lambda i: (-row_a[i], i)))}
         rank_b = {i: r + 1 for r, i in enumerate(sorted(items, key=lambda i: (-row_b[i], i)))}
@@ -224,9 +224,9 @@ def test_cli_fuse_writes_the_view_and_reports_errors_in_one_line(planted, capsys
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
         main(["fuse", "--views", "a,b", "--method", "mean", "--view", "x", "-w", str(planted.root)])
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 2  # a typo in a choice is the parser's usage error
     err = capsys.readouterr().err
-    assert err.startswith("Error: unknown fusion method 'mean'") and err.count("\n") == 1
+    assert err.startswith("Usage:") and "Invalid value for '--method'" in err and "'mean' is not one of" in err
 
 
 def test_topk_rows_equals_a_stable_sort_with_many_ties_and_masks():

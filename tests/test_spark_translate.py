@@ -100,7 +100,7 @@ def test_cli_show_dialect_spark_inlines_given_and_default_parameters(capsys):
 
 def test_cli_refuses_an_unknown_engine_and_a_master_without_spark(tmp_path, capsys):
     code, _, err = run_cli(capsys, "diagnose", "--sql", "metrics", "--engine", "flink", "-w", str(tmp_path))
-    assert code == 1 and "Error: --engine must be one of duckdb, spark, got 'flink'" in err
+    assert code == 2 and "Invalid value for '--engine'" in err and "'flink' is not one of 'duckdb', 'spark'" in err
     code, _, err = run_cli(capsys, "diagnose", "run", "metrics", "--master", "local[1]", "-w", str(tmp_path))
     assert code == 1 and "Error: --master applies to --engine spark only" in err
 

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ..choices import Device
 from ..errors import ConfigError
+from ..steps.options import DEVICE_HELP
 from ..workspace import ENV_VAR, Workspace
 from .output import Format
 
@@ -29,7 +31,7 @@ FormatOption = Annotated[
     ),
 ]
 
-DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
+DeviceOption = Annotated[Device, typer.Option("--device", help=DEVICE_HELP)]
 
 
 def workspace(path: Path | None) -> Workspace:

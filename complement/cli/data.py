@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, workspace
 
@@ -30,14 +31,16 @@ def init(
         typer.Option(
             "--dataset",
             "-d",
-            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, unisrec, csv, parquet).",
+            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, "
+            "unisrec, csv, parquet).",
             show_default=False,
         ),
     ],
     path: Annotated[Path, typer.Option("--path", "-p", help="Dataset folder or file.", show_default=False)],
     split: Annotated[
-        str, typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs).")
-    ] = "random",
+        SplitMethod,
+        typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs)."),
+    ] = SplitMethod.random,
     ratios: Annotated[str, typer.Option(help="train,valid,test ratios (random and temporal splits).")] = "0.8,0.1,0.1",
     kcore: Annotated[
         int, typer.Option(help="Keep only users and items with at least N interactions (iterated; 0 = off).")
@@ -57,7 +60,8 @@ def init(
         bool | None,
         typer.Option(
             "--keep-repeats/--collapse-repeats",
-            help="Keep repeated (user, item) pairs or collapse them to the earliest (default: collapse, keep for sequence data).",
+            help="Keep repeated (user, item) pairs or collapse them to the earliest (default: collapse, keep for "
+            "sequence data).",
             show_default=False,
         ),
     ] = None,
@@ -78,9 +82,9 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
-    from ..data.loaders import init as init_workspace
+    from ..steps import init as init_workspace
 
-    ws, summary = init_workspace(
+    result = init_workspace(
         directory,
         force=force,
         dataset=dataset,
@@ -99,18 +103,17 @@ def init(
         items=str(items) if items else None,
         text_cols=text_cols,
     )
-    for line in summary.lines():
+    for line in result.notes:
         message(line)
-    message(f"workspace: {ws.root}")
+    message(f"workspace: {result.workspace.root}")
 
 
 def ingest(workspace_dir: WorkspaceOption = None) -> None:
     """Rebuild items, users and interactions from the workspace's complement.toml."""
-    from ..data.loaders import ingest as ingest_workspace
+    from ..steps import ingest as ingest_workspace
 
     ws = workspace(workspace_dir)
-    summary = ingest_workspace(ws)
-    for line in summary.lines():
+    for line in ingest_workspace(ws).notes:
         message(line)
     stale = [t for t in ("embeddings", "topk", "neighbors", "probes") if ws.has_table(t)]
     if stale:

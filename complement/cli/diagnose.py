@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import diagnose, find, list_diagnostics, show
+from ..choices import Engine, values
+from ..diagnostics import find, list_diagnostics, show
 from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
 from ..outputs import check_output_path
@@ -50,7 +51,8 @@ SqlOption = Annotated[
     typer.Option(
         "--sql",
         metavar="NAME",
-        help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the read-only sandbox).",
+        help="Diagnostic to run: a name from `complement diagnose list`, or a path to your own .sql file (run in the "
+        "read-only sandbox).",
     ),
 ]
 ParamOption = Annotated[
@@ -72,7 +74,8 @@ KOption = Annotated[
     typer.Option(
         "--k",
         metavar="K1,K2,...",
-        help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of the views read.",
+        help="Run for each K in a list such as 5,10,20 and add a k column; each K at most the stored list length of "
+        "the views read.",
     ),
 ]
 AllowStaleOption = Annotated[
@@ -83,10 +86,9 @@ AllowStaleOption = Annotated[
     ),
 ]
 EngineOption = Annotated[
-    str,
+    Engine,
     typer.Option(
         "--engine",
-        metavar="ENGINE",
         help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]').",
     ),
 ]
@@ -98,7 +100,8 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the workspace's tables/.",
+        help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the "
+        "workspace's tables/.",
     ),
 ]
 
@@ -126,24 +129,14 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     return params
 
 
-ENGINES = ("duckdb", "spark")
+ENGINES = values(Engine)
 
 
 def _compute(name: str, ws, params: dict, engine: str, master: str | None, allow_stale: bool):
     """The diagnostic's rows from the chosen engine (arguments checked before anything starts)."""
-    if engine not in ENGINES:
-        raise ComplementError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
-    if master is not None and engine != "spark":
-        raise ComplementError("--master applies to --engine spark only")
-    if engine == "spark":
-        from ..diagnostics.runner import check_fresh
-        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
+    from ..steps import diagnose as diagnose_step
 
-        if not allow_stale:
-            views = {key: value for key, value in params.items() if key in ("view", "view_a", "view_b", "views")}
-            check_fresh(ws, find(name), views)
-        return diagnose_spark(ws, name, master=master or DEFAULT_MASTER, **params)
-    return diagnose(ws, name, allow_stale=allow_stale, **params)
+    return diagnose_step(ws, name, allow_stale=allow_stale, engine=engine, master=master, **params).table()
 
 
 def _run(
@@ -185,7 +178,7 @@ def diagnose_main(
     fmt: FormatOption = None,
     out: OutOption = None,
     allow_stale: AllowStaleOption = False,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     master: MasterOption = None,
 ) -> None:
     """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
@@ -207,7 +200,7 @@ def run_command(
     fmt: FormatOption = None,
     out: OutOption = None,
     allow_stale: AllowStaleOption = False,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     master: MasterOption = None,
 ) -> None:
     """Run a diagnostic (same as --sql NAME)."""
@@ -236,18 +229,18 @@ def list_command(fmt: FormatOption = None) -> None:
 def show_command(
     name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
     dialect: Annotated[
-        str,
+        Engine,
         typer.Option(
             "--dialect",
-            metavar="DIALECT",
             help="duckdb (the file as it is) or spark (translated: run it on your cluster).",
         ),
-    ] = "duckdb",
+    ] = Engine.duckdb,
     standalone: Annotated[
         bool,
         typer.Option(
             "--standalone",
-            help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the DuckDB CLI.",
+            help="One DuckDB statement over this workspace's Parquet files, parameters inlined: runs as is in the "
+            "DuckDB CLI.",
         ),
     ] = False,
     param: ParamOption = None,
@@ -257,7 +250,8 @@ def show_command(
         typer.Option(
             "--table",
             metavar="NAME=TABLE",
-            help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table topk=lake.recs.",
+            help="With --dialect spark: read workspace table NAME from your TABLE (repeatable), e.g. --table "
+            "topk=lake.recs.",
             show_default=False,
         ),
     ] = None,

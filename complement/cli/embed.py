@@ -10,7 +10,9 @@ import typer
 
 from ..errors import ConfigError
 from ..progress import quiet
-from .common import DeviceOption, WorkspaceOption, workspace
+from ..steps.options import EmbedOptions
+from .common import WorkspaceOption, workspace
+from .options import with_options
 
 
 class Entity(StrEnum):
@@ -24,32 +26,10 @@ def _summary(line: str) -> None:
         typer.echo(line, err=True)
 
 
+@with_options(EmbedOptions)
 def embed_command(
     ws_path: WorkspaceOption = None,
     view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "semantic",
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            help="sentence-transformers model: a local folder or a name in the local Hugging Face "
-            "cache (default: the packaged all-MiniLM-L6-v2). Never downloaded.",
-            show_default=False,
-        ),
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Texts per encoder batch.")] = 64,
-    device: DeviceOption = "auto",
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template",
-            help='Text to embed, rendered from items columns, e.g. "{title}. {genres}" (default: items.text).',
-            show_default=False,
-        ),
-    ] = None,
-    normalize: Annotated[
-        bool,
-        typer.Option("--normalize", help="L2-normalise the vectors (MiniLM already is)."),
-    ] = False,
     from_file: Annotated[
         Path | None,
         typer.Option(
@@ -67,14 +47,17 @@ def embed_command(
         ),
     ] = None,
     entity: Annotated[Entity, typer.Option("--entity", help="What --from vectors describe.")] = Entity.item,
+    *,
+    options: EmbedOptions,
 ) -> None:
     """Embed every item's text with a sentence-transformers model (cached), or import vectors."""
     from ..checks import integer
-    from ..embed import embed, import_vectors
+    from ..embed import import_vectors
+    from ..steps import embed
     from ..tables import check_tables, check_view_name
 
     check_view_name(view)
-    integer("--batch-size", batch_size, minimum=1)
+    integer("--batch-size", options.batch_size, minimum=1)
     ws = workspace(ws_path)
     check_tables(ws, "items", "users", "embeddings", views=[view])
     if from_file is None:
@@ -82,27 +65,22 @@ def embed_command(
             raise ConfigError("--ids goes with --from FILE.npy")
         if entity is not Entity.item:
             raise ConfigError("user vectors cannot be embedded from text; import them with --from FILE --entity user")
-        result = embed(
-            ws,
-            view=view,
-            model=model,
-            batch_size=batch_size,
-            device=device,
-            template=template,
-            normalize=normalize,
-        )
-        rate = (
-            f", {result.n_embedded / result.seconds:,.0f} items/s" if result.n_embedded and result.seconds > 0 else ""
-        )
-        shared = f", {result.n_texts:,} distinct texts" if result.n_texts != result.n_embedded else ""
+        step = embed(ws, view, options)
+        d = step.details
+        rate = f", {d['n_embedded'] / d['seconds']:,.0f} items/s" if d["n_embedded"] and d["seconds"] > 0 else ""
+        shared = f", {d['n_texts']:,} distinct texts" if d["n_texts"] != d["n_embedded"] else ""
         _summary(
-            f"encoded {result.n_embedded:,} of {result.n_items:,} items ({result.n_cached:,} from cache){shared}: "
-            f"{result.dim}-d vectors from {result.model} into view '{view}' in {result.seconds:.1f} s{rate}"
+            f"encoded {d['n_embedded']:,} of {d['n_items']:,} items ({d['n_cached']:,} from cache){shared}: "
+            f"{d['dim']}-d vectors from {d['model']} into view '{view}' in {d['seconds']:.1f} s{rate}"
         )
         return
-    given = [name for name, value in (("--model", model), ("--template", template)) if value is not None]
-    if given or normalize:
-        raise ConfigError(f"{', '.join(given + (['--normalize'] if normalize else []))} cannot be combined with --from")
+    given = [
+        name for name, value in (("--model", options.model), ("--template", options.template)) if value is not None
+    ]
+    if given or options.normalize:
+        raise ConfigError(
+            f"{', '.join(given + (['--normalize'] if options.normalize else []))} cannot be combined with --from"
+        )
     result = import_vectors(ws, view, from_file, ids_path=ids_file, entity=entity.value)
     _summary(f"imported {result.n_rows} {result.entity} vectors ({result.dim}-d) into view '{view}'")
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..choices import Split
 from ..errors import ConfigError
 from .common import WorkspaceOption, workspace
 
@@ -18,7 +19,9 @@ def export(
     qrels: Annotated[
         bool, typer.Option("--qrels", help="Export the ground truth (relevance 1 per interaction) instead.")
     ] = False,
-    split: Annotated[str, typer.Option("--split", help="With --qrels: the split that is the ground truth.")] = "test",
+    split: Annotated[
+        Split, typer.Option("--split", help="With --qrels: the split that is the ground truth.")
+    ] = Split.test,
     recbole: Annotated[
         Path | None,
         typer.Option(

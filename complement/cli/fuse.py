@@ -6,53 +6,35 @@ from typing import Annotated
 
 import typer
 
-from .common import DeviceOption, WorkspaceOption, workspace
+from ..choices import FuseMethod
+from ..steps.options import FuseOptions
+from .common import WorkspaceOption, workspace
+from .options import with_options
 
 
+@with_options(FuseOptions)
 def fuse(
     views: Annotated[
         str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)
     ],
-    method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
+    method: Annotated[FuseMethod, typer.Option("--method", help="How to fuse.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
-    weight: Annotated[
-        float | None,
-        typer.Option(
-            "--weight",
-            help="score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).",
-            show_default=False,
-        ),
-    ] = None,
-    norm: Annotated[str, typer.Option("--norm", help="score: per-user standardisation, zscore or minmax.")] = "zscore",
-    rrf_k: Annotated[float, typer.Option("--rrf-k", help="rrf: the constant k in 1/(k + rank).")] = 60.0,
-    k: Annotated[int, typer.Option("--k", help="List length per user.")] = 100,
-    exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
-    device: DeviceOption = "auto",
     workspace_dir: WorkspaceOption = None,
+    *,
+    options: FuseOptions,
 ) -> None:
     """Fuse two views with user and item vectors into a new view with its own topk (no training)."""
     from ..checks import finite, integer
-    from ..fusion import fuse as fuse_views
+    from ..steps import fuse as fuse_step
     from ..tables import check_tables, check_view_name
 
-    finite("--weight", weight, minimum=0.0, maximum=1.0)
-    finite("--rrf-k", rrf_k, minimum=0.0)
-    integer("--k", k, minimum=1)
+    finite("--weight", options.weight, minimum=0.0, maximum=1.0)
+    finite("--rrf-k", options.rrf_k, minimum=0.0)
+    integer("--k", options.k, minimum=1)
     check_view_name(view)
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
-    fuse_views(
-        ws,
-        views,
-        method,
-        view,
-        weight=weight,
-        norm=norm,
-        rrf_k=rrf_k,
-        k=k,
-        exclude=exclude,
-        device=device,
-    )
+    fuse_step(ws, views, method, view, options)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..choices import ReportFormat
 from ..errors import ConfigError
 from ..outputs import check_output_path
 from ..progress import message
-from ..report import write_report
+from ..steps import report as report_step
 from .common import WorkspaceOption, parse_ks, workspace
-
-
-class ReportFormat(StrEnum):
-    html = "html"
-    markdown = "markdown"
 
 
 def report(
@@ -27,8 +22,8 @@ def report(
         typer.Option(
             "--out",
             "-o",
-            help="Output file (default: report.html or report.md in the workspace); "
-            "never inside the workspace's tables/.",
+            help="Output file (default: report.html or report.md in the workspace); never inside the workspace's "
+            "tables/.",
         ),
     ] = None,
     fmt: Annotated[
@@ -45,8 +40,8 @@ def report(
         bool,
         typer.Option(
             "--allow-stale",
-            help="Report views made from inputs that changed since (another split or dataset) "
-            "instead of refusing them.",
+            help="Report views made from inputs that changed since (another split or dataset) instead of refusing "
+            "them.",
         ),
     ] = False,
     figures_dir: Annotated[
@@ -71,7 +66,9 @@ def report(
     ws = workspace(workspace_dir)
     if out is not None:
         check_output_path(ws, out)
-    path = write_report(ws, out, fmt.value, pair, ks, allow_stale, figures_dir)
+    path = report_step(
+        ws, out, fmt=fmt.value, pair=pair, ks=ks, allow_stale=allow_stale, figures_dir=figures_dir
+    ).details["path"]
     message(f"report written to {path}")
     typer.echo(str(path))
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
-from ..experiment import load, run_experiment
+from ..steps import run as run_step
 from .common import FormatOption, WorkspaceOption, workspace
 from .output import echo_table
 
@@ -39,20 +38,9 @@ def run(
     overrides = list(set_ or [])
     if seeds:
         overrides.append(f"run.seeds=[{seeds}]")
-    config = load(path, overrides)
-    statuses = run_experiment(ws, config, force=force, dry_run=dry_run)
+    result = run_step(ws, path, overrides=overrides, force=force, dry_run=dry_run)
     if dry_run:
-        echo_table(
-            pa.table(
-                {
-                    "step": [s.step.id for s in statuses],
-                    "action": [s.action for s in statuses],
-                    "reason": [s.reason for s in statuses],
-                    "depends_on": [", ".join(s.step.deps) for s in statuses],
-                }
-            ),
-            fmt,
-        )
+        echo_table(result.table(), fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,17 +9,18 @@ from typing import Annotated
 
 import typer
 
+from ..choices import Device
 from ..errors import ConfigError, WorkspaceError
+from ..steps.options import TopkOptions
 from .common import DeviceOption, WorkspaceOption, workspace
+from .options import with_options
 
 ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddings are scored.", show_default=False)]
 
 
+@with_options(TopkOptions)
 def topk(
     view: ViewOption,
-    k: Annotated[int, typer.Option("--k", help="List length per user (with --from: the longest list accepted).")] = 100,
-    exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
-    device: DeviceOption = "auto",
     source: Annotated[
         Path | None,
         typer.Option(
@@ -62,6 +63,8 @@ def topk(
         bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")
     ] = False,
     workspace_dir: WorkspaceOption = None,
+    *,
+    options: TopkOptions,
 ) -> None:
     """Exact top-K items per user (score = user · item), seen items masked, ties by item index.
 
@@ -72,6 +75,7 @@ def topk(
     from ..progress import message
     from ..tables import check_tables, check_view_name
 
+    k, exclude = options.k, options.exclude
     integer("--k", k, minimum=1)
     check_view_name(view)
     ws = workspace(workspace_dir)
@@ -98,7 +102,7 @@ def topk(
             id_map=id_map,
             drop_unknown=drop_unknown,
             k=k,
-            exclude=exclude,
+            exclude=exclude.value,
         )
         message(
             f"topk: imported {checked.table.num_rows:,} rows for {checked.users:,} users into view '{view}' "
@@ -113,18 +117,19 @@ def topk(
             f"view '{view}' is a list view (its lists were imported or fused): it has no vectors to score; "
             f"re-import it with `complement topk --view {view} --from FILE`"
         )
-    from ..scoring import write_topk
+    from ..steps import topk as topk_step
 
-    rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
+    rows = topk_step(ws, view, options).rows
     message(
-        f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s"
+        f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) "
+        f"in {time.perf_counter() - started:.1f} s"
     )
 
 
 def neighbors(
     view: ViewOption,
     k: Annotated[int, typer.Option("--k", help="Neighbours per item.")] = 20,
-    device: DeviceOption = "auto",
+    device: DeviceOption = Device.auto,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact k nearest items of every item by cosine similarity, the item itself excluded."""

@@ -6,27 +6,25 @@ from typing import Annotated
 
 import typer
 
-from .common import DeviceOption, WorkspaceOption, workspace
+from ..choices import ModelName
+from ..steps.options import TrainOptions
+from .common import WorkspaceOption, workspace
+from .options import with_options
 from .output import Format, echo_train_summary
 
 
 def register(app: typer.Typer) -> None:
     @app.command("train")
+    @with_options(TrainOptions)
     def train(
-        model: Annotated[
-            str,
-            typer.Argument(
-                help="lightgcn, mf, semantic, alpharec, pop, random, fusion, aligned-contrastive or aligned-mse.",
-                show_default=False,
-            ),
-        ],
+        model: Annotated[ModelName, typer.Argument(help="The model to train.", show_default=False)],
         workspace_dir: WorkspaceOption = None,
         view: Annotated[
             str | None,
             typer.Option(
                 "--view",
-                help="View to write (default: the model name; 'sem' for the semantic model, "
-                "so the text vectors in 'semantic' are kept).",
+                help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors "
+                "in 'semantic' are kept).",
             ),
         ] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
@@ -57,14 +55,6 @@ def register(app: typer.Typer) -> None:
             typer.Option("--align-weight", help="Weight of the alignment loss (aligned-contrastive, aligned-mse)."),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 2020,
-        device: DeviceOption = "auto",
-        k: Annotated[int, typer.Option("--k", help="Length of the stored top-K lists.")] = 100,
-        exclude: Annotated[
-            str, typer.Option("--exclude", help="Splits masked in the top-K lists: train or train+valid.")
-        ] = "train",
-        text_view: Annotated[
-            str, typer.Option("--text-view", help="View holding the item text vectors (semantic, alpharec).")
-        ] = "semantic",
         fmt: Annotated[
             Format | None,
             typer.Option(
@@ -74,18 +64,17 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        *,
+        options: TrainOptions,
     ) -> None:
         """Train MODEL on the train split (early stopping on validation Recall@20) and write its view."""
-        from ..embed.train import train_view
+        from ..steps import train as train_step
 
-        summary = train_view(
+        summary = train_step(
             workspace(workspace_dir),
             model,
             view,
-            k=k,
-            exclude=exclude,
-            text_view=text_view,
-            device=device,
+            options,
             epochs=epochs,
             dim=dim,
             layers=layers,
@@ -99,5 +88,5 @@ def register(app: typer.Typer) -> None:
             negatives=negatives,
             seed=seed,
             align_weight=align_weight,
-        )
+        ).details
         echo_train_summary(summary, fmt)

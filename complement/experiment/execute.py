@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
+from . import schema
 from .plan import PAIR_PARAMS, Step, build_plan
 
 RESULTS_DIR = "results"
@@ -152,65 +153,60 @@ def run_experiment(
     return statuses
 
 
-# ---- step runners: each calls one library function --------------------------------------------
+# ---- step runners: each builds its step's options from the experiment table and calls its verb ----
 def _ingest(ws: Workspace, step: Step, config: dict) -> int:
-    from ..data.loaders import ingest
+    from .. import steps
 
-    summary = ingest(ws, {"dataset": step.settings["dataset"], "split": step.settings["split"]})
-    for line in summary.lines():
+    result = steps.ingest(ws, {"dataset": step.settings["dataset"], "split": step.settings["split"]})
+    for line in result.notes:
         message(f"  {line}")
-    return summary.interactions
+    return result.rows
 
 
 def _embed(ws: Workspace, step: Step, config: dict) -> int:
-    from ..embed.encoder import embed
+    from .. import steps
 
-    s = step.settings
-    model = None if s["embed"] in ("default", "", None) else s["embed"]
-    result = embed(
-        ws,
-        view=step.view,
-        model=model,
-        batch_size=s.get("batch_size", 64),
-        device=s["device"],
-        template=s.get("template"),
-    )
-    return result.n_items
+    s = {k: v for k, v in step.settings.items() if k not in schema.EMBED_NAMES}
+    model = None if step.settings["embed"] in ("default", "", None) else step.settings["embed"]
+    options = steps.EmbedOptions.from_mapping({**s, "model": model}, f"view '{step.view}'")
+    return steps.embed(ws, step.view or "", options).rows
 
 
 def _import(ws: Workspace, step: Step, config: dict) -> int:
+    from .. import steps
     from ..embed.importer import import_vectors
 
     s = step.settings
-    result = import_vectors(ws, step.view, s["from"], s.get("ids"), entity="item")
-    if s.get("user_from"):
-        import_vectors(ws, step.view, s["user_from"], s.get("user_ids"), entity="user")
-        from ..scoring import write_topk
-
-        write_topk(ws, step.view, device=s.get("device", "auto"))
+    options = steps.ImportOptions.from_mapping(s, f"view '{step.view}'", ignore=schema.IMPORT_NAMES)
+    view = step.view or ""
+    result = import_vectors(ws, view, s["from"], options.ids, entity="item")
+    if options.user_from:
+        import_vectors(ws, view, options.user_from, options.user_ids, entity="user")
+        steps.topk(ws, step.view or "", device=options.device)
     return result.n_rows if hasattr(result, "n_rows") else 0
 
 
 def _train(ws: Workspace, step: Step, config: dict) -> int:
-    from ..embed.train import train_view
+    from .. import steps
 
-    options = {k: v for k, v in step.settings.items() if k not in ("name", "model")}
-    train_view(ws, step.settings["model"], view=step.view, **options)
-    return ws.query("SELECT count(*) FROM topk WHERE view = $v", {"v": step.view}).column(0)[0].as_py()
+    s = {k: v for k, v in step.settings.items() if k not in schema.TRAIN_NAMES}
+    options = steps.TrainOptions.from_mapping({k: v for k, v in s.items() if k in steps.TrainOptions.keys()})
+    hyper = {k: v for k, v in s.items() if k not in steps.TrainOptions.keys()}
+    return steps.train(ws, step.settings["model"], step.view, options, **hyper).rows
 
 
 def _fuse(ws: Workspace, step: Step, config: dict) -> int:
-    from ..fusion.run import fuse
+    from .. import steps
 
-    s = {k: v for k, v in step.settings.items() if k not in ("name", "views", "method")}
-    fuse(ws, step.settings["views"], step.settings["method"], step.view, **s)
-    return 0
+    s = step.settings
+    options = steps.FuseOptions.from_mapping(s, f"fusion '{step.view}'", ignore=schema.FUSION_NAMES)
+    return steps.fuse(ws, s["views"], s["method"], step.view or "", options).rows
 
 
 def _neighbors(ws: Workspace, step: Step, config: dict) -> int:
     from ..scoring import write_neighbors
 
-    return write_neighbors(ws, step.view, k=step.settings["k"], device=step.settings["device"])
+    return write_neighbors(ws, step.view or "", k=step.settings["k"], device=step.settings["device"])
 
 
 def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
@@ -283,25 +279,14 @@ def _tag(table: pa.Table, seed, view_a, view_b) -> pa.Table:
 
 
 def _probe(ws: Workspace, step: Step, config: dict) -> int:
-    from ..probes.run import run_probe
+    from .. import steps
 
     s = step.settings
-    table = run_probe(
-        ws,
-        s["source"],
-        s["target"],
-        mappers=s.get("mappers"),
-        shifts=s.get("shifts"),
-        seeds=int(s.get("seeds", 3)),
-        device=s["device"],
-        cold_n=int(s.get("cold_n", 5)),
-        run_id=probe_run_id(step),
-        protocol=s.get("protocol", "ours"),
-        max_epochs=s.get("max_epochs"),
-    )
-    return table.num_rows
+    options = steps.ProbeOptions.from_mapping(s, step.id, ignore=schema.PROBE_NAMES)
+    return steps.probe(ws, s["source"], s["target"], options, run_id=probe_run_id(step)).rows
 
 
+#: the one table of step kinds and their runners
 STEP_RUNNERS = {
     "ingest": _ingest,
     "embed": _embed,

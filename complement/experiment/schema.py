@@ -12,6 +12,9 @@ the key and the allowed values, and ``--set key.path=value`` overrides.
 [[probe]]                 # source, target, protocol = ours | paper, mappers, shifts, seeds
 [run]                     # device, seeds (repeat the stochastic steps)
 ```
+
+A table's keys beyond the names above are its step's options as declared in ``complement.steps.options``
+(a trained view's also its model's hyperparameters); choices are checked against ``complement.choices``.
 """
 
 from __future__ import annotations
@@ -21,36 +24,47 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from ..choices import FuseMethod, ModelName, check_choice
 from ..errors import ConfigError, unknown_name
+from ..steps.options import (
+    DiagnosticsOptions,
+    EmbedOptions,
+    FuseOptions,
+    ImportOptions,
+    Options,
+    ProbeOptions,
+    RunOptions,
+    SplitOptions,
+    TrainOptions,
+)
 from ..tables import VIEW_NAME
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
 VIEW_SOURCES = ("embed", "model", "from")
-EMBED_OPTIONS = ("name", "embed", "template", "batch_size", "device")
-FROM_OPTIONS = ("name", "from", "ids", "user_from", "user_ids")
-FUSION_METHODS = ("score", "rrf", "concat")
-FUSION_OPTIONS = ("name", "views", "method", "weight", "norm", "rrf_k", "k", "exclude", "device")
-DIAGNOSTIC_OPTIONS = ("names", "k", "pairs", "neighbors_k")
-PROBE_OPTIONS = ("source", "target", "protocol", "mappers", "shifts", "seeds", "cold_n", "max_epochs", "device")
-PROBE_PROTOCOLS = ("ours", "paper")  # complement.probes.run.PROTOCOLS, without importing the probes here
-RUN_OPTIONS = ("device", "seeds")
-SPLIT_OPTIONS = ("method", "ratios", "seed", "temporal_cutoffs")
+# Each table's keys are its step's declared options (complement.steps.options) plus the keys that
+# name what the step reads and writes:
+EMBED_NAMES = ("name", "embed")  # embed = the model (EmbedOptions.model), "default" = MiniLM
+IMPORT_NAMES = ("name", "from")
+TRAIN_NAMES = ("name", "model")
+FUSION_NAMES = ("name", "views", "method")
+PROBE_NAMES = ("source", "target")
 
 
-def _train_options() -> tuple[str, ...]:
+def _train_keys(model: str) -> tuple[str, ...]:
+    """A trained view's keys: TrainOptions and the model's hyperparameters (its config class's fields)."""
     from dataclasses import fields
 
-    from ..embed.models.base import TrainConfig
+    from ..embed.models import TrainConfig, model_class
 
-    return (
-        "name",
-        "model",
-        "k",
-        "exclude",
-        "text_view",
-        *[f.name for f in fields(TrainConfig) if f.name != "device"],
-        "device",
-    )
+    config = getattr(model_class(model), "config_class", TrainConfig)
+    hyper = tuple(f.name for f in fields(config) if f.name not in TrainOptions.keys())
+    return (*TrainOptions.keys(), *hyper)
+
+
+def _check_options(where: str, table: dict, cls: type[Options], names: tuple[str, ...]) -> None:
+    """The table's options against the step's declaration (keys, choices, bounds); the table itself
+    is left as written (its contents are the step's content key)."""
+    cls.from_mapping({k: v for k, v in table.items() if k not in names}, where, ignore=names)
 
 
 def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
@@ -77,7 +91,6 @@ def _view_name(where: str, value: Any) -> str:
 def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[str, Any]:
     """Check ``config`` against the schema; return it with defaults filled in."""
     from ..diagnostics.headers import list_diagnostics
-    from ..embed.models import MODELS
 
     config = copy.deepcopy(config)
     _check_keys(source, config, TOP_LEVEL)
@@ -85,17 +98,15 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         raise ConfigError(f"{source}: missing [dataset] table (run `complement init` or see examples/)")
     _expect(f"{source}: [dataset]", config["dataset"], (dict,), "a table")
     _expect(f"{source}: [dataset].kind", config["dataset"].get("kind"), (str,), "a dataset kind")
-    split = config.setdefault("split", {})
-    _check_keys(f"{source}: [split]", split, SPLIT_OPTIONS)
-    run = config.setdefault("run", {})
-    _check_keys(f"{source}: [run]", run, RUN_OPTIONS)
-    run.setdefault("device", "auto")
-    run.setdefault("seeds", [])
-    _expect(f"{source}: [run].seeds", run["seeds"], (list,), "a list of integers")
+    split = _expect(f"{source}: [split]", config.setdefault("split", {}), (dict,), "a table")
+    _check_options(f"{source}: [split]", split, SplitOptions, ())
+    run = _expect(f"{source}: [run]", config.setdefault("run", {}), (dict,), "a table")
+    _check_options(f"{source}: [run]", run, RunOptions, ())
+    run.setdefault("device", str(RunOptions.device))
+    run.setdefault("seeds", list(RunOptions.seeds))
 
     names: list[str] = []
     views = _expect(f"{source}: [[view]]", config.setdefault("view", []), (list,), "an array of tables")
-    train_options = _train_options()
     for i, view in enumerate(views):
         where = f"{source}: view[{i}]"
         _expect(where, view, (dict,), "a table")
@@ -105,14 +116,14 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         if len(given) != 1:
             raise ConfigError(f"{where}: give exactly one of embed, model, from (found: {', '.join(given) or 'none'})")
         if "embed" in view:
-            _check_keys(where, view, EMBED_OPTIONS)
+            _check_keys(where, view, (*EMBED_NAMES, *(k for k in EmbedOptions.keys() if k != "model")))
+            _check_options(where, view, EmbedOptions, EMBED_NAMES)
         elif "from" in view:
-            _check_keys(where, view, FROM_OPTIONS)
+            _check_options(where, view, ImportOptions, IMPORT_NAMES)
         else:
-            model = _expect(f"{where}.model", view["model"], (str,), "a model name")
-            if model not in MODELS:
-                raise ConfigError(f"{where}.model: {unknown_name('model', model, MODELS)}")
-            _check_keys(where, view, train_options)
+            model = check_choice(ModelName, view["model"], f"{where}.model", "model")
+            _check_keys(where, view, (*TRAIN_NAMES, *_train_keys(model)))
+            _check_options(where, {k: v for k, v in view.items() if k in TrainOptions.keys()}, TrainOptions, ())
         if name in names:
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)
@@ -121,10 +132,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     for i, fusion in enumerate(fusions):
         name = _view_name(f"{source}: fusion[{i}].name", fusion.get("name"))
         where = f"{source}: fusion '{name}'"
-        _check_keys(where, fusion, FUSION_OPTIONS)
-        method = fusion.get("method")
-        if method not in FUSION_METHODS:
-            raise ConfigError(f"{where}.method: {unknown_name('fusion method', str(method), FUSION_METHODS)}")
+        _check_options(where, fusion, FuseOptions, FUSION_NAMES)
+        check_choice(FuseMethod, fusion.get("method"), f"{where}.method", "fusion method")
         pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
         if len(pair) != 2:
             raise ConfigError(f"{where}.views must name exactly two views, not {pair!r}")
@@ -136,36 +145,33 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         names.append(name)
 
     diagnostics = config.setdefault("diagnostics", {})
-    _check_keys(f"{source}: [diagnostics]", diagnostics, DIAGNOSTIC_OPTIONS)
+    _check_keys(f"{source}: [diagnostics]", diagnostics, DiagnosticsOptions.keys())
     known = {d.name: d for d in list_diagnostics()}
     diagnostics.setdefault("names", [n for n, d in known.items() if not d.is_check and n not in ("probe_summary",)])
     for n in diagnostics["names"]:
         if n not in known:
             raise ConfigError(f"{source}: [diagnostics].names: {unknown_name('diagnostic', n, known)}")
-    diagnostics.setdefault("k", [20])
+    diagnostics.setdefault("k", list(DiagnosticsOptions.k))
     for k in _expect(f"{source}: [diagnostics].k", diagnostics["k"], (list,), "a list of integers"):
         _expect(f"{source}: [diagnostics].k", k, (int,), "a list of positive integers")
-    diagnostics.setdefault("pairs", [])
-    diagnostics.setdefault("neighbors_k", 20)
+    diagnostics.setdefault("pairs", list(DiagnosticsOptions.pairs))
+    diagnostics.setdefault("neighbors_k", DiagnosticsOptions.neighbors_k)
     for pair in diagnostics["pairs"]:
         if not isinstance(pair, list) or len(pair) != 2:
             raise ConfigError(f"{source}: [diagnostics].pairs entries must be [view_a, view_b], not {pair!r}")
         for v in pair:
             if v not in names:
                 raise ConfigError(
-                    f"{source}: [diagnostics].pairs: view '{v}' is not declared (declared: {', '.join(names) or 'none'})"
+                    f"{source}: [diagnostics].pairs: view '{v}' is not declared "
+                    f"(declared: {', '.join(names) or 'none'})"
                 )
 
     probes = _expect(f"{source}: [[probe]]", config.setdefault("probe", []), (list,), "an array of tables")
     truth_views = ("truth_semantic", "truth_collab")
     for i, probe in enumerate(probes):
         where = f"{source}: probe[{i}]"
-        _check_keys(where, probe, PROBE_OPTIONS)
-        protocol = _expect(f"{where}.protocol", probe.get("protocol", "ours"), (str,), "a string")
-        if protocol not in PROBE_PROTOCOLS:
-            raise ConfigError(f"{where}.protocol: {unknown_name('protocol', protocol, PROBE_PROTOCOLS)}")
-        if "max_epochs" in probe and _expect(f"{where}.max_epochs", probe["max_epochs"], (int,), "an integer") < 1:
-            raise ConfigError(f"{where}.max_epochs must be at least 1")
+        _expect(where, probe, (dict,), "a table")
+        _check_options(where, probe, ProbeOptions, PROBE_NAMES)
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):

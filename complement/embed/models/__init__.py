@@ -37,7 +37,8 @@ def model_class(name: str) -> type[Recommender]:
 
 
 def create_model(name: str, **overrides) -> Recommender:
-    """A model with its defaults, overridden by every non-None keyword (``lr=1e-3`` …)."""
+    """A model with its defaults, overridden by every non-None keyword (``lr=1e-3`` …); an unknown
+    keyword is a :class:`ConfigError`."""
     cls = model_class(name)
     return cls(getattr(cls, "config_class", TrainConfig).with_overrides(cls.defaults, overrides))
 

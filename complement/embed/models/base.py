@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from ...errors import ConfigError, unknown_name
 from ..train import VALID_SAMPLE_USERS, FitResult, TrainData, fit_loop
 
 
@@ -42,13 +43,14 @@ class TrainConfig:
 
     @classmethod
     def with_overrides(cls, defaults: dict, overrides: dict) -> TrainConfig:
-        """Model defaults, then the user's non-None overrides; unknown keys are ignored."""
-        names = {f.name for f in fields(cls)}
-        merged = {
-            **{k: v for k, v in defaults.items() if k in names},
-            **{k: v for k, v in overrides.items() if v is not None and k in names},
-        }
-        return cls(**merged)
+        """Model defaults, then the user's non-None overrides; a key the config does not have is a
+        :class:`ConfigError` listing the hyperparameters (a typo must not train with the default)."""
+        names = [f.name for f in fields(cls)]
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for key in (*defaults, *given):
+            if key not in names:
+                raise ConfigError(unknown_name("hyperparameter", key, names))
+        return cls(**{**defaults, **given})
 
 
 class Recommender(ABC):
@@ -137,7 +139,7 @@ class TorchRecommender(Recommender, torch.nn.Module):
 
 
 def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor) -> torch.Tensor:
-    """BPR (Rendle et al., 2009): mean of -ln σ(s(u,i⁺) - s(u,i⁻))."""
+    """BPR (Rendle et al., 2009): mean of -ln sigmoid(s(u,i⁺) - s(u,i⁻))."""
     return torch.nn.functional.softplus(neg_scores - pos_scores).mean()
 
 

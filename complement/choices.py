@@ -1,0 +1,142 @@
+"""Every closed set of choices a step takes, as string enums.
+
+The CLI derives its ``--help`` choices and its parser check from these (a typo exits 2 with click's
+usage error); the experiment file's loader checks its values against them (``check_choice``); library
+functions accept a member or its string value. Each member *is* its string (``StrEnum``), so code that
+compares with ``"train+valid"`` or writes the value to a table needs no conversion.
+
+Kept free of heavy imports: the model names are listed here and a test checks them against the model
+registry (importing the registry would import torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TypeVar
+
+from .errors import ConfigError, unknown_name
+
+
+class FuseMethod(StrEnum):
+    """``complement fuse --method``: how two views' scores or lists are combined."""
+
+    score = "score"
+    rrf = "rrf"
+    concat = "concat"
+
+
+class Norm(StrEnum):
+    """``fuse --norm``: the per-user standardisation of scores before ``score`` fusion."""
+
+    zscore = "zscore"
+    minmax = "minmax"
+
+
+class Exclude(StrEnum):
+    """``--exclude``: which interaction splits are masked (seen items) in a top-K list."""
+
+    train = "train"
+    train_valid = "train+valid"
+
+
+class Split(StrEnum):
+    """An interaction split (``export --qrels --split``)."""
+
+    train = "train"
+    valid = "valid"
+    test = "test"
+
+
+class SplitMethod(StrEnum):
+    """``init --split`` / ``[split].method``: how interactions are divided into train, valid and test."""
+
+    random = "random"
+    loo = "loo"
+    temporal = "temporal"
+
+
+class ModelName(StrEnum):
+    """``complement train MODEL``: the registered models (``complement.embed.models.MODELS``)."""
+
+    lightgcn = "lightgcn"
+    mf = "mf"
+    semantic = "semantic"
+    alpharec = "alpharec"
+    pop = "pop"
+    random = "random"
+    fusion = "fusion"
+    aligned_contrastive = "aligned-contrastive"
+    aligned_mse = "aligned-mse"
+
+
+class Shift(StrEnum):
+    """``probe --shift``: how items are divided into fit and held-out sets."""
+
+    random = "random"
+    popularity = "popularity"
+    cold = "cold"
+
+
+class Protocol(StrEnum):
+    """``probe --protocol``: ours (early-stopped MLPs) or the paper's (a fixed 400 epochs)."""
+
+    ours = "ours"
+    paper = "paper"
+
+
+class Engine(StrEnum):
+    """``diagnose --engine``: where a diagnostic's SQL runs."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class Device(StrEnum):
+    """``--device``: ``auto`` picks CUDA when present (the library also takes ``cuda:N``)."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class ReportFormat(StrEnum):
+    """``report --format``: one self-contained HTML page or Markdown."""
+
+    html = "html"
+    markdown = "markdown"
+
+
+#: the fixed probe mapper names; ``lowrank:R`` and ``mlp:WxW…`` take a parameter, so mappers are
+#: checked by ``complement.probes.parse_mappers`` rather than an enum
+MAPPER_PRESETS = ("linear", "mlp1", "mlp2", "mlp3")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+def check_choice(enum: type[E], value: object, where: str, kind: str | None = None) -> E:
+    """``value`` as a member of ``enum``, or a one-line :class:`ConfigError` naming ``where`` and the
+    allowed values."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    what = kind or enum.__name__.lower()
+    raise ConfigError(f"{where}: {unknown_name(what, str(value), values(enum))}")
+
+
+def check_choices(enum: type[E], items: Iterable[object], where: str, kind: str | None = None) -> list[E]:
+    return [check_choice(enum, item, where, kind) for item in items]
+
+
+def check_device(value: object, where: str) -> str:
+    """A device name: one of :class:`Device`, or ``cuda:N`` for a particular GPU."""
+    if isinstance(value, str) and value.startswith("cuda:") and value[5:].isdigit():
+        return value
+    return check_choice(Device, value, where, "device").value

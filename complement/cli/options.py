@@ -1,0 +1,117 @@
+"""CLI options generated from a step's options declaration (``complement.steps.options``).
+
+``@with_options(FuseOptions)`` appends one typer option per declared field to the command's
+signature (flag, help, default and enum choices all from the declaration) and hands the command one
+``options`` object instead of the separate values. A choice typo is a usage error (exit 2); bounds
+are checked by the library with its own one-line errors, as before."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ConfigError
+from ..steps.options import Options, flag_of
+
+
+def _cli_type(f: dataclasses.Field) -> Any:
+    choices = f.metadata.get("choices")
+    kind = f.metadata.get("kind")
+    if choices is not None and not _is_list(f):
+        base: Any = choices
+    elif _is_list(f):
+        base = str  # comma-separated on the command line
+    elif isinstance(kind, tuple):
+        base = float
+    elif kind is not None:
+        base = kind
+    else:
+        base = str
+    return base | None if f.default is None else base
+
+
+def _is_list(f: dataclasses.Field) -> bool:
+    return "tuple" in str(f.type)
+
+
+def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
+    """A comma-separated list of enum values, or a value with its own check, is checked in the parser
+    too (a typo exits 2)."""
+    choices: type[StrEnum] | None = f.metadata.get("choices")
+    validate = f.metadata.get("validate")
+    if validate is not None:
+
+        def run_check(value: Any) -> Any:
+            if value is not None:
+                try:
+                    validate(value)
+                except ConfigError as exc:
+                    raise typer.BadParameter(str(exc)) from None
+            return value
+
+        return run_check
+    if choices is None or not _is_list(f):
+        return None
+    allowed = [member.value for member in choices]
+
+    def check(value: str | None) -> str | None:
+        for part in (value or "").split(","):
+            if part.strip() and part.strip() not in allowed:
+                raise typer.BadParameter(f"'{part.strip()}' is not one of {', '.join(allowed)}.")
+        return value
+
+    return check
+
+
+def cli_parameters(cls: type[Options]) -> list[inspect.Parameter]:
+    """One keyword parameter per declared option, annotated for typer."""
+    out = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        bounds = {}
+        if meta.get("parser_range"):
+            bounds = {k: v for k, v in (("min", meta.get("minimum")), ("max", meta.get("maximum"))) if v is not None}
+        info = typer.Option(
+            flag_of(f),
+            help=meta.get("help", ""),
+            show_default=meta.get("show_default", True),
+            callback=_callback(f),
+            **bounds,
+        )
+        out.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[_cli_type(f), info]
+            )
+        )
+    return out
+
+
+def with_options(cls: type[Options]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the options of ``cls``: the command takes ``options: cls`` and its own parameters."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(func, eval_str=True).parameters.values()
+            if p.name != "options"
+        ]
+        names = [f.name for f in dataclasses.fields(cls)]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Any:
+            options = cls(**{name: kwargs.pop(name) for name in names})
+            return func(options=options, **kwargs)
+
+        params = own + cli_parameters(cls)
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__  # typer must read the signature above, not the function's own
+        return command
+
+    return decorate

@@ -1,0 +1,49 @@
+"""The pipeline's steps: one verb each, one result shape, options declared once.
+
+``from complement import init, ingest, embed, train, topk, fuse, probe, diagnose, report, run``:
+each takes the workspace first and returns a :class:`StepResult`; the options of a step are the
+frozen dataclass in :mod:`complement.steps.options` that the CLI and ``complement run`` derive theirs from."""
+
+from .options import (
+    STEP_OPTIONS,
+    DiagnosticsOptions,
+    EmbedOptions,
+    FuseOptions,
+    ImportOptions,
+    Options,
+    ProbeOptions,
+    RunOptions,
+    SplitOptions,
+    TopkOptions,
+    TrainOptions,
+)
+from .results import StepResult
+from .verbs import diagnose, embed, fuse, ingest, init, probe, report, run, topk, train
+
+VERBS = ("init", "ingest", "embed", "train", "topk", "fuse", "probe", "diagnose", "report", "run")
+
+__all__ = [
+    "STEP_OPTIONS",
+    "VERBS",
+    "DiagnosticsOptions",
+    "EmbedOptions",
+    "FuseOptions",
+    "ImportOptions",
+    "Options",
+    "ProbeOptions",
+    "RunOptions",
+    "SplitOptions",
+    "StepResult",
+    "TopkOptions",
+    "TrainOptions",
+    "diagnose",
+    "embed",
+    "fuse",
+    "ingest",
+    "init",
+    "probe",
+    "report",
+    "run",
+    "topk",
+    "train",
+]

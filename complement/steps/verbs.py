@@ -1,0 +1,267 @@
+"""The pipeline's verbs: ``init, ingest, embed, train, topk, fuse, probe, diagnose, report, run``.
+
+Each takes the workspace (a :class:`Workspace` or its folder) first and returns a
+:class:`~complement.steps.results.StepResult`. A step's options come as its options object
+(``complement.steps.options``) or as keywords of the same names, never both; ``train`` also takes the
+model's hyperparameters as keywords. The CLI commands and ``complement run`` call these. Heavy
+libraries are imported only when a step runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
+from ..errors import ConfigError, unknown_name
+from ..workspace import Workspace
+from .options import EmbedOptions, FuseOptions, Options, ProbeOptions, TopkOptions, TrainOptions
+from .results import StepResult
+
+WorkspaceLike = Workspace | str | os.PathLike[str]
+OptionsT = TypeVar("OptionsT", bound=Options)
+
+
+def open_workspace(ws: WorkspaceLike) -> Workspace:
+    return ws if isinstance(ws, Workspace) else Workspace(ws)
+
+
+def resolve_options(cls: type[OptionsT], options: OptionsT | None, keywords: dict[str, Any]) -> OptionsT:
+    """The step's options: the object given, or built from keywords (unknown names are errors)."""
+    where = f"complement.{cls.step}()"
+    if options is not None:
+        if keywords:
+            raise ConfigError(f"{where}: pass the options object or keywords ({', '.join(keywords)}), not both")
+        if not isinstance(options, cls):
+            raise ConfigError(f"{where}: options must be a {cls.__name__}, not {type(options).__name__}")
+        return options.checked(where, bounds=False)
+    unknown = [key for key in keywords if key not in cls.keys()]
+    if unknown:
+        return cls.from_mapping(keywords, where)  # raises, naming the allowed keys
+    return cls(**keywords).checked(where, bounds=False)
+
+
+def init(directory: WorkspaceLike, dataset: str, *, force: bool = False, **options: Any) -> StepResult:
+    """Create a workspace from a dataset and ingest it. ``dataset`` is a kind (``movielens``, ``generic`` …)
+    with ``path=`` and the split options of ``complement init``, or ``synthetic`` with the generator's
+    knobs (``users=``, ``items=``, ``seed=`` …, as ``complement synth``)."""
+    started = time.perf_counter()
+    root = directory.root if isinstance(directory, Workspace) else Path(directory)
+    settings = {"dataset": dataset, **options}
+    if dataset == "synthetic":
+        from ..data.synth import SynthConfig, synthesize
+
+        knobs = [f.name for f in dataclasses.fields(SynthConfig)]
+        for key in options:
+            if key not in (*knobs, "split", "ratios"):
+                raise ConfigError(
+                    "synthetic data is generated, not loaded (`complement synth DIR`): "
+                    + unknown_name("generator setting", key, (*knobs, "split", "ratios"))
+                )
+        if (config := Workspace(root).config_path).exists() and not force:
+            raise ConfigError(f"{config} already exists: pass force=True to replace it")
+        summary = synthesize(root, **options)
+        return _ingested("init", Workspace(root), summary, started, settings)
+    from ..data.loaders import init as init_workspace
+
+    ws, summary = init_workspace(root, force=force, dataset=dataset, **options)
+    return _ingested("init", ws, summary, started, settings)
+
+
+def ingest(ws: WorkspaceLike, config: dict[str, Any] | None = None) -> StepResult:
+    """Rebuild items, users and interactions from the workspace's ``complement.toml`` (or ``config``)."""
+    from ..data.loaders import ingest as ingest_tables
+
+    ws = open_workspace(ws)
+    started = time.perf_counter()
+    return _ingested("ingest", ws, ingest_tables(ws, config), started, config or {})
+
+
+def _ingested(step: str, ws: Workspace, summary: Any, started: float, settings: dict[str, Any]) -> StepResult:
+    details = summary.as_dict()
+    details |= {f"{name}_rows": n for name, n in details.pop("splits").items()}
+    details.pop("dropped")
+    seconds = time.perf_counter() - started
+    return StepResult(step, ws, None, summary.interactions, seconds, dict(settings), details, notes=summary.lines())
+
+
+def embed(
+    ws: WorkspaceLike, view: str = "semantic", options: EmbedOptions | None = None, **keywords: Any
+) -> StepResult:
+    """Embed every item's text with a sentence-transformers model into ``view`` (cached)."""
+    from ..embed.encoder import embed as embed_items
+
+    ws, opts, started = open_workspace(ws), resolve_options(EmbedOptions, options, keywords), time.perf_counter()
+    result = embed_items(ws, view=view, **opts.as_dict())
+    details = dataclasses.asdict(result)
+    return StepResult("embed", ws, view, result.n_items, time.perf_counter() - started, opts.as_dict(), details)
+
+
+def train(
+    ws: WorkspaceLike,
+    model: ModelName | str,
+    view: str | None = None,
+    options: TrainOptions | None = None,
+    **keywords: Any,
+) -> StepResult:
+    """Train ``model`` and write its view; keywords are :class:`TrainOptions` fields or the model's
+    hyperparameters (``epochs``, ``dim``, ``lr`` …; an unknown one is an error)."""
+    from ..embed.train import train_view
+
+    ws, started = open_workspace(ws), time.perf_counter()
+    step_keys = {k: keywords.pop(k) for k in list(keywords) if k in TrainOptions.keys()}
+    opts = resolve_options(TrainOptions, options, step_keys)
+    name = check_choice(ModelName, model, "model", "model").value
+    summary = train_view(ws, name, view, **opts.as_dict(), **keywords)
+    written = summary["view"]
+    rows = ws.query("SELECT count(*) FROM topk WHERE view = $v", {"v": written}).column(0)[0].as_py()
+    settings = {"model": name, **opts.as_dict(), **keywords}
+    return StepResult("train", ws, written, rows, time.perf_counter() - started, settings, summary)
+
+
+def topk(ws: WorkspaceLike, view: str, options: TopkOptions | None = None, **keywords: Any) -> StepResult:
+    """Exact top-K items per user of ``view`` (score = user · item), seen items masked."""
+    from ..scoring import write_topk
+
+    ws, opts, started = open_workspace(ws), resolve_options(TopkOptions, options, keywords), time.perf_counter()
+    rows = write_topk(ws, view, **opts.as_dict())
+    return StepResult("topk", ws, view, rows, time.perf_counter() - started, opts.as_dict())
+
+
+def fuse(
+    ws: WorkspaceLike,
+    views: str | Sequence[str],
+    method: FuseMethod | str,
+    view: str,
+    options: FuseOptions | None = None,
+    **keywords: Any,
+) -> StepResult:
+    """Fuse two views (``score``, ``rrf`` or ``concat``) into ``view`` with its own top-K lists."""
+    from ..fusion.run import fuse as fuse_views
+
+    ws, opts, started = open_workspace(ws), resolve_options(FuseOptions, options, keywords), time.perf_counter()
+    chosen = check_choice(FuseMethod, method, "method", "fusion method").value
+    result = fuse_views(ws, views, chosen, view, **opts.as_dict())
+    details = {"method": result.method, "weight": result.weight}
+    settings = {"views": list(views) if not isinstance(views, str) else views, "method": chosen, **opts.as_dict()}
+    return StepResult("fuse", ws, view, result.rows, time.perf_counter() - started, settings, details)
+
+
+def probe(
+    ws: WorkspaceLike,
+    source: str,
+    target: str,
+    options: ProbeOptions | None = None,
+    *,
+    run_id: str | None = None,
+    **keywords: Any,
+) -> StepResult:
+    """Map ``source`` item vectors to ``target`` ones with each mapper, shift and seed; the rows
+    written to ``probes`` are the result's table."""
+    from ..probes.run import run_probe
+
+    ws, opts, started = open_workspace(ws), resolve_options(ProbeOptions, options, keywords), time.perf_counter()
+    table = run_probe(ws, source, target, run_id=run_id, **opts.as_dict())
+    written = table.column("run_id")[0].as_py() if table.num_rows else run_id
+    settings = {"source": source, "target": target, **opts.as_dict()}
+    return StepResult(
+        "probe", ws, target, table.num_rows, time.perf_counter() - started, settings, {"run_id": written}, table
+    )
+
+
+def diagnose(
+    ws: WorkspaceLike,
+    name: str,
+    *,
+    allow_stale: bool = False,
+    engine: Engine | str = Engine.duckdb,
+    master: str | None = None,
+    **params: Any,
+) -> StepResult:
+    """Run the diagnostic ``name`` (a built-in name or a ``.sql`` path); its rows are the result's table.
+
+    ``params`` are its declared parameters (``k``, ``view_a``, ``view_b``, ``views`` …); a list for
+    ``k`` runs it once per K; ``engine="spark"`` runs it on Spark (``master``, default ``local[2]``).
+    Example: ``complement.diagnose("ws", "overlap", view_a="a", view_b="b")``."""
+    ws, started = open_workspace(ws), time.perf_counter()
+    chosen = check_choice(Engine, engine, "engine", "engine")
+    if master is not None and chosen is not Engine.spark:
+        raise ConfigError("--master applies to --engine spark only")
+    if chosen is Engine.spark:
+        from ..diagnostics.headers import find
+        from ..diagnostics.runner import check_fresh
+        from ..diagnostics.spark import DEFAULT_MASTER, diagnose_spark
+
+        if not allow_stale:
+            views = {key: value for key, value in params.items() if key in ("view", "view_a", "view_b", "views")}
+            check_fresh(ws, find(name), views)
+        table = diagnose_spark(ws, name, master=master or DEFAULT_MASTER, **params)
+    else:
+        from ..diagnostics.runner import diagnose as run_diagnostic
+
+        table = run_diagnostic(ws, name, allow_stale=allow_stale, **params)
+    settings = {"name": name, "engine": chosen.value, **params}
+    return StepResult("diagnose", ws, None, table.num_rows, time.perf_counter() - started, settings, {}, table)
+
+
+def report(
+    ws: WorkspaceLike,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    fmt: ReportFormat | str = ReportFormat.html,
+    pair: tuple[str, str] | None = None,
+    ks: list[int] | None = None,
+    allow_stale: bool = False,
+    figures_dir: str | os.PathLike[str] | None = None,
+) -> StepResult:
+    """Write the workspace's report (HTML or Markdown); ``details['path']`` is where it went. With
+    ``figures_dir``, each figure is also written there as PDF and SVG."""
+    from ..report import write_report
+
+    ws, started = open_workspace(ws), time.perf_counter()
+    fmt = check_choice(ReportFormat, fmt, "fmt", "report format").value
+    figures = Path(figures_dir) if figures_dir is not None else None
+    path = write_report(ws, Path(out) if out is not None else None, fmt, pair, ks, allow_stale, figures)
+    settings = {
+        "out": str(out) if out else None,
+        "fmt": fmt,
+        "pair": pair,
+        "ks": ks,
+        "allow_stale": allow_stale,
+        "figures_dir": str(figures) if figures else None,
+    }
+    return StepResult("report", ws, None, 0, time.perf_counter() - started, settings, {"path": str(path)})
+
+
+def run(
+    ws: WorkspaceLike,
+    experiment: str | os.PathLike[str] | None = None,
+    *,
+    overrides: list[str] | None = None,
+    force: list[str] | None = None,
+    dry_run: bool = False,
+) -> StepResult:
+    """Bring the workspace up to date with an experiment file (default: its ``complement.toml``);
+    the result's table is the plan: every step, whether it ran, and why."""
+    from ..experiment import load, run_experiment
+
+    ws, started = open_workspace(ws), time.perf_counter()
+    config = load(Path(experiment) if experiment is not None else ws.config_path, overrides)
+    statuses = run_experiment(ws, config, force=force, dry_run=dry_run)
+    plan = pa.table(
+        {
+            "step": [s.step.id for s in statuses],
+            "action": [s.action for s in statuses],
+            "reason": [s.reason for s in statuses],
+            "depends_on": [", ".join(s.step.deps) for s in statuses],
+        }
+    )
+    settings = {"experiment": str(experiment) if experiment else None, "overrides": overrides or [], "force": force}
+    ran = sum(s.action == "run" for s in statuses)
+    details = {"steps": len(statuses), "ran": 0 if dry_run else ran, "dry_run": dry_run}
+    return StepResult("run", ws, None, len(statuses), time.perf_counter() - started, settings, details, plan)
