@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..choices import Device
+from ..choices import check_device
 from ..errors import ConfigError
 from ..steps.options import DEVICE_HELP
 from ..workspace import ENV_VAR, Workspace
@@ -31,7 +31,15 @@ FormatOption = Annotated[
     ),
 ]
 
-DeviceOption = Annotated[Device, typer.Option("--device", help=DEVICE_HELP)]
+
+def _check_device(value: str) -> str:
+    try:
+        return check_device(value, "--device")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+DeviceOption = Annotated[str, typer.Option("--device", help=DEVICE_HELP, callback=_check_device)]
 
 
 def workspace(path: Path | None) -> Workspace:

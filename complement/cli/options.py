@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..choices import Device, check_device
 from ..errors import ConfigError
 from ..steps.options import Options, flag_of
 
@@ -23,7 +24,7 @@ from ..steps.options import Options, flag_of
 def _cli_type(f: dataclasses.Field) -> Any:
     choices = f.metadata.get("choices")
     kind = f.metadata.get("kind")
-    if choices is not None and not _is_list(f):
+    if choices is not None and choices is not Device and not _is_list(f):
         base: Any = choices
     elif _is_list(f):
         base = str  # comma-separated on the command line
@@ -45,6 +46,8 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     too (a typo exits 2)."""
     choices: type[StrEnum] | None = f.metadata.get("choices")
     validate = f.metadata.get("validate")
+    if choices is Device:  # auto, cpu, cuda, or cuda:N for one GPU of several
+        validate = functools.partial(check_device, where=flag_of(f))
     if validate is not None:
 
         def run_check(value: Any) -> Any:

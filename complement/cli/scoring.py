@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from ..choices import Device
 from ..errors import ConfigError, WorkspaceError
 from ..steps.options import TopkOptions
 from .common import DeviceOption, WorkspaceOption, workspace
@@ -129,7 +128,7 @@ def topk(
 def neighbors(
     view: ViewOption,
     k: Annotated[int, typer.Option("--k", help="Neighbours per item.")] = 20,
-    device: DeviceOption = Device.auto,
+    device: DeviceOption = "auto",
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact k nearest items of every item by cosine similarity, the item itself excluded."""
