@@ -43,7 +43,7 @@ def test_embed_twice_reports_zero_new_items(ws, capsys, monkeypatch):
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""
-    assert err.startswith("embedded 2 new items, 0 from cache (384-d, all-MiniLM-L6-v2) into view 'semantic' in ")
+    assert err.startswith("embedded 2 new items, 0 from cache (384-d, all-MiniLM-L6-v2) into view 'text' in ")
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""
     assert err.startswith("embedded 0 new items, 2 from cache (384-d, all-MiniLM-L6-v2)")

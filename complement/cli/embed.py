@@ -26,7 +26,7 @@ def _summary(line: str) -> None:
 
 def embed_command(
     ws_path: WorkspaceOption = None,
-    view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "semantic",
+    view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "text",
     model: Annotated[
         str | None,
         typer.Option(

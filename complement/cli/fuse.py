@@ -26,7 +26,9 @@ def fuse(
     norm: Annotated[str, typer.Option("--norm", help="score: per-user standardisation, zscore or minmax.")] = "zscore",
     rrf_k: Annotated[float, typer.Option("--rrf-k", help="rrf: the constant k in 1/(k + rank).")] = 60.0,
     k: Annotated[int, typer.Option("--k", help="List length per user.")] = 100,
-    exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
+    exclude: Annotated[
+        str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")
+    ] = "train+valid",
     device: DeviceOption = "auto",
     workspace_dir: WorkspaceOption = None,
 ) -> None:

@@ -18,7 +18,9 @@ ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddin
 def topk(
     view: ViewOption,
     k: Annotated[int, typer.Option("--k", help="List length per user (with --from: the longest list accepted).")] = 100,
-    exclude: Annotated[str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")] = "train",
+    exclude: Annotated[
+        str, typer.Option("--exclude", help="Seen items to mask: train or train+valid.")
+    ] = "train+valid",
     device: DeviceOption = "auto",
     source: Annotated[
         Path | None,

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--view",
-                help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors in 'semantic' are kept).",
+                help="View to write (default: the model name; 'sem' for the semantic model).",
             ),
         ] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
@@ -61,10 +61,14 @@ def register(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", help="Length of the stored top-K lists.")] = 100,
         exclude: Annotated[
             str, typer.Option("--exclude", help="Splits masked in the top-K lists: train or train+valid.")
-        ] = "train",
+        ] = "train+valid",
         text_view: Annotated[
-            str, typer.Option("--text-view", help="View holding the item text vectors (semantic, alpharec).")
-        ] = "semantic",
+            str,
+            typer.Option(
+                "--text-view",
+                help="View holding the item text vectors (text models: semantic, alpharec, fusion, aligned-*).",
+            ),
+        ] = "text",
         fmt: Annotated[
             Format | None,
             typer.Option(

@@ -31,6 +31,7 @@ from ..runs import RunRecord, recorded
 from ..tables import check_view_name
 from .cache import EmbeddingCache, text_hash
 from .template import item_texts
+from .views import DEFAULT_TEXT_VIEW
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
 _CONFIG_SUFFIXES = (
@@ -235,7 +236,7 @@ def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
 
 def embed(
     ws,
-    view: str = "semantic",
+    view: str = DEFAULT_TEXT_VIEW,
     model: str | None = None,
     batch_size: int = 64,
     device: str = "auto",
@@ -267,7 +268,7 @@ def embed(
         hashes = [text_hash(t) for t in items.texts]
         cache = EmbeddingCache.for_model(ws, identity)
         n_cached = sum(h in cache for h in hashes)
-        new = {h: t for h, t in zip(hashes, items.texts) if h not in cache}
+        new = {h: t for h, t in zip(hashes, items.texts, strict=True) if h not in cache}
         if new:
             encoder = load_model(str(spec.path), str(torch_device), half)
             encode_into_cache(encoder, cache, new, batch_size)

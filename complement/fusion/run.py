@@ -22,6 +22,7 @@ from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
 from ..runs import RunRecord, recorded
+from ..scoring.steps import DEFAULT_EXCLUDE
 from ..tables import check_view_name
 from ..workspace import Workspace
 from .concat import norm_concat_norm
@@ -114,7 +115,7 @@ def fuse(
     norm: str = "zscore",
     rrf_k: float = DEFAULT_RRF_K,
     k: int = 100,
-    exclude: str = "train",
+    exclude: str = DEFAULT_EXCLUDE,
     device: str = "auto",
     chunk_size: int | None = None,
 ) -> FuseResult:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..runs import RunRecord, recorded
-from ..scoring.steps import exclude_splits
+from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
 from ..tables import check_view_name
 from ..workspace import Workspace
 
@@ -70,7 +70,7 @@ def fuse_lists(
     norm: str = "zscore",
     rrf_k: float = 60.0,
     k: int = 100,
-    exclude: str = "train",
+    exclude: str = DEFAULT_EXCLUDE,
 ) -> int:
     """Fuse the stored lists of ``view_a`` and ``view_b`` into ``view``'s ``topk``; returns its rows."""
     if method not in METHODS:
