@@ -1,5 +1,5 @@
 # ruff: noqa: I001  (complement must be imported before torch)
-"""Training speed of `complement train` (issue 3, item 2). Results and commands: docs/models.md.
+"""Training speed of `complement train`. Results and commands: docs/models.md.
 
     python benchmarks/train.py full  -w WS [--model lightgcn]   # whole `train` step: wall time, epochs, test Recall@20
     python benchmarks/train.py epoch -w WS [--model fusion] [--epochs 3]   # seconds per training epoch (no evaluation)

@@ -85,9 +85,7 @@ def render() -> str:
             out.extend(f"| `{_cell(names)}` | {_cell(text)} |" for names, text in rows)
             out.append("")
         if hasattr(command, "list_commands"):
-            subs = [
-                n for n in command.list_commands(ctx) if not getattr(command.get_command(ctx, n), "hidden", False)
-            ]
+            subs = [n for n in command.list_commands(ctx) if not getattr(command.get_command(ctx, n), "hidden", False)]
             out.append("Commands: " + ", ".join(f"`{n}`" for n in subs) + ".\n")
     return "\n".join(out).rstrip() + "\n"
 
