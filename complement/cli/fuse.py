@@ -10,9 +10,7 @@ from .common import DeviceOption, WorkspaceOption, workspace
 
 
 def fuse(
-    views: Annotated[
-        str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)
-    ],
+    views: Annotated[str, typer.Option("--views", help="The two source views, e.g. lightgcn,sem.", show_default=False)],
     method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     weight: Annotated[

@@ -279,7 +279,7 @@ def diagnose(
     for ``k`` runs it once per K and prepends a ``k`` column. A view made from inputs that changed
     since is refused unless ``allow_stale``. Example::
 
-        complement.diagnose("ws", "overlap", view_a="lightgcn", view_b="semantic", k=[10, 20])
+        complement.diagnose("ws", "overlap", view_a="lightgcn", view_b="sem", k=[10, 20])
     """
     if not isinstance(workspace, Workspace):
         workspace = Workspace(workspace)

@@ -50,7 +50,7 @@ def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
     names = [n for n in names if n]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(
-            f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})"
+            f"--views takes two different view names, e.g. --views lightgcn,sem (got: {','.join(names) or 'nothing'})"
         )
     return names[0], names[1]
 
