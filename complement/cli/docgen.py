@@ -2,7 +2,8 @@
 
 It walks the click command tree behind the ``complement`` app (typer builds one; a plain click group
 works as well) through click's public protocol and prints what ``--help`` prints, so it documents
-whatever commands, arguments and options exist, however they are declared. ``tests/test_docs_cli.py`` fails when docs/cli.md differs from this output."""
+whatever commands, arguments and options exist, however they are declared.
+``tests/test_docs_cli.py`` fails when docs/cli.md differs from this output."""
 
 from __future__ import annotations
 

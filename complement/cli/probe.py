@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--source",
-                help="View whose item vectors are mapped (e.g. text, the MiniLM vectors; the paper maps the trained sem).",
+                help="View whose item vectors are mapped (e.g. text, the MiniLM vectors; the paper maps sem).",
             ),
         ],
         target: Annotated[str, typer.Option("--target", help="View whose item vectors are predicted (e.g. lightgcn).")],

@@ -20,8 +20,8 @@ import torch
 
 from ..errors import ConfigError, DataError, WorkspaceError
 from ..scoring.steps import DEFAULT_EXCLUDE
-from .views import DEFAULT_TEXT_VIEW, text_view_for
 from .validation import VALID_SAMPLE_SEED, VALID_SAMPLE_USERS, pair_keys, recall_at_k, validation_users
+from .views import DEFAULT_TEXT_VIEW, text_view_for
 
 __all__ = [  # the evaluation helpers live in .validation; these names stay importable from here
     "VALID_SAMPLE_SEED",
@@ -233,8 +233,8 @@ def train_view(
         text_view = text_view_for(ws, text_view)
     if cls.needs_text and view == text_view:
         raise ConfigError(
-            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
-            "e.g. --view sem"
+            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); "
+            "write the model to another view, e.g. --view sem"
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
@@ -295,7 +295,8 @@ def _reporter(model: str, message: Callable[[str], None]) -> Callable[[dict], No
     def report(entry: dict) -> None:
         if "valid_recall@20" in entry:
             message(
-                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 {entry['valid_recall@20']:.4f}"
+                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, "
+                f"valid Recall@20 {entry['valid_recall@20']:.4f}"
             )
 
     return report

@@ -192,7 +192,8 @@ def fuse(
                         chunk_size=chunk_size,
                     )
                     message(
-                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
+                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = "
+                        f"{result.validation_recall[weight]:.4f}"
                     )
                 result.weight = weight
                 indices, scores = score_fusion_topk(

@@ -1,12 +1,12 @@
 """Fusing two views by their stored lists alone, for views without vectors (imported or fused).
 
 ``complement fuse`` ranks every item of full vector rankings; a list view has only its top-K, so
-here the candidates of user u are L_A(u) ∪ L_B(u), as in ranx and trec_eval-style run fusion:
+here the candidates of user u are the union of L_A(u) and L_B(u), as in ranx and trec_eval-style run fusion:
 
 - ``rrf``: Σ_{v : i ∈ L_v(u)} 1 / (rrf_k + rank_v(u, i)) (an item missing from a list adds 0);
 - ``score``: per user and view, the list's scores normalised (``zscore``: population std, 0 where
   it is 0; ``minmax``: to [0, 1]); an item missing from a list takes that list's lowest normalised
-  score; fused = w · A + (1 − w) · B. Rank-only lists (no scores) cannot be score-fused.
+  score; fused = w · A + (1 - w) · B. Rank-only lists (no scores) cannot be score-fused.
 
 Items of the ``exclude`` splits are dropped; ties go to the lower item index; the top ``k`` are kept."""
 
