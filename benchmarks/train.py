@@ -33,7 +33,7 @@ def time_full(ws: Workspace, model: str, device: str) -> dict:
 def time_epochs(ws: Workspace, model_name: str, epochs: int, device: str, batch_size: int | None) -> dict:
     from complement.embed.models import model_class
 
-    data = load_train_data(ws, "semantic" if model_class(model_name).needs_text else None)
+    data = load_train_data(ws, "text" if model_class(model_name).needs_text else None)
     model = create_model(model_name, device=device, batch_size=batch_size)
     model.data = data
     model.build(data, torch.device(device))
