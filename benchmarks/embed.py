@@ -138,7 +138,7 @@ def main() -> None:
                 f"ratio {bare_s[-1] / embed_s[-1]:.2f}",
                 file=sys.stderr,
             )
-        _, stored = ws.read_vectors("semantic", "item")
+        _, stored = ws.read_vectors("text", "item")
         max_diff = float(np.abs(stored - bare).max())
     ratios = [b / e for b, e in zip(bare_s, embed_s)]
     import torch

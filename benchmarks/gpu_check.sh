@@ -8,7 +8,7 @@
 #                                   `complement run examples/amazon-games.toml` on the CPU machine
 #   .gpu/vocab.txt                  a BERT vocabulary (the packaged MiniLM's) for the random test encoder
 #   .gpu/games-gpu.toml             examples/amazon-games.toml with path = "data/amazon-games", the
-#                                   semantic view as `from = "semantic.npy"` + `ids = "semantic.ids"`,
+#                                   text view as `from = "semantic.npy"` + `ids = "semantic.ids"`,
 #                                   and [run] device = "cuda"
 OUT=${OUT:-/tmp/gpu-check-out}; mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
@@ -65,7 +65,7 @@ same = (out["cuda"][0] == out["cpu"][0]).mean(); print(f"topk indices equal cuda
 from complement.embed.models import create_model
 from complement.embed.train import epoch_batches
 for name in ("lightgcn", "fusion", "aligned-contrastive"):
-    d = load_train_data(ws, "semantic")
+    d = load_train_data(ws, "text")
     for dev in ("cuda", "cpu"):
         torch.set_num_threads(16 if dev == "cpu" else 2)
         m = create_model(name, device=dev); m.data = d; m.build(d, torch.device(dev)); m.to(dev)

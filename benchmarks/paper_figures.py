@@ -1,5 +1,5 @@
 """Recompute the paper's headline figures independently from a workspace's raw tables and compare
-them with what `complement run` stored in results/ (issue 8: the tool's numbers must be reproducible
+them with what `complement run` stored in results/ (the tool's numbers must be reproducible
 outside its own SQL).
 
     python benchmarks/paper_figures.py WS [--pair lightgcn,sem] [--k 20]

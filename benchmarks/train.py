@@ -1,5 +1,5 @@
 # ruff: noqa: I001  (complement must be imported before torch)
-"""Training speed of `complement train` (issue 3, item 2). Results and commands: docs/models.md.
+"""Training speed of `complement train`. Results and commands: docs/models.md.
 
     python benchmarks/train.py full  -w WS [--model lightgcn]   # whole `train` step: wall time, epochs, test Recall@20
     python benchmarks/train.py epoch -w WS [--model fusion] [--epochs 3]   # seconds per training epoch (no evaluation)
@@ -36,7 +36,7 @@ def time_full(ws: Workspace, model: str, device: str) -> dict:
 def time_epochs(ws: Workspace, model_name: str, epochs: int, device: str, batch_size: int | None) -> dict:
     from complement.embed.models import model_class
 
-    data = load_train_data(ws, "semantic" if model_class(model_name).needs_text else None)
+    data = load_train_data(ws, "text" if model_class(model_name).needs_text else None)
     model = cast(TorchRecommender, create_model(model_name, device=device, batch_size=batch_size))
     model.data = data
     model.build(data, torch.device(device))

@@ -16,7 +16,7 @@ def small_ws(tmp_path_factory):
     synthesize(root, users=60, items=40, interactions_per_user=8, seed=3)
     ws = Workspace(root)
     ids = ws.item_ids()
-    ws.write_vectors("semantic", "item", ids, np.random.default_rng(0).normal(size=(len(ids), 8)))
+    ws.write_vectors("text", "item", ids, np.random.default_rng(0).normal(size=(len(ids), 8)))
     return root
 
 
@@ -41,9 +41,9 @@ def test_semantic_model_does_not_overwrite_the_text_vectors_it_reads(small_ws, c
     main(["train", "semantic", "-w", str(small_ws), "--epochs", "2", "--min-epochs", "1", "--k", "20"])
     ws = Workspace(small_ws)
     assert "sem" in ws.parts("topk")
-    _, vectors = ws.read_vectors("semantic", "item")
+    _, vectors = ws.read_vectors("text", "item")
     assert vectors.shape[1] == 8  # the text vectors are untouched
-    code, err = run(capsys, "train", "semantic", "-w", str(small_ws), "--view", "semantic")
+    code, err = run(capsys, "train", "semantic", "-w", str(small_ws), "--view", "text")
     assert code == 1 and "holds the text vectors" in err
 
 

@@ -44,7 +44,7 @@ def test_embed_twice_reports_zero_new_items(ws, capsys, monkeypatch):
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""
     assert err.startswith(
-        "encoded 2 of 2 items (0 from cache): 384-d vectors from all-MiniLM-L6-v2 into view 'semantic' in "
+        "encoded 2 of 2 items (0 from cache): 384-d vectors from all-MiniLM-L6-v2 into view 'text' in "
     )
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cpu"], capsys)
     assert code == 0 and out == ""

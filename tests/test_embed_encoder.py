@@ -65,7 +65,7 @@ def ws(tmp_path, minilm):
 
 def test_minilm_vectors_are_384_d_and_unit_norm(ws):
     result = embed(ws, device="cpu")
-    ids, matrix = ws.read_vectors("semantic", "item")
+    ids, matrix = ws.read_vectors("text", "item")
     assert (result.n_items, result.n_embedded, result.n_cached, result.dim) == (
         5,
         5,
@@ -79,8 +79,8 @@ def test_minilm_vectors_are_384_d_and_unit_norm(ws):
 
 def test_similar_texts_are_closer_than_dissimilar_ones(ws):
     embed(ws, device="cpu")
-    ids, m = ws.read_vectors("semantic", "item")
-    v = dict(zip(ids, m))
+    ids, m = ws.read_vectors("text", "item")
+    v = dict(zip(ids, m, strict=True))
     assert v["space1"] @ v["space2"] > v["space1"] @ v["love1"]
     assert v["love1"] @ v["love2"] > v["love1"] @ v["cook"]
 
@@ -99,7 +99,7 @@ def test_rerun_without_changes_embeds_zero_and_loads_no_model(ws, monkeypatch):
 
 def test_editing_one_text_and_adding_one_item_embed_only_those(ws):
     embed(ws, device="cpu")
-    _, before = ws.read_vectors("semantic", "item")
+    _, before = ws.read_vectors("text", "item")
     write_items(
         ws,
         {
@@ -109,7 +109,7 @@ def test_editing_one_text_and_adding_one_item_embed_only_those(ws):
         },
     )
     result = embed(ws, device="cpu")
-    _, after = ws.read_vectors("semantic", "item")
+    _, after = ws.read_vectors("text", "item")
     assert (result.n_items, result.n_embedded, result.n_cached) == (6, 2, 4)
     np.testing.assert_array_equal(after[:4], before[:4])
     assert not np.allclose(after[4], before[4])
@@ -117,7 +117,7 @@ def test_editing_one_text_and_adding_one_item_embed_only_those(ws):
 
 def test_cached_vectors_equal_freshly_encoded_ones(ws, minilm):
     embed(ws, device="cpu")
-    _, stored = ws.read_vectors("semantic", "item")
+    _, stored = ws.read_vectors("text", "item")
     fresh = minilm.encode(list(TEXTS.values()), convert_to_numpy=True)
     np.testing.assert_allclose(stored, fresh, atol=1e-5)
 
@@ -139,7 +139,7 @@ def test_empty_text_falls_back_to_title_then_item_id(tmp_path, minilm):
     )
     result = embed(ws, device="cpu")
     assert (result.n_from_title, result.n_from_id) == (1, 1)
-    _, m = ws.read_vectors("semantic", "item")
+    _, m = ws.read_vectors("text", "item")
     np.testing.assert_allclose(m[1], minilm.encode(["Title B"])[0], atol=1e-5)
     np.testing.assert_allclose(m[2], minilm.encode(["c"])[0], atol=1e-5)
 
@@ -161,9 +161,9 @@ def test_embed_records_a_runs_row_with_model_dim_and_counts(ws):
 
 
 def test_embed_keeps_user_vectors_of_the_view(ws):
-    ws.write_vectors("semantic", "user", ["u1"], np.ones((1, 384), dtype=np.float32))
+    ws.write_vectors("text", "user", ["u1"], np.ones((1, 384), dtype=np.float32))
     embed(ws, device="cpu")
-    assert ws.read_vectors("semantic", "user", order="stored")[1].shape == (1, 384)
+    assert ws.read_vectors("text", "user", order="stored")[1].shape == (1, 384)
 
 
 def test_default_model_identity_is_stable_and_not_a_venv_path():

@@ -33,5 +33,5 @@ def test_ml100k_titles_embed_once_then_come_from_cache(tmp_path):
     again = embed(ws, device="cpu")
     assert (first.n_items, first.n_embedded, first.dim) == (1682, 1682, 384)
     assert (again.n_embedded, again.n_cached) == (0, 1682)
-    ids, matrix = ws.read_vectors("semantic", "item")
+    ids, matrix = ws.read_vectors("text", "item")
     assert matrix.shape == (1682, 384) and ids[0] == "1"

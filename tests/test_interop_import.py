@@ -189,7 +189,7 @@ def test_masked_items_are_imported_reported_and_named_by_check_no_seen_items(tmp
     run = _write(tmp_path / "r.trec", "u1 Q0 i1 1 3 x\nu1 Q0 i2 2 2 x\nu3 Q0 i4 1 1 x\n")  # i1, i4: train items
     code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "leaky", "--from", str(run))
     assert code == 0
-    assert "2 listed items are masked (train) interactions" in err
+    assert "2 listed items are masked (train+valid) interactions" in err  # the default masking
     rows = complement.diagnose(ws, "check_no_seen_items").to_pylist()
     assert [(r["view"], r["user_id"], r["item_id"]) for r in rows] == [("leaky", "u1", "i1"), ("leaky", "u3", "i4")]
 

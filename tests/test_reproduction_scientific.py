@@ -1,4 +1,4 @@
-"""The Amazon Industrial & Scientific example end to end from ../shared/data (issue 8): the real
+"""The Amazon Industrial & Scientific example end to end from ../shared/data: the real
 path keeps working, its results obey the invariants, and they match an independent recomputation."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def _summary(line: str) -> None:
 @with_options(EmbedOptions)
 def embed_command(
     ws_path: WorkspaceOption = None,
-    view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "semantic",
+    view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "text",
     from_file: Annotated[
         Path | None,
         typer.Option(

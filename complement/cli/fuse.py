@@ -14,9 +14,7 @@ from .options import with_options
 
 @with_options(FuseOptions)
 def fuse(
-    views: Annotated[
-        str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)
-    ],
+    views: Annotated[str, typer.Option("--views", help="The two source views, e.g. lightgcn,sem.", show_default=False)],
     method: Annotated[FuseMethod, typer.Option("--method", help="How to fuse.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     workspace_dir: WorkspaceOption = None,

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
         source: Annotated[
             str,
             typer.Option(
-                "--source", help="View whose item vectors are mapped (e.g. semantic; the paper maps the trained sem)."
+                "--source",
+                help="View whose item vectors are mapped (e.g. text, the MiniLM vectors; the paper maps sem).",
             ),
         ],
         target: Annotated[str, typer.Option("--target", help="View whose item vectors are predicted (e.g. lightgcn).")],

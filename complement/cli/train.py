@@ -23,8 +23,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--view",
-                help="View to write (default: the model name; 'sem' for the semantic model, so the text vectors "
-                "in 'semantic' are kept).",
+                help="View to write (default: the model name; 'sem' for the semantic model).",
             ),
         ] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,

@@ -32,6 +32,7 @@ from ..runs import RunRecord, recorded
 from ..tables import check_view_name
 from .cache import EmbeddingCache, text_hash
 from .template import item_texts
+from .views import DEFAULT_TEXT_VIEW
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
 _CONFIG_SUFFIXES = (
@@ -245,7 +246,7 @@ def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
 
 def embed(
     ws,
-    view: str = "semantic",
+    view: str = DEFAULT_TEXT_VIEW,
     model: str | None = None,
     batch_size: int = 64,
     device: str = "auto",

@@ -19,7 +19,9 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError, WorkspaceError
+from ..scoring.steps import DEFAULT_EXCLUDE
 from .validation import VALID_SAMPLE_SEED, VALID_SAMPLE_USERS, pair_keys, recall_at_k, validation_users
+from .views import DEFAULT_TEXT_VIEW, text_view_for
 
 __all__ = [  # the evaluation helpers live in .validation; these names stay importable from here
     "VALID_SAMPLE_SEED",
@@ -195,8 +197,8 @@ def fit_loop(
 
 
 # ---- the workspace step ---------------------------------------------------------------------------
-#: where a model writes when --view is not given (default: the model name); the semantic model must not
-#: overwrite the text vectors it reads, which `complement embed` writes to view 'semantic'
+#: where a model writes when --view is not given (default: the model name); the trained semantic model
+#: writes 'sem', so its name cannot be taken for the text vectors it reads (view 'text', `complement embed`)
 DEFAULT_VIEWS = {"semantic": "sem"}
 
 
@@ -206,8 +208,8 @@ def train_view(
     view: str | None = None,
     *,
     k: int = 100,
-    exclude: str = "train",
-    text_view: str = "semantic",
+    exclude: str = DEFAULT_EXCLUDE,
+    text_view: str = DEFAULT_TEXT_VIEW,
     device: str = "auto",
     **overrides,
 ) -> dict:
@@ -226,6 +228,9 @@ def train_view(
 
     cls = model_class(model)
     view = check_view_name(view or DEFAULT_VIEWS.get(model, model))
+    check_view_name(text_view)
+    if cls.needs_text:
+        text_view = text_view_for(ws, text_view)
     if cls.needs_text and view == text_view:
         raise ConfigError(
             f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); "

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..runs import config_hash
 
-#: models that read an item text-vector view (``text_view``, default ``semantic``)
+#: models that read an item text-vector view (``text_view``, default ``text``)
 TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
 #: trained models that fuse or align the two views (fusion_gap compares them with the oracle)
 FUSED_MODELS = ("fusion", "aligned-contrastive", "aligned-mse")
@@ -106,7 +106,9 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
                 continue
             deps = ["ingest"]
             if view["model"] in TEXT_MODELS:
-                text = view.get("text_view", "semantic")
+                text = view.get("text_view", "text")
+                if text not in deterministic_views and "semantic" in deterministic_views:
+                    text = "semantic"  # an experiment file written before the text view was renamed
                 if text in deterministic_views:
                     deps.append(deterministic_views[text])
             settings = {**view, "device": view.get("device", device)}

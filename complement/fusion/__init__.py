@@ -1,6 +1,6 @@
 """Training-free fusion of two views: score, rrf and Norm-Concat-Norm.
 
-``fuse(ws, "lightgcn,semantic", "score", "fused-score")`` writes a new view that every diagnostic
+``fuse(ws, "lightgcn,sem", "score", "fused-score")`` writes a new view that every diagnostic
 can read; see docs/fusion.md. The trained counterparts (``fusion``, ``aligned-*``) live in
 :mod:`complement.embed.models`."""
 

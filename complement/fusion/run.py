@@ -22,6 +22,7 @@ from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
 from ..runs import RunRecord, recorded
+from ..scoring.steps import DEFAULT_EXCLUDE
 from ..tables import check_view_name
 from ..workspace import Workspace
 from .concat import norm_concat_norm
@@ -49,7 +50,7 @@ def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
     names = [n for n in names if n]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(
-            f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})"
+            f"--views takes two different view names, e.g. --views lightgcn,sem (got: {','.join(names) or 'nothing'})"
         )
     return names[0], names[1]
 
@@ -114,7 +115,7 @@ def fuse(
     norm: str = "zscore",
     rrf_k: float = DEFAULT_RRF_K,
     k: int = 100,
-    exclude: str = "train",
+    exclude: str = DEFAULT_EXCLUDE,
     device: str = "auto",
     chunk_size: int | None = None,
 ) -> FuseResult:
@@ -191,7 +192,8 @@ def fuse(
                         chunk_size=chunk_size,
                     )
                     message(
-                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
+                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = "
+                        f"{result.validation_recall[weight]:.4f}"
                     )
                 result.weight = weight
                 indices, scores = score_fusion_topk(

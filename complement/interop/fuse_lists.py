@@ -1,12 +1,12 @@
 """Fusing two views by their stored lists alone, for views without vectors (imported or fused).
 
 ``complement fuse`` ranks every item of full vector rankings; a list view has only its top-K, so
-here the candidates of user u are L_A(u) ∪ L_B(u), as in ranx and trec_eval-style run fusion:
+here the candidates of user u are the union of L_A(u) and L_B(u), as in ranx and trec_eval-style run fusion:
 
 - ``rrf``: Σ_{v : i ∈ L_v(u)} 1 / (rrf_k + rank_v(u, i)) (an item missing from a list adds 0);
 - ``score``: per user and view, the list's scores normalised (``zscore``: population std, 0 where
   it is 0; ``minmax``: to [0, 1]); an item missing from a list takes that list's lowest normalised
-  score; fused = w · A + (1 − w) · B. Rank-only lists (no scores) cannot be score-fused.
+  score; fused = w · A + (1 - w) · B. Rank-only lists (no scores) cannot be score-fused.
 
 Items of the ``exclude`` splits are dropped; ties go to the lower item index; the top ``k`` are kept."""
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..runs import RunRecord, recorded
-from ..scoring.steps import exclude_splits
+from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
 from ..tables import check_view_name
 from ..workspace import Workspace
 
@@ -70,7 +70,7 @@ def fuse_lists(
     norm: str = "zscore",
     rrf_k: float = 60.0,
     k: int = 100,
-    exclude: str = "train",
+    exclude: str = DEFAULT_EXCLUDE,
 ) -> int:
     """Fuse the stored lists of ``view_a`` and ``view_b`` into ``view``'s ``topk``; returns its rows."""
     if method not in METHODS:

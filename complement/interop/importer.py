@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
-from ..scoring.steps import exclude_splits
+from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
 from ..tables import check_view_name
 from ..workspace import Workspace
 from .formats import format_of, read_lists
@@ -28,7 +28,7 @@ def import_topk(
     id_map: str | os.PathLike | None = None,
     drop_unknown: bool = False,
     k: int = DEFAULT_MAX_LENGTH,
-    exclude: str = "train",
+    exclude: str = DEFAULT_EXCLUDE,
 ) -> Checked:
     """Read the lists in ``path`` (TREC run, ranx JSON, CSV/TSV/Parquet), check the whole file against
     the workspace, and write them as part ``view`` of ``topk``, replacing any vectors of ``view``.

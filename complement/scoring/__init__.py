@@ -6,10 +6,11 @@ Workspace steps (read ``embeddings``, write ``topk`` / ``neighbors`` and a ``run
 """
 
 from .search import DEFAULT_CHUNK_BYTES, default_chunk_size, neighbors_indices, seen_csr, topk_indices
-from .steps import EXCLUDE_SPLITS, exclude_splits, ranked_table, write_neighbors, write_topk
+from .steps import DEFAULT_EXCLUDE, EXCLUDE_SPLITS, exclude_splits, ranked_table, write_neighbors, write_topk
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
+    "DEFAULT_EXCLUDE",
     "EXCLUDE_SPLITS",
     "default_chunk_size",
     "exclude_splits",

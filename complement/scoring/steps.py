@@ -12,6 +12,9 @@ from ..tables import check_view_name
 from .search import check_k, neighbors_indices, topk_indices
 
 EXCLUDE_SPLITS: dict[str, tuple[str, ...]] = {"train": ("train",), "train+valid": ("train", "valid")}
+#: lists evaluated on the test split mask everything the user saw before it, train and valid (RecBole's
+#: full-ranking protocol), so a view's stored lists give the same test recall as the figure `train` reports
+DEFAULT_EXCLUDE = "train+valid"
 
 
 def exclude_splits(exclude: str) -> tuple[str, ...]:
@@ -64,7 +67,13 @@ def ranked_table(
 
 
 def write_topk(
-    ws, view: str, k: int = 100, exclude: str = "train", device="auto", chunk_size=None, made_by: str | None = None
+    ws,
+    view: str,
+    k: int = 100,
+    exclude: str = DEFAULT_EXCLUDE,
+    device="auto",
+    chunk_size=None,
+    made_by: str | None = None,
 ) -> int:
     """Score every user against every item of ``view`` (score = user · item), mask the ``exclude``
     interactions, and write the exact top-``k`` per user as part ``view`` of the ``topk`` table

@@ -37,7 +37,7 @@ def _check_mappers(names: str | list[str] | tuple[str, ...]) -> object:
 class TopkOptions(Options):
     step: ClassVar[str] = "topk"
     k: int = option(100, "List length per user (with --from: the longest list accepted).", minimum=1, kind=int)
-    exclude: Exclude = option(Exclude.train, "Seen items to mask: train or train+valid.", choices=Exclude)
+    exclude: Exclude = option(Exclude.train_valid, "Seen items to mask: train or train+valid.", choices=Exclude)
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
 
 
@@ -68,8 +68,12 @@ class TrainOptions(Options):
 
     step: ClassVar[str] = "train"
     k: int = option(100, "Length of the stored top-K lists.", minimum=1, kind=int)
-    exclude: Exclude = option(Exclude.train, "Splits masked in the top-K lists: train or train+valid.", choices=Exclude)
-    text_view: str = option("semantic", "View holding the item text vectors (semantic, alpharec).", kind=str)
+    exclude: Exclude = option(
+        Exclude.train_valid, "Splits masked in the top-K lists: train or train+valid.", choices=Exclude
+    )
+    text_view: str = option(
+        "text", "View holding the item text vectors (text models: semantic, alpharec, fusion, aligned-*).", kind=str
+    )
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
 
 
@@ -87,7 +91,7 @@ class FuseOptions(Options):
     norm: Norm = option(Norm.zscore, "score: per-user standardisation, zscore or minmax.", choices=Norm)
     rrf_k: float = option(60.0, "rrf: the constant k in 1/(k + rank).", minimum=0.0, kind=(int, float))
     k: int = option(100, "List length per user.", minimum=1, kind=int)
-    exclude: Exclude = option(Exclude.train, "Seen items to mask: train or train+valid.", choices=Exclude)
+    exclude: Exclude = option(Exclude.train_valid, "Seen items to mask: train or train+valid.", choices=Exclude)
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
 
 

@@ -90,9 +90,7 @@ def _ingested(step: str, ws: Workspace, summary: Any, started: float, settings: 
     return StepResult(step, ws, None, summary.interactions, seconds, dict(settings), details, notes=summary.lines())
 
 
-def embed(
-    ws: WorkspaceLike, view: str = "semantic", options: EmbedOptions | None = None, **keywords: Any
-) -> StepResult:
+def embed(ws: WorkspaceLike, view: str = "text", options: EmbedOptions | None = None, **keywords: Any) -> StepResult:
     """Embed every item's text with a sentence-transformers model into ``view`` (cached)."""
     from ..embed.encoder import embed as embed_items
 
