@@ -1,4 +1,4 @@
-"""``complement fuse``: fuse two views without training (score, rrf, concat) into a new view."""
+"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate and ranker fit on the valid split)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def fuse(
     views: Annotated[
         str, typer.Option("--views", help="The two source views, e.g. lightgcn,semantic.", show_default=False)
     ],
-    method: Annotated[str, typer.Option("--method", help="score, rrf or concat.", show_default=False)],
+    method: Annotated[str, typer.Option("--method", help="score, rrf, concat, gate or ranker.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     weight: Annotated[
         float | None,
@@ -30,7 +30,9 @@ def fuse(
     device: DeviceOption = "auto",
     workspace_dir: WorkspaceOption = None,
 ) -> None:
-    """Fuse two views with user and item vectors into a new view with its own topk (no training)."""
+    """Fuse two views with user and item vectors into a new view with its own topk.
+
+    score, rrf and concat need no training; gate and ranker fit on the valid split."""
     from ..checks import finite, integer
     from ..fusion import fuse as fuse_views
     from ..tables import check_tables, check_view_name

@@ -7,7 +7,7 @@ the key and the allowed values, and ``--set key.path=value`` overrides.
 [[view]]                  # name + exactly one of: embed (a sentence-transformers model, "default" = MiniLM),
                           #   model (a trainable model: lightgcn, mf, semantic, alpharec, pop, random, fusion, ...),
                           #   from (a Parquet/.npy file of precomputed vectors); other keys are that step's options
-[[fusion]]                # name, views = [A, B], method = score | rrf | concat, options
+[[fusion]]                # name, views = [A, B], method = score | rrf | concat | gate | ranker, options
 [diagnostics]             # names, k = [5, 10, 20], pairs = [[A, B], ...], neighbors_k
 [[probe]]                 # source, target, protocol = ours | paper, mappers, shifts, seeds
 [run]                     # device, seeds (repeat the stochastic steps)
@@ -28,7 +28,7 @@ TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run"
 VIEW_SOURCES = ("embed", "model", "from")
 EMBED_OPTIONS = ("name", "embed", "template", "batch_size", "device")
 FROM_OPTIONS = ("name", "from", "ids", "user_from", "user_ids")
-FUSION_METHODS = ("score", "rrf", "concat")
+FUSION_METHODS = ("score", "rrf", "concat", "gate", "ranker")
 FUSION_OPTIONS = ("name", "views", "method", "weight", "norm", "rrf_k", "k", "exclude", "device")
 DIAGNOSTIC_OPTIONS = ("names", "k", "pairs", "neighbors_k")
 PROBE_OPTIONS = ("source", "target", "protocol", "mappers", "shifts", "seeds", "cold_n", "max_epochs", "device")
@@ -153,7 +153,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         for v in pair:
             if v not in names:
                 raise ConfigError(
-                    f"{source}: [diagnostics].pairs: view '{v}' is not declared (declared: {', '.join(names) or 'none'})"
+                    f"{source}: [diagnostics].pairs: view '{v}' is not declared "
+                    f"(declared: {', '.join(names) or 'none'})"
                 )
 
     probes = _expect(f"{source}: [[probe]]", config.setdefault("probe", []), (list,), "an array of tables")

@@ -4,9 +4,13 @@
   the validation split unless given;
 - ``rrf``: reciprocal rank fusion over each view's full ranking (:mod:`.rrf`);
 - ``concat``: Norm-Concat-Norm user and item vectors (:mod:`.concat`), written as the new view's
-  embeddings and ranked by :func:`complement.scoring.write_topk`.
+  embeddings and ranked by :func:`complement.scoring.write_topk`;
+- ``gate``: score fusion with a per-user weight picked by a small model fitted on the valid split
+  (:mod:`.gating`);
+- ``ranker``: a listwise model over the union of both views' top lists, fitted on the valid split
+  (:mod:`.ranker`).
 
-score and rrf have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
+score, rrf, gate and ranker have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
 items masked, ties by lower item index). Every run appends a ``fuse`` row to ``runs`` with the
 settings and, for score fusion, the chosen weight and the validation Recall@20 of each grid weight."""
 
@@ -26,10 +30,11 @@ from ..tables import check_view_name
 from ..workspace import Workspace
 from .concat import norm_concat_norm
 from .kernels import SeenMask
+from .learned import LEARNED_METHODS, learned_topk
 from .rrf import DEFAULT_RRF_K, rrf_topk
 from .score import NORMS, WEIGHT_GRID, score_fusion_topk, tune_weight
 
-METHODS = ("score", "rrf", "concat")
+METHODS = ("score", "rrf", "concat", *LEARNED_METHODS)
 EXCLUDE_SPLITS = {"train": ("train",), "train+valid": ("train", "valid")}
 TUNING_K = 20
 
@@ -41,6 +46,7 @@ class FuseResult:
     rows: int
     weight: float | None = None
     validation_recall: dict[float, float] = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)  # gate / ranker: what the fit chose (epochs, held-out recall, ...)
 
 
 def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
@@ -49,7 +55,8 @@ def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
     names = [n for n in names if n]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(
-            f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})"
+            "--views takes two different view names, e.g. --views lightgcn,semantic "
+            f"(got: {','.join(names) or 'nothing'})"
         )
     return names[0], names[1]
 
@@ -123,7 +130,11 @@ def fuse(
 
     view_a, view_b = parse_views(views)
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
-    if method != "concat" and not {view_a, view_b} <= with_vectors and {view_a, view_b} <= set(ws.parts("topk")):
+    if (
+        method in ("score", "rrf")
+        and not {view_a, view_b} <= with_vectors
+        and {view_a, view_b} <= set(ws.parts("topk"))
+    ):
         # a list view (imported, or fused by rank) has no vectors: fuse the two stored lists instead
         from ..interop.fuse_lists import fuse_lists
 
@@ -176,7 +187,18 @@ def fuse(
             ]
             n_users, n_items = len(user_ids), len(item_ids)
             seen = SeenMask(n_users, n_items, ws.interaction_indices(EXCLUDE_SPLITS[exclude]))
-            if method == "score":
+            if method in LEARNED_METHODS:
+                learned = learned_topk(
+                    ws,
+                    tensors,
+                    method,
+                    k,
+                    exclude=EXCLUDE_SPLITS[exclude],
+                    device=torch_device,
+                    chunk_size=chunk_size,
+                )
+                indices, scores, result.fit = learned.indices, learned.scores, learned.metrics
+            elif method == "score":
                 if weight is None:
                     train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
                     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
@@ -191,7 +213,8 @@ def fuse(
                         chunk_size=chunk_size,
                     )
                     message(
-                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
+                        f"tuned weight w = {weight} on validation "
+                        f"Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
                     )
                 result.weight = weight
                 indices, scores = score_fusion_topk(
@@ -207,6 +230,8 @@ def fuse(
             ws.write_table("topk", table, part=view)
             result.rows = table.num_rows
         record.rows = result.rows
+        if result.fit:
+            record.metrics = result.fit
         if result.weight is not None:
             record.metrics = {
                 "weight": result.weight,
