@@ -16,7 +16,7 @@ import torch
 
 from ..errors import ConfigError
 from ..workspace import Workspace
-from .features import History, candidate_blocks
+from .features import CandidateBlock, History, candidate_blocks
 from .gating import fit_gate
 from .kernels import SeenMask, topk_rows, truth_sizes
 from .ranker import candidate_inputs, fit_ranker, masked_logits
@@ -24,6 +24,9 @@ from .score import WEIGHT_GRID, Combiner
 
 LEARNED_METHODS = ("gate", "ranker")
 RECALL_K = 20
+#: the ranker re-orders the union of the two views' top-RANK_DEPTH lists (where union_at_k's hits are);
+#: the places after those candidates are filled in score fusion's order
+RANK_DEPTH = 20
 
 
 @dataclass
@@ -70,7 +73,7 @@ def learned_topk(
     if len(valid.items) == 0:
         raise ConfigError(f"fuse --method {method} fits on the valid split, and this workspace has none")
     static = torch.from_numpy(history.static_user_features().astype(np.float32))
-    depth = k
+    depth = min(RANK_DEPTH, n_items)
 
     # ---- fitting pass: train masked, valid as truth
     recall_rows, user_rows, feature_rows, valid_rows, label_rows, size_rows, margin_rows = [], [], [], [], [], [], []
@@ -135,18 +138,33 @@ def learned_topk(
                 fused_rows = (block.z_b + per_user * (block.z_a - block.z_b)).masked_fill(block.mask, float("-inf"))
                 top, values = topk_rows(fused_rows, k)
             else:
-                logits = masked_logits(ranker, candidate_inputs(block.features.cpu(), ufeat), block.valid.cpu()).to(
-                    torch.float64
-                )
-                # order by descending logit, ties by the lower item index
-                items = block.items.cpu()
-                by_item = torch.argsort(items, dim=1)
-                items, logits = items.gather(1, by_item), logits.gather(1, by_item)
-                order = torch.sort(logits, dim=1, descending=True, stable=True).indices[:, :k]
-                top, values = items.gather(1, order), logits.gather(1, order)
+                top, values = _ranked_then_filled(ranker, block, ufeat, WEIGHT_GRID[start], k)
             indices.append(top.cpu().numpy())
             scores.append(values.cpu().numpy())
     if method == "gate":
         counts = np.bincount(np.concatenate(chosen), minlength=len(WEIGHT_GRID))
         metrics["users_per_weight"] = {str(w): int(c) for w, c in zip(WEIGHT_GRID, counts, strict=True)}
     return LearnedResult(np.concatenate(indices), np.concatenate(scores), metrics)
+
+
+def _ranked_then_filled(
+    ranker: torch.nn.Module, block: CandidateBlock, user_features: torch.Tensor, weight: float, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ranker's order of the candidates (ties by the lower item index), then the other unmasked
+    items in score fusion's order, cut at k; the score is k + 1 - rank (-inf for missing places)."""
+    logits = masked_logits(ranker, candidate_inputs(block.features.cpu(), user_features), block.valid.cpu())
+    items = block.items.cpu()
+    by_item = torch.argsort(items, dim=1)
+    items, logits = items.gather(1, by_item), logits.gather(1, by_item).to(torch.float64)
+    order = torch.sort(logits, dim=1, descending=True, stable=True).indices
+    ranked, ranked_ok = items.gather(1, order), torch.isfinite(logits.gather(1, order))
+    fused = Combiner(block.z_a, block.z_b, block.mask)(weight).cpu()
+    listed = torch.zeros_like(fused).scatter_add_(1, items, block.valid.cpu().gather(1, by_item).to(fused.dtype))
+    fused.masked_fill_(listed > 0, float("-inf"))  # each candidate once, from the ranker's part
+    fill, fill_values = topk_rows(fused, k)
+    merged = torch.cat([ranked, fill], dim=1)
+    keep = torch.cat([ranked_ok, torch.isfinite(fill_values)], dim=1)
+    first = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices[:, :k]
+    top, kept = merged.gather(1, first), keep.gather(1, first)
+    score = (k - torch.arange(k, dtype=torch.float64)).expand(top.shape[0], -1)
+    return top, torch.where(kept, score, torch.tensor(float("-inf"), dtype=torch.float64))
