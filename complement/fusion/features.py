@@ -11,7 +11,9 @@ history items with text, and each view's score margin (z-score of its top item m
 
 Candidate features (``CANDIDATE_FEATURES``), over the union of the two views' top-``depth`` lists:
 each view's per-user z-score and log rank (in its full ranking of the unmasked items), whether the
-item is in that view's top 20, and the item's log popularity."""
+item is in that view's top 20, the item's log popularity, and its largest and mean cosine similarity to
+the user's train items in each view's item space (what an item-to-item recommender on that view would
+say, which the user's single vector may blur)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,19 @@ from .kernels import SeenMask, default_chunk_size, full_ranks, scores_block, top
 from .score import standardise
 
 USER_FEATURES = ("log_activity", "history_log_popularity", "history_text_share", "margin_a", "margin_b")
-CANDIDATE_FEATURES = ("z_a", "z_b", "log_rank_a", "log_rank_b", "top20_a", "top20_b", "log_popularity")
+CANDIDATE_FEATURES = (
+    "z_a",
+    "z_b",
+    "log_rank_a",
+    "log_rank_b",
+    "top20_a",
+    "top20_b",
+    "log_popularity",
+    "max_similarity_a",
+    "max_similarity_b",
+    "mean_similarity_a",
+    "mean_similarity_b",
+)
 MARGIN_RANK = 20
 
 
@@ -77,10 +91,13 @@ def candidate_blocks(
     *,
     depth: int,
     device: torch.device,
+    history: SeenMask,
     chunk_size: int | None = None,
 ) -> Iterator[CandidateBlock]:
-    """Candidates and their features per user chunk, with ``seen`` masked."""
+    """Candidates and their features per user chunk, with ``seen`` masked; ``history`` (the train
+    items) gives the similarity features."""
     (user_a, item_a), (user_b, item_b) = views
+    unit_a, unit_b = (torch.nn.functional.normalize(v.to(torch.float32), dim=1) for v in (item_a, item_b))
     n_items = item_a.shape[0]
     depth = min(depth, n_items)
     chunk_size = chunk_size or default_chunk_size(n_items)
@@ -110,9 +127,11 @@ def candidate_blocks(
                 (ra <= MARGIN_RANK).to(torch.float32),
                 (rb <= MARGIN_RANK).to(torch.float32),
                 log_pop[items],
+                *_similarities(unit_a, items, history, start, stop),
+                *_similarities(unit_b, items, history, start, stop),
             ],
             dim=2,
-        )
+        )[:, :, [0, 1, 2, 3, 4, 5, 6, 7, 9, 8, 10]]  # (max_a, mean_a, max_b, mean_b) -> CANDIDATE_FEATURES' order
         full_a, _ = topk_rows(masked_a, margin_at + 1)
         full_b, _ = topk_rows(masked_b, margin_at + 1)
         margins = torch.stack(
@@ -123,6 +142,31 @@ def candidate_blocks(
             dim=1,
         )
         yield CandidateBlock(start, stop, items, valid, torch.nan_to_num(features), margins, z_a, z_b, mask)
+
+
+SIMILARITY_USERS = 128  # users per batched similarity product: [users, candidates, history, dim] stays small
+
+
+def _similarities(
+    unit_items: torch.Tensor, candidates: torch.Tensor, history: SeenMask, start: int, stop: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Largest and mean cosine of each candidate to the user's history items (0 without history)."""
+    best, mean = [], []
+    for lo_user in range(start, stop, SIMILARITY_USERS):
+        hi_user = min(stop, lo_user + SIMILARITY_USERS)
+        counts = torch.from_numpy(np.diff(history.indptr[lo_user : hi_user + 1]))
+        width = max(1, int(counts.max()))
+        padded = torch.zeros((hi_user - lo_user, width), dtype=torch.int64)
+        present = torch.arange(width).unsqueeze(0) < counts.unsqueeze(1)
+        padded[present] = torch.from_numpy(history.items[history.indptr[lo_user] : history.indptr[hi_user]])
+        padded, present = padded.to(unit_items.device), present.to(unit_items.device).unsqueeze(1)
+        cands = candidates[lo_user - start : hi_user - start]
+        sims = torch.bmm(unit_items[cands], unit_items[padded].transpose(1, 2))  # [users, candidates, history]
+        top = sims.masked_fill(~present, float("-inf")).amax(dim=2)
+        has = (counts > 0).to(unit_items.device).unsqueeze(1)
+        best.append(torch.where(has, top, torch.zeros_like(top)))
+        mean.append(sims.masked_fill(~present, 0.0).sum(dim=2) / counts.clamp(min=1).to(sims).unsqueeze(1))
+    return torch.cat(best), torch.cat(mean)
 
 
 def _margin(z: torch.Tensor, top: torch.Tensor) -> torch.Tensor:

@@ -78,7 +78,13 @@ def learned_topk(
     # ---- fitting pass: train masked, valid as truth
     recall_rows, user_rows, feature_rows, valid_rows, label_rows, size_rows, margin_rows = [], [], [], [], [], [], []
     for block in candidate_blocks(
-        views, history.train, history.item_popularity, depth=depth, device=device, chunk_size=chunk_size
+        views,
+        history.train,
+        history.item_popularity,
+        depth=depth,
+        device=device,
+        history=history.train,
+        chunk_size=chunk_size,
     ):
         truth = valid.block(block.start, block.stop, device)
         sizes = truth_sizes(truth)
@@ -128,7 +134,13 @@ def learned_topk(
     chosen: list[np.ndarray] = []
     with torch.no_grad():
         for block in candidate_blocks(
-            views, seen, history.item_popularity, depth=depth, device=device, chunk_size=chunk_size
+            views,
+            seen,
+            history.item_popularity,
+            depth=depth,
+            device=device,
+            history=history.train,
+            chunk_size=chunk_size,
         ):
             ufeat = torch.cat([static[block.start : block.stop], block.margins.cpu()], dim=1)
             if method == "gate":
