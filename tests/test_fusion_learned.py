@@ -97,9 +97,10 @@ def test_gate_learns_to_pick_the_view_each_kind_of_user_follows(split_users):
     # a-users (half) need a high weight of view a, b-users a low one; one weight for all sits between
     assert sum(per_weight[str(w)] for w in (0.7, 0.8, 0.9, 1.0)) >= 0.4 * N_USERS
     assert sum(per_weight[str(w)] for w in (0.0, 0.1, 0.2, 0.3)) >= 0.4 * N_USERS
-    assert _recall_of(split_users, "gate", "a") > _recall_of(split_users, "score", "a") + 0.05
-    assert _recall_of(split_users, "gate", "b") > _recall_of(split_users, "score", "b") + 0.05
-    assert recall_at(split_users, "gate") > recall_at(split_users, "score") + 0.05
+    # one weight (tuned toward the a-users) serves the b-users badly; the gate serves both kinds
+    assert _recall_of(split_users, "gate", "a") >= _recall_of(split_users, "score", "a") - 0.01
+    assert _recall_of(split_users, "gate", "b") > _recall_of(split_users, "score", "b") + 0.2
+    assert recall_at(split_users, "gate") > recall_at(split_users, "score") + 0.1
 
 
 def test_ranker_learns_which_view_ranks_each_kind_of_user(split_users):
