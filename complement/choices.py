@@ -23,6 +23,8 @@ class FuseMethod(StrEnum):
     score = "score"
     rrf = "rrf"
     concat = "concat"
+    gate = "gate"
+    ranker = "ranker"
 
 
 class Norm(StrEnum):

@@ -1,4 +1,4 @@
-"""``complement fuse``: fuse two views without training (score, rrf, concat) into a new view."""
+"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate and ranker fit on the valid split)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def fuse(
     *,
     options: FuseOptions,
 ) -> None:
-    """Fuse two views with user and item vectors into a new view with its own topk (no training)."""
+    """Fuse two views with user and item vectors into a new view with its own topk.
+
+    score, rrf and concat need no training; gate and ranker fit on the valid split."""
     from ..checks import finite, integer
     from ..steps import fuse as fuse_step
     from ..tables import check_tables, check_view_name

@@ -7,7 +7,7 @@ the key and the allowed values, and ``--set key.path=value`` overrides.
 [[view]]                  # name + exactly one of: embed (a sentence-transformers model, "default" = MiniLM),
                           #   model (a trainable model: lightgcn, mf, semantic, alpharec, pop, random, fusion, ...),
                           #   from (a Parquet/.npy file of precomputed vectors); other keys are that step's options
-[[fusion]]                # name, views = [A, B], method = score | rrf | concat, options
+[[fusion]]                # name, views = [A, B], method = score | rrf | concat | gate | ranker, options
 [diagnostics]             # names, k = [5, 10, 20], pairs = [[A, B], ...], neighbors_k
 [[probe]]                 # source, target, protocol = ours | paper, mappers, shifts, seeds
 [run]                     # device, seeds (repeat the stochastic steps)

@@ -1,4 +1,5 @@
-"""Training-free fusion of two views: score, rrf and Norm-Concat-Norm.
+"""Fusion of two views: score, rrf and Norm-Concat-Norm (training-free), gate and ranker (fitted on
+the valid split, :mod:`.learned`).
 
 ``fuse(ws, "lightgcn,sem", "score", "fused-score")`` writes a new view that every diagnostic
 can read; see docs/fusion.md. The trained counterparts (``fusion``, ``aligned-*``) live in

@@ -4,9 +4,13 @@
   the validation split unless given;
 - ``rrf``: reciprocal rank fusion over each view's full ranking (:mod:`.rrf`);
 - ``concat``: Norm-Concat-Norm user and item vectors (:mod:`.concat`), written as the new view's
-  embeddings and ranked by :func:`complement.scoring.write_topk`.
+  embeddings and ranked by :func:`complement.scoring.write_topk`;
+- ``gate``: score fusion with a per-user weight picked by a small model fitted on the valid split
+  (:mod:`.gating`);
+- ``ranker``: a listwise model over the union of both views' top lists, fitted on the valid split
+  (:mod:`.ranker`).
 
-score and rrf have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
+score, rrf, gate and ranker have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
 items masked, ties by lower item index). Every run appends a ``fuse`` row to ``runs`` with the
 settings and, for score fusion, the chosen weight and the validation Recall@20 of each grid weight."""
 
@@ -27,10 +31,11 @@ from ..tables import check_view_name
 from ..workspace import Workspace
 from .concat import norm_concat_norm
 from .kernels import SeenMask
+from .learned import LEARNED_METHODS, learned_topk
 from .rrf import DEFAULT_RRF_K, rrf_topk
 from .score import NORMS, WEIGHT_GRID, score_fusion_topk, tune_weight
 
-METHODS = ("score", "rrf", "concat")
+METHODS = ("score", "rrf", "concat", *LEARNED_METHODS)
 EXCLUDE_SPLITS = {"train": ("train",), "train+valid": ("train", "valid")}
 TUNING_K = 20
 
@@ -42,6 +47,7 @@ class FuseResult:
     rows: int
     weight: float | None = None
     validation_recall: dict[float, float] = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)  # gate / ranker: what the fit chose (epochs, held-out recall, ...)
 
 
 def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
@@ -124,7 +130,11 @@ def fuse(
 
     view_a, view_b = parse_views(views)
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
-    if method != "concat" and not {view_a, view_b} <= with_vectors and {view_a, view_b} <= set(ws.parts("topk")):
+    if (
+        method in ("score", "rrf")
+        and not {view_a, view_b} <= with_vectors
+        and {view_a, view_b} <= set(ws.parts("topk"))
+    ):
         # a list view (imported, or fused by rank) has no vectors: fuse the two stored lists instead
         from ..interop.fuse_lists import fuse_lists
 
@@ -177,7 +187,18 @@ def fuse(
             ]
             n_users, n_items = len(user_ids), len(item_ids)
             seen = SeenMask(n_users, n_items, ws.interaction_indices(EXCLUDE_SPLITS[exclude]))
-            if method == "score":
+            if method in LEARNED_METHODS:
+                learned = learned_topk(
+                    ws,
+                    tensors,
+                    method,
+                    k,
+                    exclude=EXCLUDE_SPLITS[exclude],
+                    device=torch_device,
+                    chunk_size=chunk_size,
+                )
+                indices, scores, result.fit = learned.indices, learned.scores, learned.metrics
+            elif method == "score":
                 if weight is None:
                     train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
                     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
@@ -209,6 +230,8 @@ def fuse(
             ws.write_table("topk", table, part=view)
             result.rows = table.num_rows
         record.rows = result.rows
+        if result.fit:
+            record.metrics = result.fit
         if result.weight is not None:
             record.metrics = {
                 "weight": result.weight,

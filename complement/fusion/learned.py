@@ -1,0 +1,182 @@
+"""Driver of the learned fusions ``gate`` (:mod:`.gating`) and ``ranker`` (:mod:`.ranker`).
+
+Two passes over user chunks. The fitting pass masks the train items and takes the valid split as the
+truth: per user, the validation Recall@20 of score fusion for every grid weight (the gate's targets
+and the starting weight of both models), and for the ranker the candidates with their features and
+labels. The writing pass masks the ``exclude`` splits (train + valid for a test-ready view) and ranks
+with the fitted model. The test split is never read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..workspace import Workspace
+from .features import CandidateBlock, History, candidate_blocks
+from .gating import fit_gate
+from .kernels import SeenMask, topk_rows, truth_sizes
+from .ranker import candidate_inputs, fit_ranker, masked_logits
+from .score import WEIGHT_GRID, Combiner
+
+LEARNED_METHODS = ("gate", "ranker")
+RECALL_K = 20
+#: the ranker re-orders the union of the two views' top-RANK_DEPTH lists (where union_at_k's hits are);
+#: the places after those candidates are filled in score fusion's order
+RANK_DEPTH = 20
+
+
+@dataclass
+class LearnedResult:
+    indices: np.ndarray
+    scores: np.ndarray
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def history_of(ws: Workspace, n_users: int, n_items: int) -> History:
+    """Train interactions, item popularity and which items have text."""
+    train_pairs = ws.interaction_indices(("train",))
+    popularity = np.bincount(train_pairs[1], minlength=n_items)
+    has_text = (
+        ws.query("SELECT coalesce(length(trim(text)), 0) > 0 FROM items ORDER BY item_idx")
+        .column(0)
+        .to_numpy(zero_copy_only=False)
+    )
+    return History(SeenMask(n_users, n_items, train_pairs), popularity, np.asarray(has_text, dtype=bool))
+
+
+def _best_weight(recall: np.ndarray) -> int:
+    """Index of the grid weight with the best mean recall (ties: nearest 0.5, then the smaller)."""
+    means = recall.mean(axis=0)
+    return max(
+        range(len(WEIGHT_GRID)), key=lambda j: (round(means[j], 12), -abs(WEIGHT_GRID[j] - 0.5), -WEIGHT_GRID[j])
+    )
+
+
+def learned_topk(
+    ws: Workspace,
+    views,
+    method: str,
+    k: int,
+    *,
+    exclude: tuple[str, ...],
+    device: torch.device,
+    chunk_size: int | None = None,
+) -> LearnedResult:
+    """Fit ``method`` on the validation split and rank every user's unmasked items with it."""
+    n_users, n_items = views[0][0].shape[0], views[0][1].shape[0]
+    history = history_of(ws, n_users, n_items)
+    valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
+    if len(valid.items) == 0:
+        raise ConfigError(f"fuse --method {method} fits on the valid split, and this workspace has none")
+    static = torch.from_numpy(history.static_user_features().astype(np.float32))
+    depth = min(RANK_DEPTH, n_items)
+
+    # ---- fitting pass: train masked, valid as truth
+    recall_rows, user_rows, feature_rows, valid_rows, label_rows, size_rows, margin_rows = [], [], [], [], [], [], []
+    for block in candidate_blocks(
+        views,
+        history.train,
+        history.item_popularity,
+        depth=depth,
+        device=device,
+        history=history.train,
+        chunk_size=chunk_size,
+    ):
+        truth = valid.block(block.start, block.stop, device)
+        sizes = truth_sizes(truth)
+        keep = sizes > 0
+        fused = Combiner(block.z_a, block.z_b, block.mask)
+        per_weight = []
+        for w in WEIGHT_GRID:
+            top, _ = topk_rows(fused(w), RECALL_K)
+            per_weight.append(truth.gather(1, top).sum(dim=1).to(torch.float64) / sizes.clamp(min=1))
+        recall_rows.append(torch.stack(per_weight, dim=1)[keep].cpu())
+        user_rows.append(torch.arange(block.start, block.stop)[keep.cpu()])
+        margin_rows.append(block.margins[keep].cpu())
+        if method == "ranker":
+            feature_rows.append(block.features[keep].cpu())
+            valid_rows.append(block.valid[keep].cpu())
+            label_rows.append(truth.gather(1, block.items)[keep].cpu())
+            size_rows.append(sizes[keep].cpu())
+    recall = torch.cat(recall_rows).numpy()
+    fit_users = torch.cat(user_rows)
+    user_features = torch.cat([static[fit_users], torch.cat(margin_rows)], dim=1)
+    start = _best_weight(recall)
+    metrics: dict[str, Any] = {
+        "fit_users": len(fit_users),
+        "start_weight": WEIGHT_GRID[start],
+        f"validation_recall@{RECALL_K}_start": float(recall[:, start].mean()),
+    }
+
+    if method == "gate":
+        gate, report = fit_gate(user_features, torch.from_numpy(recall), start)
+    else:
+        inputs = candidate_inputs(torch.cat(feature_rows), user_features)
+        labels = torch.cat(label_rows)
+        candidates = torch.cat(valid_rows)
+        if not bool((labels & candidates).any()):
+            raise ConfigError("fuse --method ranker: no validation item is among any user's candidates; use score")
+        ranker, report = fit_ranker(inputs, candidates, labels, torch.cat(size_rows), WEIGHT_GRID[start])
+    metrics.update(
+        {
+            "epochs": report.epochs,
+            f"holdout_recall@{RECALL_K}": {str(e): m for e, m in report.holdout_metric.items()},
+        }
+    )
+
+    # ---- writing pass: `exclude` masked
+    seen = SeenMask(n_users, n_items, ws.interaction_indices(exclude))
+    indices, scores = [], []
+    chosen: list[np.ndarray] = []
+    with torch.no_grad():
+        for block in candidate_blocks(
+            views,
+            seen,
+            history.item_popularity,
+            depth=depth,
+            device=device,
+            history=history.train,
+            chunk_size=chunk_size,
+        ):
+            ufeat = torch.cat([static[block.start : block.stop], block.margins.cpu()], dim=1)
+            if method == "gate":
+                choice = gate(ufeat).argmax(dim=1)
+                chosen.append(choice.numpy())
+                per_user = torch.tensor(WEIGHT_GRID, dtype=block.z_a.dtype)[choice].unsqueeze(1).to(block.z_a.device)
+                fused_rows = (block.z_b + per_user * (block.z_a - block.z_b)).masked_fill(block.mask, float("-inf"))
+                top, values = topk_rows(fused_rows, k)
+            else:
+                top, values = _ranked_then_filled(ranker, block, ufeat, WEIGHT_GRID[start], k)
+            indices.append(top.cpu().numpy())
+            scores.append(values.cpu().numpy())
+    if method == "gate":
+        counts = np.bincount(np.concatenate(chosen), minlength=len(WEIGHT_GRID))
+        metrics["users_per_weight"] = {str(w): int(c) for w, c in zip(WEIGHT_GRID, counts, strict=True)}
+    return LearnedResult(np.concatenate(indices), np.concatenate(scores), metrics)
+
+
+def _ranked_then_filled(
+    ranker: torch.nn.Module, block: CandidateBlock, user_features: torch.Tensor, weight: float, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ranker's order of the candidates (ties by the lower item index), then the other unmasked
+    items in score fusion's order, cut at k; the score is k + 1 - rank (-inf for missing places)."""
+    logits = masked_logits(ranker, candidate_inputs(block.features.cpu(), user_features), block.valid.cpu())
+    items = block.items.cpu()
+    by_item = torch.argsort(items, dim=1)
+    items, logits = items.gather(1, by_item), logits.gather(1, by_item).to(torch.float64)
+    order = torch.sort(logits, dim=1, descending=True, stable=True).indices
+    ranked, ranked_ok = items.gather(1, order), torch.isfinite(logits.gather(1, order))
+    fused = Combiner(block.z_a, block.z_b, block.mask)(weight).cpu()
+    listed = torch.zeros_like(fused).scatter_add_(1, items, block.valid.cpu().gather(1, by_item).to(fused.dtype))
+    fused.masked_fill_(listed > 0, float("-inf"))  # each candidate once, from the ranker's part
+    fill, fill_values = topk_rows(fused, k)
+    merged = torch.cat([ranked, fill], dim=1)
+    keep = torch.cat([ranked_ok, torch.isfinite(fill_values)], dim=1)
+    first = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices[:, :k]
+    top, kept = merged.gather(1, first), keep.gather(1, first)
+    score = (k - torch.arange(k, dtype=torch.float64)).expand(top.shape[0], -1)
+    return top, torch.where(kept, score, torch.tensor(float("-inf"), dtype=torch.float64))

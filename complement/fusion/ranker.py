@@ -1,0 +1,88 @@
+"""Learned rank fusion: a listwise model over the union of the two views' top lists.
+
+Each candidate (user u, item i from either view's top-``depth``) is described by the two views' z-scores
+and log ranks, top-20 flags, the item's popularity and the user's features
+(:mod:`.features`). The score is ``linear(x) + mlp(x)`` (one hidden layer). The linear part starts at
+score fusion with the globally tuned weight and the MLP at zero, so the untrained model ranks exactly
+like score fusion over the candidates; training minimises the listwise softmax cross-entropy of the
+user's validation items among their candidates (train items masked). The number of epochs is chosen
+on held-out validation users (:mod:`.training`), whose Recall@20 over the candidates is the criterion."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .features import Standardiser
+from .training import FitReport, fit_with_holdout
+
+HIDDEN = 16
+MAX_EPOCHS = 150
+LR = 0.01
+WEIGHT_DECAY = 1e-4
+RECALL_K = 20
+
+
+class RankerModel(torch.nn.Module):
+    def __init__(self, n_features: int, scale: Standardiser, weight: float):
+        super().__init__()
+        self.scale = scale
+        self.linear = torch.nn.Linear(n_features, 1)
+        out = torch.nn.Linear(HIDDEN, 1)
+        self.hidden = torch.nn.Sequential(torch.nn.Linear(n_features, HIDDEN), torch.nn.ReLU(), out)
+        with torch.no_grad():
+            # start at w * z_a + (1 - w) * z_b (columns 0 and 1 are the raw z-scores before scaling)
+            self.linear.weight.zero_()
+            self.linear.bias.zero_()
+            self.linear.weight[0, 0] = weight * float(scale.std[0])
+            self.linear.weight[0, 1] = (1.0 - weight) * float(scale.std[1])
+            out.weight.zero_()
+            out.bias.zero_()
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        x = self.scale(rows)
+        return (self.linear(x) + self.hidden(x)).squeeze(-1)
+
+
+def candidate_inputs(features: torch.Tensor, user_features: torch.Tensor) -> torch.Tensor:
+    """``[users, candidates, F + F_user]``: each candidate's features next to its user's."""
+    return torch.cat([features, user_features.unsqueeze(1).expand(-1, features.shape[1], -1)], dim=2)
+
+
+def masked_logits(model: torch.nn.Module, inputs: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    return model(inputs).masked_fill(~valid, float("-inf"))
+
+
+def fit_ranker(
+    inputs: torch.Tensor, valid: torch.Tensor, labels: torch.Tensor, truth_sizes: torch.Tensor, weight: float
+) -> tuple[RankerModel, FitReport]:
+    """Fit on validation users: ``inputs [U, C, F]``, ``valid``/``labels [U, C]`` (label = a validation
+    item), ``truth_sizes [U]`` (the user's validation items, also those outside the candidates)."""
+    scale = Standardiser(inputs[valid])
+    users = np.flatnonzero((labels & valid).any(dim=1).numpy())  # only users with a hit can teach the order
+
+    def loss_of(model: torch.nn.Module, rows: np.ndarray) -> torch.Tensor:
+        idx = torch.from_numpy(users[rows])
+        logp = torch.log_softmax(masked_logits(model, inputs[idx], valid[idx]), dim=1)
+        positive = (labels[idx] & valid[idx]).to(logp.dtype)
+        per_user = -(logp.masked_fill(positive == 0, 0.0) * positive).sum(dim=1) / positive.sum(dim=1)
+        return per_user.mean()
+
+    def metric_of(model: torch.nn.Module, rows: np.ndarray) -> float:
+        idx = torch.from_numpy(users[rows])
+        logits = masked_logits(model, inputs[idx], valid[idx])
+        top = torch.topk(logits, min(RECALL_K, logits.shape[1]), dim=1).indices
+        hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
+        return float((hits / truth_sizes[idx]).mean())
+
+    model, report = fit_with_holdout(
+        lambda: RankerModel(inputs.shape[2], scale, weight),
+        loss_of,
+        metric_of,
+        len(users),
+        max_epochs=MAX_EPOCHS,
+        lr=LR,
+        weight_decay=WEIGHT_DECAY,
+    )
+    assert isinstance(model, RankerModel)
+    return model, report

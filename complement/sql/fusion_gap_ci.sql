@@ -1,0 +1,157 @@
+-- name: fusion_gap_ci
+-- description: Each fused view's share of the oracle union_at_k gain at $k against a reference view's, with paired bootstrap CIs of the share difference and of the recall difference.
+-- param: k INTEGER = 20
+-- param: view_a VARCHAR
+-- param: view_b VARCHAR
+-- param: reference VARCHAR = ''
+-- param: views VARCHAR[] = []
+-- param: n_boot INTEGER = 1000
+-- param: seed INTEGER = 0
+-- param: max_units INTEGER = 10000
+-- param: alpha DOUBLE = 0.05
+-- requires: topk, interactions, items
+-- returns: one row per fused view (the reference excluded) with n_users, n_boot, recall, reference_recall, best_single, union_at_k, share, reference_share, share_diff, share_low, share_high, share_diff_low, share_diff_high, recall_diff, recall_diff_low, recall_diff_high
+--
+-- Over the n evaluated users (all test users; a user without a list for a view has no hits), with R_v the mean
+-- Recall@k of view v, best_single = max(R_A, R_B) and union_at_k as in `fusion_gap` / `oracle`:
+-- share(v) = (R_v - best_single) / (union_at_k - best_single) (NULL when the bound equals best_single).
+-- The reference is $reference, the best existing fusion to beat; with '' it is the better single view of each
+-- sample (share 0, recall best_single). The fused views are $views, or (when empty) every view in topk other
+-- than $view_a, $view_b and $reference. share_diff = share(v) - share(reference); recall_diff = R_v - R_reference.
+-- Paired bootstrap with compare's draws: users are the units while n <= max_units, else hashed into max_units
+-- buckets; the m units get indices 0..m-1 in unit order; replicate b = 1..n_boot puts in slot j the unit
+-- H('bootstrap', seed, b, j) mod m (H = hash60 of the '|'-joined text, `_macros.sql`), so for the same seed
+-- recall_diff's CI equals compare's recall CI of (v, reference). Every statistic of a replicate is recomputed on
+-- the drawn units (each mean is Σ sums / Σ users), the pairing kept; [low, high] = the alpha/2 and
+-- 1 - alpha/2 percentiles (quantile_cont) of the replicates; replicates where the bound equals best_single
+-- have no share and are left out of the share percentiles.
+WITH checked AS (
+    SELECT CASE
+        WHEN $n_boot < 1 THEN error('fusion_gap_ci: n_boot must be at least 1, got ' || $n_boot)
+        WHEN $max_units < 1 THEN error('fusion_gap_ci: max_units must be at least 1, got ' || $max_units)
+        WHEN $alpha <= 0 OR $alpha >= 1 THEN error('fusion_gap_ci: alpha must be between 0 and 1, got ' || $alpha)
+        ELSE $n_boot END AS n_boot
+),
+fused_views AS (
+    SELECT DISTINCT view FROM topk
+    WHERE view NOT IN ($view_a, $view_b, $reference) AND view_selected($views, view)
+),
+per_user AS (
+    SELECT view, user_id, recall FROM user_metrics($k, [], false)
+),
+union_hits AS (
+    SELECT user_id, count(*) AS n_union FROM hit_pairs($k, $view_a, $view_b, false) GROUP BY user_id
+),
+shared AS (
+    -- one row per evaluated user: the source views, the union bound and the reference
+    SELECT n.user_id,
+           coalesce(max(p.recall) FILTER (WHERE p.view = $view_a), 0) AS recall_a,
+           coalesce(max(p.recall) FILTER (WHERE p.view = $view_b), 0) AS recall_b,
+           coalesce(max(p.recall) FILTER (WHERE p.view = $reference), 0) AS recall_ref,
+           least(coalesce(max(u.n_union), 0), $k) / max(n.n_test) AS union_at_k
+    FROM (SELECT user_id, count(DISTINCT item_id) AS n_test FROM interactions WHERE split = 'test' GROUP BY user_id) n
+    LEFT JOIN per_user p ON p.user_id = n.user_id
+    LEFT JOIN union_hits u ON u.user_id = n.user_id
+    GROUP BY n.user_id
+),
+observed AS (
+    SELECT count(*) AS n_users FROM shared
+),
+assigned AS (
+    SELECT s.*,
+           CASE WHEN o.n_users <= $max_units THEN s.user_id
+                ELSE CAST(hash60(concat_ws('|', 'unit', CAST($seed AS VARCHAR), s.user_id)) % $max_units AS VARCHAR)
+           END AS unit
+    FROM shared s CROSS JOIN observed o
+),
+units AS (
+    SELECT unit, count(*) AS n, sum(recall_a) AS s_a, sum(recall_b) AS s_b, sum(recall_ref) AS s_ref,
+           sum(union_at_k) AS s_union
+    FROM assigned GROUP BY unit
+),
+indexed AS MATERIALIZED (
+    SELECT row_number() OVER (ORDER BY unit) - 1 AS idx, unit, n, s_a, s_b, s_ref, s_union FROM units
+),
+view_units AS (
+    -- Σ recall of each fused view per unit (0 for users without a list)
+    SELECT f.view, i.idx, coalesce(sum(p.recall), 0) AS s_v
+    FROM fused_views f
+    CROSS JOIN indexed i
+    LEFT JOIN assigned a ON a.unit = i.unit
+    LEFT JOIN per_user p ON p.view = f.view AND p.user_id = a.user_id
+    GROUP BY f.view, i.idx
+),
+unit_count AS (
+    SELECT count(*) AS m FROM indexed
+),
+replicates AS MATERIALIZED (
+    SELECT unnest(generate_series(0, $n_boot)) AS b
+),
+draws AS MATERIALIZED (
+    -- replicate 0 is the observed sample (each unit once); b >= 1 draws m units with replacement
+    SELECT r.b,
+           CASE WHEN r.b = 0 THEN p.idx
+                ELSE hash60(concat_ws('|', 'bootstrap', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), CAST(p.idx AS VARCHAR))) % c.m
+           END AS idx
+    FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
+),
+draw_counts AS (
+    SELECT b, idx, count(*) AS times FROM draws GROUP BY b, idx
+),
+sample_shared AS (
+    SELECT d.b, sum(d.times * p.n) AS n, sum(d.times * p.s_a) AS s_a, sum(d.times * p.s_b) AS s_b,
+           sum(d.times * p.s_ref) AS s_ref, sum(d.times * p.s_union) AS s_union
+    FROM draw_counts d JOIN indexed p ON p.idx = d.idx
+    GROUP BY d.b
+),
+sample_bounds AS (
+    SELECT b, n,
+           greatest(s_a, s_b) / n AS best_single,
+           s_union / n AS union_at_k,
+           CASE WHEN $reference = '' THEN greatest(s_a, s_b) / n ELSE s_ref / n END AS reference_recall
+    FROM sample_shared
+),
+samples AS (
+    SELECT v.view, s.b, s.n, s.best_single, s.union_at_k, s.reference_recall,
+           sum(d.times * v.s_v) / s.n AS recall
+    FROM view_units v
+    JOIN draw_counts d ON d.idx = v.idx
+    JOIN sample_bounds s ON s.b = d.b
+    GROUP BY v.view, s.b, s.n, s.best_single, s.union_at_k, s.reference_recall
+),
+shares AS (
+    SELECT view, b, recall, reference_recall, best_single, union_at_k,
+           (recall - best_single) / nullif(union_at_k - best_single, 0) AS share,
+           (reference_recall - best_single) / nullif(union_at_k - best_single, 0) AS reference_share
+    FROM samples
+),
+summary AS (
+    SELECT view,
+           quantile_cont(share, $alpha / 2) AS share_low, quantile_cont(share, 1 - $alpha / 2) AS share_high,
+           quantile_cont(share - reference_share, $alpha / 2) AS share_diff_low,
+           quantile_cont(share - reference_share, 1 - $alpha / 2) AS share_diff_high,
+           quantile_cont(recall - reference_recall, $alpha / 2) AS recall_diff_low,
+           quantile_cont(recall - reference_recall, 1 - $alpha / 2) AS recall_diff_high
+    FROM shares WHERE b > 0
+    GROUP BY view
+)
+SELECT o.view,
+       CASE WHEN $reference = '' THEN 'best_single' ELSE $reference END AS reference,
+       CAST(ob.n_users AS BIGINT) AS n_users,
+       c.n_boot,
+       o.recall,
+       o.reference_recall,
+       o.best_single,
+       o.union_at_k,
+       o.share,
+       o.reference_share,
+       o.share - o.reference_share AS share_diff,
+       s.share_low, s.share_high, s.share_diff_low, s.share_diff_high,
+       o.recall - o.reference_recall AS recall_diff,
+       s.recall_diff_low, s.recall_diff_high
+FROM shares o
+JOIN summary s ON s.view = o.view
+CROSS JOIN checked c
+CROSS JOIN observed ob
+WHERE o.b = 0
+ORDER BY o.view
