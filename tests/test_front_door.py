@@ -190,7 +190,9 @@ def test_help_shows_every_declared_option_with_its_default_and_choices(cls, caps
     for f in dataclasses.fields(cls):
         assert flag_of(f) in text
         choices = f.metadata.get("choices")
-        if choices is not None and not str(f.type).startswith("tuple"):
+        if choices is Device:  # the choices, or cuda:N for one GPU of several
+            assert f"{flag_of(f)} <auto|cpu|cuda|cuda:N>" in text
+        elif choices is not None and not str(f.type).startswith("tuple"):
             assert f"{flag_of(f)} <{'|'.join(c.value for c in choices)}>" in text
         if f.default is not None and f.metadata.get("show_default", True) and f.default is not False:
             default = f.default.value if hasattr(f.default, "value") else f.default

@@ -39,7 +39,9 @@ def _check_device(value: str) -> str:
         raise typer.BadParameter(str(exc)) from None
 
 
-DeviceOption = Annotated[str, typer.Option("--device", help=DEVICE_HELP, callback=_check_device)]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help=DEVICE_HELP, callback=_check_device, metavar="<auto|cpu|cuda|cuda:N>")
+]
 
 
 def workspace(path: Path | None) -> Workspace:

@@ -20,6 +20,8 @@ from ..choices import Device, check_device
 from ..errors import ConfigError
 from ..steps.options import Options, flag_of
 
+DEVICE_METAVAR = "<auto|cpu|cuda|cuda:N>"
+
 
 def _cli_type(f: dataclasses.Field) -> Any:
     choices = f.metadata.get("choices")
@@ -85,6 +87,7 @@ def cli_parameters(cls: type[Options]) -> list[inspect.Parameter]:
             help=meta.get("help", ""),
             show_default=meta.get("show_default", True),
             callback=_callback(f),
+            metavar=DEVICE_METAVAR if meta.get("choices") is Device else None,
             **bounds,
         )
         out.append(
