@@ -61,6 +61,15 @@ def topk(
     drop_unknown: Annotated[
         bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Compute only shard I of N (I/N: the I-th of N user_idx ranges); the last shard to finish "
+            "commits the view (docs/design.md, Storage).",
+            show_default=False,
+        ),
+    ] = None,
     workspace_dir: WorkspaceOption = None,
 ) -> None:
     """Exact top-K items per user (score = user · item), seen items masked, ties by item index.
@@ -86,6 +95,11 @@ def topk(
         "--id-map": id_map,
         "--drop-unknown": drop_unknown or None,
     }
+    from ..shards import parse
+
+    parsed = parse(shard)
+    if parsed is not None and source is not None:
+        raise ConfigError("--shard applies to scoring vectors, not with --from FILE")
     if source is not None:
         from ..interop import Columns, import_topk
 
@@ -115,10 +129,9 @@ def topk(
         )
     from ..scoring import write_topk
 
-    rows = write_topk(ws, view, k=k, exclude=exclude, device=device)
-    message(
-        f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s"
-    )
+    rows = write_topk(ws, view, k=k, exclude=exclude, device=device, shard=parsed)
+    what = f"view '{view}'" if parsed is None else f"shard {parsed[0]}/{parsed[1]} of view '{view}'"
+    message(f"topk: wrote {rows:,} rows for {what} (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s")
 
 
 def neighbors(
