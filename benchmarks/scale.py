@@ -173,8 +173,9 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
 
 
 # ---- one engine in this process -------------------------------------------------------------------
-def _descendants_peak_mb() -> float:
-    """Sum of the peak RSS (VmHWM) of this process's living descendants (the Spark JVM), from /proc."""
+def _descendants_peak_mb() -> tuple[float, float]:
+    """Sum of the peak RSS (VmHWM, MB) and of the CPU seconds of this process's living descendants
+    (the Spark JVM), from /proc."""
     parent_of = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -186,20 +187,22 @@ def _descendants_peak_mb() -> float:
     while frontier:
         frontier = {pid for pid, parent in parent_of.items() if parent in frontier} - mine
         mine |= frontier
-    total_kb = 0
+    total_kb, ticks = 0, 0
     for pid in mine:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total_kb += int(line.split()[1])
-        except OSError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
             continue
-    return total_kb / 1024
+    return total_kb / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     start = time.perf_counter()
-    jvm_mb = 0.0
+    jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
         results = polars_results(ws_root, k)
     else:
@@ -212,14 +215,21 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
             spark = session(f"local[{threads}]")
             spark.sparkContext.setLogLevel("ERROR")
             results = {name: diagnose_spark(ws_root, name, spark=spark, **params).to_pylist() for name in DIAGNOSTICS}
-            jvm_mb = _descendants_peak_mb()
+            jvm_mb, jvm_cpu = _descendants_peak_mb()
             spark.stop()
         else:
             results = {name: complement.diagnose(ws_root, name, **params).to_pylist() for name in DIAGNOSTICS}
     seconds = time.perf_counter() - start
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Spark's work happens in the JVM, a child process: its peak is added to this process's
-    return {"engine": engine, "seconds": seconds, "peak_rss_mb": self_kb / 1024 + jvm_mb, "results": results}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # Spark's work happens in the JVM, a child process: its peak and CPU are added to this process's.
+    # CPU seconds are the steadier measure on a shared machine; the wall time counts waits for a core.
+    return {
+        "engine": engine,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime + jvm_cpu,
+        "peak_rss_mb": usage.ru_maxrss / 1024 + jvm_mb,
+        "results": results,
+    }
 
 
 def _same(a, b, tol: float = 1e-9) -> bool:
@@ -308,7 +318,11 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
                 continue
             runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"  {engine:7s} {runs[engine]['seconds']:8.1f} s   peak RSS {runs[engine]['peak_rss_mb']:8.0f} MB")
+            run = runs[engine]
+            print(
+                f"  {engine:7s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
+                f"peak RSS {run['peak_rss_mb']:8.0f} MB"
+            )
         if runs:
             first = next(iter(runs))
             for engine, run in runs.items():
