@@ -149,3 +149,25 @@ def test_bucketed_rows_are_the_written_rows(rich, bucketed):
         got = bucketed.read_table("topk", view)
         assert got.equals(want)
         assert pc.all(pc.equal(got.column("view"), view)).as_py()
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("name", ["overlap", "oracle", "who_benefits"])
+def test_spark_fills_the_keys_of_a_legacy_workspace_and_reads_bucketed_views(rich, legacy, tmp_path, name):
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'complement[spark]')")
+    pytest.importorskip("sqlglot", reason="sqlglot is not installed (pip install 'sqlglot>=30')")
+    from complement.diagnostics.spark import diagnose_spark, java_available, session
+
+    if not java_available():
+        pytest.skip("Spark needs Java (none on PATH and no JAVA_HOME)")
+    spark = session("local[1]")
+    spark.sparkContext.setLogLevel("ERROR")
+    ws, _ = rich
+    params = {"view_a": "a", "view_b": "b", "k": K}
+    want = complement.diagnose(ws, name, **params)
+    assert_same_rows(want, diagnose_spark(legacy, name, spark=spark, **params))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tables, "BUCKET_ROWS", 50)
+        bucketed = rich_workspace(tmp_path / "bucketed")[0]
+    assert len(bucketed.table_files("topk", "a")) > 1
+    assert_same_rows(want, diagnose_spark(bucketed, name, spark=spark, **params))
