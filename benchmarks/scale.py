@@ -7,9 +7,13 @@ reports wall time and peak RSS (for Spark, the Python driver's plus the JVM's), 
 three agree to 1e-9. Usage::
 
     python benchmarks/scale.py [--users 1000000,10000000] [--k 20] [--engines duckdb,spark,polars]
+        [--threads 2] [--memory-limit 6GB] [--dir /scratch/scale] [--reuse]
 
-Needs `complement[spark]` and Java for the Spark engine, and polars (`pip install polars`). The
-1M and 10M runs need several GB of memory and disk; the lead runs them on an idle machine.
+Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
+POLARS_MAX_THREADS, Spark's local[N]); --memory-limit caps DuckDB (it spills to a folder under
+--dir past it). --reuse keeps a workspace already built under --dir. Needs `complement[spark]` and
+Java for the Spark engine, and polars (`pip install polars`). The 1M and 10M runs need several GB
+of memory and disk.
 """
 
 from __future__ import annotations
@@ -169,8 +173,9 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
 
 
 # ---- one engine in this process -------------------------------------------------------------------
-def _descendants_peak_mb() -> float:
-    """Sum of the peak RSS (VmHWM) of this process's living descendants (the Spark JVM), from /proc."""
+def _descendants_peak_mb() -> tuple[float, float]:
+    """Sum of the peak RSS (VmHWM, MB) and of the CPU seconds of this process's living descendants
+    (the Spark JVM), from /proc."""
     parent_of = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -182,20 +187,22 @@ def _descendants_peak_mb() -> float:
     while frontier:
         frontier = {pid for pid, parent in parent_of.items() if parent in frontier} - mine
         mine |= frontier
-    total_kb = 0
+    total_kb, ticks = 0, 0
     for pid in mine:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total_kb += int(line.split()[1])
-        except OSError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
             continue
-    return total_kb / 1024
+    return total_kb / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
-def run_engine(engine: str, ws_root: Path, k: int) -> dict:
+def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     start = time.perf_counter()
-    jvm_mb = 0.0
+    jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
         results = polars_results(ws_root, k)
     else:
@@ -205,17 +212,24 @@ def run_engine(engine: str, ws_root: Path, k: int) -> dict:
         if engine == "spark":
             from complement.diagnostics.spark import diagnose_spark, session
 
-            spark = session("local[2]")
+            spark = session(f"local[{threads}]")
             spark.sparkContext.setLogLevel("ERROR")
             results = {name: diagnose_spark(ws_root, name, spark=spark, **params).to_pylist() for name in DIAGNOSTICS}
-            jvm_mb = _descendants_peak_mb()
+            jvm_mb, jvm_cpu = _descendants_peak_mb()
             spark.stop()
         else:
             results = {name: complement.diagnose(ws_root, name, **params).to_pylist() for name in DIAGNOSTICS}
     seconds = time.perf_counter() - start
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Spark's work happens in the JVM, a child process: its peak is added to this process's
-    return {"engine": engine, "seconds": seconds, "peak_rss_mb": self_kb / 1024 + jvm_mb, "results": results}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # Spark's work happens in the JVM, a child process: its peak and CPU are added to this process's.
+    # CPU seconds are the steadier measure on a shared machine; the wall time counts waits for a core.
+    return {
+        "engine": engine,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime + jvm_cpu,
+        "peak_rss_mb": usage.ru_maxrss / 1024 + jvm_mb,
+        "results": results,
+    }
 
 
 def _same(a, b, tol: float = 1e-9) -> bool:
@@ -234,11 +248,24 @@ def compare(reference: dict, other: dict) -> list[str]:
         if len(want) != len(got):
             problems.append(f"{name}: {len(want)} rows vs {len(got)}")
             continue
-        for w, g in zip(want, got):
+        for w, g in zip(want, got, strict=True):
             for column, value in w.items():
                 if not _same(value, g.get(column)):
                     problems.append(f"{name}.{column}: {value!r} vs {g.get(column)!r}")
     return problems
+
+
+def _engine_env(args: argparse.Namespace, root: Path) -> dict[str, str]:
+    """The environment of an engine's process: this checkout's complement first on the path, the
+    thread count for every engine, DuckDB's memory cap and spill folder."""
+    env = dict(os.environ)
+    repo = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([repo, *filter(None, [env.get("PYTHONPATH")])])
+    env["COMPLEMENT_DUCKDB_THREADS"] = env["POLARS_MAX_THREADS"] = str(args.threads)
+    if args.memory_limit:
+        env["COMPLEMENT_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+        env["COMPLEMENT_DUCKDB_TEMP_DIRECTORY"] = str(root / "duckdb-spill")
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,11 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--dir", type=Path, default=None, help="where the workspaces go (default: a temporary folder)")
+    parser.add_argument("--threads", type=int, default=2, help="threads (cores) each engine may use")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB's memory_limit, e.g. 6GB (default: DuckDB's)")
+    parser.add_argument("--reuse", action="store_true", help="reuse a workspace already built under --dir")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # child mode: run one engine, print JSON
     parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.engine:
-        print(json.dumps(run_engine(args.engine, args.workspace, args.k)))
+        print(json.dumps(run_engine(args.engine, args.workspace, args.k, args.threads)))
         return 0
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -267,25 +297,32 @@ def main(argv: list[str] | None = None) -> int:
     for n_users in [int(u) for u in args.users.split(",")]:
         ws_root = root / f"ws-{n_users}"
         start = time.perf_counter()
-        build(ws_root, n_users, args.items, args.k)
+        if not (args.reuse and (ws_root / "tables" / "_catalog.json").exists()):
+            build(ws_root, n_users, args.items, args.k)
         print(
             f"\n{n_users:,} users x K={args.k} x 2 views: built in {time.perf_counter() - start:.1f} s ({ws_root})",
             file=sys.stderr,
         )
         runs = {}
         for engine in engines:
+            command = [sys.executable, __file__, "--engine", engine, "--workspace", str(ws_root)]
             child = subprocess.run(
-                [sys.executable, __file__, "--engine", engine, "--workspace", str(ws_root), "--k", str(args.k)],
+                [*command, "--k", str(args.k), "--threads", str(args.threads)],
                 capture_output=True,
                 text=True,
                 check=False,
+                env=_engine_env(args, root),
             )
             if child.returncode != 0:
                 print(f"  {engine}: failed\n{child.stderr[-2000:]}", file=sys.stderr)
                 failed = True
                 continue
             runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"  {engine:7s} {runs[engine]['seconds']:8.1f} s   peak RSS {runs[engine]['peak_rss_mb']:8.0f} MB")
+            run = runs[engine]
+            print(
+                f"  {engine:7s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
+                f"peak RSS {run['peak_rss_mb']:8.0f} MB"
+            )
         if runs:
             first = next(iter(runs))
             for engine, run in runs.items():

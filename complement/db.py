@@ -4,8 +4,10 @@ read-only guard for SQL that comes from the user."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -25,6 +27,51 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "''") + "'"
 
 
+# DuckDB settings taken from the environment (unset: DuckDB's defaults, all cores and 80% of RAM),
+# for a machine shared with other work or a table larger than memory: DuckDB spills to the temp
+# directory past memory_limit.
+SETTINGS_ENV = {
+    "memory_limit": "COMPLEMENT_DUCKDB_MEMORY_LIMIT",  # e.g. 6GB
+    "threads": "COMPLEMENT_DUCKDB_THREADS",  # e.g. 2
+    "temp_directory": "COMPLEMENT_DUCKDB_TEMP_DIRECTORY",  # e.g. /scratch/duckdb
+}
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply the ``COMPLEMENT_DUCKDB_*`` settings that are set; a bad value is one clear line."""
+    for setting, variable in SETTINGS_ENV.items():
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            continue
+        try:
+            con.execute(f"SET {setting} = {_quote(value) if setting != 'threads' else int(value)}")
+        except (duckdb.Error, ValueError) as exc:
+            raise ComplementError(f"{variable}={value!r} is not a valid DuckDB {setting}: {_first_line(exc)}") from None
+
+
+def read_parquet_sql(files: list[Path]) -> str:
+    """DuckDB's reader of ``files`` as one table (columns matched by name)."""
+    listed = ", ".join(_quote(str(f)) for f in files)
+    return f"read_parquet([{listed}], union_by_name = true)"
+
+
+def table_selects(workspace: Workspace, names: Iterable[str] | None = None) -> dict[str, str]:
+    """A DuckDB SELECT reading each existing table (of ``names``, else all): its files, with the
+    integer keys a legacy table lacks filled in (:mod:`complement.keys`)."""
+    from . import keys
+
+    files = {name: workspace.table_files(name) for name in tables.TABLE_NAMES}
+    files = {name: paths for name, paths in files.items() if paths}
+    raw = {name: read_parquet_sql(paths) for name, paths in files.items()}
+    plan = keys.incomplete_keys({n: p for n, p in files.items() if names is None or n in names})
+    columns = {name: keys.columns_of(files[name]) for name in files} if plan else {}
+    return {
+        name: keys.keyed_select(name, raw, columns, plan[name]) if name in plan else f"SELECT * FROM {raw[name]}"
+        for name in files
+        if names is None or name in names
+    }
+
+
 def connect(workspace: Workspace, read_only_sql: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that sees the workspace tables as views.
 
@@ -32,12 +79,9 @@ def connect(workspace: Workspace, read_only_sql: bool = False) -> duckdb.DuckDBP
     and its configuration is locked, a second guard behind :func:`check_read_only`."""
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
-    for name in tables.TABLE_NAMES:
-        files = workspace.table_files(name)
-        if not files:
-            continue
-        listed = ", ".join(_quote(str(f)) for f in files)
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+    apply_settings(con)
+    for name, select in table_selects(workspace).items():
+        con.execute(f"CREATE VIEW {name} AS {select}")
     if read_only_sql:
         # the tables, and the diagnostics results `complement run` stores (read_parquet('results/…'))
         allowed = [str(workspace.tables_dir) + "/", str(workspace.root / "results") + "/"]
@@ -130,7 +174,8 @@ def stream_sql(
         hint = ""
         if isinstance(exc, duckdb.CatalogException):
             have = workspace.existing_tables()
-            hint = f" (tables in {workspace.root}: {', '.join(have) or 'none — run `complement init` or `complement synth`'})"
+            listed = ", ".join(have) or "none — run `complement init` or `complement synth`"
+            hint = f" (tables in {workspace.root}: {listed})"
         return f"SQL error: {_first_line(exc)}{hint}"
 
     con = open_sandbox(workspace)

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from . import tables
+from . import keys, tables
+from .db import apply_settings
 from .errors import ComplementError
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 RESULTS_DIR = "results"
 RESULTS_PREFIX = "results_"
+# the files of a table whose integer keys are filled at read time (complement.keys), under the view of its name
+RAW_PREFIX = "raw_"
 _LOCKDOWN = (
     "SET enable_external_access = false",
     "SET autoinstall_known_extensions = false",
@@ -83,8 +86,12 @@ def open_sandbox(
         con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
         # Without this DuckDB resolves an unknown table name to a Python variable of the caller.
         con.execute("SET python_enable_replacements = false")
+        apply_settings(con)
         sources = {name: workspace.table_files(name) for name in tables.TABLE_NAMES}
         sources.update({name: [path] for name, path in result_tables(workspace).items()})
+        plan = keys.incomplete_keys({name: files for name, files in sources.items() if name in tables.INDEX_KEYS})
+        raw = {name: RAW_PREFIX + name for name in tables.TABLE_NAMES if sources[name]} if plan else {}
+        columns = {name: keys.columns_of(sources[name]) for name in raw}
         for name, files in sources.items():
             if not files:
                 continue
@@ -94,7 +101,11 @@ def open_sandbox(
                 raise ComplementError(
                     f"cannot read table {name} ({', '.join(map(str, files))}): {first_line(exc)}"
                 ) from None
-            con.register(name, dataset)
+            # a legacy table without complete integer keys: read through the SELECT that fills them
+            con.register(raw.get(name, name), dataset)
+        for name in raw:
+            select = keys.keyed_select(name, raw, columns, plan[name]) if name in plan else f"SELECT * FROM {raw[name]}"
+            con.execute(f"CREATE VIEW {name} AS {select}")
         if setup is not None:
             setup(con)
         for statement in _LOCKDOWN:

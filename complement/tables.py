@@ -100,6 +100,44 @@ INDEX_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "neighbors": (("item_idx", "item_id", "items"), ("neighbor_idx", "neighbor_id", "items")),
 }
 
+# A view of ``topk`` with more rows than this is stored as several files ("user buckets"), each a
+# contiguous user_idx range sorted by (user_idx, rank), with row groups of ROW_GROUP_ROWS rows: every
+# file stays small enough to write and read in bounded memory, and a reader filtering on user_idx
+# skips whole files and row groups by their statistics. Readers see one table (the catalog entry
+# lists the files). Module attributes, so tests can lower them.
+BUCKET_ROWS = 2_000_000
+ROW_GROUP_ROWS = 500_000
+BUCKETED_TABLES = ("topk",)
+
+
+def user_buckets(name: str, table: pa.Table) -> list[pa.Table]:
+    """``table`` as the files it is stored in: itself, or for a large view of a bucketed table its
+    rows sorted by (user_idx, rank) and cut between users into pieces of at most about BUCKET_ROWS rows
+    (one user's list is never split, so a piece may exceed it by less than one list)."""
+    if name not in BUCKETED_TABLES or table.num_rows <= BUCKET_ROWS or table.column("user_idx").null_count:
+        return [table]
+    import numpy as np
+
+    table = table.sort_by([("user_idx", "ascending"), ("rank", "ascending")])
+    users = table.column("user_idx").to_numpy()
+    # the first row of each user: a piece may start only there
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    pieces, begin = [], 0
+    while begin < table.num_rows:
+        limit = begin + BUCKET_ROWS
+        if limit >= table.num_rows:
+            end = table.num_rows
+        else:
+            after = int(np.searchsorted(starts, limit, side="right"))  # starts[:after] <= limit
+            if starts[after - 1] > begin:
+                end = int(starts[after - 1])
+            else:  # one list longer than a piece: it is a piece of its own
+                end = int(starts[after]) if after < len(starts) else table.num_rows
+        pieces.append(table.slice(begin, end - begin))
+        begin = end
+    return pieces
+
+
 SINGLE_TABLES = ("items", "users", "interactions", "runs")
 PARTITIONED_TABLES = ("embeddings", "topk", "neighbors", "probes")
 TABLE_NAMES = SINGLE_TABLES + PARTITIONED_TABLES
@@ -164,7 +202,11 @@ def check_columns(name: str, schema: pa.Schema, source: str = "") -> None:
     """Raise one line when ``schema`` (a stored file of table ``name``) lacks a contract column or
     holds one of another kind; the line names the table, the column and the command that rebuilds it."""
     where = f" ({source})" if source else ""
+    # the integer keys of a file written before they existed are filled in by its readers (keys.py)
+    derived = {key for key, _, _ in INDEX_KEYS.get(name, ())}
     for field in SCHEMAS[name]:
+        if field.name not in schema.names and field.name in derived:
+            continue
         if field.name not in schema.names:
             raise WorkspaceError(
                 f"table '{name}'{where} has no column '{field.name}' (found: {', '.join(schema.names)}); "

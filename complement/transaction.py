@@ -58,12 +58,12 @@ def _facet_digest(table: pa.Table, columns: tuple[str, ...]) -> str:
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
 
 
-def _write_durably(table: pa.Table, path: Path) -> str:
+def _write_durably(table: pa.Table, path: Path, row_group_rows: int | None = None) -> str:
     """Write Parquet to ``path`` (through the one atomic writer, fsynced) and return its content digest."""
     from . import atomic
 
     with atomic.atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_rows)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
     return cat.file_digest(path)
@@ -82,6 +82,7 @@ class Transaction:
     scopes: list[Scope] = field(default_factory=list)
     locks: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     locked: set[str] = field(default_factory=set)
+    adopted: dict[str, cat.Entry] = field(default_factory=dict)
     _counter: int = 0
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -125,6 +126,7 @@ class Transaction:
     def overlay(self) -> cat.Catalog:
         entries = {k: e for k, e in self.snapshot.entries.items() if k not in self.deleted}
         entries.update(self.staged)
+        entries.update(self.adopted)
         if self.runs_files:
             runs = entries.get("runs")
             files = (runs.files if runs else []) + self.runs_files
@@ -142,8 +144,11 @@ class Transaction:
         key = cat.entry_key(name, part)
         self.lock(_lock_name(name, part))
         scope = self.scopes[-1] if self.scopes else Scope()
-        path = self._next_path()
-        digest = _write_durably(table, path)
+        # a large view: several files of contiguous user_idx ranges, in one entry (tables.user_buckets)
+        buckets = tables.user_buckets(name, table)
+        row_groups = tables.ROW_GROUP_ROWS if len(buckets) > 1 else None
+        paths = [self._next_path() for _ in buckets]
+        digests = [_write_durably(piece, path, row_groups) for piece, path in zip(buckets, paths, strict=True)]
         old = self.staged.get(key)
         if old is not None:
             for f in old.files:
@@ -151,19 +156,30 @@ class Transaction:
                     (self.ws.tables_dir / f).unlink()
         facets = {facet: _facet_digest(table, cols) for facet, cols in FACETS.get(name, {}).items()}
         self.staged[key] = cat.Entry(
-            files=[path.relative_to(self.ws.tables_dir).as_posix()],
-            fingerprint=cat.combine([digest]),
+            files=[p.relative_to(self.ws.tables_dir).as_posix() for p in paths],
+            fingerprint=cat.combine(digests),
             lineage={k: "" for k in (inputs if inputs is not None else scope.inputs)},  # resolved at commit
             made_by=made_by or scope.made_by,
             facets=facets,
         )
         self.deleted.discard(key)
 
-    def delete(self, name: str, part: str | None) -> None:
+    def delete(self, name: str, part: str | None, *, lock: bool = True) -> None:
+        key = cat.entry_key(name, part)
+        if lock:
+            self.lock(_lock_name(name, part))
+        self.staged.pop(key, None)
+        self.adopted.pop(key, None)
+        self.deleted.add(key)
+
+    def adopt(self, name: str, part: str | None, entry: cat.Entry) -> None:
+        """Make ``entry``, whose files are already committed (under other entries), the entry of
+        ``name``/``part``: a view assembled from its shards' files without copying them."""
         key = cat.entry_key(name, part)
         self.lock(_lock_name(name, part))
         self.staged.pop(key, None)
-        self.deleted.add(key)
+        self.deleted.discard(key)
+        self.adopted[key] = entry
 
     def add_runs(self, rows: pa.Table) -> None:
         path = self._next_path()
@@ -180,7 +196,7 @@ class Transaction:
         return self.snapshot.fingerprint_of(key) or ""
 
     def commit(self) -> None:
-        if not self.staged and not self.deleted and not self.runs_files:
+        if not self.staged and not self.deleted and not self.runs_files and not self.adopted:
             return
         tables_dir = self.ws.tables_dir
         _crash_point("staged")
@@ -208,6 +224,15 @@ class Transaction:
                 )
             for key in self.deleted:
                 entries.pop(key, None)
+            for key, entry in self.adopted.items():
+                entries[key] = cat.Entry(
+                    files=list(entry.files),
+                    fingerprint=entry.fingerprint,
+                    lineage=dict(entry.lineage),
+                    made_by=entry.made_by,
+                    facets=dict(entry.facets),
+                    written_at=now,
+                )
             if self.runs_files:
                 entries["runs"] = self._commit_runs(entries.get("runs"))
             new = cat.Catalog(version=current.version + 1, entries=entries)

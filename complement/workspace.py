@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import atomic, tables
+from . import atomic, shards, tables
 from . import catalog as catalog_mod
 from .errors import StaleError, WorkspaceError
 from .lineage import Staleness, staleness
@@ -87,7 +87,12 @@ class Workspace:
             entry = entries.get(catalog_mod.entry_key(name, part))
             return [self.tables_dir / f for f in entry.files] if entry else []
         prefix = name + "/"
-        return [self.tables_dir / f for key in sorted(entries) if key.startswith(prefix) for f in entries[key].files]
+        return [
+            self.tables_dir / f
+            for key in sorted(entries)
+            if key.startswith(prefix) and shards.MARK not in key
+            for f in entries[key].files
+        ]
 
     def has_table(self, name: str) -> bool:
         return bool(self.table_files(name))
@@ -96,10 +101,13 @@ class Workspace:
         return [name for name in tables.TABLE_NAMES if self.has_table(name)]
 
     def parts(self, name: str) -> list[str]:
-        """The parts (views or probe runs) of a partitioned table, sorted."""
+        """The parts (views or probe runs) of a partitioned table, sorted (staged shards of a view,
+        ``complement topk --shard``, are not parts until all are merged)."""
         self._check_table(name)
         prefix = name + "/"
-        return sorted(key[len(prefix) :] for key in self.catalog().entries if key.startswith(prefix))
+        return sorted(
+            key[len(prefix) :] for key in self.catalog().entries if key.startswith(prefix) and shards.MARK not in key
+        )
 
     def entry(self, name: str, part: str | None = None) -> catalog_mod.Entry | None:
         return self.catalog().entries.get(catalog_mod.entry_key(name, part))
@@ -192,7 +200,7 @@ class Workspace:
             raise WorkspaceError(f"table '{name}' is written one part (view) at a time")
         if name == "runs":
             raise WorkspaceError("rows are added to 'runs' with complement.runs.append_run")
-        if part is not None:
+        if part is not None and not shards.is_shard_part(part):
             tables.check_view_name(part)
         table = tables.conform(name, self._with_index_keys(name, table))
         with self.transaction() as txn:
@@ -360,7 +368,7 @@ class Workspace:
             position = {k: i for i, k in enumerate(ids)}
             rows = [position.get(k, -1) for k in known]
             if any(r < 0 for r in rows):
-                missing = [k for k, r in zip(known, rows) if r < 0]
+                missing = [k for k, r in zip(known, rows, strict=True) if r < 0]
                 raise WorkspaceError(
                     f"view '{view}' lacks vectors for {len(missing)} of {len(known)} {entity}s (e.g. '{missing[0]}')"
                 )

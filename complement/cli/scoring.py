@@ -89,6 +89,11 @@ def topk(
         "--id-map": id_map,
         "--drop-unknown": drop_unknown or None,
     }
+    from ..shards import parse
+
+    parsed = parse(options.shard)
+    if parsed is not None and source is not None:
+        raise ConfigError("--shard applies to scoring vectors, not with --from FILE")
     if source is not None:
         from ..interop import Columns, import_topk
 
@@ -119,10 +124,8 @@ def topk(
     from ..steps import topk as topk_step
 
     rows = topk_step(ws, view, options).rows
-    message(
-        f"topk: wrote {rows:,} rows for view '{view}' (k={k}, exclude {exclude}) "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    what = f"view '{view}'" if parsed is None else f"shard {parsed[0]}/{parsed[1]} of view '{view}'"
+    message(f"topk: wrote {rows:,} rows for {what} (k={k}, exclude {exclude}) in {time.perf_counter() - started:.1f} s")
 
 
 def neighbors(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .. import keys
 from .. import tables as workspace_tables
 from ..errors import ComplementError
 from ..workspace import Workspace
@@ -26,6 +27,7 @@ DEFAULT_MASTER = "local[2]"
 # temporary views of a workspace's tables are prefixed, so a session's own views of the same
 # names are left alone
 VIEW_PREFIX = "complement_"
+RAW_PREFIX = "complement_raw_"
 
 
 def java_available() -> bool:
@@ -65,15 +67,31 @@ def session(master: str = DEFAULT_MASTER) -> Any:
 def register_workspace(spark: Any, workspace: Workspace, names: Sequence[str] | None = None) -> dict[str, str]:
     """Register each table of ``workspace`` (those in ``names``, else every existing one) as a
     temporary view over its Parquet files; return {table: view name}."""
-    registered = {}
-    for name in names or workspace_tables.TABLE_NAMES:
-        files = [str(p) for p in workspace.table_files(name)]
-        if not files:
-            continue
-        view = VIEW_PREFIX + name
+    wanted = list(names or workspace_tables.TABLE_NAMES)
+    files = {name: workspace.table_files(name) for name in workspace_tables.TABLE_NAMES}
+    plan = keys.incomplete_keys({name: paths for name, paths in files.items() if name in wanted})
+    # a table whose integer keys are filled at read time (complement.keys) reads every table it may key from
+    reading = [name for name in workspace_tables.TABLE_NAMES if files[name] and (name in wanted or plan)]
+    raw, columns = {}, {}
+    for name in reading:
+        view = (RAW_PREFIX if plan else VIEW_PREFIX) + name
         # the files of a partitioned table (one per view) may differ in their extra columns
-        spark.read.option("mergeSchema", "true").parquet(*files).createOrReplaceTempView(view)
-        registered[name] = view
+        spark.read.option("mergeSchema", "true").parquet(*map(str, files[name])).createOrReplaceTempView(view)
+        raw[name] = view
+        if plan:
+            columns[name] = keys.columns_of(files[name])
+    registered = {}
+    for name in reading:
+        if name not in wanted:
+            continue
+        if plan:
+            select = (
+                keys.keyed_select(name, raw, columns, plan[name], quote="`")
+                if name in plan
+                else f"SELECT * FROM {raw[name]}"
+            )
+            spark.sql(select).createOrReplaceTempView(VIEW_PREFIX + name)
+        registered[name] = VIEW_PREFIX + name
     return registered
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import keys
 from ..errors import ComplementError
 from ..workspace import Workspace
 from .headers import find
@@ -64,10 +65,15 @@ def inline_params(sql: str, values: Mapping[str, Any], types: Mapping[str, str])
 def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
     """``sql`` with a leading CTE per table in ``files`` reading its Parquet files."""
     header, statement = _header_and_body(sql)
+    from ..db import read_parquet_sql
+
+    plan = keys.incomplete_keys(files)
+    raw = {name: read_parquet_sql(list(paths)) for name, paths in files.items()}
+    columns = {name: keys.columns_of(paths) for name, paths in files.items()} if plan else {}
     ctes = []
-    for name, paths in files.items():
-        listed = ", ".join(_quote(str(p)) for p in paths)
-        ctes.append((name, f"(SELECT * FROM read_parquet([{listed}], union_by_name = true))", ""))
+    for name in files:
+        select = keys.keyed_select(name, raw, columns, plan[name]) if name in plan else f"SELECT * FROM {raw[name]}"
+        ctes.append((name, f"({select})", ""))
     own, final = _split_with(statement)
     return _join_ctes(header, ctes + own, final)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .. import shards
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
+from ..progress import message
 from ..runs import RunRecord, recorded
 from ..tables import check_view_name
 from .search import check_k, neighbors_indices, topk_indices
@@ -43,9 +45,16 @@ def _read_view_vectors(ws, view: str, entity: str) -> tuple[np.ndarray, np.ndarr
 
 
 def ranked_table(
-    view: str, row_ids, col_ids, indices: np.ndarray, scores: np.ndarray, names: tuple[str, ...]
+    view: str,
+    row_ids,
+    col_ids,
+    indices: np.ndarray,
+    scores: np.ndarray,
+    names: tuple[str, ...],
+    row_offset: int = 0,
 ) -> pa.Table:
-    """Long table ``view, <row>, rank, <col>, <score>`` from ``[n_rows, k]`` results; ``-1`` slots are dropped."""
+    """Long table ``view, <row>, rank, <col>, <score>`` from ``[n_rows, k]`` results; ``-1`` slots are
+    dropped. ``row_ids`` are rows ``row_offset``, ``row_offset + 1``, … of the index (a shard's users)."""
     n_rows, k = indices.shape
     flat = indices.ravel()
     keep = flat >= 0
@@ -60,7 +69,7 @@ def ranked_table(
             "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_rows)[keep]),
             names[1]: pa.array(np.asarray(col_ids, dtype=object), pa.string()).take(pa.array(col_positions)),
             names[2]: pa.array(scores.ravel()[keep].astype(np.float64)),
-            row_key: pa.array(row_positions),  # rows and columns are in user_idx / item_idx order
+            row_key: pa.array(row_positions + np.int32(row_offset)),  # rows and columns in user_idx / item_idx order
             col_key: pa.array(col_positions),
         }
     )
@@ -74,12 +83,17 @@ def write_topk(
     device="auto",
     chunk_size=None,
     made_by: str | None = None,
+    shard: str | tuple[int, int] | None = None,
 ) -> int:
     """Score every user against every item of ``view`` (score = user · item), mask the ``exclude``
     interactions, and write the exact top-``k`` per user as part ``view`` of the ``topk`` table
     (rank from 1, ties by item index). A user with fewer than ``k`` unmasked items gets a shorter
-    list. Records a ``runs`` row; returns the number of rows written."""
+    list. Records a ``runs`` row; returns the number of rows written.
+
+    ``shard="I/N"`` computes only the I-th of N contiguous user_idx ranges and stages it; the shard
+    that completes the set commits the view (:mod:`complement.shards`)."""
     check_view_name(view)
+    parsed = shards.parse(shard)
     splits = exclude_splits(exclude)
     dev = resolve_device(device)
     ws.require("items", "users", "interactions", "embeddings")
@@ -92,26 +106,37 @@ def write_topk(
         )
     k = check_k(k, len(item_ids), f"the catalogue of view '{view}'")
     params = {"k": k, "exclude": exclude, "masked_splits": list(splits), "device": str(dev), "chunk_size": chunk_size}
-    record = RunRecord(
-        step="topk",
-        view=view,
-        params=params,
-        inputs=[f"embeddings/{view}", "interactions", "items#ids", "users#ids"],
-        made_by=made_by or f"complement topk --view {view} --k {k} --exclude {exclude}",
-    )
+    inputs = [f"embeddings/{view}", "interactions", "items#ids", "users#ids"]
+    made_by = made_by or f"complement topk --view {view} --k {k} --exclude {exclude}"
+    part, lo, hi = view, 0, len(user_ids)
+    if parsed is not None:
+        shards.check_can_add(ws, "topk", view, parsed, inputs)
+        part = shards.part_name(view, parsed)
+        lo, hi = shards.rows_of(parsed, len(user_ids))
+        params["shard"] = f"{parsed[0]}/{parsed[1]}"
+    record = RunRecord(step="topk", view=part, params=params, inputs=inputs, made_by=made_by)
     with recorded(ws, record) as rec:
-        seen = ws.interaction_indices(splits)
-        indices, scores = topk_indices(user_vecs, item_vecs, k, seen=seen, device=dev, chunk_size=chunk_size, pad=True)
-        table = ranked_table(view, user_ids, item_ids, indices, scores, ("user_id", "item_id", "score"))
-        ws.write_table("topk", table, part=view)
+        seen_users, seen_items = ws.interaction_indices(splits)
+        mine = (seen_users >= lo) & (seen_users < hi)
+        seen = (seen_users[mine] - lo, seen_items[mine])
+        indices, scores = topk_indices(
+            user_vecs[lo:hi], item_vecs, k, seen=seen, device=dev, chunk_size=chunk_size, pad=True
+        )
+        names = ("user_id", "item_id", "score")
+        table = ranked_table(view, user_ids[lo:hi], item_ids, indices, scores, names, row_offset=lo)
+        ws.write_table("topk", table, part=part)
+        if parsed is None:
+            shards.drop(ws, "topk", view)  # a whole view replaces any shards staged for it
         short_users = int((indices[:, -1] < 0).sum())
         rec.rows = table.num_rows
         rec.metrics = {
-            "users": len(user_ids),
+            "users": hi - lo,
             "items": len(item_ids),
             "masked_pairs": len(seen[0]),
             "short_users": short_users,
         }
+    if parsed is not None and shards.merge(ws, "topk", view, made_by):
+        message(f"topk: all {parsed[1]} shards of view '{view}' are in; committed them as the view")
     return table.num_rows
 
 

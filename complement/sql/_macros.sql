@@ -13,20 +13,25 @@ CREATE MACRO view_selected(views, v) AS (array_length(views) = 0 OR list_contain
 -- The randomised diagnostics key it with concat_ws('|', stream, seed, key, replicate).
 CREATE MACRO hash60(text) AS ('0x' || substr(md5(text), 1, 15))::BIGINT;
 
+-- Joins and groupings run on the integer keys user_idx / item_idx (every reader sees them complete:
+-- complement.keys fills a legacy table's); the string ids ride along for the outputs that show them.
+
 -- T(u): the distinct test items of each user. Evaluated users are exactly the users in here.
 CREATE MACRO test_items() AS TABLE
-    SELECT DISTINCT user_id, item_id FROM interactions WHERE split = 'test';
+    SELECT user_idx, item_idx, any_value(user_id) AS user_id, any_value(item_id) AS item_id
+    FROM interactions WHERE split = 'test'
+    GROUP BY user_idx, item_idx;
 
 -- The evaluated users: those with a non-empty test set.
 CREATE MACRO evaluated_users() AS TABLE
-    SELECT DISTINCT user_id FROM interactions WHERE split = 'test';
+    SELECT user_idx, any_value(user_id) AS user_id FROM interactions WHERE split = 'test' GROUP BY user_idx;
 
 -- T(u) scoped: every test pair with pop_group 'all', and (when by_pop) again with its item's pop_group.
 CREATE MACRO scoped_test_items(by_pop) AS TABLE
-    SELECT user_id, item_id, 'all' AS pop_group FROM test_items()
+    SELECT user_idx, item_idx, user_id, 'all' AS pop_group FROM test_items()
     UNION ALL
-    SELECT t.user_id, t.item_id, i.pop_group
-    FROM test_items() t JOIN items i USING (item_id)
+    SELECT t.user_idx, t.item_idx, t.user_id, i.pop_group
+    FROM test_items() t JOIN items i ON i.item_idx = t.item_idx
     WHERE by_pop AND i.pop_group IS NOT NULL;
 
 -- IDCG@n with binary gains for n = 1..k: sum over i <= n of 1 / log2(i + 1).
@@ -39,18 +44,21 @@ CREATE MACRO ideal_dcg(k) AS TABLE
 -- A user without a list for a view has no hits (all metrics 0).
 CREATE MACRO user_metrics(k, views, by_pop) AS TABLE
     WITH truth AS (SELECT * FROM scoped_test_items(by_pop)),
-    n_test AS (SELECT user_id, pop_group, count(*) AS n_test FROM truth GROUP BY user_id, pop_group),
+    n_test AS (
+        SELECT user_idx, pop_group, any_value(user_id) AS user_id, count(*) AS n_test
+        FROM truth GROUP BY user_idx, pop_group
+    ),
     chosen AS (SELECT DISTINCT view FROM topk WHERE view_selected(views, view)),
     hits AS (
-        SELECT l.view, t.user_id, t.pop_group, t.item_id, min(l.rank) AS rank
-        FROM topk l JOIN truth t ON l.user_id = t.user_id AND l.item_id = t.item_id
+        SELECT l.view, t.user_idx, t.pop_group, t.item_idx, min(l.rank) AS rank
+        FROM topk l JOIN truth t ON l.user_idx = t.user_idx AND l.item_idx = t.item_idx
         WHERE l.rank <= k AND view_selected(views, l.view)
-        GROUP BY l.view, t.user_id, t.pop_group, t.item_id
+        GROUP BY l.view, t.user_idx, t.pop_group, t.item_idx
     ),
     user_hits AS (
-        SELECT view, user_id, pop_group, count(*) AS hits,
+        SELECT view, user_idx, pop_group, count(*) AS hits,
                sum(1 / log2(rank + 1)) AS dcg, max(1 / rank) AS rr
-        FROM hits GROUP BY view, user_id, pop_group
+        FROM hits GROUP BY view, user_idx, pop_group
     )
     SELECT c.view, n.user_id, n.pop_group, n.n_test,
            coalesce(h.hits, 0) AS hits,
@@ -58,40 +66,43 @@ CREATE MACRO user_metrics(k, views, by_pop) AS TABLE
            coalesce(h.hits, 0) / k AS precision,
            (coalesce(h.hits, 0) > 0)::DOUBLE AS hit,
            coalesce(h.dcg, 0) / i.idcg AS ndcg,
-           coalesce(h.rr, 0) AS rr
+           coalesce(h.rr, 0) AS rr,
+           n.user_idx
     FROM chosen c
     CROSS JOIN n_test n
     JOIN ideal_dcg(k) i ON i.n = least(n.n_test, k)
-    LEFT JOIN user_hits h ON h.view = c.view AND h.user_id = n.user_id AND h.pop_group = n.pop_group;
+    LEFT JOIN user_hits h ON h.view = c.view AND h.user_idx = n.user_idx AND h.pop_group = n.pop_group;
 
 -- One row per distinct test pair (user, item) of an evaluated user, with the item's pop_group and
 -- n_train (NULL when the item is not in `items`) and whether view A's / view B's top-k list holds
 -- it: in_a, in_b. So H_A(u) = {item : in_a}, H_B(u) = {item : in_b}. The top-k rows are probed
--- against the test pairs once (a semi-join: the costly step) and the few hits joined back.
+-- against the test pairs once (a semi-join on the integer keys: the costly step) and the few hits
+-- joined back.
 CREATE MACRO test_hits(k, view_a, view_b) AS TABLE
     WITH truth AS MATERIALIZED (
-        SELECT t.user_id, t.item_id, i.pop_group, i.n_train
-        FROM (SELECT DISTINCT user_id, item_id FROM interactions WHERE split = 'test') t
-        LEFT JOIN items i USING (item_id)
+        SELECT t.user_idx, t.item_idx, t.user_id, t.item_id, i.pop_group, i.n_train
+        FROM test_items() t
+        LEFT JOIN items i ON i.item_idx = t.item_idx
     ),
     hits AS (
-        SELECT l.user_id, l.item_id,
+        SELECT l.user_idx, l.item_idx,
                bit_or((CASE WHEN l.view = view_a THEN 1 ELSE 0 END) | (CASE WHEN l.view = view_b THEN 2 ELSE 0 END)) AS sides
         FROM topk l
-        SEMI JOIN truth t ON l.user_id = t.user_id AND l.item_id = t.item_id
+        SEMI JOIN truth t ON l.user_idx = t.user_idx AND l.item_idx = t.item_idx
         WHERE l.rank <= k AND (l.view = view_a OR l.view = view_b)
-        GROUP BY l.user_id, l.item_id
+        GROUP BY l.user_idx, l.item_idx
     )
-    SELECT t.user_id, t.item_id, t.pop_group, t.n_train,
+    SELECT t.user_idx, t.item_idx, t.user_id, t.item_id, t.pop_group, t.n_train,
            coalesce(h.sides & 1 = 1, false) AS in_a, coalesce(h.sides & 2 = 2, false) AS in_b
-    FROM truth t LEFT JOIN hits h ON h.user_id = t.user_id AND h.item_id = t.item_id;
+    FROM truth t LEFT JOIN hits h ON h.user_idx = t.user_idx AND h.item_idx = t.item_idx;
 
 -- One row per (pop_group scope, user, hit item) found by view A or view B (in_a OR in_b):
 -- scope 'all' always, and with by_pop also the item's own pop_group.
 CREATE MACRO hit_pairs(k, view_a, view_b, by_pop) AS TABLE
     WITH hits AS MATERIALIZED (
-        SELECT user_id, item_id, pop_group, in_a, in_b FROM test_hits(k, view_a, view_b) WHERE in_a OR in_b
+        SELECT user_idx, item_idx, user_id, item_id, pop_group, in_a, in_b
+        FROM test_hits(k, view_a, view_b) WHERE in_a OR in_b
     )
-    SELECT 'all' AS pop_group, user_id, item_id, in_a, in_b FROM hits
+    SELECT 'all' AS pop_group, user_idx, item_idx, user_id, item_id, in_a, in_b FROM hits
     UNION ALL
-    SELECT pop_group, user_id, item_id, in_a, in_b FROM hits WHERE by_pop AND pop_group IS NOT NULL;
+    SELECT pop_group, user_idx, item_idx, user_id, item_id, in_a, in_b FROM hits WHERE by_pop AND pop_group IS NOT NULL;

@@ -27,19 +27,19 @@ WITH checked AS (
         ELSE $n_users END AS n_users
 ),
 per_user AS (
-    SELECT user_id, bool_or(in_a) AS hit_a, bool_or(in_b) AS hit_b
+    SELECT user_idx, any_value(user_id) AS user_id, bool_or(in_a) AS hit_a, bool_or(in_b) AS hit_b
     FROM test_hits($k, $view_a, $view_b)
-    GROUP BY user_id
+    GROUP BY user_idx
 ),
 directed AS (
-    SELECT user_id, CASE WHEN hit_a THEN 'a_only' ELSE 'b_only' END AS direction
+    SELECT user_idx, user_id, CASE WHEN hit_a THEN 'a_only' ELSE 'b_only' END AS direction
     FROM per_user
     WHERE hit_a <> hit_b
 ),
 sampled AS (
-    SELECT direction, user_id, user_rank
+    SELECT direction, user_idx, user_id, user_rank
     FROM (
-        SELECT direction, user_id,
+        SELECT direction, user_idx, user_id,
                row_number() OVER (PARTITION BY direction ORDER BY hash60(concat_ws('|', 'case_study', CAST($seed AS VARCHAR), user_id)), user_id) AS user_rank
         FROM directed
     )
@@ -47,13 +47,13 @@ sampled AS (
 ),
 lists AS (
     SELECT l.view, l.user_id, l.item_id, min(l.rank) AS rank
-    FROM topk l SEMI JOIN sampled s ON s.user_id = l.user_id
+    FROM topk l SEMI JOIN sampled s ON s.user_idx = l.user_idx
     WHERE l.rank <= $k AND (l.view = $view_a OR l.view = $view_b)
     GROUP BY l.view, l.user_id, l.item_id
 ),
 truth AS (
     SELECT DISTINCT i.user_id, i.item_id
-    FROM interactions i SEMI JOIN sampled s ON s.user_id = i.user_id
+    FROM interactions i SEMI JOIN sampled s ON s.user_idx = i.user_idx
     WHERE i.split = 'test'
 ),
 history AS (
@@ -61,7 +61,7 @@ history AS (
            row_number() OVER (PARTITION BY user_id ORDER BY ts DESC NULLS LAST, item_id) AS position
     FROM (
         SELECT i.user_id, i.item_id, max(i.ts) AS ts
-        FROM interactions i SEMI JOIN sampled s ON s.user_id = i.user_id
+        FROM interactions i SEMI JOIN sampled s ON s.user_idx = i.user_idx
         WHERE i.split = 'train'
         GROUP BY i.user_id, i.item_id
     )

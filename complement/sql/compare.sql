@@ -36,11 +36,11 @@ WITH checked AS (
         ELSE $n_boot END AS n_boot
 ),
 per_user AS (
-    SELECT user_id,
+    SELECT user_idx, any_value(user_id) AS user_id,
            max(recall) FILTER (WHERE view = $view_a) AS recall_a, max(recall) FILTER (WHERE view = $view_b) AS recall_b,
            max(ndcg) FILTER (WHERE view = $view_a) AS ndcg_a, max(ndcg) FILTER (WHERE view = $view_b) AS ndcg_b
     FROM user_metrics($k, [$view_a, $view_b], false)
-    GROUP BY user_id
+    GROUP BY user_idx
 ),
 observed AS (
     SELECT count(*) AS n_users,

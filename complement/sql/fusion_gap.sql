@@ -18,21 +18,21 @@ WITH fused_views AS (
     WHERE view NOT IN ($view_a, $view_b) AND view_selected($views, view)
 ),
 per_user AS (
-    SELECT view, user_id, pop_group, n_test, recall, ndcg
+    SELECT view, user_idx, pop_group, n_test, recall, ndcg
     FROM user_metrics($k, [], true)
 ),
 sources AS (
-    SELECT user_id, pop_group,
+    SELECT user_idx, pop_group,
            max(recall) FILTER (WHERE view = $view_a) AS recall_a,
            max(recall) FILTER (WHERE view = $view_b) AS recall_b
     FROM per_user
     WHERE view IN ($view_a, $view_b)
-    GROUP BY user_id, pop_group
+    GROUP BY user_idx, pop_group
 ),
 union_hits AS (
-    SELECT user_id, pop_group, count(*) AS n_union
+    SELECT user_idx, pop_group, count(*) AS n_union
     FROM hit_pairs($k, $view_a, $view_b, true)
-    GROUP BY user_id, pop_group
+    GROUP BY user_idx, pop_group
 ),
 bounds AS (
     SELECT s.pop_group,
@@ -42,8 +42,8 @@ bounds AS (
            avg(least(coalesce(u.n_union, 0), $k) / n.n_test) AS union_at_k,
            avg(greatest(s.recall_a, s.recall_b)) AS best_view
     FROM sources s
-    JOIN (SELECT DISTINCT user_id, pop_group, n_test FROM per_user) n USING (user_id, pop_group)
-    LEFT JOIN union_hits u USING (user_id, pop_group)
+    JOIN (SELECT DISTINCT user_idx, pop_group, n_test FROM per_user) n USING (user_idx, pop_group)
+    LEFT JOIN union_hits u USING (user_idx, pop_group)
     GROUP BY s.pop_group
 ),
 fused AS (

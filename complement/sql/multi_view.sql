@@ -33,15 +33,15 @@ checked AS (
 ),
 bits AS (SELECT view, bit FROM checked WHERE ok),
 lists AS MATERIALIZED (
-    SELECT t.view, t.user_id, t.item_id, b.bit FROM topk t JOIN bits b USING (view) WHERE t.rank <= $k
+    SELECT t.view, t.user_idx, t.item_idx, b.bit FROM topk t JOIN bits b USING (view) WHERE t.rank <= $k
 ),
-n_test AS (SELECT user_id, count(*) AS n_test FROM test_items() GROUP BY user_id),
+n_test AS (SELECT user_idx, count(*) AS n_test FROM test_items() GROUP BY user_idx),
 n_eval AS (SELECT count(*)::DOUBLE AS n FROM n_test),
 hits AS MATERIALIZED (
     -- one row per test pair some chosen view lists: which views (bit mask) and its weight 1/|T(u)|
-    SELECT l.user_id, bit_or(l.bit) AS mask, any_value(1 / n.n_test) AS w
-    FROM lists l JOIN test_items() t USING (user_id, item_id) JOIN n_test n USING (user_id)
-    GROUP BY l.user_id, l.item_id
+    SELECT l.user_idx, bit_or(l.bit) AS mask, any_value(1 / n.n_test) AS w
+    FROM lists l JOIN test_items() t USING (user_idx, item_idx) JOIN n_test n USING (user_idx)
+    GROUP BY l.user_idx, l.item_idx
 ),
 greedy AS (
     WITH RECURSIVE steps(step, taken, view, union_recall) AS (
@@ -63,19 +63,19 @@ greedy AS (
     SELECT step, view, union_recall, union_recall - lag(union_recall, 1, 0) OVER (ORDER BY step) AS gain
     FROM steps WHERE step > 0
 ),
-sizes AS (SELECT view, user_id, count(*) AS n FROM lists GROUP BY view, user_id),
+sizes AS (SELECT view, user_idx, count(*) AS n FROM lists GROUP BY view, user_idx),
 common AS (
-    SELECT x.view AS view_a, y.view AS view_b, x.user_id, count(*) AS n_common
-    FROM lists x JOIN lists y ON x.user_id = y.user_id AND x.item_id = y.item_id AND x.view <> y.view
-    GROUP BY x.view, y.view, x.user_id
+    SELECT x.view AS view_a, y.view AS view_b, x.user_idx, count(*) AS n_common
+    FROM lists x JOIN lists y ON x.user_idx = y.user_idx AND x.item_idx = y.item_idx AND x.view <> y.view
+    GROUP BY x.view, y.view, x.user_idx
 ),
 pair_users AS (
-    SELECT a.view AS view_a, b.view AS view_b, n.user_id,
+    SELECT a.view AS view_a, b.view AS view_b, n.user_idx,
            coalesce(sa.n, 0) AS n_a, coalesce(sb.n, 0) AS n_b, coalesce(c.n_common, 0) AS n_common
     FROM bits a JOIN bits b ON a.view <> b.view CROSS JOIN n_test n
-    LEFT JOIN sizes sa ON sa.view = a.view AND sa.user_id = n.user_id
-    LEFT JOIN sizes sb ON sb.view = b.view AND sb.user_id = n.user_id
-    LEFT JOIN common c ON c.view_a = a.view AND c.view_b = b.view AND c.user_id = n.user_id
+    LEFT JOIN sizes sa ON sa.view = a.view AND sa.user_idx = n.user_idx
+    LEFT JOIN sizes sb ON sb.view = b.view AND sb.user_idx = n.user_idx
+    LEFT JOIN common c ON c.view_a = a.view AND c.view_b = b.view AND c.user_idx = n.user_idx
 )
 SELECT 'jaccard' AS statistic, NULL::INTEGER AS step, view_a, view_b,
        avg(n_common / nullif(n_a + n_b - n_common, 0)) AS value

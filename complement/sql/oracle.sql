@@ -22,8 +22,8 @@ WITH per_user AS (
            count(*) FILTER (WHERE in_a) AS hits_a,
            count(*) FILTER (WHERE in_b) AS hits_b,
            count(*) FILTER (WHERE in_a OR in_b) AS hits_union
-    FROM (SELECT user_id, pop_group, in_a, in_b, pop_group IS NULL AS unknown_group FROM test_hits($k, $view_a, $view_b))
-    GROUP BY GROUPING SETS ((user_id), (user_id, pop_group, unknown_group))
+    FROM (SELECT user_idx, pop_group, in_a, in_b, pop_group IS NULL AS unknown_group FROM test_hits($k, $view_a, $view_b))
+    GROUP BY GROUPING SETS ((user_idx), (user_idx, pop_group, unknown_group))
 ),
 scored AS (
     SELECT pop_group,

@@ -10,21 +10,21 @@
 -- evaluated users (the four shares sum to 1); mean_log_train = mean of ln(1 + users.n_train)
 -- over the group's users (NULL for an empty group). A user with no list for a view does not hit.
 WITH grouped AS (
-    SELECT user_id,
+    SELECT user_idx,
            CASE WHEN bool_or(in_a) AND bool_or(in_b) THEN 'both'
                 WHEN bool_or(in_a) THEN 'a_only'
                 WHEN bool_or(in_b) THEN 'b_only'
                 ELSE 'none' END AS user_group
     FROM test_hits($k, $view_a, $view_b)
-    GROUP BY user_id
+    GROUP BY user_idx
 ),
 groups(user_group, position) AS (VALUES ('both', 1), ('a_only', 2), ('b_only', 3), ('none', 4))
 SELECT g.user_group,
-       count(x.user_id) AS n_users,
-       count(x.user_id) / nullif((SELECT count(*) FROM grouped), 0) AS share,
+       count(x.user_idx) AS n_users,
+       count(x.user_idx) / nullif((SELECT count(*) FROM grouped), 0) AS share,
        avg(ln(1 + u.n_train)) AS mean_log_train
 FROM groups g
 LEFT JOIN grouped x ON x.user_group = g.user_group
-LEFT JOIN users u ON u.user_id = x.user_id
+LEFT JOIN users u ON u.user_idx = x.user_idx
 GROUP BY g.user_group, g.position
 ORDER BY g.position;

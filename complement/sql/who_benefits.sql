@@ -20,25 +20,25 @@
 -- share_a_only = share of the group's users with |H_A(u)| > 0 and |H_B(u)| = 0, share_b_only the
 -- converse, share_one_view = share_a_only + share_b_only (the users only one view serves).
 WITH per_user AS (
-    SELECT user_id,
+    SELECT user_idx, any_value(user_id) AS user_id,
            count(*) AS n_test,
            count(*) FILTER (WHERE in_a) AS hits_a,
            count(*) FILTER (WHERE in_b) AS hits_b,
            count(*) FILTER (WHERE in_a OR in_b) AS hits_union
     FROM test_hits($k, $view_a, $view_b)
-    GROUP BY user_id
+    GROUP BY user_idx
 ),
 taste AS (
-    SELECT t.user_id, avg(ln(1 + coalesce(i.n_train, 0))) AS tau
-    FROM (SELECT DISTINCT user_id, item_id FROM interactions WHERE split = 'train') t
-    LEFT JOIN items i USING (item_id)
-    GROUP BY t.user_id
+    SELECT t.user_idx, avg(ln(1 + coalesce(i.n_train, 0))) AS tau
+    FROM (SELECT DISTINCT user_idx, item_idx FROM interactions WHERE split = 'train') t
+    LEFT JOIN items i ON i.item_idx = t.item_idx
+    GROUP BY t.user_idx
 ),
 described AS (
     SELECT p.*, coalesce(u.n_train, 0) AS n_train, t.tau
     FROM per_user p
-    LEFT JOIN users u USING (user_id)
-    LEFT JOIN taste t USING (user_id)
+    LEFT JOIN users u ON u.user_idx = p.user_idx
+    LEFT JOIN taste t ON t.user_idx = p.user_idx
 ),
 ranked AS (
     SELECT *,

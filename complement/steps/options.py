@@ -39,6 +39,13 @@ class TopkOptions(Options):
     k: int = option(100, "List length per user (with --from: the longest list accepted).", minimum=1, kind=int)
     exclude: Exclude = option(Exclude.train_valid, "Seen items to mask: train or train+valid.", choices=Exclude)
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
+    shard: str | None = option(
+        None,
+        "Compute only shard I of N (I/N: the I-th of N user_idx ranges); the last shard to finish commits the "
+        "view (docs/design.md, Storage).",
+        kind=str,
+        show_default=False,
+    )
 
 
 @dataclass(frozen=True)

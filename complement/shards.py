@@ -1,0 +1,127 @@
+"""Sharded steps: ``complement topk --shard I/N`` computes one part of a view, N processes (one per GPU,
+or one per machine on a shared file system) together compute all of it.
+
+Shard I of N commits its rows as its own catalog entry ``topk/<view>@IofN`` (hidden from
+``ws.parts`` and from readers of the whole table) under its own lock, so the N processes run side by
+side. The one that commits last finds all N entries and commits them as the view's single entry,
+whose files are the N parts in shard order (no copying); the shard entries go in the same commit.
+Shards of another N, or computed from other inputs, are refused: their parts would not fit together.
+Users are split in contiguous ``user_idx`` ranges, so the merged view's files are user buckets in
+order, as a large unsharded view's are (docs/design.md, Storage)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from . import catalog as cat
+from .errors import ComplementError, StaleError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+# a shard's part name: the view, '@', and "IofN" ('@' is never in a view name)
+MARK = "@"
+_SHARD_PART = re.compile(r"^(?P<view>[a-z0-9_-]+)@(?P<i>[0-9]+)of(?P<n>[0-9]+)$")
+_SHARD_ARG = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")
+
+
+def parse(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"I/N"`` (1 <= I <= N) as ``(I, N)``; None stays None."""
+    if text is None or isinstance(text, tuple):
+        shard = text
+    else:
+        match = _SHARD_ARG.match(text)
+        if not match:
+            raise ComplementError(f"--shard expects I/N (e.g. 1/4: the first of 4 shards), got {text!r}")
+        shard = (int(match.group(1)), int(match.group(2)))
+    if shard is not None and not 1 <= shard[0] <= shard[1]:
+        raise ComplementError(f"--shard {shard[0]}/{shard[1]}: I must be between 1 and N")
+    return shard
+
+
+def part_name(view: str, shard: tuple[int, int]) -> str:
+    return f"{view}{MARK}{shard[0]}of{shard[1]}"
+
+
+def is_shard_part(part: str) -> bool:
+    return _SHARD_PART.match(part) is not None
+
+
+def rows_of(shard: tuple[int, int], n_rows: int) -> tuple[int, int]:
+    """The contiguous range [lo, hi) of rows (users by user_idx) that shard I of N computes."""
+    i, n = shard
+    return (i - 1) * n_rows // n, i * n_rows // n
+
+
+def staged(ws: Workspace, name: str, view: str) -> dict[tuple[int, int], cat.Entry]:
+    """The committed shard entries of ``view`` in table ``name``: {(I, N): entry}."""
+    found = {}
+    for key, entry in ws.catalog().entries.items():
+        table, _, part = key.partition("/")
+        match = _SHARD_PART.match(part) if table == name else None
+        if match and match.group("view") == view:
+            found[(int(match.group("i")), int(match.group("n")))] = entry
+    return found
+
+
+def _inputs_now(ws: Workspace, inputs: list[str]) -> dict[str, str]:
+    catalog = ws.catalog()
+    return {key: catalog.fingerprint_of(key) or "" for key in inputs}
+
+
+def check_can_add(ws: Workspace, name: str, view: str, shard: tuple[int, int], inputs: list[str]) -> None:
+    """Refuse shard I/N of ``view`` when shards of another N are staged, or staged shards were made
+    from inputs that have changed since (before anything is computed)."""
+    now = {k: v for k, v in _inputs_now(ws, inputs).items() if v}
+    for (i, n), entry in sorted(staged(ws, name, view).items()):
+        if n != shard[1]:
+            raise ComplementError(
+                f"view '{view}' has shard {i}/{n} of '{name}' staged: run every shard with the same N "
+                f"(--shard I/{n}), or remove the staged shards with `complement topk --view {view}` (unsharded)"
+            )
+        if entry.lineage != now:
+            raise StaleError(
+                f"shard {i}/{n} of view '{view}' was computed from inputs that have changed since; "
+                f"run all {n} shards again (or once unsharded)"
+            )
+
+
+def merge(ws: Workspace, name: str, view: str, made_by: str) -> bool:
+    """Commit the N shard entries of ``view`` as its single entry when all N are there (True), else
+    leave them (False). Merges are serialised by a lock of their own, taken before the catalog is
+    read, so of shards finishing together the last to get it sees every part."""
+    with cat.flock(ws.tables_dir / cat.LOCKS_DIR / f"merge-{name}-{view}", blocking=True, what=f"view '{view}'"):
+        parts = staged(ws, name, view)
+        if not parts:
+            return False
+        n = next(iter(parts))[1]
+        if sorted(parts) != [(i, n) for i in range(1, n + 1)]:
+            return False
+        entries = [parts[(i, n)] for i in range(1, n + 1)]
+        if any(e.lineage != entries[0].lineage for e in entries):
+            raise StaleError(f"the {n} shards of view '{view}' were computed from different inputs; run them again")
+        with ws.transaction(view=view) as txn:
+            txn.adopt(
+                name,
+                view,
+                cat.Entry(
+                    files=[f for e in entries for f in e.files],
+                    fingerprint=cat.combine(e.fingerprint for e in entries),
+                    lineage=dict(entries[0].lineage),
+                    made_by=made_by,
+                ),
+            )
+            for i in range(1, n + 1):
+                # no shard lock: a shard that has committed may not have released its lock yet
+                txn.delete(name, part_name(view, (i, n)), lock=False)
+        return True
+
+
+def drop(ws: Workspace, name: str, view: str) -> None:
+    """Remove the staged shards of ``view`` (an unsharded write of the view replaces them)."""
+    parts = staged(ws, name, view)
+    if parts:
+        with ws.transaction() as txn:
+            for shard in parts:
+                txn.delete(name, part_name(view, shard))
