@@ -7,7 +7,8 @@
 Both sides use the same loaded model object, the same texts and the same batch size, in one
 process, after one untimed warm-up encode, interleaved (bare, embed, embed, bare, ...: who goes
 first alternates). ``embed`` is timed end to end with an empty cache every round: reading
-``items``, hashing, encoding, saving the cache, writing the ``embeddings`` table and the ``runs`` row. Each round's bare / embed time ratio is printed and
+``items``, hashing, encoding, saving the cache, writing the ``embeddings`` table and the ``runs`` row. Each round's
+bare / embed time ratio is printed and
 the **median ratio** last (1.00x = as fast as the bare encoder), with the same ratio in process CPU
 time (steadier than wall time when other jobs share the cores). The texts are seeded random word
 sequences of 4-60 words, so batches pad differently depending on the order. Progress on stderr,

@@ -181,7 +181,8 @@ def main() -> None:
         )
         result_mib = n_users * args.k * RESULT_BYTES[method] / 2**20
         print(
-            f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | {peak[(method, n_users)]:.0f} | "
+            f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | "
+            f"{peak[(method, n_users)]:.0f} | "
             f"{result_mib:.0f} | {peak[(method, n_users)] - result_mib:.0f} | {agree} |"
         )
     if ours and ("faiss", args.users) in rounds:

@@ -130,7 +130,8 @@ def stream_sql(
         hint = ""
         if isinstance(exc, duckdb.CatalogException):
             have = workspace.existing_tables()
-            hint = f" (tables in {workspace.root}: {', '.join(have) or 'none — run `complement init` or `complement synth`'})"
+            listing = ", ".join(have) or "none — run `complement init` or `complement synth`"
+            hint = f" (tables in {workspace.root}: {listing})"
         return f"SQL error: {_first_line(exc)}{hint}"
 
     con = open_sandbox(workspace)

@@ -120,7 +120,7 @@ def unique_hits(lists_a, lists_b, truth, item_n_train, k):
 def oracle(lists_a, lists_b, truth, group_of, k):
     """Per pop_group ('all' and each group with evaluated users): the oracle bounds and gains."""
     result = {}
-    for group in ("all",) + POP_GROUPS:
+    for group in ("all", *POP_GROUPS):
         scoped = restrict(truth, group_of, group)
         if not scoped:
             continue
@@ -148,7 +148,7 @@ def oracle(lists_a, lists_b, truth, group_of, k):
 
 def by_popularity(lists, truth, group_of, k):
     out = {}
-    for group in ("all",) + POP_GROUPS:
+    for group in ("all", *POP_GROUPS):
         scoped = restrict(truth, group_of, group)
         if scoped:
             out[group] = metrics(lists, scoped, k)

@@ -114,8 +114,13 @@ def replace_in(file: str, old: bytes, new: bytes):
     return edit
 
 
-rename_column = lambda old, new: lambda t: t.rename_columns([new if c == old else c for c in t.column_names])
-doubled = lambda t: pa.concat_tables([t, t.slice(0, 3)])
+def rename_column(old, new):
+    return lambda t: t.rename_columns([new if c == old else c for c in t.column_names])
+
+
+def doubled(t):
+    return pa.concat_tables([t, t.slice(0, 3)])
+
 
 W = ["-w", "{ws}"]
 GENERIC = ["init", "{tmp}/new", "-d", "generic", "-p", "{tmp}/events.csv", "--user-col", "user", "--item-col", "item"]
@@ -444,14 +449,14 @@ EMBED = [
     ),
     Case(
         "embed-from-nan-vector",
-        vectors("v.parquet", change=lambda i, r: (i, [[float("nan")] * 8] + r[1:])),
+        vectors("v.parquet", change=lambda i, r: (i, [[float("nan")] * 8, *r[1:]])),
         ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "x"],
         1,
         r"contain NaN or inf",
     ),
     Case(
         "embed-from-ragged",
-        vectors("v.parquet", change=lambda i, r: (i, [[1.0] * 3] + r[1:])),
+        vectors("v.parquet", change=lambda i, r: (i, [[1.0] * 3, *r[1:]])),
         ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "x"],
         1,
         r"mixed dimensions",
@@ -475,7 +480,8 @@ EMBED = [
         vectors("v.parquet", dim=8),
         ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "truth_collab"],
         1,
-        r"view 'truth_collab' has 12-d user vectors but these item vectors are 8-d: import them into a new view \(--view NAME\) and import that view's user vectors there too \(--entity user\)",
+        r"view 'truth_collab' has 12-d user vectors but these item vectors are 8-d: import them into a new view "
+        r"\(--view NAME\) and import that view's user vectors there too \(--entity user\)",
     ),
     Case(
         "embed-from-user-dimension-mismatch",

@@ -134,7 +134,8 @@ def test_every_integer_type_of_a_user_file_takes_plain_digits_only(ws, tmp_path,
 def test_a_plain_integer_reaches_the_query_unchanged(ws, tmp_path, capsys):
     path = tmp_path / "mine.sql"
     path.write_text(
-        "-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\nSELECT $n AS n, $m AS m\n"
+        "-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\n"
+        "SELECT $n AS n, $m AS m\n"
     )
     code, out, err = run_cli(
         capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json"

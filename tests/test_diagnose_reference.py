@@ -148,7 +148,10 @@ def test_item_agreement_matches_reference_including_the_null(cases, k, seed):
 
 def test_item_agreement_null_is_deterministic_per_seed(cases):
     _, ws = cases[0]
-    run = lambda seed: complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", seed=seed, n_perm=5)
+
+    def run(seed):
+        return complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", seed=seed, n_perm=5)
+
     first, again = run(1).to_pylist(), run(1).to_pylist()  # equal up to parallel summation order
     assert all(close(x[c], y[c]) for x, y in zip(first, again) for c in ("observed", "null_mean", "null_std", "z"))
     assert run(1).column("null_mean").to_pylist() != run(2).column("null_mean").to_pylist()

@@ -149,7 +149,7 @@ def test_topk_on_view_without_user_vectors_says_how_to_get_them(ws, capsys):
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(ws, capsys, argv, message):
-    err = run_error(argv + ["-w", str(ws.root)], capsys)
+    err = run_error([*argv, "-w", str(ws.root)], capsys)
     assert message in err
     assert not ws.has_table("topk") and not ws.has_table("neighbors") and not ws.has_table("runs")
 

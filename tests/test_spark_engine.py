@@ -86,7 +86,7 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
 def test_a_sql_error_on_spark_is_one_clear_line(spark, rich):
     ws, _ = rich
     with pytest.raises(
-        ComplementError, match="failed on Spark: .*compare: max_units must be at least 1, got 0"
+        ComplementError, match=r"failed on Spark: .*compare: max_units must be at least 1, got 0"
     ) as info:
         diagnose_spark(ws, "compare", spark=spark, view_a="a", view_b="b", max_units=0)  # raise_error() in the JVM
     assert "\n" not in str(info.value)

@@ -157,7 +157,7 @@ def test_train_view_writes_embeddings_topk_and_runs_row(tmp_path):
         ws, "lightgcn", "cf", k=10, device="cpu", epochs=10, min_epochs=5, eval_every=5, batch_size=1024
     )
     assert summary["view"] == "cf" and summary["epochs_run"] == 10
-    ids, users = ws.read_vectors("cf", "user")
+    _ids, users = ws.read_vectors("cf", "user")
     assert users.shape == (N_USERS, 64)
     assert ws.read_vectors("cf", "item")[1].shape == (N_ITEMS, 64)
     counts = ws.query(

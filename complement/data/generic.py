@@ -205,7 +205,8 @@ def load(path: Path, options: dict) -> Loaded:
         candidates = find_files(path, ".csv", ".tsv", ".parquet", ".csv.gz", ".tsv.gz")
         if len(candidates) != 1:
             raise DataError(
-                f"{path} is a folder with {len(candidates)} CSV/TSV/Parquet files; pass --path FILE for the interactions"
+                f"{path} is a folder with {len(candidates)} CSV/TSV/Parquet files; "
+                "pass --path FILE for the interactions"
             )
         path = candidates[0]
     user_col, item_col = options.get("user_col") or "user_id", options.get("item_col") or "item_id"

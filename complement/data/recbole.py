@@ -79,7 +79,8 @@ def _index_map(path: Path) -> dict[str, str]:
         index = index.strip()
         if index in mapping:
             raise DataError(
-                f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); each {what} needs its own"
+                f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); "
+                f"each {what} needs its own"
             )
         if raw in first_line:
             raise DataError(f"{path}:{number}: duplicate {what} id '{raw}' (also on line {first_line[raw]})")
@@ -96,7 +97,8 @@ def _sequences(files: list[Path]) -> tuple[list[str], list[str], list[int]]:
         needed = ("user_id", "item_id_list", "item_id")
         if any(c not in table.column_names for c in needed):
             raise DataError(
-                f"{path}: sequential .inter needs user_id, item_id_list, item_id (found: {', '.join(table.column_names)})"
+                f"{path}: sequential .inter needs user_id, item_id_list, item_id "
+                f"(found: {', '.join(table.column_names)})"
             )
         rank = SPLIT_RANK[_split_of(path)]
         users = table["user_id"].to_pylist()

@@ -45,7 +45,7 @@ def parse_macros(text: str) -> dict[str, Macro]:
         comment = []
         while lines and (lines[0].strip().startswith("--") or not lines[0].strip()):
             line = lines.pop(0).strip()
-            comment = comment + [line] if line else []
+            comment = [*comment, line] if line else []
         match = _MACRO.match("\n".join(lines))
         if not match:
             continue
@@ -135,7 +135,7 @@ def _split_args(text: str) -> list[str]:
             start = pos + 1
         pos += 1
     last = text[start:].strip()
-    return args + [last] if last or args else args
+    return [*args, last] if last or args else args
 
 
 def _substitute(body: str, values: Mapping[str, str]) -> str:

@@ -126,7 +126,8 @@ def bind(diagnostic: Diagnostic, params: dict[str, Any]) -> dict[str, Any]:
     undeclared = sorted(diagnostic.bindings - set(declared))
     if undeclared:
         raise ComplementError(
-            f"{diagnostic.path}: ${undeclared[0]} is used but not declared; add '-- param: {undeclared[0]} TYPE' to the header"
+            f"{diagnostic.path}: ${undeclared[0]} is used but not declared; "
+            f"add '-- param: {undeclared[0]} TYPE' to the header"
         )
     values = {}
     for name, param in declared.items():
@@ -152,7 +153,8 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
         for view in [given] if isinstance(given, str) else (given or []):
             if view not in have:
                 raise WorkspaceError(
-                    f"view '{view}' is not in the '{table}' table{did_you_mean(view, have)} (views: {', '.join(have) or 'none'})"
+                    f"view '{view}' is not in the '{table}' table{did_you_mean(view, have)} "
+                    f"(views: {', '.join(have) or 'none'})"
                 )
 
 

@@ -228,8 +228,8 @@ def train_view(
     view = check_view_name(view or DEFAULT_VIEWS.get(model, model))
     if cls.needs_text and view == text_view:
         raise ConfigError(
-            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); write the model to another view, "
-            "e.g. --view sem"
+            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); "
+            "write the model to another view, e.g. --view sem"
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
@@ -290,7 +290,8 @@ def _reporter(model: str, message: Callable[[str], None]) -> Callable[[dict], No
     def report(entry: dict) -> None:
         if "valid_recall@20" in entry:
             message(
-                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 {entry['valid_recall@20']:.4f}"
+                f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, valid Recall@20 "
+                f"{entry['valid_recall@20']:.4f}"
             )
 
     return report

@@ -49,7 +49,8 @@ def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
     names = [n for n in names if n]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(
-            f"--views takes two different view names, e.g. --views lightgcn,semantic (got: {','.join(names) or 'nothing'})"
+            "--views takes two different view names, e.g. --views lightgcn,semantic (got: "
+            f"{','.join(names) or 'nothing'})"
         )
     return names[0], names[1]
 
@@ -191,7 +192,8 @@ def fuse(
                         chunk_size=chunk_size,
                     )
                     message(
-                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = {result.validation_recall[weight]:.4f}"
+                        f"tuned weight w = {weight} on validation Recall@{TUNING_K} = "
+                        f"{result.validation_recall[weight]:.4f}"
                     )
                 result.weight = weight
                 indices, scores = score_fusion_topk(

@@ -2,7 +2,8 @@
 
 One ``probes`` row per (run × mapper × shift × item_set × metric × seed). ``item_set`` is ``fit``
 or ``held_out`` (plus ``all`` for ``rec_jaccard`` with every item mapped); the shared-vs-private
-estimate is written with ``mapper = 'cca'``, ``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of each shift and seed are
+estimate is written with ``mapper = 'cca'``, ``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of
+each shift and seed are
 written to ``cache/probes/<run_id>_item_sets.parquet`` (their counts are the ``n_items`` rows)."""
 
 from __future__ import annotations

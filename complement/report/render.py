@@ -134,7 +134,8 @@ def _figures(data: ReportData) -> list[tuple[str, str, str]]:
         figures.append(
             (
                 "Item agreement",
-                "Jaccard of each item's nearest neighbours in the two views, against a permutation null (error bar: null std).",
+                "Jaccard of each item's nearest neighbours in the two views, against a permutation null "
+                "(error bar: null std).",
                 svg.bar_chart(
                     "Neighbour agreement vs null",
                     groups,
@@ -173,9 +174,11 @@ def _figures(data: ReportData) -> list[tuple[str, str, str]]:
                     svg.bar_chart(
                         "Probe R²: fit vs held-out",
                         labels,
-                        {s: [value.get((l, s), {}).get("mean") for l in labels] for s in ("fit", "held_out")},
+                        {s: [value.get((label, s), {}).get("mean") for label in labels] for s in ("fit", "held_out")},
                         "R²",
-                        error={s: [value.get((l, s), {}).get("std") for l in labels] for s in ("fit", "held_out")},
+                        error={
+                            s: [value.get((label, s), {}).get("std") for label in labels] for s in ("fit", "held_out")
+                        },
                     ),
                 )
             )
@@ -193,9 +196,9 @@ def _figures(data: ReportData) -> list[tuple[str, str, str]]:
                     svg.bar_chart(
                         "Inductive recall drop",
                         labels,
-                        {"recall drop": [drops[l]["mean"] for l in labels]},
+                        {"recall drop": [drops[label]["mean"] for label in labels]},
                         "(true − mapped) / true",
-                        error={"recall drop": [drops[l]["std"] for l in labels]},
+                        error={"recall drop": [drops[label]["std"] for label in labels]},
                     ),
                 )
             )
@@ -256,8 +259,10 @@ def to_html(data: ReportData) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-        "th{background:#f3f3f3}table.case td{text-align:left}figure{display:inline-block;margin:.5em}figcaption{font-size:12px;color:#555;max-width:560px}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+        "th{background:#f3f3f3}table.case td{text-align:left}figure{display:inline-block;margin:.5em}"
+        "figcaption{font-size:12px;color:#555;max-width:560px}"
         "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by complement {__version__}. "
@@ -275,7 +280,8 @@ def to_html(data: ReportData) -> str:
         parts.append("<h2>Plots</h2>")
         for section, caption, picture in figures:
             parts.append(
-                f'<figure data-section="{html.escape(section)}">{picture}<figcaption>{html.escape(caption)}</figcaption></figure>'
+                f'<figure data-section="{html.escape(section)}">{picture}'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
             )
     for heading, name, about in TABLES:
         rows = data.results.get(name)

@@ -48,14 +48,16 @@ class _Frame:
             f'role="img" aria-label="{_esc(title)}" font-family="sans-serif" font-size="11">',
             f"<title>{_esc(title)}</title>",
             f'<text x="{WIDTH / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">{_esc(title)}</text>',
-            f'<text transform="translate(14 {(self.y0 + self.y1) / 2}) rotate(-90)" text-anchor="middle">{_esc(y_label)}</text>',
+            f'<text transform="translate(14 {(self.y0 + self.y1) / 2}) rotate(-90)" '
+            f'text-anchor="middle">{_esc(y_label)}</text>',
         ]
         for t in self.ticks:
             y = self.y(t)
             self.parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
             self.parts.append(f'<text x="{self.x0 - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
         self.parts.append(
-            f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" '
+            f'<line x1="{self.x0}" x2="{self.x1}" '
+            f'y1="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" '
             f'y2="{self.y(max(self.lo, 0) if self.lo < 0 < self.hi else self.lo):.1f}" stroke="#333"/>'
         )
 
@@ -71,7 +73,7 @@ class _Frame:
             x += 24 + 7 * len(str(name))
 
     def close(self) -> str:
-        return "\n".join(self.parts + ["</svg>"])
+        return "\n".join([*self.parts, "</svg>"])
 
 
 def line_chart(
@@ -92,12 +94,13 @@ def line_chart(
     frame.parts.append(
         f'<text x="{(frame.x0 + frame.x1) / 2}" y="{frame.y0 + 32}" text-anchor="middle">{_esc(x_label)}</text>'
     )
-    for i, (name, ys) in enumerate(series.items()):
+    for i, ys in enumerate(series.values()):
         color = PALETTE[i % len(PALETTE)]
         points = [(px(x), frame.y(y)) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
         if points:
             frame.parts.append(
-                f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>'
+                f'<polyline fill="none" stroke="{color}" stroke-width="2" '
+                f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>'
             )
             for a, b in points:
                 frame.parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{color}"/>')
@@ -126,7 +129,7 @@ def bar_chart(
             for v, e in zip(series.get(s, []), ys)
             if v is not None and e is not None
         ]
-        lo, hi = min(values + [0.0]), max(values + extra, default=1.0)
+        lo, hi = min([*values, 0.0]), max(values + extra, default=1.0)
     frame = _Frame(title, y_label, lo, hi)
     group_width = (frame.x1 - frame.x0) / max(len(cats), 1)
     n = len(series)
@@ -151,14 +154,16 @@ def bar_chart(
                 top, bottom = (frame.y(value), zero) if value >= 0 else (zero, frame.y(value))
                 x = gx + i * bar_width
             frame.parts.append(
-                f'<rect x="{x:.1f}" y="{min(top, bottom):.1f}" width="{bar_width * 0.92:.1f}" height="{abs(bottom - top):.1f}" '
+                f'<rect x="{x:.1f}" y="{min(top, bottom):.1f}" width="{bar_width * 0.92:.1f}" '
+                f'height="{abs(bottom - top):.1f}" '
                 f'fill="{color}"><title>{_esc(name)} · {_esc(cat)}: {value:.4g}</title></rect>'
             )
             if error and not stacked and error.get(name) and error[name][j]:
                 e = error[name][j]
                 cx = x + bar_width * 0.46
                 frame.parts.append(
-                    f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{frame.y(value - e):.1f}" y2="{frame.y(value + e):.1f}" stroke="#000"/>'
+                    f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{frame.y(value - e):.1f}" y2="{frame.y(value + e):.1f}" '
+                    'stroke="#000"/>'
                 )
     frame.legend(list(series))
     return frame.close()

@@ -18,6 +18,7 @@ CLI: ``--align-weight``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -72,7 +73,7 @@ class AlignedLightGCN(LightGCN):
 
 class ContrastiveAligned(AlignedLightGCN):
     name = "aligned-contrastive"
-    defaults = {**LightGCN.defaults, "align_weight": 0.1, "temperature": 0.2}
+    defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 0.1, "temperature": 0.2}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         hidden = 2 * self.config.dim
@@ -97,7 +98,7 @@ class ContrastiveAligned(AlignedLightGCN):
 
 class MSEAligned(AlignedLightGCN):
     name = "aligned-mse"
-    defaults = {**LightGCN.defaults, "align_weight": 1.0}
+    defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 1.0}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         self.projection = torch.nn.Linear(text_dim, self.config.dim, bias=False)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -71,7 +72,7 @@ def norm_concat_norm(semantic: torch.Tensor, collaborative: torch.Tensor) -> tor
 class DualBranchFusion(TorchRecommender):
     name = "fusion"
     needs_text = True
-    defaults = {
+    defaults: ClassVar[dict] = {
         "dim": 64,
         "layers": 2,
         "lr": 5e-3,
