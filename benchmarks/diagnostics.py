@@ -122,17 +122,23 @@ def load_python(ws: Workspace, k: int):
             [("user_id", "ascending"), ("rank", "ascending")]
         )
         by_user: dict = {}
-        for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist()):
+        for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), strict=True):
             by_user.setdefault(u, []).append(i)
         lists[view] = {u: items[:k] for u, items in by_user.items()}
     t = pq.read_table(ws.table_path("interactions"), columns=["user_id", "item_id", "split"])
     truth: dict = {}
-    for u, i, s in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), t.column("split").to_pylist()):
+    for u, i, s in zip(
+        t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), t.column("split").to_pylist(), strict=True
+    ):
         if s == "test":
             truth.setdefault(u, set()).add(i)
     t = pq.read_table(ws.table_path("items"), columns=["item_id", "n_train", "pop_group"])
     items = dict(
-        zip(t.column("item_id").to_pylist(), zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist()))
+        zip(
+            t.column("item_id").to_pylist(),
+            zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist(), strict=True),
+            strict=True,
+        )
     )
     return lists["view_a"], lists["view_b"], truth, items
 

@@ -141,7 +141,7 @@ def main() -> None:
             )
         _, stored = ws.read_vectors("semantic", "item")
         max_diff = float(np.abs(stored - bare).max())
-    ratios = [b / e for b, e in zip(bare_s, embed_s)]
+    ratios = [b / e for b, e in zip(bare_s, embed_s, strict=True)]
     import torch
 
     print(
@@ -156,7 +156,7 @@ def main() -> None:
         ("`complement embed` (empty cache)", embed_s, embed_cpu),
     ):
         print(f"| {name} | {np.median(wall):.2f} | {args.items / np.median(wall):,.0f} | {np.median(cpu):.2f} |")
-    cpu_ratios = [b / e for b, e in zip(bare_cpu, embed_cpu)]
+    cpu_ratios = [b / e for b, e in zip(bare_cpu, embed_cpu, strict=True)]
     print(
         f"\nembed / bare encode speed: {np.median(ratios):.2f}x (median of the per-round ratios "
         f"{', '.join(f'{r:.2f}' for r in ratios)}); in process CPU time {np.median(cpu_ratios):.2f}x; "

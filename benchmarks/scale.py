@@ -234,7 +234,7 @@ def compare(reference: dict, other: dict) -> list[str]:
         if len(want) != len(got):
             problems.append(f"{name}: {len(want)} rows vs {len(got)}")
             continue
-        for w, g in zip(want, got):
+        for w, g in zip(want, got, strict=True):
             for column, value in w.items():
                 if not _same(value, g.get(column)):
                     problems.append(f"{name}.{column}: {value!r} vs {g.get(column)!r}")

@@ -80,7 +80,7 @@ def test_minilm_vectors_are_384_d_and_unit_norm(ws):
 def test_similar_texts_are_closer_than_dissimilar_ones(ws):
     embed(ws, device="cpu")
     ids, m = ws.read_vectors("semantic", "item")
-    v = dict(zip(ids, m))
+    v = dict(zip(ids, m, strict=True))
     assert v["space1"] @ v["space2"] > v["space1"] @ v["love1"]
     assert v["love1"] @ v["love2"] > v["love1"] @ v["cook"]
 

@@ -109,7 +109,7 @@ def test_standardise_ignores_masked_items_in_its_statistics():
 def _brute_force_rrf(scores_a, scores_b, masked, rrf_k):
     """Plain Python: rank each view's unmasked items (ties by lower index), sum 1 / (k + rank)."""
     out = []
-    for row_a, row_b, row_mask in zip(scores_a, scores_b, masked):
+    for row_a, row_b, row_mask in zip(scores_a, scores_b, masked, strict=True):
         items = [i for i in range(len(row_a)) if not row_mask[i]]
         rank_a = {i: r + 1 for r, i in enumerate(sorted(items, key=lambda i: (-row_a[i], i)))}
         rank_b = {i: r + 1 for r, i in enumerate(sorted(items, key=lambda i: (-row_b[i], i)))}

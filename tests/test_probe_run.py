@@ -210,7 +210,7 @@ def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
 )
 def test_cli_probe_errors_are_one_line(ws, capsys, args, expected):
     base = {"--source": "sem", "--target": "cf"}
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     argv = (
         ["probe", "-w", str(ws.root)] + [x for kv in base.items() for x in kv]

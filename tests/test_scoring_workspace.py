@@ -38,7 +38,7 @@ def ws(tmp_path) -> Workspace:
     ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": list(range(N_USERS)), "n_train": [0] * N_USERS}))
     rows = []
     for u in range(N_USERS):
-        for i, split in zip(rng.choice(N_ITEMS, size=6, replace=False), ["train"] * 4 + ["valid", "test"]):
+        for i, split in zip(rng.choice(N_ITEMS, size=6, replace=False), ["train"] * 4 + ["valid", "test"], strict=True):
             rows.append((user_ids[u], item_ids[i], split))
     ws.write_table(
         "interactions",

@@ -91,7 +91,7 @@ def test_registry_lists_every_model():
 @pytest.fixture(scope="module")
 def test_recalls(planted):
     data = load_train_data(planted, "semantic")
-    seen = tuple(np.concatenate(pair) for pair in zip(data.train, data.valid))
+    seen = tuple(np.concatenate(pair) for pair in zip(data.train, data.valid, strict=True))
     recalls = {}
     for name, settings in FAST.items():
         model = create_model(name, device="cpu", **settings)

@@ -114,9 +114,7 @@ def _append_runs(root: str, worker: int, n: int) -> None:
 
     ws = Workspace(root)
     for i in range(n):
-        append_run(
-            ws, RunRecord(step="test", view=f"w{worker}-{i}", params={"i": i}), dt.datetime.now(dt.UTC), 0.0
-        )
+        append_run(ws, RunRecord(step="test", view=f"w{worker}-{i}", params={"i": i}), dt.datetime.now(dt.UTC), 0.0)
 
 
 def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):

@@ -172,7 +172,7 @@ def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: 
     duplicated = pc.filter(counts.field("values"), repeated).to_pylist()
     if duplicated:
         times = pc.filter(counts.field("counts"), repeated).to_pylist()
-        ranked = sorted(zip(duplicated, times), key=lambda pair: (-pair[1], str(pair[0])))
+        ranked = sorted(zip(duplicated, times, strict=True), key=lambda pair: (-pair[1], str(pair[0])))
         examples = ", ".join(f"'{v}'" for v, _ in ranked[:3])
         raise DataError(
             f"{source}: {len(duplicated):,} duplicate {what} ids (e.g. {examples}) on {sum(times):,} rows; "

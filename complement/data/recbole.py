@@ -52,7 +52,7 @@ def _field_names(path: Path) -> tuple[list[str], list[str]]:
 def read_atomic(path: Path) -> pa.Table:
     """An atomic file with every column as strings (ids keep leading zeros), named without ``:type``."""
     names, types = _field_names(path)
-    headers = [f"{n}:{t}" for n, t in zip(names, types)]
+    headers = [f"{n}:{t}" for n, t in zip(names, types, strict=True)]
     table = read_delimited(path, "\t", column_types={h: pa.string() for h in headers}, quoting=False)
     return table.rename_columns(names)
 
@@ -104,7 +104,7 @@ def _sequences(files: list[Path]) -> tuple[list[str], list[str], list[int]]:
         users = table["user_id"].to_pylist()
         histories = table["item_id_list"].to_pylist()
         targets = table["item_id"].to_pylist()
-        for line, (user, history, target) in enumerate(zip(users, histories, targets)):
+        for line, (user, history, target) in enumerate(zip(users, histories, targets, strict=True)):
             items = history.split() if history else []
             rows.setdefault(user, []).append((rank, len(items), -line, items, target))
     out_users, out_items, out_positions = [], [], []

@@ -212,7 +212,7 @@ class _Renderer:
         return "".join(out) + text[pos:]
 
     def _scalar(self, macro: Macro, args: list[str]) -> str:
-        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args)})
+        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
         body = self.expand(body)
         return body if body.startswith("(") and _closing(body, 0) == len(body) - 1 else f"({body})"
 
@@ -225,7 +225,7 @@ class _Renderer:
         while cte in taken:
             n += 1
             cte = f"{macro.name}_{n}"
-        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args)})
+        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
         inner, final = _split_with(body)
         renames = {name.lower(): f"{cte}_{name}" for name, _, _ in inner}
         comment = macro.comment

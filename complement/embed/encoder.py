@@ -267,7 +267,7 @@ def embed(
         hashes = [text_hash(t) for t in items.texts]
         cache = EmbeddingCache.for_model(ws, identity)
         n_cached = sum(h in cache for h in hashes)
-        new = {h: t for h, t in zip(hashes, items.texts) if h not in cache}
+        new = {h: t for h, t in zip(hashes, items.texts, strict=True) if h not in cache}
         if new:
             encoder = load_model(str(spec.path), str(torch_device), half)
             encode_into_cache(encoder, cache, new, batch_size)

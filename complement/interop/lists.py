@@ -57,7 +57,9 @@ def read_id_map(path: Path) -> dict[str, dict[str, str]]:
             f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(table.column_names)})"
         )
     out: dict[str, dict[str, str]] = {"user": {}, "item": {}}
-    for entity, internal, external in zip(*(table.column(c).to_pylist() for c in ("entity", "internal_id", "id"))):
+    for entity, internal, external in zip(
+        *(table.column(c).to_pylist() for c in ("entity", "internal_id", "id")), strict=True
+    ):
         if entity not in out:
             raise DataError(f"--id-map {path}: entity must be 'user' or 'item', not '{entity}'")
         if out[entity].get(internal, external) != external:

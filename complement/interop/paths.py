@@ -19,8 +19,7 @@ def check_out_path(ws: Workspace, out: Path, option: str = "--out") -> Path:
         if (
             target == tables_dir
             or tables_dir in target.parents
-            or (tables_dir.is_relative_to(target)
-            and target.exists())
+            or (tables_dir.is_relative_to(target) and target.exists())
         ):
             raise ConfigError(f"{option} {out} is inside (or holds) the workspace's tables folder; write it elsewhere")
     return Path(out).expanduser().resolve()

@@ -243,7 +243,7 @@ def run_probe(
                 for s in seed_values:
                     fit_items, held_items = split_items(shift, n_items, s, **split_args)
                     users = rec_users(data, n_rec_users, s)
-                    for name, items in zip(ITEM_SETS, (fit_items, held_items)):
+                    for name, items in zip(ITEM_SETS, (fit_items, held_items), strict=True):
                         item_sets += [
                             {"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
                             for i in data.item_ids[items]

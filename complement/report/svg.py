@@ -96,7 +96,7 @@ def line_chart(
     )
     for i, ys in enumerate(series.values()):
         color = PALETTE[i % len(PALETTE)]
-        points = [(px(x), frame.y(y)) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+        points = [(px(x), frame.y(y)) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
         if points:
             frame.parts.append(
                 f'<polyline fill="none" stroke="{color}" stroke-width="2" '
@@ -126,7 +126,8 @@ def bar_chart(
         extra = [
             v + e
             for s, ys in (error or {}).items()
-            for v, e in zip(series.get(s, []), ys)
+            # an error series without its value series draws no bars
+            for v, e in zip(series.get(s, []), ys, strict=False)
             if v is not None and e is not None
         ]
         lo, hi = min([*values, 0.0]), max(values + extra, default=1.0)
