@@ -6,6 +6,7 @@ folder by suffix, checking columns."""
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +31,7 @@ NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
 
 
 # ---- file helpers -----------------------------------------------------------------------------
-def existing_path(path: str | Path, what: str = "dataset path") -> Path:
+def existing_path(path: str | os.PathLike[str], what: str = "dataset path") -> Path:
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{what} {path} does not exist")
@@ -154,8 +155,8 @@ def sniff_delimiter(path: Path) -> str:
     return ","
 
 
-def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str) -> None:
-    """A one-line error naming the missing columns and the ones found."""
+def require_columns(table: pa.Table, columns: Sequence[str | None], source: Path | str) -> None:
+    """A one-line error naming the missing columns and the ones found (``None``: an optional column not asked for)."""
     missing = [c for c in columns if c and c not in table.column_names]
     if missing:
         raise DataError(f"{source}: no column(s) {', '.join(missing)} (found: {', '.join(table.column_names)})")

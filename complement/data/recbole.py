@@ -107,7 +107,9 @@ def _sequences(files: list[Path]) -> tuple[list[str], list[str], list[int]]:
         for line, (user, history, target) in enumerate(zip(users, histories, targets, strict=True)):
             items = history.split() if history else []
             rows.setdefault(user, []).append((rank, len(items), -line, items, target))
-    out_users, out_items, out_positions = [], [], []
+    out_users: list[str] = []
+    out_items: list[str] = []
+    out_positions: list[int] = []
     folder = files[0].parent
     for user, user_rows in rows.items():
         user_rows.sort(key=lambda r: r[:3])

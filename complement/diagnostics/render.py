@@ -42,7 +42,7 @@ def parse_macros(text: str) -> dict[str, Macro]:
     macros: dict[str, Macro] = {}
     for chunk in _split_statements(text):
         lines = chunk.strip().splitlines()
-        comment = []
+        comment: list[str] = []
         while lines and (lines[0].strip().startswith("--") or not lines[0].strip()):
             line = lines.pop(0).strip()
             comment = [*comment, line] if line else []
@@ -172,6 +172,7 @@ def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
     pos, ctes = 4, []
     while True:
         gap = _SPACE_OR_COMMENT.match(stripped, pos)
+        assert gap is not None  # the pattern matches the empty string too
         comment = "\n".join(line.strip() for line in gap.group(0).splitlines() if line.strip().startswith("--"))
         head = head_re.match(stripped, gap.end())
         if not head:

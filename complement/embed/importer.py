@@ -210,7 +210,7 @@ def validate_vectors(ids: list[str], matrix: np.ndarray, known: np.ndarray, enti
         raise DataError(f"{len(unknown)} of {len(ids)} ids are not {entity}s of this workspace: {_examples(unknown)}")
     with np.errstate(over="ignore", invalid="ignore"):
         matrix32 = np.asarray(matrix, dtype=np.float32)
-    bad_rows = ~np.isfinite(matrix32).all(axis=1)
+    bad_rows = np.asarray(~np.isfinite(matrix32).all(axis=1))  # a row mask (numpy types .all(axis) as maybe scalar)
     if bad_rows.any():
         bad = [i for i, b in zip(ids, bad_rows, strict=True) if b]
         raise DataError(f"vectors of {len(bad)} ids contain NaN or inf (or overflow float32): {_examples(bad)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -71,8 +72,8 @@ class ProbeData:
     pop_group: np.ndarray
     n_train: np.ndarray
     users: np.ndarray | None  # n_users x d_target target-view user vectors, or None
-    train: tuple[np.ndarray, np.ndarray] | None
-    test: tuple[np.ndarray, np.ndarray] | None
+    train: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
+    test: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
 
 
 def _check_view(ws: Workspace, view: str) -> None:
@@ -116,7 +117,7 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
 
 def rec_users(data: ProbeData, n: int, seed: int) -> np.ndarray | None:
     """The seeded sample of test users Rec Jaccard is measured on (None without user vectors)."""
-    if data.users is None:
+    if data.users is None or data.test is None:
         return None
     return metrics.sample_users(data.test[0], n, seed)
 
@@ -133,7 +134,7 @@ def measure(
         "knn_jaccard": metrics.knn_jaccard(pred[items], true, k),
         "cka": metrics.linear_cka(pred[items], true),
     }
-    if data.users is not None:
+    if data.users is not None and data.train is not None and data.test is not None:
         out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.train, k, device)
         if users is not None:
             out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.train, k, device)
@@ -191,7 +192,7 @@ def run_probe(
     data = load_probe_data(ws, source, target)
     n_items = len(data.item_ids)
     seed_values = list(range(seed, seed + seeds))
-    split_args = {"pop_group": data.pop_group, "n_train": data.n_train, "cold_n": cold_n}
+    split_args: dict[str, Any] = {"pop_group": data.pop_group, "n_train": data.n_train, "cold_n": cold_n}
     for shift in shift_names:  # fail on an empty split before any fitting
         split_items(shift, n_items, seed, **split_args)
 
@@ -273,7 +274,7 @@ def run_probe(
                             s,
                             measure(pred, data, held_items, k, torch_device, users),
                         )
-                        if users is not None:
+                        if users is not None and data.users is not None and data.train is not None:
                             every = np.arange(n_items)
                             rows += _rows(
                                 run_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 WIDTH, HEIGHT = 560, 320
@@ -77,7 +77,11 @@ class _Frame:
 
 
 def line_chart(
-    title: str, x_values: Sequence[float], series: dict[str, Sequence[float]], y_label: str = "", x_label: str = ""
+    title: str,
+    x_values: Sequence[float],
+    series: Mapping[str, Sequence[float | None]],
+    y_label: str = "",
+    x_label: str = "",
 ) -> str:
     """One line per series over shared numeric ``x_values``."""
     values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
@@ -111,10 +115,10 @@ def line_chart(
 def bar_chart(
     title: str,
     categories: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float | None]],
     y_label: str = "",
     stacked: bool = False,
-    error: dict[str, Sequence[float]] | None = None,
+    error: Mapping[str, Sequence[float | None]] | None = None,
 ) -> str:
     """Grouped (or stacked) bars: one group per category, one bar (or segment) per series."""
     cats = list(categories)
@@ -159,8 +163,7 @@ def bar_chart(
                 f'height="{abs(bottom - top):.1f}" '
                 f'fill="{color}"><title>{_esc(name)} · {_esc(cat)}: {value:.4g}</title></rect>'
             )
-            if error and not stacked and error.get(name) and error[name][j]:
-                e = error[name][j]
+            if error and not stacked and error.get(name) and (e := error[name][j]):
                 cx = x + bar_width * 0.46
                 frame.parts.append(
                     f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{frame.y(value - e):.1f}" y2="{frame.y(value + e):.1f}" '

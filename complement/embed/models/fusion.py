@@ -86,6 +86,8 @@ class DualBranchFusion(TorchRecommender):
         "negatives": 256,
     }
     SAMPLED_PER_KEPT = 2  # 512 sampled candidates for the 256 kept hard negatives
+    item_text: torch.Tensor  # buffers, registered in build()
+    user_text: torch.Tensor
 
     def build(self, data: TrainData, device: torch.device) -> None:
         text = F.normalize(torch.from_numpy(require_text(data, self.name)), dim=1)
