@@ -122,17 +122,23 @@ def load_python(ws: Workspace, k: int):
             [("user_id", "ascending"), ("rank", "ascending")]
         )
         by_user: dict = {}
-        for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist()):
+        for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), strict=True):
             by_user.setdefault(u, []).append(i)
         lists[view] = {u: items[:k] for u, items in by_user.items()}
     t = pq.read_table(ws.table_path("interactions"), columns=["user_id", "item_id", "split"])
     truth: dict = {}
-    for u, i, s in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), t.column("split").to_pylist()):
+    for u, i, s in zip(
+        t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), t.column("split").to_pylist(), strict=True
+    ):
         if s == "test":
             truth.setdefault(u, set()).add(i)
     t = pq.read_table(ws.table_path("items"), columns=["item_id", "n_train", "pop_group"])
     items = dict(
-        zip(t.column("item_id").to_pylist(), zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist()))
+        zip(
+            t.column("item_id").to_pylist(),
+            zip(t.column("n_train").to_pylist(), t.column("pop_group").to_pylist(), strict=True),
+            strict=True,
+        )
     )
     return lists["view_a"], lists["view_b"], truth, items
 
@@ -296,24 +302,29 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"MISMATCH {way} {name} {key}: sql {value} vs {got[key]}", file=sys.stderr)
                     return 1
     print(
-        "| diagnostic | SQL (s, incl. Parquet read) | Python loop (s, compute) | pandas (s, compute) | loop / SQL | pandas / SQL |"
+        "| diagnostic | SQL (s, incl. Parquet read) | Python loop (s, compute) | pandas (s, compute) | "
+        "loop / SQL | pandas / SQL |"
     )
     print("|---|---:|---:|---:|---:|---:|")
     total = {"sql": 0.0, "loop": 0.0, "pandas": 0.0}
     for name in DIAGNOSTICS:
-        s, l = sql[name][0], loop[name][0]
+        s, lp = sql[name][0], loop[name][0]
         p = pandas[name][0] if pandas else math.nan
         total["sql"] += s
-        total["loop"] += l
+        total["loop"] += lp
         total["pandas"] += p
-        print(f"| {name} | {s:.2f} | {l:.2f} | {p:.2f} | {l / s:.1f}x | {p / s:.1f}x |")
-    s, l, p = total["sql"], total["loop"], total["pandas"]
-    print(f"| **total** | {s:.2f} | {l:.2f} | {p:.2f} | {l / s:.1f}x | {p / s:.1f}x |")
-    cpu = lambda results: sum(CPU_SECONDS.get(id(r), math.nan) for _, r in results.values()) if results else math.nan
+        print(f"| {name} | {s:.2f} | {lp:.2f} | {p:.2f} | {lp / s:.1f}x | {p / s:.1f}x |")
+    s, lp, p = total["sql"], total["loop"], total["pandas"]
+    print(f"| **total** | {s:.2f} | {lp:.2f} | {p:.2f} | {lp / s:.1f}x | {p / s:.1f}x |")
+
+    def cpu(results: dict) -> float:
+        return sum(CPU_SECONDS.get(id(r), math.nan) for _, r in results.values()) if results else math.nan
+
     cs, cl, cp = cpu(sql), cpu(loop), cpu(pandas)
     print(f"| total, process CPU s | {cs:.2f} | {cl:.2f} | {cp:.2f} | {cl / cs:.1f}x | {cp / cs:.1f}x |")
     print(
-        f"| total incl. one load | {s:.2f} | {l + load_loop:.2f} | {p + load_pd:.2f} | {(l + load_loop) / s:.1f}x | {(p + load_pd) / s:.1f}x |"
+        f"| total incl. one load | {s:.2f} | {lp + load_loop:.2f} | {p + load_pd:.2f} | {(lp + load_loop) / s:.1f}x | "
+        f"{(p + load_pd) / s:.1f}x |"
     )
     return 0
 

@@ -7,7 +7,8 @@
 Both sides use the same loaded model object, the same texts and the same batch size, in one
 process, after one untimed warm-up encode, interleaved (bare, embed, embed, bare, ...: who goes
 first alternates). ``embed`` is timed end to end with an empty cache every round: reading
-``items``, hashing, encoding, saving the cache, writing the ``embeddings`` table and the ``runs`` row. Each round's bare / embed time ratio is printed and
+``items``, hashing, encoding, saving the cache, writing the ``embeddings`` table and the ``runs`` row. Each round's
+bare / embed time ratio is printed and
 the **median ratio** last (1.00x = as fast as the bare encoder), with the same ratio in process CPU
 time (steadier than wall time when other jobs share the cores). The texts are seeded random word
 sequences of 4-60 words, so batches pad differently depending on the order. Progress on stderr,
@@ -140,7 +141,7 @@ def main() -> None:
             )
         _, stored = ws.read_vectors("text", "item")
         max_diff = float(np.abs(stored - bare).max())
-    ratios = [b / e for b, e in zip(bare_s, embed_s)]
+    ratios = [b / e for b, e in zip(bare_s, embed_s, strict=True)]
     import torch
 
     print(
@@ -155,7 +156,7 @@ def main() -> None:
         ("`complement embed` (empty cache)", embed_s, embed_cpu),
     ):
         print(f"| {name} | {np.median(wall):.2f} | {args.items / np.median(wall):,.0f} | {np.median(cpu):.2f} |")
-    cpu_ratios = [b / e for b, e in zip(bare_cpu, embed_cpu)]
+    cpu_ratios = [b / e for b, e in zip(bare_cpu, embed_cpu, strict=True)]
     print(
         f"\nembed / bare encode speed: {np.median(ratios):.2f}x (median of the per-round ratios "
         f"{', '.join(f'{r:.2f}' for r in ratios)}); in process CPU time {np.median(cpu_ratios):.2f}x; "

@@ -121,7 +121,7 @@ def measure(method: str, n_users: int, args, save: str | None) -> dict:
 
 def set_agreement(a: np.ndarray, b: np.ndarray) -> float:
     """Mean share of each user's top-K set that two methods agree on."""
-    return float(np.mean([len(np.intersect1d(x, y)) / len(x) for x, y in zip(a, b)]))
+    return float(np.mean([len(np.intersect1d(x, y)) / len(x) for x, y in zip(a, b, strict=True)]))
 
 
 def main() -> None:
@@ -172,7 +172,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for method, n_users in runs:
         r = median[(method, n_users)]
-        ratios = [a["seconds"] / b["seconds"] for a, b in zip(rounds[(method, n_users)], ours)] if ours else []
+        ratios = (
+            [a["seconds"] / b["seconds"] for a, b in zip(rounds[(method, n_users)], ours, strict=True)] if ours else []
+        )
         ratio = f"{np.median(ratios):.2f}x" if ratios else "-"
         agree = (
             f"{set_agreement(results[method], results['complement']):.4%}"
@@ -181,11 +183,12 @@ def main() -> None:
         )
         result_mib = n_users * args.k * RESULT_BYTES[method] / 2**20
         print(
-            f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | {peak[(method, n_users)]:.0f} | "
+            f"| {method} | {n_users:,} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {ratio} | "
+            f"{peak[(method, n_users)]:.0f} | "
             f"{result_mib:.0f} | {peak[(method, n_users)] - result_mib:.0f} | {agree} |"
         )
     if ours and ("faiss", args.users) in rounds:
-        ratios = [f["seconds"] / c["seconds"] for f, c in zip(rounds[("faiss", args.users)], ours)]
+        ratios = [f["seconds"] / c["seconds"] for f, c in zip(rounds[("faiss", args.users)], ours, strict=True)]
         print(
             f"\ncomplement / faiss IndexFlatIP speed: {np.median(ratios):.2f}x (median of the per-round ratios "
             f"{', '.join(f'{x:.2f}' for x in ratios)})"

@@ -303,7 +303,7 @@ class Workspace:
         self,
         view: str,
         entity: str,
-        ids: Sequence[str],
+        ids: Sequence[str] | np.ndarray,
         matrix: np.ndarray,
         *,
         inputs: Iterable[str] | None = None,

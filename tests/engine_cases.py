@@ -78,7 +78,7 @@ def assert_same_rows(want: pa.Table, got: pa.Table, tol: float = 1e-9) -> None:
     assert got.column_names == want.column_names
     want_rows, got_rows = want.to_pylist(), got.to_pylist()
     assert len(got_rows) == len(want_rows)
-    for w, g in zip(want_rows, got_rows):
+    for w, g in zip(want_rows, got_rows, strict=True):
         for column, expected in w.items():
             value = g[column]
             if isinstance(expected, float) and value is not None:

@@ -10,14 +10,14 @@ def rbo_ext(a: list[str], b: list[str], p: float) -> tuple[float, float]:
     """(extrapolated RBO, prefix sum) of Webber, Moffat & Zobel (2010), extrapolated for lists of uneven length."""
     if len(a) > len(b):
         a, b = b, a
-    s, l = len(a), len(b)
+    s, n = len(a), len(b)  # the paper's s and l: the lengths of the shorter and the longer list
 
     def x(d: int) -> int:
         return len(set(a[:d]) & set(b[:d]))
 
-    prefix = sum(x(d) / d * p**d for d in range(1, l + 1))
-    tail = sum(x(s) * (d - s) / (s * d) * p**d for d in range(s + 1, l + 1))
-    ext = (1 - p) / p * (prefix + tail) + ((x(l) - x(s)) / l + x(s) / s) * p**l
+    prefix = sum(x(d) / d * p**d for d in range(1, n + 1))
+    tail = sum(x(s) * (d - s) / (s * d) * p**d for d in range(s + 1, n + 1))
+    ext = (1 - p) / p * (prefix + tail) + ((x(n) - x(s)) / n + x(s) / s) * p**n
     return ext, (1 - p) / p * prefix
 
 
@@ -64,7 +64,7 @@ def greedy_gains(lists_by_view: dict, truth: dict, k: int) -> list[tuple[str, fl
     while remaining:
         best = max(
             remaining,
-            key=lambda v: (round(union_recall(lists_by_view, chosen + [v], truth, k), 12), -remaining.index(v)),
+            key=lambda v: (round(union_recall(lists_by_view, [*chosen, v], truth, k), 12), -remaining.index(v)),
         )
         chosen.append(best)
         remaining.remove(best)

@@ -120,7 +120,7 @@ def unique_hits(lists_a, lists_b, truth, item_n_train, k):
 def oracle(lists_a, lists_b, truth, group_of, k):
     """Per pop_group ('all' and each group with evaluated users): the oracle bounds and gains."""
     result = {}
-    for group in ("all",) + POP_GROUPS:
+    for group in ("all", *POP_GROUPS):
         scoped = restrict(truth, group_of, group)
         if not scoped:
             continue
@@ -129,7 +129,7 @@ def oracle(lists_a, lists_b, truth, group_of, k):
             a, b = top_set(lists_a, u, k), top_set(lists_b, u, k)
             ha, hb, hu = len(a & t), len(b & t), len((a | b) & t)
             rows.append((ha / len(t), hb / len(t), hu / len(t), min(hu, k) / len(t), max(ha, hb) / len(t)))
-        means = [sum(col) / len(rows) for col in zip(*rows)]
+        means = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
         best_single = max(means[0], means[1])
         result[group] = {
             "n_users": len(rows),
@@ -148,7 +148,7 @@ def oracle(lists_a, lists_b, truth, group_of, k):
 
 def by_popularity(lists, truth, group_of, k):
     out = {}
-    for group in ("all",) + POP_GROUPS:
+    for group in ("all", *POP_GROUPS):
         scoped = restrict(truth, group_of, group)
         if scoped:
             out[group] = metrics(lists, scoped, k)

@@ -59,8 +59,8 @@ def planted_case(n_users=40):
         interactions += [(u, test[0], "test"), (u, test[1], "test"), (u, items[20 + n % 10], "train")]
         truth[u] = set(test)
         fillers = [i for i in items[20:] if i != items[20 + n % 10]][:6]
-        good[u] = [test[0]] + fillers[:5]
-        bad[u] = fillers[:4] + [test[0]] if n == 0 else fillers
+        good[u] = [test[0], *fillers[:5]]
+        bad[u] = [*fillers[:4], test[0]] if n == 0 else fillers
     return {
         "items": items,
         "users": users,

@@ -61,7 +61,7 @@ def who_benefits_reference(case: dict, k: int, a: str = "a", b: str = "b") -> di
         values = [v for _, v in members if v is not None]
         s = [stats[u] for u, _ in members]
 
-        def mean(f):
+        def mean(f, s=s):
             return sum(f(x) for x in s) / len(s)
 
         out[key] = {

@@ -65,7 +65,7 @@ def test_k_longer_than_the_stored_lists_is_refused_naming_the_view(ws, name, par
 
 def test_k_up_to_the_shortest_list_runs_and_means_what_it_says(ws):
     table = complement.diagnose(ws, "metrics", k=3, views=["long", "short"])
-    recall = dict(zip(table.column("view").to_pylist(), table.column("recall").to_pylist()))
+    recall = dict(zip(table.column("view").to_pylist(), table.column("recall").to_pylist(), strict=True))
     # long@3 = [i1, i2, i3]: each user's one test item is in it; short@3 = [i3, i4, i5]: only u2's
     assert recall == {"long": 1.0, "short": pytest.approx(1 / 3)}
     complement.diagnose(ws, "metrics", k=5, views=["long"])  # the long view alone allows 5
@@ -134,7 +134,8 @@ def test_every_integer_type_of_a_user_file_takes_plain_digits_only(ws, tmp_path,
 def test_a_plain_integer_reaches_the_query_unchanged(ws, tmp_path, capsys):
     path = tmp_path / "mine.sql"
     path.write_text(
-        "-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\nSELECT $n AS n, $m AS m\n"
+        "-- name: mine\n-- description: echo\n-- param: n BIGINT = 1\n-- param: m INTEGER[] = []\n"
+        "SELECT $n AS n, $m AS m\n"
     )
     code, out, err = run_cli(
         capsys, "diagnose", "-w", str(ws.root), "--sql", str(path), "-p", "n", "-12", "-p", "m", "3, 04", "-f", "json"

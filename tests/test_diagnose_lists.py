@@ -103,7 +103,9 @@ def test_popularity_bias_matches_the_reference(case_ws, share):
         tails = [sum(1 for i in case["lists"][view][u][:7] if i not in head) for u in users]
         sizes = [len(case["lists"][view][u][:7]) for u in users]
         assert got[view]["n_users"] == len(users)
-        assert got[view]["aplt"] == pytest.approx(sum(t / n for t, n in zip(tails, sizes)) / len(users), abs=1e-12)
+        assert got[view]["aplt"] == pytest.approx(
+            sum(t / n for t, n in zip(tails, sizes, strict=True)) / len(users), abs=1e-12
+        )
         assert got[view]["aclt"] == pytest.approx(sum(tails) / len(users), abs=1e-12)
         assert got[view]["n_tail_items"] == len(case["items"]) - len(head)
 

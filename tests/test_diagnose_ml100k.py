@@ -71,7 +71,7 @@ def test_recall_and_ndcg_match_reference_on_ml100k_sized_run(tmp_path):
     for u in users:
         chosen = rng.choice(len(items), size=int(rng.integers(20, 120)), replace=False, p=weights)
         splits = rng.choice(["train", "valid", "test"], size=len(chosen), p=[0.8, 0.1, 0.1])
-        interactions += [(u, items[j], s) for j, s in zip(chosen, splits)]
+        interactions += [(u, items[j], s) for j, s in zip(chosen, splits, strict=True)]
     ws, views, truth = build(tmp_path, users, items, interactions, 20, seed=4)
     check_against_reference(ws, views, truth, 20)
     assert complement.diagnose(ws, "check_no_seen_items").num_rows == 0

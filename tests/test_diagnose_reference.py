@@ -128,7 +128,7 @@ def sql_permutations(case, view, k, n_perm, seed):
     perms = []
     for perm in range(1, n_perm + 1):
         shuffled = sorted(ids, key=lambda i: (hash60(f"permutation|{seed}|{perm}|{i}"), i))
-        perms.append(dict(zip(ids, shuffled)))
+        perms.append(dict(zip(ids, shuffled, strict=True)))
     return perms
 
 
@@ -148,9 +148,14 @@ def test_item_agreement_matches_reference_including_the_null(cases, k, seed):
 
 def test_item_agreement_null_is_deterministic_per_seed(cases):
     _, ws = cases[0]
-    run = lambda seed: complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", seed=seed, n_perm=5)
+
+    def run(seed):
+        return complement.diagnose(ws, "item_agreement", view_a="a", view_b="b", seed=seed, n_perm=5)
+
     first, again = run(1).to_pylist(), run(1).to_pylist()  # equal up to parallel summation order
-    assert all(close(x[c], y[c]) for x, y in zip(first, again) for c in ("observed", "null_mean", "null_std", "z"))
+    assert all(
+        close(x[c], y[c]) for x, y in zip(first, again, strict=True) for c in ("observed", "null_mean", "null_std", "z")
+    )
     assert run(1).column("null_mean").to_pylist() != run(2).column("null_mean").to_pylist()
 
 
@@ -162,7 +167,7 @@ def test_item_agreement_permutations_are_independent(tmp_path):
     import numpy as np
 
     ids = [f"i{n:05d}" for n in range(3000)]
-    case = {"neighbors": {"v": {i: [j] for i, j in zip(ids, ids[1:] + ids[:1])}}}
+    case = {"neighbors": {"v": {i: [j] for i, j in zip(ids, ids[1:] + ids[:1], strict=True)}}}
     position = {original: n for n, original in enumerate(sorted(ids))}
     orders = []  # each permutation's shuffled position of every id
     for seed in (0, 1):

@@ -142,7 +142,7 @@ def test_npy_errors(ws, tmp_path):
     with pytest.raises(ConfigError, match="--ids FILE"):
         import_vectors(ws, "v", tmp_path / "v.npy")
     (tmp_path / "two.txt").write_text("a\nb\n")
-    with pytest.raises(DataError, match="has 3 rows but .* has 2 ids"):
+    with pytest.raises(DataError, match=r"has 3 rows but .* has 2 ids"):
         import_vectors(ws, "v", tmp_path / "v.npy", ids_path=tmp_path / "two.txt")
     np.save(tmp_path / "flat.npy", np.ones(3))
     (tmp_path / "three.txt").write_text("a\nb\nc\n")
@@ -165,7 +165,7 @@ def test_file_and_option_errors(ws, tmp_path):
     with pytest.raises(ConfigError, match="entity must be 'item' or 'user'"):
         import_vectors(ws, "v", tmp_path / "v.json", entity="shop")
     path = vectors_parquet(tmp_path / "ok.parquet", ITEMS, [[1.0]] * 3)
-    with pytest.raises(ConfigError, match="--ids is only for .npy"):
+    with pytest.raises(ConfigError, match=r"--ids is only for \.npy"):
         import_vectors(ws, "v", path, ids_path=tmp_path / "ids.txt")
     with pytest.raises(Exception, match="invalid view name"):
         import_vectors(ws, "Bad View", path)

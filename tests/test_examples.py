@@ -58,7 +58,7 @@ def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
     )
     out = capsys.readouterr().out
     listing = list(csv.DictReader(io.StringIO(out)))  # piped output is one valid CSV: the tables' files
-    assert [row.keys() for row in listing][0] == {"table": 0, "title": 0, "file": 0}.keys()
+    assert next(row.keys() for row in listing) == {"table": 0, "title": 0, "file": 0}.keys()
     titles = " ".join(row["title"] for row in listing)
     for title in ("Accuracy at K=20", "top-20 lists", "Who finds the hits", "Oracle fusion bounds", "Alignment probes"):
         assert title in titles

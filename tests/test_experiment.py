@@ -127,7 +127,7 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monk
         got = pq.read_table(broken.root / "results" / f"{name}.parquet").to_pylist()
         want = pq.read_table(whole.root / "results" / f"{name}.parquet").to_pylist()
         assert len(got) == len(want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert g.keys() == w.keys()
             for key, value in w.items():
                 if isinstance(value, float):

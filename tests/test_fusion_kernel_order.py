@@ -36,7 +36,7 @@ def test_descending_order_equals_a_stable_descending_sort(seed):
 def test_full_ranks_are_positions_in_the_reference_order():
     scores = _tied_scores(99)
     ranks = full_ranks(torch.from_numpy(scores)).numpy()
-    for row, rank in zip(scores, ranks):
+    for row, rank in zip(scores, ranks, strict=True):
         for position, col in enumerate(_reference_order(row.tolist()), start=1):
             assert rank[col] == position
 
@@ -68,7 +68,7 @@ def test_recall_hits_with_precomputed_sizes_equals_plain_python():
     truth_pairs = (rng.integers(0, 6, 15), rng.integers(0, 12, 15))  # some users without truth
     truth = SeenMask(6, 12, truth_pairs).block(0, 6, torch.device("cpu"))
     top = torch.from_numpy(rng.permutation(np.tile(np.arange(12), (6, 1)).T).T[:, :4].copy())
-    sets = [{int(i) for u, i in zip(*truth_pairs) if u == user} for user in range(6)]
+    sets = [{int(i) for u, i in zip(*truth_pairs, strict=True) if u == user} for user in range(6)]
     expected = sum(len(set(top[u].tolist()) & sets[u]) / len(sets[u]) for u in range(6) if sets[u])
     for got in (recall_hits(top, truth), recall_hits(top, truth, truth_sizes(truth))):
         assert abs(got[0] - expected) < 1e-12 and got[1] == sum(1 for s in sets if s)

@@ -260,14 +260,12 @@ def test_ingest_without_config_says_what_to_run(tmp_path, capsys):
 def test_movielens_dat_family_reads_latin1_titles_genres_and_tags(tmp_path):
     ws = _init(tmp_path, "-d", "ml-1m", "-p", str(FIXTURES / "movielens_dat"))
     texts = ws.query("SELECT text FROM items ORDER BY item_idx").column(0).to_pylist()
-    assert (
-        texts
-        == [
-            "Toy Story (1995). Genres: Animation, Children's, Comedy. Tags: Pixar, fun.",  # pixar + Pixar count as one tag used twice
-            "Misérables, Les (1995). Genres: Drama, Musical. Tags: musical.",
-            "Heat (1995).",
-        ]
-    )
+    assert texts == [
+        # pixar + Pixar count as one tag used twice
+        "Toy Story (1995). Genres: Animation, Children's, Comedy. Tags: Pixar, fun.",
+        "Misérables, Les (1995). Genres: Drama, Musical. Tags: musical.",
+        "Heat (1995).",
+    ]
     assert ws.query("SELECT count(*) AS n, sum(rating) AS r FROM interactions").to_pylist() == [{"n": 4, "r": 13.0}]
 
 

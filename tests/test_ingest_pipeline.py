@@ -10,7 +10,7 @@ from complement.errors import DataError
 
 
 def _interactions(rows):
-    users, items, ts, ratings = zip(*rows)
+    users, items, ts, ratings = zip(*rows, strict=True)
     return pa.table({"user_id": list(users), "item_id": list(items), "ts": list(ts), "rating": list(ratings)})
 
 

@@ -7,7 +7,10 @@ from conftest import shared_dataset
 from complement.cli.app import main
 from complement.workspace import Workspace
 
-COUNTS = "SELECT count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items, count(*) AS interactions FROM interactions"
+COUNTS = (
+    "SELECT count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items, count(*) AS interactions "
+    "FROM interactions"
+)
 
 
 def _counts(capsys, workspace):

@@ -121,4 +121,4 @@ def test_random_split_counts_are_within_one_of_the_ratios_for_any_user_sizes(siz
     for u, n in enumerate(sizes):
         counts = np.bincount(codes[user == u], minlength=3)
         assert counts.sum() == n
-        assert all(abs(c - r * n) <= 1 for c, r in zip(counts, (0.8, 0.1, 0.1)))
+        assert all(abs(c - r * n) <= 1 for c, r in zip(counts, (0.8, 0.1, 0.1), strict=True))

@@ -15,7 +15,7 @@ from complement import interop
 
 def with_view(tmp_path, scores=(0.9, 0.5, 0.1)):
     ws = make_ws(tmp_path)
-    lines = [f"u1 Q0 i{j} {r} {s} x" for r, (j, s) in enumerate(zip((2, 3, 5), scores), start=1)]
+    lines = [f"u1 Q0 i{j} {r} {s} x" for r, (j, s) in enumerate(zip((2, 3, 5), scores, strict=True), start=1)]
     lines += ["u2 Q0 i4 1 0.7 x", "u3 Q0 i6 1 0.3 x", "u3 Q0 i1 2 0.2 x"]
     (tmp_path / "in.trec").write_text("\n".join(lines) + "\n")
     interop.import_topk(ws, tmp_path / "in.trec", "orig")

@@ -96,7 +96,7 @@ def test_a_refused_write_is_one_line_naming_path_and_cause(
     args = _commands(small_ws, tmp_path)[command]
     before_ws, before_tmp = _tree(small_ws), _tree(tmp_path)
     _refuse_writes(monkeypatch, number, cause)
-    code, out, err = run_cli(capsys, *args)
+    code, _out, err = run_cli(capsys, *args)
     assert code == 1, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[-1].startswith("Error: ") and lines[-1].endswith(": " + shown), err

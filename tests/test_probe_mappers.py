@@ -83,6 +83,13 @@ def test_mlp_is_reproducible_for_a_seed():
     np.testing.assert_array_equal(a, b)
 
 
+def test_mlp_whose_validation_loss_is_never_finite_is_a_one_line_data_error():
+    X, Y = planted_views(n=60, d_sem=6, d_collab=3)
+    Y[0, 0] = np.nan  # the target scaling spreads it to every row, so every loss is NaN
+    with pytest.raises(DataError, match="mapper mlp:8: the validation loss was never finite"):
+        make_mapper("mlp:8", device="cpu", max_epochs=3).fit(X, Y, seed=0)
+
+
 def test_mapper_registry_parses_presets_and_custom_widths():
     assert make_mapper("mlp2").widths == (2048, 2048)
     assert make_mapper("mlp:512x256").widths == (512, 256)

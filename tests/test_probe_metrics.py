@@ -115,7 +115,9 @@ def test_a_mapping_in_the_wrong_direction_loses_recall_however_it_is_scored():
 
 def _plain_top(user, items, k, seen):
     """Top-k by dot product, seen items skipped, ties to the lower index (plain Python)."""
-    scores = [(-sum(a * b for a, b in zip(user, item)), i) for i, item in enumerate(items) if i not in seen]
+    scores = [
+        (-sum(a * b for a, b in zip(user, item, strict=True)), i) for i, item in enumerate(items) if i not in seen
+    ]
     return {i for _, i in sorted(scores)[:k]}
 
 
@@ -131,7 +133,7 @@ def test_rec_jaccard_matches_a_plain_python_computation():
         swapped[i] = mapped[i].tolist()
     expected = []
     for u in chosen.tolist():
-        seen = {i for uu, i in zip(train[0].tolist(), train[1].tolist()) if uu == u}
+        seen = {i for uu, i in zip(train[0].tolist(), train[1].tolist(), strict=True) if uu == u}
         a = _plain_top(users[u].tolist(), items.tolist(), 4, seen)
         b = _plain_top(users[u].tolist(), swapped, 4, seen)
         expected.append(len(a & b) / len(a | b))

@@ -46,7 +46,7 @@ def test_topk_equals_brute_force_with_planted_ties_and_masking(seed):
     np.testing.assert_array_equal(idx, expected_idx)
     np.testing.assert_array_equal(got_scores, expected_scores)
     assert not np.isin(idx[seen[0], :], -1).any()
-    for u, i in zip(*seen):
+    for u, i in zip(*seen, strict=True):
         assert i not in idx[u]
 
 

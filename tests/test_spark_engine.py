@@ -68,7 +68,7 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
     spark_rows = spark.sql(
         to_spark(render(f"SELECT t, hash60(t) AS h FROM (VALUES {values}) AS v(t) ORDER BY t", keep=["hash60"]))
     ).collect()
-    assert [r["h"] for r in spark_rows] == [h for _, h in sorted(zip(texts, python))]
+    assert [r["h"] for r in spark_rows] == [h for _, h in sorted(zip(texts, python, strict=True))]
 
     stats = (
         "SELECT quantile_cont(x, 0.3) AS q, list_sum(CAST([1.5, 2.5] AS DOUBLE[])) AS s, bool_and(isfinite(x)) AS f, "
@@ -86,7 +86,7 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
 def test_a_sql_error_on_spark_is_one_clear_line(spark, rich):
     ws, _ = rich
     with pytest.raises(
-        ComplementError, match="failed on Spark: .*compare: max_units must be at least 1, got 0"
+        ComplementError, match=r"failed on Spark: .*compare: max_units must be at least 1, got 0"
     ) as info:
         diagnose_spark(ws, "compare", spark=spark, view_a="a", view_b="b", max_units=0)  # raise_error() in the JVM
     assert "\n" not in str(info.value)

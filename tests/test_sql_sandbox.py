@@ -85,10 +85,18 @@ def place(tmp_path):
 WRITES = {
     "copy_onto_a_table": "COPY (SELECT 1 AS x) TO '{ws}/tables/items.parquet' (FORMAT parquet)",
     "copy_onto_the_catalog": "COPY (SELECT 1 AS x) TO '{ws}/tables/_catalog.json' (FORMAT csv)",
-    "explain_analyze_copy_into_a_view_folder": "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/a/evil.parquet' (FORMAT parquet)",
-    "copy_a_partitioned_table_into_tables": "COPY topk TO '{ws}/tables/topk' (FORMAT parquet, PARTITION_BY (view), OVERWRITE_OR_IGNORE)",
-    "explain_analyze_copy_onto_a_table": "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{ws}/tables/items.parquet' (FORMAT parquet)",
-    "explain_analyze_copy_a_fake_view": "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/evil.parquet' (FORMAT parquet)",
+    "explain_analyze_copy_into_a_view_folder": (
+        "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/a/evil.parquet' (FORMAT parquet)"
+    ),
+    "copy_a_partitioned_table_into_tables": (
+        "COPY topk TO '{ws}/tables/topk' (FORMAT parquet, PARTITION_BY (view), OVERWRITE_OR_IGNORE)"
+    ),
+    "explain_analyze_copy_onto_a_table": (
+        "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{ws}/tables/items.parquet' (FORMAT parquet)"
+    ),
+    "explain_analyze_copy_a_fake_view": (
+        "EXPLAIN ANALYZE COPY (SELECT * FROM topk) TO '{ws}/tables/topk/evil.parquet' (FORMAT parquet)"
+    ),
     "explain_options_copy": "EXPLAIN (ANALYZE) COPY items TO '{out}/items.csv'",
     "copy_table_out": "COPY items TO '{out}/items.csv'",
     "copy_onto_the_config": "COPY (SELECT 'x' AS a) TO '{ws}/complement.toml' (FORMAT csv)",
@@ -180,7 +188,7 @@ def test_user_diagnostic_file_cannot_write_or_read_files(place, capsys, template
     path = place / "out" / "evil.sql"
     path.write_text("-- name: evil\n-- description: tries to escape\n" + _sql(template, place) + "\n")
     before = _tree(place)
-    code, out, err = run_cli(capsys, "diagnose", "-w", str(place / "ws"), "--sql", str(path), "-f", "csv")
+    code, _out, err = run_cli(capsys, "diagnose", "-w", str(place / "ws"), "--sql", str(path), "-f", "csv")
     _assert_refused(code, err)
     assert _tree(place) == before
 

@@ -16,7 +16,10 @@ from complement.cli import sql as sql_command
 from complement.data.synth import synthesize
 
 N = 2345
-QUERY = f"SELECT a, a / 4 AS q, 'x' || a AS s, CASE WHEN a % 7 = 0 THEN NULL ELSE a END AS n FROM range({N}) t(a) ORDER BY a"
+QUERY = (
+    "SELECT a, a / 4 AS q, 'x' || a AS s, CASE WHEN a % 7 = 0 THEN NULL ELSE a END AS n "
+    f"FROM range({N}) t(a) ORDER BY a"
+)
 
 
 def _rows() -> list[dict]:

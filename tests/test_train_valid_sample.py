@@ -11,9 +11,9 @@ from complement.embed.train import recall_at_k, validation_users
 def _reference_recall(scores: np.ndarray, seen, truth, users, k: int) -> float:
     """Plain-Python Recall@k over ``users`` that have truth: stable descending order, seen items skipped."""
     seen_sets, truth_sets = {}, {}
-    for u, i in zip(*seen):
+    for u, i in zip(*seen, strict=True):
         seen_sets.setdefault(int(u), set()).add(int(i))
-    for u, i in zip(*truth):
+    for u, i in zip(*truth, strict=True):
         truth_sets.setdefault(int(u), set()).add(int(i))
     recalls = []
     for u in sorted(set(truth_sets) & {int(u) for u in users}):

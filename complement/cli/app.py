@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import sys
-from typing import Annotated
+from typing import Annotated, Protocol, cast
 
 import typer
 
@@ -49,6 +49,14 @@ def _register_commands() -> None:
 _register_commands()
 
 
+class _UsageError(Protocol):
+    """What click's usage exceptions (ours or typer's vendored copy) have in common."""
+
+    exit_code: int
+
+    def show(self) -> None: ...
+
+
 INTERRUPTED = "Interrupted; nothing half-written was kept."
 
 
@@ -70,8 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"Error: {os_error_line(exc)}", 1)
     except Exception as exc:  # usage errors carry their own exit code and message
         if isinstance(exc, _usage_errors()):
-            exc.show()
-            sys.exit(exc.exit_code)
+            usage = cast(_UsageError, exc)
+            usage.show()
+            sys.exit(usage.exit_code)
         raise
     # Without standalone mode typer returns the status of an Exit instead of raising it, and turns
     # Ctrl-C into Exit(130): both must reach the shell.
@@ -110,7 +119,11 @@ def os_error_line(exc: OSError) -> str:
         errno.EPERM: "operation not permitted",
         errno.EDQUOT: "disk quota exceeded",
     }
-    cause = causes.get(exc.errno) or exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    cause = (
+        (causes.get(exc.errno) if exc.errno is not None else None)
+        or exc.strerror
+        or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    )
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
     if paths:
         return f"{' -> '.join(paths)}: {cause}"

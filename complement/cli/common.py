@@ -52,7 +52,8 @@ def parse_ks(text: str) -> list[int]:
     """``--k 5,10,20`` as a list of positive integers (plain decimal digits), or a one-line error."""
     from ..diagnostics.runner import plain_integer
 
-    ks = [plain_integer(part) for part in text.split(",") if part.strip()]
-    if not ks or None in ks or min(ks) < 1:
+    parsed = [plain_integer(part) for part in text.split(",") if part.strip()]
+    ks = [k for k in parsed if k is not None]
+    if not ks or len(ks) != len(parsed) or min(ks) < 1:
         raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")
     return ks

@@ -34,13 +34,14 @@ def demo(
     ] = None,
     fmt: FormatOption = None,
 ) -> None:
-    """Run a full experiment on built-in synthetic data (ingest, embed, train, fuse, diagnose, probe) and print the headline results."""
+    """Run a full experiment on built-in synthetic data (ingest, embed, train, fuse, diagnose, probe) and print the
+    headline results."""
     ws, tables = run_demo(directory, set_)
     chosen = Format(fmt) if fmt is not None else (Format.table if sys.stdout.isatty() else Format.csv)
     if chosen is Format.csv:
         # several tables do not make one CSV: one file per table, and stdout lists them as CSV
         folder = ws.root / "demo-results"
-        listing = {"table": [], "title": [], "file": []}
+        listing: dict[str, list[str]] = {"table": [], "title": [], "file": []}
         for name, table in tables.items():
             path = folder / f"{name}.csv"
             atomic.write_text(render(table, Format.csv), path)
@@ -58,7 +59,8 @@ def demo(
             sys.stdout.write(f"\n## {TITLES.get(name, name)}\n")
             echo_table(table, chosen)
     message(
-        f'\nworkspace: {ws.root}  ·  report: {ws.root / "report.html"}  ·  explore: complement sql -w {directory} "SELECT * FROM topk LIMIT 5"'
+        f"\nworkspace: {ws.root}  ·  report: {ws.root / 'report.html'}  ·  "
+        f'explore: complement sql -w {directory} "SELECT * FROM topk LIMIT 5"'
     )
 
 

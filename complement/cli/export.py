@@ -78,6 +78,8 @@ def export(
         rows = export_qrels(ws, out, fmt, split=split)
         message(f"export: wrote {rows:,} {split} qrels to {out}")
     else:
+        if view is None:  # unreachable: exactly one of --view, --qrels, --recbole was checked above
+            raise ConfigError("export needs --view NAME")
         rows = export_view(ws, view, out, fmt)
         message(f"export: wrote {rows:,} rows of view '{view}' to {out}")
 

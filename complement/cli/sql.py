@@ -50,8 +50,8 @@ def sql(
     query: Annotated[
         str,
         typer.Argument(
-            help="SQL over the workspace tables (items, users, interactions, embeddings, topk, neighbors, probes, runs) "
-            "and the stored results of `complement run` (results_NAME for results/NAME.parquet)."
+            help="SQL over the workspace tables (items, users, interactions, embeddings, topk, neighbors, probes, "
+            "runs) and the stored results of `complement run` (results_NAME for results/NAME.parquet)."
         ),
     ],
     workspace_dir: WorkspaceOption = None,

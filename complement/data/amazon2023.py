@@ -47,15 +47,15 @@ def _files(path: Path) -> tuple[Path, Path | None]:
         meta = path.with_name("meta_" + path.name)
         return path, meta if meta.exists() else None
     files = find_files(path, *SUFFIXES)
-    meta = [p for p in files if p.name.startswith("meta_")]
+    metas = [p for p in files if p.name.startswith("meta_")]
     reviews = [p for p in files if not p.name.startswith("meta_")]
-    if len(reviews) != 1 or len(meta) > 1:
+    if len(reviews) != 1 or len(metas) > 1:
         names = ", ".join(p.name for p in files) or "none"
         raise DataError(
             f"{path}: expected one reviews .jsonl[.gz] file and at most one meta_*.jsonl[.gz] file (found: {names}); "
             "pass --path REVIEWS_FILE"
         )
-    return reviews[0], (meta[0] if meta else None)
+    return reviews[0], (metas[0] if metas else None)
 
 
 def _number(value, path: Path, number: int, field: str) -> float | None:
@@ -96,8 +96,8 @@ def _text(value) -> str | None:
         parts = [_text(v) for v in value]
         return ", ".join(p for p in parts if p) or None
     if isinstance(value, dict):
-        parts = [f"{k}: {_text(v)}" for k, v in value.items() if _text(v)]
-        return "; ".join(parts) or None
+        pairs = [f"{k}: {_text(v)}" for k, v in value.items() if _text(v)]
+        return "; ".join(pairs) or None
     return str(value).strip() or None
 
 

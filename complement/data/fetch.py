@@ -210,7 +210,8 @@ def fetch(
     if verify and unpinned:
         raise DownloadError(
             f"dataset '{spec.name}' has no pinned sha256 for {', '.join(unpinned)}: refusing to download unverified "
-            "data; pass --no-verify to fetch it anyway (its sha256 is then recorded on first download and checked after)"
+            "data; pass --no-verify to fetch it anyway "
+            "(its sha256 is then recorded on first download and checked after)"
         )
     folder = (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()).absolute() / spec.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -350,7 +351,8 @@ def download(
             actual = digest.hexdigest()
             if expected_sha256 and actual != expected_sha256.lower():
                 raise DownloadError(
-                    f"checksum mismatch for {url}: sha256 {actual}, expected {expected_sha256}; the download was removed"
+                    f"checksum mismatch for {url}: sha256 {actual}, expected {expected_sha256}; "
+                    "the download was removed"
                 )
         write_text(f"{actual}  {path.name}\n", sidecar(path))
         return actual
@@ -376,7 +378,8 @@ def extract_zip(archive: Path, target: Path, *, max_bytes: int | None = None, ma
     renamed to ``target``; otherwise the whole extraction is. Members with absolute paths or ``..``
     are refused, and so is a zip of more than ``max_members`` files or ``max_bytes`` bytes unpacked
     (declared sizes are checked first; the bytes written are counted too, in case a zip reader
-    ever trusts a lying header less strictly than CPython's does). An existing ``target`` is replaced only once the new one is complete."""
+    ever trusts a lying header less strictly than CPython's does). An existing ``target`` is replaced only once the
+    new one is complete."""
     max_bytes = MAX_EXTRACT_BYTES if max_bytes is None else max_bytes
     max_members = MAX_MEMBERS if max_members is None else max_members
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".extract", dir=target.parent))

@@ -6,6 +6,7 @@ folder by suffix, checking columns."""
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +31,7 @@ NULL_SPELLINGS = ["", "NULL", "null", "NA", "N/A", "#N/A", "None"]
 
 
 # ---- file helpers -----------------------------------------------------------------------------
-def existing_path(path: str | Path, what: str = "dataset path") -> Path:
+def existing_path(path: str | os.PathLike[str], what: str = "dataset path") -> Path:
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{what} {path} does not exist")
@@ -154,8 +155,8 @@ def sniff_delimiter(path: Path) -> str:
     return ","
 
 
-def require_columns(table: pa.Table, columns: Sequence[str], source: Path | str) -> None:
-    """A one-line error naming the missing columns and the ones found."""
+def require_columns(table: pa.Table, columns: Sequence[str | None], source: Path | str) -> None:
+    """A one-line error naming the missing columns and the ones found (``None``: an optional column not asked for)."""
     missing = [c for c in columns if c and c not in table.column_names]
     if missing:
         raise DataError(f"{source}: no column(s) {', '.join(missing)} (found: {', '.join(table.column_names)})")
@@ -172,7 +173,7 @@ def check_unique_ids(ids: pa.Array | pa.ChunkedArray, source: Path | str, what: 
     duplicated = pc.filter(counts.field("values"), repeated).to_pylist()
     if duplicated:
         times = pc.filter(counts.field("counts"), repeated).to_pylist()
-        ranked = sorted(zip(duplicated, times), key=lambda pair: (-pair[1], str(pair[0])))
+        ranked = sorted(zip(duplicated, times, strict=True), key=lambda pair: (-pair[1], str(pair[0])))
         examples = ", ".join(f"'{v}'" for v, _ in ranked[:3])
         raise DataError(
             f"{source}: {len(duplicated):,} duplicate {what} ids (e.g. {examples}) on {sum(times):,} rows; "
@@ -205,7 +206,8 @@ def load(path: Path, options: dict) -> Loaded:
         candidates = find_files(path, ".csv", ".tsv", ".parquet", ".csv.gz", ".tsv.gz")
         if len(candidates) != 1:
             raise DataError(
-                f"{path} is a folder with {len(candidates)} CSV/TSV/Parquet files; pass --path FILE for the interactions"
+                f"{path} is a folder with {len(candidates)} CSV/TSV/Parquet files; "
+                "pass --path FILE for the interactions"
             )
         path = candidates[0]
     user_col, item_col = options.get("user_col") or "user_id", options.get("item_col") or "item_id"

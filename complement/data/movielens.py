@@ -119,7 +119,7 @@ def load_100k(folder: Path) -> Loaded:
         titles.append(fields[1] or None)
         release.append(fields[2] or None)
         flags = fields[5:]
-        genre_text.append(", ".join(g for g, f in zip(genres, flags) if f.strip() == "1") or None)
+        genre_text.append(", ".join(g for g, f in zip(genres, flags, strict=True) if f.strip() == "1") or None)
     items = pa.table({"item_id": ids, "title": titles, "genres": genre_text, "release_date": release})
     check_unique_ids(items["item_id"], item_path)
     return Loaded(interactions, items, TEMPLATE)

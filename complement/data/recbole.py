@@ -52,7 +52,7 @@ def _field_names(path: Path) -> tuple[list[str], list[str]]:
 def read_atomic(path: Path) -> pa.Table:
     """An atomic file with every column as strings (ids keep leading zeros), named without ``:type``."""
     names, types = _field_names(path)
-    headers = [f"{n}:{t}" for n, t in zip(names, types)]
+    headers = [f"{n}:{t}" for n, t in zip(names, types, strict=True)]
     table = read_delimited(path, "\t", column_types={h: pa.string() for h in headers}, quoting=False)
     return table.rename_columns(names)
 
@@ -79,7 +79,8 @@ def _index_map(path: Path) -> dict[str, str]:
         index = index.strip()
         if index in mapping:
             raise DataError(
-                f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); each {what} needs its own"
+                f"{path}:{number}: index {index} is given twice ('{mapping[index]}' and '{raw}'); "
+                f"each {what} needs its own"
             )
         if raw in first_line:
             raise DataError(f"{path}:{number}: duplicate {what} id '{raw}' (also on line {first_line[raw]})")
@@ -96,16 +97,19 @@ def _sequences(files: list[Path]) -> tuple[list[str], list[str], list[int]]:
         needed = ("user_id", "item_id_list", "item_id")
         if any(c not in table.column_names for c in needed):
             raise DataError(
-                f"{path}: sequential .inter needs user_id, item_id_list, item_id (found: {', '.join(table.column_names)})"
+                f"{path}: sequential .inter needs user_id, item_id_list, item_id "
+                f"(found: {', '.join(table.column_names)})"
             )
         rank = SPLIT_RANK[_split_of(path)]
         users = table["user_id"].to_pylist()
         histories = table["item_id_list"].to_pylist()
         targets = table["item_id"].to_pylist()
-        for line, (user, history, target) in enumerate(zip(users, histories, targets)):
+        for line, (user, history, target) in enumerate(zip(users, histories, targets, strict=True)):
             items = history.split() if history else []
             rows.setdefault(user, []).append((rank, len(items), -line, items, target))
-    out_users, out_items, out_positions = [], [], []
+    out_users: list[str] = []
+    out_items: list[str] = []
+    out_positions: list[int] = []
     folder = files[0].parent
     for user, user_rows in rows.items():
         user_rows.sort(key=lambda r: r[:3])

@@ -56,7 +56,8 @@ def check_ratios(ratios) -> tuple[float, float, float]:
         values = ()
     if len(values) != 3 or not all(math.isfinite(r) and r >= 0 for r in values) or values[0] <= 0:
         raise ConfigError(
-            f"split ratios must be three finite non-negative numbers train,valid,test with train > 0, got {list(ratios)}"
+            "split ratios must be three finite non-negative numbers train,valid,test with train > 0, got "
+            f"{list(ratios)}"
         )
     total = sum(values)
     return values[0] / total, values[1] / total, values[2] / total

@@ -184,7 +184,7 @@ def generate(config: SynthConfig | None = None, **knobs: Any) -> SyntheticData:
     cfg = config or SynthConfig()
     cfg = dataclasses.replace(cfg, **knobs).validate() if knobs else cfg.validate()
     streams = np.random.SeedSequence(cfg.seed).spawn(len(_STREAMS))
-    rngs = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams)}
+    rngs = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
 
     factor_rng = rngs["item_factors"]
     shared = factor_rng.standard_normal((cfg.items, cfg.shared))

@@ -42,10 +42,10 @@ def parse_macros(text: str) -> dict[str, Macro]:
     macros: dict[str, Macro] = {}
     for chunk in _split_statements(text):
         lines = chunk.strip().splitlines()
-        comment = []
+        comment: list[str] = []
         while lines and (lines[0].strip().startswith("--") or not lines[0].strip()):
             line = lines.pop(0).strip()
-            comment = comment + [line] if line else []
+            comment = [*comment, line] if line else []
         match = _MACRO.match("\n".join(lines))
         if not match:
             continue
@@ -135,7 +135,7 @@ def _split_args(text: str) -> list[str]:
             start = pos + 1
         pos += 1
     last = text[start:].strip()
-    return args + [last] if last or args else args
+    return [*args, last] if last or args else args
 
 
 def _substitute(body: str, values: Mapping[str, str]) -> str:
@@ -172,6 +172,7 @@ def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
     pos, ctes = 4, []
     while True:
         gap = _SPACE_OR_COMMENT.match(stripped, pos)
+        assert gap is not None  # the pattern matches the empty string too
         comment = "\n".join(line.strip() for line in gap.group(0).splitlines() if line.strip().startswith("--"))
         head = head_re.match(stripped, gap.end())
         if not head:
@@ -212,7 +213,7 @@ class _Renderer:
         return "".join(out) + text[pos:]
 
     def _scalar(self, macro: Macro, args: list[str]) -> str:
-        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args)})
+        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
         body = self.expand(body)
         return body if body.startswith("(") and _closing(body, 0) == len(body) - 1 else f"({body})"
 
@@ -225,7 +226,7 @@ class _Renderer:
         while cte in taken:
             n += 1
             cte = f"{macro.name}_{n}"
-        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args)})
+        body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
         inner, final = _split_with(body)
         renames = {name.lower(): f"{cte}_{name}" for name, _, _ in inner}
         comment = macro.comment

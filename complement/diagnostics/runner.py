@@ -290,9 +290,10 @@ def diagnose(
         raise ComplementError(f"{diagnostic.path}: a diagnostic file holds exactly one statement")
     ks = params.get("k")
     if isinstance(ks, Sequence) and not isinstance(ks, str):
-        if diagnostic.param("k") is None:
+        k_param = diagnostic.param("k")
+        if k_param is None:
             raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
-        k_values = [coerce(diagnostic, diagnostic.param("k"), k) for k in ks]
+        k_values = [coerce(diagnostic, k_param, k) for k in ks]
         if k_values:  # every K is checked before the first one runs
             bound = bind(diagnostic, {**params, "k": max(k_values)})
             workspace.require(*diagnostic.requires)
@@ -301,13 +302,13 @@ def diagnose(
         results = []
         for k in ks:
             table = diagnose(workspace, name, allow_stale=allow_stale, **{**params, "k": k})
-            k_value = coerce(diagnostic, diagnostic.param("k"), k)
+            k_value = coerce(diagnostic, k_param, k)
             results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
         return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
     bound = bind(diagnostic, params)
     workspace.require(*diagnostic.requires)
     # renamed columns or ids stored twice would give a DuckDB error or silently double-counted metrics
-    named = [v for p in VIEW_PARAMS for v in ([bound.get(p)] if isinstance(bound.get(p), str) else bound.get(p) or [])]
+    named = [v for p in VIEW_PARAMS for v in ([bound[p]] if isinstance(bound.get(p), str) else bound.get(p) or [])]
     tables.check_tables(workspace, *diagnostic.requires, views=named or None)
     check_views(workspace, diagnostic, bound)
     if not allow_stale:

@@ -157,12 +157,13 @@ def diagnose_spark(
         raise ComplementError(f"diagnostic '{diagnostic.name}' does not run on Spark: {NOT_ON_SPARK[diagnostic.name]}")
     ks = params.get("k")
     if isinstance(ks, Sequence) and not isinstance(ks, str):
-        if diagnostic.param("k") is None:
+        k_param = diagnostic.param("k")
+        if k_param is None:
             raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
         results = []
         for k in ks:
             table = diagnose_spark(workspace, name, spark=spark, master=master, tables=tables, **{**params, "k": k})
-            k_value = coerce(diagnostic, diagnostic.param("k"), k)
+            k_value = coerce(diagnostic, k_param, k)
             results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
         return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
     bound = bind(diagnostic, params)

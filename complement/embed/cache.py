@@ -55,7 +55,7 @@ class EmbeddingCache:
         n, d = self.matrix.shape
         offsets = pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32))
         vectors = pa.ListArray.from_arrays(offsets, pa.array(self.matrix.ravel()))
-        hashes = sorted(self.index, key=self.index.get)
+        hashes = sorted(self.index, key=self.index.__getitem__)
         atomic.write_parquet(
             pa.table({"text_sha256": pa.array(hashes, pa.string()), "vector": vectors}),
             self.path,

@@ -1,4 +1,4 @@
-"""The normalised user–item graph of LightGCN and its propagation.
+"""The normalised user-item graph of LightGCN and its propagation.
 
 LightGCN (He et al., SIGIR 2020) propagates over the symmetric-normalised bipartite adjacency
 ``Â = D^{-1/2} A D^{-1/2}`` with ``A = [[0, R], [Rᵀ, 0]]``. Because the graph is bipartite we never

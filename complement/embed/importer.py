@@ -125,7 +125,7 @@ def _read_parquet_vectors(path: Path, entity: str) -> tuple[list[str], np.ndarra
     if not (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type)):
         raise DataError(f"{path}: column 'vector' must hold numbers, not {kind.value_type}")
     if column.null_count:
-        nulls = [i for i, v in zip(ids, column.is_null().to_pylist()) if v]
+        nulls = [i for i, v in zip(ids, column.is_null().to_pylist(), strict=True) if v]
         raise DataError(f"{path}: {len(nulls)} rows have no vector (ids {_examples(nulls)})")
     import pyarrow.compute as pc
 
@@ -145,7 +145,7 @@ def _check_one_dimension(ids: list[str], lengths: np.ndarray, source: Path) -> N
     counts = Counter(int(n) for n in lengths)
     if len(counts) > 1:
         common = counts.most_common(1)[0][0]
-        odd = [i for i, n in zip(ids, lengths) if n != common]
+        odd = [i for i, n in zip(ids, lengths, strict=True) if n != common]
         sizes = ", ".join(f"{d}-d x {n}" for d, n in sorted(counts.items()))
         raise DataError(
             f"{source}: vectors have mixed dimensions ({sizes}); e.g. ids {_examples(odd)} are not {common}-d"
@@ -210,9 +210,9 @@ def validate_vectors(ids: list[str], matrix: np.ndarray, known: np.ndarray, enti
         raise DataError(f"{len(unknown)} of {len(ids)} ids are not {entity}s of this workspace: {_examples(unknown)}")
     with np.errstate(over="ignore", invalid="ignore"):
         matrix32 = np.asarray(matrix, dtype=np.float32)
-    bad_rows = ~np.isfinite(matrix32).all(axis=1)
+    bad_rows = np.asarray(~np.isfinite(matrix32).all(axis=1))  # a row mask (numpy types .all(axis) as maybe scalar)
     if bad_rows.any():
-        bad = [i for i, b in zip(ids, bad_rows) if b]
+        bad = [i for i, b in zip(ids, bad_rows, strict=True) if b]
         raise DataError(f"vectors of {len(bad)} ids contain NaN or inf (or overflow float32): {_examples(bad)}")
     return matrix32
 

@@ -77,7 +77,7 @@ def item_texts(ws, template: str | None = None) -> ItemTexts:
     ids = np.asarray(table.column("item_id").to_pylist(), dtype=object)
     texts: list[str] = []
     n_from_title = n_from_id = 0
-    for item_id, text, title in zip(ids, primary, titles):
+    for item_id, text, title in zip(ids, primary, titles, strict=True):
         if _has_content(text):
             texts.append(text.strip())
         elif _has_content(title):

@@ -117,14 +117,14 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
             add(Step(f"view:{resolve(view['name'], seed)}", "train", settings, deps, resolve(view["name"], seed), seed))
         for fusion in config["fusion"]:
             sources = [resolve(v, seed) for v in fusion["views"]]
-            deps = [view_step(v, seed) for v in fusion["views"]]
+            deps = [d for d in (view_step(v, seed) for v in fusion["views"]) if d]
             settings = {**fusion, "views": sources, "device": fusion.get("device", device)}
             add(
                 Step(
                     f"fusion:{resolve(fusion['name'], seed)}",
                     "fuse",
                     settings,
-                    [d for d in deps if d],
+                    deps,
                     resolve(fusion["name"], seed),
                     seed,
                 )
@@ -146,7 +146,7 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
                 )
             )
             view_steps.append(f"neighbors:{name}")
-    pairs = [
+    pairs: list[dict[str, Any]] = [
         {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)}
         for seed in seeds
         for a, b in diagnostics["pairs"]

@@ -37,7 +37,8 @@ def _examples(rows: list[tuple]) -> str:
 
 def read_id_map(path: Path) -> dict[str, dict[str, str]]:
     """``--id-map``: a TSV (CSV when it ends in .csv) with header ``entity, internal_id, id``; entity
-    is ``user`` or ``item``; an entity with no rows keeps the file's ids. Returns ``{"user": {internal: id}, "item": {...}}``."""
+    is ``user`` or ``item``; an entity with no rows keeps the file's ids.
+    Returns ``{"user": {internal: id}, "item": {...}}``."""
     from pyarrow import csv
 
     delimiter = "," if str(path).lower().endswith(".csv") else "\t"
@@ -56,7 +57,9 @@ def read_id_map(path: Path) -> dict[str, dict[str, str]]:
             f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(table.column_names)})"
         )
     out: dict[str, dict[str, str]] = {"user": {}, "item": {}}
-    for entity, internal, external in zip(*(table.column(c).to_pylist() for c in ("entity", "internal_id", "id"))):
+    for entity, internal, external in zip(
+        *(table.column(c).to_pylist() for c in ("entity", "internal_id", "id")), strict=True
+    ):
         if entity not in out:
             raise DataError(f"--id-map {path}: entity must be 'user' or 'item', not '{entity}'")
         if out[entity].get(internal, external) != external:
@@ -170,7 +173,8 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
         raise DataError(f"{raw.source}: " + "; ".join(problems) + f"; nothing written{hint}")
 
     masked_rows = con.sql("""SELECT r.user_id, r.item_id FROM ranked r SEMI JOIN masked m
-                             ON m.user_id = r.user_id AND m.item_id = r.item_id ORDER BY r.user_id, r.rank""").fetchall()
+                             ON m.user_id = r.user_id AND m.item_id = r.item_id
+                             ORDER BY r.user_id, r.rank""").fetchall()
     result = con.sql(
         """SELECT $view AS view, user_id, rank, item_id, score FROM ranked
                         ORDER BY user_id, rank""",

@@ -34,13 +34,13 @@ def read_run(path: Path) -> RawLists:
 def run_text(lists: pa.Table) -> str:
     """ranx run JSON from a ``topk``-shaped table sorted by user and rank (key order = rank order)."""
     out: dict[str, dict[str, float]] = {}
-    for u, i, s in zip(*(lists.column(c).to_pylist() for c in ("user_id", "item_id", "score"))):
+    for u, i, s in zip(*(lists.column(c).to_pylist() for c in ("user_id", "item_id", "score")), strict=True):
         out.setdefault(u, {})[i] = s
     return json.dumps(out, indent=1) + "\n"
 
 
 def qrels_text(pairs: pa.Table) -> str:
     out: dict[str, dict[str, int]] = {}
-    for u, i in zip(pairs.column("user_id").to_pylist(), pairs.column("item_id").to_pylist()):
+    for u, i in zip(pairs.column("user_id").to_pylist(), pairs.column("item_id").to_pylist(), strict=True):
         out.setdefault(u, {})[i] = 1
     return json.dumps(out, indent=1) + "\n"

@@ -56,7 +56,9 @@ def export_recbole(ws: Workspace, folder: str | os.PathLike) -> dict[str, int]:
             {"s": split},
         )
         lines = ["\t".join(header)]
-        for u, i, r, t in zip(*(rows.column(c).to_pylist() for c in ("user_id", "item_id", "rating", "ts"))):
+        for u, i, r, t in zip(
+            *(rows.column(c).to_pylist() for c in ("user_id", "item_id", "rating", "ts")), strict=True
+        ):
             lines.append(
                 "\t".join(
                     [_clean(u), _clean(i)] + ([repr(float(r))] if with_rating else []) + ([str(t)] if with_ts else [])
@@ -66,7 +68,7 @@ def export_recbole(ws: Workspace, folder: str | os.PathLike) -> dict[str, int]:
         counts[f"{name}.{split}.inter"] = rows.num_rows
     items = ws.query("SELECT item_id, title, text FROM items ORDER BY item_idx")
     lines = ["item_id:token\ttitle:token_seq\ttext:token_seq"]
-    for i, title, text in zip(*(items.column(c).to_pylist() for c in ("item_id", "title", "text"))):
+    for i, title, text in zip(*(items.column(c).to_pylist() for c in ("item_id", "title", "text")), strict=True):
         lines.append("\t".join((_clean(i), _clean(title), _clean(text))))
     texts[f"{name}.item"] = "\n".join(lines) + "\n"
     counts[f"{name}.item"] = items.num_rows

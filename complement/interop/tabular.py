@@ -55,7 +55,8 @@ def _select(table: pa.Table, columns: Columns, source: str) -> RawLists:
     names = table.column_names
     headerless = names and names[0] == "column1"
     if headerless and columns == Columns():
-        roles = dict(zip(HEADERLESS, names))
+        # a headerless file has 2 to 4 columns: they take the roles in order, extra columns are ignored
+        roles = dict(zip(HEADERLESS, names, strict=False))
     else:
         roles = {
             role: _pick(role, getattr(columns, role), names, source, required=role in ("user", "item"))
@@ -115,7 +116,7 @@ def read_parquet(path: Path, columns: Columns) -> RawLists:
 def delimited_text(lists: pa.Table, delimiter: str) -> str:
     """``user_id, item_id, rank, score`` with a header line, from a ``topk``-shaped table."""
     names = ("user_id", "item_id", "rank", "score")
-    rows = zip(*(lists.column(c).to_pylist() for c in names))
+    rows = zip(*(lists.column(c).to_pylist() for c in names), strict=True)
     return (
         delimiter.join(names)
         + "\n"

@@ -31,7 +31,7 @@ def read_run(path: Path) -> RawLists:
         rank_values = [int(r) for r in ranks]
         score_values = [float(s) for s in scores]
     except ValueError:
-        bad = next(r for r, s in zip(ranks, scores) if not _is_number(r, int) or not _is_number(s, float))
+        bad = next(r for r, s in zip(ranks, scores, strict=True) if not _is_number(r, int) or not _is_number(s, float))
         raise DataError(f"{path}: rank and score must be numbers (found '{bad}')") from None
     return make_raw(str(path), users, items, rank_values, score_values)
 
@@ -46,11 +46,11 @@ def _is_number(text: str, kind: type) -> bool:
 
 def run_text(lists: pa.Table, tag: str) -> str:
     """TREC run lines from a ``topk``-shaped table sorted by user and rank."""
-    rows = zip(*(lists.column(c).to_pylist() for c in ("user_id", "rank", "item_id", "score")))
+    rows = zip(*(lists.column(c).to_pylist() for c in ("user_id", "rank", "item_id", "score")), strict=True)
     return "".join(f"{u} Q0 {i} {r} {s!r} {tag}\n" for u, r, i, s in rows)
 
 
 def qrels_text(pairs: pa.Table) -> str:
     """TREC qrels lines (relevance 1) from a table of distinct ``user_id, item_id`` pairs."""
-    rows = zip(pairs.column("user_id").to_pylist(), pairs.column("item_id").to_pylist())
+    rows = zip(pairs.column("user_id").to_pylist(), pairs.column("item_id").to_pylist(), strict=True)
     return "".join(f"{u} 0 {i} 1\n" for u, i in rows)

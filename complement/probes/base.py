@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def make_mapper(
     from .mlp import MLPMapper
 
     name = (name or "").strip().lower()
-    mlp_options = {"device": device, "early_stopping": early_stopping}
+    mlp_options: dict[str, Any] = {"device": device, "early_stopping": early_stopping}
     mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | (
         {"batch_size": batch_size} if batch_size else {}
     )

@@ -65,6 +65,8 @@ class RidgeMapper(Mapper):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.W is None or self.b is None:
+            raise RuntimeError("RidgeMapper.predict before fit")
         return (np.asarray(X, np.float64) @ self.W + self.b).astype(np.float32)
 
     def details(self) -> dict[str, float]:

@@ -53,7 +53,7 @@ def knn_jaccard(pred: np.ndarray, true: np.ndarray, k: int = 20) -> float:
     if k < 1:
         return float("nan")
     a, b = _cosine_knn(pred, k), _cosine_knn(true, k)
-    scores = [len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(a.tolist(), b.tolist())]
+    scores = [len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
     return float(np.mean(scores))
 
 
@@ -105,7 +105,7 @@ def recall_at_k(
     hits = np.zeros(len(users))
     truth_rows = row_of[t_users]
     top_sets = [set(row.tolist()) for row in top]
-    for r, i in zip(truth_rows.tolist(), t_items.tolist()):
+    for r, i in zip(truth_rows.tolist(), t_items.tolist(), strict=True):
         hits[r] += i in top_sets[r]
     sizes = np.bincount(truth_rows, minlength=len(users))
     return float(np.mean(hits / sizes))
@@ -212,7 +212,7 @@ def rec_jaccard(
     a = _topk(sub, true_items, k, seen_sub, device)
     b = _topk(sub, swapped, k, seen_sub, device)
     scores = []
-    for x, y in zip(a.tolist(), b.tolist()):
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
         x, y = {i for i in x if i >= 0}, {i for i in y if i >= 0}
         scores.append(len(x & y) / len(x | y) if x | y else 1.0)
     return float(np.mean(scores))

@@ -9,11 +9,16 @@ protocol) every fit item is trained on for exactly ``max_epochs`` epochs and the
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..device import resolve_device, seed_everything
+from ..errors import DataError
 from .base import Mapper, validation_split
+
+if TYPE_CHECKING:  # torch is imported lazily
+    from torch import nn
 
 
 class MLPMapper(Mapper):
@@ -38,9 +43,9 @@ class MLPMapper(Mapper):
         self.max_epochs, self.min_epochs, self.patience = max_epochs, min_epochs, patience
         self.early_stopping = early_stopping
         self.epochs_run: int | None = None
-        self.model = None
+        self.model: nn.Module | None = None
 
-    def _build(self, d_in: int, d_out: int):
+    def _build(self, d_in: int, d_out: int) -> nn.Module:
         from torch import nn
 
         layers, width_in = [], d_in
@@ -95,6 +100,8 @@ class MLPMapper(Mapper):
                 break
         if not self.early_stopping:
             best_epoch = epoch = self.max_epochs
+        elif best_state is None:  # no epoch had a finite validation loss: there are no weights worth keeping
+            raise DataError(f"mapper {self.name}: the validation loss was never finite (NaN or inf in the vectors?)")
         else:
             self.model.load_state_dict(best_state)
         self.epochs_run = best_epoch
@@ -104,6 +111,8 @@ class MLPMapper(Mapper):
     def predict(self, X: np.ndarray) -> np.ndarray:
         import torch
 
+        if self.model is None:
+            raise RuntimeError("MLPMapper.predict before fit")
         device = next(self.model.parameters()).device
         Xs = torch.as_tensor((np.asarray(X, np.float32) - self.x_mean) / self.x_std, device=device)
         self.model.eval()

@@ -2,7 +2,8 @@
 
 One ``probes`` row per (run × mapper × shift × item_set × metric × seed). ``item_set`` is ``fit``
 or ``held_out`` (plus ``all`` for ``rec_jaccard`` with every item mapped); the shared-vs-private
-estimate is written with ``mapper = 'cca'``, ``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of each shift and seed are
+estimate is written with ``mapper = 'cca'``, ``shift = 'all'``, ``item_set = 'all'``. The fit / held-out item ids of
+each shift and seed are
 written to ``cache/probes/<run_id>_item_sets.parquet`` (their counts are the ``n_items`` rows)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -70,8 +72,8 @@ class ProbeData:
     pop_group: np.ndarray
     n_train: np.ndarray
     users: np.ndarray | None  # n_users x d_target target-view user vectors, or None
-    train: tuple[np.ndarray, np.ndarray] | None
-    test: tuple[np.ndarray, np.ndarray] | None
+    train: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
+    test: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
 
 
 def _check_view(ws: Workspace, view: str) -> None:
@@ -115,7 +117,7 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
 
 def rec_users(data: ProbeData, n: int, seed: int) -> np.ndarray | None:
     """The seeded sample of test users Rec Jaccard is measured on (None without user vectors)."""
-    if data.users is None:
+    if data.users is None or data.test is None:
         return None
     return metrics.sample_users(data.test[0], n, seed)
 
@@ -132,7 +134,7 @@ def measure(
         "knn_jaccard": metrics.knn_jaccard(pred[items], true, k),
         "cka": metrics.linear_cka(pred[items], true),
     }
-    if data.users is not None:
+    if data.users is not None and data.train is not None and data.test is not None:
         out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.train, k, device)
         if users is not None:
             out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.train, k, device)
@@ -190,7 +192,7 @@ def run_probe(
     data = load_probe_data(ws, source, target)
     n_items = len(data.item_ids)
     seed_values = list(range(seed, seed + seeds))
-    split_args = {"pop_group": data.pop_group, "n_train": data.n_train, "cold_n": cold_n}
+    split_args: dict[str, Any] = {"pop_group": data.pop_group, "n_train": data.n_train, "cold_n": cold_n}
     for shift in shift_names:  # fail on an empty split before any fitting
         split_items(shift, n_items, seed, **split_args)
 
@@ -242,7 +244,7 @@ def run_probe(
                 for s in seed_values:
                     fit_items, held_items = split_items(shift, n_items, s, **split_args)
                     users = rec_users(data, n_rec_users, s)
-                    for name, items in zip(ITEM_SETS, (fit_items, held_items)):
+                    for name, items in zip(ITEM_SETS, (fit_items, held_items), strict=True):
                         item_sets += [
                             {"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
                             for i in data.item_ids[items]
@@ -272,7 +274,7 @@ def run_probe(
                             s,
                             measure(pred, data, held_items, k, torch_device, users),
                         )
-                        if users is not None:
+                        if users is not None and data.users is not None and data.train is not None:
                             every = np.arange(n_items)
                             rows += _rows(
                                 run_id,

@@ -2,7 +2,8 @@
 
 Canonical correlations (Hotelling, 1936) between the two views' item vectors: each view is centred
 and reduced by PCA to a common dimension ``d = min(d_source, d_target, n − 1, max_dim)``; with the
-thin SVD ``Xᶜ = U diag(s) Vᵀ`` (computed from the eigendecomposition of ``Xᶜᵀ Xᶜ``) the regularised whitened scores are ``Z = U_d diag(s / √(s² + λ))``,
+thin SVD ``Xᶜ = U diag(s) Vᵀ`` (computed from the eigendecomposition of ``Xᶜᵀ Xᶜ``) the regularised whitened scores
+are ``Z = U_d diag(s / √(s² + λ))``,
 ``λ = reg · mean(s_d²)``, and the canonical correlations are the singular values of ``Z_xᵀ Z_y``
 (with ``reg = 0`` these are the cosines of the principal angles between the two column spaces).
 The regulariser shrinks directions of near-zero variance so they cannot fake a correlation.

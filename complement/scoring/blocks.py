@@ -110,14 +110,14 @@ def grouped_topk_block(
 def _keep_k_np(scores: np.ndarray, values: np.ndarray, indices: np.ndarray, k: int, spill_floor):
     """:func:`_keep_k` on numpy arrays (zero-copy through torch; the W candidates are few)."""
     floor = None if spill_floor is None else torch.from_numpy(np.ascontiguousarray(spill_floor))
-    values, indices = _keep_k(
+    kept_values, kept_indices = _keep_k(
         torch.from_numpy(scores),
         torch.from_numpy(np.ascontiguousarray(values)),
         torch.from_numpy(np.ascontiguousarray(indices, dtype=np.int64)),
         k,
         floor,
     )
-    return values.numpy(), indices.numpy()
+    return kept_values.numpy(), kept_indices.numpy()
 
 
 def exact_topk_block_np(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -143,16 +143,20 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
             torch.set_num_threads(1)
         # one score buffer per worker: a fresh block per chunk costs page faults on the CPU
         shape = (min(chunk, n_rows), padded_items)
-        buffer = np.empty(shape, dtype=np.float32) if on_cpu else torch.empty(shape, dtype=torch.float32, device=dev)
+        cpu_buffer = np.empty(shape, dtype=np.float32) if on_cpu else None
+        device_buffer = None if on_cpu else torch.empty(shape, dtype=torch.float32, device=dev)
         scratch = Scratch()
+        scores: np.ndarray | torch.Tensor
         with torch.inference_mode():
             for start in own_starts:
                 stop = min(start + chunk, n_rows)
-                if on_cpu:
-                    scores = np.matmul(queries[start:stop], items_t, out=buffer[: stop - start])
+                if cpu_buffer is not None:
+                    scores = np.matmul(queries[start:stop], items_t, out=cpu_buffer[: stop - start])
                     view = torch.from_numpy(scores)
                 else:
-                    scores = view = torch.mm(queries[start:stop].to(dev), items_on_device.T, out=buffer[: stop - start])
+                    assert device_buffer is not None
+                    out = device_buffer[: stop - start]
+                    scores = view = torch.mm(queries[start:stop].to(dev), items_on_device.T, out=out)
                 view[:, n_items:] = float("-inf")
                 mask_block(view, start, stop)
                 out_scores[start:stop], out_indices[start:stop] = _select(scores, k, n_items, group_rows, scratch)
@@ -194,10 +198,10 @@ def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size
     n_users, n_items = users.shape[0], items.shape[0]
     k = check_k(k, n_items, "the catalogue")
     dev = _device(device)
-    indptr, seen_items = seen_csr(*seen, n_users, n_items) if seen is not None else (None, None)
+    indptr, seen_items = seen_csr(seen[0], seen[1], n_users, n_items) if seen is not None else (None, None)
 
     def mask_seen(scores: torch.Tensor, start: int, stop: int) -> None:
-        if indptr is None or indptr[stop] == indptr[start]:
+        if indptr is None or seen_items is None or indptr[stop] == indptr[start]:
             return
         rows = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
         cols = seen_items[indptr[start] : indptr[stop]]

@@ -18,6 +18,7 @@ CLI: ``--align-weight``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -43,6 +44,8 @@ class AlignedLightGCN(LightGCN):
 
     needs_text = True
     config_class = AlignedConfig
+    config: AlignedConfig  # __init__ makes sure of it
+    item_text: torch.Tensor  # a buffer, registered in build()
 
     def __init__(self, config: TrainConfig):
         if not isinstance(config, AlignedConfig):
@@ -72,14 +75,13 @@ class AlignedLightGCN(LightGCN):
 
 class ContrastiveAligned(AlignedLightGCN):
     name = "aligned-contrastive"
-    defaults = {**LightGCN.defaults, "align_weight": 0.1, "temperature": 0.2}
+    defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 0.1, "temperature": 0.2}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         hidden = 2 * self.config.dim
-        self.projection = torch.nn.Sequential(
-            torch.nn.Linear(text_dim, hidden), torch.nn.LeakyReLU(), torch.nn.Linear(hidden, self.config.dim)
-        )
-        for layer in (self.projection[0], self.projection[2]):
+        first, last = torch.nn.Linear(text_dim, hidden), torch.nn.Linear(hidden, self.config.dim)
+        self.projection = torch.nn.Sequential(first, torch.nn.LeakyReLU(), last)
+        for layer in (first, last):
             torch.nn.init.normal_(layer.weight, std=layer.in_features**-0.5, generator=generator)
             torch.nn.init.zeros_(layer.bias)
 
@@ -97,7 +99,7 @@ class ContrastiveAligned(AlignedLightGCN):
 
 class MSEAligned(AlignedLightGCN):
     name = "aligned-mse"
-    defaults = {**LightGCN.defaults, "align_weight": 1.0}
+    defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 1.0}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         self.projection = torch.nn.Linear(text_dim, self.config.dim, bias=False)

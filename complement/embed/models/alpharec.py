@@ -8,6 +8,8 @@ language representations mapped into the recommendation space, then graph-smooth
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -20,7 +22,7 @@ from .semantic import normalise, require_text
 class AlphaRec(TorchRecommender):
     name = "alpharec"
     needs_text = True
-    defaults = {
+    defaults: ClassVar[dict] = {
         "dim": 64,
         "layers": 2,
         "lr": 5e-4,

@@ -132,9 +132,13 @@ class TorchRecommender(Recommender, torch.nn.Module):
             return self.propagate()
 
     def user_embeddings(self) -> np.ndarray:
+        if self._users is None:
+            raise RuntimeError(f"{self.name}: user_embeddings before fit")
         return self._users
 
     def item_embeddings(self) -> np.ndarray:
+        if self._items is None:
+            raise RuntimeError(f"{self.name}: item_embeddings before fit")
         return self._items
 
 

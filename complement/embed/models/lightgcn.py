@@ -1,4 +1,4 @@
-"""LightGCN (He et al., SIGIR 2020): ID embeddings smoothed over the user–item graph, BPR loss.
+"""LightGCN (He et al., SIGIR 2020): ID embeddings smoothed over the user-item graph, BPR loss.
 
     e^(l+1) = Â e^(l),   e = Σ_{l=0..L} e^(l) / (L + 1),   ŷ(u, i) = e_u · e_i
     loss = BPR(ŷ(u,i⁺), ŷ(u,i⁻)) + reg · (‖e⁰_u‖² + ‖e⁰_i⁺‖² + ‖e⁰_i⁻‖²) / (2 · batch)
@@ -10,6 +10,8 @@ epoch is a few dozen sparse products instead of hundreds.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -20,7 +22,7 @@ from .base import TorchRecommender, bpr_loss
 
 class LightGCN(TorchRecommender):
     name = "lightgcn"
-    defaults = {
+    defaults: ClassVar[dict] = {
         "dim": 64,
         "layers": 2,
         "lr": 2e-2,

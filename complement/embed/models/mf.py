@@ -4,12 +4,14 @@ It is LightGCN with zero propagation layers, so it shares that module's sampling
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from .lightgcn import LightGCN
 
 
 class BPRMF(LightGCN):
     name = "mf"
-    defaults = {
+    defaults: ClassVar[dict] = {
         "dim": 64,
         "layers": 0,
         "lr": 5e-3,

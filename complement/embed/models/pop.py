@@ -5,6 +5,8 @@ count, so a top-K from the embeddings reproduces the popularity order (ties by l
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..train import FitResult, TrainData
@@ -13,7 +15,7 @@ from .base import Recommender
 
 class Popularity(Recommender):
     name = "pop"
-    defaults = {"dim": 1, "epochs": 0}
+    defaults: ClassVar[dict] = {"dim": 1, "epochs": 0}
 
     def fit(self, data: TrainData, report=None) -> FitResult:
         self._items = np.log1p(data.item_counts()).astype(np.float32).reshape(-1, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..train import FitResult, TrainData
@@ -10,7 +12,7 @@ from .base import Recommender
 
 class RandomVectors(Recommender):
     name = "random"
-    defaults = {"dim": 64, "epochs": 0}
+    defaults: ClassVar[dict] = {"dim": 64, "epochs": 0}
 
     def fit(self, data: TrainData, report=None) -> FitResult:
         rng = np.random.default_rng(self.config.seed)

@@ -10,6 +10,8 @@ vectors" ranking; training learns which directions of the text space predict int
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -44,7 +46,7 @@ def require_text(data: TrainData, model: str) -> np.ndarray:
 class SemanticLinear(TorchRecommender):
     name = "semantic"
     needs_text = True
-    defaults = {
+    defaults: ClassVar[dict] = {
         "dim": 64,
         "lr": 1e-3,
         "batch_size": 2048,
