@@ -313,21 +313,7 @@ class Workspace:
         tables.check_view_name(view)
         if entity not in ("item", "user"):
             raise WorkspaceError(f"entity must be 'item' or 'user', not '{entity}'")
-        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[0] != len(ids):
-            raise WorkspaceError(f"expected a {len(ids)} x d matrix, got shape {matrix.shape}")
-        n, d = matrix.shape
-        vectors = pa.ListArray.from_arrays(
-            pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32)), pa.array(matrix.ravel())
-        )
-        new = pa.table(
-            {
-                "view": pa.array([view] * n, pa.string()),
-                "entity": pa.array([entity] * n, pa.string()),
-                "id": pa.array([str(i) for i in ids], pa.string()),
-                "vector": vectors,
-            }
-        )
+        new = vectors_table(view, entity, ids, matrix)
         files = self.table_files("embeddings", view)
         if files:
             import pyarrow.compute as pc
@@ -383,3 +369,20 @@ def _without_none(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_without_none(v) for v in value if v is not None]
     return value
+
+
+def vectors_table(view: str, entity: str, ids: Sequence[str] | np.ndarray, matrix: np.ndarray) -> pa.Table:
+    """Rows of the ``embeddings`` table: one per id, its vector a row of ``matrix`` (float32)."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(ids):
+        raise WorkspaceError(f"expected a {len(ids)} x d matrix, got shape {matrix.shape}")
+    n, d = matrix.shape
+    vectors = pa.ListArray.from_arrays(pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32)), pa.array(matrix.ravel()))
+    return pa.table(
+        {
+            "view": pa.array([view] * n, pa.string()),
+            "entity": pa.array([entity] * n, pa.string()),
+            "id": pa.array([str(i) for i in ids], pa.string()),
+            "vector": vectors,
+        }
+    )

@@ -47,17 +47,30 @@ def embed_command(
         ),
     ] = None,
     entity: Annotated[Entity, typer.Option("--entity", help="What --from vectors describe.")] = Entity.item,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Embed only shard I of N (I/N: the I-th of N item_idx ranges); the last shard to finish "
+            "commits the view (docs/design.md, Storage).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     options: EmbedOptions,
 ) -> None:
     """Embed every item's text with a sentence-transformers model (cached), or import vectors."""
     from ..checks import integer
     from ..embed import import_vectors
+    from ..shards import parse
     from ..steps import embed
     from ..tables import check_tables, check_view_name
 
     check_view_name(view)
     integer("--batch-size", options.batch_size, minimum=1)
+    parsed = parse(shard)
+    if parsed is not None and from_file is not None:
+        raise ConfigError("--shard applies to embedding text, not with --from FILE")
     ws = workspace(ws_path)
     check_tables(ws, "items", "users", "embeddings", views=[view])
     if from_file is None:
@@ -65,13 +78,14 @@ def embed_command(
             raise ConfigError("--ids goes with --from FILE.npy")
         if entity is not Entity.item:
             raise ConfigError("user vectors cannot be embedded from text; import them with --from FILE --entity user")
-        step = embed(ws, view, options)
+        step = embed(ws, view, options, shard=shard)
         d = step.details
         rate = f", {d['n_embedded'] / d['seconds']:,.0f} items/s" if d["n_embedded"] and d["seconds"] > 0 else ""
         shared = f", {d['n_texts']:,} distinct texts" if d["n_texts"] != d["n_embedded"] else ""
+        target = f"view '{view}'" if parsed is None else f"shard {parsed[0]}/{parsed[1]} of view '{view}'"
         _summary(
             f"encoded {d['n_embedded']:,} of {d['n_items']:,} items ({d['n_cached']:,} from cache){shared}: "
-            f"{d['dim']}-d vectors from {d['model']} into view '{view}' in {d['seconds']:.1f} s{rate}"
+            f"{d['dim']}-d vectors from {d['model']} into {target} in {d['seconds']:.1f} s{rate}"
         )
         return
     given = [

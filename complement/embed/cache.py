@@ -52,6 +52,21 @@ class EmbeddingCache:
         return self.matrix[[self.index[h] for h in hashes]]
 
     def save(self) -> None:
+        """Write the cache, keeping what other processes (the shards of one embed) saved meanwhile: the
+        file on disk is merged in under a lock, so concurrent saves lose no vector."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.path.exists():
+                on_disk = EmbeddingCache(self.path)
+                missing = [h for h in on_disk.index if h not in self.index]
+                if missing and (not self.index or on_disk.matrix.shape[1] == self.matrix.shape[1]):
+                    self.add(missing, on_disk.lookup(missing))
+            self._write()
+
+    def _write(self) -> None:
         n, d = self.matrix.shape
         offsets = pa.array(np.arange(0, (n + 1) * d, d, dtype=np.int32))
         vectors = pa.ListArray.from_arrays(offsets, pa.array(self.matrix.ravel()))

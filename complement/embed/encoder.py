@@ -252,9 +252,17 @@ def embed(
     device: str = "auto",
     template: str | None = None,
     normalize: bool = False,
+    shard: str | tuple[int, int] | None = None,
 ) -> EmbedResult:
-    """Embed every item's text into ``embeddings`` (view ``view``, entity ``item``), using the cache."""
+    """Embed every item's text into ``embeddings`` (view ``view``, entity ``item``), using the cache.
+
+    ``shard="I/N"`` embeds only the I-th of N contiguous item_idx ranges and stages it; the shard that
+    completes the set commits the view (:mod:`complement.shards`)."""
+    from .. import shards
+    from ..workspace import vectors_table
+
     check_view_name(view)
+    parsed = shards.parse(shard)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, not {batch_size}")
     spec = resolve_model(model)
@@ -271,21 +279,39 @@ def embed(
         "device": str(torch_device),
     }
     refresh = f"complement embed --view {view}" + (f" --model {model}" if model else "")
+    part, lo, hi = view, 0, len(items.ids)
+    if parsed is not None:
+        if (
+            ws.entry("embeddings", view) is not None
+            and "user" in ws.read_table("embeddings", view).column("entity").to_pylist()
+        ):
+            raise ConfigError(
+                f"view '{view}' also holds user vectors, which a sharded embed would drop; "
+                "embed it unsharded or into another view"
+            )
+        shards.check_can_add(ws, "embeddings", view, parsed, ["items#text"])
+        part = shards.part_name(view, parsed)
+        lo, hi = shards.rows_of(parsed, len(items.ids))
+        params["shard"] = f"{parsed[0]}/{parsed[1]}"
     with recorded(
-        ws, RunRecord(step="embed", view=view, params=params, inputs=["items#text"], made_by=refresh)
+        ws, RunRecord(step="embed", view=part, params=params, inputs=["items#text"], made_by=refresh)
     ) as record:
         t0 = time.perf_counter()
-        hashes = [text_hash(t) for t in items.texts]
+        hashes = [text_hash(t) for t in items.texts[lo:hi]]
         cache = EmbeddingCache.for_model(ws, identity)
         n_cached = sum(h in cache for h in hashes)
-        new = {h: t for h, t in zip(hashes, items.texts, strict=True) if h not in cache}
+        new = {h: t for h, t in zip(hashes, items.texts[lo:hi], strict=True) if h not in cache}
         if new:
             encoder = load_model(str(spec.path), str(torch_device), half)
             encode_into_cache(encoder, cache, new, batch_size, Counter(hashes))
         matrix = cache.lookup(hashes)
         if normalize:
             matrix = _l2_normalise(matrix)
-        ws.write_vectors(view, "item", items.ids, matrix)
+        if parsed is None:
+            ws.write_vectors(view, "item", items.ids, matrix)
+            shards.drop(ws, "embeddings", view)  # a whole view replaces any shards staged for it
+        else:
+            ws.write_table("embeddings", vectors_table(view, "item", items.ids[lo:hi], matrix), part=part)
         result = EmbedResult(
             n_items=len(hashes),
             n_embedded=len(hashes) - n_cached,
@@ -305,6 +331,8 @@ def embed(
             "n_from_title": result.n_from_title,
             "n_from_id": result.n_from_id,
         }
+    if parsed is not None and shards.merge(ws, "embeddings", view, refresh):
+        message(f"embed: all {parsed[1]} shards of view '{view}' are in; committed them as the view")
     if items.n_from_title:
         message(f"note: {items.n_from_title} items have no text and were embedded from their title")
     if items.n_from_id:

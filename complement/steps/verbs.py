@@ -90,12 +90,20 @@ def _ingested(step: str, ws: Workspace, summary: Any, started: float, settings: 
     return StepResult(step, ws, None, summary.interactions, seconds, dict(settings), details, notes=summary.lines())
 
 
-def embed(ws: WorkspaceLike, view: str = "text", options: EmbedOptions | None = None, **keywords: Any) -> StepResult:
-    """Embed every item's text with a sentence-transformers model into ``view`` (cached)."""
+def embed(
+    ws: WorkspaceLike,
+    view: str = "text",
+    options: EmbedOptions | None = None,
+    *,
+    shard: str | None = None,
+    **keywords: Any,
+) -> StepResult:
+    """Embed every item's text with a sentence-transformers model into ``view`` (cached); ``shard="I/N"``
+    embeds only the I-th of N item ranges (the last shard to finish commits the view)."""
     from ..embed.encoder import embed as embed_items
 
     ws, opts, started = open_workspace(ws), resolve_options(EmbedOptions, options, keywords), time.perf_counter()
-    result = embed_items(ws, view=view, **opts.as_dict())
+    result = embed_items(ws, view=view, **opts.as_dict(), shard=shard)
     details = dataclasses.asdict(result)
     return StepResult("embed", ws, view, result.n_items, time.perf_counter() - started, opts.as_dict(), details)
 
