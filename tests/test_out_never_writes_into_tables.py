@@ -79,12 +79,12 @@ def test_out_elsewhere_still_writes(place, capsys, command):
 
 def test_refusal_comes_before_any_work(place, capsys, monkeypatch):
     """The diagnostic never runs when its --out is refused."""
-    from complement.cli import diagnose as diagnose_command
+    import complement.steps
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the diagnostic ran")
 
-    monkeypatch.setattr(diagnose_command, "diagnose", must_not_run)
+    monkeypatch.setattr(complement.steps, "diagnose", must_not_run)  # the step the command calls
     code, _, err = run_cli(
         capsys, "diagnose", "-w", str(place / "ws"), "--sql", "metrics", "--out", str(place / "ws/tables/items.parquet")
     )
