@@ -25,6 +25,7 @@ class FuseMethod(StrEnum):
     concat = "concat"
     gate = "gate"
     ranker = "ranker"
+    cca = "cca"
 
 
 class Norm(StrEnum):

@@ -130,7 +130,9 @@ def test_options_are_given_once_as_an_object_or_as_keywords(tmp_path):
         complement.fuse(tmp_path, "a,b", "rrf", "x", FuseOptions(), k=5)
     with pytest.raises(ConfigError, match=r"norm: unknown norm 'l2' \(choose from: minmax, zscore\)"):
         complement.fuse(tmp_path, "a,b", "rrf", "x", norm="l2")
-    with pytest.raises(ConfigError, match=r"unknown fusion method 'sum' \(choose from: concat, gate, ranker, rrf, score\)"):
+    with pytest.raises(
+        ConfigError, match=r"unknown fusion method 'sum' \(choose from: cca, concat, gate, ranker, rrf, score\)"
+    ):
         complement.fuse(tmp_path, "a,b", "sum", "x")
 
 

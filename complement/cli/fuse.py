@@ -1,4 +1,4 @@
-"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate and ranker fit on the valid split)."""
+"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate, ranker, cca fit on valid)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def fuse(
 ) -> None:
     """Fuse two views with user and item vectors into a new view with its own topk.
 
-    score, rrf and concat need no training; gate and ranker fit on the valid split."""
+    score, rrf and concat need no training; gate, ranker and cca (shared CCA subspace + private residuals) fit on
+    the valid split."""
     from ..checks import finite, integer
     from ..steps import fuse as fuse_step
     from ..tables import check_tables, check_view_name

@@ -8,9 +8,11 @@
 - ``gate``: score fusion with a per-user weight picked by a small model fitted on the valid split
   (:mod:`.gating`);
 - ``ranker``: a listwise model over the union of both views' top lists, fitted on the valid split
-  (:mod:`.ranker`).
+  (:mod:`.ranker`);
+- ``cca``: a shared CCA subspace of the two item spaces plus each view's private residual, weighted
+  (:mod:`.cca`); the subspace dimension and the private weights tuned on the validation split.
 
-score, rrf, gate and ranker have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
+score, rrf, gate, ranker and cca have no vectors: they write the new view's ``topk`` part directly (rank 1..K, seen
 items masked, ties by lower item index). Every run appends a ``fuse`` row to ``runs`` with the
 settings and, for score fusion, the chosen weight and the validation Recall@20 of each grid weight."""
 
@@ -29,13 +31,14 @@ from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE
 from ..tables import check_view_name
 from ..workspace import Workspace
+from .cca import cca_topk, shared_subspace, tune_cca
 from .concat import norm_concat_norm
 from .kernels import SeenMask
 from .learned import LEARNED_METHODS, learned_topk
 from .rrf import DEFAULT_RRF_K, rrf_topk
 from .score import NORMS, WEIGHT_GRID, score_fusion_topk, tune_weight
 
-METHODS = ("score", "rrf", "concat", *LEARNED_METHODS)
+METHODS = ("score", "rrf", "concat", *LEARNED_METHODS, "cca")
 EXCLUDE_SPLITS = {"train": ("train",), "train+valid": ("train", "valid")}
 TUNING_K = 20
 
@@ -47,7 +50,7 @@ class FuseResult:
     rows: int
     weight: float | None = None
     validation_recall: dict[float, float] = field(default_factory=dict)
-    fit: dict = field(default_factory=dict)  # gate / ranker: what the fit chose (epochs, held-out recall, ...)
+    fit: dict = field(default_factory=dict)  # gate / ranker / cca: what the fit chose (epochs, dimension, ...)
 
 
 def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
@@ -161,7 +164,13 @@ def fuse(
     (user_a, item_a), (user_b, item_b) = _read_view(ws, view_a), _read_view(ws, view_b)
     params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
     params.update(
-        {"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k} if method == "rrf" else {}
+        {"norm": norm, "weight": weight}
+        if method == "score"
+        else {"weight": weight}
+        if method == "cca"
+        else {"rrf_k": rrf_k}
+        if method == "rrf"
+        else {}
     )
 
     refresh = f"complement fuse --views {view_a},{view_b} --method {method} --view {view}"
@@ -198,7 +207,7 @@ def fuse(
                     chunk_size=chunk_size,
                 )
                 indices, scores, result.fit = learned.indices, learned.scores, learned.metrics
-            elif method == "score":
+            elif method in ("score", "cca"):
                 if weight is None:
                     train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
                     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
@@ -206,7 +215,7 @@ def fuse(
                         tensors,
                         train=train,
                         valid=valid,
-                        norm=norm,
+                        norm=norm if method == "score" else "zscore",  # cca's parts are on the z-score scale
                         k=TUNING_K,
                         grid=WEIGHT_GRID,
                         device=torch_device,
@@ -216,10 +225,14 @@ def fuse(
                         f"tuned weight w = {weight} on validation Recall@{TUNING_K} = "
                         f"{result.validation_recall[weight]:.4f}"
                     )
-                result.weight = weight
-                indices, scores = score_fusion_topk(
-                    tensors, k, weight=weight, norm=norm, seen=seen, device=torch_device, chunk_size=chunk_size
-                )
+                if method == "cca":
+                    indices, scores, result.fit = _cca(ws, tensors, k, weight, seen, torch_device, chunk_size)
+                    result.fit["weight_tuned"] = bool(result.validation_recall)
+                else:
+                    result.weight = weight
+                    indices, scores = score_fusion_topk(
+                        tensors, k, weight=weight, norm=norm, seen=seen, device=torch_device, chunk_size=chunk_size
+                    )
             else:
                 indices, scores = rrf_topk(
                     tensors, k, rrf_k=rrf_k, seen=seen, device=torch_device, chunk_size=chunk_size
@@ -240,3 +253,32 @@ def fuse(
             }
     message(f"fused {view_a} + {view_b} with {method} into view '{view}': {result.rows:,} topk rows")
     return result
+
+
+def _cca(ws: Workspace, tensors, k: int, weight: float, seen: SeenMask, device, chunk_size: int | None):
+    """Shared + private fusion (:mod:`.cca`): the subspace from the item vectors, ``(m, lam_A, lam_B)``
+    tuned on validation Recall@20 with train masked, then the list with ``seen`` masked."""
+    n_users, n_items = seen.n_users, seen.n_items
+    space = shared_subspace(tensors[0][1].cpu().numpy(), tensors[1][1].cpu().numpy())
+    train = SeenMask(n_users, n_items, ws.interaction_indices(("train",)))
+    valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
+    fit = tune_cca(
+        tensors, space, weight=weight, train=train, valid=valid, k=TUNING_K, device=device, chunk_size=chunk_size
+    )
+    message(
+        f"cca: dimension {fit.dimension}, lambda_a {fit.lambda_a}, lambda_b {fit.lambda_b} "
+        f"(w = {weight}) on validation Recall@{TUNING_K} = {fit.validation_recall:.4f}"
+    )
+    indices, scores = cca_topk(
+        tensors,
+        space,
+        k,
+        weight=weight,
+        dimension=fit.dimension,
+        lambda_a=fit.lambda_a,
+        lambda_b=fit.lambda_b,
+        seen=seen,
+        device=device,
+        chunk_size=chunk_size,
+    )
+    return indices, scores, fit.metrics(weight)
