@@ -29,9 +29,14 @@ from complement.workspace import Workspace
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
 
 
-def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    text = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
-    return pc.binary_join_element_wise(pa.scalar(prefix), text, "")
+def _ids(prefix: str, numbers: np.ndarray, width: int, chunk: int = 10_000_000) -> pa.ChunkedArray:
+    """Zero-padded string ids, built in chunks: one 32-bit-offset string array holds at most 2 GiB of
+    text, which 10M users x K = 20 rows pass."""
+    parts = []
+    for start in range(0, max(len(numbers), 1), chunk):
+        text = pc.utf8_lpad(pa.array(numbers[start : start + chunk]).cast(pa.string()), width, "0")
+        parts.append(pc.binary_join_element_wise(pa.scalar(prefix), text, ""))
+    return pa.chunked_array(parts, type=pa.string())
 
 
 def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Workspace:

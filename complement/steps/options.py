@@ -89,7 +89,7 @@ class FuseOptions(Options):
     step: ClassVar[str] = "fuse"
     weight: float | None = option(
         None,
-        "score: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).",
+        "score, cca: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).",
         minimum=0.0,
         maximum=1.0,
         kind=(int, float),
