@@ -27,6 +27,7 @@ import complement
 from complement.workspace import Workspace
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
+USERS_PER_CHUNK = 1_000_000
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int, chunk: int = 10_000_000) -> pa.ChunkedArray:
@@ -77,22 +78,29 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
     # View B: keeps ~20% of A's slots, the rest shifted half a catalogue away (no repeats either).
     keep = rng.random((n_users, k)) < 0.2
     pos_b = np.where(keep, pos_a, (pos_a + n_items // 2) % n_items)
-    users = np.repeat(np.arange(n_users), k)
-    ranks = np.tile(np.arange(1, k + 1, dtype=np.int32), n_users)
+    # Each view is written in chunks of users (one transaction, one entry of several files), so the
+    # generator's memory stays flat in the number of users.
+    chunk = max(1, USERS_PER_CHUNK)
     for view, pos in (("view_a", pos_a), ("view_b", pos_b)):
-        ws.write_table(
-            "topk",
-            pa.table(
-                {
-                    "view": pa.array(np.full(n_users * k, view)),
-                    "user_id": _ids("u", users, 7),
-                    "rank": ranks,
-                    "item_id": _ids("i", pos.ravel(), 6),
-                    "score": (1.0 / ranks).astype(np.float64),
-                }
-            ),
-            part=view,
-        )
+        with ws.transaction(view=view):
+            for lo in range(0, n_users, chunk):
+                hi = min(n_users, lo + chunk)
+                users = np.repeat(np.arange(lo, hi), k)
+                ranks = np.tile(np.arange(1, k + 1, dtype=np.int32), hi - lo)
+                ws.write_table(
+                    "topk",
+                    pa.table(
+                        {
+                            "view": pa.array([view], pa.string()).take(np.zeros(len(users), dtype=np.int64)),
+                            "user_id": _ids("u", users, 7),
+                            "rank": ranks,
+                            "item_id": _ids("i", pos[lo:hi].ravel(), 6),
+                            "score": (1.0 / ranks).astype(np.float64),
+                        }
+                    ),
+                    part=view,
+                    append=True,
+                )
     # Test items: 1-4 per user, a quarter from A's list, a quarter from B's, the rest anywhere.
     n_test = rng.integers(1, 5, n_users)
     test_user = np.repeat(np.arange(n_users), n_test)

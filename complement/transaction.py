@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from . import catalog as cat
 from . import tables
+from .errors import WorkspaceError
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -139,9 +140,20 @@ class Transaction:
         return self._ensure_staging() / f"{self._counter:04d}.parquet.tmp"
 
     def stage(
-        self, name: str, table: pa.Table, part: str | None, inputs: tuple[str, ...] | None, made_by: str | None
+        self,
+        name: str,
+        table: pa.Table,
+        part: str | None,
+        inputs: tuple[str, ...] | None,
+        made_by: str | None,
+        *,
+        append: bool = False,
     ) -> None:
+        """Stage ``table`` as the entry of (name, part); with ``append``, add its files to what this
+        transaction already staged for that entry (a view written in chunks, e.g. user ranges)."""
         key = cat.entry_key(name, part)
+        if append and FACETS.get(name):
+            raise WorkspaceError(f"table '{name}' is written whole, not appended in chunks")
         self.lock(_lock_name(name, part))
         scope = self.scopes[-1] if self.scopes else Scope()
         # a large view: several files of contiguous user_idx ranges, in one entry (tables.user_buckets)
@@ -150,6 +162,10 @@ class Transaction:
         paths = [self._next_path() for _ in buckets]
         digests = [_write_durably(piece, path, row_groups) for piece, path in zip(buckets, paths, strict=True)]
         old = self.staged.get(key)
+        if old is not None and append:
+            old.files += [p.relative_to(self.ws.tables_dir).as_posix() for p in paths]
+            old.fingerprint = cat.combine([old.fingerprint, *digests])
+            return
         if old is not None:
             for f in old.files:
                 with contextlib.suppress(FileNotFoundError):

@@ -192,9 +192,12 @@ class Workspace:
         *,
         inputs: Iterable[str] | None = None,
         made_by: str | None = None,
+        append: bool = False,
     ) -> None:
         """Write a whole table (or one part of a partitioned one), cast to the contract. Inside a
-        :meth:`transaction` it is committed with the rest of the block; alone, as its own commit."""
+        :meth:`transaction` it is committed with the rest of the block; alone, as its own commit.
+        With ``append`` (inside a transaction), the rows join what the block already wrote to that
+        part, as more files of the same entry: a large view written in chunks of users, in order."""
         self._check_table(name)
         if name in tables.PARTITIONED_TABLES and part is None:
             raise WorkspaceError(f"table '{name}' is written one part (view) at a time")
@@ -204,7 +207,7 @@ class Workspace:
             tables.check_view_name(part)
         table = tables.conform(name, self._with_index_keys(name, table))
         with self.transaction() as txn:
-            txn.stage(name, table, part, tuple(inputs) if inputs is not None else None, made_by)
+            txn.stage(name, table, part, tuple(inputs) if inputs is not None else None, made_by, append=append)
 
     def _with_index_keys(self, name: str, table: pa.Table) -> pa.Table:
         """Add the integer keys of ``tables.INDEX_KEYS`` a writer did not supply, from the ids."""
