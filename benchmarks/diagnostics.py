@@ -91,7 +91,7 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
                     "topk",
                     pa.table(
                         {
-                            "view": pa.array([view], pa.string()).take(np.zeros(len(users), dtype=np.int64)),
+                            "view": pa.repeat(view, len(users)),
                             "user_id": _ids("u", users, 7),
                             "rank": ranks,
                             "item_id": _ids("i", pos[lo:hi].ravel(), 6),

@@ -9,7 +9,7 @@ import typer
 
 from ..choices import check_device
 from ..errors import ConfigError
-from ..steps.options import DEVICE_HELP
+from ..steps.options import DEVICE_HELP, DEVICE_METAVAR
 from ..workspace import ENV_VAR, Workspace
 from .output import Format
 
@@ -40,7 +40,7 @@ def _check_device(value: str) -> str:
 
 
 DeviceOption = Annotated[
-    str, typer.Option("--device", help=DEVICE_HELP, callback=_check_device, metavar="<auto|cpu|cuda|cuda:N>")
+    str, typer.Option("--device", help=DEVICE_HELP, callback=_check_device, metavar=DEVICE_METAVAR)
 ]
 
 

@@ -18,9 +18,7 @@ import typer
 
 from ..choices import Device, check_device
 from ..errors import ConfigError
-from ..steps.options import Options, flag_of
-
-DEVICE_METAVAR = "<auto|cpu|cuda|cuda:N>"
+from ..steps.options import DEVICE_METAVAR, Options, flag_of
 
 
 def _cli_type(f: dataclasses.Field) -> Any:

@@ -27,6 +27,7 @@ class EmbeddingCache:
         self.path = path
         self.index: dict[str, int] = {}
         self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self._seen = _stamp(path)  # the file as last read or written here
         if path.exists():
             table = pq.read_table(path)
             hashes = table.column("text_sha256").to_pylist()
@@ -59,7 +60,7 @@ class EmbeddingCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if self.path.exists():
+            if _stamp(self.path) not in (None, self._seen):  # another process saved since
                 on_disk = EmbeddingCache(self.path)
                 missing = [h for h in on_disk.index if h not in self.index]
                 if missing and (not self.index or on_disk.matrix.shape[1] == self.matrix.shape[1]):
@@ -75,3 +76,13 @@ class EmbeddingCache:
             pa.table({"text_sha256": pa.array(hashes, pa.string()), "vector": vectors}),
             self.path,
         )
+        self._seen = _stamp(self.path)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What identifies a version of the cache file (it is replaced atomically, so a new inode)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)

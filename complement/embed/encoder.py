@@ -281,10 +281,7 @@ def embed(
     refresh = f"complement embed --view {view}" + (f" --model {model}" if model else "")
     part, lo, hi = view, 0, len(items.ids)
     if parsed is not None:
-        if (
-            ws.entry("embeddings", view) is not None
-            and "user" in ws.read_table("embeddings", view).column("entity").to_pylist()
-        ):
+        if view in ws.views("user"):
             raise ConfigError(
                 f"view '{view}' also holds user vectors, which a sharded embed would drop; "
                 "embed it unsharded or into another view"

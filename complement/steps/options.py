@@ -25,6 +25,7 @@ from .declare import Options, flag_of, option
 __all__ = ["STEP_OPTIONS", "Options", "flag_of", "option"]
 
 DEVICE_HELP = "auto, cpu, cuda, or cuda:N for one GPU of several."
+DEVICE_METAVAR = "<auto|cpu|cuda|cuda:N>"
 
 
 def _check_mappers(names: str | list[str] | tuple[str, ...]) -> object:
