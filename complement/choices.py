@@ -16,97 +16,44 @@ from typing import TypeVar
 
 from .errors import ConfigError, unknown_name
 
+# Each enum is built from its values (a member's name is its value), or from (name, value) pairs where a
+# value is no Python name (train+valid, aligned-contrastive). Above each, where it is used:
 
-class FuseMethod(StrEnum):
-    """``complement fuse --method``: how two views' scores or lists are combined."""
-
-    score = "score"
-    rrf = "rrf"
-    concat = "concat"
-    gate = "gate"
-    ranker = "ranker"
-    cca = "cca"
-
-
-class Norm(StrEnum):
-    """``fuse --norm``: the per-user standardisation of scores before ``score`` fusion."""
-
-    zscore = "zscore"
-    minmax = "minmax"
-
-
-class Exclude(StrEnum):
-    """``--exclude``: which interaction splits are masked (seen items) in a top-K list."""
-
-    train = "train"
-    train_valid = "train+valid"
-
-
-class Split(StrEnum):
-    """An interaction split (``export --qrels --split``)."""
-
-    train = "train"
-    valid = "valid"
-    test = "test"
-
-
-class SplitMethod(StrEnum):
-    """``init --split`` / ``[split].method``: how interactions are divided into train, valid and test."""
-
-    random = "random"
-    loo = "loo"
-    temporal = "temporal"
-
-
-class ModelName(StrEnum):
-    """``complement train MODEL``: the registered models (``complement.embed.models.MODELS``)."""
-
-    lightgcn = "lightgcn"
-    mf = "mf"
-    semantic = "semantic"
-    alpharec = "alpharec"
-    pop = "pop"
-    random = "random"
-    fusion = "fusion"
-    aligned_contrastive = "aligned-contrastive"
-    aligned_mse = "aligned-mse"
-
-
-class Shift(StrEnum):
-    """``probe --shift``: how items are divided into fit and held-out sets."""
-
-    random = "random"
-    popularity = "popularity"
-    cold = "cold"
-
-
-class Protocol(StrEnum):
-    """``probe --protocol``: ours (early-stopped MLPs) or the paper's (a fixed 400 epochs)."""
-
-    ours = "ours"
-    paper = "paper"
-
-
-class Engine(StrEnum):
-    """``diagnose --engine``: where a diagnostic's SQL runs."""
-
-    duckdb = "duckdb"
-    spark = "spark"
-
-
-class Device(StrEnum):
-    """``--device``: ``auto`` picks CUDA when present (the library also takes ``cuda:N``)."""
-
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class ReportFormat(StrEnum):
-    """``report --format``: one self-contained HTML page or Markdown."""
-
-    html = "html"
-    markdown = "markdown"
+#: ``complement fuse --method``: how two views' scores or lists are combined
+FuseMethod = StrEnum("FuseMethod", "score rrf concat gate ranker cca")
+#: ``fuse --norm``: the per-user standardisation of scores before ``score`` fusion
+Norm = StrEnum("Norm", "zscore minmax")
+#: ``--exclude``: which interaction splits are masked (seen items) in a top-K list
+Exclude = StrEnum("Exclude", [("train", "train"), ("train_valid", "train+valid")])
+#: an interaction split (``export --qrels --split``)
+Split = StrEnum("Split", "train valid test")
+#: ``init --split`` / ``[split].method``: how interactions are divided into train, valid and test
+SplitMethod = StrEnum("SplitMethod", "random loo temporal")
+#: ``complement train MODEL``: the registered models (``complement.embed.models.MODELS``)
+ModelName = StrEnum(
+    "ModelName",
+    [
+        ("lightgcn", "lightgcn"),
+        ("mf", "mf"),
+        ("semantic", "semantic"),
+        ("alpharec", "alpharec"),
+        ("pop", "pop"),
+        ("random", "random"),
+        ("fusion", "fusion"),
+        ("aligned_contrastive", "aligned-contrastive"),
+        ("aligned_mse", "aligned-mse"),
+    ],
+)
+#: ``probe --shift``: how items are divided into fit and held-out sets
+Shift = StrEnum("Shift", "random popularity cold")
+#: ``probe --protocol``: ours (early-stopped MLPs) or the paper's (a fixed 400 epochs)
+Protocol = StrEnum("Protocol", "ours paper")
+#: ``diagnose --engine``: where a diagnostic's SQL runs
+Engine = StrEnum("Engine", "duckdb spark")
+#: ``--device``: ``auto`` picks CUDA when present (the library also takes ``cuda:N``)
+Device = StrEnum("Device", "auto cpu cuda")
+#: ``report --format``: one self-contained HTML page or Markdown
+ReportFormat = StrEnum("ReportFormat", "html markdown")
 
 
 #: the fixed probe mapper names; ``lowrank:R`` and ``mlp:WxW…`` take a parameter, so mappers are

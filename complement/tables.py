@@ -15,81 +15,44 @@ from .errors import ComplementError, WorkspaceError
 
 VECTOR = pa.list_(pa.float32())
 
+#: the column types of the contract, by the names the schemas below are written with
+TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "float32[]": VECTOR,
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+
+def schema_of(columns: str) -> pa.Schema:
+    """An Arrow schema from ``"name type, name type, ..."`` with the types of :data:`TYPES`."""
+    pairs = [column.split() for column in columns.split(",")]
+    unknown = [kind for *_, kind in pairs if kind not in TYPES]
+    if any(len(pair) != 2 for pair in pairs) or unknown:
+        raise ValueError(f"a schema is 'name type, ...' with types {', '.join(TYPES)}: {columns!r}")
+    return pa.schema([(name, TYPES[kind]) for name, kind in pairs])
+
+
+# params, metrics and versions of `runs` hold JSON text
 SCHEMAS: dict[str, pa.Schema] = {
-    "items": pa.schema(
-        [
-            ("item_id", pa.string()),
-            ("item_idx", pa.int32()),
-            ("title", pa.string()),
-            ("text", pa.string()),
-            ("n_train", pa.int32()),
-            ("pop_group", pa.string()),
-        ]
-    ),
-    "users": pa.schema([("user_id", pa.string()), ("user_idx", pa.int32()), ("n_train", pa.int32())]),
-    "interactions": pa.schema(
-        [
-            ("user_id", pa.string()),
-            ("item_id", pa.string()),
-            ("ts", pa.int64()),
-            ("rating", pa.float64()),
-            ("split", pa.string()),
-            ("user_idx", pa.int32()),
-            ("item_idx", pa.int32()),
-        ]
-    ),
-    "embeddings": pa.schema([("view", pa.string()), ("entity", pa.string()), ("id", pa.string()), ("vector", VECTOR)]),
-    "topk": pa.schema(
-        [
-            ("view", pa.string()),
-            ("user_id", pa.string()),
-            ("rank", pa.int32()),
-            ("item_id", pa.string()),
-            ("score", pa.float64()),
-            ("user_idx", pa.int32()),
-            ("item_idx", pa.int32()),
-        ]
-    ),
-    "neighbors": pa.schema(
-        [
-            ("view", pa.string()),
-            ("item_id", pa.string()),
-            ("rank", pa.int32()),
-            ("neighbor_id", pa.string()),
-            ("sim", pa.float64()),
-            ("item_idx", pa.int32()),
-            ("neighbor_idx", pa.int32()),
-        ]
-    ),
-    "probes": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("source", pa.string()),
-            ("target", pa.string()),
-            ("mapper", pa.string()),
-            ("shift", pa.string()),
-            ("item_set", pa.string()),
-            ("metric", pa.string()),
-            ("value", pa.float64()),
-            ("seed", pa.int32()),
-        ]
-    ),
-    "runs": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("step", pa.string()),
-            ("view", pa.string()),
-            ("config_hash", pa.string()),
-            ("seed", pa.int64()),
-            ("started_at", pa.timestamp("us", tz="UTC")),
-            ("finished_at", pa.timestamp("us", tz="UTC")),
-            ("seconds", pa.float64()),
-            ("rows", pa.int64()),
-            ("params", pa.string()),  # JSON
-            ("metrics", pa.string()),  # JSON
-            ("versions", pa.string()),  # JSON
-        ]
-    ),
+    name: schema_of(columns)
+    for name, columns in {
+        "items": "item_id string, item_idx int32, title string, text string, n_train int32, pop_group string",
+        "users": "user_id string, user_idx int32, n_train int32",
+        "interactions": "user_id string, item_id string, ts int64, rating float64, split string, "
+        "user_idx int32, item_idx int32",
+        "embeddings": "view string, entity string, id string, vector float32[]",
+        "topk": "view string, user_id string, rank int32, item_id string, score float64, "
+        "user_idx int32, item_idx int32",
+        "neighbors": "view string, item_id string, rank int32, neighbor_id string, sim float64, "
+        "item_idx int32, neighbor_idx int32",
+        "probes": "run_id string, source string, target string, mapper string, shift string, item_set string, "
+        "metric string, value float64, seed int32",
+        "runs": "run_id string, step string, view string, config_hash string, seed int64, started_at timestamp, "
+        "finished_at timestamp, seconds float64, rows int64, params string, metrics string, versions string",
+    }.items()
 }
 
 # Integer keys beside the string ids (joins on them are cheaper; the ids stay for people): column,

@@ -11,6 +11,7 @@ import typer
 
 from .. import __version__
 from ..errors import ComplementError
+from .options import with_choice_hint
 
 app = typer.Typer(
     name="complement",
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # usage errors carry their own exit code and message
         if isinstance(exc, _usage_errors()):
             usage = cast(_UsageError, exc)
+            if isinstance(message := getattr(exc, "message", None), str):  # a choice typo: suggest the closest
+                exc.message = with_choice_hint(message)  # type: ignore[attr-defined]
             usage.show()
             sys.exit(usage.exit_code)
         raise

@@ -2,28 +2,45 @@
 
 ``@with_options(FuseOptions)`` appends one typer option per declared field to the command's
 signature (flag, help, default and enum choices all from the declaration) and hands the command one
-``options`` object instead of the separate values. A choice typo is a usage error (exit 2); bounds
-are checked by the library with its own one-line errors, as before."""
+``options`` object instead of the separate values. Any other dataclass serves as well, its help given
+beside it (``with_options(SynthConfig, helps={...})``). A choice typo is a usage error (exit 2) that
+suggests the closest choice; bounds are checked by the library with its own one-line errors."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+import re
+import typing
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from ..choices import Device, check_device
-from ..errors import ConfigError
-from ..steps.options import DEVICE_METAVAR, Options, flag_of
+from ..errors import ConfigError, did_you_mean
+from ..steps.options import DEVICE_METAVAR, flag_of
+
+#: how click and typer word a choice typo: "'rff' is not one of 'score', 'rrf', …."
+_NOT_ONE_OF = re.compile(r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") is not one of (?P<choices>.+)\.$")
 
 
-def _cli_type(f: dataclasses.Field) -> Any:
+def with_choice_hint(message: str) -> str:
+    """A choice typo's message with the closest allowed value suggested (`` — did you mean 'rrf'?``)."""
+    found = _NOT_ONE_OF.search(message)
+    if found is None or "did you mean" in message:
+        return message
+    choices = [choice.strip().strip("'\"") for choice in found["choices"].split(",")]
+    hint = did_you_mean(ast.literal_eval(found["value"]), choices)
+    return f"{message[:-1]}{hint}" if hint else message
+
+
+def _cli_type(f: dataclasses.Field, hint: Any) -> Any:
     choices = f.metadata.get("choices")
-    kind = f.metadata.get("kind")
+    kind = f.metadata.get("kind", hint)
     if choices is not None and choices is not Device and not _is_list(f):
         base: Any = choices
     elif _is_list(f):
@@ -66,23 +83,29 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     def check(value: str | None) -> str | None:
         for part in (value or "").split(","):
             if part.strip() and part.strip() not in allowed:
-                raise typer.BadParameter(f"'{part.strip()}' is not one of {', '.join(allowed)}.")
+                raise typer.BadParameter(with_choice_hint(f"'{part.strip()}' is not one of {', '.join(allowed)}."))
         return value
 
     return check
 
 
-def cli_parameters(cls: type[Options]) -> list[inspect.Parameter]:
-    """One keyword parameter per declared option, annotated for typer."""
+def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[inspect.Parameter]:
+    """One keyword parameter per declared option, annotated for typer. A field without an ``option(...)``
+    declaration takes its type from its annotation and its help from ``helps``; a flag that is on by
+    default can be turned off (``--rotate/--no-rotate``)."""
     out = []
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         meta = f.metadata
         bounds = {}
         if meta.get("parser_range"):
             bounds = {k: v for k, v in (("min", meta.get("minimum")), ("max", meta.get("maximum"))) if v is not None}
+        flag = flag_of(f)
+        if f.default is True and "flag" not in meta:
+            flag = f"{flag}/--no-{flag[2:]}"
         info = typer.Option(
-            flag_of(f),
-            help=meta.get("help", ""),
+            flag,
+            help=meta.get("help") or (helps or {}).get(f.name, ""),
             show_default=meta.get("show_default", True),
             callback=_callback(f),
             metavar=DEVICE_METAVAR if meta.get("choices") is Device else None,
@@ -90,14 +113,20 @@ def cli_parameters(cls: type[Options]) -> list[inspect.Parameter]:
         )
         out.append(
             inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[_cli_type(f), info]
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=f.default,
+                annotation=Annotated[_cli_type(f, hints[f.name]), info],
             )
         )
     return out
 
 
-def with_options(cls: type[Options]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command the options of ``cls``: the command takes ``options: cls`` and its own parameters."""
+def with_options(
+    cls: type, helps: Mapping[str, str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the options of ``cls`` (a dataclass): the command takes ``options: cls`` and its own
+    parameters."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         own = [
@@ -112,7 +141,7 @@ def with_options(cls: type[Options]) -> Callable[[Callable[..., Any]], Callable[
             options = cls(**{name: kwargs.pop(name) for name in names})
             return func(options=options, **kwargs)
 
-        params = own + cli_parameters(cls)
+        params = own + cli_parameters(cls, helps)
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         del command.__wrapped__  # typer must read the signature above, not the function's own

@@ -26,17 +26,7 @@ from typing import Any
 
 from ..choices import FuseMethod, ModelName, check_choice
 from ..errors import ConfigError, unknown_name
-from ..steps.options import (
-    DiagnosticsOptions,
-    EmbedOptions,
-    FuseOptions,
-    ImportOptions,
-    Options,
-    ProbeOptions,
-    RunOptions,
-    SplitOptions,
-    TrainOptions,
-)
+from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
@@ -61,10 +51,10 @@ def _train_keys(model: str) -> tuple[str, ...]:
     return (*TrainOptions.keys(), *hyper)
 
 
-def _check_options(where: str, table: dict, cls: type[Options], names: tuple[str, ...]) -> None:
-    """The table's options against the step's declaration (keys, choices, bounds); the table itself
-    is left as written (its contents are the step's content key)."""
-    cls.from_mapping({k: v for k, v in table.items() if k not in names}, where, ignore=names)
+def _check_options(where: str, table: dict, step: str, names: tuple[str, ...]) -> None:
+    """The table's options against the declaration of ``step``'s options (keys, choices, bounds); the
+    table itself is left as written (its contents are the step's content key)."""
+    STEP_OPTIONS[step].from_mapping({k: v for k, v in table.items() if k not in names}, where, ignore=names)
 
 
 def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
@@ -99,9 +89,9 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     _expect(f"{source}: [dataset]", config["dataset"], (dict,), "a table")
     _expect(f"{source}: [dataset].kind", config["dataset"].get("kind"), (str,), "a dataset kind")
     split = _expect(f"{source}: [split]", config.setdefault("split", {}), (dict,), "a table")
-    _check_options(f"{source}: [split]", split, SplitOptions, ())
+    _check_options(f"{source}: [split]", split, "split", ())
     run = _expect(f"{source}: [run]", config.setdefault("run", {}), (dict,), "a table")
-    _check_options(f"{source}: [run]", run, RunOptions, ())
+    _check_options(f"{source}: [run]", run, "run", ())
     run.setdefault("device", str(RunOptions.device))
     run.setdefault("seeds", list(RunOptions.seeds))
 
@@ -116,14 +106,14 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         if len(given) != 1:
             raise ConfigError(f"{where}: give exactly one of embed, model, from (found: {', '.join(given) or 'none'})")
         if "embed" in view:
-            _check_keys(where, view, (*EMBED_NAMES, *(k for k in EmbedOptions.keys() if k != "model")))
-            _check_options(where, view, EmbedOptions, EMBED_NAMES)
+            _check_keys(where, view, (*EMBED_NAMES, *(k for k in STEP_OPTIONS["embed"].keys() if k != "model")))
+            _check_options(where, view, "embed", EMBED_NAMES)
         elif "from" in view:
-            _check_options(where, view, ImportOptions, IMPORT_NAMES)
+            _check_options(where, view, "import", IMPORT_NAMES)
         else:
             model = check_choice(ModelName, view["model"], f"{where}.model", "model")
             _check_keys(where, view, (*TRAIN_NAMES, *_train_keys(model)))
-            _check_options(where, {k: v for k, v in view.items() if k in TrainOptions.keys()}, TrainOptions, ())
+            _check_options(where, {k: v for k, v in view.items() if k in TrainOptions.keys()}, "train", ())
         if name in names:
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)
@@ -132,7 +122,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     for i, fusion in enumerate(fusions):
         name = _view_name(f"{source}: fusion[{i}].name", fusion.get("name"))
         where = f"{source}: fusion '{name}'"
-        _check_options(where, fusion, FuseOptions, FUSION_NAMES)
+        _check_options(where, fusion, "fuse", FUSION_NAMES)
         check_choice(FuseMethod, fusion.get("method"), f"{where}.method", "fusion method")
         pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
         if len(pair) != 2:
@@ -171,7 +161,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     for i, probe in enumerate(probes):
         where = f"{source}: probe[{i}]"
         _expect(where, probe, (dict,), "a table")
-        _check_options(where, probe, ProbeOptions, PROBE_NAMES)
+        _check_options(where, probe, "probe", PROBE_NAMES)
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):

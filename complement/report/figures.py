@@ -11,6 +11,29 @@ from .reliability import MARK, probe_key, probe_reasons, row_reason
 
 POP_GROUPS = ("all", "cold", "mid", "hot")
 
+#: the figures of ``unique_hits``: name, section, caption, title, the column prefix of its
+#: ``*_common``, ``*_a_only``, ``*_b_only`` values, y label, stacked
+HIT_FIGURES = (
+    (
+        "unique_hits",
+        "Unique hits",
+        "Share of the hits found by both views, only by A, only by B, per K.",
+        "Hit shares",
+        "share",
+        "share of hits",
+        True,
+    ),
+    (
+        "hit_popularity",
+        "Popularity of hits",
+        "Mean ln(1 + train interactions) of the hit items in each group: lower = longer tail.",
+        "Mean ln-popularity of hit items",
+        "log_pop",
+        "mean ln(1 + n_train)",
+        False,
+    ),
+)
+
 
 @dataclass
 class Figure:
@@ -66,37 +89,13 @@ def _pair_figures(data: ReportData) -> list[Figure]:
     hits = sorted(res.get("unique_hits", []), key=_k)
     if hits:
         cats = [f"K={r['k']}" if r.get("k") else "all" for r in hits]
-        figures.append(
-            Figure(
-                "unique_hits",
-                "Unique hits",
-                "Share of the hits found by both views, only by A, only by B, per K.",
-                "Hit shares",
-                cats,
-                {
-                    "both": [r["share_common"] for r in hits],
-                    f"{a} only": [r["share_a_only"] for r in hits],
-                    f"{b} only": [r["share_b_only"] for r in hits],
-                },
-                "share of hits",
-                stacked=True,
-            )
-        )
-        figures.append(
-            Figure(
-                "hit_popularity",
-                "Popularity of hits",
-                "Mean ln(1 + train interactions) of the hit items in each group: lower = longer tail.",
-                "Mean ln-popularity of hit items",
-                cats,
-                {
-                    "both": [r["log_pop_common"] for r in hits],
-                    f"{a} only": [r["log_pop_a_only"] for r in hits],
-                    f"{b} only": [r["log_pop_b_only"] for r in hits],
-                },
-                "mean ln(1 + n_train)",
-            )
-        )
+        for name, section, caption, title, column, y_label, stacked in HIT_FIGURES:
+            # each figure splits the hits three ways: found by both views, only by A, only by B
+            series = {
+                label: [r[f"{column}_{group}"] for r in hits]
+                for label, group in (("both", "common"), (f"{a} only", "a_only"), (f"{b} only", "b_only"))
+            }
+            figures.append(Figure(name, section, caption, title, cats, series, y_label, stacked=stacked))
     oracle = res.get("oracle", [])
     k = main_k(oracle)
     oracle = rows_at(oracle, k)

@@ -212,18 +212,5 @@ class RunOptions(Options):
     seeds: tuple[int, ...] = option((), "Repeat the stochastic steps for these seeds.", kind=(list, tuple))
 
 
-#: the options of every step kind, for documentation and tests
-STEP_OPTIONS: dict[str, type[Options]] = {
-    cls.step: cls
-    for cls in (
-        SplitOptions,
-        EmbedOptions,
-        ImportOptions,
-        TrainOptions,
-        TopkOptions,
-        FuseOptions,
-        ProbeOptions,
-        DiagnosticsOptions,
-        RunOptions,
-    )
-}
+#: the options of every step kind (each class declared above), by step name
+STEP_OPTIONS: dict[str, type[Options]] = {cls.step: cls for cls in Options.__subclasses__()}
