@@ -10,6 +10,7 @@ import typer
 from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, workspace
+from .synth import write_synthetic
 
 
 def _ratios(text: str) -> tuple[float, float, float]:
@@ -32,11 +33,14 @@ def init(
             "--dataset",
             "-d",
             help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, "
-            "unisrec, csv, parquet).",
+            "unisrec, csv, parquet), or synthetic (generated as by `complement synth`, with its default knobs).",
             show_default=False,
         ),
     ],
-    path: Annotated[Path, typer.Option("--path", "-p", help="Dataset folder or file.", show_default=False)],
+    path: Annotated[
+        Path | None,
+        typer.Option("--path", "-p", help="Dataset folder or file (not for synthetic).", show_default=False),
+    ] = None,
     split: Annotated[
         SplitMethod,
         typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs)."),
@@ -82,8 +86,37 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
+    from ..errors import ConfigError
     from ..steps import init as init_workspace
+    from ..workspace import Workspace
 
+    if dataset == "synthetic":
+        # the loaders' options do not apply to generated data
+        given = [
+            flag
+            for flag, on in (
+                ("--path", path is not None),
+                ("--kcore", kcore != 0),
+                ("--min-rating", min_rating is not None),
+                ("--template", template is not None),
+                ("--keep-repeats/--collapse-repeats", keep_repeats is not None),
+                ("--user-col", user_col is not None),
+                ("--item-col", item_col is not None),
+                ("--time-col", time_col is not None),
+                ("--rating-col", rating_col is not None),
+                ("--items", items is not None),
+                ("--text-cols", text_cols is not None),
+            )
+            if on
+        ]
+        if given:
+            raise ConfigError(f"{', '.join(given)} cannot be used with -d synthetic (its data is generated)")
+        if (config := Workspace(directory).config_path).exists() and not force:
+            raise ConfigError(f"{config} already exists: pass --force to replace it")
+        write_synthetic(directory, force=force, split=split, ratios=_ratios(ratios), seed=seed)
+        return
+    if path is None:
+        raise ConfigError("--path is required: the dataset folder or file (e.g. from `complement fetch`)")
     result = init_workspace(
         directory,
         force=force,

@@ -123,25 +123,31 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
 
 
 def with_options(
-    cls: type, helps: Mapping[str, str] | None = None
+    *classes: type, helps: Mapping[str, str] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command the options of ``cls`` (a dataclass): the command takes ``options: cls`` and its own
-    parameters."""
+    """Give a command the options of each class in ``classes`` (dataclasses): the command declares a
+    parameter annotated with the class (``options: FuseOptions``), whose flags stand in its place in
+    ``--help``, and receives the class's object there, beside its own parameters."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        own = [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in inspect.signature(func, eval_str=True).parameters.values()
-            if p.name != "options"
-        ]
-        names = [f.name for f in dataclasses.fields(cls)]
+        declared: dict[str, type] = {}
+        params: list[inspect.Parameter] = []
+        for p in inspect.signature(func, eval_str=True).parameters.values():
+            if p.annotation in classes:
+                declared[p.name] = p.annotation
+                params += cli_parameters(p.annotation, helps)
+            else:
+                params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+        missing = [cls.__name__ for cls in classes if cls not in declared.values()]
+        if missing:
+            raise TypeError(f"{func.__name__} declares no parameter of type {', '.join(missing)}")
 
         @functools.wraps(func)
         def command(**kwargs: Any) -> Any:
-            options = cls(**{name: kwargs.pop(name) for name in names})
-            return func(options=options, **kwargs)
+            for name, cls in declared.items():
+                kwargs[name] = cls(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(cls)})
+            return func(**kwargs)
 
-        params = own + cli_parameters(cls, helps)
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         del command.__wrapped__  # typer must read the signature above, not the function's own

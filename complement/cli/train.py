@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from ..choices import ModelName
+from ..steps.declare import option
 from ..steps.options import TrainOptions
 from .common import WorkspaceOption, workspace
 from .options import with_options
 from .output import Format, echo_train_summary
 
 
+@dataclass(frozen=True)
+class Hyperparameters:
+    """The model hyperparameters ``complement train`` takes as flags: None keeps the model's own default
+    (its ``defaults``, docs/design.md "Steps and options"); they are the models', not the step's."""
+
+    epochs: int | None = option(None, "Maximum epochs.", kind=int)
+    dim: int | None = option(None, "Embedding size (default 64).", kind=int)
+    layers: int | None = option(None, "Propagation layers (lightgcn, alpharec; default 2).", kind=int)
+    lr: float | None = option(None, "Adam learning rate.", kind=float)
+    batch_size: int | None = option(None, "Train pairs per step.", kind=int)
+    reg: float | None = option(None, "L2 weight on the batch's embeddings (BPR models).", kind=float)
+    patience: int | None = option(None, "Evaluations without gain before stopping.", kind=int)
+    min_epochs: int | None = option(None, "Never stop before this epoch.", kind=int)
+    eval_every: int | None = option(None, "Epochs between validation Recall@20 evaluations.", kind=int)
+    temperature: float | None = option(None, "InfoNCE temperature (semantic, alpharec).", kind=float)
+    negatives: int | None = option(None, "Sampled InfoNCE negatives per batch.", kind=int)
+    align_weight: float | None = option(
+        None, "Weight of the alignment loss (aligned-contrastive, aligned-mse).", kind=float
+    )
+    seed: int = option(2020, "Random seed.", kind=int)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
-    @with_options(TrainOptions)
+    @with_options(TrainOptions, Hyperparameters)
     def train(
         model: Annotated[ModelName, typer.Argument(help="The model to train.", show_default=False)],
         workspace_dir: WorkspaceOption = None,
@@ -26,34 +52,8 @@ def register(app: typer.Typer) -> None:
                 help="View to write (default: the model name; 'sem' for the semantic model).",
             ),
         ] = None,
-        epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
-        dim: Annotated[int | None, typer.Option("--dim", help="Embedding size (default 64).")] = None,
-        layers: Annotated[
-            int | None, typer.Option("--layers", help="Propagation layers (lightgcn, alpharec; default 2).")
-        ] = None,
-        lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")] = None,
-        batch_size: Annotated[int | None, typer.Option("--batch-size", help="Train pairs per step.")] = None,
-        reg: Annotated[
-            float | None, typer.Option("--reg", help="L2 weight on the batch's embeddings (BPR models).")
-        ] = None,
-        patience: Annotated[
-            int | None, typer.Option("--patience", help="Evaluations without gain before stopping.")
-        ] = None,
-        min_epochs: Annotated[int | None, typer.Option("--min-epochs", help="Never stop before this epoch.")] = None,
-        eval_every: Annotated[
-            int | None, typer.Option("--eval-every", help="Epochs between validation Recall@20 evaluations.")
-        ] = None,
-        temperature: Annotated[
-            float | None, typer.Option("--temperature", help="InfoNCE temperature (semantic, alpharec).")
-        ] = None,
-        negatives: Annotated[
-            int | None, typer.Option("--negatives", help="Sampled InfoNCE negatives per batch.")
-        ] = None,
-        align_weight: Annotated[
-            float | None,
-            typer.Option("--align-weight", help="Weight of the alignment loss (aligned-contrastive, aligned-mse)."),
-        ] = None,
-        seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 2020,
+        *,
+        hyper: Hyperparameters,
         fmt: Annotated[
             Format | None,
             typer.Option(
@@ -63,29 +63,14 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
-        *,
         options: TrainOptions,
     ) -> None:
         """Train MODEL on the train split (early stopping on validation Recall@20) and write its view."""
         from ..steps import train as train_step
 
-        summary = train_step(
-            workspace(workspace_dir),
-            model,
-            view,
-            options,
-            epochs=epochs,
-            dim=dim,
-            layers=layers,
-            lr=lr,
-            batch_size=batch_size,
-            reg=reg,
-            patience=patience,
-            min_epochs=min_epochs,
-            eval_every=eval_every,
-            temperature=temperature,
-            negatives=negatives,
-            seed=seed,
-            align_weight=align_weight,
-        ).details
-        echo_train_summary(summary, fmt)
+        # on a terminal the summary table says what the one-line summary on stderr would
+        table = fmt is None and sys.stdout.isatty()
+        step = train_step(
+            workspace(workspace_dir), model, view, options, announce=not table, **dataclasses.asdict(hyper)
+        )
+        echo_train_summary(step.details, fmt)

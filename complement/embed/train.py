@@ -211,13 +211,15 @@ def train_view(
     exclude: str = DEFAULT_EXCLUDE,
     text_view: str = DEFAULT_TEXT_VIEW,
     device: str = "auto",
+    announce: bool = True,
     **overrides,
 ) -> dict:
     """Train ``model`` on the workspace's train split and write view ``view`` (default: the model
     name): user and item vectors in ``embeddings``, the top-``k`` lists in ``topk``, one ``runs`` row.
 
     ``overrides`` are hyperparameters (``epochs``, ``dim``, ``lr`` …; None keeps the model default).
-    Everything is validated before anything is written. Returns the run's metrics."""
+    Everything is validated before anything is written. Returns the run's metrics, also said in one line
+    on stderr unless ``announce`` is off (``complement train`` shows them as a table instead)."""
     from ..checks import integer, train_overrides
     from ..device import resolve_device
     from ..progress import epoch_bar, message
@@ -269,11 +271,12 @@ def train_view(
         record.rows = data.n_users + data.n_items
         record.metrics = metrics
         write_topk(ws, view, k=k, exclude=exclude, device=str(torch_device), made_by=refresh)
-    message(
-        f"trained {model} into view '{view}': {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s, "
-        f"best valid Recall@20 {_fmt(metrics['best_valid_recall@20'])} (epoch {metrics['best_epoch']}), "
-        f"test Recall@20 {_fmt(metrics['test_recall@20'])}"
-    )
+    if announce:
+        message(
+            f"trained {model} into view '{view}': {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s, "
+            f"best valid Recall@20 {_fmt(metrics['best_valid_recall@20'])} (epoch {metrics['best_epoch']}), "
+            f"test Recall@20 {_fmt(metrics['test_recall@20'])}"
+        )
     return {"view": view, "model": model, **metrics}
 
 
