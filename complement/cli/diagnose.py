@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
 from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, parse_ks, workspace
+from .options import with_options
 from .output import echo_table
 
 PARAM_FLAGS = ("-p", "--param")
@@ -139,72 +141,58 @@ def _compute(name: str, ws, params: dict, engine: str, master: str | None, allow
     return diagnose_step(ws, name, allow_stale=allow_stale, engine=engine, master=master, **params).table()
 
 
-def _run(
-    name: str,
-    workspace_dir,
-    pairs,
-    views,
-    ks,
-    fmt,
-    out,
-    allow_stale: bool = False,
-    engine: str = "duckdb",
-    master: str | None = None,
-) -> None:
-    ws = workspace(workspace_dir)
+@dataclass(frozen=True)
+class DiagnosticRun:
+    """What running a diagnostic takes, with ``diagnose --sql NAME`` and ``diagnose run NAME`` alike."""
+
+    param: ParamOption = None
+    views: ViewsOption = None
+    k: KOption = None
+    workspace_dir: WorkspaceOption = None
+    fmt: FormatOption = None
+    out: OutOption = None
+    allow_stale: AllowStaleOption = False
+    engine: EngineOption = Engine.duckdb
+    master: MasterOption = None
+
+
+def _run(name: str, options: DiagnosticRun) -> None:
+    ws, out = workspace(options.workspace_dir), options.out
     if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
         if out.suffix.lower() not in SUFFIXES:
             raise ComplementError(f"--out must end in {', '.join(SUFFIXES)}, not '{out.name}'")
         check_output_path(ws, out)
-    table = _compute(name, ws, _params(name, pairs, views, ks), engine, master, allow_stale)
+    params = _params(name, options.param, options.views, options.k)
+    table = _compute(name, ws, params, options.engine, options.master, options.allow_stale)
     if out is not None:
         write_result(table, out)
         typer.echo(f"wrote {table.num_rows} rows to {out}", err=True)
     else:
-        echo_table(table, fmt)
+        echo_table(table, options.fmt)
     diagnostic = find(name)
     if diagnostic.is_check and table.num_rows > 0:
         raise CheckFailed(f"{diagnostic.name}: {table.num_rows} offending row(s)")
 
 
 @diagnose_app.callback()
-def diagnose_main(
-    ctx: typer.Context,
-    sql: SqlOption = None,
-    param: ParamOption = None,
-    views: ViewsOption = None,
-    k: KOption = None,
-    workspace_dir: WorkspaceOption = None,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    allow_stale: AllowStaleOption = False,
-    engine: EngineOption = Engine.duckdb,
-    master: MasterOption = None,
-) -> None:
+@with_options(DiagnosticRun)
+def diagnose_main(ctx: typer.Context, sql: SqlOption = None, *, options: DiagnosticRun) -> None:
     """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
     if ctx.invoked_subcommand is not None:
         return
     if sql is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    _run(sql, workspace_dir, param, views, k, fmt, out, allow_stale, engine, master)
+    _run(sql, options)
 
 
 @diagnose_app.command("run")
+@with_options(DiagnosticRun)
 def run_command(
-    name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")],
-    param: ParamOption = None,
-    views: ViewsOption = None,
-    k: KOption = None,
-    workspace_dir: WorkspaceOption = None,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    allow_stale: AllowStaleOption = False,
-    engine: EngineOption = Engine.duckdb,
-    master: MasterOption = None,
+    name: Annotated[str, typer.Argument(help="Diagnostic name or path to a .sql file.")], *, options: DiagnosticRun
 ) -> None:
     """Run a diagnostic (same as --sql NAME)."""
-    _run(name, workspace_dir, param, views, k, fmt, out, allow_stale, engine, master)
+    _run(name, options)
 
 
 @diagnose_app.command("list")

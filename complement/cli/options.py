@@ -91,11 +91,16 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
 
 def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[inspect.Parameter]:
     """One keyword parameter per declared option, annotated for typer. A field without an ``option(...)``
-    declaration takes its type from its annotation and its help from ``helps``; a flag that is on by
-    default can be turned off (``--rotate/--no-rotate``)."""
+    declaration takes its type from its annotation and its help from ``helps`` (a flag that is on by
+    default can be turned off: ``--rotate/--no-rotate``), or, annotated for typer, is taken as it is."""
     out = []
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     for f in dataclasses.fields(cls):
+        if typing.get_origin(hints[f.name]) is Annotated:  # a field annotated for typer is taken as it is
+            out.append(
+                inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name])
+            )
+            continue
         meta = f.metadata
         bounds = {}
         if meta.get("parser_range"):
