@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from ..errors import ConfigError
 from ..progress import quiet
+from ..steps.declare import option
 from ..steps.options import EmbedOptions
 from .common import WorkspaceOption, workspace
 from .options import with_options
@@ -26,27 +28,25 @@ def _summary(line: str) -> None:
         typer.echo(line, err=True)
 
 
-@with_options(EmbedOptions)
+@dataclass(frozen=True)
+class VectorImport:
+    """``embed --from FILE``: vectors made elsewhere (``embed.import_vectors``)."""
+
+    from_file: Path | None = option(
+        None, "Import precomputed vectors: Parquet (id, vector) or .npy with --ids.", flag="--from", kind=Path
+    )
+    ids_file: Path | None = option(
+        None, "Ids of the .npy rows: one per line, or a .csv/.parquet id column.", flag="--ids", kind=Path
+    )
+    entity: Entity = option(Entity.item, "What --from vectors describe.", choices=Entity)
+
+
+@with_options(EmbedOptions, VectorImport)
 def embed_command(
     ws_path: WorkspaceOption = None,
     view: Annotated[str, typer.Option("--view", help="View name the vectors are stored under.")] = "text",
-    from_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--from",
-            help="Import precomputed vectors: Parquet (id, vector) or .npy with --ids.",
-            show_default=False,
-        ),
-    ] = None,
-    ids_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ids",
-            help="Ids of the .npy rows: one per line, or a .csv/.parquet id column.",
-            show_default=False,
-        ),
-    ] = None,
-    entity: Annotated[Entity, typer.Option("--entity", help="What --from vectors describe.")] = Entity.item,
+    *,
+    imported: VectorImport,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -56,7 +56,6 @@ def embed_command(
             show_default=False,
         ),
     ] = None,
-    *,
     options: EmbedOptions,
 ) -> None:
     """Embed every item's text with a sentence-transformers model (cached), or import vectors."""
@@ -66,6 +65,7 @@ def embed_command(
     from ..steps import embed
     from ..tables import check_tables, check_view_name
 
+    from_file, ids_file, entity = imported.from_file, imported.ids_file, imported.entity
     check_view_name(view)
     integer("--batch-size", options.batch_size, minimum=1)
     parsed = parse(shard)

@@ -2,48 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from ..choices import Split
 from ..errors import ConfigError
+from ..steps.declare import option
 from .common import WorkspaceOption, workspace
+from .options import with_options
 
 
-def export(
-    view: Annotated[
-        str | None, typer.Option("--view", help="Export this view's top-K lists as a run file.", show_default=False)
-    ] = None,
-    qrels: Annotated[
-        bool, typer.Option("--qrels", help="Export the ground truth (relevance 1 per interaction) instead.")
-    ] = False,
-    split: Annotated[
-        Split, typer.Option("--split", help="With --qrels: the split that is the ground truth.")
-    ] = Split.test,
-    recbole: Annotated[
-        Path | None,
-        typer.Option(
-            "--recbole",
-            help="Write the dataset and its split as RecBole benchmark files into this folder.",
-            show_default=False,
-        ),
-    ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="The file to write (never inside the workspace's tables/).", show_default=False),
-    ] = None,
-    workspace_dir: WorkspaceOption = None,
-) -> None:
+@dataclass(frozen=True)
+class ExportOptions:
+    """What ``complement export`` writes (exactly one of view, qrels, recbole) and where."""
+
+    view: str | None = option(None, "Export this view's top-K lists as a run file.", kind=str, show_default=False)
+    qrels: bool = option(False, "Export the ground truth (relevance 1 per interaction) instead.", kind=bool)
+    split: Split = option(Split.test, "With --qrels: the split that is the ground truth.", choices=Split)
+    recbole: Path | None = option(
+        None, "Write the dataset and its split as RecBole benchmark files into this folder.", kind=Path
+    )
+    fmt: str | None = option(
+        None,
+        "trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.",
+        flag="--format",
+        kind=str,
+    )
+    out: Path | None = option(None, "The file to write (never inside the workspace's tables/).", kind=Path)
+
+
+@with_options(ExportOptions)
+def export(*, options: ExportOptions, workspace_dir: WorkspaceOption = None) -> None:
     """Write a view's top-K (--view), the qrels (--qrels) or the RecBole split (--recbole DIR).
 
     Run files keep the view's scores. trec and ranx tools sort by score, so in those files a score
@@ -52,6 +44,8 @@ def export(
     view's own order."""
     from ..interop import export_qrels, export_recbole, export_view
     from ..progress import message
+
+    view, qrels, split, recbole, fmt, out = dataclasses.astuple(options)
 
     chosen = [
         name

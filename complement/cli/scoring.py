@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import ConfigError, WorkspaceError
+from ..steps.declare import flag_of, option
 from ..steps.options import TopkOptions
 from .common import DeviceOption, WorkspaceOption, workspace
 from .options import with_options
@@ -17,7 +20,29 @@ from .options import with_options
 ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddings are scored.", show_default=False)]
 
 
-@with_options(TopkOptions)
+def _column(role: str) -> Any:
+    """``--user-col`` and its kin: the column of a csv, tsv or parquet list file that holds ``role``."""
+    return option(None, f"With --from (csv/tsv/parquet): the {role} column.", kind=str)
+
+
+@dataclass(frozen=True)
+class ListImport:
+    """``topk --from FILE``: how to read ranked lists made elsewhere (``interop.import_topk``)."""
+
+    fmt: str | None = option(
+        None, "With --from: trec, ranx, csv, tsv or parquet (default: from the extension).", flag="--format", kind=str
+    )
+    user_col: str | None = _column("user")
+    item_col: str | None = _column("item")
+    score_col: str | None = _column("score")
+    rank_col: str | None = _column("rank")
+    id_map: Path | None = option(
+        None, "With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.", kind=Path
+    )
+    drop_unknown: bool = option(False, "With --from: drop rows with unknown users or items.", kind=bool)
+
+
+@with_options(TopkOptions, ListImport)
 def topk(
     view: ViewOption,
     source: Annotated[
@@ -26,43 +51,9 @@ def topk(
             "--from", help="Import ranked lists from this file instead of scoring vectors.", show_default=False
         ),
     ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="With --from: trec, ranx, csv, tsv or parquet (default: from the extension).",
-            show_default=False,
-        ),
-    ] = None,
-    user_col: Annotated[
-        str | None,
-        typer.Option("--user-col", help="With --from (csv/tsv/parquet): the user column.", show_default=False),
-    ] = None,
-    item_col: Annotated[
-        str | None,
-        typer.Option("--item-col", help="With --from (csv/tsv/parquet): the item column.", show_default=False),
-    ] = None,
-    score_col: Annotated[
-        str | None,
-        typer.Option("--score-col", help="With --from (csv/tsv/parquet): the score column.", show_default=False),
-    ] = None,
-    rank_col: Annotated[
-        str | None,
-        typer.Option("--rank-col", help="With --from (csv/tsv/parquet): the rank column.", show_default=False),
-    ] = None,
-    id_map: Annotated[
-        Path | None,
-        typer.Option(
-            "--id-map",
-            help="With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.",
-            show_default=False,
-        ),
-    ] = None,
-    drop_unknown: Annotated[
-        bool, typer.Option("--drop-unknown", help="With --from: drop rows with unknown users or items.")
-    ] = False,
-    workspace_dir: WorkspaceOption = None,
     *,
+    lists: ListImport,
+    workspace_dir: WorkspaceOption = None,
     options: TopkOptions,
 ) -> None:
     """Exact top-K items per user (score = user · item), seen items masked, ties by item index.
@@ -80,15 +71,6 @@ def topk(
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     started = time.perf_counter()
-    import_options = {
-        "--format": fmt,
-        "--user-col": user_col,
-        "--item-col": item_col,
-        "--score-col": score_col,
-        "--rank-col": rank_col,
-        "--id-map": id_map,
-        "--drop-unknown": drop_unknown or None,
-    }
     from ..shards import parse
 
     parsed = parse(options.shard)
@@ -101,10 +83,10 @@ def topk(
             ws,
             source,
             view,
-            fmt=fmt,
-            columns=Columns(user_col, item_col, score_col, rank_col),
-            id_map=id_map,
-            drop_unknown=drop_unknown,
+            fmt=lists.fmt,
+            columns=Columns(lists.user_col, lists.item_col, lists.score_col, lists.rank_col),
+            id_map=lists.id_map,
+            drop_unknown=lists.drop_unknown,
             k=k,
             exclude=exclude.value,
         )
@@ -113,7 +95,7 @@ def topk(
             f"(ranks from {checked.rank_from}) in {time.perf_counter() - started:.1f} s"
         )
         return
-    given = [name for name, value in import_options.items() if value is not None]
+    given = [flag_of(f) for f in dataclasses.fields(lists) if getattr(lists, f.name) not in (None, False)]
     if given:
         raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
     if view in ws.parts("topk") and view not in ws.parts("embeddings"):
