@@ -29,8 +29,7 @@ TYPES: dict[str, pa.DataType] = {
 def schema_of(columns: str) -> pa.Schema:
     """An Arrow schema from ``"name type, name type, ..."`` with the types of :data:`TYPES`."""
     pairs = [column.split() for column in columns.split(",")]
-    unknown = [kind for *_, kind in pairs if kind not in TYPES]
-    if any(len(pair) != 2 for pair in pairs) or unknown:
+    if any(len(pair) != 2 or pair[1] not in TYPES for pair in pairs):
         raise ValueError(f"a schema is 'name type, ...' with types {', '.join(TYPES)}: {columns!r}")
     return pa.schema([(name, TYPES[kind]) for name, kind in pairs])
 
