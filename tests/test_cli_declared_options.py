@@ -97,7 +97,10 @@ def test_init_synthetic_writes_what_synth_writes(tmp_path, capsys):
 def test_init_synthetic_refuses_the_loaders_options(tmp_path, capsys, extra, named):
     code, _, err = run_cli(capsys, "init", str(tmp_path / "ws"), "-d", "synthetic", *extra)
     assert code == 1
-    assert err.strip() == f"Error: {named} cannot be used with -d synthetic (its data is generated)"
+    assert err.strip() == (
+        f"Error: {named} cannot be used with -d synthetic: its data is generated "
+        "(`complement synth DIR` also sets the generator's knobs)"
+    )
     assert not (tmp_path / "ws").exists()
 
 

@@ -110,7 +110,10 @@ def init(
             if on
         ]
         if given:
-            raise ConfigError(f"{', '.join(given)} cannot be used with -d synthetic (its data is generated)")
+            raise ConfigError(
+                f"{', '.join(given)} cannot be used with -d synthetic: its data is generated "
+                "(`complement synth DIR` also sets the generator's knobs)"
+            )
         if (config := Workspace(directory).config_path).exists() and not force:
             raise ConfigError(f"{config} already exists: pass --force to replace it")
         write_synthetic(directory, force=force, split=split, ratios=_ratios(ratios), seed=seed)
