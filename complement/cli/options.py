@@ -106,7 +106,7 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
         if meta.get("parser_range"):
             bounds = {k: v for k, v in (("min", meta.get("minimum")), ("max", meta.get("maximum"))) if v is not None}
         flag = flag_of(f)
-        if f.default is True and "flag" not in meta:
+        if f.default is True and not meta:  # an undeclared field that is on by default
             flag = f"{flag}/--no-{flag[2:]}"
         info = typer.Option(
             flag,
