@@ -19,7 +19,7 @@ from .options import with_options
 class ExportOptions:
     """What ``complement export`` writes (exactly one of view, qrels, recbole) and where."""
 
-    view: str | None = option(None, "Export this view's top-K lists as a run file.", kind=str, show_default=False)
+    view: str | None = option(None, "Export this view's top-K lists as a run file.", kind=str)
     qrels: bool = option(False, "Export the ground truth (relevance 1 per interaction) instead.", kind=bool)
     split: Split = option(Split.test, "With --qrels: the split that is the ground truth.", choices=Split)
     recbole: Path | None = option(
