@@ -60,8 +60,8 @@ class LightGCN(TorchRecommender):
         (subclasses add terms on the same propagation)."""
         device = self.user_embedding.weight.device
         users, positives = self.batch_pairs(rows, device)
-        negatives = uniform_negatives(self.rng, self.data.train[0][rows], self.data.n_items, self.positive_keys)
-        negatives = torch.from_numpy(negatives).to(device)
+        sampled = uniform_negatives(self.rng, self.data.train[0][rows], self.data.n_items, self.positive_keys)
+        negatives = torch.from_numpy(sampled).to(device)
         user_final, item_final = self.propagate()
         # index_select, not x[idx]: advanced-indexing backward accumulates in a thread-dependent order
         u, p, n = (
