@@ -108,3 +108,17 @@ def test_cli_show_refuses_params_without_standalone_or_dialect(rich, capsys):
 def test_a_cte_named_like_a_macro_cte_is_refused_with_its_name():
     with pytest.raises(ComplementError, match=r"named like a shared macro's \(test_items\)"):
         render("-- name: x\nWITH test_items AS (SELECT 1 AS x) SELECT * FROM test_items, user_metrics(10, [], false)")
+
+
+def test_sql_text_is_read_outside_comments_and_quoted_strings():
+    from complement.diagnostics.sqltext import closing, code_positions, split_with
+
+    text = "a; -- b; (\n'c;''(' \"d;\" (e;)"
+    # the characters outside the comment and the two quoted strings, found by hand
+    outside = "a; \n  (e;)"
+    assert "".join(text[p] for p in code_positions(text)) == outside
+    assert [p for p in code_positions(text) if text[p] == ";"] == [1, len(text) - 2]
+    assert closing(text, text.rindex("(")) == len(text) - 1
+    ctes, final = split_with("WITH x AS (SELECT ')' AS p), -- why\n y AS (SELECT 1) SELECT * FROM y")
+    assert ctes == [("x", "(SELECT ')' AS p)", ""), ("y", "(SELECT 1)", "-- why")]
+    assert final == "SELECT * FROM y"

@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+import torch
 
+from complement.embed.validation import recall_at_k
 from complement.probes.metrics import (
     inductive_recall,
     knn_jaccard,
@@ -10,7 +12,6 @@ from complement.probes.metrics import (
     mean_cosine,
     r2_score,
     rec_jaccard,
-    recall_at_k,
     sample_users,
 )
 
@@ -67,7 +68,49 @@ def test_recall_at_k_masks_seen_items_and_averages_over_users_with_truth():
     seen = (np.array([0]), np.array([0]))  # user 0 already has item 0
     truth = (np.array([0, 1, 1]), np.array([1, 2, 3]))
     # user 0 top-1 (item 0 masked) = item 1 -> recall 1; user 1 top-1 = item 2 -> 1/2; user 2 not evaluated
-    assert recall_at_k(users, items, truth, seen, k=1) == pytest.approx(0.75)
+    assert recall_at_k(users, items, seen, truth, k=1) == pytest.approx(0.75)
+
+
+def _plain_recall(user_vecs, item_vecs, seen, truth, k):
+    """Mean over users with truth of |top-k ∩ distinct truth| / |distinct truth| (plain Python)."""
+    seen_of, truth_of = {}, {}
+    for u, i in zip(seen[0].tolist(), seen[1].tolist(), strict=True):
+        seen_of.setdefault(u, set()).add(i)
+    for u, i in zip(truth[0].tolist(), truth[1].tolist(), strict=True):
+        truth_of.setdefault(u, set()).add(i)
+    recalls = []
+    for u, relevant in sorted(truth_of.items()):
+        top = _plain_top(user_vecs[u].tolist(), item_vecs.tolist(), k, seen_of.get(u, set()))
+        recalls.append(len(top & relevant) / len(relevant))
+    return sum(recalls) / len(recalls)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_the_one_recall_at_k_matches_a_plain_python_computation(as_tensor, k):
+    rng = np.random.default_rng(21)
+    user_vecs = rng.normal(size=(12, 3)).astype(np.float32)
+    item_vecs = rng.normal(size=(9, 3)).astype(np.float32)
+    seen = (rng.integers(0, 12, size=20), rng.integers(0, 9, size=20))
+    truth = (rng.integers(0, 10, size=25), rng.integers(0, 9, size=25))  # repeats count once; users 10, 11: none
+    expected = _plain_recall(user_vecs, item_vecs, seen, truth, k)
+    if as_tensor:
+        user_vecs, item_vecs = torch.from_numpy(user_vecs), torch.from_numpy(item_vecs)
+    assert recall_at_k(user_vecs, item_vecs, seen, truth, k) == pytest.approx(expected, abs=1e-12)
+
+
+def test_inductive_recall_masks_the_seen_pairs_it_is_given_and_is_nan_without_truth():
+    # one user; item 0 (its valid item) scores highest, its test item 1 second
+    users = np.array([[1.0, 0.0]])
+    items = np.array([[1.0, 0.0], [0.9, 0.1], [0.1, 0.9]])
+    test = (np.array([0]), np.array([1]))
+    train_only = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    train_and_valid = (np.array([0]), np.array([0]))
+    every = np.arange(3)
+    assert inductive_recall(users, items, items, every, test, train_only, k=1)["recall_true"] == 0.0
+    assert inductive_recall(users, items, items, every, test, train_and_valid, k=1)["recall_true"] == 1.0
+    no_truth = inductive_recall(users, items, items, np.array([2]), test, train_and_valid, k=1)
+    assert np.isnan(no_truth["recall_true"]) and no_truth["n_eval_users"] == 0
 
 
 def test_inductive_recall_with_perfect_mapping_has_no_drop():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from complement import Workspace, diagnose
@@ -45,3 +46,19 @@ def test_train_lists_mask_train_and_valid_items_by_default(trained):
     assert valid_pairs > 0  # otherwise the check above proves nothing about valid items
     params = json.loads(ws.query("SELECT params FROM runs WHERE step = 'topk' AND view = 'mf'").column(0)[0].as_py())
     assert params["exclude"] == "train+valid"
+
+
+def test_probe_recall_masks_what_the_evaluation_masks(trained):
+    """With every item in the set and the true vectors, the probe's ``recall_true`` is the view's own
+    test recall: train and valid items masked, as `train` and the stored lists mask them."""
+    from complement.probes import inductive_recall, load_probe_data
+
+    ws, summary = trained
+    data = load_probe_data(ws, "mf", "mf")
+    assert data.users is not None and data.seen is not None and data.test is not None
+    every = np.arange(len(data.item_ids))
+    recall = inductive_recall(data.users, data.target, data.target, every, data.test, data.seen, 20)["recall_true"]
+    assert recall == pytest.approx(summary["test_recall@20"], abs=1e-12)
+    train = ws.interaction_indices(("train",))
+    train_only = inductive_recall(data.users, data.target, data.target, every, data.test, train, 20)["recall_true"]
+    assert train_only != pytest.approx(recall)  # valid items do reach the lists here: the mask matters

@@ -16,11 +16,13 @@ Files whose stem starts with ``_`` (``_macros.sql``) are helpers, not diagnostic
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .. import tables
 from ..errors import ComplementError, ConfigError, unknown_name
+from .sqltext import COMMENT_OR_STRING
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MACROS_PATH = SQL_DIR / "_macros.sql"
@@ -28,7 +30,6 @@ MACROS_PATH = SQL_DIR / "_macros.sql"
 _HEADER_LINE = re.compile(r"^--\s*(name|description|param|requires|returns):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^([a-z_][a-z0-9_]*)\s+([A-Za-z][A-Za-z0-9_]*(?:\[\])?)\s*(?:=\s*(.+))?$")
 _BINDING = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """A parsed diagnostic file: its header's fields, and the file's text (``sql``) run as is."""
+
     name: str
     description: str
     params: tuple[Param, ...]
@@ -56,7 +59,11 @@ class Diagnostic:
     returns: str
     sql: str
     path: Path
-    bindings: frozenset[str] = field(default_factory=frozenset)
+
+    @cached_property
+    def bindings(self) -> frozenset[str]:
+        """The ``$name`` bindings the statement uses, read from ``sql`` (so they cannot disagree with it)."""
+        return used_bindings(self.sql)
 
     @property
     def is_check(self) -> bool:
@@ -68,7 +75,7 @@ class Diagnostic:
 
 def used_bindings(sql: str) -> frozenset[str]:
     """The ``$name`` bindings a statement uses (comments and quoted strings ignored)."""
-    return frozenset(_BINDING.findall(_COMMENT_OR_STRING.sub(" ", sql)))
+    return frozenset(_BINDING.findall(COMMENT_OR_STRING.sub(" ", sql)))
 
 
 def parse(text: str, path: Path) -> Diagnostic:
@@ -108,7 +115,6 @@ def parse(text: str, path: Path) -> Diagnostic:
         returns=" ".join(meta["returns"]),
         sql=text,
         path=path,
-        bindings=used_bindings(text),
     )
 
 

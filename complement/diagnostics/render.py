@@ -7,7 +7,8 @@ inner CTEs lifted beside it under prefixed names (``user_metrics_truth``), so th
 single flat WITH list (sqlglot lifts nested WITHs when it writes Spark SQL, and equal inner names
 of two macros would then clash).
 
-The DuckDB command-line form (tables and parameters inlined too) is in :mod:`.standalone`."""
+The DuckDB command-line form (tables and parameters inlined too) is in :mod:`.standalone`; the text
+reading both use (comments and strings skipped, WITH lists split) is in :mod:`.sqltext`."""
 
 from __future__ import annotations
 
@@ -19,13 +20,11 @@ from pathlib import Path
 
 from ..errors import ComplementError
 from .headers import MACROS_PATH
+from .sqltext import IDENTIFIER, closing, code_positions, header_and_body, join_ctes, split_with
 
 _MACRO = re.compile(
     r"^\s*CREATE\s+MACRO\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s+AS\s+(TABLE\s+)?(.*?)\s*;?\s*$", re.DOTALL | re.IGNORECASE
 )
-# comments and quoted strings, skipped when looking for identifiers
-_SKIP = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
-_IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -70,61 +69,30 @@ def shared_macros() -> dict[str, Macro]:
 
 def _split_statements(text: str) -> list[str]:
     """``text`` split at semicolons outside comments and strings."""
-    out, start, pos = [], 0, 0
-    while pos < len(text):
-        skip = _SKIP.match(text, pos)
-        if skip:
-            pos = skip.end()
-            continue
+    out, start = [], 0
+    for pos in code_positions(text):
         if text[pos] == ";":
             out.append(text[start:pos])
             start = pos + 1
-        pos += 1
     out.append(text[start:])
     return [s for s in out if s.strip()]
 
 
 def _tokens(text: str) -> Iterable[tuple[int, int]]:
     """(start, end) of every identifier outside comments and strings."""
-    pos = 0
-    while pos < len(text):
-        skip = _SKIP.match(text, pos)
-        if skip:
-            pos = skip.end()
+    resume = 0
+    for pos in code_positions(text):
+        if pos < resume:  # inside the identifier just given
             continue
-        ident = _IDENT.match(text, pos)
+        ident = IDENTIFIER.match(text, pos)
         if ident and (pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_$")):
             yield ident.start(), ident.end()
-            pos = ident.end()
-            continue
-        pos += 1
-
-
-def _closing(text: str, open_pos: int) -> int:
-    """Index of the parenthesis closing the one at ``open_pos``."""
-    depth, pos = 0, open_pos
-    while pos < len(text):
-        skip = _SKIP.match(text, pos)
-        if skip:
-            pos = skip.end()
-            continue
-        if text[pos] in "([":
-            depth += 1
-        elif text[pos] in ")]":
-            depth -= 1
-            if depth == 0:
-                return pos
-        pos += 1
-    raise ComplementError("unbalanced parentheses in a diagnostic")
+            resume = ident.end()
 
 
 def _split_args(text: str) -> list[str]:
-    args, depth, start, pos = [], 0, 0, 0
-    while pos < len(text):
-        skip = _SKIP.match(text, pos)
-        if skip:
-            pos = skip.end()
-            continue
+    args, depth, start = [], 0, 0
+    for pos in code_positions(text):
         char = text[pos]
         if char in "([":
             depth += 1
@@ -133,7 +101,6 @@ def _split_args(text: str) -> list[str]:
         elif char == "," and depth == 0:
             args.append(text[start:pos].strip())
             start = pos + 1
-        pos += 1
     last = text[start:].strip()
     return [*args, last] if last or args else args
 
@@ -153,37 +120,9 @@ def _wrap(arg: str) -> str:
     """``arg`` in parentheses unless it is one token or already enclosed in () or []."""
     if re.fullmatch(r"\$?\w+|'(?:[^']|'')*'", arg):
         return arg
-    if arg[:1] in "([" and _closing(arg, 0) == len(arg) - 1:
+    if arg[:1] in "([" and closing(arg, 0) == len(arg) - 1:
         return arg
     return f"({arg})"
-
-
-_SPACE_OR_COMMENT = re.compile(r"(?:\s+|--[^\n]*)*")
-
-
-def _split_with(body: str) -> tuple[list[tuple[str, str, str]], str]:
-    """A ``WITH a AS (...), b AS (...) SELECT ...`` body as ([(name, definition, comment)], final
-    select); ([], body) when it has no WITH. A definition keeps its ``MATERIALIZED`` keyword; the
-    comment is the ``--`` lines just before the name."""
-    stripped = body.lstrip()
-    if not re.match(r"WITH\b", stripped, re.IGNORECASE):
-        return [], body
-    head_re = re.compile(r"([A-Za-z_]\w*(?:\s*\([^)]*\))?)\s+AS\s+((?:NOT\s+)?MATERIALIZED\s+)?\(", re.IGNORECASE)
-    pos, ctes = 4, []
-    while True:
-        gap = _SPACE_OR_COMMENT.match(stripped, pos)
-        assert gap is not None  # the pattern matches the empty string too
-        comment = "\n".join(line.strip() for line in gap.group(0).splitlines() if line.strip().startswith("--"))
-        head = head_re.match(stripped, gap.end())
-        if not head:
-            raise ComplementError(f"cannot read the WITH list near: {stripped[gap.end() : gap.end() + 40]!r}")
-        close = _closing(stripped, head.end() - 1)
-        ctes.append((head.group(1), (head.group(2) or "") + stripped[head.end() - 1 : close + 1], comment))
-        pos = close + 1
-        comma = re.compile(r"\s*,").match(stripped, pos)
-        if not comma:
-            return ctes, stripped[pos:].strip()
-        pos = comma.end()
 
 
 class _Renderer:
@@ -203,7 +142,7 @@ class _Renderer:
             paren = re.compile(r"\s*\(").match(text, end)
             if macro is None or name in self.keep or not paren or (start > 0 and text[start - 1] == "."):
                 continue
-            close = _closing(text, paren.end() - 1)
+            close = closing(text, paren.end() - 1)
             args = [self.expand(a) for a in _split_args(text[paren.end() : close])]
             if len(args) != len(macro.params):
                 raise ComplementError(f"macro {name} takes {len(macro.params)} arguments, got {len(args)}")
@@ -215,7 +154,7 @@ class _Renderer:
     def _scalar(self, macro: Macro, args: list[str]) -> str:
         body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
         body = self.expand(body)
-        return body if body.startswith("(") and _closing(body, 0) == len(body) - 1 else f"({body})"
+        return body if body.startswith("(") and closing(body, 0) == len(body) - 1 else f"({body})"
 
     def _table(self, macro: Macro, args: list[str]) -> str:
         key = (macro.name, tuple(args))
@@ -227,7 +166,7 @@ class _Renderer:
             n += 1
             cte = f"{macro.name}_{n}"
         body = _substitute(macro.body, {p.lower(): _wrap(a) for p, a in zip(macro.params, args, strict=True)})
-        inner, final = _split_with(body)
+        inner, final = split_with(body)
         renames = {name.lower(): f"{cte}_{name}" for name, _, _ in inner}
         comment = macro.comment
         for name, definition, _ in inner:
@@ -246,37 +185,13 @@ def _rename_tables(sql: str, renames: Mapping[str, str]) -> str:
     return pattern.sub(lambda m: m.group(1) + m.group(2) + renames.get(m.group(3).lower(), m.group(3)), sql)
 
 
-def _header_and_body(sql: str) -> tuple[str, str]:
-    """The leading comment block and the statement after it."""
-    lines = sql.splitlines(keepends=True)
-    n = 0
-    while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("--")):
-        n += 1
-    return "".join(lines[:n]), "".join(lines[n:])
-
-
-def _join_ctes(header: str, ctes: list[tuple[str, str, str]], statement: str) -> str:
-    statement = statement.strip().rstrip(";").rstrip()
-    if not ctes:
-        return header + statement + "\n"
-    parts = []
-    for name, definition, comment in ctes:
-        lead = "".join(f"{line}\n" for line in comment.splitlines())
-        parts.append(f"{lead}{name} AS {definition}")
-    has_with = re.match(r"WITH\b", statement, re.IGNORECASE)
-    if has_with:
-        statement = statement[has_with.end() :].lstrip()
-        return header + "WITH\n" + ",\n".join(parts) + ",\n" + statement + "\n"
-    return header + "WITH\n" + ",\n".join(parts) + "\n" + statement + "\n"
-
-
 def render(sql: str, keep: Iterable[str] = (), macros: Mapping[str, Macro] | None = None) -> str:
     """``sql`` (one diagnostic, header included) with the shared macros inlined: scalar calls as
     expressions, table calls as CTEs ahead of the statement's own. Macros named in ``keep`` stay
     calls (an engine-specific translation replaces them)."""
     renderer = _Renderer(shared_macros() if macros is None else macros, frozenset(k.lower() for k in keep))
-    header, statement = _header_and_body(sql)
-    own, final = _split_with(statement)
+    header, statement = header_and_body(sql)
+    own, final = split_with(statement)
     # The statement's own CTEs are expanded first, so the macro CTEs they call are already listed
     # (in dependency order) when they are placed after them.
     own_rendered = [(name, renderer.expand(definition), comment) for name, definition, comment in own]
@@ -286,4 +201,4 @@ def render(sql: str, keep: Iterable[str] = (), macros: Mapping[str, Macro] | Non
         raise ComplementError(
             f"a CTE of the diagnostic is named like a shared macro's ({', '.join(sorted(clash))}); rename it"
         )
-    return _join_ctes(header, renderer.ctes + own_rendered, final)
+    return join_ctes(header, renderer.ctes + own_rendered, final)

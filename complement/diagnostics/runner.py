@@ -9,8 +9,8 @@ import functools
 import numbers
 import os
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard
 
 import duckdb
 import pyarrow as pa
@@ -272,6 +272,32 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
         con.close()
 
 
+def is_k_list(ks: object) -> TypeGuard[Sequence[Any]]:
+    """Whether a ``k`` parameter is a list of cut-offs (one run per K) rather than one value."""
+    return isinstance(ks, Sequence) and not isinstance(ks, str)
+
+
+def per_k(
+    diagnostic: Diagnostic,
+    ks: Sequence[Any],
+    run_one: Callable[[Any], pa.Table],
+    check: Callable[[list[Any]], None] | None = None,
+) -> pa.Table:
+    """``run_one(k)`` for each K of ``ks``, stacked under a leading int32 ``k`` column (the K coerced to
+    the declared type). Every K is coerced, and ``check(k_values)`` called, before the first run."""
+    k_param = diagnostic.param("k")
+    if k_param is None:
+        raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
+    k_values = [coerce(diagnostic, k_param, k) for k in ks]
+    if k_values and check is not None:
+        check(k_values)
+    results = []
+    for k, k_value in zip(ks, k_values, strict=True):
+        table = run_one(k)
+        results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
+    return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
+
+
 def diagnose(
     workspace: Workspace | str | os.PathLike, name: str, *, allow_stale: bool = False, **params: Any
 ) -> pa.Table:
@@ -289,22 +315,21 @@ def diagnose(
     if len(check_read_only(diagnostic.sql)) != 1:
         raise ComplementError(f"{diagnostic.path}: a diagnostic file holds exactly one statement")
     ks = params.get("k")
-    if isinstance(ks, Sequence) and not isinstance(ks, str):
-        k_param = diagnostic.param("k")
-        if k_param is None:
-            raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
-        k_values = [coerce(diagnostic, k_param, k) for k in ks]
-        if k_values:  # every K is checked before the first one runs
+    if is_k_list(ks):
+        ws = workspace  # the closures below see it as a Workspace (mypy does not narrow into them)
+
+        def check_largest(k_values: list[Any]) -> None:  # the views and tables, at the largest K
             bound = bind(diagnostic, {**params, "k": max(k_values)})
-            workspace.require(*diagnostic.requires)
-            check_views(workspace, diagnostic, bound)
-            check_k(workspace, diagnostic, bound)
-        results = []
-        for k in ks:
-            table = diagnose(workspace, name, allow_stale=allow_stale, **{**params, "k": k})
-            k_value = coerce(diagnostic, k_param, k)
-            results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
-        return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
+            ws.require(*diagnostic.requires)
+            check_views(ws, diagnostic, bound)
+            check_k(ws, diagnostic, bound)
+
+        return per_k(
+            diagnostic,
+            ks,
+            lambda k: diagnose(ws, name, allow_stale=allow_stale, **{**params, "k": k}),
+            check_largest,
+        )
     bound = bind(diagnostic, params)
     workspace.require(*diagnostic.requires)
     # renamed columns or ids stored twice would give a DuckDB error or silently double-counted metrics

@@ -20,7 +20,7 @@ from .. import tables as workspace_tables
 from ..errors import ComplementError
 from ..workspace import Workspace
 from .headers import Diagnostic, find
-from .runner import bind, check_views, coerce
+from .runner import bind, check_views, is_k_list, per_k
 from .translate import spark_sql
 
 DEFAULT_MASTER = "local[2]"
@@ -156,16 +156,12 @@ def diagnose_spark(
     if diagnostic.name in NOT_ON_SPARK:
         raise ComplementError(f"diagnostic '{diagnostic.name}' does not run on Spark: {NOT_ON_SPARK[diagnostic.name]}")
     ks = params.get("k")
-    if isinstance(ks, Sequence) and not isinstance(ks, str):
-        k_param = diagnostic.param("k")
-        if k_param is None:
-            raise ComplementError(f"diagnostic '{diagnostic.name}' takes no parameter k")
-        results = []
-        for k in ks:
-            table = diagnose_spark(workspace, name, spark=spark, master=master, tables=tables, **{**params, "k": k})
-            k_value = coerce(diagnostic, k_param, k)
-            results.append(table.add_column(0, "k", pa.array([k_value] * table.num_rows, pa.int32())))
-        return pa.concat_tables(results) if results else pa.table({"k": pa.array([], pa.int32())})
+    if is_k_list(ks):
+        return per_k(
+            diagnostic,
+            ks,
+            lambda k: diagnose_spark(workspace, name, spark=spark, master=master, tables=tables, **{**params, "k": k}),
+        )
     bound = bind(diagnostic, params)
     if workspace is not None:
         if not isinstance(workspace, Workspace):

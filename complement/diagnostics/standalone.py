@@ -14,8 +14,9 @@ from .. import keys
 from ..errors import ComplementError
 from ..workspace import Workspace
 from .headers import find
-from .render import _IDENT, _SKIP, _header_and_body, _join_ctes, _split_with, render
+from .render import render
 from .runner import bind, check_views
+from .sqltext import IDENTIFIER, code_positions, header_and_body, join_ctes, split_with
 
 
 def _quote(text: str) -> str:
@@ -46,25 +47,20 @@ def duckdb_literal(value: Any, type_name: str) -> str:
 
 def inline_params(sql: str, values: Mapping[str, Any], types: Mapping[str, str]) -> str:
     """Replace each ``$name`` (outside comments and strings) whose value is given by its literal."""
-    out, last, pos = [], 0, 0
-    while pos < len(sql):
-        skip = _SKIP.match(sql, pos)
-        if skip:
-            pos = skip.end()
+    out, last = [], 0
+    for pos in code_positions(sql):
+        if pos < last or sql[pos] != "$":  # `pos < last`: inside the name just replaced
             continue
-        if sql[pos] == "$":
-            ident = _IDENT.match(sql, pos + 1)
-            if ident and ident.group(0) in values:
-                out += [sql[last:pos], duckdb_literal(values[ident.group(0)], types[ident.group(0)])]
-                last = pos = ident.end()
-                continue
-        pos += 1
+        ident = IDENTIFIER.match(sql, pos + 1)
+        if ident and ident.group(0) in values:
+            out += [sql[last:pos], duckdb_literal(values[ident.group(0)], types[ident.group(0)])]
+            last = ident.end()
     return "".join(out) + sql[last:]
 
 
 def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
     """``sql`` with a leading CTE per table in ``files`` reading its Parquet files."""
-    header, statement = _header_and_body(sql)
+    header, statement = header_and_body(sql)
     from ..db import read_parquet_sql
 
     plan = keys.incomplete_keys(files)
@@ -74,8 +70,8 @@ def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
     for name in files:
         select = keys.keyed_select(name, raw, columns, plan[name]) if name in plan else f"SELECT * FROM {raw[name]}"
         ctes.append((name, f"({select})", ""))
-    own, final = _split_with(statement)
-    return _join_ctes(header, ctes + own, final)
+    own, final = split_with(statement)
+    return join_ctes(header, ctes + own, final)
 
 
 def standalone_sql(workspace: Any, name: str, **params: Any) -> str:

@@ -27,7 +27,8 @@ from typing import Any
 
 from ..errors import ComplementError
 from .headers import Diagnostic
-from .render import _header_and_body, render
+from .render import render
+from .sqltext import header_and_body
 from .standalone import inline_params
 
 # scalar macros left as calls by render() because their Spark form differs (see _hash60)
@@ -114,6 +115,6 @@ def spark_sql(
     types = {p.name: p.type for p in diagnostic.params}
     if values:
         rendered = inline_params(rendered, {k: v for k, v in values.items() if k in types}, types)
-    header, statement = _header_and_body(rendered)
+    header, statement = header_and_body(rendered)
     # the header stays as the file's -- lines (sqlglot would turn it into /* */ comments)
     return header + to_spark(statement, tables=tables, pretty=pretty)

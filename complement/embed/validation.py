@@ -1,5 +1,6 @@
-"""Validation Recall@K during training: full ranking with seen items masked, on every user with truth
-or on a fixed user sample (:func:`validation_users`), through the blocked exact top-K kernel on the CPU."""
+"""Recall@K by full ranking with seen items masked: the one definition the training loop (validation
+and test recall, on every user with truth or on a fixed sample, :func:`validation_users`) and the
+alignment probes (:mod:`complement.probes.metrics`) use, through the blocked exact top-K kernel."""
 
 from __future__ import annotations
 
@@ -43,22 +44,38 @@ def _seen_columns(seen_ptr: np.ndarray, seen_items: np.ndarray, users: np.ndarra
     return rows, seen_items[np.repeat(seen_ptr[users], counts) + offsets]
 
 
+def seen_rows(seen: tuple[np.ndarray, np.ndarray], users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``seen`` (user, item) pairs of the distinct ids ``users``, each user replaced by its row
+    in ``users`` (in ``seen``'s order): the mask of a top-K computed over ``user_vecs[users]``."""
+    users = np.asarray(users, np.int64)
+    seen_users, seen_items = np.asarray(seen[0], np.int64), np.asarray(seen[1], np.int64)
+    row_of = np.full(max(int(users.max(initial=-1)), int(seen_users.max(initial=-1))) + 1, -1, np.int64)
+    row_of[users] = np.arange(len(users))
+    rows = row_of[seen_users]
+    keep = rows >= 0
+    return rows[keep], seen_items[keep]
+
+
 @torch.no_grad()
 def recall_at_k(
-    user_vecs: torch.Tensor,
-    item_vecs: torch.Tensor,
+    user_vecs: torch.Tensor | np.ndarray,
+    item_vecs: torch.Tensor | np.ndarray,
     seen: tuple[np.ndarray, np.ndarray],
     truth: tuple[np.ndarray, np.ndarray],
     k: int = 20,
     chunk_size: int = 4096,
     users: np.ndarray | None = None,
+    device: torch.device | str | None = None,
 ) -> float:
     """Mean Recall@k = |top-k ∩ T(u)| / |T(u)| over users with non-empty truth ``T(u)`` (the set of
     the user's distinct truth items, as the ``metrics`` diagnostic counts it); with ``users``, over
     those of them that are in ``users`` only (a validation sample, :func:`validation_users`).
 
-    Full ranking: score = user · item over every item, ``seen`` pairs masked to -inf, computed in
-    chunks of ``chunk_size`` users (memory O(chunk_size × n_items))."""
+    Full ranking: score = user · item over every item, ``seen`` pairs masked to -inf. Vectors on the
+    CPU (numpy or torch) go through the blocked exact top-K kernel, on ``device`` (default the CPU);
+    vectors on an accelerator, or with a non-finite entry, are ranked in chunks of ``chunk_size``
+    users (memory O(chunk_size × n_items)). 0.0 when no user has truth."""
+    user_vecs, item_vecs = torch.as_tensor(user_vecs), torch.as_tensor(item_vecs)
     n_users, n_items = user_vecs.shape[0], item_vecs.shape[0]
     truth_users = np.unique(truth[0])
     if users is not None:
@@ -74,7 +91,7 @@ def recall_at_k(
         and bool(torch.isfinite(user_vecs).all())
         and bool(torch.isfinite(item_vecs).all())
     ):
-        return _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k)
+        return _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k, device)
     seen_ptr, seen_items = _csr_rows(seen[0], seen[1], n_users)
     hits_total = 0.0
     for start in range(0, len(truth_users), chunk_size):
@@ -90,15 +107,19 @@ def recall_at_k(
     return hits_total / len(truth_users)
 
 
-def _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k: int) -> float:
+def _recall_blocked(user_vecs, item_vecs, seen, truth_users, truth_keys, truth_count, k: int, device) -> float:
     """:func:`recall_at_k` through the blocked exact top-K kernel (``complement.scoring.topk_indices``,
     ties by lower item index): about 2x faster than a dense ``torch.topk`` per chunk on Games."""
     from ..scoring import topk_indices
 
-    seen_users, seen_items = np.asarray(seen[0], np.int64), np.asarray(seen[1], np.int64)
-    keep = np.isin(seen_users, truth_users)
-    local_seen = (np.searchsorted(truth_users, seen_users[keep]), seen_items[keep])
-    top, _ = topk_indices(user_vecs[torch.from_numpy(truth_users)], item_vecs, k, seen=local_seen, pad=True)
+    top, _ = topk_indices(
+        user_vecs[torch.from_numpy(truth_users)],
+        item_vecs,
+        k,
+        seen=seen_rows(seen, truth_users),
+        device=device or "cpu",
+        pad=True,
+    )
     top = torch.from_numpy(np.asarray(top, np.int64))
     keys = torch.from_numpy(truth_users).unsqueeze(1) * item_vecs.shape[0] + top
     position = torch.searchsorted(truth_keys, keys).clamp_max(len(truth_keys) - 1)

@@ -14,32 +14,21 @@ import numpy as np
 import torch
 
 from .features import Standardiser
-from .training import FitReport, fit_with_holdout
+from .training import FitReport, LinearPlusMLP, fit_with_holdout
 
-HIDDEN = 16
 MAX_EPOCHS = 300
 LR = 0.01
 WEIGHT_DECAY = 1e-3
 START_LOGIT = 2.0
 
 
-class GateModel(torch.nn.Module):
-    def __init__(self, n_features: int, n_weights: int, scale: Standardiser, start: int):
-        super().__init__()
-        self.scale = scale
-        self.linear = torch.nn.Linear(n_features, n_weights)
-        out = torch.nn.Linear(HIDDEN, n_weights)
-        self.hidden = torch.nn.Sequential(torch.nn.Linear(n_features, HIDDEN), torch.nn.ReLU(), out)
-        with torch.no_grad():
-            self.linear.weight.zero_()
-            self.linear.bias.zero_()
-            self.linear.bias[start] = START_LOGIT
-            out.weight.zero_()
-            out.bias.zero_()
+class GateModel(LinearPlusMLP):
+    """Logits over the weight grid; untrained, the globally best weight (``start``) wins."""
 
-    def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        x = self.scale(rows)
-        return self.linear(x) + self.hidden(x)
+    def __init__(self, n_features: int, n_weights: int, scale: Standardiser, start: int):
+        super().__init__(n_features, n_weights, scale)
+        with torch.no_grad():
+            self.linear.bias[start] = START_LOGIT
 
 
 def fit_gate(user_features: torch.Tensor, recall: torch.Tensor, start: int) -> tuple[GateModel, FitReport]:
@@ -58,7 +47,7 @@ def fit_gate(user_features: torch.Tensor, recall: torch.Tensor, start: int) -> t
         choice = model(user_features[idx]).argmax(dim=1, keepdim=True)
         return float(recall[idx].gather(1, choice).mean())
 
-    model, report = fit_with_holdout(
+    return fit_with_holdout(
         lambda: GateModel(user_features.shape[1], recall.shape[1], scale, start),
         loss_of,
         metric_of,
@@ -67,5 +56,3 @@ def fit_gate(user_features: torch.Tensor, recall: torch.Tensor, start: int) -> t
         lr=LR,
         weight_decay=WEIGHT_DECAY,
     )
-    assert isinstance(model, GateModel)
-    return model, report

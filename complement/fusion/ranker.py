@@ -14,34 +14,26 @@ import numpy as np
 import torch
 
 from .features import Standardiser
-from .training import FitReport, fit_with_holdout
+from .training import FitReport, LinearPlusMLP, fit_with_holdout
 
-HIDDEN = 16
 MAX_EPOCHS = 150
 LR = 0.01
 WEIGHT_DECAY = 1e-4
 RECALL_K = 20
 
 
-class RankerModel(torch.nn.Module):
+class RankerModel(LinearPlusMLP):
+    """One score per candidate; untrained, score fusion with weight ``weight``."""
+
     def __init__(self, n_features: int, scale: Standardiser, weight: float):
-        super().__init__()
-        self.scale = scale
-        self.linear = torch.nn.Linear(n_features, 1)
-        out = torch.nn.Linear(HIDDEN, 1)
-        self.hidden = torch.nn.Sequential(torch.nn.Linear(n_features, HIDDEN), torch.nn.ReLU(), out)
+        super().__init__(n_features, 1, scale)
         with torch.no_grad():
             # start at w * z_a + (1 - w) * z_b (columns 0 and 1 are the raw z-scores before scaling)
-            self.linear.weight.zero_()
-            self.linear.bias.zero_()
             self.linear.weight[0, 0] = weight * float(scale.std[0])
             self.linear.weight[0, 1] = (1.0 - weight) * float(scale.std[1])
-            out.weight.zero_()
-            out.bias.zero_()
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        x = self.scale(rows)
-        return (self.linear(x) + self.hidden(x)).squeeze(-1)
+        return super().forward(rows).squeeze(-1)
 
 
 def candidate_inputs(features: torch.Tensor, user_features: torch.Tensor) -> torch.Tensor:
@@ -75,7 +67,7 @@ def fit_ranker(
         hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
         return float((hits / truth_sizes[idx]).mean())
 
-    model, report = fit_with_holdout(
+    return fit_with_holdout(
         lambda: RankerModel(inputs.shape[2], scale, weight),
         loss_of,
         metric_of,
@@ -84,5 +76,3 @@ def fit_ranker(
         lr=LR,
         weight_decay=WEIGHT_DECAY,
     )
-    assert isinstance(model, RankerModel)
-    return model, report

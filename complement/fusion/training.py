@@ -1,5 +1,6 @@
-"""Fitting loop shared by the learned fusions: full-batch Adam on the validation users, the number of
-epochs chosen on a held-out fifth of them, then a refit on all of them for that many epochs.
+"""The model and fitting loop shared by the learned fusions (``gate``, ``ranker``): ``linear(x) + mlp(x)``
+over standardised features, fitted by full-batch Adam on the validation users, the number of epochs
+chosen on a held-out fifth of them, then a refit on all of them for that many epochs.
 
 Nothing here sees the test split: the callers pass features computed with the train items masked and
 targets from the valid split."""
@@ -8,12 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import torch
 
+from .features import Standardiser
+
 HOLDOUT_SHARE = 0.2
 EVAL_EVERY = 10
+HIDDEN = 16  # units of the MLP part
+
+Model = TypeVar("Model", bound=torch.nn.Module)
+
+
+class LinearPlusMLP(torch.nn.Module):
+    """``linear(x) + mlp(x)`` on standardised rows ``x`` (one hidden ReLU layer of ``HIDDEN`` units).
+
+    Both parts start at zero; a subclass sets the linear part to the untrained rule it starts from
+    (score fusion with the tuned weight), and training adds what that rule misses."""
+
+    def __init__(self, n_features: int, n_outputs: int, scale: Standardiser):
+        super().__init__()
+        self.scale = scale
+        self.linear = torch.nn.Linear(n_features, n_outputs)
+        out = torch.nn.Linear(HIDDEN, n_outputs)
+        self.hidden = torch.nn.Sequential(torch.nn.Linear(n_features, HIDDEN), torch.nn.ReLU(), out)
+        with torch.no_grad():
+            for layer in (self.linear, out):
+                layer.weight.zero_()
+                layer.bias.zero_()
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        x = self.scale(rows)
+        return self.linear(x) + self.hidden(x)
 
 
 @dataclass
@@ -31,7 +60,7 @@ def holdout_split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_with_holdout(
-    make_model: Callable[[], torch.nn.Module],
+    make_model: Callable[[], Model],
     loss_of: Callable[[torch.nn.Module, np.ndarray], torch.Tensor],
     metric_of: Callable[[torch.nn.Module, np.ndarray], float],
     n_rows: int,
@@ -40,7 +69,7 @@ def fit_with_holdout(
     lr: float,
     weight_decay: float,
     seed: int = 0,
-) -> tuple[torch.nn.Module, FitReport]:
+) -> tuple[Model, FitReport]:
     """Train on 80% of the rows, pick the epoch count (multiple of ``EVAL_EVERY``, or 0 = the model's
     initial state) with the best held-out metric, and retrain on every row for that many epochs."""
     fit_rows, hold_rows = holdout_split(n_rows, seed)

@@ -13,7 +13,6 @@ from .metrics import (
     mean_cosine,
     r2_score,
     rec_jaccard,
-    recall_at_k,
 )
 from .run import DEFAULT_MAPPERS, DEFAULT_SHIFTS, PROTOCOLS, get_protocol, load_probe_data, run_probe
 from .shared import canonical_correlations, shared_private
@@ -40,7 +39,6 @@ __all__ = [
     "probe_summary",
     "r2_score",
     "rec_jaccard",
-    "recall_at_k",
     "run_probe",
     "shared_private",
     "split_items",

@@ -1,6 +1,8 @@
 """Probe metrics: how close mapped target vectors are to the true ones, and what that costs a recommender.
 
-Every function takes ``pred`` and ``true`` as ``n x d`` arrays over the same items (rows aligned)."""
+Every function takes ``pred`` and ``true`` as ``n x d`` arrays over the same items (rows aligned).
+Recall@K is the training loop's own (:func:`complement.embed.validation.recall_at_k`); ``seen`` is what
+the evaluation protocol masks in a top-K list: train + valid when the truth is the test split."""
 
 from __future__ import annotations
 
@@ -79,38 +81,6 @@ def _topk(user_vecs: np.ndarray, item_vecs: np.ndarray, k: int, seen, device) ->
     return topk_indices(user_vecs, item_vecs, k, seen=seen, device=device or "cpu", pad=True)[0]
 
 
-def recall_at_k(
-    user_vecs: np.ndarray,
-    item_vecs: np.ndarray,
-    truth: tuple[np.ndarray, np.ndarray],
-    seen: tuple[np.ndarray, np.ndarray],
-    k: int = 20,
-    device=None,
-) -> float:
-    """Mean Recall@k = ``|L_k(u) ∩ T(u)| / |T(u)|`` over users with ``T(u)`` non-empty.
-
-    Scores are dot products of user and item vectors over **all** items; ``seen`` (user, item)
-    pairs are never ranked; ``truth`` and ``seen`` are ``(user_idx, item_idx)`` arrays."""
-    if len(truth[0]) == 0:
-        return float("nan")
-    pairs = np.unique(np.stack([np.asarray(truth[0], np.int64), np.asarray(truth[1], np.int64)], axis=1), axis=0)
-    t_users, t_items = pairs[:, 0], pairs[:, 1]
-    users = np.unique(t_users)
-    row_of = np.full(len(user_vecs), -1, dtype=np.int64)
-    row_of[users] = np.arange(len(users))
-    seen_rows = row_of[np.asarray(seen[0], np.int64)]
-    keep = seen_rows >= 0
-    seen_sub = (seen_rows[keep], np.asarray(seen[1], np.int64)[keep])
-    top = _topk(np.asarray(user_vecs)[users], item_vecs, min(k, item_vecs.shape[0]), seen_sub, device)
-    hits = np.zeros(len(users))
-    truth_rows = row_of[t_users]
-    top_sets = [set(row.tolist()) for row in top]
-    for r, i in zip(truth_rows.tolist(), t_items.tolist(), strict=True):
-        hits[r] += i in top_sets[r]
-    sizes = np.bincount(truth_rows, minlength=len(users))
-    return float(np.mean(hits / sizes))
-
-
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     v = np.asarray(vectors, np.float32)
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), EPS)
@@ -122,7 +92,7 @@ def inductive_recall(
     mapped_items: np.ndarray,
     item_set: np.ndarray,
     test: tuple[np.ndarray, np.ndarray],
-    train: tuple[np.ndarray, np.ndarray],
+    seen: tuple[np.ndarray, np.ndarray],
     k: int = 20,
     device=None,
 ) -> dict[str, float]:
@@ -130,8 +100,9 @@ def inductive_recall(
 
     Protocol: target-view users are scored against ALL items twice — (a) with the true target item
     vectors, (b) with the rows of ``item_set`` replaced by their mapped vectors (every other item
-    keeps its true vector). Train items are masked; the truth is each user's *test* interactions
-    with items of ``item_set``; users without such an interaction are not evaluated.
+    keeps its true vector). The ``seen`` pairs are masked (the evaluation protocol's: train + valid);
+    the truth is each user's *test* interactions with items of ``item_set``; users without such an
+    interaction are not evaluated (every recall is NaN when none has one).
 
     - dot product (the target view's own scoring): ``recall_true``, ``recall_mapped``,
       ``recall_drop = (true − mapped) / true``;
@@ -142,6 +113,8 @@ def inductive_recall(
       norm counts (``recall_true_cos``, ``recall_mapped_cos``, ``recall_drop_cos``).
 
     Also ``n_eval_users``."""
+    from ..embed.validation import recall_at_k
+
     keep = np.isin(test[1], item_set)
     truth = (test[0][keep], test[1][keep])
     true_items = np.asarray(true_items, np.float32)
@@ -153,7 +126,9 @@ def inductive_recall(
     matched[item_set] = mapped_set * ratio[:, None]
 
     def recall(items: np.ndarray) -> float:
-        return recall_at_k(user_vecs, items, truth, train, k, device)
+        if len(truth[0]) == 0:
+            return float("nan")
+        return recall_at_k(user_vecs, items, seen, truth, k, device=device)
 
     def drop(base: float, other: float) -> float:
         return (base - other) / base if base > 0 else float("nan")
@@ -187,7 +162,7 @@ def rec_jaccard(
     mapped_items: np.ndarray,
     item_set: np.ndarray,
     users: np.ndarray,
-    train: tuple[np.ndarray, np.ndarray],
+    seen: tuple[np.ndarray, np.ndarray],
     k: int = 20,
     device=None,
 ) -> float:
@@ -195,18 +170,17 @@ def rec_jaccard(
 
     ``L_true(u)`` is u's top-k over all items scored (dot product) with the true target item vectors,
     ``L_mapped(u)`` the same with the rows of ``item_set`` replaced by their mapped vectors (pass every
-    item index to map the whole catalogue). Train items are masked in both lists."""
+    item index to map the whole catalogue). The ``seen`` pairs (train + valid, as in the evaluation
+    protocol's lists) are masked in both lists."""
+    from ..embed.validation import seen_rows
+
     users = np.asarray(users, np.int64)
     if len(users) == 0:
         return float("nan")
     true_items = np.asarray(true_items, np.float32)
     swapped = true_items.copy()
     swapped[item_set] = np.asarray(mapped_items, np.float32)[item_set]
-    row_of = np.full(len(user_vecs), -1, dtype=np.int64)
-    row_of[users] = np.arange(len(users))
-    seen_rows = row_of[np.asarray(train[0], np.int64)]
-    keep = seen_rows >= 0
-    seen_sub = (seen_rows[keep], np.asarray(train[1], np.int64)[keep])
+    seen_sub = seen_rows(seen, users)
     k = min(k, true_items.shape[0])
     sub = np.asarray(user_vecs)[users]
     a = _topk(sub, true_items, k, seen_sub, device)

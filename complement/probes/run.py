@@ -72,7 +72,9 @@ class ProbeData:
     pop_group: np.ndarray
     n_train: np.ndarray
     users: np.ndarray | None  # n_users x d_target target-view user vectors, or None
-    train: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
+    # the (user_idx, item_idx) pairs a top-K list masks: the evaluation protocol's train + valid
+    # (DEFAULT_EXCLUDE), so probe recall is measured like the views' own test recall
+    seen: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
     test: tuple[np.ndarray, np.ndarray] | None  # None exactly when users is
 
 
@@ -90,7 +92,9 @@ def _check_view(ws: Workspace, view: str) -> None:
 
 def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
     """Item vectors of both views, popularity columns, and (when present) target user vectors
-    with the train/test interactions inductive recall needs."""
+    with the masked (train + valid) and test interactions inductive recall needs."""
+    from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
+
     _check_view(ws, source)
     _check_view(ws, target)
     ws.require("items")
@@ -99,7 +103,7 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
     items = ws.query("SELECT pop_group, n_train FROM items ORDER BY item_idx")
     pop_group = np.asarray(items.column("pop_group").to_pylist(), dtype=object)
     n_train = np.asarray(items.column("n_train").fill_null(0).to_numpy(), dtype=np.int64)
-    users = train = test = None
+    users = seen = test = None
     try:
         ws.require("users", "interactions")
         _, users = ws.read_vectors(target, "user")
@@ -107,12 +111,12 @@ def load_probe_data(ws: Workspace, source: str, target: str) -> ProbeData:
             raise WorkspaceError(
                 f"view '{target}' user vectors are {users.shape[1]}-d but its item vectors {Y.shape[1]}-d"
             )
-        train = ws.interaction_indices(("train",))
+        seen = ws.interaction_indices(exclude_splits(DEFAULT_EXCLUDE))
         test = ws.interaction_indices(("test",))
     except WorkspaceError as exc:
         message(f"skipping inductive recall: {exc}")
-        users = train = test = None
-    return ProbeData(item_ids, X, Y, pop_group, n_train, users, train, test)
+        users = seen = test = None
+    return ProbeData(item_ids, X, Y, pop_group, n_train, users, seen, test)
 
 
 def rec_users(data: ProbeData, n: int, seed: int) -> np.ndarray | None:
@@ -134,10 +138,27 @@ def measure(
         "knn_jaccard": metrics.knn_jaccard(pred[items], true, k),
         "cka": metrics.linear_cka(pred[items], true),
     }
-    if data.users is not None and data.train is not None and data.test is not None:
-        out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.train, k, device)
+    if data.users is not None and data.seen is not None and data.test is not None:
+        out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.seen, k, device)
         if users is not None:
-            out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.train, k, device)
+            out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.seen, k, device)
+    return out
+
+
+def measure_item_sets(
+    pred: np.ndarray, data: ProbeData, fit_items: np.ndarray, held_items: np.ndarray, k: int, device, users
+) -> dict[str, dict[str, float]]:
+    """:func:`measure` of one mapper's predictions per item set: ``fit``, ``held_out`` and, with a Rec
+    Jaccard sample, ``all`` (Rec Jaccard with every item mapped)."""
+    out = {
+        "fit": measure(pred, data, fit_items, k, device, users),
+        "held_out": measure(pred, data, held_items, k, device, users),
+    }
+    if users is not None and data.users is not None and data.seen is not None:
+        every = np.arange(len(data.item_ids))
+        out["all"] = {
+            "rec_jaccard": metrics.rec_jaccard(data.users, data.target, pred, every, users, data.seen, k, device)
+        }
     return out
 
 
@@ -179,7 +200,10 @@ def run_probe(
     to ``probes`` (part ``run_id``) and record the run in ``runs``. Returns the rows written.
 
     ``protocol`` (``ours`` or ``paper``) sets the default mappers and shifts and how MLPs train;
-    ``max_epochs`` overrides its epoch count."""
+    ``max_epochs`` overrides its epoch count. Recall and Rec Jaccard mask what the evaluation
+    protocol masks (train + valid, ``DEFAULT_EXCLUDE``)."""
+    from ..scoring.steps import DEFAULT_EXCLUDE
+
     rules = get_protocol(protocol)
     mapper_names = parse_mappers(rules.mappers if mappers is None else mappers)
     shift_names = parse_shifts(rules.shifts if shifts is None else shifts)
@@ -208,7 +232,7 @@ def run_probe(
         "k": k,
         "cca_threshold": cca_threshold,
         "max_epochs": max_epochs,
-        "exclude": "train",
+        "exclude": DEFAULT_EXCLUDE,
         "protocol": rules.name,
         "batch_size": rules.batch_size,
         "early_stopping": rules.early_stopping,
@@ -261,35 +285,10 @@ def run_probe(
                         mapper.fit(data.source[fit_items], data.target[fit_items], seed=s)
                         pred = mapper.predict(data.source)
                         fit_seconds = time.perf_counter() - started
-                        fit_values = measure(pred, data, fit_items, k, torch_device, users)
-                        fit_values |= mapper.details() | {"fit_seconds": fit_seconds}
-                        rows += _rows(run_id, source, target, mapper_name, shift, "fit", s, fit_values)
-                        rows += _rows(
-                            run_id,
-                            source,
-                            target,
-                            mapper_name,
-                            shift,
-                            "held_out",
-                            s,
-                            measure(pred, data, held_items, k, torch_device, users),
-                        )
-                        if users is not None and data.users is not None and data.train is not None:
-                            every = np.arange(n_items)
-                            rows += _rows(
-                                run_id,
-                                source,
-                                target,
-                                mapper_name,
-                                shift,
-                                "all",
-                                s,
-                                {
-                                    "rec_jaccard": metrics.rec_jaccard(
-                                        data.users, data.target, pred, every, users, data.train, k, torch_device
-                                    )
-                                },
-                            )
+                        measured = measure_item_sets(pred, data, fit_items, held_items, k, torch_device, users)
+                        measured["fit"] |= mapper.details() | {"fit_seconds": fit_seconds}
+                        for item_set, values in measured.items():
+                            rows += _rows(run_id, source, target, mapper_name, shift, item_set, s, values)
                         bar.advance(task)
         table = pa.Table.from_pylist(rows)
         ws.write_table("probes", table, part=run_id)

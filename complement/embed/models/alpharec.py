@@ -16,34 +16,19 @@ import torch
 from ..graph import BipartiteGraph
 from ..train import TrainData
 from .base import TorchRecommender, info_nce_loss
-from .semantic import normalise, require_text
+from .semantic import TEXT_MODEL_DEFAULTS, normalise, require_text, user_mean_text
 
 
 class AlphaRec(TorchRecommender):
     name = "alpharec"
     needs_text = True
-    defaults: ClassVar[dict] = {
-        "dim": 64,
-        "layers": 2,
-        "lr": 5e-4,
-        "batch_size": 4096,
-        "epochs": 100,
-        "min_epochs": 10,
-        "patience": 5,
-        "eval_every": 2,
-        "temperature": 0.15,
-        "negatives": 256,
-    }
+    defaults: ClassVar[dict] = {**TEXT_MODEL_DEFAULTS, "layers": 2, "lr": 5e-4, "batch_size": 4096, "temperature": 0.15}
 
     def build(self, data: TrainData, device: torch.device) -> None:
         text = torch.from_numpy(require_text(data, self.name)).to(device)
-        users, items = data.train
-        sums = torch.zeros(data.n_users, text.shape[1], device=device)
-        sums.index_add_(0, torch.from_numpy(users).to(device), text[torch.from_numpy(items).to(device)])
-        counts = torch.from_numpy(np.bincount(users, minlength=data.n_users)).clamp_min(1).to(device)
-        self.user_text = sums / counts.unsqueeze(1).float()
+        self.user_text = user_mean_text(text, data)
         self.item_text = text
-        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, users, items, device=device)
+        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
         torch.manual_seed(self.config.seed)
         self.mlp = torch.nn.Sequential(
             torch.nn.Linear(text.shape[1], 512), torch.nn.LeakyReLU(), torch.nn.Linear(512, self.config.dim)
@@ -55,9 +40,8 @@ class AlphaRec(TorchRecommender):
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         device = self.item_text.device
-        users = torch.from_numpy(self.data.train[0][rows]).to(device)
-        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
-        negatives = torch.randint(0, self.data.n_items, (self.config.negatives,), generator=generator).to(device)
+        users, positives = self.batch_pairs(rows, device)
+        negatives = self.sampled_items(self.config.negatives, generator, device)
         user_final, item_final = self.propagate()
         # index_select, not x[idx]: advanced-indexing backward accumulates in a thread-dependent order
         return info_nce_loss(

@@ -17,6 +17,7 @@ import torch
 
 from ...errors import ConfigError, unknown_name
 from ..train import VALID_SAMPLE_USERS, FitResult, TrainData, fit_loop
+from ..validation import seen_rows
 
 
 @dataclass
@@ -81,12 +82,8 @@ class Recommender(ABC):
         users = np.asarray(user_idx, np.int64)
         scores = torch.from_numpy(self.user_embeddings()[users]) @ torch.from_numpy(self.item_embeddings()).T
         if seen is not None and len(seen[0]):
-            seen_users, seen_items = np.asarray(seen[0], np.int64), np.asarray(seen[1], np.int64)
-            row_of = np.full(max(int(users.max()), int(seen_users.max())) + 1, -1, np.int64)
-            row_of[users] = np.arange(len(users))
-            rows = row_of[seen_users]
-            keep = rows >= 0
-            scores[torch.from_numpy(rows[keep]), torch.from_numpy(seen_items[keep])] = -torch.inf
+            rows, items = seen_rows(seen, users)
+            scores[torch.from_numpy(rows), torch.from_numpy(items)] = -torch.inf
         # stable sort on descending score keeps lower item indices first among ties
         order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k]
         return order.numpy(), torch.gather(scores, 1, order).numpy()
@@ -126,6 +123,15 @@ class TorchRecommender(Recommender, torch.nn.Module):
         self._users = users.detach().float().cpu().numpy()
         self._items = items.detach().float().cpu().numpy()
         return result
+
+    def batch_pairs(self, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The train (user, positive item) pairs of a batch's ``rows``, as index tensors on ``device``."""
+        users, items = self.data.train
+        return torch.from_numpy(users[rows]).to(device), torch.from_numpy(items[rows]).to(device)
+
+    def sampled_items(self, count: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+        """``count`` items drawn uniformly with replacement by ``generator``: negatives shared by a batch."""
+        return torch.randint(0, self.data.n_items, (count,), generator=generator).to(device)
 
     def _eval_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():

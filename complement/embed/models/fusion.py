@@ -22,16 +22,7 @@ import torch.nn.functional as F
 from ..graph import BipartiteGraph
 from ..train import TrainData
 from .base import TorchRecommender
-from .semantic import require_text
-
-
-def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
-    """``[n_users, d]``: mean of each user's train items' (normalised) text vectors; zeros without any."""
-    users = torch.from_numpy(data.train[0])
-    items = torch.from_numpy(data.train[1])
-    sums = torch.zeros((data.n_users, text.shape[1]), dtype=text.dtype).index_add_(0, users, text[items])
-    counts = torch.bincount(users, minlength=data.n_users).clamp(min=1).to(text.dtype).unsqueeze(1)
-    return sums / counts
+from .semantic import require_text, user_mean_text
 
 
 def hardest_columns(scores: np.ndarray, kept: int, masked: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -182,10 +173,9 @@ class DualBranchFusion(TorchRecommender):
         # computed for the batch's users, sampled candidates and positives only (row-wise operations
         # commute with selecting rows), candidates and positives in one projection
         device = self.item_text.device
-        users = torch.from_numpy(self.data.train[0][rows]).to(device)
-        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
+        users, positives = self.batch_pairs(rows, device)
         sampled = self.SAMPLED_PER_KEPT * self.config.negatives
-        candidates = torch.randint(0, self.data.n_items, (sampled,), generator=generator).to(device)
+        candidates = self.sampled_items(sampled, generator, device)
         c_users, c_items = self.collaborative()
         items = torch.cat([candidates, positives])
         fused_items = norm_concat_norm(

@@ -59,12 +59,9 @@ class LightGCN(TorchRecommender):
         """BPR + reg loss of a batch, with what it computed on the way: ``(loss, item_final, positives)``
         (subclasses add terms on the same propagation)."""
         device = self.user_embedding.weight.device
-        users_np = self.data.train[0][rows]
-        negatives = torch.from_numpy(uniform_negatives(self.rng, users_np, self.data.n_items, self.positive_keys)).to(
-            device
-        )
-        users = torch.from_numpy(users_np).to(device)
-        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
+        users, positives = self.batch_pairs(rows, device)
+        sampled = uniform_negatives(self.rng, self.data.train[0][rows], self.data.n_items, self.positive_keys)
+        negatives = torch.from_numpy(sampled).to(device)
         user_final, item_final = self.propagate()
         # index_select, not x[idx]: advanced-indexing backward accumulates in a thread-dependent order
         u, p, n = (

@@ -1,6 +1,7 @@
 """BPR matrix factorisation (Rendle et al., UAI 2009): ŷ(u, i) = p_u · q_i trained with BPR.
 
-It is LightGCN with zero propagation layers, so it shares that module's sampling and loss."""
+It is LightGCN with zero propagation layers, so it shares that module's sampling and loss; its
+defaults are LightGCN's with its own learning rate, batch size and schedule."""
 
 from __future__ import annotations
 
@@ -12,15 +13,13 @@ from .lightgcn import LightGCN
 class BPRMF(LightGCN):
     name = "mf"
     defaults: ClassVar[dict] = {
-        "dim": 64,
+        **LightGCN.defaults,
         "layers": 0,
         "lr": 5e-3,
         "batch_size": 4096,
-        "reg": 1e-2,
         "epochs": 300,
         "min_epochs": 30,
         "patience": 10,
-        "eval_every": 5,
     }
 
     def build(self, data, device) -> None:

@@ -24,14 +24,23 @@ def normalise(matrix: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.normalize(matrix, dim=-1)
 
 
-def user_text_vectors(data: TrainData, item_text: torch.Tensor) -> torch.Tensor:
-    """normalise(mean of each user's train items' vectors); users without train items get zeros."""
+def user_text_sums(text: torch.Tensor, data: TrainData) -> torch.Tensor:
+    """``[n_users, d]`` on ``text``'s device: the sum of each user's train items' rows of ``text``."""
     users, items = data.train
-    sums = torch.zeros(data.n_users, item_text.shape[1], dtype=item_text.dtype, device=item_text.device)
-    sums.index_add_(
-        0, torch.from_numpy(users).to(item_text.device), item_text[torch.from_numpy(items).to(item_text.device)]
-    )
-    return normalise(sums)
+    sums = torch.zeros(data.n_users, text.shape[1], dtype=text.dtype, device=text.device)
+    return sums.index_add_(0, torch.from_numpy(users).to(text.device), text[torch.from_numpy(items).to(text.device)])
+
+
+def user_mean_text(text: torch.Tensor, data: TrainData) -> torch.Tensor:
+    """``[n_users, d]``: the mean of each user's train items' rows of ``text``; zeros without any."""
+    counts = torch.bincount(torch.from_numpy(data.train[0]), minlength=data.n_users).clamp(min=1)
+    return user_text_sums(text, data) / counts.to(text.dtype).unsqueeze(1).to(text.device)
+
+
+def user_text_vectors(data: TrainData, item_text: torch.Tensor) -> torch.Tensor:
+    """normalise(mean of each user's train items' vectors), computed as normalise(sum); users without
+    train items get zeros."""
+    return normalise(user_text_sums(item_text, data))
 
 
 def require_text(data: TrainData, model: str) -> np.ndarray:
@@ -43,20 +52,22 @@ def require_text(data: TrainData, model: str) -> np.ndarray:
     return np.asarray(data.text_vectors, dtype=np.float32)
 
 
+#: the schedule shared by the models trained from text vectors by InfoNCE over sampled negatives
+#: (``semantic``, ``alpharec``); each adds its own learning rate, batch size and temperature
+TEXT_MODEL_DEFAULTS: dict = {
+    "dim": 64,
+    "epochs": 100,
+    "min_epochs": 10,
+    "patience": 5,
+    "eval_every": 2,
+    "negatives": 256,
+}
+
+
 class SemanticLinear(TorchRecommender):
     name = "semantic"
     needs_text = True
-    defaults: ClassVar[dict] = {
-        "dim": 64,
-        "lr": 1e-3,
-        "batch_size": 2048,
-        "epochs": 100,
-        "min_epochs": 10,
-        "patience": 5,
-        "eval_every": 2,
-        "temperature": 0.1,
-        "negatives": 256,
-    }
+    defaults: ClassVar[dict] = {**TEXT_MODEL_DEFAULTS, "lr": 1e-3, "batch_size": 2048, "temperature": 0.1}
 
     def build(self, data: TrainData, device: torch.device) -> None:
         text = torch.from_numpy(require_text(data, self.name)).to(device)
@@ -76,9 +87,8 @@ class SemanticLinear(TorchRecommender):
 
     def batch_loss(self, rows: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         device = self.item_text.device
-        users = torch.from_numpy(self.data.train[0][rows]).to(device)
-        positives = torch.from_numpy(self.data.train[1][rows]).to(device)
-        negatives = torch.randint(0, self.data.n_items, (self.config.negatives,), generator=generator).to(device)
+        users, positives = self.batch_pairs(rows, device)
+        negatives = self.sampled_items(self.config.negatives, generator, device)
         user_vecs = normalise(self.projection(self.user_text[users]))
         item_vecs = normalise(self.projection(self.item_text[torch.cat([positives, negatives])]))
         return info_nce_loss(user_vecs, item_vecs[: len(rows)], item_vecs[len(rows) :], self.config.temperature)
