@@ -25,12 +25,6 @@ recorded AS (
     WHERE step IN ('topk', 'train', 'fuse', 'import-topk') AND json_extract_string(params, '$.exclude') IS NOT NULL
     GROUP BY regexp_replace(view, '@.*', '')
 ),
-claims AS (
-    SELECT v.view, CASE WHEN s.exclude = 'recorded' THEN coalesce(r.exclude, 'train+valid') ELSE s.exclude END AS exclude
-    FROM (SELECT DISTINCT view FROM topk WHERE view_selected($views, view)) v
-    CROSS JOIN setting s
-    LEFT JOIN recorded r ON r.view = v.view
-),
 masked AS (
     -- 'train' sorts before 'valid': a pair in both splits shows as train
     SELECT user_idx, item_idx, min(split) AS split
@@ -39,7 +33,10 @@ masked AS (
 )
 SELECT t.view, t.user_id, t.rank, t.item_id, m.split
 FROM topk t
-JOIN claims c ON c.view = t.view
 JOIN masked m ON m.user_idx = t.user_idx AND m.item_idx = t.item_idx
-WHERE m.split = 'train' OR c.exclude = 'train+valid'
+CROSS JOIN setting s
+LEFT JOIN recorded r ON r.view = t.view
+WHERE view_selected($views, t.view)
+  AND (m.split = 'train'
+       OR CASE WHEN s.exclude = 'recorded' THEN coalesce(r.exclude, 'train+valid') ELSE s.exclude END = 'train+valid')
 ORDER BY t.view, t.user_id, t.rank;
