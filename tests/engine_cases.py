@@ -19,7 +19,8 @@ VIEWS = ("a", "b", "c")
 
 def rich_workspace(path, seed: int = 3, n_users: int = 40, n_items: int = 30):
     """random_case's tables plus embeddings (one NaN vector, one of the wrong size), probes, a
-    pair in two splits and a seen item in view c's lists."""
+    pair in two splits, a seen item in view c's lists, and view b recorded as masking train+valid
+    (its lists hold valid items: check_no_seen_items finds them)."""
     case = ref.random_case(seed=seed, n_users=n_users, n_items=n_items, k=K, views=VIEWS)
     user, item = case["users"][0], case["items"][0]
     case["interactions"] = case["interactions"] + [(user, item, "train"), (user, item, "test")]
@@ -27,6 +28,7 @@ def rich_workspace(path, seed: int = 3, n_users: int = 40, n_items: int = 30):
     case["lists"]["c"][case["users"][1]] = [seen] + [
         i for i in case["lists"]["c"].get(case["users"][1], []) if i != seen
     ]
+    case["exclude"] = {"b": "train+valid"}  # check_no_seen_items audits b's valid items, a's and c's not
     ws = ref.write_case(path, case)
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n_items, 4)).astype(np.float32)

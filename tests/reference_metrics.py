@@ -6,6 +6,7 @@ truth is {user: set(test items)}, evaluated users are those with a non-empty tru
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import statistics
@@ -13,6 +14,7 @@ import statistics
 import numpy as np
 import pyarrow as pa
 
+from complement.runs import RunRecord, append_run
 from complement.workspace import Workspace
 
 POP_GROUPS = ("cold", "mid", "hot")
@@ -270,7 +272,10 @@ def random_case(seed: int, n_users: int = 30, n_items: int = 40, k: int = 10, vi
 
 
 def write_case(path, case: dict) -> Workspace:
-    """Write a case from :func:`random_case` (or built by hand, same keys) as workspace tables."""
+    """Write a case from :func:`random_case` (or built by hand, same keys) as workspace tables.
+
+    Each view's lists are recorded in ``runs`` as a ``topk`` run masking ``case["exclude"][view]``
+    (default ``train``, which is what :func:`random_case`'s lists mask)."""
     ws = Workspace(path)
     items = case["items"]
     ws.write_table(
@@ -325,6 +330,9 @@ def write_case(path, case: dict) -> Workspace:
             ),
             part=view,
         )
+    for view in case["lists"]:
+        record = RunRecord(step="topk", view=view, params={"exclude": case.get("exclude", {}).get(view, "train")})
+        append_run(ws, record, dt.datetime.now(dt.UTC), 0.0)
     for view, lists in case.get("neighbors", {}).items():
         flat = [(i, r, n) for i, ranked in lists.items() for r, n in enumerate(ranked, start=1)]
         ws.write_table(

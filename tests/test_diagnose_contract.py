@@ -3,6 +3,8 @@ workspace with its default parameters (plus the views it compares)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -105,3 +107,34 @@ def test_macros_file_is_only_macros():
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     statements = [" ".join(s.query.split()) for s in duckdb.extract_statements(code)]
     assert statements and all(s.upper().startswith("CREATE MACRO ") for s in statements)
+
+
+# ---- integer keys -----------------------------------------------------------------------------
+_ID = r"\b(?:user_id|item_id|neighbor_id)\b"
+_KEYED_CLAUSES = (
+    re.compile(r"\bGROUP\s+BY\b(.*?)(?=\bHAVING\b|\bORDER\b|\bUNION\b|\)|;|$)", re.I | re.S),
+    re.compile(r"\bPARTITION\s+BY\b(.*?)(?=\bORDER\b|\))", re.I | re.S),
+    re.compile(r"\bUSING\s*\(([^)]*)\)", re.I),
+    re.compile(r"\bON\b(.*?)(?=\b(?:LEFT|RIGHT|INNER|SEMI|ANTI|CROSS|JOIN|WHERE|GROUP|ORDER)\b|\)|;|$)", re.I | re.S),
+)
+
+
+def id_keyed_clauses(sql: str) -> list[str]:
+    """The GROUP BY / PARTITION BY / USING / ON clauses of ``sql`` that name a string id."""
+    code = re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", sql)
+    return [m.group(0).strip() for p in _KEYED_CLAUSES for m in p.finditer(code) if re.search(_ID, m.group(1))]
+
+
+@pytest.mark.parametrize("path", [*ALL_FILES, SQL_DIR / "_macros.sql"], ids=lambda p: p.stem)
+def test_joins_and_groupings_use_the_integer_keys_not_the_string_ids(path):
+    assert id_keyed_clauses(path.read_text()) == []
+
+
+def test_the_key_check_finds_a_join_or_grouping_on_string_ids():
+    sql = (
+        "SELECT a.user_id FROM topk a JOIN topk b ON b.item_id = a.item_id\n"
+        "LEFT JOIN x USING (user_id) GROUP BY a.user_id, a.view ORDER BY a.user_id"
+    )
+    found = id_keyed_clauses(sql)
+    assert len(found) == 3 and any("USING" in f for f in found) and any("GROUP BY" in f for f in found)
+    assert id_keyed_clauses("SELECT any_value(user_id) FROM t GROUP BY user_idx ORDER BY user_id") == []

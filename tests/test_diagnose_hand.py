@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -11,6 +12,7 @@ import reference_metrics as ref
 
 import complement
 from complement.errors import ComplementError, WorkspaceError
+from complement.runs import RunRecord, append_run
 
 
 def hand_case() -> dict:
@@ -179,15 +181,49 @@ def test_audits_find_offending_rows(tmp_path):
     assert [(r["id"], r["problem"]) for r in finite] == [("i2", "non-finite value"), ("i3", "non-finite value")]
 
 
-def test_no_seen_items_masks_valid_only_when_asked(tmp_path):
+def _record_lists(ws, view: str, exclude: str, when: dt.datetime) -> None:
+    """A runs row as a step that wrote ``view``'s lists masking ``exclude`` records it."""
+    append_run(ws, RunRecord(step="topk", view=view, params={"k": 3, "exclude": exclude}), when, 0.0)
+
+
+def _seen_rows(ws, **params) -> list[tuple]:
+    rows = complement.diagnose(ws, "check_no_seen_items", **params).to_pylist()
+    return [(r["view"], r["user_id"], r["rank"], r["item_id"], r["split"]) for r in rows]
+
+
+def test_no_seen_items_audits_each_view_against_the_exclusion_it_recorded(tmp_path):
     case = hand_case()
+    # u2 has i5 in valid; it is listed at rank 1 by view a, at rank 2 by view b
     case["interactions"] = case["interactions"] + [("u2", "i5", "valid")]
+    case["exclude"] = {"a": "train+valid", "b": "train"}
     ws = ref.write_case(tmp_path, case)
-    assert complement.diagnose(ws, "check_no_seen_items").num_rows == 0
-    rows = complement.diagnose(ws, "check_no_seen_items", exclude="train+valid").to_pylist()
-    assert [(r["view"], r["user_id"], r["rank"], r["split"]) for r in rows] == [
-        ("a", "u2", 1, "valid"),
-        ("b", "u2", 2, "valid"),
-    ]
-    with pytest.raises(ComplementError, match="exclude must be 'train' or 'train\\+valid'"):
+    assert _seen_rows(ws) == [("a", "u2", 1, "i5", "valid")]  # b claims train only: its valid item is allowed
+    # an explicit exclude audits every view against it, whatever they recorded
+    assert _seen_rows(ws, exclude="train") == []
+    assert _seen_rows(ws, exclude="train+valid") == [("a", "u2", 1, "i5", "valid"), ("b", "u2", 2, "i5", "valid")]
+    # the latest run that wrote a view is the one that counts
+    _record_lists(ws, "a", "train", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert _seen_rows(ws) == []
+    with pytest.raises(ComplementError, match="exclude must be 'recorded', 'train' or 'train\\+valid'"):
         complement.diagnose(ws, "check_no_seen_items", exclude="all")
+
+
+def test_no_seen_items_audits_an_unrecorded_view_against_train_and_valid(tmp_path):
+    case = hand_case()
+    case["interactions"] = case["interactions"] + [("u2", "i5", "valid"), ("u1", "i6", "train")]
+    ws = ref.write_case(tmp_path, case)
+    lists = {"u1": ["i6", "i3"], "u2": ["i4", "i5"]}  # a train item of u1 at rank 1, a valid one of u2 at rank 2
+    flat = [(u, r, i) for u, items in lists.items() for r, i in enumerate(items, start=1)]
+    topk = {
+        "view": ["c"] * len(flat),
+        "user_id": [u for u, _, _ in flat],
+        "rank": [r for _, r, _ in flat],
+        "item_id": [i for _, _, i in flat],
+        "score": [1.0] * len(flat),
+    }
+    ws.write_table("topk", pa.table(topk), part="c")  # no runs row: the default masking is assumed
+    assert _seen_rows(ws, views=["c"]) == [("c", "u1", 1, "i6", "train"), ("c", "u2", 2, "i5", "valid")]
+    # the shards of a sharded view record for the view
+    _record_lists(ws, "c@1of2", "train", dt.datetime.now(dt.UTC))
+    _record_lists(ws, "c@2of2", "train", dt.datetime.now(dt.UTC))
+    assert _seen_rows(ws, views=["c"]) == [("c", "u1", 1, "i6", "train")]

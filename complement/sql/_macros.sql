@@ -106,3 +106,48 @@ CREATE MACRO hit_pairs(k, view_a, view_b, by_pop) AS TABLE
     SELECT 'all' AS pop_group, user_idx, item_idx, user_id, item_id, in_a, in_b FROM hits
     UNION ALL
     SELECT pop_group, user_idx, item_idx, user_id, item_id, in_a, in_b FROM hits WHERE by_pop AND pop_group IS NOT NULL;
+
+-- The metrics of `user_metrics` averaged per (view, pop_group scope) over the users scored there.
+CREATE MACRO view_metrics(k, views, by_pop) AS TABLE
+    SELECT view, pop_group, count(*) AS n_users,
+           avg(recall) AS recall, avg(precision) AS precision, avg(hit) AS hit_rate, avg(ndcg) AS ndcg, avg(rr) AS mrr
+    FROM user_metrics(k, views, by_pop)
+    GROUP BY view, pop_group;
+
+-- The evaluated users with a non-empty top-k list in both views, with the lists' lengths n_a, n_b.
+CREATE MACRO paired_users(k, view_a, view_b) AS TABLE
+    SELECT s.user_idx, s.n_a, s.n_b
+    FROM (
+        SELECT user_idx, count(*) FILTER (WHERE view = view_a) AS n_a, count(*) FILTER (WHERE view = view_b) AS n_b
+        FROM topk WHERE rank <= k AND (view = view_a OR view = view_b)
+        GROUP BY user_idx
+    ) AS s
+    SEMI JOIN evaluated_users() e ON e.user_idx = s.user_idx
+    WHERE s.n_a > 0 AND s.n_b > 0;
+
+-- C(u) = L_A(u) ∩ L_B(u) at rank <= k, with each item's rank in A and in B (every user with lists).
+CREATE MACRO common_items(k, view_a, view_b) AS TABLE
+    SELECT a.user_idx, a.item_idx, a.rank AS rank_a, b.rank AS rank_b
+    FROM topk a JOIN topk b ON b.user_idx = a.user_idx AND b.item_idx = a.item_idx
+    WHERE a.view = view_a AND b.view = view_b AND a.rank <= k AND b.rank <= k;
+
+-- The bootstrap diagnostics' settings checked (an error names the diagnostic): one row, n_boot = boots.
+-- (A parameter is never named like a column of its body: rendering substitutes every such name.)
+CREATE MACRO bootstrap_settings(diagnostic, boots, max_units, alpha) AS TABLE
+    SELECT CASE
+        WHEN boots < 1 THEN error(diagnostic || ': n_boot must be at least 1, got ' || boots)
+        WHEN max_units < 1 THEN error(diagnostic || ': max_units must be at least 1, got ' || max_units)
+        WHEN alpha <= 0 OR alpha >= 1 THEN error(diagnostic || ': alpha must be between 0 and 1, got ' || alpha)
+        ELSE boots END AS n_boot;
+
+-- The resampling unit of a user (by its user_id) among n_users: the user itself while n_users <=
+-- max_units, else one of max_units hash buckets. Units are ordered as text to index them.
+CREATE MACRO bootstrap_unit(user_id, n_users, max_units, seed) AS (
+    CASE WHEN n_users <= max_units THEN user_id
+         ELSE CAST(hash60(concat_ws('|', 'unit', CAST(seed AS VARCHAR), user_id)) % max_units AS VARCHAR) END
+);
+
+-- The index (0..m-1) of the unit that bootstrap replicate b draws into slot j.
+CREATE MACRO bootstrap_draw(seed, b, j, m) AS (
+    hash60(concat_ws('|', 'bootstrap', CAST(seed AS VARCHAR), CAST(b AS VARCHAR), CAST(j AS VARCHAR))) % m
+);

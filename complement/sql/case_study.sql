@@ -19,7 +19,8 @@
 --   a / b:   the view's list, rank <= k; position = rank (an item listed twice: its best rank);
 --   test:    every test item, in item_id order; position 1...
 -- Each row: item_id, title (items.title; NULL when the item is not in `items`), in_test (the item is
--- in T(u): a hit when in a list), in_a / in_b (the item is in L_A(u) / L_B(u)).
+-- in T(u): a hit when in a list), in_a / in_b (the item is in L_A(u) / L_B(u)). Users and items are
+-- matched on their integer keys; the ids order the sample, the history ties and the test items.
 WITH checked AS (
     SELECT CASE
         WHEN $n_users < 1 THEN error('case_study: n_users must be at least 1, got ' || $n_users)
@@ -46,43 +47,42 @@ sampled AS (
     WHERE user_rank <= (SELECT n_users FROM checked)
 ),
 lists AS (
-    SELECT l.view, l.user_id, l.item_id, min(l.rank) AS rank
+    SELECT l.view, l.user_idx, l.item_idx, any_value(l.item_id) AS item_id, min(l.rank) AS rank
     FROM topk l SEMI JOIN sampled s ON s.user_idx = l.user_idx
     WHERE l.rank <= $k AND (l.view = $view_a OR l.view = $view_b)
-    GROUP BY l.view, l.user_id, l.item_id
+    GROUP BY l.view, l.user_idx, l.item_idx
 ),
 truth AS (
-    SELECT DISTINCT i.user_id, i.item_id
-    FROM interactions i SEMI JOIN sampled s ON s.user_idx = i.user_idx
-    WHERE i.split = 'test'
+    SELECT t.user_idx, t.item_idx, t.item_id
+    FROM test_items() t SEMI JOIN sampled s ON s.user_idx = t.user_idx
 ),
 history AS (
-    SELECT user_id, item_id,
-           row_number() OVER (PARTITION BY user_id ORDER BY ts DESC NULLS LAST, item_id) AS position
+    SELECT user_idx, item_idx, item_id,
+           row_number() OVER (PARTITION BY user_idx ORDER BY ts DESC NULLS LAST, item_id) AS position
     FROM (
-        SELECT i.user_id, i.item_id, max(i.ts) AS ts
+        SELECT i.user_idx, i.item_idx, any_value(i.item_id) AS item_id, max(i.ts) AS ts
         FROM interactions i SEMI JOIN sampled s ON s.user_idx = i.user_idx
         WHERE i.split = 'train'
-        GROUP BY i.user_id, i.item_id
+        GROUP BY i.user_idx, i.item_idx
     )
 ),
 sections AS (
-    SELECT user_id, 'history' AS section, 1 AS section_order, position, item_id FROM history WHERE position <= $n_history
+    SELECT user_idx, 'history' AS section, 1 AS section_order, position, item_idx, item_id FROM history WHERE position <= $n_history
     UNION ALL
-    SELECT user_id, 'a', 2, rank, item_id FROM lists WHERE view = $view_a
+    SELECT user_idx, 'a', 2, rank, item_idx, item_id FROM lists WHERE view = $view_a
     UNION ALL
-    SELECT user_id, 'b', 3, rank, item_id FROM lists WHERE view = $view_b
+    SELECT user_idx, 'b', 3, rank, item_idx, item_id FROM lists WHERE view = $view_b
     UNION ALL
-    SELECT user_id, 'test', 4, row_number() OVER (PARTITION BY user_id ORDER BY item_id), item_id FROM truth
+    SELECT user_idx, 'test', 4, row_number() OVER (PARTITION BY user_idx ORDER BY item_id), item_idx, item_id FROM truth
 )
 SELECT s.direction, s.user_rank, s.user_id, x.section, x.position::BIGINT AS position, x.item_id, it.title,
-       t.item_id IS NOT NULL AS in_test,
-       la.item_id IS NOT NULL AS in_a,
-       lb.item_id IS NOT NULL AS in_b
+       t.item_idx IS NOT NULL AS in_test,
+       la.item_idx IS NOT NULL AS in_a,
+       lb.item_idx IS NOT NULL AS in_b
 FROM sampled s
-JOIN sections x ON x.user_id = s.user_id
-LEFT JOIN items it ON it.item_id = x.item_id
-LEFT JOIN truth t ON t.user_id = s.user_id AND t.item_id = x.item_id
-LEFT JOIN lists la ON la.view = $view_a AND la.user_id = s.user_id AND la.item_id = x.item_id
-LEFT JOIN lists lb ON lb.view = $view_b AND lb.user_id = s.user_id AND lb.item_id = x.item_id
+JOIN sections x ON x.user_idx = s.user_idx
+LEFT JOIN items it ON it.item_idx = x.item_idx
+LEFT JOIN truth t ON t.user_idx = s.user_idx AND t.item_idx = x.item_idx
+LEFT JOIN lists la ON la.view = $view_a AND la.user_idx = s.user_idx AND la.item_idx = x.item_idx
+LEFT JOIN lists lb ON lb.view = $view_b AND lb.user_idx = s.user_idx AND lb.item_idx = x.item_idx
 ORDER BY s.direction, s.user_rank, x.section_order, x.position;

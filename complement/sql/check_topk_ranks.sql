@@ -5,14 +5,15 @@
 -- returns: one row per offending (view, user) list; no rows when the audit passes
 --
 -- A list with n rows passes when its ranks are exactly 1..n (min 1, max n, n distinct) and its
--- n items are distinct. Lists shorter than the requested K are allowed.
+-- n items are distinct. Lists shorter than the requested K are allowed. Users and items are
+-- matched on their integer keys (user_idx, item_idx).
 WITH lists AS (
-    SELECT view, user_id, count(*) AS n_rows, min(rank) AS min_rank, max(rank) AS max_rank,
-           count(DISTINCT rank) AS n_ranks, count(DISTINCT item_id) AS n_items,
-           count(*) FILTER (WHERE rank IS NULL OR item_id IS NULL) AS n_nulls
+    SELECT view, any_value(user_id) AS user_id, count(*) AS n_rows, min(rank) AS min_rank, max(rank) AS max_rank,
+           count(DISTINCT rank) AS n_ranks, count(DISTINCT item_idx) AS n_items,
+           count(*) FILTER (WHERE rank IS NULL OR item_idx IS NULL) AS n_nulls
     FROM topk
     WHERE view_selected($views, view)
-    GROUP BY view, user_id
+    GROUP BY view, user_idx
 )
 SELECT view, user_id, n_rows, min_rank, max_rank, n_ranks, n_items,
        concat_ws('; ',

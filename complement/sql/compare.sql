@@ -28,13 +28,7 @@
 -- (two-sided; the comparison allows 1e-12 for float summation order, so identical views give p = 1).
 -- Draws are deterministic for a seed and the same in DuckDB and Spark: H(...) = hash60 of the
 -- '|'-joined text of its arguments (`_macros.sql`: 60 bits of an MD5 digest).
-WITH checked AS (
-    SELECT CASE
-        WHEN $n_boot < 1 THEN error('compare: n_boot must be at least 1, got ' || $n_boot)
-        WHEN $max_units < 1 THEN error('compare: max_units must be at least 1, got ' || $max_units)
-        WHEN $alpha <= 0 OR $alpha >= 1 THEN error('compare: alpha must be between 0 and 1, got ' || $alpha)
-        ELSE $n_boot END AS n_boot
-),
+WITH checked AS (SELECT n_boot FROM bootstrap_settings('compare', $n_boot, $max_units, $alpha)),
 per_user AS (
     SELECT user_idx, any_value(user_id) AS user_id,
            max(recall) FILTER (WHERE view = $view_a) AS recall_a, max(recall) FILTER (WHERE view = $view_b) AS recall_b,
@@ -51,9 +45,7 @@ observed AS (
 units AS (
     SELECT unit, count(*) AS n, sum(d_recall) AS s_recall, sum(d_ndcg) AS s_ndcg
     FROM (
-        SELECT CASE WHEN o.n_users <= $max_units THEN p.user_id
-                    ELSE CAST(hash60(concat_ws('|', 'unit', CAST($seed AS VARCHAR), p.user_id)) % $max_units AS VARCHAR)
-               END AS unit,
+        SELECT bootstrap_unit(p.user_id, o.n_users, $max_units, $seed) AS unit,
                p.recall_a - p.recall_b AS d_recall, p.ndcg_a - p.ndcg_b AS d_ndcg
         FROM per_user p CROSS JOIN observed o
     ) AS assigned
@@ -70,7 +62,7 @@ replicates AS MATERIALIZED (
 ),
 draws AS (
     -- replicate b, slot j = p.idx: the index of the unit drawn into that slot (m draws per replicate)
-    SELECT r.b, hash60(concat_ws('|', 'bootstrap', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), CAST(p.idx AS VARCHAR))) % c.m AS idx
+    SELECT r.b, bootstrap_draw($seed, r.b, p.idx, c.m) AS idx
     FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),
 bootstrap AS (

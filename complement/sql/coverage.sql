@@ -11,21 +11,22 @@
 -- gini = Σ_j (2j - n - 1) x_(j) / (n Σ x) over the n catalogue items sorted by exposure x ascending
 --        (0 = equal exposure, -> 1 = all slots on one item);
 -- mean_pop / mean_log_pop = mean of n_train / ln(1 + n_train) over slots holding catalogue items.
--- Recommended ids absent from `items` are left out of every column.
+-- Recommended ids absent from `items` are left out of every column. Items are matched on their
+-- integer key (item_idx); ties in exposure do not change the Gini, whatever their order.
 WITH chosen AS (SELECT DISTINCT view FROM topk WHERE view_selected($views, view)),
 exposure AS (
-    SELECT view, item_id, count(*) AS slots
+    SELECT view, item_idx, count(*) AS slots
     FROM topk WHERE rank <= $k AND view_selected($views, view)
-    GROUP BY view, item_id
+    GROUP BY view, item_idx
 ),
 catalogue AS (
-    SELECT c.view, i.item_id, i.n_train, coalesce(e.slots, 0) AS slots
+    SELECT c.view, i.item_idx, i.n_train, coalesce(e.slots, 0) AS slots
     FROM chosen c CROSS JOIN items i
-    LEFT JOIN exposure e ON e.view = c.view AND e.item_id = i.item_id
+    LEFT JOIN exposure e ON e.view = c.view AND e.item_idx = i.item_idx
 ),
 ranked AS (
     SELECT view, slots, n_train,
-           row_number() OVER (PARTITION BY view ORDER BY slots, item_id) AS position,
+           row_number() OVER (PARTITION BY view ORDER BY slots, item_idx) AS position,
            count(*) OVER (PARTITION BY view) AS n_items
     FROM catalogue
 )

@@ -25,43 +25,35 @@
 -- the drawn units (each mean is Σ sums / Σ users), the pairing kept; [low, high] = the alpha/2 and
 -- 1 - alpha/2 percentiles (quantile_cont) of the replicates; replicates where the bound equals best_single
 -- have no share and are left out of the share percentiles.
-WITH checked AS (
-    SELECT CASE
-        WHEN $n_boot < 1 THEN error('fusion_gap_ci: n_boot must be at least 1, got ' || $n_boot)
-        WHEN $max_units < 1 THEN error('fusion_gap_ci: max_units must be at least 1, got ' || $max_units)
-        WHEN $alpha <= 0 OR $alpha >= 1 THEN error('fusion_gap_ci: alpha must be between 0 and 1, got ' || $alpha)
-        ELSE $n_boot END AS n_boot
-),
+WITH checked AS (SELECT n_boot FROM bootstrap_settings('fusion_gap_ci', $n_boot, $max_units, $alpha)),
 fused_views AS (
     SELECT DISTINCT view FROM topk
     WHERE view NOT IN ($view_a, $view_b, $reference) AND view_selected($views, view)
 ),
 per_user AS (
-    SELECT view, user_id, recall FROM user_metrics($k, [], false)
+    SELECT view, user_idx, recall FROM user_metrics($k, [], false)
 ),
 union_hits AS (
-    SELECT user_id, count(*) AS n_union FROM hit_pairs($k, $view_a, $view_b, false) GROUP BY user_id
+    SELECT user_idx, count(*) AS n_union FROM hit_pairs($k, $view_a, $view_b, false) GROUP BY user_idx
 ),
 shared AS (
     -- one row per evaluated user: the source views, the union bound and the reference
-    SELECT n.user_id,
+    SELECT n.user_idx, any_value(n.user_id) AS user_id,
            coalesce(max(p.recall) FILTER (WHERE p.view = $view_a), 0) AS recall_a,
            coalesce(max(p.recall) FILTER (WHERE p.view = $view_b), 0) AS recall_b,
            coalesce(max(p.recall) FILTER (WHERE p.view = $reference), 0) AS recall_ref,
            least(coalesce(max(u.n_union), 0), $k) / max(n.n_test) AS union_at_k
-    FROM (SELECT user_id, count(DISTINCT item_id) AS n_test FROM interactions WHERE split = 'test' GROUP BY user_id) n
-    LEFT JOIN per_user p ON p.user_id = n.user_id
-    LEFT JOIN union_hits u ON u.user_id = n.user_id
-    GROUP BY n.user_id
+    FROM (SELECT user_idx, any_value(user_id) AS user_id, count(*) AS n_test FROM test_items() GROUP BY user_idx) n
+    LEFT JOIN per_user p ON p.user_idx = n.user_idx
+    LEFT JOIN union_hits u ON u.user_idx = n.user_idx
+    GROUP BY n.user_idx
 ),
 observed AS (
     SELECT count(*) AS n_users FROM shared
 ),
 assigned AS (
     SELECT s.*,
-           CASE WHEN o.n_users <= $max_units THEN s.user_id
-                ELSE CAST(hash60(concat_ws('|', 'unit', CAST($seed AS VARCHAR), s.user_id)) % $max_units AS VARCHAR)
-           END AS unit
+           bootstrap_unit(s.user_id, o.n_users, $max_units, $seed) AS unit
     FROM shared s CROSS JOIN observed o
 ),
 units AS (
@@ -78,7 +70,7 @@ view_units AS (
     FROM fused_views f
     CROSS JOIN indexed i
     LEFT JOIN assigned a ON a.unit = i.unit
-    LEFT JOIN per_user p ON p.view = f.view AND p.user_id = a.user_id
+    LEFT JOIN per_user p ON p.view = f.view AND p.user_idx = a.user_idx
     GROUP BY f.view, i.idx
 ),
 unit_count AS (
@@ -91,7 +83,7 @@ draws AS MATERIALIZED (
     -- replicate 0 is the observed sample (each unit once); b >= 1 draws m units with replacement
     SELECT r.b,
            CASE WHEN r.b = 0 THEN p.idx
-                ELSE hash60(concat_ws('|', 'bootstrap', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), CAST(p.idx AS VARCHAR))) % c.m
+                ELSE bootstrap_draw($seed, r.b, p.idx, c.m)
            END AS idx
     FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),

@@ -9,13 +9,6 @@
 -- Recall = |L∩T|/|T|, Precision = |L∩T|/k, HitRate = [|L∩T| > 0],
 -- NDCG = sum over hits of 1/log2(rank+1) divided by IDCG over min(|T|, k) positions,
 -- MRR = 1/rank of the first hit (0 without one). A user with no list for a view counts as 0.
-SELECT view,
-       count(*) AS n_users,
-       avg(recall) AS recall,
-       avg(precision) AS precision,
-       avg(hit) AS hit_rate,
-       avg(ndcg) AS ndcg,
-       avg(rr) AS mrr
-FROM user_metrics($k, $views, false)
-GROUP BY view
+SELECT view, n_users, recall, precision, hit_rate, ndcg, mrr
+FROM view_metrics($k, $views, false)
 ORDER BY view;

@@ -11,27 +11,28 @@
 -- less than that share. Long tail Γ = every other catalogue item (ids not in `items` count as tail).
 -- Over evaluated users u with a list for the view, L(u) its items at rank <= k:
 --   APLT = mean_u |{i ∈ L(u) : i ∈ Γ}| / |L(u)|      ACLT = mean_u |{i ∈ L(u) : i ∈ Γ}|
--- n_tail_items = |Γ| within the catalogue, the same for every view.
+-- n_tail_items = |Γ| within the catalogue, the same for every view. Users and items are matched on
+-- their integer keys (user_idx, item_idx); item_id only breaks popularity ties.
 WITH settings AS (
     SELECT CASE WHEN $head_share >= 0 AND $head_share <= 1 THEN $head_share::DOUBLE
                 ELSE error('head_share must lie in [0, 1]') END AS head_share
 ),
 ordered AS (
-    SELECT item_id,
+    SELECT item_idx,
            sum(n_train) OVER (ORDER BY n_train DESC, item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
            sum(n_train) OVER () AS total
     FROM items
 ),
 head AS (
-    SELECT item_id FROM ordered CROSS JOIN settings
+    SELECT item_idx FROM ordered CROSS JOIN settings
     WHERE coalesce(before, 0) < head_share * total
 ),
 per_user AS (
-    SELECT t.view, t.user_id, count(*) AS n_listed, count(*) FILTER (WHERE h.item_id IS NULL) AS n_tail
-    FROM topk t LEFT JOIN head h USING (item_id)
-    SEMI JOIN evaluated_users() e ON e.user_id = t.user_id
+    SELECT t.view, t.user_idx, count(*) AS n_listed, count(*) FILTER (WHERE h.item_idx IS NULL) AS n_tail
+    FROM topk t LEFT JOIN head h ON h.item_idx = t.item_idx
+    SEMI JOIN evaluated_users() e ON e.user_idx = t.user_idx
     WHERE t.rank <= $k AND view_selected($views, t.view)
-    GROUP BY t.view, t.user_id
+    GROUP BY t.view, t.user_idx
 )
 SELECT view, count(*) AS n_users,
        avg(n_tail / n_listed) AS aplt,
