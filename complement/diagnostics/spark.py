@@ -48,11 +48,10 @@ def _pyspark():
     return SparkSession
 
 
-#: Settings of a session this module starts in local mode, where the one JVM is driver and executors
-#: (docs/spark.md "Speed"): pyspark's 1 GB heap made a million users' shuffles and broadcasts spill
-#: and collect garbage for most of the run; the throughput collector does the same work without G1's
-#: concurrent threads, which took a core's share on two; a shuffled hash join skips the sort of both
-#: sides that a sort-merge join does on every join of the top-k rows.
+#: Settings of a session this module starts in local mode, where one JVM is driver and executors
+#: (docs/spark.md "Speed in local mode"): with pyspark's 1 GB heap a sort of 200k users' top-k rows
+#: spilled 520 MB and a rerun failed to build a broadcast; G1's concurrent threads took a tenth of
+#: the CPU, which the throughput collector saves; a shuffled hash join skips sorting both sides.
 LOCAL_CONFIG = {
     "spark.driver.memory": "4g",
     "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
