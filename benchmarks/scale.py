@@ -9,6 +9,9 @@ three agree to 1e-9. Usage::
     python benchmarks/scale.py [--users 1000000,10000000] [--k 20] [--engines duckdb,spark,polars]
         [--threads 2] [--memory-limit 6GB] [--dir /scratch/scale] [--reuse]
 
+--engines may also name spark-stock: Spark on pyspark's default session settings, to compare with
+ours (complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
+
 Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
 POLARS_MAX_THREADS, Spark's local[N]); --memory-limit caps DuckDB (it spills to a folder under
 --dir past it). --reuse keeps a workspace already built under --dir. Needs `complement[spark]` and
@@ -31,6 +34,9 @@ from pathlib import Path
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
 ENGINES = ("duckdb", "spark", "polars")
+# Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge joins) that this
+# project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark" to compare them.
+EXTRA_ENGINES = ("spark-stock",)
 VIEW_A, VIEW_B = "view_a", "view_b"
 GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
@@ -209,10 +215,10 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
         import complement
 
         params = {"view_a": VIEW_A, "view_b": VIEW_B, "k": k}
-        if engine == "spark":
+        if engine in ("spark", "spark-stock"):
             from complement.diagnostics.spark import diagnose_spark, session
 
-            spark = session(f"local[{threads}]")
+            spark = session(f"local[{threads}]") if engine == "spark" else _stock_session(threads)
             spark.sparkContext.setLogLevel("ERROR")
             results = {name: diagnose_spark(ws_root, name, spark=spark, **params).to_pylist() for name in DIAGNOSTICS}
             jvm_mb, jvm_cpu = _descendants_peak_mb()
@@ -230,6 +236,19 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
         "peak_rss_mb": usage.ru_maxrss / 1024 + jvm_mb,
         "results": results,
     }
+
+
+def _stock_session(threads: int):
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{threads}]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
 
 
 def _same(a, b, tol: float = 1e-9) -> bool:
@@ -289,9 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     from diagnostics import build  # the synthetic workspace of benchmarks/diagnostics.py
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = sorted(set(engines) - set(ENGINES))
+    unknown = sorted(set(engines) - set(ENGINES) - set(EXTRA_ENGINES))
     if unknown:
-        parser.error(f"unknown engine {unknown[0]} (choose from {', '.join(ENGINES)})")
+        parser.error(f"unknown engine {unknown[0]} (choose from {', '.join(ENGINES + EXTRA_ENGINES)})")
     root = args.dir or Path(tempfile.mkdtemp(prefix="complement-scale-"))
     failed = False
     for n_users in [int(u) for u in args.users.split(",")]:
@@ -320,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
             run = runs[engine]
             print(
-                f"  {engine:7s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
+                f"  {engine:11s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
                 f"peak RSS {run['peak_rss_mb']:8.0f} MB"
             )
         if runs:

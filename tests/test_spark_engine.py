@@ -141,3 +141,20 @@ def test_every_diagnostic_agrees_on_real_ml100k(spark, tmp_path):
         )
         ran += 1
     assert ran >= 12
+
+
+def test_a_local_session_gets_the_local_settings(spark):
+    from complement.diagnostics.spark import local_config
+
+    # the module's fixture started the JVM through session("local[2]"); Spark puts its own Java
+    # options ahead of ours
+    for key, value in local_config().items():
+        assert spark.sparkContext.getConf().get(key).endswith(value)
+
+
+def test_the_driver_heap_is_read_from_the_environment():
+    from complement.diagnostics.spark import DRIVER_MEMORY_ENV, LOCAL_CONFIG, local_config
+
+    assert local_config({}) == LOCAL_CONFIG
+    assert local_config({DRIVER_MEMORY_ENV: "8g"})["spark.driver.memory"] == "8g"
+    assert local_config({DRIVER_MEMORY_ENV: ""})["spark.driver.memory"] == LOCAL_CONFIG["spark.driver.memory"]
