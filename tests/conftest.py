@@ -18,6 +18,23 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+def items_table(item_ids: list[str], n_train: int = 0):
+    """A minimal ``items`` table: each id is its own title and text, every item ``cold`` with ``n_train``."""
+    import pyarrow as pa
+
+    n = len(item_ids)
+    return pa.table(
+        {
+            "item_id": item_ids,
+            "item_idx": list(range(n)),
+            "title": item_ids,
+            "text": item_ids,
+            "n_train": [n_train] * n,
+            "pop_group": ["cold"] * n,
+        }
+    )
+
+
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     """Run the ``complement`` CLI in process; return (exit status, stdout, stderr)."""
     from complement.cli.app import main

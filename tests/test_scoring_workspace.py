@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import items_table
 
 from complement.cli.app import main
 from complement.scoring import write_neighbors, write_topk
@@ -22,19 +23,7 @@ def ws(tmp_path) -> Workspace:
     ws = Workspace(tmp_path)
     item_ids = [f"i{n:02d}" for n in range(N_ITEMS)]
     user_ids = [f"u{n:02d}" for n in range(N_USERS)]
-    ws.write_table(
-        "items",
-        pa.table(
-            {
-                "item_id": item_ids,
-                "item_idx": list(range(N_ITEMS)),
-                "title": item_ids,
-                "text": item_ids,
-                "n_train": [0] * N_ITEMS,
-                "pop_group": ["cold"] * N_ITEMS,
-            }
-        ),
-    )
+    ws.write_table("items", items_table(item_ids, n_train=0))
     ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": list(range(N_USERS)), "n_train": [0] * N_USERS}))
     rows = []
     for u in range(N_USERS):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from conftest import items_table
 
 from complement.errors import WorkspaceError
 from complement.workspace import Workspace
@@ -15,19 +16,7 @@ USERS, ITEMS, K = 9, 6, 3
 def base(path) -> Workspace:
     ws = Workspace(path)
     item_ids = [f"i{n}" for n in range(ITEMS)]
-    ws.write_table(
-        "items",
-        pa.table(
-            {
-                "item_id": item_ids,
-                "item_idx": list(range(ITEMS)),
-                "title": item_ids,
-                "text": item_ids,
-                "n_train": [1] * ITEMS,
-                "pop_group": ["cold"] * ITEMS,
-            }
-        ),
-    )
+    ws.write_table("items", items_table(item_ids, n_train=1))
     ws.write_table(
         "users",
         pa.table({"user_id": [f"u{n}" for n in range(USERS)], "user_idx": list(range(USERS)), "n_train": [1] * USERS}),

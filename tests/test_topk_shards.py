@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import items_table
 
 from complement import shards
 from complement.errors import ComplementError, StaleError
@@ -27,19 +28,7 @@ def make_workspace(path: Path) -> Workspace:
     ws = Workspace(path)
     item_ids = [f"i{n:02d}" for n in range(N_ITEMS)]
     user_ids = [f"u{n:02d}" for n in range(N_USERS)]
-    ws.write_table(
-        "items",
-        pa.table(
-            {
-                "item_id": item_ids,
-                "item_idx": list(range(N_ITEMS)),
-                "title": item_ids,
-                "text": item_ids,
-                "n_train": [0] * N_ITEMS,
-                "pop_group": ["cold"] * N_ITEMS,
-            }
-        ),
-    )
+    ws.write_table("items", items_table(item_ids, n_train=0))
     ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": list(range(N_USERS)), "n_train": [0] * N_USERS}))
     rows = [
         (user_ids[u], item_ids[i], split)
