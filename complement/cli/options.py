@@ -82,8 +82,10 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
 
     def check(value: str | None) -> str | None:
         for part in (value or "").split(","):
-            if part.strip() and part.strip() not in allowed:
-                raise typer.BadParameter(with_choice_hint(f"'{part.strip()}' is not one of {', '.join(allowed)}."))
+            name = part.strip()
+            if name and name not in allowed:
+                hint = did_you_mean(name, allowed)
+                raise typer.BadParameter(f"'{name}' is not one of {', '.join(allowed)}{hint or '.'}")
         return value
 
     return check
