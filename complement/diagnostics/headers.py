@@ -22,13 +22,14 @@ from pathlib import Path
 
 from .. import tables
 from ..errors import ComplementError, ConfigError, unknown_name
-from .sqltext import COMMENT_OR_STRING
+from .sqltext import COMMENT_OR_STRING, header_and_body, split_with
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MACROS_PATH = SQL_DIR / "_macros.sql"
 
-_HEADER_LINE = re.compile(r"^--\s*(name|description|param|requires|returns):\s*(.*?)\s*$")
+_HEADER_LINE = re.compile(r"^--\s*(name|description|param|requires|returns|stage):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^([a-z_][a-z0-9_]*)\s+([A-Za-z][A-Za-z0-9_]*(?:\[\])?)\s*(?:=\s*(.+))?$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BINDING = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -59,6 +60,9 @@ class Diagnostic:
     returns: str
     sql: str
     path: Path
+    #: the CTE holding the per-user rows, run one user bucket at a time on a large workspace
+    #: (``-- stage: NAME``; :mod:`.buckets`), or None
+    stage: str | None = None
 
     @cached_property
     def bindings(self) -> frozenset[str]:
@@ -80,7 +84,14 @@ def used_bindings(sql: str) -> frozenset[str]:
 
 def parse(text: str, path: Path) -> Diagnostic:
     """Parse a diagnostic file's header; the body is kept verbatim (DuckDB ignores the comments)."""
-    meta: dict[str, list[str]] = {"name": [], "description": [], "param": [], "requires": [], "returns": []}
+    meta: dict[str, list[str]] = {
+        "name": [],
+        "description": [],
+        "param": [],
+        "requires": [],
+        "returns": [],
+        "stage": [],
+    }
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
@@ -107,6 +118,15 @@ def parse(text: str, path: Path) -> Diagnostic:
             raise ConfigError(
                 f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})"
             )
+    if len(meta["stage"]) > 1 or (meta["stage"] and not _IDENT.fullmatch(meta["stage"][0])):
+        raise ConfigError(f"{path}: '-- stage:' names one CTE of the statement, once (e.g. '-- stage: per_user')")
+    if meta["stage"]:
+        ctes = [name for name, _, _ in split_with(header_and_body(text)[1])[0]]
+        if meta["stage"][0] not in ctes:
+            raise ConfigError(
+                f"{path}: '-- stage: {meta['stage'][0]}' names no CTE of the statement's WITH list "
+                f"({', '.join(ctes) or 'it has none'})"
+            )
     return Diagnostic(
         name=meta["name"][0],
         description=" ".join(meta["description"]),
@@ -115,6 +135,7 @@ def parse(text: str, path: Path) -> Diagnostic:
         returns=" ".join(meta["returns"]),
         sql=text,
         path=path,
+        stage=meta["stage"][0] if meta["stage"] else None,
     )
 
 

@@ -20,6 +20,7 @@ from ..db import check_read_only, connect
 from ..errors import ComplementError, WorkspaceError, did_you_mean
 from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
+from .buckets import bucket_users, run_in_buckets
 from .headers import MACROS_PATH, SQL_DIR, Diagnostic, Param, find
 
 # Parameters whose values are view names, and the tables whose parts are those views.
@@ -260,6 +261,10 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
         if is_builtin(diagnostic):
             _load_macros(con)
         with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
+            if diagnostic.stage is not None and is_builtin(diagnostic):
+                staged = run_in_buckets(con, statement, diagnostic.stage, bound, bucket_users())
+                if staged is not None:
+                    return staged
             relation = con.sql(statement, params=bound) if bound else con.sql(statement)
             return relation.to_arrow_table()
     except (duckdb.Error, RuntimeError) as exc:

@@ -5,6 +5,7 @@
 -- param: view_b VARCHAR
 -- requires: topk, interactions, items
 -- returns: one row per pop_group (all, cold, mid, hot)
+-- stage: scored
 --
 -- Per evaluated user, with T = T(u) (for group g: T ∩ items of g; users with no test item in g
 -- are not evaluated for g) and hits counted against that T:

@@ -5,6 +5,7 @@
 -- param: view_b VARCHAR
 -- requires: topk, interactions
 -- returns: one row per statistic (jaccard, overlap_at_k) with n_users, mean, q25, median, q75
+-- stage: scored
 --
 -- Over evaluated users u (non-empty test set), with L_v(u) the items at rank <= k (a list is
 -- assumed to hold distinct items, as `check_topk_ranks` verifies; the sizes come from row counts):

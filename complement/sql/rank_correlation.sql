@@ -5,6 +5,7 @@
 -- param: view_b VARCHAR
 -- requires: topk, interactions
 -- returns: one row per statistic (kendall_tau, n_common) with n_users, mean, q25, median, q75
+-- stage: per_user
 --
 -- Over evaluated users with a list in both views. C(u) = L_A(u) ∩ L_B(u) at rank <= k; over the
 -- pairs {i, j} ⊂ C(u): tau(u) = (concordant - discordant) / (|C|(|C|-1)/2), concordant when

@@ -6,6 +6,7 @@
 -- param: view_b VARCHAR
 -- requires: topk, interactions
 -- returns: one row per statistic (rbo_ext, rbo_prefix) with n_users, mean, q25, median, q75
+-- stage: per_user
 --
 -- Over evaluated users with a list in both views (n_users counts them). With A, B the lists cut at
 -- rank k, s = min(|A|, |B|), l = max(|A|, |B|) and X_d = |A_{:d} ∩ B_{:d}| (a list shorter than d

@@ -5,6 +5,7 @@
 -- param: view_b VARCHAR
 -- requires: topk, interactions, items
 -- returns: one row
+-- stage: hits
 --
 -- Item-level, summed over users, with H_v(u) = L_v(u) ∩ T(u):
 -- common = Σ|H_A ∩ H_B|, a_only = Σ|H_A \ H_B|, b_only = Σ|H_B \ H_A|;
