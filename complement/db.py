@@ -79,6 +79,9 @@ def connect(workspace: Workspace, read_only_sql: bool = False) -> duckdb.DuckDBP
     and its configuration is locked, a second guard behind :func:`check_read_only`."""
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
+    # a diagnostic run one user bucket at a time reads the same files' footers once per bucket
+    # (diagnostics/buckets.py); table files are never rewritten in place, so the cache cannot go stale
+    con.execute("SET parquet_metadata_cache = true")
     apply_settings(con)
     for name, select in table_selects(workspace).items():
         con.execute(f"CREATE VIEW {name} AS {select}")

@@ -14,10 +14,12 @@ from typing import Any, TypeGuard
 
 import duckdb
 import pyarrow as pa
+from rich.progress import TaskID
 
 from .. import tables
 from ..db import check_read_only, connect
 from ..errors import ComplementError, WorkspaceError, did_you_mean
+from ..progress import progress
 from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
 from .buckets import bucket_users, run_in_buckets
@@ -251,6 +253,23 @@ def is_builtin(diagnostic: Diagnostic) -> bool:
     return diagnostic.path.resolve().parent == SQL_DIR
 
 
+def _run_in_buckets(
+    con: duckdb.DuckDBPyConnection, diagnostic: Diagnostic, statement: str, bound: dict[str, Any]
+) -> pa.Table | None:
+    """The statement with its per-user stage run one user bucket at a time (None: one bucket holds
+    every user), with a bar of the buckets on a terminal."""
+    assert diagnostic.stage is not None
+    with progress(transient=True) as bar:
+        task: list[TaskID] = []
+
+        def on_bucket(done: int, total: int) -> None:
+            if not task:
+                task.append(bar.add_task(f"{diagnostic.name}: user buckets", total=total))
+            bar.update(task[0], completed=done)
+
+        return run_in_buckets(con, statement, diagnostic.stage, bound, bucket_users(), on_bucket)
+
+
 def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any]) -> pa.Table:
     statement = check_read_only(diagnostic.sql)[0]
     if is_builtin(diagnostic):
@@ -262,7 +281,7 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
             _load_macros(con)
         with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
             if diagnostic.stage is not None and is_builtin(diagnostic):
-                staged = run_in_buckets(con, statement, diagnostic.stage, bound, bucket_users())
+                staged = _run_in_buckets(con, diagnostic, statement, bound)
                 if staged is not None:
                     return staged
             relation = con.sql(statement, params=bound) if bound else con.sql(statement)
