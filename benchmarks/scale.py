@@ -31,9 +31,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
-ENGINES = ("duckdb", "spark", "polars")
+ENGINES = ("duckdb", "spark", "polars", "polars-streaming")
 # Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge joins) that this
 # project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark" to compare them.
 EXTRA_ENGINES = ("spark-stock",)
@@ -42,7 +46,17 @@ GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
 
 # ---- polars: the definitions of docs/diagnostics.md, written directly ----------------------------
-def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
+# Users per batch of the polars-streaming engine. One batch's joins and unique() hold its rows in
+# memory (about 3 GB per million users in one piece), so batches of users keep the peak flat in N.
+POLARS_USERS_PER_BATCH = 500_000
+
+
+def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) -> dict[str, list[dict]]:
+    """The three diagnostics in polars. Without users_per_batch: one lazy query over all users,
+    collected in memory (the "polars" engine). With it: the same query per batch of that many users
+    (a filter on user_idx, which the row-group statistics turn into reading only that batch's rows),
+    collected by the streaming engine; every statistic is per user, so the batches' per-user values
+    and partial sums combine into the same results (the "polars-streaming" engine)."""
     import polars as pl
 
     from complement.workspace import Workspace
@@ -52,13 +66,42 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
     def scan(name: str) -> pl.LazyFrame:
         return pl.scan_parquet([str(p) for p in ws.table_files(name)])
 
-    topk = scan("topk").filter(pl.col("rank") <= k).select("view", "user_id", "item_id")
-    truth = scan("interactions").filter(pl.col("split") == "test").select("user_id", "item_id").unique()
+    batches: list[tuple[int, int] | None] = [None]
+    engine: Literal["in-memory", "streaming"] = "in-memory"
+    if users_per_batch is not None:
+        n_users = scan("users").select(pl.col("user_idx").max()).collect().item() + 1
+        batches = [(lo, min(n_users, lo + users_per_batch)) for lo in range(0, n_users, users_per_batch)]
+        engine = "streaming"
     items = scan("items").select("item_id", "n_train", "pop_group")
+    per_user, found, scopes = [], [], []
+    for batch in batches:
+        topk, interactions = scan("topk"), scan("interactions")
+        if batch is not None:
+            in_batch = pl.col("user_idx").is_between(*batch, closed="left")
+            topk, interactions = topk.filter(in_batch), interactions.filter(in_batch)
+        users_overlap, hits = _polars_per_user(topk, interactions, items, k)
+        per_user.append(users_overlap.select("jaccard", "overlap_at_k").collect(engine=engine))
+        hits_frame = hits.collect(engine=engine)
+        found.append(_polars_found(hits_frame))
+        scopes.append(_polars_scopes(hits_frame, k))
+    return {
+        "overlap": _polars_overlap(pl.concat(per_user)),
+        "unique_hits": _polars_unique_hits(pl.concat(found)),
+        "oracle": _polars_oracle(pl.concat(scopes)),
+    }
+
+
+def _polars_per_user(
+    topk: pl.LazyFrame, interactions: pl.LazyFrame, items: pl.LazyFrame, k: int
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Lazy frames: each test user's overlap of the two lists, and the hit flags of every test pair."""
+    import polars as pl
+
+    topk = topk.filter(pl.col("rank") <= k).select("view", "user_id", "item_id")
+    truth = interactions.filter(pl.col("split") == "test").select("user_id", "item_id").unique()
     list_a = topk.filter(pl.col("view") == VIEW_A).select("user_id", "item_id").unique()
     list_b = topk.filter(pl.col("view") == VIEW_B).select("user_id", "item_id").unique()
 
-    # overlap
     common = list_a.join(list_b, on=["user_id", "item_id"]).group_by("user_id").agg(pl.len().alias("n_common"))
     sizes = (
         list_a.group_by("user_id")
@@ -79,8 +122,17 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
         .with_columns(
             pl.when(pl.col("n_union") > 0).then(pl.col("n_common") / pl.col("n_union")).otherwise(None).alias("jaccard")
         )
-        .collect()
     )
+    hits = (
+        truth.join(list_a.with_columns(pl.lit(True).alias("in_a")), on=["user_id", "item_id"], how="left")
+        .join(list_b.with_columns(pl.lit(True).alias("in_b")), on=["user_id", "item_id"], how="left")
+        .with_columns(pl.col("in_a").fill_null(False), pl.col("in_b").fill_null(False))
+        .join(items, on="item_id", how="left")
+    )
+    return per_user, hits
+
+
+def _polars_overlap(per_user: pl.DataFrame) -> list[dict]:
     overlap = []
     for statistic in ("jaccard", "overlap_at_k"):
         column = per_user[statistic].drop_nulls()
@@ -94,49 +146,66 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
                 "q75": column.quantile(0.75, "linear"),
             }
         )
+    return overlap
 
-    # the hit flags of every test pair
-    hits = (
-        truth.join(list_a.with_columns(pl.lit(True).alias("in_a")), on=["user_id", "item_id"], how="left")
-        .join(list_b.with_columns(pl.lit(True).alias("in_b")), on=["user_id", "item_id"], how="left")
-        .with_columns(pl.col("in_a").fill_null(False), pl.col("in_b").fill_null(False))
-        .join(items, on="item_id", how="left")
-        .collect()
+
+def _polars_found(hits: pl.DataFrame) -> pl.DataFrame:
+    """The hits found by either view: count and log-popularity sum per (in_a, in_b)."""
+    import polars as pl
+
+    return (
+        hits.filter(pl.col("in_a") | pl.col("in_b"))
+        .with_columns((1 + pl.col("n_train")).log().alias("log_pop"))
+        .group_by("in_a", "in_b")
+        .agg(pl.len().alias("n"), pl.col("log_pop").count().alias("n_log_pop"), pl.col("log_pop").sum())
     )
 
-    # unique_hits
-    found = hits.filter(pl.col("in_a") | pl.col("in_b")).with_columns((1 + pl.col("n_train")).log().alias("log_pop"))
-    both = found.filter(pl.col("in_a") & pl.col("in_b"))
-    a_only = found.filter(pl.col("in_a") & ~pl.col("in_b"))
-    b_only = found.filter(~pl.col("in_a") & pl.col("in_b"))
-    total = len(found)
+
+def _polars_unique_hits(found: pl.DataFrame) -> list[dict]:
+    import polars as pl
+
+    sums = {(row["in_a"], row["in_b"]): row for row in found.group_by("in_a", "in_b").agg(pl.all().sum()).to_dicts()}
+    both, a_only, b_only = (sums.get(key, {}) for key in ((True, True), (True, False), (False, True)))
+    counts = [part.get("n", 0) for part in (both, a_only, b_only)]
+    total = sum(counts)
 
     def share(n: int):
         return n / total if total else None
 
-    unique_hits = [
+    def log_pop(part: dict):
+        return part["log_pop"] / part["n_log_pop"] if part.get("n_log_pop") else None
+
+    return [
         {
-            "common": len(both),
-            "a_only": len(a_only),
-            "b_only": len(b_only),
-            "share_common": share(len(both)),
-            "share_a_only": share(len(a_only)),
-            "share_b_only": share(len(b_only)),
-            "complementary_hit_ratio": share(len(a_only) + len(b_only)),
-            "log_pop_common": both["log_pop"].mean(),
-            "log_pop_a_only": a_only["log_pop"].mean(),
-            "log_pop_b_only": b_only["log_pop"].mean(),
+            "common": counts[0],
+            "a_only": counts[1],
+            "b_only": counts[2],
+            "share_common": share(counts[0]),
+            "share_a_only": share(counts[1]),
+            "share_b_only": share(counts[2]),
+            "complementary_hit_ratio": share(counts[1] + counts[2]),
+            "log_pop_common": log_pop(both),
+            "log_pop_a_only": log_pop(a_only),
+            "log_pop_b_only": log_pop(b_only),
         }
     ]
 
-    # oracle: scope 'all' and each known pop_group of the user's test items
+
+ORACLE_RECALLS = ("recall_a", "recall_b", "union", "union_at_k", "best_view")
+
+
+def _polars_scopes(hits: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Per scope ('all' and each known pop_group of the user's test items): the number of users and
+    the sums of their recalls."""
+    import polars as pl
+
     scoped = pl.concat(
         [
             hits.with_columns(pl.lit("all").alias("scope")),
             hits.filter(pl.col("pop_group").is_not_null()).with_columns(pl.col("pop_group").alias("scope")),
         ]
     )
-    per_scope = (
+    return (
         scoped.group_by("scope", "user_id")
         .agg(
             pl.len().alias("n_test"),
@@ -152,10 +221,17 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
             (pl.max_horizontal("hits_a", "hits_b") / pl.col("n_test")).alias("best_view"),
         )
         .group_by("scope")
-        .agg(
-            pl.len().alias("n_users"),
-            *(pl.col(c).mean() for c in ("recall_a", "recall_b", "union", "union_at_k", "best_view")),
-        )
+        .agg(pl.len().alias("n_users"), *(pl.col(c).sum() for c in ORACLE_RECALLS))
+    )
+
+
+def _polars_oracle(scopes: pl.DataFrame) -> list[dict]:
+    import polars as pl
+
+    per_scope = (
+        scopes.group_by("scope")
+        .agg(pl.all().sum())
+        .with_columns(*(pl.col(c) / pl.col("n_users") for c in ORACLE_RECALLS))
     )
     oracle = []
     for row in sorted(per_scope.to_dicts(), key=lambda r: (GROUP_ORDER.get(r["scope"], 4), r["scope"])):
@@ -175,7 +251,7 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
                 "best_view_gain": row["best_view"] - best,
             }
         )
-    return {"overlap": overlap, "unique_hits": unique_hits, "oracle": oracle}
+    return oracle
 
 
 # ---- one engine in this process -------------------------------------------------------------------
@@ -211,6 +287,8 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
         results = polars_results(ws_root, k)
+    elif engine == "polars-streaming":
+        results = polars_results(ws_root, k, POLARS_USERS_PER_BATCH)
     else:
         import complement
 
@@ -339,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
             run = runs[engine]
             print(
-                f"  {engine:11s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
+                f"  {engine:16s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
                 f"peak RSS {run['peak_rss_mb']:8.0f} MB"
             )
         if runs:
