@@ -261,6 +261,16 @@ def _polars_oracle(scopes: pl.DataFrame) -> list[dict]:
 
 
 # ---- one engine in this process -------------------------------------------------------------------
+def _peak_kb(pid: int | str) -> int:
+    """A process's peak RSS (VmHWM, kB). Not getrusage's ru_maxrss: Linux carries that across fork and
+    exec, so an engine started right after the parent built a workspace would report the builder's
+    peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _descendants_peak_mb() -> tuple[float, float]:
     """Sum of the peak RSS (VmHWM, MB) and of the CPU seconds of this process's living descendants
     (the Spark JVM), from /proc."""
@@ -278,9 +288,7 @@ def _descendants_peak_mb() -> tuple[float, float]:
     total_kb, ticks = 0, 0
     for pid in mine:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total_kb += int(line.split()[1])
+            total_kb += _peak_kb(pid)
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
         except (OSError, ValueError, IndexError):
@@ -317,7 +325,7 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
         "engine": engine,
         "seconds": seconds,
         "cpu_seconds": usage.ru_utime + usage.ru_stime + jvm_cpu,
-        "peak_rss_mb": usage.ru_maxrss / 1024 + jvm_mb,
+        "peak_rss_mb": _peak_kb("self") / 1024 + jvm_mb,
         "results": results,
     }
 
