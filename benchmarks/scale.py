@@ -7,13 +7,13 @@ reports wall time and peak RSS (for Spark, the Python driver's plus the JVM's), 
 they agree to 1e-9. Usage::
 
     python benchmarks/scale.py [--users 1000000,10000000] [--k 20]
-        [--engines duckdb,spark,polars-streaming] [--threads 2] [--memory-limit 6GB]
+        [--engines duckdb,spark,polars-batched] [--threads 2] [--memory-limit 6GB]
         [--dir /scratch/scale] [--reuse]
 
-The polars query runs two ways: polars-streaming (the default) runs it per batch of 500,000 users on
-polars' streaming engine, so its memory stays flat in the number of users; --engines may also name
-polars, the same query over all users at once in memory (the 1M baseline: a 3.3 GB peak at 1M
-users, growing with them, so not run at 10M), and spark-stock: Spark on pyspark's default session settings,
+The polars query runs two ways, both on polars' default (streaming) engine: polars-batched (the
+default) runs it per batch of 500,000 users, so its memory stays flat in the number of users;
+--engines may also name polars, the same query over all users at once (the 1M baseline: a 3.3 GB
+peak at 1M users, growing with them, so not run at 10M), and spark-stock: Spark on pyspark's default session settings,
 to compare with ours (complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
 
 Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
@@ -35,34 +35,35 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import polars as pl
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
-ENGINES = ("duckdb", "spark", "polars-streaming")
-# polars: the polars query over all users in one in-memory piece (the 1M baseline; its memory grows
-# with the users). spark-stock: Spark on the session settings of pyspark's defaults (a 1 GB heap, G1,
-# sort-merge joins) that this project used before complement.diagnostics.spark.LOCAL_CONFIG: run
-# beside "spark" to compare them.
+ENGINES = ("duckdb", "spark", "polars-batched")
+# polars: the polars query over all users at once (the 1M baseline; its memory grows with the users).
+# spark-stock: Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge
+# joins) that this project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark"
+# to compare them.
 EXTRA_ENGINES = ("polars", "spark-stock")
 VIEW_A, VIEW_B = "view_a", "view_b"
 GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
 
 # ---- polars: the definitions of docs/diagnostics.md, written directly ----------------------------
-# Users per batch of the polars-streaming engine. One batch's joins and unique() hold its rows in
-# memory (about 3 GB per million users in one piece), so batches of users keep the peak flat in N.
+# Users per batch of the polars-batched engine. The streaming engine still holds the build sides of
+# the joins and the unique() sets whole (3.3 GB at 1M users in one query), so batches of users keep
+# the peak flat in the number of users.
 POLARS_USERS_PER_BATCH = 500_000
 
 
 def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) -> dict[str, list[dict]]:
-    """The three diagnostics in polars. Without users_per_batch: one lazy query over all users,
-    collected in memory (the "polars" engine). With it: the same query per batch of that many users
-    (a filter on user_idx, which the row-group statistics turn into reading only that batch's rows),
-    collected by the streaming engine; every statistic is per user, so the batches' per-user values
-    and partial sums combine into the same results (the "polars-streaming" engine)."""
+    """The three diagnostics in polars, collected by its default engine (streaming, in polars 2).
+    Without users_per_batch: one lazy query over all users (the "polars" engine). With it: the same
+    query per batch of that many users (a filter on user_idx, which the row-group statistics turn into
+    reading only that batch's rows); every statistic is per user, so the batches' per-user values and
+    partial sums combine into the same results (the "polars-batched" engine)."""
     import polars as pl
 
     from complement.workspace import Workspace
@@ -73,11 +74,9 @@ def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) ->
         return pl.scan_parquet([str(p) for p in ws.table_files(name)])
 
     batches: list[tuple[int, int] | None] = [None]
-    engine: Literal["in-memory", "streaming"] = "in-memory"
     if users_per_batch is not None:
         n_users = scan("users").select(pl.col("user_idx").max()).collect().item() + 1
         batches = [(lo, min(n_users, lo + users_per_batch)) for lo in range(0, n_users, users_per_batch)]
-        engine = "streaming"
     items = scan("items").select("item_id", "n_train", "pop_group")
     per_user, found, scopes = [], [], []
     for batch in batches:
@@ -86,8 +85,8 @@ def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) ->
             in_batch = pl.col("user_idx").is_between(*batch, closed="left")
             topk, interactions = topk.filter(in_batch), interactions.filter(in_batch)
         users_overlap, hits = _polars_per_user(topk, interactions, items, k)
-        per_user.append(users_overlap.select("jaccard", "overlap_at_k").collect(engine=engine))
-        hits_frame = hits.collect(engine=engine)
+        per_user.append(users_overlap.select("jaccard", "overlap_at_k").collect())
+        hits_frame = hits.collect()
         found.append(_polars_found(hits_frame))
         scopes.append(_polars_scopes(hits_frame, k))
     return {
@@ -301,7 +300,7 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
         results = polars_results(ws_root, k)
-    elif engine == "polars-streaming":
+    elif engine == "polars-batched":
         results = polars_results(ws_root, k, POLARS_USERS_PER_BATCH)
     else:
         import complement
