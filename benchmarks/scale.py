@@ -6,15 +6,14 @@ K = 20 x 2 views, 1-4 test items per user), then runs each engine in its own sub
 reports wall time and peak RSS (for Spark, the Python driver's plus the JVM's), and checks that
 they agree to 1e-9. Usage::
 
-    python benchmarks/scale.py [--users 1000000,10000000] [--k 20]
-        [--engines duckdb,spark,polars-batched] [--threads 2] [--memory-limit 6GB]
-        [--dir /scratch/scale] [--reuse]
+    python benchmarks/scale.py [--users 1000000,10000000] [--k 20] [--engines duckdb,spark,polars]
+        [--threads 2] [--memory-limit 6GB] [--dir /scratch/scale] [--reuse]
 
-The polars query runs two ways, both on polars' default (streaming) engine: polars-batched (the
-default) runs it per batch of 500,000 users, so its memory stays flat in the number of users;
---engines may also name polars, the same query over all users at once (the 1M baseline: a 3.3 GB
-peak at 1M users, growing with them, so not run at 10M), and spark-stock: Spark on pyspark's default session settings,
-to compare with ours (complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
+The polars engine runs its query per batch of 500,000 users (on polars' default, streaming, engine),
+so its memory stays flat in the number of users. --engines may also name polars-unbatched, the same
+query over all users at once (a 3.0-3.3 GB peak at 1M users, growing with them; no faster at 1M),
+and spark-stock: Spark on pyspark's default session settings, to compare with ours
+(complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
 
 Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
 POLARS_MAX_THREADS, Spark's local[N]); --memory-limit caps DuckDB (it spills to a folder under
@@ -41,18 +40,18 @@ if TYPE_CHECKING:
     import polars as pl
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
-ENGINES = ("duckdb", "spark", "polars-batched")
-# polars: the polars query over all users at once (the 1M baseline; its memory grows with the users).
+ENGINES = ("duckdb", "spark", "polars")
+# polars-unbatched: the polars query over all users at once (its memory grows with the users).
 # spark-stock: Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge
 # joins) that this project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark"
 # to compare them.
-EXTRA_ENGINES = ("polars", "spark-stock")
+EXTRA_ENGINES = ("polars-unbatched", "spark-stock")
 VIEW_A, VIEW_B = "view_a", "view_b"
 GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
 
 # ---- polars: the definitions of docs/diagnostics.md, written directly ----------------------------
-# Users per batch of the polars-batched engine. The streaming engine still holds the build sides of
+# Users per batch of the polars engine. The streaming engine still holds the build sides of
 # the joins and the unique() sets whole (3.3 GB at 1M users in one query), so batches of users keep
 # the peak flat in the number of users.
 POLARS_USERS_PER_BATCH = 500_000
@@ -60,10 +59,10 @@ POLARS_USERS_PER_BATCH = 500_000
 
 def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) -> dict[str, list[dict]]:
     """The three diagnostics in polars, collected by its default engine (streaming, in polars 2).
-    Without users_per_batch: one lazy query over all users (the "polars" engine). With it: the same
-    query per batch of that many users (a filter on user_idx, which the row-group statistics turn into
-    reading only that batch's rows); every statistic is per user, so the batches' per-user values and
-    partial sums combine into the same results (the "polars-batched" engine)."""
+    Without users_per_batch: one lazy query over all users (the "polars-unbatched" engine). With it:
+    the same query per batch of that many users (a filter on user_idx, which the row-group statistics
+    turn into reading only that batch's rows); every statistic is per user, so the batches' per-user
+    values and partial sums combine into the same results (the "polars" engine)."""
     import polars as pl
 
     from complement.workspace import Workspace
@@ -299,9 +298,9 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     start = time.perf_counter()
     jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
-        results = polars_results(ws_root, k)
-    elif engine == "polars-batched":
         results = polars_results(ws_root, k, POLARS_USERS_PER_BATCH)
+    elif engine == "polars-unbatched":
+        results = polars_results(ws_root, k)
     else:
         import complement
 
