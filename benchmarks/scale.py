@@ -3,14 +3,17 @@ translated SQL) and in a straightforward polars implementation, all reading the 
 
 For each user count it builds a synthetic workspace (benchmarks/diagnostics.py `build`: users x
 K = 20 x 2 views, 1-4 test items per user), then runs each engine in its own subprocess and
-reports wall time and peak RSS (for Spark, the Python driver's plus the JVM's), and checks that the
-three agree to 1e-9. Usage::
+reports wall time and peak RSS (for Spark, the Python driver's plus the JVM's), and checks that
+they agree to 1e-9. Usage::
 
     python benchmarks/scale.py [--users 1000000,10000000] [--k 20] [--engines duckdb,spark,polars]
         [--threads 2] [--memory-limit 6GB] [--dir /scratch/scale] [--reuse]
 
---engines may also name spark-stock: Spark on pyspark's default session settings, to compare with
-ours (complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
+The polars engine runs its query per batch of 500,000 users (on polars' default, streaming, engine),
+so its memory stays flat in the number of users. --engines may also name polars-unbatched, the same
+query over all users at once (a 3.0-3.3 GB peak at 1M users, growing with them; no faster at 1M),
+and spark-stock: Spark on pyspark's default session settings, to compare with ours
+(complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
 
 Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
 POLARS_MAX_THREADS, Spark's local[N]); --memory-limit caps DuckDB (it spills to a folder under
@@ -31,18 +34,35 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DIAGNOSTICS = ("overlap", "unique_hits", "oracle")
 ENGINES = ("duckdb", "spark", "polars")
-# Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge joins) that this
-# project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark" to compare them.
-EXTRA_ENGINES = ("spark-stock",)
+# polars-unbatched: the polars query over all users at once (its memory grows with the users).
+# spark-stock: Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge
+# joins) that this project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark"
+# to compare them.
+EXTRA_ENGINES = ("polars-unbatched", "spark-stock")
 VIEW_A, VIEW_B = "view_a", "view_b"
 GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
 
 # ---- polars: the definitions of docs/diagnostics.md, written directly ----------------------------
-def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
+# Users per batch of the polars engine. The streaming engine still holds the build sides of
+# the joins and the unique() sets whole (3.3 GB at 1M users in one query), so batches of users keep
+# the peak flat in the number of users.
+POLARS_USERS_PER_BATCH = 500_000
+
+
+def polars_results(ws_root: Path, k: int, users_per_batch: int | None = None) -> dict[str, list[dict]]:
+    """The three diagnostics in polars, collected by its default engine (streaming, in polars 2).
+    Without users_per_batch: one lazy query over all users (the "polars-unbatched" engine). With it:
+    the same query per batch of that many users (a filter on user_idx, which the row-group statistics
+    turn into reading only that batch's rows); every statistic is per user, so the batches' per-user
+    values and partial sums combine into the same results (the "polars" engine)."""
     import polars as pl
 
     from complement.workspace import Workspace
@@ -52,13 +72,40 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
     def scan(name: str) -> pl.LazyFrame:
         return pl.scan_parquet([str(p) for p in ws.table_files(name)])
 
-    topk = scan("topk").filter(pl.col("rank") <= k).select("view", "user_id", "item_id")
-    truth = scan("interactions").filter(pl.col("split") == "test").select("user_id", "item_id").unique()
+    batches: list[tuple[int, int] | None] = [None]
+    if users_per_batch is not None:
+        n_users = scan("users").select(pl.col("user_idx").max()).collect().item() + 1
+        batches = [(lo, min(n_users, lo + users_per_batch)) for lo in range(0, n_users, users_per_batch)]
     items = scan("items").select("item_id", "n_train", "pop_group")
+    per_user, found, scopes = [], [], []
+    for batch in batches:
+        topk, interactions = scan("topk"), scan("interactions")
+        if batch is not None:
+            in_batch = pl.col("user_idx").is_between(*batch, closed="left")
+            topk, interactions = topk.filter(in_batch), interactions.filter(in_batch)
+        users_overlap, hits = _polars_per_user(topk, interactions, items, k)
+        per_user.append(users_overlap.select("jaccard", "overlap_at_k").collect())
+        hits_frame = hits.collect()
+        found.append(_polars_found(hits_frame))
+        scopes.append(_polars_scopes(hits_frame, k))
+    return {
+        "overlap": _polars_overlap(pl.concat(per_user)),
+        "unique_hits": _polars_unique_hits(pl.concat(found)),
+        "oracle": _polars_oracle(pl.concat(scopes)),
+    }
+
+
+def _polars_per_user(
+    topk: pl.LazyFrame, interactions: pl.LazyFrame, items: pl.LazyFrame, k: int
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Lazy frames: each test user's overlap of the two lists, and the hit flags of every test pair."""
+    import polars as pl
+
+    topk = topk.filter(pl.col("rank") <= k).select("view", "user_id", "item_id")
+    truth = interactions.filter(pl.col("split") == "test").select("user_id", "item_id").unique()
     list_a = topk.filter(pl.col("view") == VIEW_A).select("user_id", "item_id").unique()
     list_b = topk.filter(pl.col("view") == VIEW_B).select("user_id", "item_id").unique()
 
-    # overlap
     common = list_a.join(list_b, on=["user_id", "item_id"]).group_by("user_id").agg(pl.len().alias("n_common"))
     sizes = (
         list_a.group_by("user_id")
@@ -79,8 +126,17 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
         .with_columns(
             pl.when(pl.col("n_union") > 0).then(pl.col("n_common") / pl.col("n_union")).otherwise(None).alias("jaccard")
         )
-        .collect()
     )
+    hits = (
+        truth.join(list_a.with_columns(pl.lit(True).alias("in_a")), on=["user_id", "item_id"], how="left")
+        .join(list_b.with_columns(pl.lit(True).alias("in_b")), on=["user_id", "item_id"], how="left")
+        .with_columns(pl.col("in_a").fill_null(False), pl.col("in_b").fill_null(False))
+        .join(items, on="item_id", how="left")
+    )
+    return per_user, hits
+
+
+def _polars_overlap(per_user: pl.DataFrame) -> list[dict]:
     overlap = []
     for statistic in ("jaccard", "overlap_at_k"):
         column = per_user[statistic].drop_nulls()
@@ -94,49 +150,66 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
                 "q75": column.quantile(0.75, "linear"),
             }
         )
+    return overlap
 
-    # the hit flags of every test pair
-    hits = (
-        truth.join(list_a.with_columns(pl.lit(True).alias("in_a")), on=["user_id", "item_id"], how="left")
-        .join(list_b.with_columns(pl.lit(True).alias("in_b")), on=["user_id", "item_id"], how="left")
-        .with_columns(pl.col("in_a").fill_null(False), pl.col("in_b").fill_null(False))
-        .join(items, on="item_id", how="left")
-        .collect()
+
+def _polars_found(hits: pl.DataFrame) -> pl.DataFrame:
+    """The hits found by either view: count and log-popularity sum per (in_a, in_b)."""
+    import polars as pl
+
+    return (
+        hits.filter(pl.col("in_a") | pl.col("in_b"))
+        .with_columns((1 + pl.col("n_train")).log().alias("log_pop"))
+        .group_by("in_a", "in_b")
+        .agg(pl.len().alias("n"), pl.col("log_pop").count().alias("n_log_pop"), pl.col("log_pop").sum())
     )
 
-    # unique_hits
-    found = hits.filter(pl.col("in_a") | pl.col("in_b")).with_columns((1 + pl.col("n_train")).log().alias("log_pop"))
-    both = found.filter(pl.col("in_a") & pl.col("in_b"))
-    a_only = found.filter(pl.col("in_a") & ~pl.col("in_b"))
-    b_only = found.filter(~pl.col("in_a") & pl.col("in_b"))
-    total = len(found)
+
+def _polars_unique_hits(found: pl.DataFrame) -> list[dict]:
+    import polars as pl
+
+    sums = {(row["in_a"], row["in_b"]): row for row in found.group_by("in_a", "in_b").agg(pl.all().sum()).to_dicts()}
+    both, a_only, b_only = (sums.get(key, {}) for key in ((True, True), (True, False), (False, True)))
+    counts = [part.get("n", 0) for part in (both, a_only, b_only)]
+    total = sum(counts)
 
     def share(n: int):
         return n / total if total else None
 
-    unique_hits = [
+    def log_pop(part: dict):
+        return part["log_pop"] / part["n_log_pop"] if part.get("n_log_pop") else None
+
+    return [
         {
-            "common": len(both),
-            "a_only": len(a_only),
-            "b_only": len(b_only),
-            "share_common": share(len(both)),
-            "share_a_only": share(len(a_only)),
-            "share_b_only": share(len(b_only)),
-            "complementary_hit_ratio": share(len(a_only) + len(b_only)),
-            "log_pop_common": both["log_pop"].mean(),
-            "log_pop_a_only": a_only["log_pop"].mean(),
-            "log_pop_b_only": b_only["log_pop"].mean(),
+            "common": counts[0],
+            "a_only": counts[1],
+            "b_only": counts[2],
+            "share_common": share(counts[0]),
+            "share_a_only": share(counts[1]),
+            "share_b_only": share(counts[2]),
+            "complementary_hit_ratio": share(counts[1] + counts[2]),
+            "log_pop_common": log_pop(both),
+            "log_pop_a_only": log_pop(a_only),
+            "log_pop_b_only": log_pop(b_only),
         }
     ]
 
-    # oracle: scope 'all' and each known pop_group of the user's test items
+
+ORACLE_RECALLS = ("recall_a", "recall_b", "union", "union_at_k", "best_view")
+
+
+def _polars_scopes(hits: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Per scope ('all' and each known pop_group of the user's test items): the number of users and
+    the sums of their recalls."""
+    import polars as pl
+
     scoped = pl.concat(
         [
             hits.with_columns(pl.lit("all").alias("scope")),
             hits.filter(pl.col("pop_group").is_not_null()).with_columns(pl.col("pop_group").alias("scope")),
         ]
     )
-    per_scope = (
+    return (
         scoped.group_by("scope", "user_id")
         .agg(
             pl.len().alias("n_test"),
@@ -152,10 +225,17 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
             (pl.max_horizontal("hits_a", "hits_b") / pl.col("n_test")).alias("best_view"),
         )
         .group_by("scope")
-        .agg(
-            pl.len().alias("n_users"),
-            *(pl.col(c).mean() for c in ("recall_a", "recall_b", "union", "union_at_k", "best_view")),
-        )
+        .agg(pl.len().alias("n_users"), *(pl.col(c).sum() for c in ORACLE_RECALLS))
+    )
+
+
+def _polars_oracle(scopes: pl.DataFrame) -> list[dict]:
+    import polars as pl
+
+    per_scope = (
+        scopes.group_by("scope")
+        .agg(pl.all().sum())
+        .with_columns(*(pl.col(c) / pl.col("n_users") for c in ORACLE_RECALLS))
     )
     oracle = []
     for row in sorted(per_scope.to_dicts(), key=lambda r: (GROUP_ORDER.get(r["scope"], 4), r["scope"])):
@@ -175,10 +255,20 @@ def polars_results(ws_root: Path, k: int) -> dict[str, list[dict]]:
                 "best_view_gain": row["best_view"] - best,
             }
         )
-    return {"overlap": overlap, "unique_hits": unique_hits, "oracle": oracle}
+    return oracle
 
 
 # ---- one engine in this process -------------------------------------------------------------------
+def _peak_kb(pid: int | str) -> int:
+    """A process's peak RSS (VmHWM, kB). Not getrusage's ru_maxrss: Linux carries that across fork and
+    exec, so an engine started right after the parent built a workspace would report the builder's
+    peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _descendants_peak_mb() -> tuple[float, float]:
     """Sum of the peak RSS (VmHWM, MB) and of the CPU seconds of this process's living descendants
     (the Spark JVM), from /proc."""
@@ -196,9 +286,7 @@ def _descendants_peak_mb() -> tuple[float, float]:
     total_kb, ticks = 0, 0
     for pid in mine:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total_kb += int(line.split()[1])
+            total_kb += _peak_kb(pid)
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
         except (OSError, ValueError, IndexError):
@@ -210,6 +298,8 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
     start = time.perf_counter()
     jvm_mb = jvm_cpu = 0.0
     if engine == "polars":
+        results = polars_results(ws_root, k, POLARS_USERS_PER_BATCH)
+    elif engine == "polars-unbatched":
         results = polars_results(ws_root, k)
     else:
         import complement
@@ -233,7 +323,7 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
         "engine": engine,
         "seconds": seconds,
         "cpu_seconds": usage.ru_utime + usage.ru_stime + jvm_cpu,
-        "peak_rss_mb": usage.ru_maxrss / 1024 + jvm_mb,
+        "peak_rss_mb": _peak_kb("self") / 1024 + jvm_mb,
         "results": results,
     }
 
@@ -339,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
             run = runs[engine]
             print(
-                f"  {engine:11s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
+                f"  {engine:16s} {run['seconds']:8.1f} s   CPU {run['cpu_seconds']:8.1f} s   "
                 f"peak RSS {run['peak_rss_mb']:8.0f} MB"
             )
         if runs:
