@@ -12,8 +12,10 @@ they agree to 1e-9. Usage::
 The polars engine runs its query per batch of 500,000 users (on polars' default, streaming, engine),
 so its memory stays flat in the number of users. --engines may also name polars-unbatched, the same
 query over all users at once (a 3.0-3.3 GB peak at 1M users, growing with them; no faster at 1M),
-and spark-stock: Spark on pyspark's default session settings, to compare with ours
-(complement.diagnostics.spark.LOCAL_CONFIG) on the same files.
+spark-stock: Spark on pyspark's default session settings, to compare with ours
+(complement.diagnostics.spark.LOCAL_CONFIG) on the same files, and duckdb-whole: ours on DuckDB with
+each diagnostic run as one statement (COMPLEMENT_DUCKDB_USER_BUCKET=0), where "duckdb" runs the
+per-user stage one bucket of 500,000 users at a time (complement/diagnostics/buckets.py).
 
 Each engine gets the same number of threads (--threads: DuckDB's `threads`, polars'
 POLARS_MAX_THREADS, Spark's local[N]); --memory-limit caps DuckDB (it spills to a folder under
@@ -45,7 +47,8 @@ ENGINES = ("duckdb", "spark", "polars")
 # spark-stock: Spark on the session settings of pyspark's defaults (a 1 GB heap, G1, sort-merge
 # joins) that this project used before complement.diagnostics.spark.LOCAL_CONFIG: run beside "spark"
 # to compare them.
-EXTRA_ENGINES = ("polars-unbatched", "spark-stock")
+# duckdb-whole: ours on DuckDB without the user buckets (each diagnostic one statement over all users).
+EXTRA_ENGINES = ("polars-unbatched", "spark-stock", "duckdb-whole")
 VIEW_A, VIEW_B = "view_a", "view_b"
 GROUP_ORDER = {"all": 0, "cold": 1, "mid": 2, "hot": 3}
 
@@ -314,6 +317,8 @@ def run_engine(engine: str, ws_root: Path, k: int, threads: int) -> dict:
             jvm_mb, jvm_cpu = _descendants_peak_mb()
             spark.stop()
         else:
+            if engine == "duckdb-whole":
+                os.environ["COMPLEMENT_DUCKDB_USER_BUCKET"] = "0"
             results = {name: complement.diagnose(ws_root, name, **params).to_pylist() for name in DIAGNOSTICS}
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
