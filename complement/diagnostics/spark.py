@@ -147,13 +147,6 @@ def _spark_message(exc: BaseException) -> str:
     return _first_line(Exception(message)) if message else _first_line(exc)
 
 
-#: Diagnostics whose text Spark SQL cannot run, and why (docs/spark.md).
-NOT_ON_SPARK = {
-    "multi_view": "its greedy order is a recursive query whose steps read the previous step in a correlated "
-    "subquery, which Spark SQL does not resolve; run it on DuckDB",
-}
-
-
 def diagnose_spark(
     workspace: Workspace | str | os.PathLike | None,
     name: str,
@@ -174,8 +167,6 @@ def diagnose_spark(
                        "interactions": "lake.events"}, view_a="als", view_b="text", k=20)
     """
     diagnostic = find(name)
-    if diagnostic.name in NOT_ON_SPARK:
-        raise ComplementError(f"diagnostic '{diagnostic.name}' does not run on Spark: {NOT_ON_SPARK[diagnostic.name]}")
     ks = params.get("k")
     if is_k_list(ks):
         return per_k(
