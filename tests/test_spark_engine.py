@@ -126,6 +126,20 @@ def test_the_printed_spark_sql_runs_on_a_session_with_tables_registered_by_hand(
     assert_same_rows(complement.diagnose(ws, name, k=5, **params), fresh.sql(text).toArrow())
 
 
+def test_check_no_seen_items_runs_on_spark_without_a_runs_table(spark, tmp_path):
+    from test_diagnose_hand import seen_valid_case_without_runs
+
+    _, bare = seen_valid_case_without_runs(tmp_path)
+    want = complement.diagnose(bare, "check_no_seen_items")
+    assert [(r["view"], r["item_id"]) for r in want.to_pylist()] == [("a", "i5"), ("b", "i5")]  # train+valid
+    assert_same_rows(want, diagnose_spark(bare, "check_no_seen_items", spark=spark))
+    mine = register_workspace(spark, bare, ["topk", "interactions"])  # the caller's tables: no runs
+    assert not spark.catalog.tableExists("runs")
+    assert_same_rows(want, diagnose_spark(None, "check_no_seen_items", spark=spark, tables=mine))
+    got = diagnose_spark(None, "check_no_seen_items", spark=spark, tables=mine, exclude="train")
+    assert got.num_rows == 0 == complement.diagnose(bare, "check_no_seen_items", exclude="train").num_rows
+
+
 def test_cli_engine_spark_prints_duckdbs_rows(spark, rich, capsys):
     ws, _ = rich
     args = ["diagnose", "run", "unique_hits", "--views", "a,b", "-p", "k", "5", "-w", str(ws.root), "--format", "json"]

@@ -9,7 +9,9 @@ A diagnostic is one SQL file whose leading comment block is its metadata::
     -- requires: topk, interactions
     -- returns: one row per statistic
 
-A default is a DuckDB literal (``20``, ``'train'``, ``[]``), cast to the declared type.
+A default is a DuckDB literal (``20``, ``'train'``, ``[]``), cast to the declared type. A table
+in ``requires`` ending in ``?`` (``-- requires: topk, runs?``) is optional: a workspace without it runs the
+diagnostic over an empty table of its schema (:func:`complement.db.empty_select`).
 Built-ins live in the package's ``sql/`` folder; a path to a user's own file works the same way.
 Files whose stem starts with ``_`` (``_macros.sql``) are helpers, not diagnostics."""
 
@@ -59,6 +61,12 @@ class Diagnostic:
     returns: str
     sql: str
     path: Path
+    optional: tuple[str, ...] = ()  # tables read when present, as empty when absent (``runs?``)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every table the statement reads: the required ones, then the optional ones."""
+        return self.requires + self.optional
 
     @cached_property
     def bindings(self) -> frozenset[str]:
@@ -101,12 +109,15 @@ def parse(text: str, path: Path) -> Diagnostic:
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: a parameter is declared twice ({', '.join(names)})")
-    requires = tuple(t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip())
-    for table in requires:
-        if table not in tables.SCHEMAS:
+    listed = [t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip()]
+    for table in listed:
+        if table.removesuffix("?") not in tables.SCHEMAS:
             raise ConfigError(
-                f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})"
+                f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)}; "
+                "TABLE? for an optional one)"
             )
+    requires = tuple(t for t in listed if not t.endswith("?"))
+    optional = tuple(t.removesuffix("?") for t in listed if t.endswith("?"))
     return Diagnostic(
         name=meta["name"][0],
         description=" ".join(meta["description"]),
@@ -115,6 +126,7 @@ def parse(text: str, path: Path) -> Diagnostic:
         returns=" ".join(meta["returns"]),
         sql=text,
         path=path,
+        optional=optional,
     )
 
 
