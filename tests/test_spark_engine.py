@@ -159,6 +159,8 @@ def test_every_diagnostic_agrees_on_real_ml100k(spark, tmp_path):
     for diagnostic in all_diagnostics():
         if not all(ws.has_table(t) for t in diagnostic.requires):
             continue
+        if diagnostic.name == "multi_view" and len(ws.parts("topk")) < 3:  # it compares three or more views
+            continue
         params = params_for(diagnostic)
         if "view_a" in params:
             params.update(view_a="pop", view_b="noisy")
