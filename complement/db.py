@@ -55,6 +55,15 @@ def read_parquet_sql(files: list[Path]) -> str:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
+def empty_select(name: str) -> str:
+    """A DuckDB SELECT of no rows with the columns and types of workspace table ``name``: what a
+    diagnostic reads for an optional table (``-- requires: runs?``) that the workspace lacks."""
+    with duckdb.connect(":memory:") as con:
+        types = con.from_arrow(tables.SCHEMAS[name].empty_table()).types
+    columns = ", ".join(f"CAST(NULL AS {t}) AS {f.name}" for f, t in zip(tables.SCHEMAS[name], types, strict=True))
+    return f"SELECT {columns} WHERE false"
+
+
 def table_selects(workspace: Workspace, names: Iterable[str] | None = None) -> dict[str, str]:
     """A DuckDB SELECT reading each existing table (of ``names``, else all): its files, with the
     integer keys a legacy table lacks filled in (:mod:`complement.keys`)."""

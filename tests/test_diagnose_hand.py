@@ -124,6 +124,23 @@ def test_parameter_errors_are_one_line(ws):
         complement.diagnose(ws, "item_agreement", view_a="a", view_b="b")
 
 
+def test_a_table_marked_optional_is_read_empty_when_the_workspace_lacks_it(ws, tmp_path):
+    from complement.diagnostics import find
+
+    assert not ws.has_table("neighbors")
+    path = tmp_path / "lists_and_neighbors.sql"
+    path.write_text(
+        "-- name: lists_and_neighbors\n-- requires: topk, neighbors?\n"
+        "SELECT (SELECT count(*) FROM topk) AS n_topk, (SELECT count(*) FROM neighbors) AS n_neighbors;\n"
+    )
+    diagnostic = find(str(path))
+    assert (diagnostic.requires, diagnostic.optional) == (("topk",), ("neighbors",))
+    assert complement.diagnose(ws, str(path)).to_pylist() == [{"n_topk": 15, "n_neighbors": 0}]
+    path.write_text("-- name: lists_and_neighbors\n-- requires: topk, nope?\nSELECT 1;\n")
+    with pytest.raises(ComplementError, match="'-- requires: nope\\?' is not a workspace table"):
+        find(str(path))
+
+
 def test_user_sql_file_with_the_same_header_works(ws, tmp_path):
     path = tmp_path / "hits_per_view.sql"
     path.write_text(
@@ -206,6 +223,50 @@ def test_no_seen_items_audits_each_view_against_the_exclusion_it_recorded(tmp_pa
     assert _seen_rows(ws) == []
     with pytest.raises(ComplementError, match="exclude must be 'recorded', 'train' or 'train\\+valid'"):
         complement.diagnose(ws, "check_no_seen_items", exclude="all")
+
+
+def copy_without_runs(ws, path):
+    """``ws``'s tables but ``runs``, written through the workspace layer: a workspace built by hand."""
+    bare = complement.Workspace(path)
+    for name in ("items", "users", "interactions"):
+        bare.write_table(name, ws.read_table(name))
+    for view in ws.parts("topk"):
+        bare.write_table("topk", ws.read_table("topk", part=view), part=view)
+    assert not bare.has_table("runs")
+    return bare
+
+
+def seen_valid_case_without_runs(tmp_path):
+    """hand_case with u2's i5 in valid (view a lists it at rank 1, view b at rank 2), a recorded as
+    masking train+valid and b as train only, copied without ``runs``."""
+    case = hand_case()
+    case["interactions"] = case["interactions"] + [("u2", "i5", "valid")]
+    case["exclude"] = {"a": "train+valid", "b": "train"}
+    recorded = ref.write_case(tmp_path / "recorded", case)
+    return recorded, copy_without_runs(recorded, tmp_path / "bare")
+
+
+def test_no_seen_items_without_a_runs_table_audits_every_view_against_train_and_valid(tmp_path):
+    recorded, bare = seen_valid_case_without_runs(tmp_path)
+    assert _seen_rows(recorded) == [("a", "u2", 1, "i5", "valid")]  # b's record allows its valid item
+    assert _seen_rows(bare) == [("a", "u2", 1, "i5", "valid"), ("b", "u2", 2, "i5", "valid")]
+    assert _seen_rows(bare, exclude="train") == []
+    assert _seen_rows(bare, views=["b"]) == [("b", "u2", 2, "i5", "valid")]
+    with pytest.raises(ComplementError, match="exclude must be"):
+        complement.diagnose(bare, "check_no_seen_items", exclude="all")
+
+
+def test_no_seen_items_standalone_sql_runs_without_a_runs_table(tmp_path):
+    import duckdb
+
+    from complement.diagnostics.standalone import standalone_sql
+
+    _, bare = seen_valid_case_without_runs(tmp_path)
+    rows = duckdb.sql(standalone_sql(bare, "check_no_seen_items")).fetchall()
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("a", "u2", 1, "i5", "valid"),
+        ("b", "u2", 2, "i5", "valid"),
+    ]
 
 
 def test_no_seen_items_audits_an_unrecorded_view_against_train_and_valid(tmp_path):

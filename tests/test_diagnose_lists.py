@@ -148,6 +148,39 @@ def test_multi_view_matches_the_reference_jaccard_and_greedy_gains(case_ws):
         assert recall[view] == pytest.approx(rl.union_recall(case["lists"], [view], case["truth"], k), abs=1e-12)
 
 
+# Four views whose greedy order is decided by name at two steps (k = 2; "x" is never relevant):
+# alone each finds 1/3 (a: half of u1 and of u2, b: u3, c: the other halves, d: u1), so a leads;
+# a+b and a+c both reach 2/3 and b is taken; then c completes the union (1) and d adds nothing.
+TIED_LISTS = {
+    "a": {"u1": ["i1", "x"], "u2": ["i3", "x"]},
+    "b": {"u3": ["i5", "x"]},
+    "c": {"u1": ["i2", "x"], "u2": ["i4", "x"]},
+    "d": {"u1": ["i1", "i2"]},
+}
+TIED_TRUTH = {"u1": {"i1", "i2"}, "u2": {"i3", "i4"}, "u3": {"i5"}}
+
+
+def tied_views_ws(tmp_path):
+    return hand_ws(tmp_path, TIED_LISTS, TIED_TRUTH)
+
+
+def test_multi_view_breaks_ties_by_name_over_four_views(tmp_path):
+    rows = complement.diagnose(tied_views_ws(tmp_path), "multi_view", k=2).to_pylist()
+    union = [(r["step"], r["view_a"], r["value"]) for r in rows if r["statistic"] == "union_recall"]
+    gains = [(r["step"], r["view_a"], r["value"]) for r in rows if r["statistic"] == "marginal_gain"]
+    assert union == [(1, "a", pytest.approx(1 / 3)), (2, "b", pytest.approx(2 / 3)), (3, "c", 1.0), (4, "d", 1.0)]
+    assert gains == [
+        (1, "a", pytest.approx(1 / 3)),
+        (2, "b", pytest.approx(1 / 3)),
+        (3, "c", pytest.approx(1 / 3)),
+        (4, "d", 0.0),
+    ]
+    want = rl.greedy_gains(TIED_LISTS, TIED_TRUTH, 2)
+    assert [(v, pytest.approx(r, abs=1e-12)) for v, r, _ in want] == [(v, r) for _, v, r in union]
+    recall = {r["view_a"]: r["value"] for r in rows if r["statistic"] == "recall"}
+    assert recall == {v: pytest.approx(1 / 3, abs=1e-12) for v in "abcd"}
+
+
 def test_multi_view_needs_three_distinct_views(case_ws):
     _, ws = case_ws
     with pytest.raises(complement.errors.ComplementError, match="at least 3 views"):

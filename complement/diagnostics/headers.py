@@ -9,7 +9,9 @@ A diagnostic is one SQL file whose leading comment block is its metadata::
     -- requires: topk, interactions
     -- returns: one row per statistic
 
-A default is a DuckDB literal (``20``, ``'train'``, ``[]``), cast to the declared type.
+A default is a DuckDB literal (``20``, ``'train'``, ``[]``), cast to the declared type. A table
+in ``requires`` ending in ``?`` (``-- requires: topk, runs?``) is optional: a workspace without it runs the
+diagnostic over an empty table of its schema (:func:`complement.db.empty_select`).
 Built-ins live in the package's ``sql/`` folder; a path to a user's own file works the same way.
 Files whose stem starts with ``_`` (``_macros.sql``) are helpers, not diagnostics."""
 
@@ -63,6 +65,12 @@ class Diagnostic:
     #: the CTE holding the per-user rows, run one user bucket at a time on a large workspace
     #: (``-- stage: NAME``; :mod:`.buckets`), or None
     stage: str | None = None
+    optional: tuple[str, ...] = ()  # tables read when present, as empty when absent (``runs?``)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every table the statement reads: the required ones, then the optional ones."""
+        return self.requires + self.optional
 
     @cached_property
     def bindings(self) -> frozenset[str]:
@@ -112,11 +120,12 @@ def parse(text: str, path: Path) -> Diagnostic:
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: a parameter is declared twice ({', '.join(names)})")
-    requires = tuple(t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip())
-    for table in requires:
-        if table not in tables.SCHEMAS:
+    listed = [t.strip() for spec in meta["requires"] for t in spec.split(",") if t.strip()]
+    for table in listed:
+        if table.removesuffix("?") not in tables.SCHEMAS:
             raise ConfigError(
-                f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)})"
+                f"{path}: '-- requires: {table}' is not a workspace table ({', '.join(tables.TABLE_NAMES)}; "
+                "TABLE? for an optional one)"
             )
     if len(meta["stage"]) > 1 or (meta["stage"] and not _IDENT.fullmatch(meta["stage"][0])):
         raise ConfigError(f"{path}: '-- stage:' names one CTE of the statement, once (e.g. '-- stage: per_user')")
@@ -127,6 +136,8 @@ def parse(text: str, path: Path) -> Diagnostic:
                 f"{path}: '-- stage: {meta['stage'][0]}' names no CTE of the statement's WITH list "
                 f"({', '.join(ctes) or 'it has none'})"
             )
+    requires = tuple(t for t in listed if not t.endswith("?"))
+    optional = tuple(t.removesuffix("?") for t in listed if t.endswith("?"))
     return Diagnostic(
         name=meta["name"][0],
         description=" ".join(meta["description"]),
@@ -136,6 +147,7 @@ def parse(text: str, path: Path) -> Diagnostic:
         sql=text,
         path=path,
         stage=meta["stage"][0] if meta["stage"] else None,
+        optional=optional,
     )
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from rich.progress import TaskID
 
 from .. import tables
-from ..db import check_read_only, connect
+from ..db import check_read_only, connect, empty_select
 from ..errors import ComplementError, WorkspaceError, did_you_mean
 from ..progress import progress
 from ..sandbox import interruptible, is_interruption, open_sandbox
@@ -177,8 +177,14 @@ def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
 
 
 def _load_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared macros; one over a table this workspace lacks is skipped (the diagnostics
-    that need it are refused earlier by their ``requires`` line)."""
+    """Give each workspace table the connection lacks an empty view of its schema, then create the
+    shared macros. A diagnostic that needs a table's rows lists it in ``requires`` and is refused
+    before it runs when the table is absent; one that lists it as optional (``runs?``) reads it
+    empty. (Both the built-ins' connection and the sandbox of a user's file are set up here.)"""
+    present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    for name in tables.TABLE_NAMES:
+        if name not in present:
+            con.execute(f"CREATE VIEW {name} AS {empty_select(name)}")
     for statement in duckdb.extract_statements(MACROS_PATH.read_text(encoding="utf-8")):
         try:
             con.execute(statement.query)

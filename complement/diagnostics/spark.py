@@ -28,6 +28,7 @@ DEFAULT_MASTER = "local[2]"
 # names are left alone
 VIEW_PREFIX = "complement_"
 RAW_PREFIX = "complement_raw_"
+EMPTY_PREFIX = "complement_empty_"
 
 
 def java_available() -> bool:
@@ -116,6 +117,14 @@ def register_workspace(spark: Any, workspace: Workspace, names: Sequence[str] | 
     return registered
 
 
+def register_empty(spark: Any, name: str) -> str:
+    """Register a temporary view of no rows with the columns of workspace table ``name`` (what a
+    diagnostic reads for an optional table that is absent); return its name."""
+    view = EMPTY_PREFIX + name
+    spark.createDataFrame(workspace_tables.SCHEMAS[name].empty_table()).createOrReplaceTempView(view)
+    return view
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -147,13 +156,6 @@ def _spark_message(exc: BaseException) -> str:
     return _first_line(Exception(message)) if message else _first_line(exc)
 
 
-#: Diagnostics whose text Spark SQL cannot run, and why (docs/spark.md).
-NOT_ON_SPARK = {
-    "multi_view": "its greedy order is a recursive query whose steps read the previous step in a correlated "
-    "subquery, which Spark SQL does not resolve; run it on DuckDB",
-}
-
-
 def diagnose_spark(
     workspace: Workspace | str | os.PathLike | None,
     name: str,
@@ -167,15 +169,13 @@ def diagnose_spark(
 
     With a workspace its tables are read from their Parquet files; with ``workspace=None`` the
     diagnostic reads the tables the caller registered in ``spark`` under the names in ``tables``
-    (a table not named there is read under its own name). ``spark`` defaults to a session on
-    ``master``. Example::
+    (a table not named there is read under its own name; an optional one the session lacks, such as
+    ``runs?``, as an empty table). ``spark`` defaults to a session on ``master``. Example::
 
         diagnose_spark(None, "overlap", spark=spark, tables={"topk": "lake.recs_topk",
                        "interactions": "lake.events"}, view_a="als", view_b="text", k=20)
     """
     diagnostic = find(name)
-    if diagnostic.name in NOT_ON_SPARK:
-        raise ComplementError(f"diagnostic '{diagnostic.name}' does not run on Spark: {NOT_ON_SPARK[diagnostic.name]}")
     ks = params.get("k")
     if is_k_list(ks):
         return per_k(
@@ -193,7 +193,12 @@ def diagnose_spark(
         raise ComplementError("diagnose_spark without a workspace reads the caller's tables: pass spark=SESSION")
     spark = spark if spark is not None else session(master)
     if workspace is not None:
-        mapping = {**register_workspace(spark, workspace, diagnostic.requires), **(tables or {})}
+        mapping = {**register_workspace(spark, workspace, diagnostic.reads), **(tables or {})}
     else:
         mapping = dict(tables or {})
+    for table in diagnostic.optional:
+        # an optional table neither registered nor named (nor, without a workspace, in the session
+        # under its own name) is read empty
+        if table not in mapping and (workspace is not None or not spark.catalog.tableExists(table)):
+            mapping[table] = register_empty(spark, table)
     return run_spark_sql(spark, diagnostic, bound, mapping)

@@ -59,16 +59,23 @@ def inline_params(sql: str, values: Mapping[str, Any], types: Mapping[str, str])
 
 
 def table_ctes(sql: str, files: Mapping[str, list[Path]]) -> str:
-    """``sql`` with a leading CTE per table in ``files`` reading its Parquet files."""
+    """``sql`` with a leading CTE per table in ``files`` reading its Parquet files (no rows, with
+    the table's columns, for a table without files: an optional one the workspace lacks)."""
     header, statement = header_and_body(sql)
-    from ..db import read_parquet_sql
+    from ..db import empty_select, read_parquet_sql
 
-    plan = keys.incomplete_keys(files)
-    raw = {name: read_parquet_sql(list(paths)) for name, paths in files.items()}
-    columns = {name: keys.columns_of(paths) for name, paths in files.items()} if plan else {}
+    present = {name: paths for name, paths in files.items() if paths}
+    plan = keys.incomplete_keys(present)
+    raw = {name: read_parquet_sql(list(paths)) for name, paths in present.items()}
+    columns = {name: keys.columns_of(paths) for name, paths in present.items()} if plan else {}
     ctes = []
     for name in files:
-        select = keys.keyed_select(name, raw, columns, plan[name]) if name in plan else f"SELECT * FROM {raw[name]}"
+        if name not in present:
+            select = empty_select(name)
+        elif name in plan:
+            select = keys.keyed_select(name, raw, columns, plan[name])
+        else:
+            select = f"SELECT * FROM {raw[name]}"
         ctes.append((name, f"({select})", ""))
     own, final = split_with(statement)
     return join_ctes(header, ctes + own, final)
@@ -89,4 +96,4 @@ def standalone_sql(workspace: Any, name: str, **params: Any) -> str:
     check_views(workspace, diagnostic, values)
     types = {p.name: p.type for p in diagnostic.params}
     text = inline_params(render(diagnostic.sql), values, types)
-    return table_ctes(text, {t: workspace.table_files(t) for t in diagnostic.requires})
+    return table_ctes(text, {t: workspace.table_files(t) for t in diagnostic.reads})

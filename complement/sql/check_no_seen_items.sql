@@ -2,13 +2,14 @@
 -- description: Audit: no top-K list holds an item the user interacted with in the splits the list claims to mask.
 -- param: exclude VARCHAR = 'recorded'
 -- param: views VARCHAR[] = []
--- requires: topk, interactions, runs
+-- requires: topk, interactions, runs?
 -- returns: one row per offending (view, user, rank); no rows when the audit passes
 --
 -- Masked splits of a view: with exclude = 'recorded' (the default), what its lists claim to mask —
 -- the `exclude` that the latest run writing the view recorded in `runs.params` (steps topk, train,
 -- fuse, import-topk; the shards of a sharded view, VIEW@IofN, count as the view), and train+valid,
--- the default of every step that stores lists, for a view with no such record. exclude = 'train'
+-- the default of every step that stores lists, for a view with no such record (every view, in a
+-- workspace without `runs`: the table is optional, read as empty). exclude = 'train'
 -- or 'train+valid' audits every view against those splits instead (the `--exclude` of
 -- `complement topk`). Every stored rank is checked, not only the first k. Computed and fused lists
 -- never hold such items; lists imported with `complement topk --from` may (the import keeps and

@@ -24,41 +24,62 @@ chosen AS (
     FROM named_views
 ),
 checked AS (
-    SELECT view, (1::BIGINT << (position - 1)) AS bit,
+    SELECT view, position, (1::BIGINT << (position - 1)) AS bit,
            CASE WHEN n < 3 THEN error('multi_view needs at least 3 views (pass --views a,b,c)')
                 WHEN n > 62 THEN error('multi_view takes at most 62 views')
                 WHEN n_distinct < n THEN error('multi_view: a view is named twice')
                 ELSE true END AS ok
     FROM chosen
 ),
-bits AS (SELECT view, bit FROM checked WHERE ok),
+bits AS (SELECT view, position, bit FROM checked WHERE ok),
 lists AS MATERIALIZED (
     SELECT t.view, t.user_idx, t.item_idx, b.bit FROM topk t JOIN bits b USING (view) WHERE t.rank <= $k
 ),
 n_test AS (SELECT user_idx, count(*) AS n_test FROM test_items() GROUP BY user_idx),
 n_eval AS (SELECT count(*)::DOUBLE AS n FROM n_test),
-hits AS MATERIALIZED (
+hits AS (
     -- one row per test pair some chosen view lists: which views (bit mask) and its weight 1/|T(u)|
-    SELECT l.user_idx, bit_or(l.bit) AS mask, any_value(1 / n.n_test) AS w
+    SELECT bit_or(l.bit) AS mask, any_value(1 / n.n_test) AS w
     FROM lists l JOIN test_items() t USING (user_idx, item_idx) JOIN n_test n USING (user_idx)
     GROUP BY l.user_idx, l.item_idx
 ),
+masks AS MATERIALIZED (
+    -- the distinct sets of views that hit a test pair, each with its pairs' summed weight:
+    -- R(S) = sum of w over the masks that meet S, / n_eval
+    SELECT mask, sum(w) AS w FROM hits GROUP BY mask
+),
 greedy AS (
-    WITH RECURSIVE steps(step, taken, view, union_recall) AS (
-        SELECT 0, 0::BIGINT, NULL::VARCHAR, 0::DOUBLE
+    -- A step's row carries what the next step reads (the candidates and the masks as lists), so
+    -- that it scores every candidate in row-wise list expressions: Spark's recursion allows no
+    -- aggregate, window, sort or subquery over the previous step. Carried, the lists are computed
+    -- once, not at every step.
+    WITH RECURSIVE steps(step, taken, view, union_recall, candidates, masks, n_views, n_eval) AS (
+        SELECT 0, 0::BIGINT, NULL::VARCHAR, 0::DOUBLE,
+               (SELECT list({'view': view, 'bit': bit, 'position': position}) FROM bits),
+               (SELECT list({'mask': mask, 'w': w}) FROM masks),
+               (SELECT count(*) FROM bits),
+               (SELECT n FROM n_eval)
         UNION ALL
-        SELECT s.step + 1, s.taken | best.bit, best.view, best.recall
-        FROM steps s, LATERAL (
-            SELECT c.view, c.bit, c.recall
+        SELECT step + 1, taken | best.bit, best.view, best.recall, candidates, masks, n_views, n_eval
+        FROM (
+            -- the best candidate: highest union recall (rounded: sums in another order must not
+            -- break a tie), then the first by name (the highest -position)
+            SELECT *, list_max(list_transform(scored, lambda c: {'rounded': round(c.recall, 12), 'first': -c.position,
+                                                                 'recall': c.recall, 'view': c.view, 'bit': c.bit})) AS best
             FROM (
-                SELECT b.view, b.bit,
-                       coalesce((SELECT sum(h.w) FROM hits h WHERE h.mask & (s.taken | b.bit) <> 0), 0) / (SELECT n FROM n_eval) AS recall
-                FROM bits b
-                WHERE s.taken & b.bit = 0
-            ) c
-            ORDER BY round(c.recall, 12) DESC, c.view  -- rounded: sums in another order must not break a tie
-            LIMIT 1
-        ) best
+                -- each view not taken yet, with the union recall of the taken views and it
+                SELECT step, taken, candidates, masks, n_views, n_eval,
+                       list_transform(
+                           list_filter(candidates, lambda c: taken & c.bit = 0),
+                           lambda c: {'view': c.view, 'bit': c.bit, 'position': c.position,
+                                      'recall': coalesce(list_sum(list_transform(
+                                                    list_filter(masks, lambda m: m.mask & (taken | c.bit) <> 0),
+                                                    lambda m: m.w)), 0) / nullif(n_eval, 0)}
+                       ) AS scored
+                FROM steps
+                WHERE step < n_views
+            ) scored_steps
+        ) best_steps
     )
     SELECT step, view, union_recall, union_recall - lag(union_recall, 1, 0) OVER (ORDER BY step) AS gain
     FROM steps WHERE step > 0
@@ -81,11 +102,10 @@ SELECT 'jaccard' AS statistic, NULL::INTEGER AS step, view_a, view_b,
        avg(n_common / nullif(n_a + n_b - n_common, 0)) AS value
 FROM pair_users GROUP BY view_a, view_b
 UNION ALL
-SELECT 'recall', NULL, b.view, NULL,
-       coalesce((SELECT sum(h.w) FROM hits h WHERE h.mask & b.bit <> 0), 0) / (SELECT n FROM n_eval)
-FROM bits b
+SELECT 'recall', NULL, b.view, NULL, coalesce(sum(m.w), 0) / nullif(any_value(e.n), 0)
+FROM bits b CROSS JOIN n_eval e LEFT JOIN masks m ON m.mask & b.bit <> 0
+GROUP BY b.view
 UNION ALL
-SELECT 'union_recall', step, view, NULL, union_recall FROM greedy
-UNION ALL
-SELECT 'marginal_gain', step, view, NULL, gain FROM greedy
+SELECT s.statistic, g.step, g.view, NULL, CASE s.statistic WHEN 'union_recall' THEN g.union_recall ELSE g.gain END
+FROM greedy g CROSS JOIN (SELECT unnest(['union_recall', 'marginal_gain']) AS statistic) s  -- greedy read once
 ORDER BY statistic, step NULLS FIRST, view_a, view_b;
