@@ -136,6 +136,10 @@ def test_a_table_marked_optional_is_read_empty_when_the_workspace_lacks_it(ws, t
     diagnostic = find(str(path))
     assert (diagnostic.requires, diagnostic.optional) == (("topk",), ("neighbors",))
     assert complement.diagnose(ws, str(path)).to_pylist() == [{"n_topk": 15, "n_neighbors": 0}]
+    # a table read but not declared optional stays absent: an error, not an empty answer
+    path.write_text("-- name: lists_and_neighbors\n-- requires: topk\nSELECT count(*) AS n FROM neighbors;\n")
+    with pytest.raises(ComplementError, match="neighbors"):
+        complement.diagnose(ws, str(path))
     path.write_text("-- name: lists_and_neighbors\n-- requires: topk, nope?\nSELECT 1;\n")
     with pytest.raises(ComplementError, match="'-- requires: nope\\?' is not a workspace table"):
         find(str(path))

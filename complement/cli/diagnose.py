@@ -91,7 +91,7 @@ EngineOption = Annotated[
     Engine,
     typer.Option(
         "--engine",
-        help="Engine to run on: duckdb, or spark (needs pyspark >= 4 and Java: pip install 'complement[spark]').",
+        help="Engine to run on: duckdb, or spark (needs pyspark >= 4.1 and Java: pip install 'complement[spark]').",
     ),
 ]
 MasterOption = Annotated[

@@ -176,13 +176,14 @@ def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
                     workspace.check_fresh(table, view)
 
 
-def _load_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Give each workspace table the connection lacks an empty view of its schema, then create the
-    shared macros. A diagnostic that needs a table's rows lists it in ``requires`` and is refused
-    before it runs when the table is absent; one that lists it as optional (``runs?``) reads it
-    empty. (Both the built-ins' connection and the sandbox of a user's file are set up here.)"""
+def _load_macros(con: duckdb.DuckDBPyConnection, optional: Sequence[str] = ()) -> None:
+    """Give each of the ``optional`` tables the connection lacks an empty view of its schema (a
+    diagnostic that lists it as optional, ``runs?``, reads it empty), then create the shared macros.
+    A macro over a table the workspace lacks is skipped: a diagnostic that needs the table lists it
+    in ``requires`` and is refused before it runs, and a user's file that reads it gets DuckDB's
+    "does not exist". (Both the built-ins' connection and the sandbox of a user's file are set up here.)"""
     present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for name in tables.TABLE_NAMES:
+    for name in optional:
         if name not in present:
             con.execute(f"CREATE VIEW {name} AS {empty_select(name)}")
     for statement in duckdb.extract_statements(MACROS_PATH.read_text(encoding="utf-8")):
@@ -281,10 +282,11 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
     if is_builtin(diagnostic):
         con = connect(workspace, read_only_sql=True)
     else:
-        con = open_sandbox(workspace, setup=_load_macros)  # user SQL: it can read, never write
+        # user SQL: it can read, never write
+        con = open_sandbox(workspace, setup=lambda con: _load_macros(con, diagnostic.optional))
     try:
         if is_builtin(diagnostic):
-            _load_macros(con)
+            _load_macros(con, diagnostic.optional)
         with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
             if diagnostic.stage is not None and is_builtin(diagnostic):
                 staged = _run_in_buckets(con, diagnostic, statement, bound)

@@ -3,12 +3,13 @@ temporary views, the diagnostic translated by :mod:`.translate`.
 
 ``diagnose_spark(workspace, name, ...)`` reads a complement workspace; ``diagnose_spark(None, name,
 spark=session, tables={"topk": "db.recs", ...})`` runs on tables the caller has registered in their
-own session (columns as in the workspace tables). pyspark (>= 4) and Java are needed only here:
+own session (columns as in the workspace tables). pyspark (>= 4.1) and Java are needed only here:
 ``pip install 'complement[spark]'``."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,10 +42,10 @@ def _pyspark():
         import pyspark
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ComplementError("--engine spark needs pyspark >= 4: pip install 'complement[spark]'") from None
-    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise ComplementError("--engine spark needs pyspark >= 4.1: pip install 'complement[spark]'") from None
+    if tuple(int(part) for part in re.findall(r"\d+", pyspark.__version__)[:2]) < (4, 1):  # recursive CTEs
         raise ComplementError(
-            f"--engine spark needs pyspark >= 4, found {pyspark.__version__}: pip install 'complement[spark]'"
+            f"--engine spark needs pyspark >= 4.1, found {pyspark.__version__}: pip install 'complement[spark]'"
         )
     return SparkSession
 
