@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pyarrow.compute as pc
 import pytest
 import reference_metrics as ref
 
@@ -22,7 +23,15 @@ def bucket_ws(tmp_path_factory):
     case = ref.random_case(seed=5, n_users=60, n_items=30, k=8, views=("a", "b", "c"))
     # view c lists only the first 20 users: whole buckets have no row of it
     case["lists"]["c"] = {u: ranked for u, ranked in case["lists"]["c"].items() if u < "u020"}
-    return ref.write_case(tmp_path_factory.mktemp("buckets"), case)
+    ws = ref.write_case(tmp_path_factory.mktemp("buckets"), case)
+    # view d: view a's lists written in chunks of users, one file each (as a large view is stored),
+    # so a bucket reads only the files whose user_idx range meets it
+    rows = ws.query("SELECT * EXCLUDE (view), 'd' AS view FROM topk WHERE view = 'a' ORDER BY user_idx, rank")
+    with ws.transaction(view="d"):
+        for lo in range(0, 60, 13):
+            chunk = rows.filter(pc.and_(pc.greater_equal(rows["user_idx"], lo), pc.less(rows["user_idx"], lo + 13)))
+            ws.write_table("topk", chunk.drop_columns(["user_idx", "item_idx"]), part="d", append=True)
+    return ws
 
 
 def _rows(table):
@@ -40,7 +49,7 @@ def test_the_bucketed_diagnostics_are_the_heavy_per_user_ones():
 
 
 @pytest.mark.parametrize("name", STAGED)
-@pytest.mark.parametrize("size,view_b", [(1, "b"), (7, "c"), (25, "b")])
+@pytest.mark.parametrize("size,view_b", [(1, "b"), (7, "c"), (25, "b"), (6, "d")])
 def test_a_staged_diagnostic_gives_the_same_rows_bucket_by_bucket(bucket_ws, monkeypatch, name, view_b, size):
     params = {**PARAMS, "view_b": view_b}
     monkeypatch.setenv(buckets.BUCKET_ENV, "0")
@@ -119,3 +128,18 @@ def test_the_workspace_tables_are_whole_again_after_a_bucketed_run(bucket_ws, mo
     assert con.sql("SELECT count(*) FROM topk").fetchall() == before
     assert con.sql("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'topk'").fetchall() == [(0,)]
     con.close()
+
+
+def test_a_bucket_reads_only_the_files_that_can_hold_its_users(bucket_ws):
+    ranges = buckets.plain_sources(bucket_ws)["topk"]
+    d_files = set(bucket_ws.table_files("topk", part="d"))
+    assert len(d_files) == 5
+    got = sorted((lo, hi) for path, lo, hi in ranges if path in d_files)
+    want = bucket_ws.query(
+        "SELECT min(user_idx), max(user_idx) FROM topk WHERE view = 'd' GROUP BY user_idx // 13 ORDER BY 1"
+    ).to_pylist()
+    assert got == [tuple(row.values()) for row in want]
+    narrowed = buckets._narrowed("memory.main.topk", 13, 26, ranges)
+    read = {path for path in d_files if str(path) in narrowed}
+    assert [lo for path, lo, hi in ranges if path in read] == [13]
+    assert "user_idx >= 13 AND user_idx < 26" in narrowed

@@ -10,18 +10,22 @@ the result is the same as the statement run whole (tests/test_diagnose_buckets.p
 
 The bucket size is ``COMPLEMENT_DUCKDB_USER_BUCKET`` users (default :data:`DEFAULT_BUCKET_USERS`;
 0 turns it off). The files are sorted by ``user_idx`` (docs/design.md), so the narrowed scans skip
-the other buckets' row groups by their statistics."""
+the other buckets' row groups by their statistics; a table read straight from its files (no keys
+filled at read time) is narrowed to the files whose ``user_idx`` range meets the bucket, so a bucket
+does not look at every file of a view split into a hundred."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from ..db import read_parquet_sql
 from ..errors import ComplementError
 from .headers import used_bindings
 from .sqltext import header_and_body, join_ctes, split_with
@@ -84,11 +88,46 @@ def bucket_bounds(n_users: int, size: int) -> Iterator[tuple[int | None, int | N
         yield (None if i == 0 else lo), (None if i == len(starts) - 1 else lo + size)
 
 
-def _narrowed(table: str, lo: int | None, hi: int | None) -> str:
-    """The table's rows of users ``[lo, hi)``."""
+#: a table file and the least and greatest ``user_idx`` in it
+FileRange = tuple[Path, int, int]
+
+
+def file_ranges(files: Sequence[Path]) -> list[FileRange] | None:
+    """Each file's ``user_idx`` range from its row groups' statistics (an empty file is left out);
+    None when a file lacks the column or its statistics."""
+    import pyarrow.parquet as pq
+
+    ranges = []
+    for path in files:
+        meta = pq.ParquetFile(path).metadata
+        if "user_idx" not in meta.schema.names:
+            return None
+        column = meta.schema.names.index("user_idx")
+        bounds = []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(column).statistics
+            if meta.row_group(g).num_rows == 0:
+                continue
+            if stats is None or not stats.has_min_max:
+                return None
+            bounds += [int(stats.min), int(stats.max)]
+        if bounds:
+            ranges.append((Path(path), min(bounds), max(bounds)))
+    return ranges
+
+
+def _narrowed(table: str, lo: int | None, hi: int | None, ranges: list[FileRange] | None = None) -> str:
+    """The table's rows of users ``[lo, hi)``; with ``ranges`` (the table's files, when it is read
+    straight from them) only the files that can hold such rows are read."""
+    source = table
+    if ranges is not None:
+        meeting = [
+            path for path, least, greatest in ranges if (lo is None or greatest >= lo) and (hi is None or least < hi)
+        ]
+        source = f"{read_parquet_sql(meeting)}" if meeting else f"(SELECT * FROM {table} WHERE false)"
     conditions = [c for c in (lo is not None and f"user_idx >= {lo}", hi is not None and f"user_idx < {hi}") if c]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT * FROM {table}{where}"
+    return f"SELECT * FROM {source}{where}"
 
 
 def _params(sql: str, bound: dict[str, Any]) -> dict[str, Any]:
@@ -103,12 +142,15 @@ def run_in_buckets(
     bound: dict[str, Any],
     size: int,
     on_bucket: Callable[[int, int], None] | None = None,
+    sources: Callable[[], Mapping[str, list[FileRange]]] | None = None,
 ) -> pa.Table | None:
     """Run ``sql`` with its ``stage`` CTE computed bucket by bucket; None when one bucket would
     hold every user (the caller runs the statement whole).
 
     A bucket narrows each user-keyed table by a temporary view of the same name, which the
-    statement and the macros it calls see in place of the table (DuckDB looks in ``temp`` first)."""
+    statement and the macros it calls see in place of the table (DuckDB looks in ``temp`` first).
+    ``sources()``, called once when the statement is split, gives the file ranges of the tables
+    that are read straight from their files (:func:`plain_sources`)."""
     if size <= 0:
         return None
     n_users = user_range(con)
@@ -119,12 +161,13 @@ def run_in_buckets(
     present = {row[0] for row in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT temporary").fetchall()}
     narrowed = [name for name in USER_KEYED_TABLES if name in present]
     bounds = list(bucket_bounds(n_users, size))
+    ranges = dict(sources()) if sources is not None else {}
     stage_params = _params(staged.stage, bound)
     try:
         for i, (lo, hi) in enumerate(bounds):
             for name in narrowed:
                 table = f'"{database}".main.{name}'
-                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_narrowed(table, lo, hi)}")
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_narrowed(table, lo, hi, ranges.get(name))}")
             verb = f"CREATE TEMP TABLE {STAGE_TABLE} AS" if i == 0 else f"INSERT INTO {STAGE_TABLE}"
             con.execute(f"{verb} {staged.stage}", stage_params or None)
             if on_bucket is not None:
@@ -138,3 +181,21 @@ def run_in_buckets(
         return relation.to_arrow_table()
     finally:
         con.execute(f"DROP TABLE IF EXISTS temp.main.{STAGE_TABLE}")
+
+
+def plain_sources(workspace: Any) -> dict[str, list[FileRange]]:
+    """The file ranges of each user-keyed table that the connection reads straight from its files
+    (:func:`complement.db.table_selects` gives it as a plain ``read_parquet``; a legacy table whose
+    keys are filled at read time is left out and narrowed by its view)."""
+    from ..db import table_selects
+
+    selects = table_selects(workspace, USER_KEYED_TABLES)
+    found = {}
+    for name, select in selects.items():
+        files = workspace.table_files(name)
+        if select != f"SELECT * FROM {read_parquet_sql(files)}":
+            continue
+        ranges = file_ranges(files)
+        if ranges is not None:
+            found[name] = ranges
+    return found

@@ -22,7 +22,7 @@ from ..errors import ComplementError, WorkspaceError, did_you_mean
 from ..progress import progress
 from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
-from .buckets import bucket_users, run_in_buckets
+from .buckets import bucket_users, plain_sources, run_in_buckets
 from .headers import MACROS_PATH, SQL_DIR, Diagnostic, Param, find
 
 # Parameters whose values are view names, and the tables whose parts are those views.
@@ -261,7 +261,7 @@ def is_builtin(diagnostic: Diagnostic) -> bool:
 
 
 def _run_in_buckets(
-    con: duckdb.DuckDBPyConnection, diagnostic: Diagnostic, statement: str, bound: dict[str, Any]
+    workspace: Workspace, con: duckdb.DuckDBPyConnection, diagnostic: Diagnostic, statement: str, bound: dict[str, Any]
 ) -> pa.Table | None:
     """The statement with its per-user stage run one user bucket at a time (None: one bucket holds
     every user), with a bar of the buckets on a terminal."""
@@ -274,7 +274,9 @@ def _run_in_buckets(
                 task.append(bar.add_task(f"{diagnostic.name}: user buckets", total=total))
             bar.update(task[0], completed=done)
 
-        return run_in_buckets(con, statement, diagnostic.stage, bound, bucket_users(), on_bucket)
+        return run_in_buckets(
+            con, statement, diagnostic.stage, bound, bucket_users(), on_bucket, lambda: plain_sources(workspace)
+        )
 
 
 def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any]) -> pa.Table:
@@ -289,7 +291,7 @@ def _run_once(workspace: Workspace, diagnostic: Diagnostic, bound: dict[str, Any
             _load_macros(con, diagnostic.optional)
         with interruptible(con):  # Ctrl-C stops the query, not only the wait for it
             if diagnostic.stage is not None and is_builtin(diagnostic):
-                staged = _run_in_buckets(con, diagnostic, statement, bound)
+                staged = _run_in_buckets(workspace, con, diagnostic, statement, bound)
                 if staged is not None:
                     return staged
             relation = con.sql(statement, params=bound) if bound else con.sql(statement)
