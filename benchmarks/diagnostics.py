@@ -125,27 +125,33 @@ def build(path: Path, n_users: int, n_items: int, k: int, seed: int = 0) -> Work
 
 
 # ---- the per-user Python loop (how research scripts compute it) --------------------------------
+def _read(ws: Workspace, name: str, columns: list[str] | None = None, part: str | None = None) -> pa.Table:
+    """Every file of a table (or of one view): a large view is stored as several user-bucket files."""
+    import pyarrow.parquet as pq
+
+    return pa.concat_tables([pq.read_table(path, columns=columns) for path in ws.table_files(name, part)])
+
+
 def load_python(ws: Workspace, k: int):
     """{user: [items by rank]} per view, {user: set(test items)}, {item: (n_train, pop_group)}."""
-    import pyarrow.parquet as pq
 
     lists = {}
     for view in ("view_a", "view_b"):
-        t = pq.read_table(ws.table_path("topk", view), columns=["user_id", "rank", "item_id"]).sort_by(
+        t = _read(ws, "topk", ["user_id", "rank", "item_id"], part=view).sort_by(
             [("user_id", "ascending"), ("rank", "ascending")]
         )
         by_user: dict = {}
         for u, i in zip(t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), strict=True):
             by_user.setdefault(u, []).append(i)
         lists[view] = {u: items[:k] for u, items in by_user.items()}
-    t = pq.read_table(ws.table_path("interactions"), columns=["user_id", "item_id", "split"])
+    t = _read(ws, "interactions", ["user_id", "item_id", "split"])
     truth: dict = {}
     for u, i, s in zip(
         t.column("user_id").to_pylist(), t.column("item_id").to_pylist(), t.column("split").to_pylist(), strict=True
     ):
         if s == "test":
             truth.setdefault(u, set()).add(i)
-    t = pq.read_table(ws.table_path("items"), columns=["item_id", "n_train", "pop_group"])
+    t = _read(ws, "items", ["item_id", "n_train", "pop_group"])
     items = dict(
         zip(
             t.column("item_id").to_pylist(),
@@ -200,12 +206,11 @@ def loop_oracle(a, b, truth, items, k):
 # ---- pandas -------------------------------------------------------------------------------------
 def load_pandas(ws: Workspace):
     import pandas as pd  # noqa: F401  (benchmark-only dependency)
-    import pyarrow.parquet as pq
 
-    topk = pq.read_table(ws.table_path("topk")).to_pandas()
-    test = pq.read_table(ws.table_path("interactions")).to_pandas()
+    topk = _read(ws, "topk").to_pandas()
+    test = _read(ws, "interactions").to_pandas()
     test = test.loc[test["split"] == "test", ["user_id", "item_id"]].drop_duplicates()
-    items = pq.read_table(ws.table_path("items"), columns=["item_id", "n_train", "pop_group"]).to_pandas()
+    items = _read(ws, "items", ["item_id", "n_train", "pop_group"]).to_pandas()
     return topk, test, items
 
 
