@@ -319,3 +319,39 @@ def test_experiment_probe_step_passes_the_protocol_and_epochs_to_the_probe(ws):
         3,
         False,
     )
+
+
+def test_measures_shared_across_mappers_equal_fresh_measures_and_compute_the_truth_once(ws, monkeypatch):
+    """run_probe keeps one memo per (shift, seed): the true vectors' neighbours, recalls and top-k lists are
+    computed for the first mapper and reused by the next; every value equals a measurement without a memo."""
+    from complement.embed import validation
+    from complement.probes import metrics
+    from complement.probes.run import load_probe_data, measure_item_sets, rec_users
+    from complement.probes.shifts import split_items
+
+    data = load_probe_data(ws, "sem", "cf")
+    fit_items, held_items = split_items("random", len(data.item_ids), 0)
+    users = rec_users(data, 25, 0)
+    rng = np.random.default_rng(5)
+    preds = [data.target + rng.normal(scale=s, size=data.target.shape).astype(np.float32) for s in (0.1, 1.0, 3.0)]
+    fresh = [measure_item_sets(p, data, fit_items, held_items, 5, "cpu", users) for p in preds]
+
+    calls = {"recall": 0, "knn": 0, "topk": 0}
+    for name, module, attr in (
+        ("recall", validation, "recall_at_k"),
+        ("knn", metrics, "_cosine_knn"),
+        ("topk", metrics, "_topk"),
+    ):
+        original = getattr(module, attr)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, attr, counted)
+    memo: dict = {}
+    shared = [measure_item_sets(p, data, fit_items, held_items, 5, "cpu", users, memo) for p in preds]
+    assert shared == fresh
+    # per mapper: 3 mapped recalls, 1 mapped k-NN and 1 mapped top-k list per item set, plus the top-k
+    # list of the all-items Rec Jaccard; once in all: 2 true recalls and 1 true k-NN per item set, 1 true list
+    assert calls == {"recall": 3 * 2 * 3 + 2 * 2, "knn": 3 * 2 + 2, "topk": 3 * 3 + 1}

@@ -47,14 +47,18 @@ def _cosine_knn(vectors: np.ndarray, k: int) -> np.ndarray:
     return torch.topk(sims, k, dim=1).indices.numpy()
 
 
-def knn_jaccard(pred: np.ndarray, true: np.ndarray, k: int = 20) -> float:
+def knn_jaccard(pred: np.ndarray, true: np.ndarray, k: int = 20, memo: dict | None = None) -> float:
     """Mean over items of ``|N_pred(i) ∩ N_true(i)| / |N_pred(i) ∪ N_true(i)|`` where ``N_v(i)`` is the
-    set of i's ``k`` cosine-nearest *other* items of the same set in space v (k capped at n − 1)."""
+    set of i's ``k`` cosine-nearest *other* items of the same set in space v (k capped at n − 1).
+
+    ``memo``: a dict kept for one ``true`` (one item set) across calls; the true neighbours, which do not
+    depend on ``pred``, are computed once into it and reused."""
     n = len(true)
     k = min(k, n - 1)
     if k < 1:
         return float("nan")
-    a, b = _cosine_knn(pred, k), _cosine_knn(true, k)
+    b = _remembered(memo, ("true_knn", k), lambda: _cosine_knn(true, k))
+    a = _cosine_knn(pred, k)
     scores = [len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
     return float(np.mean(scores))
 
@@ -81,6 +85,15 @@ def _topk(user_vecs: np.ndarray, item_vecs: np.ndarray, k: int, seen, device) ->
     return topk_indices(user_vecs, item_vecs, k, seen=seen, device=device or "cpu", pad=True)[0]
 
 
+def _remembered(memo: dict | None, key, compute):
+    """``memo[key]``, computed by ``compute()`` on first use; ``compute()`` alone without a memo."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     v = np.asarray(vectors, np.float32)
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), EPS)
@@ -95,6 +108,7 @@ def inductive_recall(
     seen: tuple[np.ndarray, np.ndarray],
     k: int = 20,
     device=None,
+    memo: dict | None = None,
 ) -> dict[str, float]:
     """Inductive Recall@k of mapped item vectors on the items of ``item_set``, three ways.
 
@@ -112,7 +126,9 @@ def inductive_recall(
     - cosine: every item vector (true and mapped) scaled to unit length before scoring, so no item's
       norm counts (``recall_true_cos``, ``recall_mapped_cos``, ``recall_drop_cos``).
 
-    Also ``n_eval_users``."""
+    Also ``n_eval_users``. ``memo``: a dict kept for one (``true_items``, ``item_set``, ``test``, ``seen``)
+    across mappers; the two recalls of the true vectors, which do not depend on the mapping, are computed
+    once into it."""
     from ..embed.validation import recall_at_k
 
     keep = np.isin(test[1], item_set)
@@ -133,8 +149,9 @@ def inductive_recall(
     def drop(base: float, other: float) -> float:
         return (base - other) / base if base > 0 else float("nan")
 
-    true_recall, mapped_recall, matched_recall = recall(true_items), recall(swapped), recall(matched)
-    true_cos, mapped_cos = recall(_unit_rows(true_items)), recall(_unit_rows(swapped))
+    true_recall = _remembered(memo, ("recall_true", k), lambda: recall(true_items))
+    true_cos = _remembered(memo, ("recall_true_cos", k), lambda: recall(_unit_rows(true_items)))
+    mapped_recall, matched_recall, mapped_cos = recall(swapped), recall(matched), recall(_unit_rows(swapped))
     return {
         "recall_true": true_recall,
         "recall_mapped": mapped_recall,
@@ -165,13 +182,15 @@ def rec_jaccard(
     seen: tuple[np.ndarray, np.ndarray],
     k: int = 20,
     device=None,
+    memo: dict | None = None,
 ) -> float:
     """Rec Jaccard@k: mean over ``users`` of ``|L_true(u) ∩ L_mapped(u)| / |L_true(u) ∪ L_mapped(u)|``.
 
     ``L_true(u)`` is u's top-k over all items scored (dot product) with the true target item vectors,
     ``L_mapped(u)`` the same with the rows of ``item_set`` replaced by their mapped vectors (pass every
     item index to map the whole catalogue). The ``seen`` pairs (train + valid, as in the evaluation
-    protocol's lists) are masked in both lists."""
+    protocol's lists) are masked in both lists. ``memo``: a dict kept for one (``user_vecs``,
+    ``true_items``, ``users``, ``seen``) across mappers and item sets; ``L_true`` is computed once into it."""
     from ..embed.validation import seen_rows
 
     users = np.asarray(users, np.int64)
@@ -183,7 +202,7 @@ def rec_jaccard(
     seen_sub = seen_rows(seen, users)
     k = min(k, true_items.shape[0])
     sub = np.asarray(user_vecs)[users]
-    a = _topk(sub, true_items, k, seen_sub, device)
+    a = _remembered(memo, ("true_lists", k), lambda: _topk(sub, true_items, k, seen_sub, device))
     b = _topk(sub, swapped, k, seen_sub, device)
     scores = []
     for x, y in zip(a.tolist(), b.tolist(), strict=True):

@@ -127,37 +127,66 @@ def rec_users(data: ProbeData, n: int, seed: int) -> np.ndarray | None:
 
 
 def measure(
-    pred: np.ndarray, data: ProbeData, items: np.ndarray, k: int, device, users: np.ndarray | None = None
+    pred: np.ndarray,
+    data: ProbeData,
+    items: np.ndarray,
+    k: int,
+    device,
+    users: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> dict[str, float]:
-    """All metrics of mapped vectors ``pred`` (every item) on one item set; ``users``: Rec Jaccard's sample."""
+    """All metrics of mapped vectors ``pred`` (every item) on one item set; ``users``: Rec Jaccard's sample.
+
+    ``memo``: a dict kept for one item set and user sample across mappers (:func:`measure_item_sets`):
+    what depends on the true vectors alone (their neighbours, recalls and top-k lists) is computed once."""
+    memo = {} if memo is None else memo
     true = data.target[items]
     out = {
         "n_items": float(len(items)),
         "r2": metrics.r2_score(pred[items], true),
         "cosine": metrics.mean_cosine(pred[items], true),
-        "knn_jaccard": metrics.knn_jaccard(pred[items], true, k),
+        "knn_jaccard": metrics.knn_jaccard(pred[items], true, k, memo=memo.setdefault("knn", {})),
         "cka": metrics.linear_cka(pred[items], true),
     }
     if data.users is not None and data.seen is not None and data.test is not None:
-        out |= metrics.inductive_recall(data.users, data.target, pred, items, data.test, data.seen, k, device)
+        out |= metrics.inductive_recall(
+            data.users, data.target, pred, items, data.test, data.seen, k, device, memo=memo.setdefault("recall", {})
+        )
         if users is not None:
-            out["rec_jaccard"] = metrics.rec_jaccard(data.users, data.target, pred, items, users, data.seen, k, device)
+            out["rec_jaccard"] = metrics.rec_jaccard(
+                data.users, data.target, pred, items, users, data.seen, k, device, memo=memo.setdefault("lists", {})
+            )
     return out
 
 
 def measure_item_sets(
-    pred: np.ndarray, data: ProbeData, fit_items: np.ndarray, held_items: np.ndarray, k: int, device, users
+    pred: np.ndarray,
+    data: ProbeData,
+    fit_items: np.ndarray,
+    held_items: np.ndarray,
+    k: int,
+    device,
+    users,
+    memo: dict | None = None,
 ) -> dict[str, dict[str, float]]:
     """:func:`measure` of one mapper's predictions per item set: ``fit``, ``held_out`` and, with a Rec
-    Jaccard sample, ``all`` (Rec Jaccard with every item mapped)."""
+    Jaccard sample, ``all`` (Rec Jaccard with every item mapped).
+
+    ``memo``: one dict per (shift, seed) — the same item sets and user sample — shared by its mappers, so
+    the true vectors' neighbours, recalls and top-k lists are computed once, not once per mapper (the
+    values are the same)."""
+    memo = {} if memo is None else memo
+    lists = memo.setdefault("lists", {})  # L_true depends on the user sample only: shared by every item set
     out = {
-        "fit": measure(pred, data, fit_items, k, device, users),
-        "held_out": measure(pred, data, held_items, k, device, users),
+        "fit": measure(pred, data, fit_items, k, device, users, memo.setdefault("fit", {"lists": lists})),
+        "held_out": measure(pred, data, held_items, k, device, users, memo.setdefault("held_out", {"lists": lists})),
     }
     if users is not None and data.users is not None and data.seen is not None:
         every = np.arange(len(data.item_ids))
         out["all"] = {
-            "rec_jaccard": metrics.rec_jaccard(data.users, data.target, pred, every, users, data.seen, k, device)
+            "rec_jaccard": metrics.rec_jaccard(
+                data.users, data.target, pred, every, users, data.seen, k, device, memo=lists
+            )
         }
     return out
 
@@ -268,6 +297,7 @@ def run_probe(
                 for s in seed_values:
                     fit_items, held_items = split_items(shift, n_items, s, **split_args)
                     users = rec_users(data, n_rec_users, s)
+                    memo: dict = {}  # the true vectors' measures on these item sets, shared by the mappers
                     for name, items in zip(ITEM_SETS, (fit_items, held_items), strict=True):
                         item_sets += [
                             {"run_id": run_id, "shift": shift, "seed": s, "item_set": name, "item_id": str(i)}
@@ -285,7 +315,7 @@ def run_probe(
                         mapper.fit(data.source[fit_items], data.target[fit_items], seed=s)
                         pred = mapper.predict(data.source)
                         fit_seconds = time.perf_counter() - started
-                        measured = measure_item_sets(pred, data, fit_items, held_items, k, torch_device, users)
+                        measured = measure_item_sets(pred, data, fit_items, held_items, k, torch_device, users, memo)
                         measured["fit"] |= mapper.details() | {"fit_seconds": fit_seconds}
                         for item_set, values in measured.items():
                             rows += _rows(run_id, source, target, mapper_name, shift, item_set, s, values)
