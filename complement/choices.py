@@ -21,6 +21,8 @@ from .errors import ConfigError, unknown_name
 
 #: ``complement fuse --method``: how two views' scores or lists are combined
 FuseMethod = StrEnum("FuseMethod", "score rrf concat gate ranker cca")
+#: the fusion methods that take more than two views (the others fuse exactly two)
+MULTI_VIEW_METHODS = ("ranker",)
 #: ``fuse --norm``: the per-user standardisation of scores before ``score`` fusion
 Norm = StrEnum("Norm", "zscore minmax")
 #: ``--exclude``: which interaction splits are masked (seen items) in a top-K list

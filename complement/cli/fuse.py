@@ -1,4 +1,5 @@
-"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate, ranker, cca fit on valid)."""
+"""``complement fuse``: fuse two views into a new view (score, rrf, concat; gate, ranker, cca fit on valid; ranker
+takes more than two)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from .options import with_options
 
 @with_options(FuseOptions)
 def fuse(
-    views: Annotated[str, typer.Option("--views", help="The two source views, e.g. lightgcn,sem.", show_default=False)],
+    views: Annotated[
+        str,
+        typer.Option(
+            "--views",
+            help="The two source views, e.g. lightgcn,sem (ranker: two or more, e.g. fusion,lightgcn,sem).",
+            show_default=False,
+        ),
+    ],
     method: Annotated[FuseMethod, typer.Option("--method", help="How to fuse.", show_default=False)],
     view: Annotated[str, typer.Option("--view", help="Name of the fused view to write.", show_default=False)],
     workspace_dir: WorkspaceOption = None,
@@ -24,7 +32,7 @@ def fuse(
     """Fuse two views with user and item vectors into a new view with its own topk.
 
     score, rrf and concat need no training; gate, ranker and cca (shared CCA subspace + private residuals) fit on
-    the valid split."""
+    the valid split. ranker also fuses three or more views (the union of their top-20 lists)."""
     from ..checks import finite, integer
     from ..steps import fuse as fuse_step
     from ..tables import check_tables, check_view_name

@@ -7,7 +7,8 @@ the key and the allowed values, and ``--set key.path=value`` overrides.
 [[view]]                  # name + exactly one of: embed (a sentence-transformers model, "default" = MiniLM),
                           #   model (a trainable model: lightgcn, mf, semantic, alpharec, pop, random, fusion, ...),
                           #   from (a Parquet/.npy file of precomputed vectors); other keys are that step's options
-[[fusion]]                # name, views = [A, B], method = score | rrf | concat | gate | ranker, options
+[[fusion]]                # name, views = [A, B] (ranker: two or more), method = score | rrf | concat | gate |
+                          #   ranker | cca, options
 [diagnostics]             # names, k = [5, 10, 20], pairs = [[A, B], ...], neighbors_k
 [[probe]]                 # source, target, protocol = ours | paper, mappers, shifts, seeds
 [run]                     # device, seeds (repeat the stochastic steps)
@@ -24,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..choices import FuseMethod, ModelName, check_choice
+from ..choices import MULTI_VIEW_METHODS, FuseMethod, ModelName, check_choice
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
@@ -123,10 +124,12 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         name = _view_name(f"{source}: fusion[{i}].name", fusion.get("name"))
         where = f"{source}: fusion '{name}'"
         _check_options(where, fusion, "fuse", FUSION_NAMES)
-        check_choice(FuseMethod, fusion.get("method"), f"{where}.method", "fusion method")
+        method = check_choice(FuseMethod, fusion.get("method"), f"{where}.method", "fusion method").value
         pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
-        if len(pair) != 2:
-            raise ConfigError(f"{where}.views must name exactly two views, not {pair!r}")
+        many = method in MULTI_VIEW_METHODS
+        if len(pair) < 2 or (len(pair) > 2 and not many) or len(set(map(str, pair))) != len(pair):
+            wanted = "two or more different views" if many else "exactly two different views"
+            raise ConfigError(f"{where}.views must name {wanted}, not {pair!r}")
         for v in pair:
             if v not in names:
                 raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")

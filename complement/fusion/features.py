@@ -40,6 +40,31 @@ CANDIDATE_FEATURES = (
     "mean_similarity_a",
     "mean_similarity_b",
 )
+
+
+def view_letters(n_views: int) -> str:
+    """``a``, ``b``, ``c`` … : the suffixes of the per-view features."""
+    return "abcdefghijklmnopqrstuvwxyz"[:n_views]
+
+
+def user_feature_names(n_views: int) -> tuple[str, ...]:
+    """``USER_FEATURES`` for ``n_views`` views: the static three, then one margin per view."""
+    return (*USER_FEATURES[:3], *(f"margin_{v}" for v in view_letters(n_views)))
+
+
+def candidate_feature_names(n_views: int) -> tuple[str, ...]:
+    """``CANDIDATE_FEATURES`` for ``n_views`` views, grouped by kind (for two views, exactly that tuple)."""
+    letters = view_letters(n_views)
+    return (
+        *(f"z_{v}" for v in letters),
+        *(f"log_rank_{v}" for v in letters),
+        *(f"top20_{v}" for v in letters),
+        "log_popularity",
+        *(f"max_similarity_{v}" for v in letters),
+        *(f"mean_similarity_{v}" for v in letters),
+    )
+
+
 MARGIN_RANK = 20
 
 
@@ -71,17 +96,24 @@ class History:
 
 @dataclass
 class CandidateBlock:
-    """One user chunk's candidates, padded to ``2 * depth`` per user."""
+    """One user chunk's candidates, padded to ``n_views * depth`` per user."""
 
     start: int
     stop: int
-    items: torch.Tensor  # [chunk, 2*depth] int64 item indices
-    valid: torch.Tensor  # [chunk, 2*depth] bool: a real, unmasked, non-duplicate candidate
-    features: torch.Tensor  # [chunk, 2*depth, len(CANDIDATE_FEATURES)] float32
-    margins: torch.Tensor  # [chunk, 2] float32: margin_a, margin_b
-    z_a: torch.Tensor  # [chunk, n_items] z-scores (masked entries 0), for score fusion on the full row
-    z_b: torch.Tensor
+    items: torch.Tensor  # [chunk, n_views*depth] int64 item indices
+    valid: torch.Tensor  # [chunk, n_views*depth] bool: a real, unmasked, non-duplicate candidate
+    features: torch.Tensor  # [chunk, n_views*depth, len(candidate_feature_names(n_views))] float32
+    margins: torch.Tensor  # [chunk, n_views] float32: one margin per view
+    z: list[torch.Tensor]  # per view [chunk, n_items] z-scores (masked entries 0), for score fusion on the full row
     mask: torch.Tensor  # [chunk, n_items] bool
+
+    @property
+    def z_a(self) -> torch.Tensor:
+        return self.z[0]
+
+    @property
+    def z_b(self) -> torch.Tensor:
+        return self.z[1]
 
 
 def candidate_blocks(
@@ -95,53 +127,47 @@ def candidate_blocks(
     chunk_size: int | None = None,
 ) -> Iterator[CandidateBlock]:
     """Candidates and their features per user chunk, with ``seen`` masked; ``history`` (the train
-    items) gives the similarity features."""
-    (user_a, item_a), (user_b, item_b) = views
-    unit_a, unit_b = (torch.nn.functional.normalize(v.to(torch.float32), dim=1) for v in (item_a, item_b))
-    n_items = item_a.shape[0]
+    items) gives the similarity features. ``views`` is a list of two or more ``(user, item)`` vector
+    pairs; the candidates are the union of their top-``depth`` lists, in view order (an item already
+    listed by an earlier view is not valid again)."""
+    units = [torch.nn.functional.normalize(item.to(torch.float32), dim=1) for _, item in views]
+    n_items = views[0][1].shape[0]
     depth = min(depth, n_items)
-    chunk_size = chunk_size or default_chunk_size(n_items)
+    # the default chunk holds two views' blocks; more views take proportionally fewer users
+    chunk_size = chunk_size or max(1, default_chunk_size(n_items) * 2 // len(views))
     log_n = float(np.log1p(n_items))
     log_pop = torch.from_numpy(np.log1p(item_popularity.astype(np.float32)) / max(1.0, log_n)).to(device)
     margin_at = min(MARGIN_RANK, n_items) - 1
-    for start, stop in user_chunks(user_a.shape[0], chunk_size):
+    for start, stop in user_chunks(views[0][0].shape[0], chunk_size):
         mask = seen.block(start, stop, device)
-        z_a = standardise(scores_block(user_a, item_a, start, stop), mask)
-        z_b = standardise(scores_block(user_b, item_b, start, stop), mask)
-        masked_a, masked_b = z_a.masked_fill(mask, float("-inf")), z_b.masked_fill(mask, float("-inf"))
-        top_a, val_a = topk_rows(masked_a, depth)
-        top_b, val_b = topk_rows(masked_b, depth)
-        in_a = torch.zeros_like(mask)
-        in_a.scatter_(1, top_a, True)
-        items = torch.cat([top_a, top_b], dim=1)
-        valid = torch.cat([torch.isfinite(val_a), torch.isfinite(val_b) & ~in_a.gather(1, top_b)], dim=1)
-        rank_a = full_ranks(masked_a).to(torch.float32)
-        rank_b = full_ranks(masked_b).to(torch.float32)
-        ra, rb = rank_a.gather(1, items), rank_b.gather(1, items)
+        zs = [standardise(scores_block(user, item, start, stop), mask) for user, item in views]
+        masked = [z.masked_fill(mask, float("-inf")) for z in zs]
+        tops, valids = [], []
+        listed = torch.zeros_like(mask)
+        for row in masked:
+            top, values = topk_rows(row, depth)
+            valids.append(torch.isfinite(values) & ~listed.gather(1, top))
+            listed.scatter_(1, top, True)
+            tops.append(top)
+        items = torch.cat(tops, dim=1)
+        valid = torch.cat(valids, dim=1)
+        ranks = [full_ranks(row).to(torch.float32).gather(1, items) for row in masked]
+        similarities = [_similarities(unit, items, history, start, stop) for unit in units]
         features = torch.stack(
             [
-                z_a.gather(1, items),
-                z_b.gather(1, items),
-                torch.log(ra) / log_n,
-                torch.log(rb) / log_n,
-                (ra <= MARGIN_RANK).to(torch.float32),
-                (rb <= MARGIN_RANK).to(torch.float32),
+                *(z.gather(1, items) for z in zs),
+                *(torch.log(rank) / log_n for rank in ranks),
+                *((rank <= MARGIN_RANK).to(torch.float32) for rank in ranks),
                 log_pop[items],
-                *_similarities(unit_a, items, history, start, stop),
-                *_similarities(unit_b, items, history, start, stop),
+                *(best for best, _ in similarities),
+                *(mean for _, mean in similarities),
             ],
             dim=2,
-        )[:, :, [0, 1, 2, 3, 4, 5, 6, 7, 9, 8, 10]]  # (max_a, mean_a, max_b, mean_b) -> CANDIDATE_FEATURES' order
-        full_a, _ = topk_rows(masked_a, margin_at + 1)
-        full_b, _ = topk_rows(masked_b, margin_at + 1)
-        margins = torch.stack(
-            [
-                _margin(z_a, full_a),
-                _margin(z_b, full_b),
-            ],
-            dim=1,
         )
-        yield CandidateBlock(start, stop, items, valid, torch.nan_to_num(features), margins, z_a, z_b, mask)
+        margins = torch.stack(
+            [_margin(z, *topk_rows(row, margin_at + 1)) for z, row in zip(zs, masked, strict=True)], dim=1
+        )
+        yield CandidateBlock(start, stop, items, valid, torch.nan_to_num(features), margins, zs, mask)
 
 
 SIMILARITY_USERS = 128  # users per batched similarity product: [users, candidates, history, dim] stays small
@@ -169,10 +195,11 @@ def _similarities(
     return torch.cat(best), torch.cat(mean)
 
 
-def _margin(z: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-    """z of the top item minus z of the last of ``top`` (0 where the user has too few items)."""
+def _margin(z: torch.Tensor, top: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """z of the top item minus z of the last of ``top`` (0 where the user has fewer unmasked items than
+    ``top`` holds: its last ``values`` entry is -inf)."""
     first, last = z.gather(1, top[:, :1]), z.gather(1, top[:, -1:])
-    return (first - last).squeeze(1)
+    return torch.where(torch.isfinite(values[:, -1:]), first - last, torch.zeros_like(first)).squeeze(1)
 
 
 class Standardiser:

@@ -8,6 +8,7 @@ with the fitted model. The test split is never read."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from .score import WEIGHT_GRID, Combiner
 
 LEARNED_METHODS = ("gate", "ranker")
 RECALL_K = 20
-#: the ranker re-orders the union of the two views' top-RANK_DEPTH lists (where union_at_k's hits are);
+#: the ranker re-orders the union of the views' top-RANK_DEPTH lists (where union_at_k's hits are);
 #: the places after those candidates are filled in score fusion's order
 RANK_DEPTH = 20
 
@@ -48,12 +49,50 @@ def history_of(ws: Workspace, n_users: int, n_items: int) -> History:
     return History(SeenMask(n_users, n_items, train_pairs), popularity, np.asarray(has_text, dtype=bool))
 
 
-def _best_weight(recall: np.ndarray) -> int:
-    """Index of the grid weight with the best mean recall (ties: nearest 0.5, then the smaller)."""
+def weight_grid(n_views: int) -> list[tuple[float, ...]]:
+    """Score fusion's weights for ``n_views`` views: for two, ``(w, 1 - w)`` for w in ``WEIGHT_GRID``;
+    for more, every vector of multiples of 0.1 that sums to 1 (66 for three views)."""
+    if n_views == 2:
+        return [(w, 1.0 - w) for w in WEIGHT_GRID]
+    steps = len(WEIGHT_GRID) - 1
+    return [
+        tuple(c / steps for c in combo)
+        for combo in itertools.product(range(steps + 1), repeat=n_views)
+        if sum(combo) == steps
+    ]
+
+
+def _best_weight(recall: np.ndarray, grid: list[tuple[float, ...]]) -> int:
+    """Index of the grid weights with the best mean recall (ties: nearest equal weights, then the smaller
+    weight of the first view; for two views: nearest 0.5, then the smaller)."""
     means = recall.mean(axis=0)
+    n = len(grid[0])
     return max(
-        range(len(WEIGHT_GRID)), key=lambda j: (round(means[j], 12), -abs(WEIGHT_GRID[j] - 0.5), -WEIGHT_GRID[j])
+        range(len(grid)),
+        key=lambda j: (
+            round(means[j], 12),
+            -round(sum((w - 1.0 / n) ** 2 for w in grid[j]), 12),
+            tuple(-w for w in grid[j]),
+        ),
     )
+
+
+class Fused:
+    """Score fusion of a block's views with any grid weights, masked entries ``-inf``: for two views
+    :class:`Combiner` (``B + w (A - B)``, the end points exact), for more a weighted sum."""
+
+    def __init__(self, block: CandidateBlock):
+        self.block = block
+        if len(block.z) == 2:
+            self.pair = Combiner(block.z_a, block.z_b, block.mask)
+        else:
+            self.stacked = torch.stack(block.z)
+
+    def __call__(self, weights: tuple[float, ...]) -> torch.Tensor:
+        if len(self.block.z) == 2:
+            return self.pair(weights[0])
+        vector = torch.tensor(weights, dtype=self.stacked.dtype, device=self.stacked.device)
+        return torch.tensordot(vector, self.stacked, dims=1).masked_fill_(self.block.mask, float("-inf"))
 
 
 def learned_topk(
@@ -66,8 +105,12 @@ def learned_topk(
     device: torch.device,
     chunk_size: int | None = None,
 ) -> LearnedResult:
-    """Fit ``method`` on the validation split and rank every user's unmasked items with it."""
+    """Fit ``method`` on the validation split and rank every user's unmasked items with it. ``views``
+    are two ``(user, item)`` vector pairs, or for the ranker two or more."""
+    if method == "gate" and len(views) != 2:
+        raise ConfigError(f"fuse --method gate fuses exactly two views, not {len(views)}")
     n_users, n_items = views[0][0].shape[0], views[0][1].shape[0]
+    grid = weight_grid(len(views))
     history = history_of(ws, n_users, n_items)
     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
     if len(valid.items) == 0:
@@ -89,10 +132,10 @@ def learned_topk(
         truth = valid.block(block.start, block.stop, device)
         sizes = truth_sizes(truth)
         keep = sizes > 0
-        fused = Combiner(block.z_a, block.z_b, block.mask)
+        fused = Fused(block)
         per_weight = []
-        for w in WEIGHT_GRID:
-            top, _ = topk_rows(fused(w), RECALL_K)
+        for weights in grid:
+            top, _ = topk_rows(fused(weights), RECALL_K)
             per_weight.append(truth.gather(1, top).sum(dim=1).to(torch.float64) / sizes.clamp(min=1))
         recall_rows.append(torch.stack(per_weight, dim=1)[keep].cpu())
         user_rows.append(torch.arange(block.start, block.stop)[keep.cpu()])
@@ -105,10 +148,10 @@ def learned_topk(
     recall = torch.cat(recall_rows).numpy()
     fit_users = torch.cat(user_rows)
     user_features = torch.cat([static[fit_users], torch.cat(margin_rows)], dim=1)
-    start = _best_weight(recall)
+    start = _best_weight(recall, grid)
     metrics: dict[str, Any] = {
         "fit_users": len(fit_users),
-        "start_weight": WEIGHT_GRID[start],
+        "start_weight": grid[start][0] if len(views) == 2 else list(grid[start]),
         f"validation_recall@{RECALL_K}_start": float(recall[:, start].mean()),
     }
 
@@ -120,7 +163,7 @@ def learned_topk(
         candidates = torch.cat(valid_rows)
         if not bool((labels & candidates).any()):
             raise ConfigError("fuse --method ranker: no validation item is among any user's candidates; use score")
-        ranker, report = fit_ranker(inputs, candidates, labels, torch.cat(size_rows), WEIGHT_GRID[start])
+        ranker, report = fit_ranker(inputs, candidates, labels, torch.cat(size_rows), grid[start])
     metrics.update(
         {
             "epochs": report.epochs,
@@ -150,7 +193,7 @@ def learned_topk(
                 fused_rows = (block.z_b + per_user * (block.z_a - block.z_b)).masked_fill(block.mask, float("-inf"))
                 top, values = topk_rows(fused_rows, k)
             else:
-                top, values = _ranked_then_filled(ranker, block, ufeat, WEIGHT_GRID[start], k)
+                top, values = _ranked_then_filled(ranker, block, ufeat, grid[start], k)
             indices.append(top.cpu().numpy())
             scores.append(values.cpu().numpy())
     if method == "gate":
@@ -160,7 +203,7 @@ def learned_topk(
 
 
 def _ranked_then_filled(
-    ranker: torch.nn.Module, block: CandidateBlock, user_features: torch.Tensor, weight: float, k: int
+    ranker: torch.nn.Module, block: CandidateBlock, user_features: torch.Tensor, weights: tuple[float, ...], k: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The ranker's order of the candidates (ties by the lower item index), then the other unmasked
     items in score fusion's order, cut at k; the score is k + 1 - rank (-inf for missing places)."""
@@ -170,7 +213,7 @@ def _ranked_then_filled(
     items, logits = items.gather(1, by_item), logits.gather(1, by_item).to(torch.float64)
     order = torch.sort(logits, dim=1, descending=True, stable=True).indices
     ranked, ranked_ok = items.gather(1, order), torch.isfinite(logits.gather(1, order))
-    fused = Combiner(block.z_a, block.z_b, block.mask)(weight).cpu()
+    fused = Fused(block)(weights).cpu()
     listed = torch.zeros_like(fused).scatter_add_(1, items, block.valid.cpu().gather(1, by_item).to(fused.dtype))
     fused.masked_fill_(listed > 0, float("-inf"))  # each candidate once, from the ranker's part
     fill, fill_values = topk_rows(fused, k)

@@ -1,10 +1,11 @@
-"""Learned rank fusion: a listwise model over the union of the two views' top lists.
+"""Learned rank fusion: a listwise model over the union of the views' top lists (two views, or more).
 
-Each candidate (user u, item i from either view's top-``depth``) is described by the two views' z-scores
-and log ranks, top-20 flags, the item's popularity and the user's features
-(:mod:`.features`). The score is ``linear(x) + mlp(x)`` (one hidden layer). The linear part starts at
-score fusion with the globally tuned weight and the MLP at zero, so the untrained model ranks exactly
-like score fusion over the candidates; training minimises the listwise softmax cross-entropy of the
+Each candidate (user u, item i from any view's top-``depth``) is described by every view's z-score
+and log rank, top-20 flags, the item's popularity, its similarity to the user's history in each view's
+item space and the user's features (:mod:`.features`). The score is ``linear(x) + mlp(x)`` (one hidden
+layer). The linear part starts at score fusion with the tuned weights (for more than two views, the best
+vector of tenths summing to 1) and the MLP at zero, so the untrained model ranks exactly like score fusion
+over the candidates; training minimises the listwise softmax cross-entropy of the
 user's validation items among their candidates (train items masked). The number of epochs is chosen
 on held-out validation users (:mod:`.training`), whose Recall@20 over the candidates is the criterion."""
 
@@ -23,14 +24,14 @@ RECALL_K = 20
 
 
 class RankerModel(LinearPlusMLP):
-    """One score per candidate; untrained, score fusion with weight ``weight``."""
+    """One score per candidate; untrained, score fusion with the views' ``weights``."""
 
-    def __init__(self, n_features: int, scale: Standardiser, weight: float):
+    def __init__(self, n_features: int, scale: Standardiser, weights: tuple[float, ...]):
         super().__init__(n_features, 1, scale)
         with torch.no_grad():
-            # start at w * z_a + (1 - w) * z_b (columns 0 and 1 are the raw z-scores before scaling)
-            self.linear.weight[0, 0] = weight * float(scale.std[0])
-            self.linear.weight[0, 1] = (1.0 - weight) * float(scale.std[1])
+            # start at sum_v w_v * z_v (the first len(weights) columns are the views' raw z-scores before scaling)
+            for column, weight in enumerate(weights):
+                self.linear.weight[0, column] = weight * float(scale.std[column])
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return super().forward(rows).squeeze(-1)
@@ -46,7 +47,11 @@ def masked_logits(model: torch.nn.Module, inputs: torch.Tensor, valid: torch.Ten
 
 
 def fit_ranker(
-    inputs: torch.Tensor, valid: torch.Tensor, labels: torch.Tensor, truth_sizes: torch.Tensor, weight: float
+    inputs: torch.Tensor,
+    valid: torch.Tensor,
+    labels: torch.Tensor,
+    truth_sizes: torch.Tensor,
+    weights: tuple[float, ...],
 ) -> tuple[RankerModel, FitReport]:
     """Fit on validation users: ``inputs [U, C, F]``, ``valid``/``labels [U, C]`` (label = a validation
     item), ``truth_sizes [U]`` (the user's validation items, also those outside the candidates)."""
@@ -68,7 +73,7 @@ def fit_ranker(
         return float((hits / truth_sizes[idx]).mean())
 
     return fit_with_holdout(
-        lambda: RankerModel(inputs.shape[2], scale, weight),
+        lambda: RankerModel(inputs.shape[2], scale, weights),
         loss_of,
         metric_of,
         len(users),

@@ -1,4 +1,4 @@
-"""``fuse(ws, views, method, view)``: fuse two views without training into a new view.
+"""``fuse(ws, views, method, view)``: fuse two views (``ranker``: two or more) into a new view.
 
 - ``score``: per-user standardised scores, ``w * A + (1 - w) * B`` (:mod:`.score`); ``w`` tuned on
   the validation split unless given;
@@ -7,8 +7,8 @@
   embeddings and ranked by :func:`complement.scoring.write_topk`;
 - ``gate``: score fusion with a per-user weight picked by a small model fitted on the valid split
   (:mod:`.gating`);
-- ``ranker``: a listwise model over the union of both views' top lists, fitted on the valid split
-  (:mod:`.ranker`);
+- ``ranker``: a listwise model over the union of the views' top lists, fitted on the valid split
+  (:mod:`.ranker`); the one method that takes more than two views;
 - ``cca``: a shared CCA subspace of the two item spaces plus each view's private residual, weighted
   (:mod:`.cca`); the subspace dimension and the private weights tuned on the validation split.
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..choices import MULTI_VIEW_METHODS
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -53,15 +54,18 @@ class FuseResult:
     fit: dict = field(default_factory=dict)  # gate / ranker / cca: what the fit chose (epochs, dimension, ...)
 
 
-def parse_views(views: str | Sequence[str]) -> tuple[str, str]:
-    """``"A,B"`` or ``[A, B]`` -> ``(A, B)``; exactly two distinct names."""
+def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[str, ...]:
+    """``"A,B"`` or ``[A, B]`` -> ``(A, B)``: two different names, or for ``ranker`` two or more."""
     names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
     names = [n for n in names if n]
-    if len(names) != 2 or names[0] == names[1]:
+    many = method in MULTI_VIEW_METHODS
+    if len(set(names)) != len(names) or len(names) < 2 or (len(names) > 2 and not many):
+        wanted = "two or more different view names" if many else "two different view names"
+        more = "" if many else f" ({', '.join(MULTI_VIEW_METHODS)} takes more)"
         raise ConfigError(
-            f"--views takes two different view names, e.g. --views lightgcn,sem (got: {','.join(names) or 'nothing'})"
+            f"--views takes {wanted}, e.g. --views lightgcn,sem{more} (got: {','.join(names) or 'nothing'})"
         )
-    return names[0], names[1]
+    return tuple(names)
 
 
 def _read_view(ws: Workspace, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -128,10 +132,12 @@ def fuse(
     device: str = "auto",
     chunk_size: int | None = None,
 ) -> FuseResult:
-    """Fuse two views into ``view`` with ``method`` and write its ``topk`` (and, for concat, embeddings)."""
+    """Fuse two views (``ranker``: two or more) into ``view`` with ``method`` and write its ``topk`` (and, for
+    concat, embeddings)."""
     import torch
 
-    view_a, view_b = parse_views(views)
+    names = parse_views(views, method)
+    view_a, view_b = names[0], names[1]
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
         method in ("score", "rrf")
@@ -159,10 +165,11 @@ def fuse(
         )
     ws.require("items", "users", "interactions")
     item_ids, user_ids = ws.item_ids(), ws.user_ids()
-    _check_settings(method, view, (view_a, view_b), weight, norm, rrf_k, k, exclude, len(item_ids))
+    _check_settings(method, view, names, weight, norm, rrf_k, k, exclude, len(item_ids))
     torch_device = resolve_device(device)
-    (user_a, item_a), (user_b, item_b) = _read_view(ws, view_a), _read_view(ws, view_b)
-    params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
+    vectors = [_read_view(ws, name) for name in names]
+    (user_a, item_a), (user_b, item_b) = vectors[0], vectors[1]
+    params = {"views": list(names), "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
     params.update(
         {"norm": norm, "weight": weight}
         if method == "score"
@@ -173,13 +180,13 @@ def fuse(
         else {}
     )
 
-    refresh = f"complement fuse --views {view_a},{view_b} --method {method} --view {view}"
+    refresh = f"complement fuse --views {','.join(names)} --method {method} --view {view}"
     record_in = RunRecord(
         step="fuse",
         view=view,
         params=params,
         made_by=refresh,
-        inputs=[f"embeddings/{view_a}", f"embeddings/{view_b}", "interactions", "items#ids", "users#ids"],
+        inputs=[*(f"embeddings/{name}" for name in names), "interactions", "items#ids", "users#ids"],
     )
     with recorded(ws, record_in) as record:
         result = FuseResult(view=view, method=method, rows=0)
@@ -190,10 +197,7 @@ def fuse(
             ws.write_vectors(view, "user", user_ids, norm_concat_norm(user_a, user_b))
             result.rows = write_topk(ws, view, k=k, exclude=exclude, device=device, made_by=refresh)
         else:
-            tensors = [
-                (torch.from_numpy(u).to(torch_device), torch.from_numpy(i).to(torch_device))
-                for u, i in ((user_a, item_a), (user_b, item_b))
-            ]
+            tensors = [(torch.from_numpy(u).to(torch_device), torch.from_numpy(i).to(torch_device)) for u, i in vectors]
             n_users, n_items = len(user_ids), len(item_ids)
             seen = SeenMask(n_users, n_items, ws.interaction_indices(EXCLUDE_SPLITS[exclude]))
             if method in LEARNED_METHODS:
@@ -251,7 +255,7 @@ def fuse(
                 "tuned": bool(result.validation_recall),
                 f"validation_recall@{TUNING_K}": {str(w): r for w, r in result.validation_recall.items()},
             }
-    message(f"fused {view_a} + {view_b} with {method} into view '{view}': {result.rows:,} topk rows")
+    message(f"fused {' + '.join(names)} with {method} into view '{view}': {result.rows:,} topk rows")
     return result
 
 

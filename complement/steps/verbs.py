@@ -147,7 +147,7 @@ def fuse(
     options: FuseOptions | None = None,
     **keywords: Any,
 ) -> StepResult:
-    """Fuse two views (``score``, ``rrf`` or ``concat``) into ``view`` with its own top-K lists."""
+    """Fuse two views (``ranker``: two or more) into ``view`` with its own top-K lists."""
     from ..fusion.run import fuse as fuse_views
 
     ws, opts, started = open_workspace(ws), resolve_options(FuseOptions, options, keywords), time.perf_counter()

@@ -1,0 +1,267 @@
+"""The ranker over three views (fuse --method ranker --views A,B,C): planted users who follow one of three
+views, the candidate features checked against a plain computation, the weight grid, the argument checks
+(every other method takes exactly two views) and lineage."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from test_fusion_data import recall_at, write_interactions
+
+from complement import Workspace
+from complement.errors import ConfigError
+from complement.fusion import fuse, parse_views
+from complement.fusion.features import candidate_blocks, candidate_feature_names, user_feature_names
+from complement.fusion.kernels import SeenMask
+from complement.fusion.learned import _best_weight, weight_grid
+
+N_USERS, N_ITEMS, DIM = 300, 200, 8
+VIEWS = ("a", "b", "c")
+
+
+def three_kinds_workspace(root, *, test_seed: int | None = None) -> Workspace:
+    """User u follows view ``VIEWS[u % 3]`` only: its items are drawn from that view's factors, so each view
+    sees the other two kinds as noise. A fusion of two of the views cannot serve the third kind.
+    ``test_seed`` replaces every test item by a random unseen one (train and valid unchanged)."""
+    rng = np.random.default_rng(5)
+    items = {v: rng.normal(size=(N_ITEMS, DIM)) for v in VIEWS}
+    users = {v: rng.normal(size=(N_USERS, DIM)) for v in VIEWS}
+    pairs: dict[str, list[tuple[int, int]]] = {"train": [], "valid": [], "test": []}
+    for u in range(N_USERS):
+        view = VIEWS[u % 3]
+        logits = items[view] @ users[view][u] * 2.0
+        chosen = np.argsort(-(logits + rng.gumbel(size=N_ITEMS)))[:24]
+        pairs["test"] += [(u, int(i)) for i in chosen[:3]]
+        pairs["valid"] += [(u, int(i)) for i in chosen[3:6]]
+        pairs["train"] += [(u, int(i)) for i in chosen[6:]]
+    if test_seed is not None:
+        other = np.random.default_rng(test_seed)
+        seen = {(u, i) for split in ("train", "valid") for u, i in pairs[split]}
+        new_test = []
+        for u, _ in pairs["test"]:
+            i = int(other.integers(N_ITEMS))
+            while (u, i) in seen:
+                i = int(other.integers(N_ITEMS))
+            seen.add((u, i))
+            new_test.append((u, i))
+        pairs["test"] = new_test
+    ws = Workspace(root)
+    write_interactions(ws, N_USERS, N_ITEMS, pairs)
+    item_ids, user_ids = [f"i{i}" for i in range(N_ITEMS)], [f"u{u}" for u in range(N_USERS)]
+    for v in VIEWS:
+        ws.write_vectors(v, "item", item_ids, items[v].astype(np.float32))
+        ws.write_vectors(v, "user", user_ids, users[v].astype(np.float32))
+    return ws
+
+
+@pytest.fixture(scope="module")
+def three_kinds(tmp_path_factory):
+    return three_kinds_workspace(tmp_path_factory.mktemp("three_kinds"))
+
+
+def _recall_of_kind(ws: Workspace, view: str, kind: int) -> float:
+    """Test Recall@20 over the users u with u % 3 == kind."""
+    return (
+        ws.query(
+            """
+        WITH truth AS (SELECT user_id, item_id FROM interactions
+                       WHERE split = 'test' AND CAST(substr(user_id, 2) AS INTEGER) % 3 = $kind),
+             hits AS (SELECT t.user_id, count(l.item_id) AS h, count(*) AS n FROM truth t LEFT JOIN topk l
+                      ON l.user_id = t.user_id AND l.item_id = t.item_id AND l.view = $v AND l.rank <= 20
+                      GROUP BY t.user_id)
+        SELECT avg(h / n) FROM hits
+        """,
+            {"kind": kind, "v": view},
+        )
+        .column(0)[0]
+        .as_py()
+    )
+
+
+def test_a_ranker_over_three_views_serves_the_kind_that_two_views_miss(three_kinds):
+    result = fuse(three_kinds, "a,b,c", "ranker", "ranker-abc", k=20, exclude="train+valid", device="cpu")
+    fuse(three_kinds, "a,b", "ranker", "ranker-ab", k=20, exclude="train+valid", device="cpu")
+    start = result.fit["start_weight"]
+    assert len(start) == 3 and math.isclose(sum(start), 1.0)
+    # the c-users' items come from view c alone: only the three-view ranker has them among its candidates
+    assert _recall_of_kind(three_kinds, "ranker-abc", 2) > _recall_of_kind(three_kinds, "ranker-ab", 2) + 0.2
+    assert recall_at(three_kinds, "ranker-abc") > recall_at(three_kinds, "ranker-ab") + 0.05
+    # and it is at least as good on the kinds that the two-view ranker does see
+    for kind in (0, 1):
+        assert _recall_of_kind(three_kinds, "ranker-abc", kind) >= _recall_of_kind(three_kinds, "ranker-ab", kind) - 0.1
+
+
+def test_three_view_lists_mask_train_and_valid_and_are_recorded(three_kinds):
+    fuse(three_kinds, ["c", "a", "b"], "ranker", "ranker-rec", k=20, exclude="train+valid", device="cpu")
+    row = three_kinds.query("SELECT params, metrics FROM runs WHERE step = 'fuse' AND view = 'ranker-rec'").to_pylist()[
+        -1
+    ]
+    assert json.loads(row["params"])["views"] == ["c", "a", "b"]
+    assert json.loads(row["metrics"])["fit_users"] == N_USERS
+    seen = three_kinds.query(
+        """SELECT count(*) FROM topk l JOIN interactions x USING (user_id, item_id)
+           WHERE l.view = 'ranker-rec' AND x.split IN ('train', 'valid')"""
+    )
+    assert seen.column(0)[0].as_py() == 0
+    per_user = three_kinds.query(
+        "SELECT count(*), count(DISTINCT item_id), min(rank), max(rank) FROM topk "
+        "WHERE view = 'ranker-rec' GROUP BY user_id"
+    ).to_pylist()
+    assert len(per_user) == N_USERS and all(list(r.values()) == [20, 20, 1, 20] for r in per_user)
+
+
+def test_the_three_view_list_does_not_depend_on_the_test_split(tmp_path):
+    lists = []
+    for seed in (None, 9):
+        ws = three_kinds_workspace(tmp_path / f"ws-{seed}", test_seed=seed)
+        fuse(ws, "a,b,c", "ranker", "fused", k=20, exclude="train+valid", device="cpu")
+        lists.append(
+            ws.query("SELECT user_id, rank, item_id, score FROM topk WHERE view = 'fused' ORDER BY ALL").to_pylist()
+        )
+    assert lists[0] == lists[1]
+
+
+def test_the_three_view_list_goes_stale_when_the_third_view_changes(three_kinds):
+    fuse(three_kinds, "a,b,c", "ranker", "ranker-lineage", k=10, exclude="train+valid", device="cpu")
+    assert three_kinds.stale("topk", "ranker-lineage") is None
+    _, users = three_kinds.read_vectors("c", "user")
+    three_kinds.write_vectors("c", "user", [f"u{u}" for u in range(N_USERS)], users[::-1].copy())
+    reason = three_kinds.stale("topk", "ranker-lineage")
+    assert reason is not None and "embeddings/c" in reason.message("topk", "ranker-lineage")
+
+
+@pytest.mark.parametrize("method", ["score", "rrf", "concat", "gate", "cca"])
+def test_every_other_method_takes_exactly_two_views(three_kinds, method):
+    with pytest.raises(ConfigError, match=r"two different view names.*ranker takes more"):
+        fuse(three_kinds, "a,b,c", method, "nope", device="cpu")
+    assert "nope" not in three_kinds.parts("topk")
+
+
+@pytest.mark.parametrize("views", ["a", "a,a", "a,b,a", ""])
+def test_a_ranker_needs_two_or_more_different_views(views):
+    with pytest.raises(ConfigError, match="two or more different view names"):
+        parse_views(views, "ranker")
+
+
+def test_the_cli_fuses_three_views_with_the_ranker_only(three_kinds, capsys):
+    from complement.cli import app as app_module
+
+    args = ["fuse", "--views", "a,b,c", "--k", "10", "--device", "cpu", "-w", str(three_kinds.root)]
+    app_module.main([*args, "--method", "ranker", "--view", "cli-abc", "--exclude", "train+valid"])
+    assert three_kinds.query("SELECT count(*) FROM topk WHERE view = 'cli-abc'").column(0)[0].as_py() == N_USERS * 10
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        app_module.main([*args, "--method", "score", "--view", "cli-score"])
+    assert exit_info.value.code != 0 and "ranker takes more" in capsys.readouterr().err
+    assert "cli-score" not in three_kinds.parts("topk")
+
+
+def test_an_experiment_fusion_takes_three_views_for_the_ranker_only(tmp_path):
+    from complement.experiment import load
+
+    text = """
+[dataset]
+kind = "synthetic"
+[[view]]
+name = "a"
+model = "mf"
+[[view]]
+name = "b"
+model = "lightgcn"
+[[view]]
+name = "c"
+model = "pop"
+[[fusion]]
+name = "f"
+views = ["a", "b", "c"]
+method = "{method}"
+"""
+    path = tmp_path / "complement.toml"
+    path.write_text(text.replace("{method}", "ranker"), encoding="utf-8")
+    assert load(path)["fusion"][0]["views"] == ["a", "b", "c"]
+    path.write_text(text.replace("{method}", "score"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="exactly two different views"):
+        load(path)
+    path.write_text(text.replace("{method}", "ranker").replace('["a", "b", "c"]', '["a", "b", "a"]'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="two or more different views"):
+        load(path)
+
+
+def test_the_weight_grid_is_the_pairs_for_two_views_and_the_simplex_for_three():
+    assert weight_grid(2) == [(w, 1.0 - w) for w in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)]
+    grid = weight_grid(3)
+    assert len(grid) == 66 and len(set(grid)) == 66
+    assert all(math.isclose(sum(w), 1.0) and all(round(10 * x, 9) == round(10 * x) for x in w) for w in grid)
+    # ties: equal weights (as near as the grid allows), then the smaller first weight; two views: 0.5
+    assert grid[_best_weight(np.ones((4, 66)), grid)] == (0.3, 0.3, 0.4)
+    assert weight_grid(2)[_best_weight(np.ones((4, 11)), weight_grid(2))][0] == 0.5
+    recall = np.zeros((1, 66))
+    recall[0, grid.index((0.0, 0.2, 0.8))] = 1.0
+    assert grid[_best_weight(recall, grid)] == (0.0, 0.2, 0.8)
+
+
+def test_the_margin_is_the_z_of_the_top_item_less_that_of_the_20th():
+    rng = np.random.default_rng(4)
+    n_items = 30
+    views = [
+        (torch.from_numpy(rng.normal(size=(3, 4))).float(), torch.from_numpy(rng.normal(size=(n_items, 4))).float())
+    ]
+    views.append(views[0])
+    seen = SeenMask(3, n_items, (np.array([0, 2] * 6), np.array(range(12))))  # users 0 and 2: 24 items unmasked
+    (block,) = candidate_blocks(
+        views, seen, np.ones(n_items, dtype=np.int64), depth=5, device=torch.device("cpu"), history=seen
+    )
+    for u in range(3):
+        z = np.sort(block.z_a[u][~block.mask[u]].numpy())[::-1]
+        assert float(block.margins[u, 0]) == pytest.approx(z[0] - z[19], abs=1e-5)
+
+
+def test_three_view_candidates_and_features_equal_a_plain_computation():
+    """Two users, five items, three views of 2-d vectors: the union of the top-2 lists in view order, each
+    item valid once, and every feature recomputed with numpy."""
+    rng = np.random.default_rng(2)
+    n_users, n_items, depth = 2, 5, 2
+    views = [(rng.normal(size=(n_users, 2)), rng.normal(size=(n_items, 2))) for _ in range(3)]
+    train = (np.array([0, 0, 1]), np.array([0, 3, 4]))
+    seen = SeenMask(n_users, n_items, train)
+    popularity = np.array([3, 0, 1, 2, 5])
+    tensors = [(torch.from_numpy(u).float(), torch.from_numpy(i).float()) for u, i in views]
+    (block,) = candidate_blocks(
+        tensors, seen, popularity, depth=depth, device=torch.device("cpu"), history=seen, chunk_size=8
+    )
+    names = candidate_feature_names(3)
+    assert block.features.shape == (n_users, 3 * depth, len(names)) and block.margins.shape == (n_users, 3)
+    assert len(user_feature_names(3)) == 6 and candidate_feature_names(2)[:2] == ("z_a", "z_b")
+    history = {0: [0, 3], 1: [4]}
+    for u in range(n_users):
+        unmasked = [i for i in range(n_items) if i not in history[u]]
+        expected_items, listed = [], set()
+        zs, ranks = [], []
+        for user, item in views:
+            scores = {i: float(np.float32(user[u]) @ np.float32(item[i])) for i in unmasked}
+            values = np.array([scores[i] for i in unmasked])
+            z = {i: (scores[i] - values.mean()) / values.std() for i in unmasked}
+            order = sorted(unmasked, key=lambda i: (-scores[i], i))
+            zs.append(z)
+            ranks.append({i: order.index(i) + 1 for i in unmasked})
+            expected_items += [(i, i not in listed) for i in order[:depth]]
+            listed |= set(order[:depth])
+        got_items = block.items[u].tolist()
+        assert [(i, bool(ok)) for i, ok in zip(got_items, block.valid[u].tolist(), strict=True)] == expected_items
+        units = [item / np.linalg.norm(item, axis=1, keepdims=True) for _, item in views]
+        for column, i in enumerate(got_items):
+            row = dict(zip(names, block.features[u, column].tolist(), strict=True))
+            for v, letter in enumerate("abc"):
+                assert row[f"z_{letter}"] == pytest.approx(zs[v][i], abs=1e-4)
+                assert row[f"log_rank_{letter}"] == pytest.approx(math.log(ranks[v][i]) / math.log1p(n_items), abs=1e-6)
+                assert row[f"top20_{letter}"] == (1.0 if ranks[v][i] <= 20 else 0.0)
+                cosines = [float(units[v][i] @ units[v][h]) for h in history[u]]
+                assert row[f"max_similarity_{letter}"] == pytest.approx(max(cosines), abs=1e-5)
+                assert row[f"mean_similarity_{letter}"] == pytest.approx(sum(cosines) / len(cosines), abs=1e-5)
+            assert row["log_popularity"] == pytest.approx(math.log1p(popularity[i]) / math.log1p(n_items), abs=1e-6)
+        for v in range(3):  # margin: z of the top item minus z of the 20th; 0 with fewer than 20 unmasked items
+            assert float(block.margins[u, v]) == 0.0
