@@ -31,6 +31,49 @@ def recall_at(ws: Workspace, view: str, k: int = 20, split: str = "test") -> flo
     )
 
 
+def recall_of_users(ws: Workspace, view: str, modulus: int, remainder: int) -> float:
+    """Test Recall@20 of ``view`` over the users ``u<N>`` with ``N % modulus == remainder`` (plain SQL)."""
+    return (
+        ws.query(
+            """
+        WITH truth AS (SELECT user_id, item_id FROM interactions
+                       WHERE split = 'test' AND CAST(substr(user_id, 2) AS INTEGER) % $m = $r),
+             hits AS (SELECT t.user_id, count(l.item_id) AS h, count(*) AS n FROM truth t LEFT JOIN topk l
+                      ON l.user_id = t.user_id AND l.item_id = t.item_id AND l.view = $v AND l.rank <= 20
+                      GROUP BY t.user_id)
+        SELECT avg(h / n) FROM hits
+        """,
+            {"m": modulus, "r": remainder, "v": view},
+        )
+        .column(0)[0]
+        .as_py()
+    )
+
+
+def replace_test_items(pairs: dict[str, list[tuple[int, int]]], n_items: int, seed: int) -> None:
+    """Replace every test pair's item by a random item the user has not seen in train, valid or test."""
+    other = np.random.default_rng(seed)
+    seen = {(u, i) for split in ("train", "valid") for u, i in pairs[split]}
+    new_test = []
+    for u, _ in pairs["test"]:
+        i = int(other.integers(n_items))
+        while (u, i) in seen:
+            i = int(other.integers(n_items))
+        seen.add((u, i))
+        new_test.append((u, i))
+    pairs["test"] = new_test
+
+
+def staleness_after_changing(ws: Workspace, fused: str, source: str, n_users: int) -> str | None:
+    """Reverse the user vectors of view ``source`` and return why the ``topk`` of ``fused`` is now stale
+    (``None``: it is not; it must be fresh before the change)."""
+    assert ws.stale("topk", fused) is None
+    _, users = ws.read_vectors(source, "user")
+    ws.write_vectors(source, "user", [f"u{u}" for u in range(n_users)], users[::-1].copy())
+    reason = ws.stale("topk", fused)
+    return None if reason is None else reason.message("topk", fused)
+
+
 def pop_groups(n_train: np.ndarray) -> list[str]:
     """cold <= 0.60 quantile < mid <= 0.80 quantile < hot (docs/design.md)."""
     low, high = np.quantile(n_train, [0.6, 0.8])

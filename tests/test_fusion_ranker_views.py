@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 import pytest
+import test_fusion_data as planted
 import torch
-from test_fusion_data import recall_at, write_interactions
 
 from complement import Workspace
 from complement.errors import ConfigError
@@ -39,18 +39,9 @@ def three_kinds_workspace(root, *, test_seed: int | None = None) -> Workspace:
         pairs["valid"] += [(u, int(i)) for i in chosen[3:6]]
         pairs["train"] += [(u, int(i)) for i in chosen[6:]]
     if test_seed is not None:
-        other = np.random.default_rng(test_seed)
-        seen = {(u, i) for split in ("train", "valid") for u, i in pairs[split]}
-        new_test = []
-        for u, _ in pairs["test"]:
-            i = int(other.integers(N_ITEMS))
-            while (u, i) in seen:
-                i = int(other.integers(N_ITEMS))
-            seen.add((u, i))
-            new_test.append((u, i))
-        pairs["test"] = new_test
+        planted.replace_test_items(pairs, N_ITEMS, test_seed)
     ws = Workspace(root)
-    write_interactions(ws, N_USERS, N_ITEMS, pairs)
+    planted.write_interactions(ws, N_USERS, N_ITEMS, pairs)
     item_ids, user_ids = [f"i{i}" for i in range(N_ITEMS)], [f"u{u}" for u in range(N_USERS)]
     for v in VIEWS:
         ws.write_vectors(v, "item", item_ids, items[v].astype(np.float32))
@@ -65,21 +56,7 @@ def three_kinds(tmp_path_factory):
 
 def _recall_of_kind(ws: Workspace, view: str, kind: int) -> float:
     """Test Recall@20 over the users u with u % 3 == kind."""
-    return (
-        ws.query(
-            """
-        WITH truth AS (SELECT user_id, item_id FROM interactions
-                       WHERE split = 'test' AND CAST(substr(user_id, 2) AS INTEGER) % 3 = $kind),
-             hits AS (SELECT t.user_id, count(l.item_id) AS h, count(*) AS n FROM truth t LEFT JOIN topk l
-                      ON l.user_id = t.user_id AND l.item_id = t.item_id AND l.view = $v AND l.rank <= 20
-                      GROUP BY t.user_id)
-        SELECT avg(h / n) FROM hits
-        """,
-            {"kind": kind, "v": view},
-        )
-        .column(0)[0]
-        .as_py()
-    )
+    return planted.recall_of_users(ws, view, 3, kind)
 
 
 def test_a_ranker_over_three_views_serves_the_kind_that_two_views_miss(three_kinds):
@@ -89,7 +66,7 @@ def test_a_ranker_over_three_views_serves_the_kind_that_two_views_miss(three_kin
     assert len(start) == 3 and math.isclose(sum(start), 1.0)
     # the c-users' items come from view c alone: only the three-view ranker has them among its candidates
     assert _recall_of_kind(three_kinds, "ranker-abc", 2) > _recall_of_kind(three_kinds, "ranker-ab", 2) + 0.2
-    assert recall_at(three_kinds, "ranker-abc") > recall_at(three_kinds, "ranker-ab") + 0.05
+    assert planted.recall_at(three_kinds, "ranker-abc") > planted.recall_at(three_kinds, "ranker-ab") + 0.05
     # and it is at least as good on the kinds that the two-view ranker does see
     for kind in (0, 1):
         assert _recall_of_kind(three_kinds, "ranker-abc", kind) >= _recall_of_kind(three_kinds, "ranker-ab", kind) - 0.1
@@ -127,11 +104,7 @@ def test_the_three_view_list_does_not_depend_on_the_test_split(tmp_path):
 
 def test_the_three_view_list_goes_stale_when_the_third_view_changes(three_kinds):
     fuse(three_kinds, "a,b,c", "ranker", "ranker-lineage", k=10, exclude="train+valid", device="cpu")
-    assert three_kinds.stale("topk", "ranker-lineage") is None
-    _, users = three_kinds.read_vectors("c", "user")
-    three_kinds.write_vectors("c", "user", [f"u{u}" for u in range(N_USERS)], users[::-1].copy())
-    reason = three_kinds.stale("topk", "ranker-lineage")
-    assert reason is not None and "embeddings/c" in reason.message("topk", "ranker-lineage")
+    assert "embeddings/c" in (planted.staleness_after_changing(three_kinds, "ranker-lineage", "c", N_USERS) or "")
 
 
 @pytest.mark.parametrize("method", ["score", "rrf", "concat", "gate", "cca"])

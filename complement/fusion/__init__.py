@@ -1,6 +1,6 @@
 """Fusion of two views: score, rrf and Norm-Concat-Norm (training-free), gate and ranker (fitted on
-the valid split, :mod:`.learned`), and cca (a shared CCA subspace plus each view's private part,
-tuned on the valid split, :mod:`.cca`).
+the valid split, :mod:`.learned`; the ranker also fuses three or more views), and cca (a shared CCA
+subspace plus each view's private part, tuned on the valid split, :mod:`.cca`).
 
 ``fuse(ws, "lightgcn,sem", "score", "fused-score")`` writes a new view that every diagnostic
 can read; see docs/fusion.md. The trained counterparts (``fusion``, ``aligned-*``) live in
