@@ -17,7 +17,7 @@ from complement.errors import ConfigError
 from complement.fusion import fuse, parse_views
 from complement.fusion.features import candidate_blocks, candidate_feature_names, user_feature_names
 from complement.fusion.kernels import SeenMask
-from complement.fusion.learned import _best_weight, weight_grid
+from complement.fusion.learned import MAX_START_WEIGHTS, _best_weight, weight_grid
 
 N_USERS, N_ITEMS, DIM = 300, 200, 8
 VIEWS = ("a", "b", "c")
@@ -70,6 +70,19 @@ def test_a_ranker_over_three_views_serves_the_kind_that_two_views_miss(three_kin
     # and it is at least as good on the kinds that the two-view ranker does see
     for kind in (0, 1):
         assert _recall_of_kind(three_kinds, "ranker-abc", kind) >= _recall_of_kind(three_kinds, "ranker-ab", kind) - 0.1
+
+
+def test_a_ranker_over_five_views_starts_from_fifths(three_kinds):
+    item_ids, user_ids = [f"i{i}" for i in range(N_ITEMS)], [f"u{u}" for u in range(N_USERS)]
+    for copy, source in (("d", "a"), ("e", "b")):  # two more views: noisy copies of a and b
+        for entity, ids in (("item", item_ids), ("user", user_ids)):
+            _, vectors = three_kinds.read_vectors(source, entity)
+            noise = np.random.default_rng(len(copy)).normal(scale=0.5, size=vectors.shape).astype(np.float32)
+            three_kinds.write_vectors(copy, entity, ids, vectors + noise)
+    result = fuse(three_kinds, "a,b,c,d,e", "ranker", "ranker-5", k=20, exclude="train+valid", device="cpu")
+    start = result.fit["start_weight"]
+    assert len(start) == 5 and math.isclose(sum(start), 1.0) and all(round(5 * w, 9) == round(5 * w) for w in start)
+    assert three_kinds.query("SELECT count(*) FROM topk WHERE view = 'ranker-5'").column(0)[0].as_py() == N_USERS * 20
 
 
 def test_three_view_lists_mask_train_and_valid_and_are_recorded(three_kinds):
@@ -172,6 +185,13 @@ def test_the_weight_grid_is_the_pairs_for_two_views_and_the_simplex_for_three():
     # ties: equal weights (as near as the grid allows), then the smaller first weight; two views: 0.5
     assert grid[_best_weight(np.ones((4, 66)), grid)] == (0.3, 0.3, 0.4)
     assert weight_grid(2)[_best_weight(np.ones((4, 11)), weight_grid(2))][0] == 0.5
+    # five views and more: a coarser step keeps the grid within MAX_START_WEIGHTS (built without enumerating
+    # every product of steps, which would not finish for ten views)
+    assert len(weight_grid(4)) == 286 and len(weight_grid(5)) == 126 and weight_grid(5)[1][-2:] == (0.2, 0.8)
+    for n in (5, 6, 7, 8, 10, 30):
+        grid_n = weight_grid(n)
+        assert 1 < len(grid_n) <= MAX_START_WEIGHTS and all(math.isclose(sum(w), 1.0) for w in grid_n)
+        assert all(len(w) == n for w in grid_n) and len(set(grid_n)) == len(grid_n)
     recall = np.zeros((1, 66))
     recall[0, grid.index((0.0, 0.2, 0.8))] = 1.0
     assert grid[_best_weight(recall, grid)] == (0.0, 0.2, 0.8)

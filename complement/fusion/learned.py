@@ -8,7 +8,7 @@ with the fitted model. The test split is never read."""
 
 from __future__ import annotations
 
-import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,17 +49,31 @@ def history_of(ws: Workspace, n_users: int, n_items: int) -> History:
     return History(SeenMask(n_users, n_items, train_pairs), popularity, np.asarray(has_text, dtype=bool))
 
 
+#: at most this many weight vectors are scored for the start of a ranker over three views or more
+MAX_START_WEIGHTS = 300
+#: the steps tried for those vectors, finest first: the first whose grid fits MAX_START_WEIGHTS is used
+START_WEIGHT_STEPS = (10, 5, 4, 2, 1)
+
+
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every tuple of ``parts`` non-negative integers summing to ``total``, in lexicographic order."""
+    if parts == 1:
+        return [(total,)]
+    return [(first, *rest) for first in range(total + 1) for rest in _compositions(total - first, parts - 1)]
+
+
 def weight_grid(n_views: int) -> list[tuple[float, ...]]:
     """Score fusion's weights for ``n_views`` views: for two, ``(w, 1 - w)`` for w in ``WEIGHT_GRID``;
-    for more, every vector of multiples of 0.1 that sums to 1 (66 for three views)."""
+    for more, every vector of multiples of 0.1 that sums to 1 (66 for three views, 286 for four). Where
+    that grid would exceed ``MAX_START_WEIGHTS`` vectors (five views or more), the multiples of the finest
+    of 0.2, 0.25, 0.5 and 1 that keeps it within (126 vectors of fifths for five views)."""
     if n_views == 2:
         return [(w, 1.0 - w) for w in WEIGHT_GRID]
-    steps = len(WEIGHT_GRID) - 1
-    return [
-        tuple(c / steps for c in combo)
-        for combo in itertools.product(range(steps + 1), repeat=n_views)
-        if sum(combo) == steps
-    ]
+    steps = next(
+        (s for s in START_WEIGHT_STEPS if math.comb(s + n_views - 1, n_views - 1) <= MAX_START_WEIGHTS),
+        START_WEIGHT_STEPS[-1],
+    )
+    return [tuple(c / steps for c in combo) for combo in _compositions(steps, n_views)]
 
 
 def _best_weight(recall: np.ndarray, grid: list[tuple[float, ...]]) -> int:
