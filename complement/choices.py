@@ -23,6 +23,17 @@ from .errors import ConfigError, unknown_name
 FuseMethod = StrEnum("FuseMethod", "score rrf concat gate ranker cca")
 #: the fusion methods that take more than two views (the others fuse exactly two)
 MULTI_VIEW_METHODS = ("ranker",)
+
+
+def fusion_views_wanted(method: str | None, names: list[str]) -> str | None:
+    """``None`` when ``names`` suit fusion ``method``; else what it takes ("exactly two different views", or for the
+    methods of ``MULTI_VIEW_METHODS`` "two or more different views")."""
+    many = method in MULTI_VIEW_METHODS
+    if len(names) >= 2 and len(set(names)) == len(names) and (len(names) == 2 or many):
+        return None
+    return "two or more different views" if many else "exactly two different views"
+
+
 #: ``fuse --norm``: the per-user standardisation of scores before ``score`` fusion
 Norm = StrEnum("Norm", "zscore minmax")
 #: ``--exclude``: which interaction splits are masked (seen items) in a top-K list

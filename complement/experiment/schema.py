@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..choices import MULTI_VIEW_METHODS, FuseMethod, ModelName, check_choice
+from ..choices import FuseMethod, ModelName, check_choice, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
@@ -126,9 +126,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         _check_options(where, fusion, "fuse", FUSION_NAMES)
         method = check_choice(FuseMethod, fusion.get("method"), f"{where}.method", "fusion method").value
         pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
-        many = method in MULTI_VIEW_METHODS
-        if len(pair) < 2 or (len(pair) > 2 and not many) or len(set(map(str, pair))) != len(pair):
-            wanted = "two or more different views" if many else "exactly two different views"
+        if wanted := fusion_views_wanted(method, [str(v) for v in pair]):
             raise ConfigError(f"{where}.views must name {wanted}, not {pair!r}")
         for v in pair:
             if v not in names:

@@ -1,6 +1,6 @@
 """Features of users and of (user, candidate item) pairs for the learned fusions (``gate``, ``ranker``).
 
-Everything here is known before evaluation: the two views' vectors, the train interactions (the
+Everything here is known before evaluation: the views' vectors, the train interactions (the
 history the views were trained on) and the item text. The *masked* set (train while fitting on
 validation, train + valid when writing the fused view) only decides which items are candidates and
 the per-user score statistics, exactly as in score fusion.
@@ -9,7 +9,8 @@ User features (``USER_FEATURES``): log activity, mean log popularity of the hist
 history items with text, and each view's score margin (z-score of its top item minus that of its
 20th), which says how sure the view is about the user.
 
-Candidate features (``CANDIDATE_FEATURES``), over the union of the two views' top-``depth`` lists:
+Candidate features (``CANDIDATE_FEATURES``; ``candidate_feature_names(n)`` for n views), over the union of
+the views' top-``depth`` lists:
 each view's per-user z-score and log rank (in its full ranking of the unmasked items), whether the
 item is in that view's top 20, the item's log popularity, and its largest and mean cosine similarity to
 the user's train items in each view's item space (what an item-to-item recommender on that view would
@@ -26,20 +27,7 @@ import torch
 from .kernels import SeenMask, default_chunk_size, full_ranks, scores_block, topk_rows, user_chunks
 from .score import standardise
 
-USER_FEATURES = ("log_activity", "history_log_popularity", "history_text_share", "margin_a", "margin_b")
-CANDIDATE_FEATURES = (
-    "z_a",
-    "z_b",
-    "log_rank_a",
-    "log_rank_b",
-    "top20_a",
-    "top20_b",
-    "log_popularity",
-    "max_similarity_a",
-    "max_similarity_b",
-    "mean_similarity_a",
-    "mean_similarity_b",
-)
+STATIC_USER_FEATURES = ("log_activity", "history_log_popularity", "history_text_share")
 
 
 def view_letters(n_views: int) -> str:
@@ -48,12 +36,12 @@ def view_letters(n_views: int) -> str:
 
 
 def user_feature_names(n_views: int) -> tuple[str, ...]:
-    """``USER_FEATURES`` for ``n_views`` views: the static three, then one margin per view."""
-    return (*USER_FEATURES[:3], *(f"margin_{v}" for v in view_letters(n_views)))
+    """The user features' columns for ``n_views`` views: the static three, then one margin per view."""
+    return (*STATIC_USER_FEATURES, *(f"margin_{v}" for v in view_letters(n_views)))
 
 
 def candidate_feature_names(n_views: int) -> tuple[str, ...]:
-    """``CANDIDATE_FEATURES`` for ``n_views`` views, grouped by kind (for two views, exactly that tuple)."""
+    """The candidate features' columns for ``n_views`` views, grouped by kind."""
     letters = view_letters(n_views)
     return (
         *(f"z_{v}" for v in letters),
@@ -64,6 +52,10 @@ def candidate_feature_names(n_views: int) -> tuple[str, ...]:
         *(f"mean_similarity_{v}" for v in letters),
     )
 
+
+#: the columns for two views
+USER_FEATURES = user_feature_names(2)
+CANDIDATE_FEATURES = candidate_feature_names(2)
 
 MARGIN_RANK = 20
 

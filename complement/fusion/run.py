@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..choices import MULTI_VIEW_METHODS
+from ..choices import MULTI_VIEW_METHODS, fusion_views_wanted
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -58,12 +58,11 @@ def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[
     """``"A,B"`` or ``[A, B]`` -> ``(A, B)``: two different names, or for ``ranker`` two or more."""
     names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
     names = [n for n in names if n]
-    many = method in MULTI_VIEW_METHODS
-    if len(set(names)) != len(names) or len(names) < 2 or (len(names) > 2 and not many):
-        wanted = "two or more different view names" if many else "two different view names"
-        more = "" if many else f" ({', '.join(MULTI_VIEW_METHODS)} takes more)"
+    if wanted := fusion_views_wanted(method, names):
+        more = "" if method in MULTI_VIEW_METHODS else f" ({', '.join(MULTI_VIEW_METHODS)} takes more)"
         raise ConfigError(
-            f"--views takes {wanted}, e.g. --views lightgcn,sem{more} (got: {','.join(names) or 'nothing'})"
+            f"--views takes {wanted.replace('views', 'view names')}, e.g. --views lightgcn,sem{more} "
+            f"(got: {','.join(names) or 'nothing'})"
         )
     return tuple(names)
 
