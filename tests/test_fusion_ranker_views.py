@@ -258,3 +258,26 @@ def test_three_view_candidates_and_features_equal_a_plain_computation():
             assert row["log_popularity"] == pytest.approx(math.log1p(popularity[i]) / math.log1p(n_items), abs=1e-6)
         for v in range(3):  # margin: z of the top item minus z of the 20th; 0 with fewer than 20 unmasked items
             assert float(block.margins[u, v]) == 0.0
+
+
+def test_the_fitted_ranker_comes_back_on_the_cpu():
+    from complement.fusion.ranker import fit_ranker
+
+    rng = np.random.default_rng(0)
+    inputs = torch.from_numpy(rng.normal(size=(40, 6, 5)).astype(np.float32))
+    valid = torch.ones(40, 6, dtype=torch.bool)
+    labels = torch.from_numpy(rng.random((40, 6)) < 0.3)
+    model, _ = fit_ranker(inputs, valid, labels, labels.sum(dim=1).clamp(min=1), (0.5, 0.5))
+    assert {p.device.type for p in model.parameters()} == {"cpu"}
+    assert model.scale.mean.device.type == model.scale.std.device.type == "cpu"
+    assert model(inputs).shape == (40, 6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_ranker_fitted_on_cuda_serves_like_one_fitted_on_the_cpu(three_kinds):
+    """The fit runs on the device; float sums in another order may move a near tie, not the result."""
+    cpu = fuse(three_kinds, "a,b,c", "ranker", "ranker-cpu", k=20, exclude="train+valid", device="cpu")
+    cuda = fuse(three_kinds, "a,b,c", "ranker", "ranker-cuda", k=20, exclude="train+valid", device="cuda")
+    assert cuda.fit["start_weight"] == cpu.fit["start_weight"]
+    assert abs(planted.recall_at(three_kinds, "ranker-cuda") - planted.recall_at(three_kinds, "ranker-cpu")) < 0.02

@@ -204,3 +204,8 @@ class Standardiser:
 
     def __call__(self, rows: torch.Tensor) -> torch.Tensor:
         return (rows - self.mean) / self.std
+
+    def to(self, device: torch.device) -> Standardiser:
+        moved = object.__new__(Standardiser)
+        moved.mean, moved.std = self.mean.to(device), self.std.to(device)
+        return moved

@@ -177,7 +177,9 @@ def learned_topk(
         candidates = torch.cat(valid_rows)
         if not bool((labels & candidates).any()):
             raise ConfigError("fuse --method ranker: no validation item is among any user's candidates; use score")
-        ranker, report = fit_ranker(inputs, candidates, labels, torch.cat(size_rows), grid[start])
+        ranker, report = fit_ranker(
+            inputs.to(device), candidates.to(device), labels.to(device), torch.cat(size_rows).to(device), grid[start]
+        )
     metrics.update(
         {
             "epochs": report.epochs,
