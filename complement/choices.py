@@ -34,6 +34,21 @@ def fusion_views_wanted(method: str | None, names: list[str]) -> str | None:
     return "two or more different views" if many else "exactly two different views"
 
 
+#: the fusion methods that average several fits (``fuse --fits``), and the most fits they take
+BAGGED_METHODS = ("ranker",)
+MAX_FITS = 50
+
+
+def fits_unsuited(method: str | None, fits: object) -> str | None:
+    """``None`` when ``fits`` suits fusion ``method``: a whole number from 1 to ``MAX_FITS``, and 1 unless the
+    method is one of ``BAGGED_METHODS``; else why not."""
+    if isinstance(fits, bool) or not isinstance(fits, int) or not 1 <= fits <= MAX_FITS:
+        return f"fits must be a whole number from 1 to {MAX_FITS}, got {fits!r}"
+    if fits != 1 and method not in BAGGED_METHODS:
+        return f"fits is the ranker's option (several fits averaged), not {method}'s; leave it at 1"
+    return None
+
+
 #: ``fuse --norm``: the per-user standardisation of scores before ``score`` fusion
 Norm = StrEnum("Norm", "zscore minmax")
 #: ``--exclude``: which interaction splits are masked (seen items) in a top-K list

@@ -104,11 +104,12 @@ def test_three_view_lists_mask_train_and_valid_and_are_recorded(three_kinds):
     assert len(per_user) == N_USERS and all(list(r.values()) == [20, 20, 1, 20] for r in per_user)
 
 
-def test_the_three_view_list_does_not_depend_on_the_test_split(tmp_path):
+@pytest.mark.parametrize("fits", [1, 3])
+def test_the_three_view_list_does_not_depend_on_the_test_split(tmp_path, fits):
     lists = []
     for seed in (None, 9):
         ws = three_kinds_workspace(tmp_path / f"ws-{seed}", test_seed=seed)
-        fuse(ws, "a,b,c", "ranker", "fused", k=20, exclude="train+valid", device="cpu")
+        fuse(ws, "a,b,c", "ranker", "fused", k=20, exclude="train+valid", device="cpu", fits=fits)
         lists.append(
             ws.query("SELECT user_id, rank, item_id, score FROM topk WHERE view = 'fused' ORDER BY ALL").to_pylist()
         )
@@ -281,3 +282,165 @@ def test_a_ranker_fitted_on_cuda_serves_like_one_fitted_on_the_cpu(three_kinds):
     cuda = fuse(three_kinds, "a,b,c", "ranker", "ranker-cuda", k=20, exclude="train+valid", device="cuda")
     assert cuda.fit["start_weight"] == cpu.fit["start_weight"]
     assert abs(planted.recall_at(three_kinds, "ranker-cuda") - planted.recall_at(three_kinds, "ranker-cpu")) < 0.02
+
+
+@pytest.mark.parametrize("n_views, grid_kind", [(3, "simplex"), (4, "simplex"), (3, "vertex"), (4, "centre")])
+def test_the_grid_of_three_views_or_more_scores_like_the_full_rows(n_views, grid_kind):
+    """Score fusion's validation hits for every start-weight vector, computed on the columns that can reach
+    a top 20, equal a plain stable sort of the full fused rows: with ties (integer vectors), users with
+    fewer unmasked items than 20, and groups of users of different widths."""
+    from complement.fusion import learned
+
+    rng = np.random.default_rng(n_views)
+    n_users, n_items = 300, 500
+    views = [
+        (
+            torch.from_numpy(rng.integers(-2, 3, size=(n_users, 4)).astype(np.float32)),
+            torch.from_numpy(rng.integers(-2, 3, size=(n_items, 4)).astype(np.float32)),
+        )
+        for _ in range(n_views)
+    ]
+    pairs = [(u, int(i)) for u in range(n_users) for i in rng.choice(n_items, 30, replace=False)]
+    pairs += [(u, i) for u in range(5) for i in range(n_items - 10)]  # five users keep about ten items
+    seen = SeenMask(n_users, n_items, (np.array([u for u, _ in pairs]), np.array([i for _, i in pairs])))
+    truth_pairs = [(u, int(i)) for u in range(n_users) for i in rng.choice(n_items, 8, replace=False)]
+    truth_mask = SeenMask(n_users, n_items, tuple(np.array(c) for c in zip(*truth_pairs, strict=True)))
+    grid = {
+        "simplex": weight_grid(n_views),
+        "vertex": [(1.0,) + (0.0,) * (n_views - 1)],  # a single weight vector: the threshold is its own 20th
+        "centre": [(1.0 / n_views,) * n_views],
+    }[grid_kind]
+    pruned_somewhere = False
+    for block in candidate_blocks(
+        views, seen, np.ones(n_items), depth=20, device=torch.device("cpu"), history=seen, chunk_size=70
+    ):
+        truth = truth_mask.block(block.start, block.stop, torch.device("cpu"))
+        expected = torch.zeros((block.stop - block.start, len(grid)), dtype=torch.float64)
+        for j, weights in enumerate(grid):
+            full = learned.weighted_sum(block.z, weights).masked_fill(block.mask, float("-inf"))
+            order = torch.sort(full, dim=1, descending=True, stable=True).indices[:, :20]
+            expected[:, j] = truth.gather(1, order).sum(dim=1).to(torch.float64)
+        assert torch.equal(learned.grid_hits(block, truth, grid), expected)
+        best, threshold = learned.reach(block, grid, 20)
+        pruned_somewhere |= bool(((best >= threshold.unsqueeze(1)).sum(dim=1) < n_items).any())
+        if block.start == 0:
+            assert bool(torch.isinf(threshold[:5]).all())  # too few items left: every column
+    assert pruned_somewhere
+
+
+def _fuse_record(ws: Workspace, view: str) -> tuple[dict, dict]:
+    row = ws.query(f"SELECT params, metrics FROM runs WHERE step = 'fuse' AND view = '{view}'").to_pylist()[-1]
+    return json.loads(row["params"]), json.loads(row["metrics"])
+
+
+def test_fits_average_rankers_fitted_on_different_held_out_fifths(three_kinds):
+    fuse(three_kinds, "a,b,c", "ranker", "fits-1", k=20, exclude="train+valid", device="cpu")
+    fuse(three_kinds, "a,b,c", "ranker", "fits-3", k=20, exclude="train+valid", device="cpu", fits=3)
+    params_1, metrics_1 = _fuse_record(three_kinds, "fits-1")
+    params_3, metrics_3 = _fuse_record(three_kinds, "fits-3")
+    assert params_1["fits"] == 1 and params_3["fits"] == 3
+    assert "fits" not in metrics_1 and isinstance(metrics_1["epochs"], int)
+    assert metrics_3["fits"] == 3 and len(metrics_3["epochs"]) == len(metrics_3["holdout_recall@20"]) == 3
+    # the first fit is the single fit (held-out fifth of seed 0); the others hold out other users
+    assert metrics_3["epochs"][0] == metrics_1["epochs"]
+    assert metrics_3["holdout_recall@20"][0] == metrics_1["holdout_recall@20"]
+    assert metrics_3["holdout_recall@20"][1] != metrics_3["holdout_recall@20"][0]
+    assert planted.recall_at(three_kinds, "fits-3") >= planted.recall_at(three_kinds, "fits-1") - 0.05
+
+
+def test_a_bag_scores_the_mean_of_its_fits_and_its_first_fit_is_the_single_one():
+    from complement.fusion.ranker import RankerBag, fit_ranker
+
+    rng = np.random.default_rng(1)
+    inputs = torch.from_numpy(rng.normal(size=(200, 8, 5)).astype(np.float32))
+    valid = torch.ones(200, 8, dtype=torch.bool)
+    labels = (inputs[:, :, 2] + 0.5 * torch.from_numpy(rng.normal(size=(200, 8)).astype(np.float32))) > 1.0
+    sizes = labels.sum(dim=1).clamp(min=1).to(torch.float64)
+    single, _ = fit_ranker(inputs, valid, labels, sizes, (0.5, 0.5))
+    bag, reports = fit_ranker(inputs, valid, labels, sizes, (0.5, 0.5), fits=4)
+    assert isinstance(bag, RankerBag) and len(bag.models) == len(reports) == 4
+    for p, q in zip(single.parameters(), bag.models[0].parameters(), strict=True):
+        assert torch.equal(p, q)
+    with torch.no_grad():
+        expected = torch.stack([m(inputs) for m in bag.models]).mean(dim=0)
+        assert torch.equal(bag(inputs), expected)
+    assert {p.device.type for p in bag.parameters()} == {"cpu"}
+
+
+@pytest.mark.parametrize(
+    "method, fits, message",
+    [
+        ("ranker", 0, "whole number from 1 to 50"),
+        ("ranker", 2.5, "whole number from 1 to 50"),
+        ("ranker", True, "whole number from 1 to 50"),
+        ("ranker", 51, "whole number from 1 to 50"),
+        ("score", 3, "the ranker's option"),
+        ("gate", 2, "the ranker's option"),
+    ],
+)
+def test_bad_fits_are_refused_before_anything_is_written(three_kinds, method, fits, message):
+    views = "a,b,c" if method == "ranker" else "a,b"
+    with pytest.raises(ConfigError, match=message):
+        fuse(three_kinds, views, method, "bad-fits", device="cpu", fits=fits)
+    assert "bad-fits" not in three_kinds.parts("topk")
+
+
+def test_fits_through_the_cli_the_library_and_an_experiment(three_kinds, tmp_path, capsys):
+    import complement
+    from complement.cli import app as app_module
+    from complement.experiment import load
+
+    args = ["fuse", "--views", "a,b,c", "--method", "ranker", "--k", "10", "--device", "cpu"]
+    args += ["-w", str(three_kinds.root)]
+    app_module.main([*args, "--view", "cli-fits", "--fits", "2", "--exclude", "train+valid"])
+    assert _fuse_record(three_kinds, "cli-fits")[1]["fits"] == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        app_module.main([*args, "--view", "cli-fits-0", "--fits", "0"])
+    assert exit_info.value.code != 0 and "cli-fits-0" not in three_kinds.parts("topk")
+    with pytest.raises(ConfigError, match="fits"):
+        complement.fuse(three_kinds, "a,b,c", "ranker", "lib-fits", fits=51, device="cpu")
+    text = """
+[dataset]
+kind = "synthetic"
+[[view]]
+name = "a"
+model = "mf"
+[[view]]
+name = "b"
+model = "pop"
+[[fusion]]
+name = "f"
+views = ["a", "b"]
+method = "{method}"
+fits = 3
+"""
+    path = tmp_path / "complement.toml"
+    path.write_text(text.replace("{method}", "ranker"), encoding="utf-8")
+    assert load(path)["fusion"][0]["fits"] == 3
+    path.write_text(text.replace("{method}", "score"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"fusion 'f'.*the ranker's option"):
+        load(path)
+
+
+def test_the_fit_is_the_same_on_one_thread_and_on_two():
+    """The loop pins torch to one CPU thread: with two, the gradient sums over 3,000 users split across threads
+    and the weights differ in the last bits (checked when this was written), which can move a near tie."""
+    from complement.fusion.ranker import fit_ranker
+
+    rng = np.random.default_rng(1)
+    inputs = torch.from_numpy(rng.normal(size=(3000, 40, 20)).astype(np.float32))
+    valid = torch.ones(3000, 40, dtype=torch.bool)
+    labels = (inputs[:, :, 2] + torch.from_numpy(rng.normal(size=(3000, 40)).astype(np.float32))) > 1.5
+    sizes = labels.sum(dim=1).clamp(min=1).to(torch.float64)
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            model, reports = fit_ranker(inputs, valid, labels, sizes, (0.5, 0.5))
+            assert torch.get_num_threads() == threads and reports[0].epochs > 0
+            weights.append(torch.cat([p.flatten() for p in model.parameters()]))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(weights[0], weights[1])

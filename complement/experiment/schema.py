@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..choices import FuseMethod, ModelName, check_choice, fusion_views_wanted
+from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
@@ -128,6 +128,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         pair = _expect(f"{where}.views", fusion.get("views"), (list,), "a list of two view names")
         if wanted := fusion_views_wanted(method, [str(v) for v in pair]):
             raise ConfigError(f"{where}.views must name {wanted}, not {pair!r}")
+        if problem := fits_unsuited(method, fusion.get("fits", 1)):
+            raise ConfigError(f"{where}: {problem}")
         for v in pair:
             if v not in names:
                 raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")

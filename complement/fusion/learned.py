@@ -99,14 +99,81 @@ class Fused:
         self.block = block
         if len(block.z) == 2:
             self.pair = Combiner(block.z_a, block.z_b, block.mask)
-        else:
-            self.stacked = torch.stack(block.z)
 
     def __call__(self, weights: tuple[float, ...]) -> torch.Tensor:
         if len(self.block.z) == 2:
             return self.pair(weights[0])
-        vector = torch.tensor(weights, dtype=self.stacked.dtype, device=self.stacked.device)
-        return torch.tensordot(vector, self.stacked, dims=1).masked_fill_(self.block.mask, float("-inf"))
+        return weighted_sum(self.block.z, weights).masked_fill_(self.block.mask, float("-inf"))
+
+
+def weighted_sum(zs: list[torch.Tensor], weights: tuple[float, ...]) -> torch.Tensor:
+    """``sum_v w_v z_v`` as separate elementwise products and sums in view order: each entry's value
+    depends on that entry alone, so a gathered subset of the columns gets the same bits."""
+    total = zs[0] * weights[0]
+    for z, weight in zip(zs[1:], weights[1:], strict=True):
+        total += z * weight
+    return total
+
+
+#: users per group when scoring the grid of three views or more: a group's columns are its widest user's
+GRID_GROUP = 128
+
+
+def grid_hits(block: CandidateBlock, truth: torch.Tensor, grid: list[tuple[float, ...]]) -> torch.Tensor:
+    """``[chunk, len(grid)]``: the validation items in score fusion's top-``RECALL_K`` for each grid weight.
+
+    Two views score every column (eleven weights). For more, a user's fused scores are computed only on the
+    columns that can reach some weight's top ``RECALL_K`` (:func:`reach`), in groups of users of similar
+    width; a stable top-k of those columns, kept in item order, is exactly the full row's (the same values,
+    the same ties by lower item index)."""
+    if len(block.z) == 2:
+        fused = Fused(block)
+        return torch.stack(
+            [truth.gather(1, topk_rows(fused(w), RECALL_K)[0]).sum(dim=1).to(torch.float64) for w in grid], dim=1
+        )
+    best, threshold = reach(block, grid, RECALL_K)
+    n_items = best.shape[1]
+    widths = (best >= threshold.unsqueeze(1)).sum(dim=1)
+    hits = torch.empty((best.shape[0], len(grid)), dtype=torch.float64, device=best.device)
+    for group in torch.argsort(widths).split(GRID_GROUP):
+        width = min(n_items, max(RECALL_K, int(widths[group].max())))
+        if width == n_items:
+            columns = torch.arange(n_items, device=best.device).expand(len(group), -1)
+        else:
+            columns = torch.sort(torch.topk(best[group], width, dim=1).indices, dim=1).values
+        zs = [z[group].gather(1, columns) for z in block.z]
+        mask, group_truth = block.mask[group].gather(1, columns), truth[group].gather(1, columns)
+        for j, weights in enumerate(grid):
+            top, _ = topk_rows(weighted_sum(zs, weights).masked_fill_(mask, float("-inf")), RECALL_K)
+            hits[group, j] = group_truth.gather(1, top).sum(dim=1).to(torch.float64)
+    return hits
+
+
+def reach(block: CandidateBlock, grid: list[tuple[float, ...]], k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(best, threshold)``: each item's largest view z-score (``-inf`` where masked) and, per user, a
+    threshold below which no item is in the top ``k`` of score fusion for any weight vector of ``grid``
+    (non-negative, summing to 1).
+
+    A weighted mean is at most the largest of its terms, so an item whose best z-score is below the k-th
+    best fused score can never be in that weight's top k. The k-th best fused score over the candidates
+    (the union of the views' top lists) is a lower bound of the k-th best over all items; the smallest of
+    these bounds over the grid, less a relative 1e-9 for rounding, is the threshold. It is ``-inf`` (every
+    column) for users with fewer than k candidates."""
+    best = block.z[0].clone()
+    for z in block.z[1:]:
+        torch.maximum(best, z, out=best)
+    best.masked_fill_(block.mask, float("-inf"))
+    if block.items.shape[1] < k:
+        return best, torch.full((best.shape[0],), float("-inf"), dtype=best.dtype, device=best.device)
+    candidates = [z.gather(1, block.items) for z in block.z]
+    kth = torch.stack(
+        [
+            torch.topk(weighted_sum(candidates, w).masked_fill_(~block.valid, float("-inf")), k, dim=1).values[:, -1]
+            for w in grid
+        ],
+        dim=1,
+    ).amin(dim=1)
+    return best, torch.where(torch.isfinite(kth), kth - 1e-9 * (1.0 + kth.abs()), torch.full_like(kth, -math.inf))
 
 
 def learned_topk(
@@ -118,9 +185,11 @@ def learned_topk(
     exclude: tuple[str, ...],
     device: torch.device,
     chunk_size: int | None = None,
+    fits: int = 1,
 ) -> LearnedResult:
     """Fit ``method`` on the validation split and rank every user's unmasked items with it. ``views``
-    are two ``(user, item)`` vector pairs, or for the ranker two or more."""
+    are two ``(user, item)`` vector pairs, or for the ranker two or more; the ranker averages ``fits``
+    models (each with its own held-out fifth)."""
     if method == "gate" and len(views) != 2:
         raise ConfigError(f"fuse --method gate fuses exactly two views, not {len(views)}")
     n_users, n_items = views[0][0].shape[0], views[0][1].shape[0]
@@ -146,12 +215,7 @@ def learned_topk(
         truth = valid.block(block.start, block.stop, device)
         sizes = truth_sizes(truth)
         keep = sizes > 0
-        fused = Fused(block)
-        per_weight = []
-        for weights in grid:
-            top, _ = topk_rows(fused(weights), RECALL_K)
-            per_weight.append(truth.gather(1, top).sum(dim=1).to(torch.float64) / sizes.clamp(min=1))
-        recall_rows.append(torch.stack(per_weight, dim=1)[keep].cpu())
+        recall_rows.append((grid_hits(block, truth, grid) / sizes.clamp(min=1).unsqueeze(1))[keep].cpu())
         user_rows.append(torch.arange(block.start, block.stop)[keep.cpu()])
         margin_rows.append(block.margins[keep].cpu())
         if method == "ranker":
@@ -171,21 +235,28 @@ def learned_topk(
 
     if method == "gate":
         gate, report = fit_gate(user_features, torch.from_numpy(recall), start)
+        reports = [report]
     else:
         inputs = candidate_inputs(torch.cat(feature_rows), user_features)
         labels = torch.cat(label_rows)
         candidates = torch.cat(valid_rows)
         if not bool((labels & candidates).any()):
             raise ConfigError("fuse --method ranker: no validation item is among any user's candidates; use score")
-        ranker, report = fit_ranker(
-            inputs.to(device), candidates.to(device), labels.to(device), torch.cat(size_rows).to(device), grid[start]
+        ranker, reports = fit_ranker(
+            inputs.to(device),
+            candidates.to(device),
+            labels.to(device),
+            torch.cat(size_rows).to(device),
+            grid[start],
+            fits=fits,
         )
-    metrics.update(
-        {
-            "epochs": report.epochs,
-            f"holdout_recall@{RECALL_K}": {str(e): m for e, m in report.holdout_metric.items()},
-        }
-    )
+    curves = [{str(e): m for e, m in r.holdout_metric.items()} for r in reports]
+    if len(reports) == 1:
+        metrics.update({"epochs": reports[0].epochs, f"holdout_recall@{RECALL_K}": curves[0]})
+    else:  # one entry per fit
+        metrics.update(
+            {"fits": len(reports), "epochs": [r.epochs for r in reports], f"holdout_recall@{RECALL_K}": curves}
+        )
 
     # ---- writing pass: `exclude` masked
     seen = SeenMask(n_users, n_items, ws.interaction_indices(exclude))

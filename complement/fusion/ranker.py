@@ -52,11 +52,17 @@ def fit_ranker(
     labels: torch.Tensor,
     truth_sizes: torch.Tensor,
     weights: tuple[float, ...],
-) -> tuple[RankerModel, FitReport]:
+    fits: int = 1,
+) -> tuple[torch.nn.Module, list[FitReport]]:
     """Fit on validation users: ``inputs [U, C, F]``, ``valid``/``labels [U, C]`` (label = a validation
     item), ``truth_sizes [U]`` (the user's validation items, also those outside the candidates).
 
-    The fit runs where the tensors are (a GPU's full-batch steps are many times faster on a large
+    With ``fits`` > 1, fit ``fits`` models, the j-th choosing its epochs on the held-out fifth drawn with
+    seed j (and initialised with that seed), and return their mean score (:class:`RankerBag`): each fit's
+    epoch count is a noisy choice on a fifth of the users, and the mean is steadier than any one of them.
+    ``fits`` = 1 is the single model of seed 0.
+
+    The fits run where the tensors are (a GPU's full-batch steps are many times faster on a large
     catalogue); the returned model is on the CPU, where the writing pass scores the candidates."""
     device = inputs.device
     scale = Standardiser(inputs[valid])
@@ -76,14 +82,30 @@ def fit_ranker(
         hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
         return float((hits / truth_sizes[idx]).mean())
 
-    model, report = fit_with_holdout(
-        lambda: RankerModel(inputs.shape[2], scale, weights).to(device),
-        loss_of,
-        metric_of,
-        len(users),
-        max_epochs=MAX_EPOCHS,
-        lr=LR,
-        weight_decay=WEIGHT_DECAY,
-    )
-    model.scale = scale.to(torch.device("cpu"))
-    return model.cpu(), report
+    models, reports = [], []
+    for seed in range(fits):
+        model, report = fit_with_holdout(
+            lambda: RankerModel(inputs.shape[2], scale, weights).to(device),
+            loss_of,
+            metric_of,
+            len(users),
+            max_epochs=MAX_EPOCHS,
+            lr=LR,
+            weight_decay=WEIGHT_DECAY,
+            seed=seed,
+        )
+        model.scale = scale.to(torch.device("cpu"))
+        models.append(model.cpu())
+        reports.append(report)
+    return (models[0] if fits == 1 else RankerBag(models)), reports
+
+
+class RankerBag(torch.nn.Module):
+    """The mean score of several fitted rankers."""
+
+    def __init__(self, models: list[RankerModel]):
+        super().__init__()
+        self.models = torch.nn.ModuleList(models)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return torch.stack([model(rows) for model in self.models]).mean(dim=0)

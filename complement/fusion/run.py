@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..choices import MULTI_VIEW_METHODS, fusion_views_wanted
+from ..choices import MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -126,6 +126,7 @@ def fuse(
     weight: float | None = None,
     norm: str = "zscore",
     rrf_k: float = DEFAULT_RRF_K,
+    fits: int = 1,
     k: int = 100,
     exclude: str = DEFAULT_EXCLUDE,
     device: str = "auto",
@@ -137,6 +138,8 @@ def fuse(
 
     names = parse_views(views, method)
     view_a, view_b = names[0], names[1]
+    if problem := fits_unsuited(method, fits):
+        raise ConfigError(f"--{problem}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
         method in ("score", "rrf")
@@ -176,6 +179,8 @@ def fuse(
         if method == "cca"
         else {"rrf_k": rrf_k}
         if method == "rrf"
+        else {"fits": fits}
+        if method == "ranker"
         else {}
     )
 
@@ -208,6 +213,7 @@ def fuse(
                     exclude=EXCLUDE_SPLITS[exclude],
                     device=torch_device,
                     chunk_size=chunk_size,
+                    fits=fits,
                 )
                 indices, scores, result.fit = learned.indices, learned.scores, learned.metrics
             elif method in ("score", "cca"):

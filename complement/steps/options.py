@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from ..choices import Device, Exclude, Norm, Protocol, Shift, SplitMethod
+from ..choices import MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
 from .declare import Options, flag_of, option
 
 __all__ = ["STEP_OPTIONS", "Options", "flag_of", "option"]
@@ -98,6 +98,14 @@ class FuseOptions(Options):
     )
     norm: Norm = option(Norm.zscore, "score: per-user standardisation, zscore or minmax.", choices=Norm)
     rrf_k: float = option(60.0, "rrf: the constant k in 1/(k + rank).", minimum=0.0, kind=(int, float))
+    fits: int = option(
+        1,
+        "ranker: models fitted, each choosing its epochs on a different held-out fifth of the validation users; "
+        "their scores are averaged (bagging).",
+        minimum=1,
+        maximum=MAX_FITS,
+        kind=int,
+    )
     k: int = option(100, "List length per user.", minimum=1, kind=int)
     exclude: Exclude = option(Exclude.train_valid, "Seen items to mask: train or train+valid.", choices=Exclude)
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
