@@ -147,10 +147,12 @@ def test_the_cli_fuses_three_views_with_the_ranker_only(three_kinds, capsys):
     assert "cli-score" not in three_kinds.parts("topk")
 
 
-def test_an_experiment_fusion_takes_three_views_for_the_ranker_only(tmp_path):
-    from complement.experiment import load
-
-    text = """
+def _experiment_with_fusion(tmp_path, views: list[str], method: str, extra: str = ""):
+    """An experiment file over synthetic data with views a (mf), b (lightgcn), c (pop) and one fusion f."""
+    path = tmp_path / "complement.toml"
+    views_toml = "[" + ", ".join(f'"{v}"' for v in views) + "]"
+    path.write_text(
+        f"""
 [dataset]
 kind = "synthetic"
 [[view]]
@@ -164,18 +166,23 @@ name = "c"
 model = "pop"
 [[fusion]]
 name = "f"
-views = ["a", "b", "c"]
+views = {views_toml}
 method = "{method}"
-"""
-    path = tmp_path / "complement.toml"
-    path.write_text(text.replace("{method}", "ranker"), encoding="utf-8")
-    assert load(path)["fusion"][0]["views"] == ["a", "b", "c"]
-    path.write_text(text.replace("{method}", "score"), encoding="utf-8")
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_an_experiment_fusion_takes_three_views_for_the_ranker_only(tmp_path):
+    from complement.experiment import load
+
+    assert load(_experiment_with_fusion(tmp_path, ["a", "b", "c"], "ranker"))["fusion"][0]["views"] == ["a", "b", "c"]
     with pytest.raises(ConfigError, match="exactly two different views"):
-        load(path)
-    path.write_text(text.replace("{method}", "ranker").replace('["a", "b", "c"]', '["a", "b", "a"]'), encoding="utf-8")
+        load(_experiment_with_fusion(tmp_path, ["a", "b", "c"], "score"))
     with pytest.raises(ConfigError, match="two or more different views"):
-        load(path)
+        load(_experiment_with_fusion(tmp_path, ["a", "b", "a"], "ranker"))
 
 
 def test_the_weight_grid_is_the_pairs_for_two_views_and_the_simplex_for_three():
@@ -400,27 +407,9 @@ def test_fits_through_the_cli_the_library_and_an_experiment(three_kinds, tmp_pat
     assert exit_info.value.code != 0 and "cli-fits-0" not in three_kinds.parts("topk")
     with pytest.raises(ConfigError, match="fits"):
         complement.fuse(three_kinds, "a,b,c", "ranker", "lib-fits", fits=51, device="cpu")
-    text = """
-[dataset]
-kind = "synthetic"
-[[view]]
-name = "a"
-model = "mf"
-[[view]]
-name = "b"
-model = "pop"
-[[fusion]]
-name = "f"
-views = ["a", "b"]
-method = "{method}"
-fits = 3
-"""
-    path = tmp_path / "complement.toml"
-    path.write_text(text.replace("{method}", "ranker"), encoding="utf-8")
-    assert load(path)["fusion"][0]["fits"] == 3
-    path.write_text(text.replace("{method}", "score"), encoding="utf-8")
+    assert load(_experiment_with_fusion(tmp_path, ["a", "b"], "ranker", "fits = 3"))["fusion"][0]["fits"] == 3
     with pytest.raises(ConfigError, match=r"fusion 'f'.*the ranker's option"):
-        load(path)
+        load(_experiment_with_fusion(tmp_path, ["a", "b"], "score", "fits = 3"))
 
 
 def test_the_fit_is_the_same_on_one_thread_and_on_two():

@@ -90,46 +90,30 @@ def fit_with_holdout(
     initial state) with the best held-out metric, and retrain on every row for that many epochs (on one
     CPU thread: see the module's note)."""
     with one_cpu_thread():
-        return _fit_with_holdout(
-            make_model, loss_of, metric_of, n_rows, max_epochs=max_epochs, lr=lr, weight_decay=weight_decay, seed=seed
-        )
-
-
-def _fit_with_holdout(
-    make_model: Callable[[], Model],
-    loss_of: Callable[[torch.nn.Module, np.ndarray], torch.Tensor],
-    metric_of: Callable[[torch.nn.Module, np.ndarray], float],
-    n_rows: int,
-    *,
-    max_epochs: int,
-    lr: float,
-    weight_decay: float,
-    seed: int,
-) -> tuple[Model, FitReport]:
-    fit_rows, hold_rows = holdout_split(n_rows, seed)
-    report = FitReport(epochs=0)
-    if len(hold_rows):
+        fit_rows, hold_rows = holdout_split(n_rows, seed)
+        report = FitReport(epochs=0)
+        if len(hold_rows):
+            torch.manual_seed(seed)
+            model = make_model()
+            optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+            with torch.no_grad():
+                report.holdout_metric[0] = metric_of(model, hold_rows)
+            for epoch in range(1, max_epochs + 1):
+                optimiser.zero_grad()
+                loss_of(model, fit_rows).backward()
+                optimiser.step()
+                if epoch % EVAL_EVERY == 0:
+                    with torch.no_grad():
+                        report.holdout_metric[epoch] = metric_of(model, hold_rows)
+            # ties: the fewer epochs
+            report.epochs = max(report.holdout_metric, key=lambda e: (round(report.holdout_metric[e], 12), -e))
+        all_rows = np.arange(n_rows)
         torch.manual_seed(seed)
         model = make_model()
         optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        with torch.no_grad():
-            report.holdout_metric[0] = metric_of(model, hold_rows)
-        for epoch in range(1, max_epochs + 1):
+        for _ in range(report.epochs):
             optimiser.zero_grad()
-            loss_of(model, fit_rows).backward()
+            loss_of(model, all_rows).backward()
             optimiser.step()
-            if epoch % EVAL_EVERY == 0:
-                with torch.no_grad():
-                    report.holdout_metric[epoch] = metric_of(model, hold_rows)
-        # ties: the fewer epochs
-        report.epochs = max(report.holdout_metric, key=lambda e: (round(report.holdout_metric[e], 12), -e))
-    all_rows = np.arange(n_rows)
-    torch.manual_seed(seed)
-    model = make_model()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    for _ in range(report.epochs):
-        optimiser.zero_grad()
-        loss_of(model, all_rows).backward()
-        optimiser.step()
-    model.eval()
-    return model, report
+        model.eval()
+        return model, report
