@@ -5,7 +5,9 @@
         --methods ranker,score,fusion,ranker3,ranker4 [--pair lightgcn,sem] [--k 20] [--n-boot 1000]
 
 WS holds seeded views NAME-sN (what ``complement run`` writes with ``[run] seeds``): the pair's two views and
-every method, for each seed. Prints the oracle bounds per seed and one Markdown row per method."""
+every method, for each seed. With one workspace per seed (``benchmarks/gpu_games_fusion.sh`` writes
+/tmp/ws-games-N), give ``-w`` once per seed, in the order of ``--seeds``. Prints the oracle bounds per seed
+and one Markdown row per method."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from complement import Workspace, diagnose
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-w", "--workspace", required=True)
+    parser.add_argument("-w", "--workspace", required=True, action="append", help="one, or one per seed")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--reference", required=True, help="the method the intervals are taken against")
     parser.add_argument("--methods", required=True, help="comma-separated; the reference among them")
@@ -25,15 +27,17 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--n-boot", type=int, default=1000)
     args = parser.parse_args()
-    ws = Workspace(args.workspace)
     seeds = [int(s) for s in args.seeds.split(",")]
+    if len(args.workspace) not in (1, len(seeds)):
+        parser.error(f"give one workspace, or one per seed ({len(seeds)}), not {len(args.workspace)}")
+    workspaces = [Workspace(w) for w in args.workspace] * (len(seeds) if len(args.workspace) == 1 else 1)
     methods = args.methods.split(",")
     view_a, view_b = args.pair.split(",")
     share: dict[str, list[float]] = {m: [] for m in methods}
     recall: dict[str, list[float]] = {m: [] for m in methods}
     intervals: dict[str, list[str]] = {m: [] for m in methods}
     bounds = []
-    for seed in seeds:
+    for ws, seed in zip(workspaces, seeds, strict=True):
         a, b = f"{view_a}-s{seed}", f"{view_b}-s{seed}"
         views = [f"{m}-s{seed}" for m in methods]
         for row in diagnose(ws, "fusion_gap", view_a=a, view_b=b, k=args.k, views=views).to_pylist():

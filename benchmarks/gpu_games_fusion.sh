@@ -39,3 +39,7 @@ one() {
 for s in ${SEEDS:-1 2 3}; do one "$s" & done
 wait
 grep -h -A12 "phase B done" "$OUT"/seed*.txt
+if [ "${SEEDS:-1 2 3}" = "1 2 3" ]; then  # the three seeds together: mean ± sd and each seed's interval
+  python3 benchmarks/fusion_gap_summary.py -w /tmp/ws-games-1 -w /tmp/ws-games-2 -w /tmp/ws-games-3 \
+    --reference fusion --methods fusion,score,ranker,ranker3,aligned-contrastive,ranker4 2>&1 | tee "$OUT/summary.txt"
+fi
