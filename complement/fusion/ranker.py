@@ -82,7 +82,7 @@ def fit_ranker(
         hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
         return float((hits / truth_sizes[idx]).mean())
 
-    models, reports = [], []
+    models, reports, cpu_scale = [], [], scale.to(torch.device("cpu"))
     for seed in range(fits):
         model, report = fit_with_holdout(
             lambda: RankerModel(inputs.shape[2], scale, weights).to(device),
@@ -94,7 +94,7 @@ def fit_ranker(
             weight_decay=WEIGHT_DECAY,
             seed=seed,
         )
-        model.scale = scale.to(torch.device("cpu"))
+        model.scale = cpu_scale
         models.append(model.cpu())
         reports.append(report)
     return (models[0] if fits == 1 else RankerBag(models)), reports
