@@ -11,6 +11,8 @@ on held-out validation users (:mod:`.training`), whose Recall@20 over the candid
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -66,21 +68,8 @@ def fit_ranker(
     catalogue); the returned model is on the CPU, where the writing pass scores the candidates."""
     device = inputs.device
     scale = Standardiser(inputs[valid])
-    users = np.flatnonzero((labels & valid).any(dim=1).cpu().numpy())  # only users with a hit can teach the order
-
-    def loss_of(model: torch.nn.Module, rows: np.ndarray) -> torch.Tensor:
-        idx = torch.from_numpy(users[rows]).to(device)
-        logp = torch.log_softmax(masked_logits(model, inputs[idx], valid[idx]), dim=1)
-        positive = (labels[idx] & valid[idx]).to(logp.dtype)
-        per_user = -(logp.masked_fill(positive == 0, 0.0) * positive).sum(dim=1) / positive.sum(dim=1)
-        return per_user.mean()
-
-    def metric_of(model: torch.nn.Module, rows: np.ndarray) -> float:
-        idx = torch.from_numpy(users[rows]).to(device)
-        logits = masked_logits(model, inputs[idx], valid[idx])
-        top = torch.topk(logits, min(RECALL_K, logits.shape[1]), dim=1).indices
-        hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
-        return float((hits / truth_sizes[idx]).mean())
+    users = fitting_users(valid, labels)
+    loss_of, metric_of = objective(inputs, valid, labels, truth_sizes, users)
 
     models, reports, cpu_scale = [], [], scale.to(torch.device("cpu"))
     for seed in range(fits):
@@ -98,6 +87,36 @@ def fit_ranker(
         models.append(model.cpu())
         reports.append(report)
     return (models[0] if fits == 1 else RankerBag(models)), reports
+
+
+def fitting_users(valid: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """The users with a validation item among their candidates: only they can teach the order."""
+    return np.flatnonzero((labels & valid).any(dim=1).cpu().numpy())
+
+
+def objective(
+    inputs: torch.Tensor, valid: torch.Tensor, labels: torch.Tensor, truth_sizes: torch.Tensor, users: np.ndarray
+) -> tuple[Callable[[torch.nn.Module, np.ndarray], torch.Tensor], Callable[[torch.nn.Module, np.ndarray], float]]:
+    """``(loss_of, metric_of)`` over rows of ``users``: the listwise softmax cross-entropy of the validation
+    items among the candidates, and the mean Recall@20 of the model's order of the candidates (over each
+    user's validation items, also those outside the candidates)."""
+    device = inputs.device
+
+    def loss_of(model: torch.nn.Module, rows: np.ndarray) -> torch.Tensor:
+        idx = torch.from_numpy(users[rows]).to(device)
+        logp = torch.log_softmax(masked_logits(model, inputs[idx], valid[idx]), dim=1)
+        positive = (labels[idx] & valid[idx]).to(logp.dtype)
+        per_user = -(logp.masked_fill(positive == 0, 0.0) * positive).sum(dim=1) / positive.sum(dim=1)
+        return per_user.mean()
+
+    def metric_of(model: torch.nn.Module, rows: np.ndarray) -> float:
+        idx = torch.from_numpy(users[rows]).to(device)
+        logits = masked_logits(model, inputs[idx], valid[idx])
+        top = torch.topk(logits, min(RECALL_K, logits.shape[1]), dim=1).indices
+        hits = (labels[idx] & valid[idx]).gather(1, top).sum(dim=1).to(torch.float64)
+        return float((hits / truth_sizes[idx]).mean())
+
+    return loss_of, metric_of
 
 
 class RankerBag(torch.nn.Module):
