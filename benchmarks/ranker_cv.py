@@ -89,6 +89,8 @@ def main() -> None:
     parser.add_argument("--linear", action="store_true", help="fit the linear part only")
     parser.add_argument("--refits", type=int, default=5)
     args = parser.parse_args()
+    if args.refits < 1:
+        parser.error("--refits must be at least 1")
     ws = Workspace(args.workspace)
     learned.fit_ranker = pooled_cv_fit(args)  # the only part replaced
     view_a, view_b = args.pair.split(",")
