@@ -223,3 +223,46 @@ def test_relative_vector_files_resolve_against_the_experiment_file(tmp_path, mon
     (folder / "vectors" / "item.ids").write_text("\n".join(ids) + "\n", encoding="utf-8")
     run_experiment(ws, load(experiment))
     assert ws.read_vectors("imported", "item")[1].shape == (len(ids), 8)
+
+
+TWO_LISTS = """
+[dataset]
+kind = "synthetic"
+users = 80
+items = 120
+interactions_per_user = 8
+seed = 3
+
+[[view]]
+name = "pop"
+model = "pop"
+
+[[view]]
+name = "rand"
+model = "random"
+
+[diagnostics]
+k = [5]
+"""
+
+
+def test_default_diagnostics_skip_multi_view_below_three_lists_and_drop_its_old_result(tmp_path, capsys, monkeypatch):
+    # The default diagnostics include multi_view, which compares three or more lists: an experiment with two
+    # views must still finish, without a multi_view result, rather than fail after training everything.
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")  # the skip is said on stderr
+    ws_dir = tmp_path / "ws"
+    results = ws_dir / execute.RESULTS_DIR
+    results.mkdir(parents=True)
+    (results / "multi_view.parquet").write_bytes(b"left by an earlier run with more views")
+    run_cli("run", str(write_experiment(tmp_path, TWO_LISTS)), "-w", str(ws_dir))
+    assert "multi_view skipped" in capsys.readouterr().err
+    assert not (results / "multi_view.parquet").exists()
+    assert (results / "metrics.parquet").exists() and (results / "coverage.parquet").exists()
+
+    # a third list: multi_view runs and compares all three
+    three = TWO_LISTS.replace(
+        "[diagnostics]", '[[fusion]]\nname = "mix"\nviews = ["pop", "rand"]\nmethod = "rrf"\n\n[diagnostics]'
+    )
+    run_cli("run", str(write_experiment(tmp_path, three)), "-w", str(ws_dir))
+    table = pq.read_table(results / "multi_view.parquet").to_pylist()
+    assert {row["view_a"] for row in table if row["statistic"] == "recall"} == {"mix", "pop", "rand"}

@@ -209,6 +209,10 @@ def _neighbors(ws: Workspace, step: Step, config: dict) -> int:
     return write_neighbors(ws, step.view or "", k=step.settings["k"], device=step.settings["device"])
 
 
+MULTI_VIEW_MIN = 3
+"""``multi_view`` needs this many lists (views in ``topk``); a run with fewer skips it instead of failing."""
+
+
 def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
     from ..diagnostics.headers import find
     from ..diagnostics.runner import diagnose
@@ -219,6 +223,10 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
     for name in s["names"]:
         diagnostic = find(name)
         declared = {p.name for p in diagnostic.params}
+        if name == "multi_view" and len(lists := ws.parts("topk")) < MULTI_VIEW_MIN:
+            message(f"  multi_view skipped: it compares {MULTI_VIEW_MIN} or more lists, the workspace has {len(lists)}")
+            (out_dir / f"{name}.parquet").unlink(missing_ok=True)  # an earlier result would pass as current
+            continue
         tables = []
         if set(PAIR_PARAMS) <= declared:
             for pair in s["expanded_pairs"]:
@@ -237,6 +245,7 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
             params = {"k": list(s["k"])} if "k" in declared else {}
             tables.append(_tag(diagnose(ws, name, **params), None, None, None))
         if not tables:
+            (out_dir / f"{name}.parquet").unlink(missing_ok=True)
             continue
         table = pa.concat_tables(tables, promote_options="default")
         atomic.write_parquet(table, out_dir / f"{name}.parquet")

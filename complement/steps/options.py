@@ -204,7 +204,9 @@ class DiagnosticsOptions(Options):
 
     step: ClassVar[str] = "diagnostics"
     names: tuple[str, ...] | None = option(
-        None, "Diagnostics to run (default: every one but the checks).", kind=(list, tuple)
+        None,
+        "Diagnostics to run (default: every one but the checks; multi_view is skipped below 3 views with lists).",
+        kind=(list, tuple),
     )
     k: tuple[int, ...] = option((20,), "List lengths K.", kind=(list, tuple))
     pairs: tuple[tuple[str, str], ...] = option((), "Pairs of views [A, B] to compare.", kind=(list, tuple))
