@@ -22,6 +22,19 @@ def test_example_validates_and_plans_every_stage(path, tmp_path):
     assert {"ingest", "embed", "train", "fuse", "diagnostics", "probe"} <= kinds
 
 
+BENCHMARK_EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*/*.toml"))
+
+
+@pytest.mark.parametrize(
+    "path", BENCHMARK_EXPERIMENTS, ids=[f"{p.parent.name}/{p.stem}" for p in BENCHMARK_EXPERIMENTS]
+)
+def test_benchmark_experiment_validates_and_plans(path, tmp_path):
+    # the experiment files that benchmarks and docs/fusion.md run (benchmarks/cpu, benchmarks/gpu)
+    config = load(path, [f"dataset.path={tmp_path}"])
+    kinds = {step.kind for step in build_plan(config)}
+    assert {"ingest", "train", "fuse", "diagnostics"} <= kinds
+
+
 def load_raw(path: Path) -> dict:
     import tomllib
 
