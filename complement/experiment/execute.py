@@ -223,12 +223,10 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
     for name in s["names"]:
         diagnostic = find(name)
         declared = {p.name for p in diagnostic.params}
+        tables = []
         if name == "multi_view" and len(lists := ws.parts("topk")) < MULTI_VIEW_MIN:
             message(f"  multi_view skipped: it compares {MULTI_VIEW_MIN} or more lists, the workspace has {len(lists)}")
-            (out_dir / f"{name}.parquet").unlink(missing_ok=True)  # an earlier result would pass as current
-            continue
-        tables = []
-        if set(PAIR_PARAMS) <= declared:
+        elif set(PAIR_PARAMS) <= declared:
             for pair in s["expanded_pairs"]:
                 if name == "item_agreement" and not all(
                     bool(ws.table_files("neighbors", v)) for v in (pair["view_a"], pair["view_b"])
@@ -244,7 +242,7 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
         else:
             params = {"k": list(s["k"])} if "k" in declared else {}
             tables.append(_tag(diagnose(ws, name, **params), None, None, None))
-        if not tables:
+        if not tables:  # skipped: an earlier result of it would pass the results lineage as current
             (out_dir / f"{name}.parquet").unlink(missing_ok=True)
             continue
         table = pa.concat_tables(tables, promote_options="default")
