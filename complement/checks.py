@@ -81,9 +81,20 @@ TRAIN_FLOATS: Mapping[str, dict] = {
 }
 
 
-def train_overrides(overrides: Mapping[str, object]) -> None:
-    """Every hyperparameter of ``complement train`` within its rule (unknown names are left alone)."""
-    for name, minimum in TRAIN_INTEGERS.items():
-        integer("--" + name.replace("_", "-"), overrides.get(name), minimum=minimum)  # type: ignore[arg-type]
+#: hyperparameters of the models' configs that are not ``complement train`` options (experiment-file keys only)
+TRAIN_KEYS_ONLY: Mapping[str, int] = {"valid_users": 0}
+
+
+def train_overrides(overrides: Mapping[str, object], where: str | None = None) -> None:
+    """Every hyperparameter of ``complement train`` within its rule (unknown names are left alone). Errors
+    name the option (``--epochs``), or with ``where`` the experiment-file key (``where: epochs``)."""
+
+    def option(name: str) -> str:
+        if where is not None:
+            return f"{where}: {name}"
+        return name if name in TRAIN_KEYS_ONLY else "--" + name.replace("_", "-")
+
+    for name, minimum in {**TRAIN_INTEGERS, "seed": 0, **TRAIN_KEYS_ONLY}.items():
+        integer(option(name), overrides.get(name), minimum=minimum)  # type: ignore[arg-type]
     for name, bounds in TRAIN_FLOATS.items():
-        finite("--" + name.replace("_", "-"), overrides.get(name), **bounds)  # type: ignore[arg-type]
+        finite(option(name), overrides.get(name), **bounds)  # type: ignore[arg-type]

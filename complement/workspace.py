@@ -157,6 +157,12 @@ class Workspace:
 
     def require(self, *names: str) -> None:
         """Raise a clear error for the first listed table the workspace lacks."""
+        if names and not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise WorkspaceError(
+                f"workspace {self.root} {what}: pass -w DIR (or set COMPLEMENT_WORKSPACE) to a workspace made by "
+                "`complement init` or `complement synth`"
+            )
         for name in names:
             if not self.has_table(name):
                 hint = {

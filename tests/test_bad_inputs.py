@@ -17,6 +17,17 @@ from complement.workspace import Workspace
 
 
 # ---- setups: plant one bad input in a copy of the synth workspace (or next to it) --------------------
+def rrf_list_view(view: str):
+    """A list view (lists only, no vectors): RRF of the synth workspace's two vector views."""
+
+    def setup(folder: Path) -> None:
+        import complement
+
+        complement.fuse(Workspace(folder / "ws"), ["pop", "truth_collab"], "rrf", view, k=20, device="cpu")
+
+    return setup
+
+
 def write(name: str, content: str | bytes):
     """Write ``content`` to ``name`` in the case folder."""
 
@@ -123,6 +134,10 @@ def doubled(t):
 
 
 W = ["-w", "{ws}"]
+#: an experiment with one trained view on small synthetic data (cases append keys to the view)
+RUN_LIGHTGCN = (
+    '[dataset]\nkind = "synthetic"\nusers = 40\nitems = 30\n[[view]]\nname = "lightgcn"\nmodel = "lightgcn"\n'
+)
 GENERIC = ["init", "{tmp}/new", "-d", "generic", "-p", "{tmp}/events.csv", "--user-col", "user", "--item-col", "item"]
 
 
@@ -355,6 +370,13 @@ SCORING = [
         ["fuse", *W, "--views", "pop,truth_collab", "--method", "rrf", "--view", "f", "--k", "0"],
         1,
         r"--k must be at least 1",
+    ),
+    Case(
+        "fuse-list-view-with-a-vector-method",
+        rrf_list_view("r"),
+        ["fuse", *W, "--views", "r,pop", "--method", "concat", "--view", "f", "--k", "20"],
+        1,
+        r"view 'r' is a list view .* --method concat reads; score and rrf fuse list views",
     ),
     Case(
         "fuse-unknown-method",
@@ -875,6 +897,46 @@ OTHER = [
         r"exp\.toml",
     ),
     Case("run-experiment-missing", "synth", ["run", "{tmp}/nope.toml", *W], 1, r"nope\.toml"),
+    # a trained view's hyperparameters are checked by train's rules before the run writes anything
+    Case(
+        "run-view-epochs-not-integer",
+        write("exp.toml", RUN_LIGHTGCN + 'epochs = "fifty"\n'),
+        ["run", "{tmp}/exp.toml", *W],
+        1,
+        r"exp\.toml: view 'lightgcn': epochs must be an integer, not 'fifty'",
+    ),
+    Case(
+        "run-view-lr-negative-by-set",
+        write("exp.toml", RUN_LIGHTGCN),
+        ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.lr=-1"],
+        1,
+        r"view 'lightgcn': lr must be a finite number > 0, not -1",
+    ),
+    Case(
+        "run-view-valid-users-negative",
+        write("exp.toml", RUN_LIGHTGCN + "valid_users = -3\n"),
+        ["run", "{tmp}/exp.toml", *W],
+        1,
+        r"view 'lightgcn': valid_users must be at least 0, not -3",
+    ),
+    Case(
+        "run-view-seed-float",
+        write("exp.toml", RUN_LIGHTGCN + "seed = 1.5\n"),
+        ["run", "{tmp}/exp.toml", *W],
+        1,
+        r"view 'lightgcn': seed must be an integer, not 1\.5",
+    ),
+    Case(
+        "run-view-align-weight-nan-by-set",
+        write("exp.toml", RUN_LIGHTGCN.replace('model = "lightgcn"', 'model = "aligned-mse"')),
+        ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.align_weight=nan"],
+        1,
+        r"view 'lightgcn': align_weight must be a finite number",
+    ),
+    # a workspace folder that is not there is named as such, not as a missing table
+    Case("diagnose-workspace-missing", "none", ["diagnose", "-w", "{tmp}/nosuch", "--sql", "metrics"], 1, "not exist"),
+    Case("report-workspace-missing", "none", ["report", "-w", "{tmp}/nosuch"], 1, r"workspace .*nosuch does not exist"),
+    Case("topk-workspace-missing", "none", ["topk", "-w", "{tmp}/nosuch", "--view", "pop"], 1, "does not exist"),
     Case("diagnose-unknown", "synth", ["diagnose", *W, "--sql", "metricz"], 1, r"metricz"),
     Case(
         "diagnose-param-injection",

@@ -29,10 +29,12 @@ def fuse(
     *,
     options: FuseOptions,
 ) -> None:
-    """Fuse two views with user and item vectors into a new view with its own topk.
+    """Fuse two views into a new view with its own topk.
 
     score, rrf and concat need no training; gate, ranker and cca (shared CCA subspace + private residuals) fit on
-    the valid split. ranker also fuses three or more views (the union of their top-20 lists)."""
+    the valid split. ranker also fuses three or more views (the union of their top-20 lists). Every method reads
+    the views' user and item vectors; score and rrf also fuse a list view (imported, or fused from lists) by the
+    two views' stored lists."""
     from ..checks import finite, integer
     from ..steps import fuse as fuse_step
     from ..tables import check_tables, check_view_name

@@ -240,8 +240,6 @@ def train_view(
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
-    integer("--seed", overrides.get("seed"), minimum=0)
-    integer("valid_users", overrides.get("valid_users"), minimum=0)
     check_view_name(text_view)
     exclude_splits(exclude)
     check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()), views=[text_view])

@@ -25,6 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from ..checks import train_overrides
 from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
@@ -115,6 +116,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             model = check_choice(ModelName, view["model"], f"{where}.model", "model")
             _check_keys(where, view, (*TRAIN_NAMES, *_train_keys(model)))
             _check_options(where, {k: v for k, v in view.items() if k in TrainOptions.keys()}, "train", ())
+            # the model's hyperparameters, by the rules `complement train` applies (before anything runs)
+            train_overrides({k: v for k, v in view.items() if k not in (*TRAIN_NAMES, *TrainOptions.keys())}, where)
         if name in names:
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)

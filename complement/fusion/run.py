@@ -67,11 +67,18 @@ def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[
     return tuple(names)
 
 
-def _read_view(ws: Workspace, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_view(ws: Workspace, name: str, method: str) -> tuple[np.ndarray, np.ndarray]:
     """``(user_vectors, item_vectors)`` of a view in user_idx / item_idx order, checked."""
     if name not in ws.views():
+        if name in ws.parts("topk"):
+            raise WorkspaceError(
+                f"view '{name}' is a list view (its lists were imported with `topk --from` or fused from lists): "
+                f"it has no user and item vectors, which --method {method} reads; score and rrf fuse list views "
+                "by their stored lists"
+            )
+        with_vectors = sorted(set(ws.views("user")) & set(ws.views("item")))
         raise WorkspaceError(
-            unknown_name("view", name, ws.views()) + " — fusion needs views with user and item vectors"
+            unknown_name("view", name, with_vectors) + " — fusion needs views with user and item vectors"
         )
     _, users = ws.read_vectors(name, "user")
     _, items = ws.read_vectors(name, "item")
@@ -169,7 +176,7 @@ def fuse(
     item_ids, user_ids = ws.item_ids(), ws.user_ids()
     _check_settings(method, view, names, weight, norm, rrf_k, k, exclude, len(item_ids))
     torch_device = resolve_device(device)
-    vectors = [_read_view(ws, name) for name in names]
+    vectors = [_read_view(ws, name, method) for name in names]
     (user_a, item_a), (user_b, item_b) = vectors[0], vectors[1]
     params = {"views": list(names), "method": method, "k": k, "exclude": exclude, "device": str(torch_device)}
     params.update(
