@@ -87,11 +87,11 @@ TRAIN_KEYS_ONLY: Mapping[str, int] = {"valid_users": 0}
 
 def train_overrides(overrides: Mapping[str, object], where: str | None = None) -> None:
     """Every hyperparameter of ``complement train`` within its rule (unknown names are left alone). Errors
-    name the option (``--epochs``), or with ``where`` the experiment-file key (``where: epochs``)."""
+    name the option (``--epochs``), or with ``where`` the experiment-file key (``where.epochs``)."""
 
     def option(name: str) -> str:
         if where is not None:
-            return f"{where}: {name}"
+            return f"{where}.{name}"
         return name if name in TRAIN_KEYS_ONLY else "--" + name.replace("_", "-")
 
     for name, minimum in {**TRAIN_INTEGERS, "seed": 0, **TRAIN_KEYS_ONLY}.items():

@@ -136,7 +136,7 @@ def doubled(t):
 W = ["-w", "{ws}"]
 #: an experiment with one trained view on small synthetic data (cases append keys to the view)
 RUN_LIGHTGCN = (
-    '[dataset]\nkind = "synthetic"\nusers = 40\nitems = 30\n[[view]]\nname = "lightgcn"\nmodel = "lightgcn"\n'
+    '[dataset]\nkind = "synthetic"\nusers = 40\nitems = 60\n[[view]]\nname = "lightgcn"\nmodel = "lightgcn"\n'
 )
 GENERIC = ["init", "{tmp}/new", "-d", "generic", "-p", "{tmp}/events.csv", "--user-col", "user", "--item-col", "item"]
 
@@ -903,35 +903,58 @@ OTHER = [
         write("exp.toml", RUN_LIGHTGCN + 'epochs = "fifty"\n'),
         ["run", "{tmp}/exp.toml", *W],
         1,
-        r"exp\.toml: view 'lightgcn': epochs must be an integer, not 'fifty'",
+        r"exp\.toml: view 'lightgcn'.epochs must be an integer, not 'fifty'",
     ),
     Case(
         "run-view-lr-negative-by-set",
         write("exp.toml", RUN_LIGHTGCN),
         ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.lr=-1"],
         1,
-        r"view 'lightgcn': lr must be a finite number > 0, not -1",
+        r"view 'lightgcn'.lr must be a finite number > 0, not -1",
     ),
     Case(
         "run-view-valid-users-negative",
         write("exp.toml", RUN_LIGHTGCN + "valid_users = -3\n"),
         ["run", "{tmp}/exp.toml", *W],
         1,
-        r"view 'lightgcn': valid_users must be at least 0, not -3",
+        r"view 'lightgcn'.valid_users must be at least 0, not -3",
     ),
     Case(
         "run-view-seed-float",
         write("exp.toml", RUN_LIGHTGCN + "seed = 1.5\n"),
         ["run", "{tmp}/exp.toml", *W],
         1,
-        r"view 'lightgcn': seed must be an integer, not 1\.5",
+        r"view 'lightgcn'.seed must be an integer, not 1\.5",
     ),
     Case(
         "run-view-align-weight-nan-by-set",
         write("exp.toml", RUN_LIGHTGCN.replace('model = "lightgcn"', 'model = "aligned-mse"')),
         ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.align_weight=nan"],
         1,
-        r"view 'lightgcn': align_weight must be a finite number",
+        r"view 'lightgcn'.align_weight must be a finite number",
+    ),
+    # [dataset], [split], [diagnostics] and [run] values are checked as the steps will, before a new
+    # workspace (its folder, its complement.toml) is written
+    *(
+        Case(f"run-new-{case_id}", write("exp.toml", text), ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"], 1, message)
+        for case_id, text, message in (
+            (
+                "synthetic-users-negative",
+                RUN_LIGHTGCN.replace("users = 40", "users = -5"),
+                r"--users must be at least 1",
+            ),
+            ("synthetic-unknown-knob", RUN_LIGHTGCN.replace("users = 40", "userz = 40"), r"unknown synthetic dataset"),
+            ("dataset-kind-unknown", RUN_LIGHTGCN.replace('"synthetic"', '"movielenz"'), r"unknown dataset kind"),
+            ("split-ratio-negative", RUN_LIGHTGCN + "[split]\nratios = [-1, 1, 1]\n", r"split ratios must be"),
+            (
+                "diagnostics-k-zero",
+                RUN_LIGHTGCN + "[diagnostics]\nk = [0]\n",
+                r"\[diagnostics\]\.k must be a list of positive",
+            ),
+            ("neighbors-k-negative", RUN_LIGHTGCN + "[diagnostics]\nneighbors_k = -1\n", r"neighbors_k must be"),
+            ("run-seed-negative", RUN_LIGHTGCN + "[run]\nseeds = [-1]\n", r"\[run\]\.seeds must be a list of integers"),
+            ("view-epochs-text", RUN_LIGHTGCN + 'epochs = "fifty"\n', r"epochs must be an integer"),
+        )
     ),
     # a workspace folder that is not there is named as such, not as a missing table
     Case("diagnose-workspace-missing", "none", ["diagnose", "-w", "{tmp}/nosuch", "--sql", "metrics"], 1, "not exist"),

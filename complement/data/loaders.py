@@ -110,6 +110,28 @@ def _split_settings(config: dict[str, Any]) -> dict[str, Any]:
     return split
 
 
+def check_settings(config: dict[str, Any], source: str = "complement.toml") -> None:
+    """What ingest checks of ``[dataset]`` and ``[split]`` before it reads any data: the values' kinds, the
+    split method and ratios, and a synthetic dataset's generator settings. ``complement run`` calls it when it
+    loads an experiment, before it writes anything."""
+    dataset = config.get("dataset") or {}
+    if dataset.get("kind") != "synthetic":
+        try:
+            resolve_kind(str(dataset.get("kind")))
+        except DataError as exc:
+            raise ConfigError(f"{source}: [dataset].kind: {exc}") from None
+    check_config(config, source)
+    split = _split_settings(config)
+    try:
+        splits.check_ratios(split["ratios"])
+        if dataset.get("kind") == "synthetic":
+            from .synth import SynthConfig
+
+            SynthConfig.from_dict(dict(dataset))
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
 def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary:
     """(Re)build ``items``, ``users`` and ``interactions`` of ``ws`` from its ``complement.toml``
     (or from ``config``). Records an ``ingest`` row in ``runs``."""

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..checks import train_overrides
+from ..checks import integer, train_overrides
 from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
@@ -82,6 +82,7 @@ def _view_name(where: str, value: Any) -> str:
 
 def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[str, Any]:
     """Check ``config`` against the schema; return it with defaults filled in."""
+    from ..data.loaders import check_settings
     from ..diagnostics.headers import list_diagnostics
 
     config = copy.deepcopy(config)
@@ -92,10 +93,14 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     _expect(f"{source}: [dataset].kind", config["dataset"].get("kind"), (str,), "a dataset kind")
     split = _expect(f"{source}: [split]", config.setdefault("split", {}), (dict,), "a table")
     _check_options(f"{source}: [split]", split, "split", ())
+    check_settings({"dataset": config["dataset"], "split": split}, source)  # as ingest will, before any write
     run = _expect(f"{source}: [run]", config.setdefault("run", {}), (dict,), "a table")
     _check_options(f"{source}: [run]", run, "run", ())
     run.setdefault("device", str(RunOptions.device))
     run.setdefault("seeds", list(RunOptions.seeds))
+    for seed in run["seeds"]:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"{source}: [run].seeds must be a list of integers of at least 0, not {run['seeds']!r}")
 
     names: list[str] = []
     views = _expect(f"{source}: [[view]]", config.setdefault("view", []), (list,), "an array of tables")
@@ -149,9 +154,13 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{source}: [diagnostics].names: {unknown_name('diagnostic', n, known)}")
     diagnostics.setdefault("k", list(DiagnosticsOptions.k))
     for k in _expect(f"{source}: [diagnostics].k", diagnostics["k"], (list,), "a list of integers"):
-        _expect(f"{source}: [diagnostics].k", k, (int,), "a list of positive integers")
+        if _expect(f"{source}: [diagnostics].k", k, (int,), "a list of positive integers") < 1:
+            raise ConfigError(
+                f"{source}: [diagnostics].k must be a list of positive integers, not {diagnostics['k']!r}"
+            )
     diagnostics.setdefault("pairs", list(DiagnosticsOptions.pairs))
     diagnostics.setdefault("neighbors_k", DiagnosticsOptions.neighbors_k)
+    integer(f"{source}: [diagnostics].neighbors_k", diagnostics["neighbors_k"], minimum=1)
     for pair in diagnostics["pairs"]:
         if not isinstance(pair, list) or len(pair) != 2:
             raise ConfigError(f"{source}: [diagnostics].pairs entries must be [view_a, view_b], not {pair!r}")
