@@ -51,6 +51,17 @@ def integer(option: str, value: int | None, *, minimum: int | None = None, maxim
     return int(value)
 
 
+#: the largest seed any step accepts: seeds are stored in 32-bit columns, and numpy, torch and the generators
+#: all take it; a run of ``count`` seeds from S uses S .. S + count - 1
+SEED_MAX = 2**31 - 1
+
+
+def seed(option: str, value: int | None, count: int = 1) -> int | None:
+    """``value`` when it is a seed in [0, SEED_MAX] and so are the ``count - 1`` seeds after it (None passes)."""
+    integer(option, value, minimum=0, maximum=SEED_MAX - max(count - 1, 0))
+    return value
+
+
 def _rule(minimum: float | None, above: float | None, maximum: float | None) -> str:
     parts = []
     if above is not None:
@@ -94,7 +105,8 @@ def train_overrides(overrides: Mapping[str, object], where: str | None = None) -
             return f"{where}.{name}"
         return name if name in TRAIN_KEYS_ONLY else "--" + name.replace("_", "-")
 
-    for name, minimum in {**TRAIN_INTEGERS, "seed": 0, **TRAIN_KEYS_ONLY}.items():
+    for name, minimum in {**TRAIN_INTEGERS, **TRAIN_KEYS_ONLY}.items():
         integer(option(name), overrides.get(name), minimum=minimum)  # type: ignore[arg-type]
+    seed(option("seed"), overrides.get("seed"))  # type: ignore[arg-type]
     for name, bounds in TRAIN_FLOATS.items():
         finite(option(name), overrides.get(name), **bounds)  # type: ignore[arg-type]

@@ -898,40 +898,30 @@ OTHER = [
     ),
     Case("run-experiment-missing", "synth", ["run", "{tmp}/nope.toml", *W], 1, r"nope\.toml"),
     # a trained view's hyperparameters are checked by train's rules before the run writes anything
-    Case(
-        "run-view-epochs-not-integer",
-        write("exp.toml", RUN_LIGHTGCN + 'epochs = "fifty"\n'),
-        ["run", "{tmp}/exp.toml", *W],
-        1,
-        r"exp\.toml: view 'lightgcn'.epochs must be an integer, not 'fifty'",
-    ),
-    Case(
-        "run-view-lr-negative-by-set",
-        write("exp.toml", RUN_LIGHTGCN),
-        ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.lr=-1"],
-        1,
-        r"view 'lightgcn'.lr must be a finite number > 0, not -1",
-    ),
-    Case(
-        "run-view-valid-users-negative",
-        write("exp.toml", RUN_LIGHTGCN + "valid_users = -3\n"),
-        ["run", "{tmp}/exp.toml", *W],
-        1,
-        r"view 'lightgcn'.valid_users must be at least 0, not -3",
-    ),
-    Case(
-        "run-view-seed-float",
-        write("exp.toml", RUN_LIGHTGCN + "seed = 1.5\n"),
-        ["run", "{tmp}/exp.toml", *W],
-        1,
-        r"view 'lightgcn'.seed must be an integer, not 1\.5",
-    ),
-    Case(
-        "run-view-align-weight-nan-by-set",
-        write("exp.toml", RUN_LIGHTGCN.replace('model = "lightgcn"', 'model = "aligned-mse"')),
-        ["run", "{tmp}/exp.toml", *W, "--set", "view.lightgcn.align_weight=nan"],
-        1,
-        r"view 'lightgcn'.align_weight must be a finite number",
+    *(
+        Case(f"run-view-{case_id}", write("exp.toml", text), ["run", "{tmp}/exp.toml", *W, *extra], 1, message)
+        for case_id, text, extra, message in (
+            (
+                "epochs-not-integer",
+                RUN_LIGHTGCN + 'epochs = "fifty"\n',
+                [],
+                r"exp\.toml: view 'lightgcn'.epochs must be an integer, not 'fifty'",
+            ),
+            ("lr-negative-by-set", RUN_LIGHTGCN, ["--set", "view.lightgcn.lr=-1"], r"lr must be a finite number > 0"),
+            (
+                "valid-users-negative",
+                RUN_LIGHTGCN + "valid_users = -3\n",
+                [],
+                r"valid_users must be at least 0, not -3",
+            ),
+            ("seed-float", RUN_LIGHTGCN + "seed = 1.5\n", [], r"view 'lightgcn'.seed must be an integer, not 1\.5"),
+            (
+                "align-weight-nan-by-set",
+                RUN_LIGHTGCN.replace('model = "lightgcn"', 'model = "aligned-mse"'),
+                ["--set", "view.lightgcn.align_weight=nan"],
+                r"view 'lightgcn'.align_weight must be a finite number",
+            ),
+        )
     ),
     # [dataset], [split], [diagnostics] and [run] values are checked as the steps will, before a new
     # workspace (its folder, its complement.toml) is written
