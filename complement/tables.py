@@ -104,13 +104,14 @@ SINGLE_TABLES = ("items", "users", "interactions", "runs")
 PARTITIONED_TABLES = ("embeddings", "topk", "neighbors", "probes")
 TABLE_NAMES = SINGLE_TABLES + PARTITIONED_TABLES
 
-VIEW_NAME = re.compile(r"^[a-z0-9_-]+$")
+#: at most 100 characters: a view's name, with a seed suffix, goes into file names (locks, temporary files)
+VIEW_NAME = re.compile(r"^[a-z0-9_-]{1,100}$")
 
 
 def check_view_name(name: str) -> str:
-    """A view name is any ``[a-z0-9_-]+`` (docs/design.md)."""
+    """A view name is 1 to 100 of ``[a-z0-9_-]`` (docs/design.md)."""
     if not VIEW_NAME.match(name or ""):
-        raise ComplementError(f"invalid view name '{name}': use lower-case letters, digits, '_' and '-'")
+        raise ComplementError(f"invalid view name '{name}': use 1 to 100 lower-case letters, digits, '_' and '-'")
     return name
 
 

@@ -897,6 +897,13 @@ OTHER = [
         r"exp\.toml",
     ),
     Case("run-experiment-missing", "synth", ["run", "{tmp}/nope.toml", *W], 1, r"nope\.toml"),
+    Case(
+        "run-set-through-a-value",
+        write("exp.toml", RUN_LIGHTGCN),
+        ["run", "{tmp}/exp.toml", *W, "--set", "dataset.kind.x=1"],
+        1,
+        r"'kind' holds a value \('synthetic'\), not a table",
+    ),
     # a trained view's hyperparameters are checked by train's rules before the run writes anything
     *(
         Case(f"run-view-{case_id}", write("exp.toml", text), ["run", "{tmp}/exp.toml", *W, *extra], 1, message)
@@ -944,6 +951,38 @@ OTHER = [
             ("neighbors-k-negative", RUN_LIGHTGCN + "[diagnostics]\nneighbors_k = -1\n", r"neighbors_k must be"),
             ("run-seed-negative", RUN_LIGHTGCN + "[run]\nseeds = [-1]\n", r"\[run\]\.seeds must be a list of integers"),
             ("view-epochs-text", RUN_LIGHTGCN + 'epochs = "fifty"\n', r"epochs must be an integer"),
+            (
+                "view-from-not-text",
+                RUN_LIGHTGCN + '[[view]]\nname = "imp"\nfrom = 5\n',
+                r"'imp'\.from must be a string",
+            ),
+            ("view-from-missing", RUN_LIGHTGCN + '[[view]]\nname = "imp"\nfrom = "/nope.parquet"\n', r"does not exist"),
+            ("view-name-too-long", RUN_LIGHTGCN.replace('name = "lightgcn"', f'name = "{"a" * 101}"'), r"1 to 100"),
+            ("view-k-below-diagnostics-k", RUN_LIGHTGCN + "k = 10\n", r"'lightgcn'\.k = 10 is shorter than"),
+            ("fusion-not-a-table", "fusion = [1]\n" + RUN_LIGHTGCN, r"fusion\[0\] must be a table"),
+            ("diagnostics-not-a-table", "diagnostics = 5\n" + RUN_LIGHTGCN, r"\[diagnostics\] must be a table"),
+            (
+                "diagnostics-names-a-string",
+                RUN_LIGHTGCN + '[diagnostics]\nnames = "overlap"\n',
+                r"names must be a list",
+            ),
+            ("run-seed-twice", RUN_LIGHTGCN + "[run]\nseeds = [1, 1]\n", r"names a seed twice"),
+            ("run-seed-too-large", RUN_LIGHTGCN + "[run]\nseeds = [4294967296]\n", r"from 0 to 2147483647"),
+            (
+                "declared-name-equals-a-seeded-name",
+                RUN_LIGHTGCN + '[[view]]\nname = "lightgcn-s1"\nembed = "default"\n[run]\nseeds = [1]\n',
+                r"two steps of the experiment would write 'lightgcn-s1'",
+            ),
+            (
+                "probe-mappers-not-text",
+                RUN_LIGHTGCN + '[[probe]]\nsource = "truth_semantic"\ntarget = "lightgcn"\nmappers = [1]\n',
+                r"mapper names are strings",
+            ),
+            (
+                "probe-source-is-target",
+                RUN_LIGHTGCN + '[[probe]]\nsource = "lightgcn"\ntarget = "lightgcn"\n',
+                r"two different views",
+            ),
         )
     ),
     # a workspace folder that is not there is named as such, not as a missing table

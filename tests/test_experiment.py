@@ -208,6 +208,9 @@ def test_relative_vector_files_resolve_against_the_experiment_file(tmp_path, mon
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    (folder / "vectors").mkdir()
+    for path in (folder / "vectors" / "item.npy", folder / "vectors" / "item.ids", elsewhere / "mine.npy"):
+        path.touch()  # loading checks that the files an import reads are there
     monkeypatch.chdir(elsewhere)
     view = next(v for v in load(experiment)["view"] if v["name"] == "imported")
     assert view["from"] == str(folder / "vectors" / "item.npy") and view["ids"] == str(folder / "vectors" / "item.ids")
@@ -215,7 +218,6 @@ def test_relative_vector_files_resolve_against_the_experiment_file(tmp_path, mon
     assert view["from"] == str(elsewhere / "mine.npy")
 
     # and the run finds them: the synthetic items are i0..i79, vectors written next to the experiment
-    (folder / "vectors").mkdir()
     ws = Workspace(tmp_path / "ws")
     run_experiment(ws, load(write_experiment(tmp_path)))  # the same data without the imported view
     ids = ws.item_ids()

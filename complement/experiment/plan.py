@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..runs import config_hash
 
 #: models that read an item text-vector view (``text_view``, default ``text``)
@@ -55,6 +56,11 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     by_id: dict[str, Step] = {}
 
     def add(step: Step) -> Step:
+        if step.id in by_id:  # e.g. a declared view 'mf-s1' beside a stochastic view 'mf' run with seed 1
+            raise ConfigError(
+                f"two steps of the experiment would write '{step.id.split(':', 1)[-1]}': a declared name equals "
+                "the name a stochastic view or fusion takes for one of the seeds (NAME-sSEED); rename one"
+            )
         step.key = config_hash(
             {"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]}
         )

@@ -25,10 +25,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..checks import integer, train_overrides
+from ..checks import SEED_MAX, integer, train_overrides
 from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
-from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, RunOptions, TrainOptions
+from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
@@ -76,7 +76,9 @@ def _expect(where: str, value: Any, kinds: tuple[type, ...], what: str) -> Any:
 def _view_name(where: str, value: Any) -> str:
     _expect(where, value, (str,), "a view name (a string)")
     if not VIEW_NAME.match(value):
-        raise ConfigError(f"{where} = {value!r} is not a valid view name: use lower-case letters, digits, '_' and '-'")
+        raise ConfigError(
+            f"{where} = {value!r} is not a valid view name: use 1 to 100 lower-case letters, digits, '_' and '-'"
+        )
     return value
 
 
@@ -99,8 +101,12 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
     run.setdefault("device", str(RunOptions.device))
     run.setdefault("seeds", list(RunOptions.seeds))
     for seed in run["seeds"]:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ConfigError(f"{source}: [run].seeds must be a list of integers of at least 0, not {run['seeds']!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+            raise ConfigError(
+                f"{source}: [run].seeds must be a list of integers from 0 to {SEED_MAX}, not {run['seeds']!r}"
+            )
+    if len(set(run["seeds"])) < len(run["seeds"]):
+        raise ConfigError(f"{source}: [run].seeds names a seed twice: {run['seeds']!r}")
 
     names: list[str] = []
     views = _expect(f"{source}: [[view]]", config.setdefault("view", []), (list,), "an array of tables")
@@ -112,6 +118,10 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         given = [key for key in VIEW_SOURCES if key in view]
         if len(given) != 1:
             raise ConfigError(f"{where}: give exactly one of embed, model, from (found: {', '.join(given) or 'none'})")
+        _expect(f"{where}.{given[0]}", view[given[0]], (str,), "a string")
+        for key in VIEW_PATH_KEYS if "from" in view else ():  # the files an import reads are there
+            if key in view and not Path(_expect(f"{where}.{key}", view[key], (str,), "a file path")).is_file():
+                raise ConfigError(f"{where}.{key}: file {view[key]} does not exist")
         if "embed" in view:
             _check_keys(where, view, (*EMBED_NAMES, *(k for k in STEP_OPTIONS["embed"].keys() if k != "model")))
             _check_options(where, view, "embed", EMBED_NAMES)
@@ -129,6 +139,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
 
     fusions = _expect(f"{source}: [[fusion]]", config.setdefault("fusion", []), (list,), "an array of tables")
     for i, fusion in enumerate(fusions):
+        _expect(f"{source}: fusion[{i}]", fusion, (dict,), "a table")
         name = _view_name(f"{source}: fusion[{i}].name", fusion.get("name"))
         where = f"{source}: fusion '{name}'"
         _check_options(where, fusion, "fuse", FUSION_NAMES)
@@ -145,11 +156,12 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)
 
-    diagnostics = config.setdefault("diagnostics", {})
+    diagnostics = _expect(f"{source}: [diagnostics]", config.setdefault("diagnostics", {}), (dict,), "a table")
     _check_keys(f"{source}: [diagnostics]", diagnostics, DiagnosticsOptions.keys())
     known = {d.name: d for d in list_diagnostics()}
     diagnostics.setdefault("names", [n for n, d in known.items() if not d.is_check and n not in ("probe_summary",)])
-    for n in diagnostics["names"]:
+    for n in _expect(f"{source}: [diagnostics].names", diagnostics["names"], (list,), "a list of diagnostic names"):
+        _expect(f"{source}: [diagnostics].names", n, (str,), "a list of diagnostic names (strings)")
         if n not in known:
             raise ConfigError(f"{source}: [diagnostics].names: {unknown_name('diagnostic', n, known)}")
     diagnostics.setdefault("k", list(DiagnosticsOptions.k))
@@ -181,6 +193,20 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):
                 raise ConfigError(f"{where}.{key}: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+        if probe.get("source") == probe.get("target"):
+            raise ConfigError(
+                f"{where}: source and target must be two different views, not '{probe.get('source')}' twice"
+            )
+
+    # the diagnostics read every list to its longest k: a shorter list would fail them after the training
+    longest = max(diagnostics["k"], default=0)
+    listed = [(f"view '{v['name']}'", v, TrainOptions.k) for v in views if "model" in v]
+    for where, entry, default in (*listed, *((f"fusion '{f['name']}'", f, FuseOptions.k) for f in fusions)):
+        if isinstance(k := entry.get("k", default), int) and k < longest:
+            raise ConfigError(
+                f"{source}: {where}.k = {k} is shorter than the longest [diagnostics].k ({longest}); "
+                f"raise it or lower [diagnostics].k"
+            )
     return config
 
 
@@ -195,12 +221,18 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
         value = raw
     parts = key.strip().split(".")
     node: Any = config
+    held = ""
     for part in parts[:-1]:
         if isinstance(node, list):
             node = _list_entry(node, part, key)
-        else:
+        elif isinstance(node, dict):
             node = node.setdefault(part, {})
+        else:
+            break
+        held = part
     last = parts[-1]
+    if not isinstance(node, (dict, list)):
+        raise ConfigError(f"--set {key}: '{held}' holds a value ({node!r}), not a table to set a key in")
     if isinstance(node, list):
         raise ConfigError(f"--set {key}: name a key inside the entry, e.g. view.lightgcn.epochs=100")
     node[last] = value

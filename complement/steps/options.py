@@ -29,8 +29,11 @@ DEVICE_METAVAR = "<auto|cpu|cuda|cuda:N>"
 
 
 def _check_mappers(names: str | list[str] | tuple[str, ...]) -> object:
+    from ..errors import ConfigError
     from ..probes.base import parse_mappers  # numpy only; the mappers' torch is imported when one fits
 
+    if not isinstance(names, str) and not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"mapper names are strings (e.g. ['linear', 'mlp2']), not {list(names)!r}")
     return parse_mappers(names)
 
 
