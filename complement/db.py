@@ -176,8 +176,9 @@ def stream_sql(
     statement's result arrives as record batches while it is computed, so it is never held whole.
 
     ``timeout`` seconds after the start the query is interrupted (one-line error)."""
-    from .sandbox import Query, open_sandbox
+    from .sandbox import Query, check_timeout, open_sandbox
 
+    check_timeout(timeout)
     statements = check_read_only(sql)
     if not workspace.root.is_dir():
         raise ComplementError(f"workspace {workspace.root} is not a folder: pass -w DIR or set COMPLEMENT_WORKSPACE")

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from . import keys, tables
 from .db import apply_settings
-from .errors import ComplementError
+from .errors import ComplementError, ConfigError
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -170,6 +170,25 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: the longest ``--timeout`` accepted, in seconds (7 days): ``threading.Timer`` fails on ``inf`` or anything above
+#: ``threading.TIMEOUT_MAX`` (in its thread, so the query would run with no limit), and a week is no limit in practice
+TIMEOUT_MAX = 7 * 24 * 3600
+
+
+def check_timeout(timeout: float | None, option: str = "--timeout") -> float | None:
+    """``timeout`` when it is None (no limit) or a number of seconds in (0, TIMEOUT_MAX]; else one-line
+    :class:`~complement.errors.ConfigError`."""
+    from .checks import finite
+
+    try:
+        return finite(option, timeout, above=0.0, maximum=TIMEOUT_MAX)
+    except ConfigError:
+        given = f"{timeout:g}" if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else repr(timeout)
+        raise ConfigError(
+            f"{option} takes a positive number of seconds, at most {TIMEOUT_MAX} (7 days), not {given}"
+        ) from None
+
+
 class Query:
     """A running query's result as Arrow record batches, with an optional time limit.
 
@@ -184,7 +203,7 @@ class Query:
         describe: Callable[[BaseException], str] | None = None,
     ):
         self.con = con
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.timed_out = False
         self._describe = describe or (lambda exc: f"SQL error: {first_line(exc)}")
         self._timer: threading.Timer | None = None

@@ -74,6 +74,7 @@ def test_ctrl_c_during_run_exits_130_and_leaves_no_temporary_file(tmp_path):
         '[dataset]\nkind = "synthetic"\nusers = 60\nitems = 40\ninteractions_per_user = 8\nseed = 1\n\n'
         '[split]\nmethod = "random"\nseed = 1\n\n'
         '[[view]]\nname = "mf"\nmodel = "mf"\nepochs = 100000\npatience = 100000\neval_every = 1\nk = 10\n'
+        "[diagnostics]\nk = [10]\n"
     )
     code, _, err = _interrupt_after(_start("run", str(experiment), "-w", str(root)), "stderr", "epoch 1:")
     lines = [line for line in err.splitlines() if " epoch " not in line]

@@ -86,10 +86,12 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
+    from ..checks import seed as check_seed
     from ..errors import ConfigError
     from ..steps import init as init_workspace
     from ..workspace import Workspace
 
+    check_seed("--seed", seed)  # before anything is created: seeds are stored as 32-bit integers
     if dataset == "synthetic":
         # the loaders' options do not apply to generated data
         given = [
@@ -146,9 +148,14 @@ def init(
 
 def ingest(workspace_dir: WorkspaceOption = None) -> None:
     """Rebuild items, users and interactions from the workspace's complement.toml."""
+    from ..checks import seed as check_seed
+    from ..data.config import read_config
     from ..steps import ingest as ingest_workspace
 
     ws = workspace(workspace_dir)
+    split = read_config(ws.config_path).get("split")
+    if isinstance(split, dict) and isinstance(split.get("seed"), int) and not isinstance(split["seed"], bool):
+        check_seed("[split] seed", split["seed"])  # before any write: seeds are stored as 32-bit integers
     for line in ingest_workspace(ws).notes:
         message(line)
     stale = [t for t in ("embeddings", "topk", "neighbors", "probes") if ws.has_table(t)]

@@ -33,14 +33,14 @@ def register(app: typer.Typer) -> None:
         """Map SOURCE item vectors to TARGET ones with mappers of rising capacity, on fit and held-out
         items, and write every number to the `probes` table. Prints mean ± std over seeds (a table on a
         terminal / markdown; the long `probe_summary` rows with --format csv or json)."""
-        from ..checks import finite, integer
+        from ..checks import finite, integer, seed
         from ..errors import ConfigError
         from ..probes import probe_summary, wide_summary
         from ..steps import probe as probe_step
         from ..tables import check_tables, check_view_name
 
         finite("--cca-threshold", options.cca_threshold, minimum=0.0, maximum=1.0)
-        integer("--seed", options.seed, minimum=0)
+        seed("--seed", options.seed, count=options.seeds)
         check_view_name(source)
         check_view_name(target)
         if source == target:

@@ -74,9 +74,10 @@ def sql(
     """Run read-only SQL over the workspace tables; it cannot write or read files, and statements
     that would write are refused. Results stream, so a large one is never held in memory; the
     table format shows at most 1000 rows (use --format csv or --out for all)."""
+    from ..sandbox import check_timeout
+
+    check_timeout(timeout)
     ws = workspace(workspace_dir)
-    if timeout is not None and not timeout > 0:
-        raise ConfigError(f"--timeout takes a positive number of seconds, not {timeout:g}")
     if out is not None:
         if out.suffix.lower() not in OUT_SUFFIXES:
             raise ConfigError(f"--out must end in {', '.join(OUT_SUFFIXES)}, not '{out.name}'")

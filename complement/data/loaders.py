@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..checks import finite, integer
+from ..checks import seed as check_seed
 from ..errors import ConfigError, DataError, unknown_name
 from ..workspace import Workspace
 from . import amazon2023, generic, movielens, recbole, splits, text
@@ -123,6 +124,7 @@ def check_settings(config: dict[str, Any], source: str = "complement.toml") -> N
     check_config(config, source)
     split = _split_settings(config)
     try:
+        check_seed("[split] seed", split.get("seed"))
         splits.check_ratios(split["ratios"])
         if dataset.get("kind") == "synthetic":
             from .synth import SynthConfig
@@ -201,7 +203,7 @@ def make_config(
     if min_rating is not None:
         section["min_rating"] = finite("--min-rating", min_rating)
     section["kcore"] = integer("--kcore", kcore, minimum=0)
-    integer("--seed", seed, minimum=0)
+    check_seed("--seed", seed)
     if collapse_repeats is not None:
         section["collapse_repeats"] = bool(collapse_repeats)
     if kind == "generic":

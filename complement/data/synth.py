@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..checks import seed as check_seed
 from ..errors import ConfigError
 from .config import read_config
 from .vocabulary import MAX_TEXT_FACTORS, item_text
@@ -69,6 +70,7 @@ class SynthConfig:
             if not ok:
                 raise ConfigError(text)
 
+        check_seed("--seed", self.seed)  # before anything is created: a seed numpy and the runs table both take
         need(self.users >= 1, f"--users must be at least 1, not {self.users}")
         need(self.items >= 20, f"--items must be at least 20, not {self.items}")
         for name in ("shared", "semantic_private", "collab_private"):
@@ -269,6 +271,7 @@ def ingest_synthetic(ws, config: dict[str, Any]):
 
     cfg = SynthConfig.from_dict(dict(config.get("dataset") or {}))
     split = {"method": "random", "ratios": [0.8, 0.1, 0.1], "seed": cfg.seed, **(config.get("split") or {})}
+    check_seed("[split] seed", split["seed"])
     cutoffs = split.get("temporal_cutoffs")
     data = generate(cfg)
     params = {**cfg.as_dict(), "split": split}

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import SEED_MAX, integer, train_overrides
+from ..checks import seed as check_seed
 from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
-from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, RunOptions, TrainOptions
+from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
@@ -189,6 +190,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         where = f"{source}: probe[{i}]"
         _expect(where, probe, (dict,), "a table")
         _check_options(where, probe, "probe", PROBE_NAMES)
+        check_seed(f"{where}.seed", probe.get("seed", ProbeOptions.seed), count=probe.get("seeds", ProbeOptions.seeds))
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):

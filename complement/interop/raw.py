@@ -11,6 +11,11 @@ import pyarrow as pa
 
 from ..errors import DataError
 
+#: the ranks a file may hold at all (a 64-bit integer); those outside 1..n per user are refused later, with
+#: the rest of the file's problems (:mod:`complement.interop.lists`)
+RANK_MIN, RANK_MAX = -(2**63), 2**63 - 1
+EXAMPLES = 3
+
 
 @dataclass
 class RawLists:
@@ -46,4 +51,28 @@ def make_raw(source: str, users, items, ranks=None, scores=None) -> RawLists:
             )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise DataError(f"{source}: a rank or score is not a number ({str(exc).splitlines()[0]})") from None
-    return RawLists(pa.table(columns), source)
+    except OverflowError:  # a Python int beyond 64 bits
+        raise DataError(
+            f"{source}: a rank is out of range (beyond a 64-bit integer); ranks are 1..n within each user's list"
+        ) from None
+    table = pa.table(columns)
+    if "score" in columns:
+        _check_finite_scores(table, source)
+    return RawLists(table, source)
+
+
+def _check_finite_scores(table: pa.Table, source: str) -> None:
+    """One :class:`DataError` naming the rows whose score is NaN, inf or -inf: they cannot be ranked or fused
+    (a NaN compares false with everything, so a per-user z-score over it is NaN for the whole list)."""
+    import pyarrow.compute as pc
+
+    bad = pc.invert(pc.fill_null(pc.is_finite(table.column("score")), True))
+    count = pc.sum(bad).as_py() or 0
+    if not count:
+        return
+    rows = table.filter(bad).slice(0, EXAMPLES).to_pylist()
+    shown = ", ".join(f"'{r['user_id']}'/'{r['item_id']}' = {r['score']}" for r in rows)
+    raise DataError(
+        f"{source}: {count} {'score is not a finite number' if count == 1 else 'scores are not finite numbers'} "
+        f"(user/item: {shown}{', ...' if count > len(rows) else ''}); nothing written"
+    )

@@ -94,7 +94,11 @@ def read_delimited(path: Path, delimiter: str, columns: Columns) -> RawLists:
             path,
             read_options=csv.ReadOptions(column_names=names, skip_rows=1 if has_header else 0),
             parse_options=csv.ParseOptions(delimiter=delimiter),
-            convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True),
+            # only an empty field is missing: a score 'nan' (or an id 'NA') is read as written, and refused or
+            # matched as such, not taken for an empty field
+            convert_options=csv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=[""]
+            ),
         )
     except pa.ArrowInvalid as exc:
         raise DataError(

@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import DataError
-from .raw import RawLists, make_raw
+from .raw import RANK_MAX, RANK_MIN, RawLists, make_raw
 
 
 def read_run(path: Path) -> RawLists:
-    users, items, ranks, scores = [], [], [], []
+    users, items, ranks, scores, lines = [], [], [], [], []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
@@ -27,12 +27,21 @@ def read_run(path: Path) -> RawLists:
             items.append(fields[2])
             ranks.append(fields[3])
             scores.append(fields[4])
+            lines.append(number)
     try:
         rank_values = [int(r) for r in ranks]
         score_values = [float(s) for s in scores]
     except ValueError:
         bad = next(r for r, s in zip(ranks, scores, strict=True) if not _is_number(r, int) or not _is_number(s, float))
         raise DataError(f"{path}: rank and score must be numbers (found '{bad}')") from None
+    # a rank beyond a 64-bit integer cannot be stored, let alone be 1..n: refused here, by line, before
+    # the conversion to Arrow (an ordinary out-of-range rank is named with the others by check_lists)
+    for number, user, rank in zip(lines, users, rank_values, strict=True):
+        if not RANK_MIN <= rank <= RANK_MAX:
+            raise DataError(
+                f"{path}: line {number} (user '{user}'): rank {rank} is out of range; ranks are 1..n within each "
+                "user's list; nothing written"
+            )
     return make_raw(str(path), users, items, rank_values, score_values)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import atomic
+from ..checks import seed as check_seed
 from ..device import resolve_device
 from ..errors import ConfigError, WorkspaceError, unknown_name
 from ..progress import message, progress
@@ -238,6 +239,7 @@ def run_probe(
     shift_names = parse_shifts(rules.shifts if shifts is None else shifts)
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
+    check_seed("--seed", seed, count=seeds)  # every seed, seed .. seed + seeds - 1, fits the 32-bit columns
     if n_rec_users < 1:
         raise ConfigError("the Rec Jaccard sample needs at least 1 user")
     max_epochs = max_epochs or rules.max_epochs

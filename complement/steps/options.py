@@ -19,6 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from ..checks import SEED_MAX
 from ..choices import MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
 from .declare import Options, flag_of, option
 
@@ -138,7 +139,7 @@ class ProbeOptions(Options):
         choices=Protocol,
     )
     seeds: int = option(3, "Number of seeds (seed, seed+1, …).", minimum=1, kind=int, parser_range=True)
-    seed: int = option(0, "First seed.", minimum=0, kind=int)
+    seed: int = option(0, "First seed.", minimum=0, maximum=SEED_MAX, kind=int)
     cold_n: int = option(
         5,
         "--shift cold tests on items with at most this many train interactions.",
@@ -184,7 +185,7 @@ class SplitOptions(Options):
     step: ClassVar[str] = "split"
     method: SplitMethod = option(SplitMethod.random, "How interactions are split.", choices=SplitMethod)
     ratios: tuple[float, float, float] = option((0.8, 0.1, 0.1), "Train, valid and test shares.", kind=(list, tuple))
-    seed: int = option(2020, "Seed of the random split.", minimum=0, kind=int)
+    seed: int = option(2020, "Seed of the random split.", minimum=0, maximum=SEED_MAX, kind=int)
     temporal_cutoffs: tuple[float, float] | None = option(
         None, "temporal: the valid and test cut-off times.", kind=(list, tuple)
     )
