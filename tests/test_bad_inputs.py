@@ -967,6 +967,13 @@ OTHER = [
                 r"names must be a list",
             ),
             ("run-seed-twice", RUN_LIGHTGCN + "[run]\nseeds = [1, 1]\n", r"names a seed twice"),
+            ("split-seed-too-large", RUN_LIGHTGCN + "[split]\nseed = 4294967296\n", r"\[split\]\.seed must be at most"),
+            (
+                "probe-seeds-past-the-largest-seed",
+                RUN_LIGHTGCN
+                + '[[probe]]\nsource = "truth_semantic"\ntarget = "lightgcn"\nseed = 2147483647\nseeds = 2\n',
+                r"probe\[0\]\.seed must be at most 2147483646",
+            ),
             ("run-seed-too-large", RUN_LIGHTGCN + "[run]\nseeds = [4294967296]\n", r"from 0 to 2147483647"),
             (
                 "declared-name-equals-a-seeded-name",
