@@ -35,11 +35,11 @@ import pyarrow as pa
 from . import keys, tables
 from .db import apply_settings
 from .errors import ComplementError, ConfigError
+from .outputs import RESULTS_DIR
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
-RESULTS_DIR = "results"
 RESULTS_PREFIX = "results_"
 # the files of a table whose integer keys are filled at read time (complement.keys), under the view of its name
 RAW_PREFIX = "raw_"

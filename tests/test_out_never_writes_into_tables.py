@@ -1,4 +1,4 @@
-"""No output option writes inside the workspace's tables/ folder or onto complement.toml, however
+"""No output option writes inside the workspace's tables/ or results/ folder or onto complement.toml, however
 the path is spelled (`..`, a symlink to the folder, a symlink to a table file); the refusal comes
 before any work, with one line, and leaves every file as it was."""
 
@@ -40,6 +40,8 @@ TARGETS = {
     "symlink_to_a_table_file": "elsewhere/items_link.parquet",
     "the_config": "ws/complement.toml",
     "the_config_via_dot_dot": "ws/tables/../complement.toml",
+    "a_stored_result": "ws/results/overlap.parquet",
+    "dot_dot_into_results": "elsewhere/../ws/results/new.parquet",
 }
 
 # (command, the argument list before --out, a suffix the command accepts)
@@ -64,7 +66,7 @@ def test_out_into_tables_or_onto_the_config_is_refused(place, capsys, command, t
     code, out, err = run_cli(capsys, *args, "-w", str(place / "ws"), "--out", str(path))
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("Error: "), err
-    assert ("tables folder" in err) or ("complement.toml" in err) or ("must end in" in err)
+    assert ("tables folder" in err) or ("results folder" in err) or ("complement.toml" in err) or ("must end in" in err)
     assert _tree(place / "ws") == before
 
 

@@ -16,13 +16,12 @@ import pyarrow as pa
 
 from .. import atomic
 from ..errors import ConfigError
+from ..outputs import RESULTS_DIR
 from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
 from . import schema
 from .plan import PAIR_PARAMS, Step, build_plan
-
-RESULTS_DIR = "results"
 
 
 @dataclass

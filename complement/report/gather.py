@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 
 from ..errors import WorkspaceError
 from ..experiment.plan import seeded_name
+from ..outputs import RESULTS_DIR
 from ..workspace import Workspace
 
-RESULTS_DIR = "results"
 PAIR_DIAGNOSTICS = (
     "overlap",
     "unique_hits",
