@@ -897,6 +897,20 @@ OTHER = [
         r"exp\.toml",
     ),
     Case("run-experiment-missing", "synth", ["run", "{tmp}/nope.toml", *W], 1, r"nope\.toml"),
+    *(
+        Case(
+            f"run-seeds-flag-{case_id}",
+            write("exp.toml", RUN_LIGHTGCN),
+            ["run", "{tmp}/exp.toml", *W, "--seeds", v],
+            1,
+            msg,
+        )
+        for case_id, v, msg in (
+            ("a-word", "a", r"--seeds takes comma-separated integers 0 or more, e\.g\. 1,2,3; not 'a'"),
+            ("negative", "1,-1", r"--seeds takes comma-separated integers"),
+            ("fraction", "1.5", r"--seeds takes comma-separated integers"),
+        )
+    ),
     Case(
         "run-set-through-a-value",
         write("exp.toml", RUN_LIGHTGCN),
