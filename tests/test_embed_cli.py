@@ -114,7 +114,7 @@ def test_import_from_npy_with_ids(ws, tmp_path, capsys):
         ),
         (
             ["--view", "Bad"],
-            "Error: invalid view name 'Bad': use lower-case letters, digits, '_' and '-'\n",
+            "Error: invalid view name 'Bad': use 1 to 100 lower-case letters, digits, '_' and '-'\n",
         ),
         (["--batch-size", "0"], "Error: --batch-size must be at least 1, not 0\n"),
         (
