@@ -148,14 +148,9 @@ def init(
 
 def ingest(workspace_dir: WorkspaceOption = None) -> None:
     """Rebuild items, users and interactions from the workspace's complement.toml."""
-    from ..checks import seed as check_seed
-    from ..data.config import read_config
     from ..steps import ingest as ingest_workspace
 
     ws = workspace(workspace_dir)
-    split = read_config(ws.config_path).get("split")
-    if isinstance(split, dict) and isinstance(split.get("seed"), int) and not isinstance(split["seed"], bool):
-        check_seed("[split] seed", split["seed"])  # before any write: seeds are stored as 32-bit integers
     for line in ingest_workspace(ws).notes:
         message(line)
     stale = [t for t in ("embeddings", "topk", "neighbors", "probes") if ws.has_table(t)]

@@ -140,12 +140,12 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     from ..runs import RunRecord, recorded
 
     config = read_config(ws.config_path) if config is None else config
-    check_config(config, ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
         raise ConfigError(
             f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first"
         )
+    check_settings(config, str(ws.config_path))  # kinds, split method, ratios and seed: before anything is written
     if str(dataset.get("kind")) == "synthetic":
         from .synth import ingest_synthetic  # generated, not loaded: it also writes the truth views
 
