@@ -54,3 +54,11 @@ def _quiet(monkeypatch):
     monkeypatch.setenv("COMPLEMENT_QUIET", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory) -> dict[str, Path]:
+    """The base workspaces of the bad-input corpora (tests/badinput.py), built once per test module."""
+    from badinput import build_synth
+
+    return {"synth": build_synth(tmp_path_factory.mktemp("base") / "ws")}

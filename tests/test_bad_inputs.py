@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from badinput import FIXTURES, Case, build_synth, run_case
+from badinput import FIXTURES, Case, run_case
 
 from complement.workspace import Workspace
 
@@ -1058,11 +1058,6 @@ CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER
 def test_the_corpus_has_at_least_sixty_distinct_cases():
     assert len(CASES) >= 60
     assert len({case.id for case in CASES}) == len(CASES)
-
-
-@pytest.fixture(scope="module")
-def bases(tmp_path_factory) -> dict[str, Path]:
-    return {"synth": build_synth(tmp_path_factory.mktemp("base") / "ws")}
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from badinput import Case, build_synth, run_case
+from badinput import Case, run_case
 
 from complement.checks import SEED_MAX
 from complement.sandbox import TIMEOUT_MAX
@@ -187,54 +187,52 @@ IMPORTS = [
         1,
         r"big\.trec: line 1 \(user '[^']+'\): rank 99999999999999999999 is out of range",
     ),
-    Case(
-        "topk-from-trec-score-inf",
-        lists_file("inf.trec", lambda u, i: f"{u[0]} Q0 {i[0]} 1 1e999 run\n{u[0]} Q0 {i[1]} 2 -inf run\n"),
-        topk_from("inf.trec"),
-        1,
-        r"inf\.trec: 2 scores are " + NOT_FINITE + r"'[^']+'/'[^']+' = inf, '[^']+'/'[^']+' = -inf\)",
-    ),
-    Case(
-        "topk-from-trec-score-nan",
-        lists_file("nan.trec", lambda u, i: f"{u[0]} Q0 {i[0]} 1 nan run\n{u[0]} Q0 {i[1]} 2 0.5 run\n"),
-        topk_from("nan.trec"),
-        1,
-        r"nan\.trec: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
-    ),
-    Case(
-        "topk-from-csv-score-nan",
-        lists_file("nan.csv", lambda u, i: f"user,item,score\n{u[0]},{i[0]},nan\n{u[0]},{i[1]},1.0\n"),
-        topk_from("nan.csv"),
-        1,
-        r"nan\.csv: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
-    ),
-    Case(
-        "topk-from-tsv-headerless-score-inf",
-        lists_file("inf.tsv", lambda u, i: f"{u[0]}\t{i[0]}\tinf\n{u[0]}\t{i[1]}\t1.0\n"),
-        topk_from("inf.tsv"),
-        1,
-        r"inf\.tsv: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = inf\)",
-    ),
-    Case(
-        "topk-from-ranx-score-nan",
-        lists_file("nan.json", lambda u, i: f'{{"{u[0]}": {{"{i[0]}": NaN, "{i[1]}": 1.0}}}}'),
-        topk_from("nan.json"),
-        1,
-        r"nan\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
-    ),
-    Case(
-        "topk-from-ranx-score-infinity",
-        lists_file("inf.json", lambda u, i: json.dumps({u[0]: {i[0]: float("inf"), i[1]: 1.0}})),
-        topk_from("inf.json"),
-        1,
-        r"inf\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = inf\)",
-    ),
-    Case(
-        "topk-from-parquet-score-nan",
-        parquet_lists("nan.parquet", [float("nan"), 1.0]),
-        topk_from("nan.parquet"),
-        1,
-        r"nan\.parquet: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+    *(
+        Case(f"topk-from-{case_id}", setup, topk_from(setup_file), 1, message)
+        for case_id, setup_file, setup, message in (
+            (
+                "trec-score-inf",
+                "inf.trec",
+                lists_file("inf.trec", lambda u, i: f"{u[0]} Q0 {i[0]} 1 1e999 run\n{u[0]} Q0 {i[1]} 2 -inf run\n"),
+                r"inf\.trec: 2 scores are " + NOT_FINITE + r"'[^']+'/'[^']+' = inf, '[^']+'/'[^']+' = -inf\)",
+            ),
+            (
+                "trec-score-nan",
+                "nan.trec",
+                lists_file("nan.trec", lambda u, i: f"{u[0]} Q0 {i[0]} 1 nan run\n{u[0]} Q0 {i[1]} 2 0.5 run\n"),
+                r"nan\.trec: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+            ),
+            (
+                "csv-score-nan",
+                "nan.csv",
+                lists_file("nan.csv", lambda u, i: f"user,item,score\n{u[0]},{i[0]},nan\n{u[0]},{i[1]},1.0\n"),
+                r"nan\.csv: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+            ),
+            (
+                "tsv-headerless-score-inf",
+                "inf.tsv",
+                lists_file("inf.tsv", lambda u, i: f"{u[0]}\t{i[0]}\tinf\n{u[0]}\t{i[1]}\t1.0\n"),
+                r"inf\.tsv: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = inf\)",
+            ),
+            (
+                "ranx-score-nan",
+                "nan.json",
+                lists_file("nan.json", lambda u, i: f'{{"{u[0]}": {{"{i[0]}": NaN, "{i[1]}": 1.0}}}}'),
+                r"nan\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+            ),
+            (
+                "ranx-score-infinity",
+                "inf.json",
+                lists_file("inf.json", lambda u, i: json.dumps({u[0]: {i[0]: float("inf"), i[1]: 1.0}})),
+                r"inf\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = inf\)",
+            ),
+            (
+                "parquet-score-nan",
+                "nan.parquet",
+                parquet_lists("nan.parquet", [float("nan"), 1.0]),
+                r"nan\.parquet: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+            ),
+        )
     ),
 ]
 
@@ -243,11 +241,6 @@ CASES = SEEDS + TIMEOUTS + IMPORTS
 
 def test_the_case_ids_are_distinct():
     assert len({case.id for case in CASES}) == len(CASES)
-
-
-@pytest.fixture(scope="module")
-def bases(tmp_path_factory) -> dict[str, Path]:
-    return {"synth": build_synth(tmp_path_factory.mktemp("base") / "ws")}
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
