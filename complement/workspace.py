@@ -155,6 +155,16 @@ class Workspace:
                 self._txn = None
                 txn.close()
 
+    def is_list_view(self, view: str) -> bool:
+        """A view with top-K lists and no vectors: imported with ``topk --from``, or fused from lists."""
+        return view in self.parts("topk") and view not in self.parts("embeddings")
+
+    def list_view_error(self, view: str, why: str) -> WorkspaceError:
+        """The one-line error of a step that needs vectors and was given list view ``view``."""
+        return WorkspaceError(
+            f"view '{view}' is a list view (its lists were imported with `topk --from` or fused from lists): {why}"
+        )
+
     def require(self, *names: str) -> None:
         """Raise a clear error for the first listed table the workspace lacks."""
         if names and not self.root.is_dir():

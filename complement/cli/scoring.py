@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ConfigError, WorkspaceError
+from ..errors import ConfigError
 from ..steps.declare import flag_of, option
 from ..steps.options import TopkOptions
 from .common import DeviceOption, WorkspaceOption, workspace
@@ -98,10 +98,9 @@ def topk(
     given = [flag_of(f) for f in dataclasses.fields(lists) if getattr(lists, f.name) not in (None, False)]
     if given:
         raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
-    if view in ws.parts("topk") and view not in ws.parts("embeddings"):
-        raise WorkspaceError(
-            f"view '{view}' is a list view (its lists were imported or fused): it has no vectors to score; "
-            f"re-import it with `complement topk --view {view} --from FILE`"
+    if ws.is_list_view(view):
+        raise ws.list_view_error(
+            view, f"it has no vectors to score; re-import it with `complement topk --view {view} --from FILE`"
         )
     from ..steps import topk as topk_step
 

@@ -69,13 +69,13 @@ def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[
 
 def _read_view(ws: Workspace, name: str, method: str) -> tuple[np.ndarray, np.ndarray]:
     """``(user_vectors, item_vectors)`` of a view in user_idx / item_idx order, checked."""
+    if ws.is_list_view(name):
+        raise ws.list_view_error(
+            name,
+            f"it has no user and item vectors, which --method {method} reads; score and rrf fuse list views by their "
+            "stored lists",
+        )
     if name not in ws.views():
-        if name in ws.parts("topk"):
-            raise WorkspaceError(
-                f"view '{name}' is a list view (its lists were imported with `topk --from` or fused from lists): "
-                f"it has no user and item vectors, which --method {method} reads; score and rrf fuse list views "
-                "by their stored lists"
-            )
         with_vectors = sorted(set(ws.views("user")) & set(ws.views("item")))
         raise WorkspaceError(
             unknown_name("view", name, with_vectors) + " — fusion needs views with user and item vectors"

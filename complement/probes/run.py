@@ -80,10 +80,9 @@ class ProbeData:
 
 
 def _check_view(ws: Workspace, view: str) -> None:
-    if view in ws.parts("topk") and view not in ws.parts("embeddings"):
-        raise WorkspaceError(
-            f"view '{view}' is a list view (its lists were imported with `topk --from` or fused from lists): "
-            "it has no item vectors to probe; probes map one view's item vectors onto another's"
+    if ws.is_list_view(view):
+        raise ws.list_view_error(
+            view, "it has no item vectors to probe; probes map one view's item vectors onto another's"
         )
     ws.require("embeddings")
     views = ws.views("item")
