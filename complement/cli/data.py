@@ -86,12 +86,10 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
-    from ..checks import seed as check_seed
     from ..errors import ConfigError
     from ..steps import init as init_workspace
     from ..workspace import Workspace
 
-    check_seed("--seed", seed)  # before anything is created: seeds are stored as 32-bit integers
     if dataset == "synthetic":
         # the loaders' options do not apply to generated data
         given = [
