@@ -5,17 +5,19 @@ Shard I of N commits its rows as its own catalog entry ``topk/<view>@IofN`` (hid
 ``ws.parts`` and from readers of the whole table) under its own lock, so the N processes run side by
 side. The one that commits last finds all N entries and commits them as the view's single entry,
 whose files are the N parts in shard order (no copying); the shard entries go in the same commit.
-Shards of another N, or computed from other inputs, are refused: their parts would not fit together.
+Shards of another N, computed from other inputs, or written with other settings (topk's k and
+exclude), are refused: their parts would not fit together.
 Users are split in contiguous ``user_idx`` ranges, so the merged view's files are user buckets in
 order, as a large unsharded view's are (docs/design.md, Storage)."""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import catalog as cat
-from .errors import ComplementError, StaleError
+from .errors import ComplementError, ConfigError, StaleError
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -70,20 +72,66 @@ def _inputs_now(ws: Workspace, inputs: list[str]) -> dict[str, str]:
     return {key: catalog.fingerprint_of(key) or "" for key in inputs}
 
 
-def check_can_add(ws: Workspace, name: str, view: str, shard: tuple[int, int], inputs: list[str]) -> None:
-    """Refuse shard I/N of ``view`` when shards of another N are staged, or staged shards were made
-    from inputs that have changed since (before anything is computed)."""
+#: the step whose ``runs`` rows record a shard of each sharded table, and the command that rewrites the view whole
+_STEPS = {"topk": ("topk", "complement topk"), "embeddings": ("embed", "complement embed")}
+
+
+def _settings_of(ws: Workspace, name: str, parts: list[str], keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The ``keys`` of the settings each staged shard (part) was written with, from its latest ``runs`` row
+    (committed with the shard); a shard without one is left out."""
+    if not parts or not keys or not ws.has_table("runs"):
+        return {}
+    rows = ws.query(
+        "SELECT view, params FROM runs WHERE step = $step AND list_contains($parts, view) ORDER BY finished_at",
+        {"step": _STEPS[name][0], "parts": parts},
+    ).to_pylist()
+    found = {}
+    for row in rows:  # the latest row of a part wins
+        params = json.loads(row["params"] or "{}")
+        found[row["view"]] = {key: params.get(key) for key in keys}
+    return found
+
+
+def _render(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in settings.items())
+
+
+def check_can_add(
+    ws: Workspace,
+    name: str,
+    view: str,
+    shard: tuple[int, int],
+    inputs: list[str],
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Refuse shard I/N of ``view`` when shards of another N are staged, staged shards were made from
+    inputs that have changed since, or other staged shards were written with other ``settings`` (those
+    that decide the rows, as topk's k and exclude: a view's shards must fit together), before anything
+    is computed."""
     now = {k: v for k, v in _inputs_now(ws, inputs).items() if v}
-    for (i, n), entry in sorted(staged(ws, name, view).items()):
+    command = _STEPS[name][1]
+    found = staged(ws, name, view)
+    for (i, n), entry in sorted(found.items()):
         if n != shard[1]:
             raise ComplementError(
                 f"view '{view}' has shard {i}/{n} of '{name}' staged: run every shard with the same N "
-                f"(--shard I/{n}), or remove the staged shards with `complement topk --view {view}` (unsharded)"
+                f"(--shard I/{n}), or remove the staged shards with `{command} --view {view}` (unsharded)"
             )
         if entry.lineage != now:
             raise StaleError(
                 f"shard {i}/{n} of view '{view}' was computed from inputs that have changed since; "
                 f"run all {n} shards again (or once unsharded)"
+            )
+    settings = settings or {}
+    others = sorted(key for key in found if key != shard)  # a shard written again replaces itself
+    written = _settings_of(ws, name, [part_name(view, key) for key in others], list(settings))
+    for i, n in others:
+        earlier = written.get(part_name(view, (i, n)))
+        if earlier is not None and earlier != settings:
+            raise ConfigError(
+                f"shard {i}/{n} of view '{view}' was written with {_render(earlier)}, this one would be "
+                f"{_render(settings)}: run every shard with the same settings, or write the view unsharded "
+                f"with `{command} --view {view}`"
             )
 
 

@@ -28,6 +28,17 @@ def rrf_list_view(view: str):
     return setup
 
 
+def topk_shard(view: str, shard: str, **options):
+    """Shard ``shard`` of ``view``'s top-K lists staged with ``options`` (the shards that follow must match)."""
+
+    def setup(folder: Path) -> None:
+        import complement
+
+        complement.topk(Workspace(folder / "ws"), view, shard=shard, device="cpu", **options)
+
+    return setup
+
+
 def write(name: str, content: str | bytes):
     """Write ``content`` to ``name`` in the case folder."""
 
@@ -324,6 +335,25 @@ SCORING = [
         ["topk", *W, "--view", "pop", "--k", "5"],
         1,
         r"table 'users' holds 3 user_id values more than once",
+    ),
+    # a view's shards are one computation: a later shard with another --k or --exclude would mix settings
+    *(
+        Case(
+            f"topk-shard-{case_id}",
+            topk_shard("pop", "1/2", k=10),
+            ["topk", *W, "--view", "pop", "--shard", "2/2", *options],
+            1,
+            message,
+        )
+        for case_id, options, message in (
+            (
+                "other-k",
+                ["--k", "5"],
+                r"shard 1/2 of view 'pop' was written with k=10, exclude=train\+valid, this one would be k=5, "
+                r"exclude=train\+valid: run every shard with the same settings",
+            ),
+            ("other-exclude", ["--k", "10", "--exclude", "train"], r"written with k=10, exclude=train\+valid, this"),
+        )
     ),
     Case(
         "neighbors-k-zero", "synth", ["neighbors", *W, "--view", "semantic", "--k", "0"], 1, r"--k must be at least 1"

@@ -100,6 +100,18 @@ def test_a_shard_after_the_texts_changed_is_refused(tmp_path, fake):
         encoder.embed(ws, view="text", device="cpu", shard="2/2")
 
 
+def test_a_shard_with_another_template_is_refused_before_encoding(tmp_path, fake):
+    ws = make_workspace(tmp_path / "ws")
+    encoder.embed(ws, view="text", device="cpu", shard="1/2")
+    before = len(fake.encoded)
+    with pytest.raises(ConfigError, match=r"shard 1/2 of view 'text' was written with .*template=None, normalize"):
+        encoder.embed(ws, view="text", device="cpu", shard="2/2", template="{title}")
+    assert len(fake.encoded) == before
+    encoder.embed(ws, view="text", device="cpu", shard="1/2", template="{title}")  # a shard rewritten replaces itself
+    encoder.embed(ws, view="text", device="cpu", shard="2/2", template="{title}")
+    assert ws.parts("embeddings") == ["text"]
+
+
 def test_an_unsharded_embed_replaces_staged_shards(tmp_path, fake):
     ws = make_workspace(tmp_path / "ws")
     encoder.embed(ws, view="text", device="cpu", shard="1/2")

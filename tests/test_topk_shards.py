@@ -108,6 +108,18 @@ def test_a_shard_of_another_n_is_refused(ws):
     assert sorted(shards.staged(ws, "topk", "cf")) == [(1, 3)]
 
 
+def test_a_shard_with_other_settings_is_refused(ws):
+    write_topk(ws, "cf", k=5, device="cpu", shard="1/3")
+    write_topk(ws, "cf", k=5, device="cpu", shard="2/3")
+    with pytest.raises(ComplementError, match=r"shard 1/3 of view 'cf' was written with k=5, exclude=train\+valid"):
+        write_topk(ws, "cf", k=4, device="cpu", shard="3/3")
+    with pytest.raises(ComplementError, match=r"this one would be k=5, exclude=train: run every shard"):
+        write_topk(ws, "cf", k=5, exclude="train", device="cpu", shard="3/3")
+    assert sorted(shards.staged(ws, "topk", "cf")) == [(1, 3), (2, 3)]
+    write_topk(ws, "cf", k=5, device="cpu", shard="3/3")
+    assert ws.parts("topk") == ["cf"]
+
+
 def test_a_shard_after_the_inputs_changed_is_refused(ws):
     write_topk(ws, "cf", k=5, device="cpu", shard="1/2")
     ids, vectors = ws.read_vectors("cf", "user")

@@ -286,7 +286,9 @@ def embed(
                 f"view '{view}' also holds user vectors, which a sharded embed would drop; "
                 "embed it unsharded or into another view"
             )
-        shards.check_can_add(ws, "embeddings", view, parsed, ["items#text"])
+        shards.check_can_add(
+            ws, "embeddings", view, parsed, ["items#text"], {k: params[k] for k in ("model", "template", "normalize")}
+        )
         part = shards.part_name(view, parsed)
         lo, hi = shards.rows_of(parsed, len(items.ids))
         params["shard"] = f"{parsed[0]}/{parsed[1]}"

@@ -110,7 +110,7 @@ def write_topk(
     made_by = made_by or f"complement topk --view {view} --k {k} --exclude {exclude}"
     part, lo, hi = view, 0, len(user_ids)
     if parsed is not None:
-        shards.check_can_add(ws, "topk", view, parsed, inputs)
+        shards.check_can_add(ws, "topk", view, parsed, inputs, {"k": k, "exclude": exclude})
         part = shards.part_name(view, parsed)
         lo, hi = shards.rows_of(parsed, len(user_ids))
         params["shard"] = f"{parsed[0]}/{parsed[1]}"
