@@ -115,6 +115,32 @@ def check_view_name(name: str) -> str:
     return name
 
 
+#: the views a synthetic workspace's ingestion writes, its planted ground truth (``truth_semantic``,
+#: ``truth_collab``: complement/data/synth.py), are named with this prefix; no step writes a view of its
+#: own under it, so the truth stays what the generator planted
+RESERVED_PREFIX = "truth_"
+
+
+def reserved(name: str) -> str | None:
+    """Why a step may not create or replace view ``name`` (None when it may)."""
+    if name.startswith(RESERVED_PREFIX):
+        return (
+            f"names starting with '{RESERVED_PREFIX}' are reserved for a synthetic workspace's planted truth views "
+            "(written by `complement synth` and `complement ingest`); choose another name"
+        )
+    return None
+
+
+def check_new_view_name(name: str) -> str:
+    """The name of a view a step creates or replaces (embed, train, fuse, an import): a valid view name
+    (:func:`check_view_name`) outside the reserved ``truth_`` prefix. Steps that only derive a view's
+    lists or neighbours from its own vectors (``topk``, ``neighbors``) take any existing view."""
+    check_view_name(name)
+    if (why := reserved(name)) is not None:
+        raise ComplementError(f"view '{name}' cannot be written: {why}")
+    return name
+
+
 def conform(name: str, table: pa.Table) -> pa.Table:
     """Cast ``table`` to the contract schema of ``name``; extra columns are kept after the contract ones."""
     schema = SCHEMAS[name]

@@ -534,9 +534,9 @@ EMBED = [
     Case(
         "embed-from-dimension-mismatch",
         vectors("v.parquet", dim=8),
-        ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "truth_collab"],
+        ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "pop"],
         1,
-        r"view 'truth_collab' has 12-d user vectors but these item vectors are 8-d: import them into a new view "
+        r"view 'pop' has 1-d user vectors but these item vectors are 8-d: import them into a new view "
         r"\(--view NAME\) and import that view's user vectors there too \(--entity user\)",
     ),
     Case(
@@ -1082,7 +1082,45 @@ OTHER = [
     ),
 ]
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER
+# a synthetic workspace's planted truth views (truth_semantic, truth_collab) are the known answer: no step
+# writes a view under the reserved truth_ prefix, whether it would replace a truth view or add one beside them
+TRUTH = r"view 'truth_\w+' cannot be written: names starting with 'truth_' are reserved for a synthetic workspace's"
+RESERVED = [
+    *(
+        Case(f"truth-prefix-{case_id}", setup, argv, 1, TRUTH)
+        for case_id, setup, argv in (
+            ("embed", "synth", ["embed", *W, "--view", "truth_semantic"]),
+            ("embed-from", vectors("v.parquet"), ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "truth_collab"]),
+            ("train", "synth", ["train", "pop", *W, "--view", "truth_collab", "--k", "5"]),
+            ("fuse", "synth", ["fuse", *W, "--views", "pop,truth_collab", "--method", "rrf", "--view", "truth_x"]),
+            (
+                "topk-from",
+                write("l.csv", "user,item\n"),
+                ["topk", *W, "--view", "truth_collab", "--from", "{tmp}/l.csv"],
+            ),
+        )
+    ),
+    *(
+        Case(
+            f"truth-prefix-run-{case_id}",
+            write("exp.toml", text),
+            ["run", "{tmp}/exp.toml", *W, "--dry-run"],
+            1,
+            rf"exp\.toml: {where}\.name = '{name}': names starting with 'truth_' are reserved",
+        )
+        for case_id, text, where, name in (
+            ("view", RUN_LIGHTGCN.replace('"lightgcn"\nmodel', '"truth_collab"\nmodel'), r"view\[0\]", "truth_collab"),
+            (
+                "fusion",
+                RUN_LIGHTGCN + '[[fusion]]\nname = "truth_f"\nviews = ["lightgcn", "lightgcn"]\nmethod = "rrf"\n',
+                r"fusion\[0\]",
+                "truth_f",
+            ),
+        )
+    ),
+]
+
+CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():

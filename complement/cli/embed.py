@@ -63,10 +63,10 @@ def embed_command(
     from ..embed import import_vectors
     from ..shards import parse
     from ..steps import embed
-    from ..tables import check_tables, check_view_name
+    from ..tables import check_new_view_name, check_tables
 
     from_file, ids_file, entity = imported.from_file, imported.ids_file, imported.entity
-    check_view_name(view)
+    check_new_view_name(view)
     integer("--batch-size", options.batch_size, minimum=1)
     parsed = parse(shard)
     if parsed is not None and from_file is not None:

@@ -37,12 +37,12 @@ def fuse(
     two views' stored lists."""
     from ..checks import finite, integer
     from ..steps import fuse as fuse_step
-    from ..tables import check_tables, check_view_name
+    from ..tables import check_new_view_name, check_tables
 
     finite("--weight", options.weight, minimum=0.0, maximum=1.0)
     finite("--rrf-k", options.rrf_k, minimum=0.0)
     integer("--k", options.k, minimum=1)
-    check_view_name(view)
+    check_new_view_name(view)
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
     fuse_step(ws, views, method, view, options)

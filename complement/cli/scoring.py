@@ -63,11 +63,14 @@ def topk(
     file order), else from the row order."""
     from ..checks import integer
     from ..progress import message
-    from ..tables import check_tables, check_view_name
+    from ..tables import check_new_view_name, check_tables, check_view_name
 
     k, exclude = options.k, options.exclude
     integer("--k", k, minimum=1)
-    check_view_name(view)
+    if source is None:
+        check_view_name(view)  # scoring derives a view's own lists from its vectors
+    else:
+        check_new_view_name(view)  # an import writes the view anew
     ws = workspace(workspace_dir)
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     started = time.perf_counter()

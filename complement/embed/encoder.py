@@ -29,7 +29,7 @@ from ..device import resolve_device
 from ..errors import ConfigError, DataError
 from ..progress import message, progress
 from ..runs import RunRecord, recorded
-from ..tables import check_view_name
+from ..tables import check_new_view_name
 from .cache import EmbeddingCache, text_hash
 from .template import item_texts
 from .views import DEFAULT_TEXT_VIEW
@@ -261,7 +261,7 @@ def embed(
     from .. import shards
     from ..workspace import vectors_table
 
-    check_view_name(view)
+    check_new_view_name(view)
     parsed = shards.parse(shard)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, not {batch_size}")

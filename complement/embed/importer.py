@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from ..errors import ConfigError, DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
-from ..tables import check_view_name
+from ..tables import check_new_view_name
 
 ENTITIES = ("item", "user")
 _SHOWN = 5  # how many offending ids an error names
@@ -244,7 +244,7 @@ def check_view_dimension(ws, view: str, entity: str, dim: int) -> None:
 
 def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> ImportResult:
     """Import ``entity`` vectors of ``view`` from ``path``; nothing is written unless all checks pass."""
-    check_view_name(view)
+    check_new_view_name(view)
     if entity not in ENTITIES:
         raise ConfigError(f"--entity must be 'item' or 'user', not '{entity}'")
     path = Path(path).expanduser()

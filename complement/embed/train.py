@@ -225,11 +225,11 @@ def train_view(
     from ..progress import epoch_bar, message
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
-    from ..tables import check_tables, check_view_name
+    from ..tables import check_new_view_name, check_tables, check_view_name
     from .models import model_class
 
     cls = model_class(model)
-    view = check_view_name(view or DEFAULT_VIEWS.get(model, model))
+    view = check_new_view_name(view or DEFAULT_VIEWS.get(model, model))
     check_view_name(text_view)
     if cls.needs_text:
         text_view = text_view_for(ws, text_view)

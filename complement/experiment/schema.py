@@ -30,7 +30,7 @@ from ..checks import seed as check_seed
 from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
-from ..tables import VIEW_NAME
+from ..tables import VIEW_NAME, reserved
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
 VIEW_SOURCES = ("embed", "model", "from")
@@ -75,11 +75,14 @@ def _expect(where: str, value: Any, kinds: tuple[type, ...], what: str) -> Any:
 
 
 def _view_name(where: str, value: Any) -> str:
+    """The name of a view the experiment declares (it writes it): valid, and outside the reserved prefix."""
     _expect(where, value, (str,), "a view name (a string)")
     if not VIEW_NAME.match(value):
         raise ConfigError(
             f"{where} = {value!r} is not a valid view name: use 1 to 100 lower-case letters, digits, '_' and '-'"
         )
+    if (why := reserved(value)) is not None:
+        raise ConfigError(f"{where} = {value!r}: {why}")
     return value
 
 

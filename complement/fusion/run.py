@@ -30,7 +30,7 @@ from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE
-from ..tables import check_view_name
+from ..tables import check_new_view_name
 from ..workspace import Workspace
 from .cca import cca_topk, shared_subspace, tune_cca
 from .concat import norm_concat_norm
@@ -92,7 +92,7 @@ def _read_view(ws: Workspace, name: str, method: str) -> tuple[np.ndarray, np.nd
 def _check_settings(method, view, sources, weight, norm, rrf_k, k, exclude, n_items) -> None:
     if method not in METHODS:
         raise ConfigError(unknown_name("fusion method", method, METHODS))
-    check_view_name(view)
+    check_new_view_name(view)
     if view in sources:
         raise ConfigError(f"the fused view needs a new name: '{view}' is one of the source views")
     if norm not in NORMS:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
-from ..tables import check_view_name
+from ..tables import check_new_view_name
 from ..workspace import Workspace
 
 METHODS = ("score", "rrf")
@@ -77,7 +77,7 @@ def fuse_lists(
         raise ConfigError(unknown_name("list fusion method", method, METHODS) + " (concat needs vectors)")
     if norm not in NORMS:
         raise ConfigError(unknown_name("norm", norm, NORMS))
-    check_view_name(view)
+    check_new_view_name(view)
     if view in (view_a, view_b) or view_a == view_b:
         raise ConfigError("list fusion takes two different views and writes a third, new name")
     if not 0.0 <= weight <= 1.0:

@@ -9,7 +9,7 @@ from ..errors import DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
-from ..tables import check_view_name
+from ..tables import check_new_view_name
 from ..workspace import Workspace
 from .formats import format_of, read_lists
 from .lists import Checked, check_lists, read_id_map
@@ -35,7 +35,7 @@ def import_topk(
 
     Lists may hold at most ``k`` items. Items of the ``exclude`` splits in a list are kept and
     reported (``check_no_seen_items`` names them). Nothing is written when a check fails."""
-    check_view_name(view)
+    check_new_view_name(view)
     path = Path(path)
     splits = exclude_splits(exclude)
     if k < 1:
