@@ -23,6 +23,10 @@ from .errors import ConfigError, unknown_name
 FuseMethod = StrEnum("FuseMethod", "score rrf concat gate ranker cca")
 #: the fusion methods that take more than two views (the others fuse exactly two)
 MULTI_VIEW_METHODS = ("ranker",)
+#: the fusion methods that also fuse list views, by their stored lists (the others read the views' vectors)
+LIST_FUSION_METHODS = ("score", "rrf")
+#: the fusion methods whose view has vectors; the others write top-K lists only (a list view)
+VECTOR_FUSION_METHODS = ("concat",)
 
 
 def fusion_views_wanted(method: str | None, names: list[str]) -> str | None:

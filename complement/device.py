@@ -7,10 +7,27 @@ from .errors import DeviceError
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def unavailable(name: str | None) -> str | None:
+    """Why ``cuda`` (or ``cuda:N``) cannot be used on this machine, None when it can (or ``name`` is
+    no CUDA device): the one test :func:`resolve_device` applies, also run when an experiment loads.
+    Imports torch only for a CUDA name."""
+    name = (name or "auto").lower()
+    if not name.startswith("cuda"):
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return "no CUDA device is available"
+    index = name.partition(":")[2]
+    if index.isascii() and index.isdigit() and int(index) >= (count := torch.cuda.device_count()):
+        return f"this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
+    return None
+
+
 def resolve_device(name: str = "auto"):
     """Return a ``torch.device``: ``auto`` picks CUDA when present, else the CPU.
 
-    ``cuda`` (or ``cuda:N``) without a CUDA device raises :class:`DeviceError`.
+    ``cuda`` (or ``cuda:N``) without a CUDA device (or without device N) raises :class:`DeviceError`.
     """
     import torch
 
@@ -20,10 +37,8 @@ def resolve_device(name: str = "auto"):
     if name == "cpu":
         return torch.device("cpu")
     if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise DeviceError(
-                f"--device {name} was asked for but no CUDA device is available; use --device cpu or auto"
-            )
+        if (why := unavailable(name)) is not None:
+            raise DeviceError(f"--device {name} was asked for but {why}; use --device cpu or auto")
         return torch.device(name)
     raise DeviceError(f"unknown device '{name}' (choose from: auto, cpu, cuda)")
 

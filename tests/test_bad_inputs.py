@@ -1021,7 +1021,7 @@ OTHER = [
             ("run-seed-too-large", RUN_LIGHTGCN + "[run]\nseeds = [4294967296]\n", r"from 0 to 2147483647"),
             (
                 "declared-name-equals-a-seeded-name",
-                RUN_LIGHTGCN + '[[view]]\nname = "lightgcn-s1"\nembed = "default"\n[run]\nseeds = [1]\n',
+                RUN_LIGHTGCN + 'k = 20\n[[view]]\nname = "lightgcn-s1"\nembed = "default"\n[run]\nseeds = [1]\n',
                 r"two steps of the experiment would write 'lightgcn-s1'",
             ),
             (
@@ -1120,7 +1120,107 @@ RESERVED = [
     ),
 ]
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED
+# what the experiment file alone does not show is checked when the run loads it, before any step writes: a
+# list longer than the catalogue, a text_view that will not be there, a list view where vectors are read
+RUN_K20 = RUN_LIGHTGCN + "k = 20\n"
+RRF = '[[view]]\nname = "pop"\nmodel = "pop"\nk = 20\n[[fusion]]\nname = "f"\nviews = ["lightgcn", "pop"]\n'
+RRF += 'method = "rrf"\n'
+LIST_VIEW = r"view 'f' is a list view \(fusion 'f' with method rrf writes top-K lists, no vectors\): "
+
+
+def generic_run(folder: Path) -> None:
+    """A workspace ingested by `complement run` from a generic file of 20 items (its ingest is then up to date)."""
+    import complement
+
+    rows = [f"u{u},i{(u * 7 + j * 3) % 20}" for u in range(30) for j in range(8)]
+    (folder / "events.csv").write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "gen.toml").write_text(
+        '[dataset]\nkind = "generic"\npath = "events.csv"\nuser_col = "user"\nitem_col = "item"\n'
+        '[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n[diagnostics]\nk = [5]\n',
+        encoding="utf-8",
+    )
+    complement.run(folder / "gen", folder / "gen.toml")
+
+
+PREFLIGHT = [
+    *(
+        Case(f"run-{case_id}{suffix}", write("exp.toml", text), ["run", "{tmp}/exp.toml", *argv], 1, message)
+        for case_id, text, message in (
+            (
+                "view-k-above-synthetic-items",
+                RUN_LIGHTGCN,
+                r"exp\.toml: view 'lightgcn'\.k = 100 is larger than the catalogue \(\[dataset\]\.items = 60\); "
+                r"set it to 60 or less",
+            ),
+            (
+                "fusion-k-above-synthetic-items",
+                RUN_K20 + RRF + "k = 61\n",
+                r"exp\.toml: fusion 'f'\.k = 61 is larger than the catalogue",
+            ),
+            (
+                "neighbors-k-above-synthetic-items",
+                RUN_K20
+                + '[diagnostics]\nneighbors_k = 60\nnames = ["item_agreement"]\npairs = [["lightgcn", "lightgcn"]]\n',
+                r"\[diagnostics\]\.neighbors_k = 60 is larger than the other items of the catalogue "
+                r"\(\[dataset\]\.items = 60\); set it to 59 or less",
+            ),
+            (
+                "probe-k-above-synthetic-items",
+                RUN_K20 + '[[probe]]\nsource = "truth_semantic"\ntarget = "lightgcn"\nk = 60\n',
+                r"probe\[0\]\.k = 60 is larger than the other items",
+            ),
+            (
+                "text-view-missing",
+                RUN_K20 + '[[view]]\nname = "sem"\nmodel = "semantic"\nk = 20\ntext_view = "txt"\n',
+                r"view 'sem'\.text_view = 'txt': the experiment declares no \[\[view\]\] 'txt' and the workspace "
+                r"has none",
+            ),
+            (
+                "text-view-seeded",
+                RUN_K20
+                + '[[view]]\nname = "sem"\nmodel = "alpharec"\nk = 20\ntext_view = "lightgcn"\n[run]\nseeds = [1]\n',
+                r"'lightgcn' is a trained \[\[view\]\], written as lightgcn-sSEED for each of \[run\]\.seeds",
+            ),
+            (
+                "text-view-a-fusion",
+                RUN_K20 + RRF + '[[view]]\nname = "sem"\nmodel = "semantic"\nk = 20\ntext_view = "f"\n',
+                LIST_VIEW + r"semantic reads its item vectors",
+            ),
+            (
+                "list-view-in-a-vector-fusion",
+                RUN_K20 + RRF + '[[fusion]]\nname = "c"\nviews = ["f", "pop"]\nmethod = "concat"\nk = 20\n',
+                r"fusion 'c'\.views: " + LIST_VIEW + r"method concat reads the views' vectors",
+            ),
+            (
+                "list-view-probed",
+                RUN_K20 + RRF + '[[probe]]\nsource = "truth_semantic"\ntarget = "f"\n',
+                r"probe\[0\]\.target: " + LIST_VIEW + r"a probe maps item vectors",
+            ),
+            (
+                "list-view-in-item-agreement",
+                RUN_K20 + RRF + '[diagnostics]\nnames = ["item_agreement"]\npairs = [["lightgcn", "f"]]\n',
+                r"\[diagnostics\]\.pairs: " + LIST_VIEW + r"item_agreement compares the item neighbours",
+            ),
+        )
+        for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+    ),
+    Case(  # (the synth workspace holds an earlier version's text vectors, view 'semantic': a new one has none)
+        "run-text-view-default-missing",
+        write("exp.toml", RUN_K20 + '[[view]]\nname = "sem"\nmodel = "semantic"\nk = 20\n'),
+        ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"],
+        1,
+        r"view 'sem'\.text_view = 'text': the experiment declares no",
+    ),
+    Case(
+        "run-view-k-above-workspace-items",
+        generic_run,
+        ["run", "{tmp}/gen.toml", "-w", "{tmp}/gen", "--set", "view.pop.k=25", "--dry-run"],
+        1,
+        r"gen\.toml: view 'pop'\.k = 25 is larger than the catalogue \(the workspace's items table: 20 items\)",
+    ),
+]
+
+CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():
@@ -1130,6 +1230,53 @@ def test_the_corpus_has_at_least_sixty_distinct_cases():
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_bad_input_fails_with_one_line_and_changes_nothing(case: Case, bases, tmp_path, capsys):
+    run_case(case, tmp_path / "case", bases, capsys)
+
+
+# a device the experiment asks for is checked when the run loads it, as resolve_device would when the step runs
+# (torch's view of the machine is set: none, or one GPU)
+CUDA = [
+    (
+        Case(
+            "run-cuda-without-cuda",
+            write("exp.toml", RUN_K20 + '[run]\ndevice = "cuda"\n'),
+            ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"],
+            1,
+            r"exp\.toml: \[run\]\.device = 'cuda', but no CUDA device is available; use 'cpu' or 'auto'",
+        ),
+        0,
+    ),
+    (
+        Case(
+            "run-view-cuda-without-cuda-dry-run",
+            write("exp.toml", RUN_K20 + 'device = "cuda:0"\n'),
+            ["run", "{tmp}/exp.toml", *W, "--dry-run"],
+            1,
+            r"exp\.toml: view 'lightgcn'\.device = 'cuda:0', but no CUDA device is available",
+        ),
+        0,
+    ),
+    (
+        Case(
+            "run-probe-second-gpu-of-one",
+            write(
+                "exp.toml", RUN_K20 + '[[probe]]\nsource = "truth_semantic"\ntarget = "lightgcn"\ndevice = "cuda:1"\n'
+            ),
+            ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"],
+            1,
+            r"probe\[0\]\.device = 'cuda:1', but this machine has 1 CUDA device\(s\), cuda:0 to cuda:0",
+        ),
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "gpus"), CUDA, ids=[str(case) for case, _ in CUDA])
+def test_a_device_that_is_not_there_fails_when_the_run_loads(case, gpus, bases, tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
     run_case(case, tmp_path / "case", bases, capsys)
 
 

@@ -21,7 +21,7 @@ from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
 from . import schema
-from .plan import PAIR_PARAMS, Step, build_plan
+from .plan import PAIR_PARAMS, TEXT_MODELS, Step, build_plan
 
 
 @dataclass
@@ -113,11 +113,86 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
     return out
 
 
+def preflight(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus], source: str) -> None:
+    """What a validated experiment file cannot tell alone, checked against this machine and workspace before
+    the run writes anything (``--dry-run`` too): each device it asks for is there, each text model's
+    ``text_view`` will exist when the model trains, and, when the workspace's items stay as they are (its
+    ingest is up to date), no list is longer than its catalogue."""
+    from ..device import unavailable
+
+    tables = [
+        *((f"view '{v['name']}'", v) for v in config["view"]),
+        *((f"fusion '{f['name']}'", f) for f in config["fusion"]),
+        *((f"probe[{i}]", p) for i, p in enumerate(config["probe"])),
+    ]
+    asked = [("[run].device", config["run"]["device"])]
+    asked += [(f"{where}.device", table["device"]) for where, table in tables if "device" in table]
+    for where, device in asked:
+        if (why := unavailable(str(device))) is not None:
+            raise ConfigError(f"{source}: {where} = {str(device)!r}, but {why}; use 'cpu' or 'auto'")
+
+    _check_text_views(ws, config, source)
+    if statuses and statuses[0].step.kind == "ingest" and statuses[0].action == "skip" and ws.has_table("items"):
+        n_items = ws.query("SELECT count(*) FROM items").column(0)[0].as_py()
+        schema.check_catalogue(config, n_items, f"the workspace's items table: {n_items} items", source)
+
+
+def _check_text_views(ws: Workspace, config: dict[str, Any], source: str) -> None:
+    """A text model's ``text_view`` is a [[view]] the run embeds or imports (before any model trains), a
+    trained [[view]] declared before it in a run without seeds (the plan trains views in file order, and
+    seeds rename them), a view with item vectors in the workspace, or a synthetic dataset's truth view (its
+    ingest writes them)."""
+    from ..data.synth import TRUTH_COLLAB, TRUTH_SEMANTIC
+    from ..embed.views import DEFAULT_TEXT_VIEW, LEGACY_TEXT_VIEW
+    from ..steps.options import TrainOptions
+
+    declared = {v["name"] for v in config["view"] if "model" not in v}
+    have = set(ws.views("item")) if ws.root.is_dir() else set()
+    truth = {TRUTH_SEMANTIC, TRUTH_COLLAB} if config["dataset"].get("kind") == "synthetic" else set()
+    trained_before: set[str] = set()
+    for view in config["view"]:
+        if view.get("model") in TEXT_MODELS:
+            text = view.get("text_view", TrainOptions.text_view)
+            # the default 'text' falls back to an earlier version's 'semantic' (embed/views.py)
+            names = {text, LEGACY_TEXT_VIEW} if text == DEFAULT_TEXT_VIEW else {text}
+            ready = declared | have | truth | (set() if config["run"]["seeds"] else trained_before)
+            if not names & ready:
+                _refuse_text_view(config, view, text, declared, have, source)
+        if "model" in view:
+            trained_before.add(view["name"])
+
+
+def _refuse_text_view(config: dict[str, Any], view: dict, text: str, declared: set, have: set, source: str) -> None:
+    trained = [v["name"] for v in config["view"] if "model" in v]
+    if text == view["name"]:
+        what = "a text model cannot read its own view"
+    elif text in {f["name"] for f in config["fusion"]}:
+        what = f"'{text}' is a [[fusion]], made after every view is trained"
+    elif text in trained and config["run"]["seeds"]:
+        what = f"'{text}' is a trained [[view]], written as {text}-sSEED for each of [run].seeds"
+    elif text in trained:
+        what = f"'{text}' is a trained [[view]] declared after view '{view['name']}', so trained after it"
+    else:
+        what = f"the experiment declares no [[view]] '{text}' and the workspace has none"
+    raise ConfigError(
+        f"{source}: view '{view['name']}'.text_view = '{text}': {what}; name a [[view]] with embed or from "
+        f"(declared: {', '.join(sorted(declared)) or 'none'}) or a view with item vectors in the workspace "
+        f"({', '.join(sorted(have)) or 'none'})"
+    )
+
+
 def run_experiment(
-    ws: Workspace, config: dict[str, Any], *, force: list[str] | None = None, dry_run: bool = False
+    ws: Workspace,
+    config: dict[str, Any],
+    *,
+    force: list[str] | None = None,
+    dry_run: bool = False,
+    source: str = "complement.toml",
 ) -> list[StepStatus]:
-    """Execute every step that is not up to date, in dependency order."""
+    """Execute every step that is not up to date, in dependency order. ``source`` (the experiment file's
+    name) prefixes the errors of the checks made before anything runs (:func:`preflight`)."""
     statuses = plan_status(ws, build_plan(config), force)
+    preflight(ws, config, statuses, source)
     if dry_run:
         return statuses
     if not ws.config_path.exists():

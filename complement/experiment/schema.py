@@ -27,10 +27,19 @@ from typing import Any
 
 from ..checks import SEED_MAX, integer, train_overrides
 from ..checks import seed as check_seed
-from ..choices import FuseMethod, ModelName, check_choice, fits_unsuited, fusion_views_wanted
+from ..choices import (
+    LIST_FUSION_METHODS,
+    VECTOR_FUSION_METHODS,
+    FuseMethod,
+    ModelName,
+    check_choice,
+    fits_unsuited,
+    fusion_views_wanted,
+)
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME, reserved
+from .plan import TEXT_MODELS
 
 TOP_LEVEL = ("dataset", "split", "view", "fusion", "diagnostics", "probe", "run")
 VIEW_SOURCES = ("embed", "model", "from")
@@ -205,14 +214,86 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
 
     # the diagnostics read every list to its longest k: a shorter list would fail them after the training
     longest = max(diagnostics["k"], default=0)
-    listed = [(f"view '{v['name']}'", v, TrainOptions.k) for v in views if "model" in v]
-    for where, entry, default in (*listed, *((f"fusion '{f['name']}'", f, FuseOptions.k) for f in fusions)):
-        if isinstance(k := entry.get("k", default), int) and k < longest:
+    for where, k in list_lengths(config):
+        if isinstance(k, int) and k < longest:
             raise ConfigError(
                 f"{source}: {where}.k = {k} is shorter than the longest [diagnostics].k ({longest}); "
                 f"raise it or lower [diagnostics].k"
             )
+    _check_list_views(config, source)
+    if config["dataset"].get("kind") == "synthetic":  # the generator's item count bounds the catalogue
+        from ..data.synth import SynthConfig
+
+        n_items = SynthConfig.from_dict(config["dataset"]).items
+        check_catalogue(config, n_items, f"[dataset].items = {n_items}", source)
     return config
+
+
+def list_lengths(config: dict[str, Any]) -> list[tuple[str, object]]:
+    """``(where, k)`` of every list a validated experiment writes: each trained view's and fusion's."""
+    trained = [(f"view '{v['name']}'", v.get("k", TrainOptions.k)) for v in config["view"] if "model" in v]
+    return [*trained, *((f"fusion '{f['name']}'", f.get("k", FuseOptions.k)) for f in config["fusion"])]
+
+
+def check_catalogue(config: dict[str, Any], n_items: int, known: str, source: str) -> None:
+    """Refuse a list longer than a catalogue of ``n_items`` items, a neighbour list or probe k longer than
+    the other items (``known`` says where the count comes from), before the run writes anything."""
+    for where, k in list_lengths(config):
+        if isinstance(k, int) and k > n_items:
+            raise ConfigError(
+                f"{source}: {where}.k = {k} is larger than the catalogue ({known}); set it to {n_items} or less"
+            )
+    diagnostics = config["diagnostics"]
+    bounded = [(f"probe[{i}].k", p.get("k", ProbeOptions.k)) for i, p in enumerate(config["probe"])]
+    if "item_agreement" in diagnostics["names"] and diagnostics["pairs"]:
+        bounded.append(("[diagnostics].neighbors_k", diagnostics["neighbors_k"]))
+    for where, k in bounded:
+        if isinstance(k, int) and k > n_items - 1:
+            raise ConfigError(
+                f"{source}: {where} = {k} is larger than the other items of the catalogue ({known}); "
+                f"set it to {n_items - 1} or less"
+            )
+
+
+def _check_list_views(config: dict[str, Any], source: str) -> None:
+    """Refuse a list view (a fusion that writes lists only) named where a step reads vectors: a vector
+    fusion's views, a probe's source or target, item_agreement's pairs, a text model's text_view."""
+    lists = {f["name"]: f["method"] for f in config["fusion"] if f["method"] not in VECTOR_FUSION_METHODS}
+
+    def refuse(where: str, name: str, why: str) -> None:
+        raise ConfigError(
+            f"{source}: {where}: view '{name}' is a list view (fusion '{name}' with method {lists[name]} writes "
+            f"top-K lists, no vectors): {why}"
+        )
+
+    for fusion in config["fusion"]:
+        if fusion["method"] not in LIST_FUSION_METHODS:
+            for v in fusion["views"]:
+                if v in lists:
+                    refuse(
+                        f"fusion '{fusion['name']}'.views",
+                        v,
+                        f"method {fusion['method']} reads the views' vectors; "
+                        f"{' and '.join(LIST_FUSION_METHODS)} fuse list views by their lists",
+                    )
+    for i, probe in enumerate(config["probe"]):
+        for key in ("source", "target"):
+            if probe.get(key) in lists:
+                refuse(f"probe[{i}].{key}", probe[key], "a probe maps item vectors")
+    diagnostics = config["diagnostics"]
+    if "item_agreement" in diagnostics["names"]:
+        for pair in diagnostics["pairs"]:
+            for v in pair:
+                if v in lists:
+                    refuse(
+                        "[diagnostics].pairs",
+                        v,
+                        "item_agreement compares the item neighbours of the pair's views, found from item vectors; "
+                        "pair views with vectors or leave item_agreement out of [diagnostics].names",
+                    )
+    for view in config["view"]:
+        if view.get("model") in TEXT_MODELS and view.get("text_view") in lists:
+            refuse(f"view '{view['name']}'.text_view", view["text_view"], f"{view['model']} reads its item vectors")
 
 
 def set_override(config: dict[str, Any], assignment: str) -> None:

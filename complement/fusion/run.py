@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..choices import MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted
+from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -149,7 +149,7 @@ def fuse(
         raise ConfigError(f"--{problem}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
-        method in ("score", "rrf")
+        method in LIST_FUSION_METHODS
         and not {view_a, view_b} <= with_vectors
         and {view_a, view_b} <= set(ws.parts("topk"))
     ):

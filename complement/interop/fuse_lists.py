@@ -12,13 +12,14 @@ Items of the ``exclude`` splits are dropped; ties go to the lower item index; th
 
 from __future__ import annotations
 
+from ..choices import LIST_FUSION_METHODS
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
 from ..tables import check_new_view_name
 from ..workspace import Workspace
 
-METHODS = ("score", "rrf")
+METHODS = LIST_FUSION_METHODS
 NORMS = ("zscore", "minmax")
 
 _SQL = """

@@ -257,8 +257,9 @@ def run(
     from ..experiment import load, run_experiment
 
     ws, started = open_workspace(ws), time.perf_counter()
-    config = load(Path(experiment) if experiment is not None else ws.config_path, overrides)
-    statuses = run_experiment(ws, config, force=force, dry_run=dry_run)
+    path = Path(experiment) if experiment is not None else ws.config_path
+    config = load(path, overrides)
+    statuses = run_experiment(ws, config, force=force, dry_run=dry_run, source=path.name)
     plan = pa.table(
         {
             "step": [s.step.id for s in statuses],
