@@ -51,6 +51,13 @@ def integer(option: str, value: int | None, *, minimum: int | None = None, maxim
     return int(value)
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of the digits 0-9. ``str.isdigit``, ``int()`` and the regex ``\\d``
+    also take other scripts' digits (Arabic-Indic '٣', superscript '³', full-width ones), which a number typed in
+    a flag or a name never means."""
+    return text.isascii() and text.isdigit()
+
+
 #: the largest seed any step accepts: seeds are stored in 32-bit columns, and numpy, torch and the generators
 #: all take it; a run of ``count`` seeds from S uses S .. S + count - 1
 SEED_MAX = 2**31 - 1

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
 
+from .checks import ascii_digits
 from .errors import ConfigError, unknown_name
 
 # Each enum is built from its values (a member's name is its value), or from (name, value) pairs where a
@@ -50,6 +51,21 @@ def fits_unsuited(method: str | None, fits: object) -> str | None:
         return f"fits must be a whole number from 1 to {MAX_FITS}, got {fits!r}"
     if fits != 1 and method not in BAGGED_METHODS:
         return f"fits is the ranker's option (several fits averaged), not {method}'s; leave it at 1"
+    return None
+
+
+#: the fuse options only some methods read, and those methods: another method would ignore the value, so
+#: giving one (a value other than its default) to another method is refused
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {"weight": ("score", "cca"), "norm": ("score",), "rrf_k": ("rrf",)}
+
+
+def options_unsuited(method: str | None, given: Iterable[str]) -> tuple[str, str] | None:
+    """``None`` when every option in ``given`` (those set to other than their default) is read by fusion
+    ``method``; else the first that is not, and why (the caller names it as a flag or a key)."""
+    for name in given:
+        readers = METHOD_OPTIONS.get(name)
+        if readers is not None and method not in readers:
+            return name, f"is read by {' and '.join(readers)} only, not by {method}; leave it out"
     return None
 
 
@@ -119,6 +135,6 @@ def check_choices(enum: type[E], items: Iterable[object], where: str, kind: str 
 
 def check_device(value: object, where: str) -> str:
     """A device name: one of :class:`Device`, or ``cuda:N`` for a particular GPU."""
-    if isinstance(value, str) and value.startswith("cuda:") and value[5:].isdigit():
+    if isinstance(value, str) and value.startswith("cuda:") and ascii_digits(value[5:]):
         return value
     return check_choice(Device, value, where, "device").value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .checks import ascii_digits
 from .errors import DeviceError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -19,7 +20,7 @@ def unavailable(name: str | None) -> str | None:
     if not torch.cuda.is_available():
         return "no CUDA device is available"
     index = name.partition(":")[2]
-    if index.isascii() and index.isdigit() and int(index) >= (count := torch.cuda.device_count()):
+    if ascii_digits(index) and int(index) >= (count := torch.cuda.device_count()):
         return f"this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
     return None
 

@@ -1220,7 +1220,76 @@ PREFLIGHT = [
     ),
 ]
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT
+# an option the chosen mode would ignore is refused rather than dropped silently; a name given twice, or a
+# number written with another script's digits (which int() and \\d accept), is refused where it is parsed
+FUSE = ["fuse", *W, "--views", "pop,truth_collab", "--view", "f", "--k", "10", "--method"]
+PROBE_RUN = RUN_K20 + '[[probe]]\nsource = "truth_semantic"\ntarget = "lightgcn"\n'
+IGNORED = [
+    Case("fuse-rrf-weight", "synth", [*FUSE, "rrf", "--weight", "0.3"], 1, r"--weight is read by score and cca only, "),
+    Case(
+        "fuse-score-rrf-k", "synth", [*FUSE, "score", "--rrf-k", "10"], 1, r"--rrf-k is read by rrf only, not by score"
+    ),
+    Case(
+        "fuse-concat-norm", "synth", [*FUSE, "concat", "--norm", "minmax"], 1, r"--norm is read by score only, not by"
+    ),
+    Case(
+        "run-fusion-rrf-weight",
+        write("exp.toml", RUN_K20 + RRF + "weight = 0.3\n"),
+        ["run", "{tmp}/exp.toml", *W, "--dry-run"],
+        1,
+        r"exp\.toml: fusion 'f'\.weight = 0\.3 is read by score and cca only, not by rrf; leave it out",
+    ),
+    *(
+        Case(f"export-split-with-{mode}", "synth", ["export", *W, *argv, "--split", "test"], 1, message)
+        for mode, argv, message in (
+            ("view", ["--view", "pop", "--out", "{tmp}/run.tsv"], r"--split applies to --qrels only, not to --view"),
+            ("recbole", ["--recbole", "{tmp}/rb"], r"--split applies to --qrels only, not to --recbole"),
+        )
+    ),
+    Case(
+        "probe-mapper-twice",
+        "synth",
+        ["probe", *W, "--source", "semantic", "--target", "pop", "--mapper", "linear,mlp1,LINEAR"],
+        2,
+        r"Invalid value for '--mapper': mapper 'linear' is named twice \(linear, mlp1, linear\); name each",
+    ),
+    Case(
+        "run-probe-mapper-twice",
+        write("exp.toml", PROBE_RUN + 'mappers = ["mlp1", "mlp1"]\n'),
+        ["run", "{tmp}/exp.toml", *W, "--dry-run"],
+        1,
+        r"exp\.toml: probe\[0\]\.mappers: mapper 'mlp1' is named twice",
+    ),
+    *(
+        Case(
+            f"probe-mapper-{case_id}",
+            "synth",
+            ["probe", *W, "--source", "semantic", "--target", "pop", "--mapper", mapper],
+            2,
+            rf"Invalid value for '--mapper': mapper '{mapper}': write ranks and widths with the digits 0-9",
+        )
+        for case_id, mapper in (("arabic-indic-width", "mlp:٣"), ("superscript-rank", "lowrank:³"))
+    ),
+    Case(
+        "run-probe-mapper-arabic-indic",
+        write("exp.toml", PROBE_RUN + 'mappers = ["mlp:٣x٣"]\n'),
+        ["run", "{tmp}/exp.toml", *W, "--dry-run"],
+        1,
+        r"probe\[0\]\.mappers: mapper 'mlp:٣x٣': write ranks and widths with the digits 0-9",
+    ),
+    Case(
+        "topk-device-arabic-indic", "synth", ["topk", *W, "--view", "pop", "--device", "cuda:\u0660"], 2, "cuda:\u0660"
+    ),
+    Case(
+        "run-set-entry-arabic-indic",
+        write("exp.toml", PROBE_RUN),
+        ["run", "{tmp}/exp.toml", *W, "--dry-run", "--set", "probe.\u0660.k=5"],
+        1,
+        "--set probe\\.\u0660\\.k: no entry named '\u0660'",
+    ),
+]
+
+CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():

@@ -245,7 +245,8 @@ def test_topk_rows_equals_a_stable_sort_with_many_ties_and_masks():
 
 @pytest.mark.parametrize("method", ["score", "rrf"])
 def test_exclude_train_plus_valid_masks_validation_items_too(planted, method):
-    fuse(planted, "a,b", method, f"tv-{method}", weight=0.5, k=20, exclude="train+valid", device="cpu")
+    weight = {"weight": 0.5} if method == "score" else {}  # rrf has no weight (giving one is refused)
+    fuse(planted, "a,b", method, f"tv-{method}", **weight, k=20, exclude="train+valid", device="cpu")
     leaked = (
         planted.query(
             """SELECT count(*) FROM topk t JOIN interactions x USING (user_id, item_id)

@@ -94,7 +94,13 @@ def test_mapper_registry_parses_presets_and_custom_widths():
     assert make_mapper("mlp2").widths == (2048, 2048)
     assert make_mapper("mlp:512x256").widths == (512, 256)
     assert make_mapper("lowrank:4").rank == 4
-    assert parse_mappers("linear, mlp1,linear") == ["linear", "mlp1"]
+    assert parse_mappers("linear, MLP1 ") == ["linear", "mlp1"]
+
+
+def test_a_mapper_named_twice_is_refused():
+    # it would be fitted twice and its rows written twice under one name; it was dropped silently before
+    with pytest.raises(ConfigError, match=r"mapper 'linear' is named twice \(linear, mlp1, linear\)"):
+        parse_mappers("linear, mlp1,linear")
 
 
 def test_unknown_mapper_is_a_one_line_error_with_a_suggestion():

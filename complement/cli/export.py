@@ -21,7 +21,9 @@ class ExportOptions:
 
     view: str | None = option(None, "Export this view's top-K lists as a run file.", kind=str)
     qrels: bool = option(False, "Export the ground truth (relevance 1 per interaction) instead.", kind=bool)
-    split: Split = option(Split.test, "With --qrels: the split that is the ground truth.", choices=Split)
+    split: Split | None = option(
+        None, "With --qrels: the split that is the ground truth (default: test).", choices=Split, show_default=False
+    )
     recbole: Path | None = option(
         None, "Write the dataset and its split as RecBole benchmark files into this folder.", kind=Path
     )
@@ -56,6 +58,8 @@ def export(*, options: ExportOptions, workspace_dir: WorkspaceOption = None) -> 
         raise ConfigError(
             f"export takes exactly one of --view NAME, --qrels, --recbole DIR (got: {', '.join(chosen) or 'none'})"
         )
+    if split is not None and not qrels:  # given at all, even as the default: --view and --recbole would ignore it
+        raise ConfigError(f"--split applies to --qrels only, not to {chosen[0]}")
     if recbole is not None:
         if out is not None or fmt is not None:
             raise ConfigError("--recbole DIR writes its own files; it takes no --out or --format")
@@ -65,10 +69,9 @@ def export(*, options: ExportOptions, workspace_dir: WorkspaceOption = None) -> 
         return
     if out is None:
         raise ConfigError(f"{chosen[0]} needs --out FILE")
-    if split != "test" and not qrels:
-        raise ConfigError("--split applies to --qrels only")
     ws = workspace(workspace_dir)
     if qrels:
+        split = split or Split.test
         rows = export_qrels(ws, out, fmt, split=split)
         message(f"export: wrote {rows:,} {split} qrels to {out}")
     else:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..checks import ascii_digits
 from ..errors import ConfigError
 from ..steps import run as run_step
 from .common import FormatOption, WorkspaceOption, workspace
@@ -39,7 +40,7 @@ def run(
     overrides = list(set_ or [])
     if seeds:
         parts = [p.strip() for p in seeds.split(",")]
-        if not all(p.isascii() and p.isdigit() for p in parts):
+        if not all(ascii_digits(p) for p in parts):
             raise ConfigError(f"--seeds takes comma-separated integers 0 or more, e.g. 1,2,3; not '{seeds}'")
         overrides.append(f"run.seeds=[{','.join(parts)}]")
     result = run_step(ws, path, overrides=overrides, force=force, dry_run=dry_run)

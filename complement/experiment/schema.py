@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..checks import SEED_MAX, integer, train_overrides
+from ..checks import SEED_MAX, ascii_digits, integer, train_overrides
 from ..checks import seed as check_seed
 from ..choices import (
     LIST_FUSION_METHODS,
@@ -35,6 +35,7 @@ from ..choices import (
     check_choice,
     fits_unsuited,
     fusion_views_wanted,
+    options_unsuited,
 )
 from ..errors import ConfigError, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
@@ -162,6 +163,10 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}.views must name {wanted}, not {pair!r}")
         if problem := fits_unsuited(method, fusion.get("fits", 1)):
             raise ConfigError(f"{where}: {problem}")
+        defaults = FuseOptions()
+        given = [key for key in fusion if key in FuseOptions.keys() and fusion[key] != getattr(defaults, key)]
+        if unsuited := options_unsuited(method, given):
+            raise ConfigError(f"{where}.{unsuited[0]} = {fusion[unsuited[0]]!r} {unsuited[1]}")
         for v in pair:
             if v not in names:
                 raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
@@ -329,7 +334,7 @@ def _list_entry(entries: list, name: str, key: str) -> dict:
     for entry in entries:
         if isinstance(entry, dict) and entry.get("name") == name:
             return entry
-    if name.isdigit() and int(name) < len(entries):
+    if ascii_digits(name) and int(name) < len(entries):
         return entries[int(name)]
     raise ConfigError(f"--set {key}: no entry named '{name}'")
 

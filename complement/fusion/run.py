@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted
+from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted, options_unsuited
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -147,6 +147,17 @@ def fuse(
     view_a, view_b = names[0], names[1]
     if problem := fits_unsuited(method, fits):
         raise ConfigError(f"--{problem}")
+    given = [
+        name
+        for name, set_ in (
+            ("weight", weight is not None),
+            ("norm", norm != "zscore"),
+            ("rrf_k", rrf_k != DEFAULT_RRF_K),
+        )
+        if set_
+    ]
+    if unsuited := options_unsuited(method, given):
+        raise ConfigError(f"--{unsuited[0].replace('_', '-')} {unsuited[1]}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
         method in LIST_FUSION_METHODS

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..checks import ascii_digits
 from ..errors import DataError
 from .raw import RawLists, make_raw
 
@@ -39,7 +40,7 @@ def _pick(role: str, given: str | None, names: list[str], source: str, required:
     if given is not None:
         if given in names:
             return given
-        if given.isdigit() and names[0].startswith("column") and 1 <= int(given) <= len(names):
+        if ascii_digits(given) and names[0].startswith("column") and 1 <= int(given) <= len(names):
             return names[int(given) - 1]
         raise DataError(f"{source}: no column '{given}' for --{role}-col (columns: {', '.join(names)})")
     found = next((c for c in CANDIDATES[role] if c in names), None)

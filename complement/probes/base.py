@@ -48,8 +48,9 @@ def validation_split(n: int, seed: int, share: float = VALIDATION_SHARE) -> tupl
 # ---- registry --------------------------------------------------------------------------------
 MLP_PRESETS: dict[str, tuple[int, ...]] = {"mlp1": (512,), "mlp2": (2048, 2048), "mlp3": (2048, 2048, 2048)}
 MAPPER_NAMES = ("linear", "lowrank:R", *MLP_PRESETS, "mlp:WxW…")
-_LOWRANK = re.compile(r"^lowrank:(\d+)$")
-_MLP = re.compile(r"^mlp:(\d+(?:x\d+)*)$")
+# [0-9], not \d: \d (and int()) also take other scripts' digits, as 'mlp:٣'
+_LOWRANK = re.compile(r"^lowrank:([0-9]+)$")
+_MLP = re.compile(r"^mlp:([0-9]+(?:x[0-9]+)*)$")
 
 
 def make_mapper(
@@ -71,6 +72,8 @@ def make_mapper(
     mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | (
         {"batch_size": batch_size} if batch_size else {}
     )
+    if any(c.isdigit() and not c.isascii() for c in name):
+        raise ConfigError(f"mapper '{name}': write ranks and widths with the digits 0-9")
     if name == "linear":
         return RidgeMapper()
     if match := _LOWRANK.match(name):
@@ -89,7 +92,8 @@ def make_mapper(
 
 
 def parse_mappers(names: str | list[str] | tuple[str, ...]) -> list[str]:
-    """Validate a comma-separated list (or sequence) of mapper names; returns them normalised."""
+    """Validate a comma-separated list (or sequence) of mapper names; returns them normalised. A name given
+    twice is refused (each mapper's rows would be written twice under one name)."""
     if isinstance(names, str):
         names = [n for n in names.split(",")]
     names = [n.strip().lower() for n in names if n.strip()]
@@ -97,4 +101,6 @@ def parse_mappers(names: str | list[str] | tuple[str, ...]) -> list[str]:
         raise ConfigError("no mapper given (e.g. --mapper linear,mlp1)")
     for n in names:
         make_mapper(n, device="cpu")  # raises on an unknown name before any work starts
-    return list(dict.fromkeys(names))
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise ConfigError(f"mapper '{twice[0]}' is named twice ({', '.join(names)}); name each mapper once")
+    return names
