@@ -13,6 +13,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def file_in_the_way(path: str | os.PathLike) -> Path | None:
+    """The nearest existing folder above ``path`` when it is no folder but a file (writing ``path`` would
+    need it to be one), else None."""
+    for parent in Path(os.path.abspath(Path(path).expanduser())).parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path (hidden, ``suffix``) beside ``path``; rename it onto ``path`` when the

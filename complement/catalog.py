@@ -99,7 +99,7 @@ def load(tables_dir: Path) -> Catalog:
     path = tables_dir / CATALOG_NAME
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no catalog yet, or the workspace path is a file
         return _adopt_legacy(tables_dir)
     try:
         data = json.loads(text)

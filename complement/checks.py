@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from .errors import ConfigError
 
@@ -49,6 +51,14 @@ def integer(option: str, value: int | None, *, minimum: int | None = None, maxim
     if maximum is not None and value > maximum:
         raise ConfigError(f"{option} must be at most {maximum}, not {value}")
     return int(value)
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as an input file ("does not exist", "is a folder, not a file"), None when it can."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        return None
+    return "is a folder, not a file" if path.is_dir() else "does not exist"
 
 
 def ascii_digits(text: str) -> bool:

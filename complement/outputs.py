@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import file_in_the_way
 from .errors import ConfigError
 
 #: the folder of a workspace where ``complement run`` stores its diagnostics (and their lineage)
@@ -51,4 +52,6 @@ def check_output_path(workspace: Workspace, path: str | os.PathLike, option: str
         )
     if target.is_dir():
         raise ConfigError(f"{option} {path} is a folder; give a file name")
+    if (blocker := file_in_the_way(path)) is not None:
+        raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose a file in a folder")
     return Path(path)

@@ -26,7 +26,11 @@ ENV_VAR = "COMPLEMENT_WORKSPACE"
 
 class Workspace:
     """A workspace folder. ``Workspace(path)``; ``Workspace.open(None)`` uses
-    ``$COMPLEMENT_WORKSPACE`` or the current directory."""
+    ``$COMPLEMENT_WORKSPACE`` or the current directory.
+
+    Constructing one checks nothing: ``init``, ``synth`` and ``run`` make a workspace in a folder that is not
+    there yet. A step, or a read of a table or of vectors, on a folder that does not exist fails with one
+    line saying so (:meth:`check_exists`)."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
@@ -165,14 +169,19 @@ class Workspace:
             f"view '{view}' is a list view (its lists were imported with `topk --from` or fused from lists): {why}"
         )
 
-    def require(self, *names: str) -> None:
-        """Raise a clear error for the first listed table the workspace lacks."""
-        if names and not self.root.is_dir():
+    def check_exists(self) -> None:
+        """Raise a clear error when the workspace folder is not there (or is a file)."""
+        if not self.root.is_dir():
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise WorkspaceError(
                 f"workspace {self.root} {what}: pass -w DIR (or set COMPLEMENT_WORKSPACE) to a workspace made by "
                 "`complement init` or `complement synth`"
             )
+
+    def require(self, *names: str) -> None:
+        """Raise a clear error for a missing workspace folder, or for the first listed table the workspace lacks."""
+        if names:
+            self.check_exists()
         for name in names:
             if not self.has_table(name):
                 hint = {
@@ -353,6 +362,7 @@ class Workspace:
 
         files = self.table_files("embeddings", view)
         if not files:
+            self.check_exists()
             have = ", ".join(self.parts("embeddings")) or "none"
             raise WorkspaceError(f"no embeddings for view '{view}' (views with embeddings: {have})")
         table = pq.read_table(files)

@@ -3,6 +3,7 @@ usage error) and leave every file of the workspace and its inputs byte-identical
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from badinput import FIXTURES, Case, run_case
 
+from complement.errors import WorkspaceError
 from complement.workspace import Workspace
 
 
@@ -1289,7 +1291,47 @@ IGNORED = [
     ),
 ]
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED
+# a path that needs a folder where a file is, or names a folder where a file is read, says which
+IN_THE_WAY = r"\S+/afile is a file, not a folder"
+PATHS = [
+    *(
+        Case(f"{case_id}-parent-is-a-file", write("afile", "x"), argv, 1, message + IN_THE_WAY)
+        for case_id, argv, message in (
+            ("export-out", ["export", *W, "--view", "pop", "--out", "{tmp}/afile/run.tsv"], r"--out \S+/run\.tsv: "),
+            ("diagnose-out", ["diagnose", *W, "--sql", "metrics", "-p", "k", "5", "--out", "{tmp}/afile/m.csv"], ""),
+            ("report-out", ["report", *W, "--out", "{tmp}/afile/sub/r.html"], r"--out \S+/sub/r\.html: "),
+            ("synth-folder", ["synth", "{tmp}/afile/ws", "--users", "20", "--items", "60"], r"\S+/ws\S*: "),
+        )
+    ),
+    *(
+        Case(f"{case_id}-a-folder", both(npy("v.npy"), lambda f: (f / "adir").mkdir()), argv, 1, message)
+        for case_id, argv, message in (
+            (
+                "embed-ids",
+                ["embed", *W, "--from", "{tmp}/v.npy", "--ids", "{tmp}/adir", "--view", "x"],
+                r"ids file \S+/adir is a folder, not a file",
+            ),
+            ("embed-from", ["embed", *W, "--from", "{tmp}/adir", "--view", "x"], r"vectors file \S+/adir is a folder"),
+            ("topk-from", ["topk", *W, "--from", "{tmp}/adir", "--view", "x"], r"lists file \S+/adir is a folder, not"),
+            ("run-file", ["run", "{tmp}/adir", *W, "--dry-run"], r"experiment file \S+/adir is a folder, not a file"),
+        )
+    ),
+]
+
+
+def test_a_library_read_of_a_workspace_that_is_not_there_says_so(tmp_path):
+    # constructing one checks nothing (init and synth make workspaces in new folders); reading from it does
+    (tmp_path / "afile").write_text("x")
+    for path, what in (("nosuch", "does not exist"), ("afile", "is not a folder")):
+        ws = Workspace(tmp_path / path)
+        reads = (ws.item_ids, functools.partial(ws.read_vectors, "text"), functools.partial(ws.read_table, "topk", "p"))
+        for read in reads:
+            with pytest.raises(WorkspaceError, match=rf"workspace \S+{path} {what}: pass -w DIR"):
+                read()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED + PATHS
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import sys
+from pathlib import Path
 from typing import Annotated, Protocol, cast
 
 import typer
@@ -128,6 +129,14 @@ def os_error_line(exc: OSError) -> str:
         or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     )
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and paths:  # a folder was needed where a file is
+        from ..atomic import file_in_the_way
+
+        path = Path(paths[0])
+        if path.exists() and not path.is_dir():  # mkdir of a path that is a file
+            return f"{path} is a file, not a folder"
+        if (blocker := file_in_the_way(path)) is not None:
+            return f"{path}: {blocker} is a file, not a folder"
     if paths:
         return f"{' -> '.join(paths)}: {cause}"
     detail = (str(exc).strip().splitlines() or [""])[0]

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..checks import file_problem
 from ..errors import ConfigError, DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
@@ -63,8 +64,8 @@ def _ids_as_strings(column: pa.ChunkedArray, source: Path) -> list[str]:
 
 def read_ids(path: Path, entity: str = "item") -> list[str]:
     """Ids, one per row of the matching ``.npy``, from a text, CSV or Parquet file."""
-    if not path.is_file():
-        raise DataError(f"ids file {path} does not exist")
+    if (problem := file_problem(path)) is not None:
+        raise DataError(f"ids file {path} {problem}")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         table = read_parquet(path, "ids file")
@@ -184,8 +185,8 @@ def _read_npy_vectors(path: Path, ids_path: Path | None, entity: str) -> tuple[l
 
 def read_vectors_file(path: Path, ids_path: Path | None = None, entity: str = "item") -> tuple[list[str], np.ndarray]:
     """``(ids, matrix)`` from a Parquet or ``.npy`` file; checks the file's own shape only."""
-    if not path.is_file():
-        raise DataError(f"vectors file {path} does not exist")
+    if (problem := file_problem(path)) is not None:
+        raise DataError(f"vectors file {path} {problem}")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         return _read_npy_vectors(path, ids_path, entity)

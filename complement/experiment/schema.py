@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..checks import SEED_MAX, ascii_digits, integer, train_overrides
+from ..checks import SEED_MAX, ascii_digits, file_problem, integer, train_overrides
 from ..checks import seed as check_seed
 from ..choices import (
     LIST_FUSION_METHODS,
@@ -134,8 +134,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}: give exactly one of embed, model, from (found: {', '.join(given) or 'none'})")
         _expect(f"{where}.{given[0]}", view[given[0]], (str,), "a string")
         for key in VIEW_PATH_KEYS if "from" in view else ():  # the files an import reads are there
-            if key in view and not Path(_expect(f"{where}.{key}", view[key], (str,), "a file path")).is_file():
-                raise ConfigError(f"{where}.{key}: file {view[key]} does not exist")
+            if key in view and (problem := file_problem(_expect(f"{where}.{key}", view[key], (str,), "a file path"))):
+                raise ConfigError(f"{where}.{key}: file {view[key]} {problem}")
         if "embed" in view:
             _check_keys(where, view, (*EMBED_NAMES, *(k for k in STEP_OPTIONS["embed"].keys() if k != "model")))
             _check_options(where, view, "embed", EMBED_NAMES)
@@ -342,8 +342,8 @@ def _list_entry(entries: list, name: str, key: str) -> dict:
 def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """Read, override and validate an experiment file. Relative data paths resolve against its folder."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"experiment file {path} does not exist")
+    if (problem := file_problem(path)) is not None:
+        raise ConfigError(f"experiment file {path} {problem}")
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..checks import file_problem
 from ..errors import DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
@@ -40,9 +41,9 @@ def import_topk(
     splits = exclude_splits(exclude)
     if k < 1:
         raise DataError(f"--k must be at least 1, got {k}")
+    if (problem := file_problem(path)) is not None:
+        raise DataError(f"lists file {path} {problem}")
     fmt = format_of(path, fmt)
-    if not path.is_file():
-        raise DataError(f"no file at {path}")
     ws.require("items", "users", "interactions")
     mapping = read_id_map(Path(id_map)) if id_map is not None else None
     raw = read_lists(path, fmt, columns or Columns())
