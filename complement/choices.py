@@ -42,6 +42,9 @@ def fusion_views_wanted(method: str | None, names: list[str]) -> str | None:
 #: the fusion methods that average several fits (``fuse --fits``), and the most fits they take
 BAGGED_METHODS = ("ranker",)
 MAX_FITS = 50
+#: a seed bag (``train --bag N``): at most MAX_BAG models, member j trained with seed + j * BAG_SEED_STEP
+MAX_BAG = 20
+BAG_SEED_STEP = 1000
 
 
 def fits_unsuited(method: str | None, fits: object) -> str | None:

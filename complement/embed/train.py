@@ -13,7 +13,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ __all__ = [  # the evaluation helpers live in .validation; these names stay impo
     "VALID_SAMPLE_USERS",
     "EarlyStopping",
     "FitResult",
+    "SeedBag",
     "TrainData",
     "epoch_batches",
     "fit_loop",
@@ -211,6 +212,7 @@ def train_view(
     exclude: str = DEFAULT_EXCLUDE,
     text_view: str = DEFAULT_TEXT_VIEW,
     device: str = "auto",
+    bag: int = 1,
     announce: bool = True,
     **overrides,
 ) -> dict:
@@ -218,9 +220,14 @@ def train_view(
     name): user and item vectors in ``embeddings``, the top-``k`` lists in ``topk``, one ``runs`` row.
 
     ``overrides`` are hyperparameters (``epochs``, ``dim``, ``lr`` …; None keeps the model default).
+    ``bag`` > 1 trains that many models, member j with seed ``seed + j * BAG_SEED_STEP``, and writes one
+    view whose score is the mean of theirs (:func:`bag_vectors`); its metrics sum the members' epochs and
+    seconds, give the bag's own validation Recall@20, and list each member's under ``members``.
+
     Everything is validated before anything is written. Returns the run's metrics, also said in one line
     on stderr unless ``announce`` is off (``complement train`` shows them as a table instead)."""
-    from ..checks import integer, train_overrides
+    from ..checks import SEED_MAX, integer, train_overrides
+    from ..choices import BAG_SEED_STEP, MAX_BAG
     from ..device import resolve_device
     from ..progress import epoch_bar, message
     from ..runs import RunRecord, recorded
@@ -240,15 +247,24 @@ def train_view(
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
+    integer("--bag", bag, minimum=1, maximum=MAX_BAG)
     check_view_name(text_view)
     exclude_splits(exclude)
     check_tables(ws, "items", "users", "interactions", *(("embeddings",) if cls.needs_text else ()), views=[text_view])
     torch_device = resolve_device(device)
     recommender = cls(_config(cls, overrides, str(torch_device)))
+    last_seed = recommender.config.seed + BAG_SEED_STEP * (bag - 1)
+    if last_seed > SEED_MAX:
+        raise ConfigError(
+            f"a bag of {bag} trains its last model with seed {recommender.config.seed} + {bag - 1} x {BAG_SEED_STEP} "
+            f"= {last_seed}, above the largest seed {SEED_MAX}; use a smaller seed or bag"
+        )
     data = load_train_data(ws, text_view if cls.needs_text else None)
     if k > data.n_items:
         raise DataError(f"k={k} is larger than the catalogue ({data.n_items} items); use --k {data.n_items} or less")
     params = {"model": model, **recommender.config.to_dict(), "k": k, "exclude": exclude}
+    if bag > 1:  # absent for one model, so that a view trained before bags existed stays up to date
+        params["bag"] = bag
     if cls.needs_text:
         params["text_view"] = text_view
     refresh = f"complement train {model} --view {view}"
@@ -258,24 +274,76 @@ def train_view(
     )
     # the vectors, their top-K lists and both runs rows are one commit: a crash leaves the old view whole
     with ws.transaction(view), recorded(ws, record_in) as record:
-        with epoch_bar(model) as bar:  # on a terminal a bar; else a line per validation
-            max_epochs = recommender.config.epochs
-            report = _reporter(model, message) if bar is None else (lambda entry: bar(entry, max_epochs))
-            result = recommender.fit(data, report=report)
-        metrics = result.metrics()
-        metrics["test_recall@20"] = _test_recall(recommender, data, torch_device)
-        ws.write_vectors(view, "user", ws.user_ids(), recommender.user_embeddings())
-        ws.write_vectors(view, "item", ws.item_ids(), recommender.item_embeddings())
+        members, fits = [], []
+        max_epochs = recommender.config.epochs
+        for j in range(bag):
+            if j:
+                seed = recommender.config.seed + BAG_SEED_STEP * j
+                members.append(cls(_config(cls, {**overrides, "seed": seed}, str(torch_device))))
+            else:
+                members.append(recommender)
+            label = model if bag == 1 else f"{model} {j + 1}/{bag}"
+            with epoch_bar(label) as bar:  # on a terminal a bar; else a line per validation
+                report = _reporter(label, message) if bar is None else (lambda entry: bar(entry, max_epochs))
+                fits.append(members[-1].fit(data, report=report))
+        fitted: Any = members[0] if bag == 1 else SeedBag(members)
+        metrics = fits[0].metrics() if bag == 1 else fitted.metrics(fits, data, recommender.config.valid_users)
+        metrics["test_recall@20"] = _test_recall(fitted, data, torch_device)
+        ws.write_vectors(view, "user", ws.user_ids(), fitted.user_embeddings())
+        ws.write_vectors(view, "item", ws.item_ids(), fitted.item_embeddings())
         record.rows = data.n_users + data.n_items
         record.metrics = metrics
         write_topk(ws, view, k=k, exclude=exclude, device=str(torch_device), made_by=refresh)
-    if announce:
+    if announce and bag > 1:
+        message(
+            f"trained a bag of {bag} {model} models into view '{view}': {metrics['epochs_run']} epochs in "
+            f"{metrics['train_seconds']:.1f} s, valid Recall@20 {_fmt(metrics['best_valid_recall@20'])} (members "
+            f"{', '.join(_fmt(m['best_valid_recall@20']) for m in metrics['members'])}), "
+            f"test Recall@20 {_fmt(metrics['test_recall@20'])}"
+        )
+    elif announce:
         message(
             f"trained {model} into view '{view}': {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s, "
             f"best valid Recall@20 {_fmt(metrics['best_valid_recall@20'])} (epoch {metrics['best_epoch']}), "
             f"test Recall@20 {_fmt(metrics['test_recall@20'])}"
         )
     return {"view": view, "model": model, **metrics}
+
+
+class SeedBag:
+    """Models of one kind trained with different seeds, scored by their mean: the item vectors are the
+    members' side by side, the user vectors the members' side by side divided by their number, so that
+    user · item is exactly the mean of the members' dot products (no standardisation: one model's
+    scores share a scale). The view is ``bag`` times as wide as one member."""
+
+    def __init__(self, members: list) -> None:
+        self.members = members
+
+    def user_embeddings(self) -> np.ndarray:
+        parts = [m.user_embeddings() / np.float32(len(self.members)) for m in self.members]
+        return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
+
+    def item_embeddings(self) -> np.ndarray:
+        parts = [m.item_embeddings() for m in self.members]
+        return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
+
+    def metrics(self, fits: list[FitResult], data: TrainData, valid_users: int) -> dict:
+        """The members' epochs and seconds summed; the bag's validation Recall@20 (train masked, on the
+        users the members' early stopping evaluated); each member's own metrics and seed."""
+        members = [{"seed": m.config.seed, **fit.metrics()} for m, fit in zip(self.members, fits, strict=True)]
+        valid = None
+        if len(data.valid[0]):
+            sample = validation_users(data.valid[0], valid_users)
+            users, items = self.user_embeddings(), self.item_embeddings()
+            valid = recall_at_k(users, items, data.train, data.valid, 20, users=sample)
+        return {
+            "epochs_run": sum(m["epochs_run"] for m in members),
+            "best_epoch": None,
+            "best_valid_recall@20": valid,
+            "train_seconds": round(sum(fit.train_seconds for fit in fits), 3),
+            "bag": len(members),
+            "members": members,
+        }
 
 
 def _config(cls, overrides: dict, device: str):

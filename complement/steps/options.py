@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from ..checks import SEED_MAX
-from ..choices import MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
+from ..choices import BAG_SEED_STEP, MAX_BAG, MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
 from .declare import Options, flag_of, option
 
 __all__ = ["STEP_OPTIONS", "Options", "flag_of", "option"]
@@ -87,6 +87,14 @@ class TrainOptions(Options):
         "text", "View holding the item text vectors (text models: semantic, alpharec, fusion, aligned-*).", kind=str
     )
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
+    bag: int = option(
+        1,
+        f"Models trained, with seeds seed, seed+{BAG_SEED_STEP}, seed+{2 * BAG_SEED_STEP}, ...; the view scores "
+        "by their mean score (a seed bag; 1: one model).",
+        minimum=1,
+        maximum=MAX_BAG,
+        kind=int,
+    )
 
 
 @dataclass(frozen=True)
