@@ -6,7 +6,9 @@ was made from) and the command that refreshes it. A command stages its files in 
 commits them in one step: under the workspace lock the staged files are renamed into place and the
 catalog is replaced atomically (``os.replace``). A crash at any instant leaves either the previous
 catalog, whose files are all still there, or the new one; files no catalog names are removed by the
-next commit. docs/design.md ("Storage") gives the reasons for this design.
+first later commit made while no other command is reading (:func:`reading`: a command that read an
+older catalog may still open the files it named). docs/design.md ("Storage") gives the reasons for
+this design.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +31,7 @@ from .errors import WorkspaceError
 CATALOG_NAME = "_catalog.json"
 STAGING_DIR = ".staging"
 LOCKS_DIR = ".locks"
+READERS_LOCK = "readers"  # under LOCKS_DIR: held shared by every command that may read table files
 FORMAT = 1
 
 
@@ -217,16 +222,170 @@ def lock_is_free(path: Path) -> bool:
         os.close(fd)
 
 
+# ---- readers -------------------------------------------------------------------------------------
+# A process that may read table files named by a catalog it loaded holds the readers lock of that
+# tables folder SHARED: one fd per tables folder, with a count of the scopes that hold it, so scopes
+# nest (a transaction, a query inside it, a DuckDB connection that outlives both). A commit deletes
+# superseded files only when it can hold the lock EXCLUSIVELY, i.e. when no other process reads.
+
+
+@dataclass
+class _Hold:
+    fd: int | None  # None: no lock could be taken (no flock, or a read-only folder): nothing to hold
+    count: int = 0
+
+
+_holds: dict[Path, _Hold] = {}
+_holds_mutex = threading.RLock()  # RLock: a finalizer (below) may run inside this module's own calls
+_command: list[set[Path]] = []  # :func:`held_for_command`'s folders, innermost last
+
+
+def _open_readers_lock(tables_dir: Path) -> int | None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock, and an open file cannot be deleted there
+        return None
+    if not tables_dir.is_dir():  # nothing to read; a read must not create the workspace
+        return None
+    path = tables_dir / LOCKS_DIR / READERS_LOCK
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # a workspace this user may read but not write: no commit here can delete anything
+        return None
+    # blocks only while a commit holds it exclusively, i.e. while it deletes files no catalog names
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def acquire_reader(tables_dir: Path) -> None:
+    """Hold the readers lock of ``tables_dir`` shared (once more); pair with :func:`release_reader`.
+    Take it before loading the catalog whose files will be read."""
+    with _holds_mutex:
+        hold = _holds.get(tables_dir)
+        if hold is None:
+            hold = _holds[tables_dir] = _Hold(_open_readers_lock(tables_dir))
+        elif hold.fd is None:  # the workspace may have been made since (a command that creates it)
+            hold.fd = _open_readers_lock(tables_dir)
+        hold.count += 1
+
+
+def release_reader(tables_dir: Path) -> None:
+    with _holds_mutex:
+        hold = _holds.get(tables_dir)
+        if hold is None:
+            return
+        hold.count -= 1
+        if hold.count > 0:
+            return
+        del _holds[tables_dir]
+        if hold.fd is not None:
+            os.close(hold.fd)  # closing the only fd of the open file releases its flock
+
+
+@contextlib.contextmanager
+def reading(tables_dir: Path) -> Iterator[None]:
+    """Scope in which files named by catalogs loaded inside it stay on disk (see :func:`collect_garbage`)."""
+    acquire_reader(tables_dir)
+    try:
+        yield
+    finally:
+        release_reader(tables_dir)
+
+
+def reader_for(obj: object, tables_dir: Path) -> None:
+    """Hold the readers lock for as long as ``obj`` (a DuckDB connection whose views name table
+    files) lives: released when it is garbage-collected."""
+    acquire_reader(tables_dir)
+    weakref.finalize(obj, release_reader, tables_dir)
+
+
+@contextlib.contextmanager
+def held_for_command() -> Iterator[None]:
+    """For a whole CLI command: every tables folder whose catalog the command loads (:func:`note_reader`)
+    keeps its readers lock until the command ends, so files named by any catalog it read — kept in
+    variables, DuckDB views or Arrow datasets — stay until then."""
+    _command.append(set())
+    try:
+        yield
+    finally:
+        for tables_dir in _command.pop():
+            release_reader(tables_dir)
+
+
+def note_reader(tables_dir: Path) -> None:
+    """A catalog of ``tables_dir`` is about to be loaded for reading: inside :func:`held_for_command`,
+    hold the readers lock until the command ends."""
+    if _command and tables_dir not in _command[-1]:
+        acquire_reader(tables_dir)
+        _command[-1].add(tables_dir)
+
+
+@contextlib.contextmanager
+def _no_other_reader(tables_dir: Path) -> Iterator[bool]:
+    """Whether no other process holds the readers lock of ``tables_dir`` (then it is held
+    exclusively for the block). Never waits. Call under the catalog lock.
+
+    A process converts its own shared lock; Linux does not convert atomically, and a failed
+    non-blocking conversion has dropped the shared lock, so it is taken again. Between the two no
+    other process can delete anything: only a commit does, under the catalog lock we hold."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield True
+        return
+    with _holds_mutex:
+        hold = _holds.get(tables_dir)
+        own = hold.fd if hold is not None else None
+        fd = own if own is not None else _open_for_probe(tables_dir)
+        if fd is None:
+            yield True  # no lock folder can exist, so no reader holds one
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if own is not None:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_SH if own is not None else fcntl.LOCK_UN)
+        finally:
+            if own is None:
+                os.close(fd)
+
+
+def _open_for_probe(tables_dir: Path) -> int | None:
+    path = tables_dir / LOCKS_DIR / READERS_LOCK
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
 def collect_garbage(tables_dir: Path, catalog: Catalog) -> None:
-    """Remove Parquet files no entry names (left by a crash between rename and commit, or superseded)
-    and staging folders of commands that are gone. Call with the workspace lock held."""
+    """Remove Parquet files no entry names (superseded, or left by a crash between rename and commit)
+    and staging folders of commands that are gone. Call with the catalog lock held.
+
+    A command that loaded an older catalog may still open the files it named, so table files are
+    removed only while no other process holds the readers lock (:func:`reading`): superseded files
+    are removed by the first commit made while no other command is reading."""
     referenced = {f for entry in catalog.entries.values() for f in entry.files}
     # only the table folders: staging and lock folders change under other commands while we walk
     table_folders = [p for p in tables_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    for path in [*tables_dir.glob("*.parquet"), *(f for folder in table_folders for f in folder.rglob("*.parquet"))]:
-        if path.relative_to(tables_dir).as_posix() not in referenced:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+    with _no_other_reader(tables_dir) as alone:
+        if alone:
+            for path in [
+                *tables_dir.glob("*.parquet"),
+                *(f for folder in table_folders for f in folder.rglob("*.parquet")),
+            ]:
+                if path.relative_to(tables_dir).as_posix() not in referenced:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
     staging = tables_dir / STAGING_DIR
     if staging.is_dir():
         for folder in staging.iterdir():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from . import tables
+from . import catalog, tables
 from .errors import ComplementError, ReadOnlyError
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def connect(workspace: Workspace, read_only_sql: bool = False) -> duckdb.DuckDBP
     With ``read_only_sql`` the connection may read files only under the workspace's tables folder
     and its configuration is locked, a second guard behind :func:`check_read_only`."""
     con = duckdb.connect(":memory:")
+    # its views name the files of the catalog read now: keep them on disk while the connection lives
+    catalog.reader_for(con, workspace.tables_dir)
     con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
     # a diagnostic run one user bucket at a time reads the same files' footers once per bucket
     # (diagnostics/buckets.py); table files are never rewritten in place, so the cache cannot go stale

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from . import keys, tables
+from . import catalog, keys, tables
 from .db import apply_settings
 from .errors import ComplementError, ConfigError
 from .outputs import RESULTS_DIR
@@ -82,6 +82,8 @@ def open_sandbox(
 
     ``setup`` runs before the lock-down, e.g. to create the diagnostics' shared macros."""
     con = duckdb.connect(":memory:")
+    # its datasets name the files of the catalog read now: keep them on disk while the connection lives
+    catalog.reader_for(con, workspace.tables_dir)
     try:
         con.execute("SET enable_progress_bar = false")  # DuckDB's bar would mix with data on stdout
         # Without this DuckDB resolves an unknown table name to a Python variable of the caller.

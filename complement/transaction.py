@@ -85,9 +85,13 @@ class Transaction:
     locked: set[str] = field(default_factory=set)
     adopted: dict[str, cat.Entry] = field(default_factory=dict)
     _counter: int = 0
+    _reading: bool = False
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def begin(self) -> None:
+        # the snapshot's files are read for the whole transaction: no other commit may delete them
+        cat.acquire_reader(self.ws.tables_dir)
+        self._reading = True
         self.snapshot = cat.load(self.ws.tables_dir)
 
     @property
@@ -122,6 +126,9 @@ class Transaction:
         self.locks.close()
         with contextlib.suppress(OSError):
             self.staging_dir.parent.rmdir()  # only when no other command is staging
+        if self._reading:
+            self._reading = False
+            cat.release_reader(self.ws.tables_dir)
 
     # ---- what readers inside the transaction see ----------------------------------------------
     def overlay(self) -> cat.Catalog:

@@ -63,6 +63,7 @@ class Workspace:
         """The tables as this workspace sees them now: inside a transaction, as it began plus what it staged."""
         if self._txn is not None:
             return self._txn.overlay()
+        catalog_mod.note_reader(self.tables_dir)  # a CLI command keeps the files it may read
         return catalog_mod.load(self.tables_dir)
 
     def _check_table(self, name: str) -> None:
@@ -273,7 +274,16 @@ class Workspace:
         finally:
             con.close()
 
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """A block in which no other command's commit deletes the table files this one may read
+        (superseded files wait for a commit made while no one reads: :func:`catalog.collect_garbage`)."""
+        return catalog_mod.reading(self.tables_dir)
+
     def read_table(self, name: str, part: str | None = None) -> pa.Table:
+        with self.reading():
+            return self._read_table(name, part)
+
+    def _read_table(self, name: str, part: str | None = None) -> pa.Table:
         self.require(name)
         if part is not None:
             files = self.table_files(name, part)
@@ -357,6 +367,10 @@ class Workspace:
 
         ``order="index"`` returns them in ``item_idx``/``user_idx`` order restricted to ids the
         workspace knows; ``order="stored"`` as stored."""
+        with self.reading():
+            return self._read_vectors(view, entity, order)
+
+    def _read_vectors(self, view: str, entity: str, order: str) -> tuple[np.ndarray, np.ndarray]:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 

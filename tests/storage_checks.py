@@ -26,8 +26,9 @@ def txn_of(runs_file: str) -> str:
 
 def assert_consistent(root: Path, *, strict: bool = True) -> None:
     """Every view is whole: files the catalog names exist and (``strict``, after a command that ended
-    normally) no other table file is visible — a crash between rename and commit may leave files the
-    catalog does not name until the next commit removes them; user and item
+    normally, with no other command reading) no other table file is visible — a crash between rename
+    and commit, or a commit made while another command read, may leave files the catalog does not name
+    until a commit made while no one reads removes them; user and item
     vectors of a view have one dimension, each top-K list is what the stored vectors score (for
     views that have vectors), and the commit that wrote each entry also wrote its runs row."""
     tables = root / "tables"

@@ -11,6 +11,7 @@ from typing import Annotated, Protocol, cast
 import typer
 
 from .. import __version__
+from ..catalog import held_for_command
 from ..errors import ComplementError
 from .options import with_choice_hint
 
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: library errors become ``Error: ...`` on stderr and their exit status;
     Ctrl-C exits 130 and an operating-system error (permissions, full disk) exits 1, each with one line."""
     try:
-        code = app(args=argv, standalone_mode=False)
+        # every workspace the command reads keeps its files until the command ends (catalog.reading)
+        with held_for_command():
+            code = app(args=argv, standalone_mode=False)
     except ComplementError as exc:
         _fail(f"Error: {exc}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         _fail(f"Error: {os_error_line(exc)}", 1)
     except Exception as exc:  # usage errors carry their own exit code and message
+        if _is_duckdb_io_error(exc):  # a file that could not be read (e.g. removed by hand meanwhile)
+            _fail(f"Error: {_first_line(exc)}", 1)
         if isinstance(exc, _usage_errors()):
             usage = cast(_UsageError, exc)
             if isinstance(message := getattr(exc, "message", None), str):  # a choice typo: suggest the closest
@@ -92,6 +97,15 @@ def main(argv: list[str] | None = None) -> None:
         if code == 130:
             _fail(INTERRUPTED, 130)
         sys.exit(code)
+
+
+def _is_duckdb_io_error(exc: BaseException) -> bool:
+    duckdb = sys.modules.get("duckdb")  # not imported: the error cannot be DuckDB's
+    return duckdb is not None and isinstance(exc, duckdb.IOException)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _fail(line: str, code: int) -> None:
