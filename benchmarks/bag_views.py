@@ -7,7 +7,8 @@ The item vectors are the views' item vectors side by side and the user vectors t
 by side, each divided by the number of views, so that user · item is the mean of the views' dot products
 exactly (no per-user standardisation: meant for views of one model, whose scores share a scale). Used for the
 rows of docs/fusion.md's "A bag of dual-branch models, and cross-fitted labels for the ranker"; the members are
-trained first with ``complement train fusion --view fusionb-sN --seed M``."""
+trained first with ``complement train fusion --view fusionb-sN --seed M``. ``complement train MODEL --bag N`` does the
+same for N seeds of one model in one step (the same vectors: both use ``complement.embed.train.bag_vectors``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 
 import complement
 from complement import Workspace
+from complement.embed.train import bag_vectors
 
 
 def bag(ws: Workspace, view: str, members: list[str]) -> None:
@@ -28,9 +30,9 @@ def bag(ws: Workspace, view: str, members: list[str]) -> None:
             if ids is not None and not np.array_equal(ids, member_ids):
                 raise SystemExit(f"{member}'s {entity} ids differ from {members[0]}'s")
             ids = member_ids
-            parts.append(matrix / len(members) if entity == "user" else matrix)
+            parts.append(matrix)
         assert ids is not None
-        ws.write_vectors(view, entity, ids, np.concatenate(parts, axis=1), made_by="benchmarks/bag_views.py")
+        ws.write_vectors(view, entity, ids, bag_vectors(parts, entity), made_by="benchmarks/bag_views.py")
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ __all__ = [  # the evaluation helpers live in .validation; these names stay impo
     "FitResult",
     "SeedBag",
     "TrainData",
+    "bag_vectors",
     "epoch_batches",
     "fit_loop",
     "load_train_data",
@@ -310,6 +311,13 @@ def train_view(
     return {"view": view, "model": model, **metrics}
 
 
+def bag_vectors(parts: list[np.ndarray], entity: str) -> np.ndarray:
+    """One view's vectors from several views' (rows in the same order): side by side, the user vectors
+    divided by their number, so that user · item is exactly the mean of the views' dot products."""
+    scale = np.float32(len(parts)) if entity == "user" else np.float32(1)
+    return np.ascontiguousarray(np.concatenate([p / scale for p in parts], axis=1), dtype=np.float32)
+
+
 class SeedBag:
     """Models of one kind trained with different seeds, scored by their mean: the item vectors are the
     members' side by side, the user vectors the members' side by side divided by their number, so that
@@ -320,12 +328,10 @@ class SeedBag:
         self.members = members
 
     def user_embeddings(self) -> np.ndarray:
-        parts = [m.user_embeddings() / np.float32(len(self.members)) for m in self.members]
-        return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
+        return bag_vectors([m.user_embeddings() for m in self.members], "user")
 
     def item_embeddings(self) -> np.ndarray:
-        parts = [m.item_embeddings() for m in self.members]
-        return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
+        return bag_vectors([m.item_embeddings() for m in self.members], "item")
 
     def metrics(self, fits: list[FitResult], data: TrainData, valid_users: int) -> dict:
         """The members' epochs and seconds summed; the bag's validation Recall@20 (train masked, on the
