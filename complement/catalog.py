@@ -247,11 +247,8 @@ def _open_readers_lock(tables_dir: Path) -> int | None:
         return None
     if not tables_dir.is_dir():  # nothing to read; a read must not create the workspace
         return None
-    path = tables_dir / LOCKS_DIR / READERS_LOCK
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # a workspace this user may read but not write: no commit here can delete anything
+    fd = _open_lock_folder(tables_dir)
+    if fd is None:  # a workspace this user may read but not write: no commit here can delete anything
         return None
     # blocks only while a commit holds it exclusively, i.e. while it deletes files no catalog names
     fcntl.flock(fd, fcntl.LOCK_SH)
@@ -337,7 +334,7 @@ def _no_other_reader(tables_dir: Path) -> Iterator[bool]:
     with _holds_mutex:
         hold = _holds.get(tables_dir)
         own = hold.fd if hold is not None else None
-        fd = own if own is not None else _open_for_probe(tables_dir)
+        fd = own if own is not None else _open_lock_folder(tables_dir)
         if fd is None:
             yield True  # no lock folder can exist, so no reader holds one
             return
@@ -358,7 +355,8 @@ def _no_other_reader(tables_dir: Path) -> Iterator[bool]:
                 os.close(fd)
 
 
-def _open_for_probe(tables_dir: Path) -> int | None:
+def _open_lock_folder(tables_dir: Path) -> int | None:
+    """An fd of the readers lock folder (made if missing), None when it cannot be made or opened."""
     path = tables_dir / LOCKS_DIR / READERS_LOCK
     try:
         path.mkdir(parents=True, exist_ok=True)

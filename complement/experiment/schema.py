@@ -163,9 +163,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}.views must name {wanted}, not {pair!r}")
         if problem := fits_unsuited(method, fusion.get("fits", 1)):
             raise ConfigError(f"{where}: {problem}")
-        defaults = FuseOptions()
-        given = [key for key in fusion if key in FuseOptions.keys() and fusion[key] != getattr(defaults, key)]
-        if unsuited := options_unsuited(method, given):
+        if unsuited := options_unsuited(method, FuseOptions.changed(fusion)):
             raise ConfigError(f"{where}.{unsuited[0]} = {fusion[unsuited[0]]!r} {unsuited[1]}")
         for v in pair:
             if v not in names:

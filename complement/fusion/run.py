@@ -30,6 +30,7 @@ from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE
+from ..steps.options import FuseOptions
 from ..tables import check_new_view_name
 from ..workspace import Workspace
 from .cca import cca_topk, shared_subspace, tune_cca
@@ -147,15 +148,7 @@ def fuse(
     view_a, view_b = names[0], names[1]
     if problem := fits_unsuited(method, fits):
         raise ConfigError(f"--{problem}")
-    given = [
-        name
-        for name, set_ in (
-            ("weight", weight is not None),
-            ("norm", norm != "zscore"),
-            ("rrf_k", rrf_k != DEFAULT_RRF_K),
-        )
-        if set_
-    ]
+    given = FuseOptions.changed({"weight": weight, "norm": norm, "rrf_k": rrf_k})
     if unsuited := options_unsuited(method, given):
         raise ConfigError(f"--{unsuited[0].replace('_', '-')} {unsuited[1]}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))

@@ -58,6 +58,11 @@ class Options:
         return tuple(f.name for f in fields(cls))
 
     @classmethod
+    def changed(cls, values: Mapping[str, Any]) -> list[str]:
+        """The declared options in ``values`` whose value is not the option's default (what a user set)."""
+        return [f.name for f in fields(cls) if f.name in values and values[f.name] != f.default]
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str | None = None, ignore: tuple[str, ...] = ()) -> Self:
         """The options in ``values`` (missing ones take their defaults); an unknown key or a bad value is
         a :class:`ConfigError` naming ``where``. Keys in ``ignore`` belong to the caller (a view's name …)."""
