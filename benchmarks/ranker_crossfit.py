@@ -34,10 +34,11 @@ import torch
 import complement
 import complement.fusion.learned as learned
 from complement import Workspace
+from complement.device import one_cpu_thread
 from complement.fusion.features import candidate_blocks
 from complement.fusion.kernels import SeenMask, truth_sizes
 from complement.fusion.ranker import candidate_inputs, fit_ranker
-from complement.fusion.training import FitReport, one_cpu_thread
+from complement.fusion.training import FitReport
 
 #: the views ``train`` writes in a fold workspace: (model, view)
 FOLD_MODELS = (

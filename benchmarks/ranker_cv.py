@@ -28,9 +28,10 @@ import torch
 import complement
 import complement.fusion.learned as learned
 from complement import Workspace, diagnose
+from complement.device import one_cpu_thread
 from complement.fusion.features import Standardiser
 from complement.fusion.ranker import LR, MAX_EPOCHS, RankerBag, RankerModel, fitting_users, objective
-from complement.fusion.training import EVAL_EVERY, FitReport, one_cpu_thread
+from complement.fusion.training import EVAL_EVERY, FitReport
 
 FOLDS = 5
 

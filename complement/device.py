@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from .checks import ascii_digits
 from .errors import DeviceError
 
@@ -54,3 +57,21 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+
+
+@contextmanager
+def one_cpu_thread() -> Iterator[None]:
+    """torch's CPU thread count set to 1 inside the block, restored after it.
+
+    For the few CPU computations whose last bits depend on the thread count (the order a sum is split
+    in): the learned fusions' fitting loops (:mod:`complement.fusion.training`) and the QR of the
+    ``semantic`` model's orthogonal start. Inside the block they give the same bits on any machine's
+    thread count (on one CPU type: another instruction set may still round differently)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -11,14 +11,14 @@ targets from the valid split."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
 import torch
 
+from ..device import one_cpu_thread
 from .features import Standardiser
 
 HOLDOUT_SHARE = 0.2
@@ -62,17 +62,6 @@ def holdout_split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     n_hold = min(max(1, round(n * HOLDOUT_SHARE)), n - 1) if n >= 2 else 0
     return np.sort(order[n_hold:]), np.sort(order[:n_hold])
-
-
-@contextmanager
-def one_cpu_thread() -> Iterator[None]:
-    """torch's CPU thread count set to 1 inside the block, restored after it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def fit_with_holdout(

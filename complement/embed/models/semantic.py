@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from ...device import one_cpu_thread
 from ...errors import DataError
 from ..train import TrainData
 from .base import TorchRecommender, info_nce_loss
@@ -76,8 +77,11 @@ class SemanticLinear(TorchRecommender):
         self.projection = torch.nn.Linear(text.shape[1], self.config.dim, bias=False)
         # (semi-)orthogonal start: when d <= dim it preserves every cosine, so training starts from
         # the untrained mean-profile ranking; when d > dim it is a random orthogonal projection
+        # on one thread: the QR behind it rounds differently with two, and the model would depend on the
+        # machine's thread count (the rest of the training does not: tests/test_train_threads.py)
         generator = torch.Generator().manual_seed(self.config.seed)
-        torch.nn.init.orthogonal_(self.projection.weight, generator=generator)
+        with one_cpu_thread():
+            torch.nn.init.orthogonal_(self.projection.weight, generator=generator)
 
     def encode(self) -> tuple[torch.Tensor, torch.Tensor]:
         return normalise(self.projection(self.user_text)), normalise(self.projection(self.item_text))
