@@ -268,3 +268,26 @@ def test_default_diagnostics_skip_multi_view_below_three_lists_and_drop_its_old_
     run_cli("run", str(write_experiment(tmp_path, three)), "-w", str(ws_dir))
     table = pq.read_table(results / "multi_view.parquet").to_pylist()
     assert {row["view_a"] for row in table if row["statistic"] == "recall"} == {"mix", "pop", "rand"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[dataset]\nkind = "synthetic"\nusers = 80\nitems = 120\ninteractions_per_user = 8\nseed = 3\n',
+        '[dataset]\nkind = "synthetic"\nusers = 80\nitems = 120\ninteractions_per_user = 8\nseed = 3\n'
+        '[diagnostics]\nnames = ["metrics", "overlap"]\nk = [5]\n',
+    ],
+    ids=["default-diagnostics", "declared-diagnostics"],
+)
+def test_an_experiment_without_lists_skips_the_diagnostics_and_drops_old_results(tmp_path, capsys, monkeypatch, text):
+    # Nothing declared writes top-K lists (here: the dataset alone; also an experiment that only embeds text):
+    # the run finishes, says the diagnostics were skipped, and no earlier result passes as current.
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    ws_dir = tmp_path / "ws"
+    results = ws_dir / execute.RESULTS_DIR
+    results.mkdir(parents=True)
+    (results / "metrics.parquet").write_bytes(b"left by an earlier run")
+    run_cli("run", str(write_experiment(tmp_path, text)), "-w", str(ws_dir))
+    assert "diagnostics skipped: no view has top-K lists" in capsys.readouterr().err
+    assert not (results / "metrics.parquet").exists()
+    assert Workspace(ws_dir).parts("topk") == []
