@@ -21,6 +21,7 @@ A table's keys beyond the names above are its step's options as declared in ``co
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,10 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    if _has_number(value) and _NOT_PLAIN.search(_STRINGS.sub("", raw)):
+        # TOML reads 1_000 and 0x10 as numbers; on the command line a number is plain decimal digits, as every
+        # numeric option's is (cli.options.number_parser)
+        raise ConfigError(f"--set {key.strip()}: write numbers in plain decimal digits, not '{raw}'")
     parts = key.strip().split(".")
     node: Any = config
     held = ""
@@ -325,6 +330,23 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
     if isinstance(node, list):
         raise ConfigError(f"--set {key}: name a key inside the entry, e.g. view.lightgcn.epochs=100")
     node[last] = value
+
+
+#: quoted TOML strings (left out when looking for numbers), and what makes a number not plain decimal digits
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_NOT_PLAIN = re.compile(r"[0-9]_[0-9]|(?<![\w.-])[+-]?0[xob][0-9a-f]", re.IGNORECASE)
+
+
+def _has_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_number(v) for v in value.values())
+    return False
 
 
 def _list_entry(entries: list, name: str, key: str) -> dict:
