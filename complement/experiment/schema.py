@@ -38,7 +38,7 @@ from ..choices import (
     fusion_views_wanted,
     options_unsuited,
 )
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError, did_you_mean, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME, reserved
 from .plan import TEXT_MODELS
@@ -168,7 +168,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}.{unsuited[0]} = {fusion[unsuited[0]]!r} {unsuited[1]}")
         for v in pair:
             if v not in names:
-                raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+                raise ConfigError(f"{where}.views: {_undeclared(v, names)}")
         if name in names:
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)
@@ -195,10 +195,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{source}: [diagnostics].pairs entries must be [view_a, view_b], not {pair!r}")
         for v in pair:
             if v not in names:
-                raise ConfigError(
-                    f"{source}: [diagnostics].pairs: view '{v}' is not declared "
-                    f"(declared: {', '.join(names) or 'none'})"
-                )
+                raise ConfigError(f"{source}: [diagnostics].pairs: {_undeclared(v, names)}")
 
     probes = _expect(f"{source}: [[probe]]", config.setdefault("probe", []), (list,), "an array of tables")
     truth_views = ("truth_semantic", "truth_collab")
@@ -210,7 +207,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):
-                raise ConfigError(f"{where}.{key}: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+                raise ConfigError(f"{where}.{key}: {_undeclared(v, names)}")
         if probe.get("source") == probe.get("target"):
             raise ConfigError(
                 f"{where}: source and target must be two different views, not '{probe.get('source')}' twice"
@@ -335,6 +332,12 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
 #: quoted TOML strings (left out when looking for numbers), and what makes a number not plain decimal digits
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 _NOT_PLAIN = re.compile(r"[0-9]_[0-9]|(?<![\w.-])[+-]?0[xob][0-9a-f]", re.IGNORECASE)
+
+
+def _undeclared(view: object, names: list[str]) -> str:
+    """The message for a view an entry names that no [[view]] or [[fusion]] declares (with the closest name)."""
+    hint = did_you_mean(view, names) if isinstance(view, str) else ""
+    return f"view '{view}' is not declared{hint} (declared: {', '.join(names) or 'none'})"
 
 
 def _has_number(value: Any) -> bool:
