@@ -142,6 +142,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             _check_options(where, view, "embed", EMBED_NAMES)
         elif "from" in view:
             _check_options(where, view, "import", IMPORT_NAMES)
+            if "user_from" not in view and (lists := [key for key in ("k", "exclude") if key in view]):
+                raise ConfigError(f"{where}.{lists[0]}: only a view imported with user_from has top-K lists")
         else:
             model = check_choice(ModelName, view["model"], f"{where}.model", "model")
             _check_keys(where, view, (*TRAIN_NAMES, *_train_keys(model)))
@@ -231,8 +233,13 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
 
 
 def list_lengths(config: dict[str, Any]) -> list[tuple[str, object]]:
-    """``(where, k)`` of every list a validated experiment writes: each trained view's and fusion's."""
-    trained = [(f"view '{v['name']}'", v.get("k", TrainOptions.k)) for v in config["view"] if "model" in v]
+    """``(where, k)`` of every list a validated experiment writes: each trained view's, each imported view's with
+    user vectors (its lists are scored from them) and each fusion's."""
+    trained = [
+        (f"view '{v['name']}'", v.get("k", TrainOptions.k))
+        for v in config["view"]
+        if "model" in v or ("from" in v and "user_from" in v)
+    ]
     return [*trained, *((f"fusion '{f['name']}'", f.get("k", FuseOptions.k)) for f in config["fusion"])]
 
 
