@@ -59,9 +59,14 @@ assigned AS (
     FROM shared s CROSS JOIN observed o
 ),
 units AS (
-    -- DECIMAL sums are exact and independent of the summation order (a DOUBLE sum is not)
-    SELECT unit, count(*) AS n, sum(CAST(recall_a AS DECIMAL(38, 18))) AS s_a, sum(CAST(recall_b AS DECIMAL(38, 18))) AS s_b,
-           sum(CAST(recall_ref AS DECIMAL(38, 18))) AS s_ref, sum(CAST(union_at_k AS DECIMAL(38, 18))) AS s_union
+    -- DECIMAL sums are exact and independent of the summation order (a DOUBLE sum is not). A unit's sums
+    -- are DECIMAL(28, 18) (up to 1e10 users a unit) and a draw count DECIMAL(9, 0), so that their product
+    -- stays within 38 digits with all 18 decimals on Spark too (which otherwise cuts the scale to 6)
+    SELECT unit, count(*) AS n,
+           CAST(sum(CAST(recall_a AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_a,
+           CAST(sum(CAST(recall_b AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_b,
+           CAST(sum(CAST(recall_ref AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_ref,
+           CAST(sum(CAST(union_at_k AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_union
     FROM assigned GROUP BY unit
 ),
 indexed AS MATERIALIZED (
@@ -69,7 +74,7 @@ indexed AS MATERIALIZED (
 ),
 view_units AS (
     -- Σ recall of each fused view per unit (0 for users without a list)
-    SELECT f.view, i.idx, coalesce(sum(CAST(p.recall AS DECIMAL(38, 18))), 0) AS s_v
+    SELECT f.view, i.idx, CAST(coalesce(sum(CAST(p.recall AS DECIMAL(38, 18))), 0) AS DECIMAL(28, 18)) AS s_v
     FROM fused_views f
     CROSS JOIN indexed i
     LEFT JOIN assigned a ON a.unit = i.unit
@@ -91,11 +96,11 @@ draws AS MATERIALIZED (
     FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),
 draw_counts AS (
-    SELECT b, idx, count(*) AS times FROM draws GROUP BY b, idx
+    SELECT b, idx, count(*) AS times, CAST(count(*) AS DECIMAL(9, 0)) AS weight FROM draws GROUP BY b, idx
 ),
 sample_shared AS (
-    SELECT d.b, sum(d.times * p.n) AS n, sum(d.times * p.s_a) AS s_a, sum(d.times * p.s_b) AS s_b,
-           sum(d.times * p.s_ref) AS s_ref, sum(d.times * p.s_union) AS s_union
+    SELECT d.b, sum(d.times * p.n) AS n, sum(d.weight * p.s_a) AS s_a, sum(d.weight * p.s_b) AS s_b,
+           sum(d.weight * p.s_ref) AS s_ref, sum(d.weight * p.s_union) AS s_union
     FROM draw_counts d JOIN indexed p ON p.idx = d.idx
     GROUP BY d.b
 ),
@@ -107,7 +112,7 @@ sample_bounds AS (
     FROM sample_shared
 ),
 samples AS (
-    SELECT v.view, s.b, s.n, s.s_best, s.s_union, s.s_reference, sum(d.times * v.s_v) AS s_view
+    SELECT v.view, s.b, s.n, s.s_best, s.s_union, s.s_reference, sum(d.weight * v.s_v) AS s_view
     FROM view_units v
     JOIN draw_counts d ON d.idx = v.idx
     JOIN sample_bounds s ON s.b = d.b
