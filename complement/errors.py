@@ -44,9 +44,24 @@ class CheckFailed(ComplementError):
     exit_code = 3
 
 
+#: the shortest name a prefix match suggests (a one- or two-letter name is a prefix of too much)
+PREFIX_MIN = 3
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """`` — did you mean 'x'?`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    """`` — did you mean 'x'?`` for the closest choice, or an empty string. A choice that is a prefix of the
+    name or the converse, the shorter at least ``PREFIX_MIN`` characters, comes first ('semantic' suggests
+    'sem', which difflib's ratio misses; the closest in length wins), else difflib's closest match of ratio
+    at least 0.6 ('lightgc' suggests 'lightgcn'). Every message about an unknown view, choice or key ends
+    with this."""
+    choices = [c for c in choices if isinstance(c, str)]
+    prefixed = [
+        c
+        for c in choices
+        if c != name and min(len(c), len(name)) >= PREFIX_MIN and (name.startswith(c) or c.startswith(name))
+    ]
+    close = sorted(prefixed, key=lambda c: (abs(len(c) - len(name)), c))[:1]
+    close = close or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
 
 

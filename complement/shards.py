@@ -103,24 +103,25 @@ def check_can_add(
     shard: tuple[int, int],
     inputs: list[str],
     settings: dict[str, Any] | None = None,
-) -> None:
-    """Refuse shard I/N of ``view`` when shards of another N are staged, staged shards were made from
-    inputs that have changed since, or other staged shards were written with other ``settings`` (those
-    that decide the rows, as topk's k and exclude: a view's shards must fit together), before anything
-    is computed."""
+) -> list[tuple[int, int]]:
+    """Refuse shard I/N of ``view`` when current shards of another N are staged, or other current staged
+    shards were written with other ``settings`` (those that decide the rows, as topk's k and exclude: a
+    view's shards must fit together), before anything is computed.
+
+    Staged shards made from inputs that have changed since are out of date, whatever their N or settings:
+    they are returned (this shard's own earlier copy aside, which its write replaces) for the caller to
+    drop in the transaction that stages this shard (:func:`drop`), so a rerun after the inputs changed
+    restarts the staging instead of being refused by the shards it is meant to replace."""
     now = {k: v for k, v in _inputs_now(ws, inputs).items() if v}
     command = _STEPS[name][1]
     found = staged(ws, name, view)
-    for (i, n), entry in sorted(found.items()):
+    outdated = sorted(key for key, entry in found.items() if entry.lineage != now)
+    found = {key: entry for key, entry in found.items() if key not in outdated}
+    for i, n in sorted(found):
         if n != shard[1]:
             raise ComplementError(
                 f"view '{view}' has shard {i}/{n} of '{name}' staged: run every shard with the same N "
                 f"(--shard I/{n}), or remove the staged shards with `{command} --view {view}` (unsharded)"
-            )
-        if entry.lineage != now:
-            raise StaleError(
-                f"shard {i}/{n} of view '{view}' was computed from inputs that have changed since; "
-                f"run all {n} shards again (or once unsharded)"
             )
     settings = settings or {}
     others = sorted(key for key in found if key != shard)  # a shard written again replaces itself
@@ -133,6 +134,16 @@ def check_can_add(
                 f"{_render(settings)}: run every shard with the same settings, or write the view unsharded "
                 f"with `{command} --view {view}`"
             )
+    return [key for key in outdated if key != shard]
+
+
+def outdated_note(name: str, view: str, dropped: list[tuple[int, int]]) -> str:
+    """The note a shard prints after it dropped the staged shards that were out of date."""
+    listed = ", ".join(f"{i}/{n}" for i, n in dropped)
+    return (
+        f"note: dropped staged shard(s) {listed} of view '{view}' ({name}): computed from inputs that have changed "
+        "since; run them again"
+    )
 
 
 def merge(ws: Workspace, name: str, view: str, made_by: str) -> bool:
@@ -166,9 +177,10 @@ def merge(ws: Workspace, name: str, view: str, made_by: str) -> bool:
         return True
 
 
-def drop(ws: Workspace, name: str, view: str) -> None:
-    """Remove the staged shards of ``view`` (an unsharded write of the view replaces them)."""
-    parts = staged(ws, name, view)
+def drop(ws: Workspace, name: str, view: str, only: list[tuple[int, int]] | None = None) -> None:
+    """Remove the staged shards of ``view`` (an unsharded write of the view replaces them), or those in
+    ``only`` (the out-of-date ones :func:`check_can_add` returned)."""
+    parts = [key for key in staged(ws, name, view) if only is None or key in only]
     if parts:
         with ws.transaction() as txn:
             for shard in parts:

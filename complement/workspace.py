@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from . import atomic, shards, tables
 from . import catalog as catalog_mod
-from .errors import StaleError, WorkspaceError
+from .errors import StaleError, WorkspaceError, did_you_mean
 from .lineage import Staleness, staleness
 from .transaction import Scope, Transaction
 
@@ -377,8 +377,11 @@ class Workspace:
         files = self.table_files("embeddings", view)
         if not files:
             self.check_exists()
-            have = ", ".join(self.parts("embeddings")) or "none"
-            raise WorkspaceError(f"no embeddings for view '{view}' (views with embeddings: {have})")
+            parts = self.parts("embeddings")
+            raise WorkspaceError(
+                f"no embeddings for view '{view}'{did_you_mean(view, parts)} "
+                f"(views with embeddings: {', '.join(parts) or 'none'})"
+            )
         table = pq.read_table(files)
         table = table.filter(pc.equal(table.column("entity"), entity))
         if table.num_rows == 0:

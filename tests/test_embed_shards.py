@@ -10,7 +10,7 @@ import pytest
 
 from complement.embed import encoder
 from complement.embed.cache import EmbeddingCache
-from complement.errors import ComplementError, ConfigError, StaleError
+from complement.errors import ComplementError, ConfigError
 from complement.workspace import Workspace
 
 N_ITEMS = 11  # ranges of unequal size for N = 2, 3
@@ -92,12 +92,23 @@ def test_a_shard_of_another_n_is_refused_before_encoding(tmp_path, fake):
     assert len(fake.encoded) == before
 
 
-def test_a_shard_after_the_texts_changed_is_refused(tmp_path, fake):
+def test_shards_rerun_after_the_texts_changed_restart_the_staging(tmp_path, fake):
+    # a shard rerun after the texts changed was refused by its own earlier copy; now it drops the out-of-date
+    # shards and the rerun shards commit the view of the new texts
     ws = make_workspace(tmp_path / "ws")
     encoder.embed(ws, view="text", device="cpu", shard="1/2")
-    make_workspace(tmp_path / "ws", texts=[f"another text {n}" for n in range(N_ITEMS)])
-    with pytest.raises(StaleError, match="inputs that have changed"):
-        encoder.embed(ws, view="text", device="cpu", shard="2/2")
+    encoder.embed(ws, view="text", device="cpu", shard="2/2")
+    texts = [f"another text {n}" for n in range(N_ITEMS)]
+    make_workspace(tmp_path / "ws", texts=texts)
+    encoder.embed(ws, view="text", device="cpu", shard="1/2")  # the view was committed: no staged shard
+    ws = make_workspace(tmp_path / "ws2")
+    encoder.embed(ws, view="text", device="cpu", shard="1/2")
+    make_workspace(tmp_path / "ws2", texts=texts)
+    encoder.embed(ws, view="text", device="cpu", shard="1/2")
+    encoder.embed(ws, view="text", device="cpu", shard="2/2")
+    whole = make_workspace(tmp_path / "whole", texts=texts)
+    encoder.embed(whole, view="text", device="cpu")
+    assert ws.read_table("embeddings", "text").equals(whole.read_table("embeddings", "text"))
 
 
 def test_a_shard_with_another_template_is_refused_before_encoding(tmp_path, fake):

@@ -291,3 +291,36 @@ def test_an_experiment_without_lists_skips_the_diagnostics_and_drops_old_results
     assert "diagnostics skipped: no view has top-K lists" in capsys.readouterr().err
     assert not (results / "metrics.parquet").exists()
     assert Workspace(ws_dir).parts("topk") == []
+
+
+def test_an_imported_view_with_user_vectors_writes_lists_of_its_declared_k(tmp_path, capsys):
+    # the import step scored its lists with topk's default (k = 100) whatever the [[view]] said: k was not
+    # even a key it accepted, unlike a trained view's
+    import numpy as np
+    import pyarrow as pa
+
+    from complement.data.synth import synthesize
+
+    probe = tmp_path / "probe"
+    synthesize(probe, users=30, items=25, interactions_per_user=6, seed=1)
+    known = Workspace(probe)
+    rng = np.random.default_rng(0)
+    for name, ids in (("items", known.item_ids()), ("users", known.user_ids())):
+        rows = rng.normal(size=(len(ids), 4)).tolist()
+        pq.write_table(pa.table({"id": [str(i) for i in ids], "vector": rows}), tmp_path / f"{name}.parquet")
+    experiment = write_experiment(
+        tmp_path,
+        "[dataset]\nkind = 'synthetic'\nusers = 30\nitems = 25\ninteractions_per_user = 6\nseed = 1\n"
+        f"[[view]]\nname = 'ext'\nfrom = '{tmp_path / 'items.parquet'}'\nuser_from = '{tmp_path / 'users.parquet'}'\n"
+        "k = 7\nexclude = 'train'\n"
+        "[diagnostics]\nnames = ['metrics']\nk = [5]\n",
+    )
+    run_cli("run", str(experiment), "-w", str(tmp_path / "ws"))
+    ws = Workspace(tmp_path / "ws")
+    longest = ws.query("SELECT max(rank) AS m, count(DISTINCT user_id) AS u FROM topk WHERE view = 'ext'").to_pylist()
+    assert longest == [{"m": 7, "u": 30}]
+    with pytest.raises(ConfigError, match=r"view 'ext'\.k = 3 is shorter than the longest \[diagnostics\]\.k \(5\)"):
+        load(experiment, ["view.ext.k=3"])
+    items_only = experiment.read_text().replace(f"user_from = '{tmp_path / 'users.parquet'}'\n", "")
+    with pytest.raises(ConfigError, match=r"view 'ext'\.k: only a view imported with user_from has top-K lists"):
+        load(write_experiment(tmp_path, items_only))

@@ -120,3 +120,71 @@ def test_fusion_gap_defaults_to_every_other_view_and_counts_missing_lists_as_mis
 def test_fusion_gap_views_parameter_selects_fused_views(tiny):
     rows = _rows(tiny, views=["g"])
     assert sorted({view for view, _ in rows}) == ["g"]
+
+
+def _many_users(root, users: int = 3000, items: int = 200, seed: int = 0) -> Workspace:
+    """Users with 1-9 test items each, two random views a and b, and c: a copy of a's lists under another name."""
+    import random
+
+    rng = random.Random(seed)
+    ws = Workspace(root)
+    names = [f"i{j}" for j in range(items)]
+    ws.write_table(
+        "items",
+        pa.table(
+            {
+                "item_id": names,
+                "item_idx": list(range(items)),
+                "title": names,
+                "text": names,
+                "n_train": [1] * items,
+                "pop_group": [("cold", "mid", "hot")[j % 3] for j in range(items)],
+            }
+        ),
+    )
+    user_ids = [f"u{j}" for j in range(users)]
+    ws.write_table("users", pa.table({"user_id": user_ids, "user_idx": list(range(users)), "n_train": [1] * users}))
+    rows = [(u, i) for u in user_ids for i in rng.sample(names, rng.randint(1, 9))]
+    ws.write_table(
+        "interactions",
+        pa.table(
+            {
+                "user_id": [u for u, _ in rows],
+                "item_id": [i for _, i in rows],
+                "ts": pa.array([None] * len(rows), pa.int64()),
+                "rating": pa.array([None] * len(rows), pa.float64()),
+                "split": ["test"] * len(rows),
+            }
+        ),
+    )
+    lists = {view: {u: rng.sample(names, 20) for u in user_ids} for view in ("a", "b")}
+    lists["c"] = lists["a"]
+    for view, by_user in lists.items():
+        flat = [(u, r + 1, i) for u, ranked in by_user.items() for r, i in enumerate(ranked)]
+        ws.write_table(
+            "topk",
+            pa.table(
+                {
+                    "view": [view] * len(flat),
+                    "user_id": [f[0] for f in flat],
+                    "rank": [f[1] for f in flat],
+                    "item_id": [f[2] for f in flat],
+                    "score": [1.0 / f[1] for f in flat],
+                }
+            ),
+            part=view,
+        )
+    return ws
+
+
+def test_a_view_equal_to_the_best_single_view_has_gain_and_share_exactly_zero(tmp_path):
+    # c's lists are a's, the better view in every scope but mid: its recall equals best_single there, and its
+    # gain and shares must be exactly 0 (a DOUBLE avg summed in two groups left residues like -4.7e-15)
+    ws = _many_users(tmp_path)
+    rows = {r["pop_group"]: r for r in complement.diagnose(ws, "fusion_gap", view_a="a", view_b="b", k=20).to_pylist()}
+    equal = [group for group, r in rows.items() if r["recall_a"] >= r["recall_b"]]
+    assert "all" in equal
+    for group in equal:
+        r = rows[group]
+        assert r["recall"] == r["best_single"] == r["recall_a"], group
+        assert (r["gain"], r["share_of_union_at_k_gain"], r["share_of_best_view_gain"]) == (0.0, 0.0, 0.0), group

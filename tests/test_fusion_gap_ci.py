@@ -136,3 +136,21 @@ def test_views_parameter_selects_the_fused_views_and_each_ci_holds_its_estimate(
 def test_bad_bootstrap_settings_get_one_clear_error(ws):
     with pytest.raises(ComplementError, match="n_boot must be at least 1"):
         complement.diagnose(ws, "fusion_gap_ci", view_a="a", view_b="b", n_boot=0)
+
+
+def test_a_view_equal_to_the_best_single_view_or_the_reference_has_differences_exactly_zero(tmp_path):
+    from test_fusion_gap import _many_users
+
+    ws = _many_users(tmp_path)
+    for reference, expected in (("", 0.0), ("a", 0.0)):
+        rows = {
+            r["view"]: r
+            for r in complement.diagnose(
+                ws, "fusion_gap_ci", view_a="a", view_b="b", k=20, n_boot=20, reference=reference
+            ).to_pylist()
+        }
+        c = rows["c"]  # c's lists are a's, the better single view
+        assert c["recall"] == c["best_single"] == c["reference_recall"]
+        assert (c["share"], c["share_diff"], c["recall_diff"]) == (expected, 0.0, 0.0)
+        if reference:  # a replicate's better single view may be b; the reference a is c in every replicate
+            assert (c["recall_diff_low"], c["recall_diff_high"], c["share_diff_low"], c["share_diff_high"]) == (0,) * 4

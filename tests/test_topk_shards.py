@@ -15,7 +15,7 @@ import pytest
 from conftest import items_table
 
 from complement import shards
-from complement.errors import ComplementError, StaleError
+from complement.errors import ComplementError
 from complement.scoring import steps, write_topk
 from complement.workspace import Workspace
 
@@ -120,13 +120,23 @@ def test_a_shard_with_other_settings_is_refused(ws):
     assert ws.parts("topk") == ["cf"]
 
 
-def test_a_shard_after_the_inputs_changed_is_refused(ws):
+@pytest.mark.parametrize("order", ["same shard first", "other shard first"])
+def test_shards_rerun_after_the_inputs_changed_restart_the_staging(tmp_path, ws, order):
+    # each staged shard used to be checked against the inputs, its own earlier copy included, so after a change
+    # every rerun was refused ("run all 2 shards again" could not be done) and only an unsharded run got out
     write_topk(ws, "cf", k=5, device="cpu", shard="1/2")
     ids, vectors = ws.read_vectors("cf", "user")
-    ws.write_vectors("cf", "user", list(ids), vectors + 1)  # new user vectors: shard 1 is out of date
-    with pytest.raises(StaleError, match="shard 1/2 of view 'cf' was computed from inputs that have changed"):
-        write_topk(ws, "cf", k=5, device="cpu", shard="2/2")
+    ws.write_vectors("cf", "user", list(ids), vectors + 1)  # new user vectors: the staged shards are out of date
+    first, second = ("1/2", "2/2") if order == "same shard first" else ("2/2", "1/2")
+    write_topk(ws, "cf", k=5, device="cpu", shard=first)
+    assert sorted(shards.staged(ws, "topk", "cf")) == [tuple(int(x) for x in first.split("/"))]
     assert ws.parts("topk") == []
+    write_topk(ws, "cf", k=5, device="cpu", shard=second)
+    assert ws.parts("topk") == ["cf"] and shards.staged(ws, "topk", "cf") == {}
+    whole = make_workspace(tmp_path / "whole")
+    whole.write_vectors("cf", "user", list(ids), vectors + 1)
+    write_topk(whole, "cf", k=5, device="cpu")
+    assert ws.read_table("topk", "cf").equals(whole.read_table("topk", "cf"))
 
 
 def test_a_failing_shard_leaves_the_workspace_unchanged(ws, monkeypatch):

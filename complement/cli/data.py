@@ -10,6 +10,7 @@ import typer
 from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, workspace
+from .options import number_parser
 from .synth import write_synthetic
 
 
@@ -18,6 +19,8 @@ def _ratios(text: str) -> tuple[float, float, float]:
 
     try:
         values = tuple(float(v) for v in text.replace(":", ",").split(","))
+        if not text.isascii() or "_" in text:  # float() also reads a full-width '0.8' and '0_.8'
+            values = ()
     except ValueError:
         values = ()
     if len(values) != 3:
@@ -47,13 +50,21 @@ def init(
     ] = SplitMethod.random,
     ratios: Annotated[str, typer.Option(help="train,valid,test ratios (random and temporal splits).")] = "0.8,0.1,0.1",
     kcore: Annotated[
-        int, typer.Option(help="Keep only users and items with at least N interactions (iterated; 0 = off).")
+        int,
+        typer.Option(
+            help="Keep only users and items with at least N interactions (iterated; 0 = off).",
+            parser=number_parser(int),
+        ),
     ] = 0,
     min_rating: Annotated[
         float | None,
-        typer.Option(help="Keep interactions rated at least R (implicit feedback).", show_default=False),
+        typer.Option(
+            help="Keep interactions rated at least R (implicit feedback).",
+            show_default=False,
+            parser=number_parser(float),
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 2020,
+    seed: Annotated[int, typer.Option(help="Seed of the random split.", parser=number_parser(int))] = 2020,
     template: Annotated[
         str | None,
         typer.Option(

@@ -4,7 +4,12 @@
 signature (flag, help, default and enum choices all from the declaration) and hands the command one
 ``options`` object instead of the separate values. Any other dataclass serves as well, its help given
 beside it (``with_options(SynthConfig, helps={...})``). A choice typo is a usage error (exit 2) that
-suggests the closest choice; bounds are checked by the library with its own one-line errors."""
+suggests the closest choice; bounds are checked by the library with its own one-line errors.
+
+Every integer and float option of the CLI parses its text with :func:`number_parser` (here for the declared
+options, ``typer.Option(parser=...)`` for the few declared by hand): plain ASCII only. ``int()`` and
+``float()``, which typer and click call, also read other scripts' digits (full-width or Arabic-Indic ones) and Python's
+underscore separators ('1_000'), which a number typed in a flag never means."""
 
 from __future__ import annotations
 
@@ -36,6 +41,52 @@ def with_choice_hint(message: str) -> str:
     choices = [choice.strip().strip("'\"") for choice in found["choices"].split(",")]
     hint = did_you_mean(ast.literal_eval(found["value"]), choices)
     return f"{message[:-1]}{hint}" if hint else message
+
+
+def _plain_text(text: str, kind: str) -> str:
+    if not text.isascii() or "_" in text:
+        raise typer.BadParameter(f"'{text}' is not {kind} in plain ASCII digits (no other scripts' digits, no '_')")
+    return text
+
+
+def plain_int(value: Any) -> int:
+    """An integer option's text as an int: ASCII digits with an optional sign, nothing else."""
+    if isinstance(value, int) and not isinstance(value, bool):  # a default, already a number
+        return value
+    try:
+        return int(_plain_text(str(value), "an integer"))
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not an integer in plain ASCII digits") from None
+
+
+def plain_float(value: Any) -> float:
+    """A float option's text as a float: ASCII digits, '.', an exponent (and 'nan'/'inf', which the library
+    refuses with its own message), no '_' separators."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(_plain_text(str(value), "a number"))
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a number in plain ASCII digits") from None
+
+
+def number_parser(
+    kind: type, minimum: float | None = None, maximum: float | None = None
+) -> Callable[[Any], int | float]:
+    """The ``parser=`` of an integer (``kind`` int) or float option; with bounds the parser checks them too
+    (a ``parser`` replaces typer's own range check, while ``min``/``max`` still show in ``--help``)."""
+    convert = plain_int if kind is int else plain_float
+
+    def parse(value: Any) -> int | float:
+        number = convert(value)
+        if minimum is not None and number < minimum:
+            raise typer.BadParameter(f"must be at least {minimum}, not {value}")
+        if maximum is not None and number > maximum:
+            raise typer.BadParameter(f"must be at most {maximum}, not {value}")
+        return number
+
+    parse.__name__ = kind.__name__  # what older typer versions show as the metavar
+    return parse
 
 
 def _cli_type(f: dataclasses.Field, hint: Any) -> Any:
@@ -108,6 +159,9 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
         if meta.get("parser_range"):
             bounds = {k: v for k, v in (("min", meta.get("minimum")), ("max", meta.get("maximum"))) if v is not None}
         flag = flag_of(f)
+        base = _cli_type(f, hints[f.name])
+        number = next((kind for kind in (int, float) if base in (kind, kind | None)), None)
+        parser = None if number is None else number_parser(number, bounds.get("min"), bounds.get("max"))
         if f.default is True and not meta:  # an undeclared field that is on by default
             flag = f"{flag}/--no-{flag[2:]}"
         info = typer.Option(
@@ -116,6 +170,7 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
             show_default=meta.get("show_default", True),
             callback=_callback(f),
             metavar=DEVICE_METAVAR if meta.get("choices") is Device else None,
+            parser=parser,
             **bounds,
         )
         out.append(
@@ -123,7 +178,7 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
                 f.name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=f.default,
-                annotation=Annotated[_cli_type(f, hints[f.name]), info],
+                annotation=Annotated[base, info],
             )
         )
     return out

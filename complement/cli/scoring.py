@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from ..steps.declare import flag_of, option
 from ..steps.options import TopkOptions
 from .common import DeviceOption, WorkspaceOption, workspace
-from .options import with_options
+from .options import number_parser, with_options
 
 ViewOption = Annotated[str, typer.Option("--view", help="The view whose embeddings are scored.", show_default=False)]
 
@@ -114,7 +114,7 @@ def topk(
 
 def neighbors(
     view: ViewOption,
-    k: Annotated[int, typer.Option("--k", help="Neighbours per item.")] = 20,
+    k: Annotated[int, typer.Option("--k", help="Neighbours per item.", parser=number_parser(int))] = 20,
     device: DeviceOption = "auto",
     workspace_dir: WorkspaceOption = None,
 ) -> None:

@@ -12,6 +12,7 @@ from ..db import stream_sql
 from ..errors import ConfigError
 from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, workspace
+from .options import number_parser
 from .output import Format, chunks, echo_batches
 
 # Rows per record batch read from DuckDB: output memory stays about this many rows, whatever the result's size.
@@ -67,7 +68,11 @@ def sql(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", metavar="SECONDS", help="Stop the query after SECONDS and exit 1.", show_default=False
+            "--timeout",
+            metavar="SECONDS",
+            help="Stop the query after SECONDS and exit 1.",
+            show_default=False,
+            parser=number_parser(float),
         ),
     ] = None,
 ) -> None:

@@ -93,6 +93,15 @@ def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
         value = list(value)
     if _is_integer_type(param.type):
         value = _strict_integers(diagnostic, param, value)
+    for item in value if isinstance(value, list) else [value]:
+        # DuckDB's cast reads '1_0.5' as 10.5: a number typed on the command line is plain ASCII, as every
+        # numeric option's is (cli.options.number_parser)
+        if isinstance(item, str) and param.type.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL")):
+            if not item.isascii() or "_" in item:
+                raise ComplementError(
+                    f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, a number in plain "
+                    f"ASCII digits, got {item!r}"
+                )
     con = duckdb.connect(":memory:")
     try:
         value = _cast(con, value, param.type)

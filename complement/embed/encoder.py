@@ -279,14 +279,14 @@ def embed(
         "device": str(torch_device),
     }
     refresh = f"complement embed --view {view}" + (f" --model {model}" if model else "")
-    part, lo, hi = view, 0, len(items.ids)
+    part, lo, hi, outdated = view, 0, len(items.ids), []
     if parsed is not None:
         if view in ws.views("user"):
             raise ConfigError(
                 f"view '{view}' also holds user vectors, which a sharded embed would drop; "
                 "embed it unsharded or into another view"
             )
-        shards.check_can_add(
+        outdated = shards.check_can_add(
             ws, "embeddings", view, parsed, ["items#text"], {k: params[k] for k in ("model", "template", "normalize")}
         )
         part = shards.part_name(view, parsed)
@@ -311,6 +311,8 @@ def embed(
             shards.drop(ws, "embeddings", view)  # a whole view replaces any shards staged for it
         else:
             ws.write_table("embeddings", vectors_table(view, "item", items.ids[lo:hi], matrix), part=part)
+            if outdated:  # shards made from earlier texts: this one restarts the staging
+                shards.drop(ws, "embeddings", view, outdated)
         result = EmbedResult(
             n_items=len(hashes),
             n_embedded=len(hashes) - n_cached,
@@ -330,6 +332,8 @@ def embed(
             "n_from_title": result.n_from_title,
             "n_from_id": result.n_from_id,
         }
+    if outdated:
+        message(shards.outdated_note("embeddings", view, outdated))
     if parsed is not None and shards.merge(ws, "embeddings", view, refresh):
         message(f"embed: all {parsed[1]} shards of view '{view}' are in; committed them as the view")
     if items.n_from_title:

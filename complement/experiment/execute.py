@@ -256,7 +256,7 @@ def _import(ws: Workspace, step: Step, config: dict) -> int:
     result = import_vectors(ws, view, s["from"], options.ids, entity="item")
     if options.user_from:
         import_vectors(ws, view, options.user_from, options.user_ids, entity="user")
-        steps.topk(ws, step.view or "", device=options.device)
+        steps.topk(ws, step.view or "", k=options.k, exclude=options.exclude, device=options.device)
     return result.n_rows if hasattr(result, "n_rows") else 0
 
 

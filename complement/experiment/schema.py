@@ -21,6 +21,7 @@ A table's keys beyond the names above are its step's options as declared in ``co
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from ..choices import (
     fusion_views_wanted,
     options_unsuited,
 )
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError, did_you_mean, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME, reserved
 from .plan import TEXT_MODELS
@@ -141,6 +142,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             _check_options(where, view, "embed", EMBED_NAMES)
         elif "from" in view:
             _check_options(where, view, "import", IMPORT_NAMES)
+            if "user_from" not in view and (lists := [key for key in ("k", "exclude") if key in view]):
+                raise ConfigError(f"{where}.{lists[0]}: only a view imported with user_from has top-K lists")
         else:
             model = check_choice(ModelName, view["model"], f"{where}.model", "model")
             _check_keys(where, view, (*TRAIN_NAMES, *_train_keys(model)))
@@ -167,7 +170,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}.{unsuited[0]} = {fusion[unsuited[0]]!r} {unsuited[1]}")
         for v in pair:
             if v not in names:
-                raise ConfigError(f"{where}.views: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+                raise ConfigError(f"{where}.views: {_undeclared(v, names)}")
         if name in names:
             raise ConfigError(f"{where}: the view name is declared twice")
         names.append(name)
@@ -194,10 +197,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{source}: [diagnostics].pairs entries must be [view_a, view_b], not {pair!r}")
         for v in pair:
             if v not in names:
-                raise ConfigError(
-                    f"{source}: [diagnostics].pairs: view '{v}' is not declared "
-                    f"(declared: {', '.join(names) or 'none'})"
-                )
+                raise ConfigError(f"{source}: [diagnostics].pairs: {_undeclared(v, names)}")
 
     probes = _expect(f"{source}: [[probe]]", config.setdefault("probe", []), (list,), "an array of tables")
     truth_views = ("truth_semantic", "truth_collab")
@@ -209,7 +209,7 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
         for key in ("source", "target"):
             v = probe.get(key)
             if v not in names and not (config["dataset"].get("kind") == "synthetic" and v in truth_views):
-                raise ConfigError(f"{where}.{key}: view '{v}' is not declared (declared: {', '.join(names) or 'none'})")
+                raise ConfigError(f"{where}.{key}: {_undeclared(v, names)}")
         if probe.get("source") == probe.get("target"):
             raise ConfigError(
                 f"{where}: source and target must be two different views, not '{probe.get('source')}' twice"
@@ -233,8 +233,13 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
 
 
 def list_lengths(config: dict[str, Any]) -> list[tuple[str, object]]:
-    """``(where, k)`` of every list a validated experiment writes: each trained view's and fusion's."""
-    trained = [(f"view '{v['name']}'", v.get("k", TrainOptions.k)) for v in config["view"] if "model" in v]
+    """``(where, k)`` of every list a validated experiment writes: each trained view's, each imported view's with
+    user vectors (its lists are scored from them) and each fusion's."""
+    trained = [
+        (f"view '{v['name']}'", v.get("k", TrainOptions.k))
+        for v in config["view"]
+        if "model" in v or ("from" in v and "user_from" in v)
+    ]
     return [*trained, *((f"fusion '{f['name']}'", f.get("k", FuseOptions.k)) for f in config["fusion"])]
 
 
@@ -308,6 +313,10 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    if _has_number(value) and _NOT_PLAIN.search(_STRINGS.sub("", raw)):
+        # TOML reads 1_000 and 0x10 as numbers; on the command line a number is plain decimal digits, as every
+        # numeric option's is (cli.options.number_parser)
+        raise ConfigError(f"--set {key.strip()}: write numbers in plain decimal digits, not '{raw}'")
     parts = key.strip().split(".")
     node: Any = config
     held = ""
@@ -325,6 +334,29 @@ def set_override(config: dict[str, Any], assignment: str) -> None:
     if isinstance(node, list):
         raise ConfigError(f"--set {key}: name a key inside the entry, e.g. view.lightgcn.epochs=100")
     node[last] = value
+
+
+#: quoted TOML strings (left out when looking for numbers), and what makes a number not plain decimal digits
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_NOT_PLAIN = re.compile(r"[0-9]_[0-9]|(?<![\w.-])[+-]?0[xob][0-9a-f]", re.IGNORECASE)
+
+
+def _undeclared(view: object, names: list[str]) -> str:
+    """The message for a view an entry names that no [[view]] or [[fusion]] declares (with the closest name)."""
+    hint = did_you_mean(view, names) if isinstance(view, str) else ""
+    return f"view '{view}' is not declared{hint} (declared: {', '.join(names) or 'none'})"
+
+
+def _has_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_number(v) for v in value.values())
+    return False
 
 
 def _list_entry(entries: list, name: str, key: str) -> dict:

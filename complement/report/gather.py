@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow.parquet as pq
 
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, did_you_mean
 from ..experiment.plan import seeded_name
 from ..outputs import RESULTS_DIR
 from ..workspace import Workspace
@@ -90,10 +90,12 @@ def collect(
     splits = ws.query("SELECT split, count(*) AS interactions FROM interactions GROUP BY 1 ORDER BY 1").to_pylist()
     pair = _pair(ws, pair)
     if pair:
-        missing = [v for v in pair if v not in ws.parts("topk")]
+        have = ws.parts("topk")
+        missing = [v for v in pair if v not in have]
         if missing:
             raise WorkspaceError(
-                f"view '{missing[0]}' has no topk table (views with one: {', '.join(ws.parts('topk')) or 'none'})"
+                f"view '{missing[0]}' has no topk table{did_you_mean(missing[0], have)} "
+                f"(views with one: {', '.join(have) or 'none'})"
             )
     data = ReportData(ws, pair, summary, splits)
     ks = ks or ws.config.get("diagnostics", {}).get("k") or [5, 10, 20]

@@ -108,9 +108,9 @@ def write_topk(
     params = {"k": k, "exclude": exclude, "masked_splits": list(splits), "device": str(dev), "chunk_size": chunk_size}
     inputs = [f"embeddings/{view}", "interactions", "items#ids", "users#ids"]
     made_by = made_by or f"complement topk --view {view} --k {k} --exclude {exclude}"
-    part, lo, hi = view, 0, len(user_ids)
+    part, lo, hi, outdated = view, 0, len(user_ids), []
     if parsed is not None:
-        shards.check_can_add(ws, "topk", view, parsed, inputs, {"k": k, "exclude": exclude})
+        outdated = shards.check_can_add(ws, "topk", view, parsed, inputs, {"k": k, "exclude": exclude})
         part = shards.part_name(view, parsed)
         lo, hi = shards.rows_of(parsed, len(user_ids))
         params["shard"] = f"{parsed[0]}/{parsed[1]}"
@@ -127,6 +127,8 @@ def write_topk(
         ws.write_table("topk", table, part=part)
         if parsed is None:
             shards.drop(ws, "topk", view)  # a whole view replaces any shards staged for it
+        elif outdated:  # shards made from earlier inputs: this one restarts the staging
+            shards.drop(ws, "topk", view, outdated)
         short_users = int((indices[:, -1] < 0).sum())
         rec.rows = table.num_rows
         rec.metrics = {
@@ -135,6 +137,8 @@ def write_topk(
             "masked_pairs": len(seen[0]),
             "short_users": short_users,
         }
+    if outdated:
+        message(shards.outdated_note("topk", view, outdated))
     if parsed is not None and shards.merge(ws, "topk", view, made_by):
         message(f"topk: all {parsed[1]} shards of view '{view}' are in; committed them as the view")
     return table.num_rows

@@ -24,7 +24,9 @@
 -- recall_diff's CI equals compare's recall CI of (v, reference). Every statistic of a replicate is recomputed on
 -- the drawn units (each mean is Σ sums / Σ users), the pairing kept; [low, high] = the alpha/2 and
 -- 1 - alpha/2 percentiles (quantile_cont) of the replicates; replicates where the bound equals best_single
--- have no share and are left out of the share percentiles.
+-- have no share and are left out of the share percentiles. The sums are exact (each user's recall rounded to 18
+-- decimals and summed as DECIMAL, as in `fusion_gap`), so a view whose recall equals best_single or the
+-- reference's has share, share_diff and recall_diff exactly 0, not a rounding residue like -4.7e-15.
 WITH checked AS (SELECT n_boot FROM bootstrap_settings('fusion_gap_ci', $n_boot, $max_units, $alpha)),
 fused_views AS (
     SELECT DISTINCT view FROM topk
@@ -57,8 +59,14 @@ assigned AS (
     FROM shared s CROSS JOIN observed o
 ),
 units AS (
-    SELECT unit, count(*) AS n, sum(recall_a) AS s_a, sum(recall_b) AS s_b, sum(recall_ref) AS s_ref,
-           sum(union_at_k) AS s_union
+    -- DECIMAL sums are exact and independent of the summation order (a DOUBLE sum is not). A unit's sums
+    -- are DECIMAL(28, 18) (up to 1e10 users a unit) and a draw count DECIMAL(9, 0), so that their product
+    -- stays within 38 digits with all 18 decimals on Spark too (which otherwise cuts the scale to 6)
+    SELECT unit, count(*) AS n,
+           CAST(sum(CAST(recall_a AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_a,
+           CAST(sum(CAST(recall_b AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_b,
+           CAST(sum(CAST(recall_ref AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_ref,
+           CAST(sum(CAST(union_at_k AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_union
     FROM assigned GROUP BY unit
 ),
 indexed AS MATERIALIZED (
@@ -66,7 +74,7 @@ indexed AS MATERIALIZED (
 ),
 view_units AS (
     -- Σ recall of each fused view per unit (0 for users without a list)
-    SELECT f.view, i.idx, coalesce(sum(p.recall), 0) AS s_v
+    SELECT f.view, i.idx, CAST(coalesce(sum(CAST(p.recall AS DECIMAL(38, 18))), 0) AS DECIMAL(28, 18)) AS s_v
     FROM fused_views f
     CROSS JOIN indexed i
     LEFT JOIN assigned a ON a.unit = i.unit
@@ -88,42 +96,56 @@ draws AS MATERIALIZED (
     FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),
 draw_counts AS (
-    SELECT b, idx, count(*) AS times FROM draws GROUP BY b, idx
+    SELECT b, idx, count(*) AS times, CAST(count(*) AS DECIMAL(9, 0)) AS weight FROM draws GROUP BY b, idx
 ),
 sample_shared AS (
-    SELECT d.b, sum(d.times * p.n) AS n, sum(d.times * p.s_a) AS s_a, sum(d.times * p.s_b) AS s_b,
-           sum(d.times * p.s_ref) AS s_ref, sum(d.times * p.s_union) AS s_union
+    SELECT d.b, sum(d.times * p.n) AS n, sum(d.weight * p.s_a) AS s_a, sum(d.weight * p.s_b) AS s_b,
+           sum(d.weight * p.s_ref) AS s_ref, sum(d.weight * p.s_union) AS s_union
     FROM draw_counts d JOIN indexed p ON p.idx = d.idx
     GROUP BY d.b
 ),
 sample_bounds AS (
     SELECT b, n,
-           greatest(s_a, s_b) / n AS best_single,
-           s_union / n AS union_at_k,
-           CASE WHEN $reference = '' THEN greatest(s_a, s_b) / n ELSE s_ref / n END AS reference_recall
+           greatest(s_a, s_b) AS s_best,
+           s_union,
+           CASE WHEN $reference = '' THEN greatest(s_a, s_b) ELSE s_ref END AS s_reference
     FROM sample_shared
 ),
 samples AS (
-    SELECT v.view, s.b, s.n, s.best_single, s.union_at_k, s.reference_recall,
-           sum(d.times * v.s_v) / s.n AS recall
+    SELECT v.view, s.b, s.n, s.s_best, s.s_union, s.s_reference, sum(d.weight * v.s_v) AS s_view
     FROM view_units v
     JOIN draw_counts d ON d.idx = v.idx
     JOIN sample_bounds s ON s.b = d.b
-    GROUP BY v.view, s.b, s.n, s.best_single, s.union_at_k, s.reference_recall
+    GROUP BY v.view, s.b, s.n, s.s_best, s.s_union, s.s_reference
+),
+differences AS (
+    -- the exact differences of sums, 0 within the rounding of the per-user recalls: n users whose exact
+    -- recalls sum alike differ by at most n * 1e-18, a billionth of one hit of one user for up to 1e9 users
+    SELECT view, b, n, s_view, s_reference, s_best, s_union,
+           CASE WHEN abs(s_view - s_best) <= n * 1e-18 THEN 0 ELSE s_view - s_best END AS d_view,
+           CASE WHEN abs(s_reference - s_best) <= n * 1e-18 THEN 0 ELSE s_reference - s_best END AS d_reference,
+           CASE WHEN abs(s_union - s_best) <= n * 1e-18 THEN 0 ELSE s_union - s_best END AS d_union,
+           CASE WHEN abs(s_view - s_reference) <= n * 1e-18 THEN 0 ELSE s_view - s_reference END AS d_recall
+    FROM samples
 ),
 shares AS (
-    SELECT view, b, recall, reference_recall, best_single, union_at_k,
-           (recall - best_single) / nullif(union_at_k - best_single, 0) AS share,
-           (reference_recall - best_single) / nullif(union_at_k - best_single, 0) AS reference_share
-    FROM samples
+    SELECT view, b,
+           CAST(s_view AS DOUBLE) / n AS recall,
+           CAST(s_reference AS DOUBLE) / n AS reference_recall,
+           CAST(s_best AS DOUBLE) / n AS best_single,
+           CAST(s_union AS DOUBLE) / n AS union_at_k,
+           CAST(d_view AS DOUBLE) / nullif(CAST(d_union AS DOUBLE), 0) AS share,
+           CAST(d_reference AS DOUBLE) / nullif(CAST(d_union AS DOUBLE), 0) AS reference_share,
+           CAST(d_recall AS DOUBLE) / n AS recall_diff
+    FROM differences
 ),
 summary AS (
     SELECT view,
            quantile_cont(share, $alpha / 2) AS share_low, quantile_cont(share, 1 - $alpha / 2) AS share_high,
            quantile_cont(share - reference_share, $alpha / 2) AS share_diff_low,
            quantile_cont(share - reference_share, 1 - $alpha / 2) AS share_diff_high,
-           quantile_cont(recall - reference_recall, $alpha / 2) AS recall_diff_low,
-           quantile_cont(recall - reference_recall, 1 - $alpha / 2) AS recall_diff_high
+           quantile_cont(recall_diff, $alpha / 2) AS recall_diff_low,
+           quantile_cont(recall_diff, 1 - $alpha / 2) AS recall_diff_high
     FROM shares WHERE b > 0
     GROUP BY view
 )
@@ -139,7 +161,7 @@ SELECT o.view,
        o.reference_share,
        o.share - o.reference_share AS share_diff,
        s.share_low, s.share_high, s.share_diff_low, s.share_diff_high,
-       o.recall - o.reference_recall AS recall_diff,
+       o.recall_diff,
        s.recall_diff_low, s.recall_diff_high
 FROM shares o
 JOIN summary s ON s.view = o.view

@@ -207,6 +207,12 @@ class ImportOptions(Options):
     ids: str | None = option(None, "Ids of the .npy rows.", kind=str)
     user_from: str | None = option(None, "User vectors of the same view (Parquet or .npy).", kind=str)
     user_ids: str | None = option(None, "Ids of the user .npy rows.", kind=str)
+    k: int = option(
+        100, "With user_from: length of the stored top-K lists (as a trained view's k).", minimum=1, kind=int
+    )
+    exclude: Exclude = option(
+        Exclude.train_valid, "With user_from: splits masked in the top-K lists: train or train+valid.", choices=Exclude
+    )
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
 
 
