@@ -50,8 +50,14 @@ def tiny(tmp_path):
             }
         ),
     )
-    for view, lists in LISTS.items():
-        flat = [(u, r + 1, i) for u, items in lists.items() for r, i in enumerate(items)]
+    write_lists(ws, LISTS)
+    return ws
+
+
+def write_lists(ws: Workspace, lists: dict[str, dict[str, list[str]]]) -> None:
+    """Each view's ranked lists ({view: {user: [item, ...]}}) as its part of ``topk`` (score 1 / rank)."""
+    for view, by_user in lists.items():
+        flat = [(u, r + 1, i) for u, ranked in by_user.items() for r, i in enumerate(ranked)]
         ws.write_table(
             "topk",
             pa.table(
@@ -65,7 +71,6 @@ def tiny(tmp_path):
             ),
             part=view,
         )
-    return ws
 
 
 def _rows(ws, **params):
@@ -159,21 +164,7 @@ def _many_users(root, users: int = 3000, items: int = 200, seed: int = 0) -> Wor
     )
     lists = {view: {u: rng.sample(names, 20) for u in user_ids} for view in ("a", "b")}
     lists["c"] = lists["a"]
-    for view, by_user in lists.items():
-        flat = [(u, r + 1, i) for u, ranked in by_user.items() for r, i in enumerate(ranked)]
-        ws.write_table(
-            "topk",
-            pa.table(
-                {
-                    "view": [view] * len(flat),
-                    "user_id": [f[0] for f in flat],
-                    "rank": [f[1] for f in flat],
-                    "item_id": [f[2] for f in flat],
-                    "score": [1.0 / f[1] for f in flat],
-                }
-            ),
-            part=view,
-        )
+    write_lists(ws, lists)
     return ws
 
 
