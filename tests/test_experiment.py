@@ -248,14 +248,20 @@ k = [5]
 """
 
 
+def results_left_by_an_earlier_run(ws_dir: Path, name: str) -> Path:
+    """The workspace's results folder holding a stale ``NAME.parquet``, as an earlier run could leave it."""
+    results = ws_dir / execute.RESULTS_DIR
+    results.mkdir(parents=True)
+    (results / f"{name}.parquet").write_bytes(b"left by an earlier run")
+    return results
+
+
 def test_default_diagnostics_skip_multi_view_below_three_lists_and_drop_its_old_result(tmp_path, capsys, monkeypatch):
     # The default diagnostics include multi_view, which compares three or more lists: an experiment with two
     # views must still finish, without a multi_view result, rather than fail after training everything.
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")  # the skip is said on stderr
     ws_dir = tmp_path / "ws"
-    results = ws_dir / execute.RESULTS_DIR
-    results.mkdir(parents=True)
-    (results / "multi_view.parquet").write_bytes(b"left by an earlier run with more views")
+    results = results_left_by_an_earlier_run(ws_dir, "multi_view")
     run_cli("run", str(write_experiment(tmp_path, TWO_LISTS)), "-w", str(ws_dir))
     assert "multi_view skipped" in capsys.readouterr().err
     assert not (results / "multi_view.parquet").exists()
@@ -284,9 +290,7 @@ def test_an_experiment_without_lists_skips_the_diagnostics_and_drops_old_results
     # the run finishes, says the diagnostics were skipped, and no earlier result passes as current.
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
     ws_dir = tmp_path / "ws"
-    results = ws_dir / execute.RESULTS_DIR
-    results.mkdir(parents=True)
-    (results / "metrics.parquet").write_bytes(b"left by an earlier run")
+    results = results_left_by_an_earlier_run(ws_dir, "metrics")
     run_cli("run", str(write_experiment(tmp_path, text)), "-w", str(ws_dir))
     assert "diagnostics skipped: no view has top-K lists" in capsys.readouterr().err
     assert not (results / "metrics.parquet").exists()
