@@ -77,6 +77,19 @@ def test_qrels_are_the_distinct_test_pairs_in_trec_and_ranx(tmp_path, capsys):
     assert json.loads((tmp_path / "q.json").read_text()) == want
 
 
+def test_a_qrels_file_named_dot_qrels_is_trec_but_a_run_named_so_is_not_guessed(tmp_path, capsys):
+    # README's `complement export --qrels --out test.qrels`: the usual qrels name means TREC qrels; a run file
+    # (export --view, topk --from) with that extension is not a TREC run, so its format is still asked for
+    ws = make_ws(tmp_path)
+    code, _, err = run_cli(capsys, "export", "-w", str(ws.root), "--qrels", "--out", str(tmp_path / "test.qrels"))
+    assert code == 0, err
+    assert (tmp_path / "test.qrels").read_text().splitlines() == sorted(
+        f"{u} 0 {i} 1" for u, i, s in INTERACTIONS if s == "test"
+    )
+    code, _, err = run_cli(capsys, "export", "-w", str(ws.root), "--view", "a", "--out", str(tmp_path / "a.qrels"))
+    assert code == 1 and "cannot tell the format of 'a.qrels'" in err
+
+
 def test_recbole_export_writes_the_exact_split_and_item_text(tmp_path, capsys):
     ws = make_ws(tmp_path)
     folder = tmp_path / "out" / "mini"

@@ -12,7 +12,7 @@ from ..errors import ConfigError, WorkspaceError, did_you_mean
 from ..progress import message
 from ..workspace import Workspace
 from . import ranx, trec
-from .formats import QRELS_WRITERS, RUN_WRITERS, format_of
+from .formats import QRELS_EXTENSIONS, QRELS_WRITERS, RUN_WRITERS, format_of
 from .paths import check_out_path
 
 SPLITS = ("train", "valid", "test")
@@ -97,7 +97,7 @@ def export_view(ws: Workspace, view: str, out: str | os.PathLike, fmt: str | Non
 def export_qrels(ws: Workspace, out: str | os.PathLike, fmt: str | None = None, split: str = "test") -> int:
     """Write the distinct (user, item) pairs of ``split`` as qrels (relevance 1), trec or ranx."""
     target = check_out_path(ws, Path(out))
-    fmt = format_of(target, fmt, QRELS_WRITERS)
+    fmt = format_of(target, fmt, QRELS_WRITERS, QRELS_EXTENSIONS)
     if split not in SPLITS:
         raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
     ws.require("interactions")

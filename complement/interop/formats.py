@@ -33,13 +33,17 @@ EXTENSIONS = {
 }
 
 
-def format_of(path: Path, given: str | None, choices=tuple(READERS)) -> str:
-    """``given`` when set (checked), else the format its extension names."""
+#: a qrels file's usual name (``test.qrels``, as trec_eval and ir_measures call it) is TREC; only for qrels
+QRELS_EXTENSIONS = {**EXTENSIONS, ".qrels": "trec"}
+
+
+def format_of(path: Path, given: str | None, choices=tuple(READERS), extensions=EXTENSIONS) -> str:
+    """``given`` when set (checked), else the format its extension names (in ``extensions``)."""
     if given is not None:
         if given not in choices:
             raise ConfigError(unknown_name("format", given, choices))
         return given
-    guessed = EXTENSIONS.get(Path(path).suffix.lower())
+    guessed = extensions.get(Path(path).suffix.lower())
     if guessed is None or guessed not in choices:
         raise ConfigError(
             f"cannot tell the format of '{Path(path).name}' from its extension; pass --format ({', '.join(choices)})"
