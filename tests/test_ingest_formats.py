@@ -245,6 +245,21 @@ def test_ingest_rebuilds_from_the_config_and_records_a_run(tmp_path, capsys):
     assert ws.query("SELECT step FROM runs").column(0).to_pylist() == ["ingest", "ingest"]
 
 
+def test_ingest_says_results_are_stale_only_when_the_data_changed(tmp_path, capsys, monkeypatch):
+    # the note used to appear on every ingest with results in the workspace, though an unchanged ingest keeps
+    # them current (the lineage compares content fingerprints)
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    ws = _init(tmp_path, "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"))
+    main(["train", "pop", "-w", str(ws.root), "--view", "pop", "--k", "3"])
+    capsys.readouterr()
+    main(["ingest", "-w", str(ws.root)])
+    assert "previous ingest" not in capsys.readouterr().err
+    config = ws.root / "complement.toml"
+    config.write_text(config.read_text().replace("kcore = 0", "kcore = 0\nmin_rating = 3"))  # drops u2's 009
+    main(["ingest", "-w", str(ws.root)])
+    assert "topk were computed from the previous ingest" in capsys.readouterr().err
+
+
 def test_init_refuses_to_overwrite_a_config(tmp_path, capsys):
     _init(tmp_path, "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"))
     _fails(
