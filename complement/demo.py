@@ -25,9 +25,9 @@ def run_demo(
     and return the workspace and its headline tables."""
     from .report import write_report
 
+    config = load(experiment_path(), overrides)  # a bad override is refused before the folder is made
     ws = Workspace(directory)
     ws.root.mkdir(parents=True, exist_ok=True)
-    config = load(experiment_path(), overrides)
     run_experiment(ws, config)
     write_report(ws)
     return ws, headline(ws, config)

@@ -54,6 +54,17 @@ def test_demo_runs_the_synthetic_example():
     ).read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("setting", ["dataset.user=2000", "view.lightgcn.epoch=5", "view.lightgcn.epochs=x"])
+def test_demo_with_a_bad_setting_writes_nothing(tmp_path, capsys, setting):
+    # the override is checked before the demo's folder is made (it used to be left behind, empty)
+    from complement.cli.app import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["demo", str(tmp_path / "demo"), "--set", setting])
+    assert done.value.code != 0 and "Error" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()
+
+
 def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
     """The main job end to end (real MiniLM), on a smaller synthetic set to stay fast."""
     from complement.cli.app import main
