@@ -98,3 +98,30 @@ def test_check_with_offending_rows_prints_them_and_exits_3(tmp_path, capsys):
     assert err == "Error: check_no_seen_items: 2 offending row(s)\n"
     code, out, _ = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "check_split_disjoint", "--format", "csv")
     assert code == 0 and out == "user_id,item_id,splits,problem\n"
+
+
+def test_a_view_with_vectors_but_without_the_rows_read_gets_the_command_that_makes_them(tmp_path, capsys):
+    import numpy as np
+
+    from complement import Workspace
+    from complement.data.synth import synthesize
+
+    root = tmp_path / "ws"
+    synthesize(root, users=30, items=25, interactions_per_user=6, seed=1)
+    w = Workspace(root)
+    rng = np.random.default_rng(0)
+    for view in ("a", "b"):
+        w.write_vectors(view, "item", w.item_ids(), rng.normal(size=(len(w.item_ids()), 4)))
+        w.write_vectors(view, "user", w.user_ids(), rng.normal(size=(len(w.user_ids()), 4)))
+    for step in (["topk", "--view", "a", "--k", "10"], ["neighbors", "--view", "a", "--k", "5"]):
+        assert run(capsys, *step, "-w", str(root))[0] == 0
+    cases = [
+        ("overlap", "a,b", "make its lists with `complement topk --view b`"),
+        ("overlap", "a,truth_semantic", "view 'truth_semantic' has item vectors only"),
+        ("item_agreement", "a,b", "make its item neighbours with `complement neighbors --view b`"),
+    ]
+    for sql, views, hint in cases:
+        code, _, err = run(capsys, "diagnose", "-w", str(root), "--sql", sql, "--views", views)
+        assert code == 1 and hint in err, err
+    code, _, err = run(capsys, "diagnose", "-w", str(root), "--sql", "overlap", "--views", "a,nosuch")
+    assert code == 1 and "complement topk" not in err and "item vectors only" not in err

@@ -166,8 +166,26 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
             if view not in have:
                 raise WorkspaceError(
                     f"view '{view}' is not in the '{table}' table{did_you_mean(view, have)} "
-                    f"(views: {', '.join(have) or 'none'})"
+                    f"(views: {', '.join(have) or 'none'}){_how_to_make(workspace, table, view)}"
                 )
+
+
+def _how_to_make(workspace: Workspace, table: str, view: str) -> str:
+    """What to run when ``view`` has vectors but not the ``table`` rows a diagnostic reads ('' otherwise)."""
+    if view not in workspace.parts("embeddings"):
+        return ""
+    if table == "neighbors":
+        return f"; make its item neighbours with `complement neighbors --view {view}`"
+    if table == "topk":
+        users = (
+            workspace.query("SELECT count(*) AS n FROM embeddings WHERE view = ? AND entity = 'user'", [view])
+            .column(0)[0]
+            .as_py()
+        )
+        if users:
+            return f"; make its lists with `complement topk --view {view}`"
+        return f"; view '{view}' has item vectors only (text vectors, say), and diagnostics compare users' top-K lists"
+    return ""
 
 
 def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]) -> None:
