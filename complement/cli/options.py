@@ -33,8 +33,15 @@ from ..steps.options import DEVICE_METAVAR, flag_of
 _NOT_ONE_OF = re.compile(r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") is not one of (?P<choices>.+)\.$")
 
 
+#: the prefix pydantic puts before a ValueError's text; typer >= 0.2x converts choices through pydantic, so a
+#: choice typo read "Invalid value for '--method': Value error, 'RRF' is not one of ..."
+_PYDANTIC_PREFIX = "Value error, "
+
+
 def with_choice_hint(message: str) -> str:
-    """A choice typo's message with the closest allowed value suggested (`` — did you mean 'rrf'?``)."""
+    """A usage error's message without pydantic's ``Value error,`` prefix and, for a choice typo, with the
+    closest allowed value suggested (`` — did you mean 'rrf'?``)."""
+    message = message.removeprefix(_PYDANTIC_PREFIX)
     found = _NOT_ONE_OF.search(message)
     if found is None or "did you mean" in message:
         return message
