@@ -59,3 +59,36 @@ def test_a_choice_typo_is_one_clean_line_with_a_suggestion(ws, capsys, args, mea
 def test_a_view_name_in_another_case_suggests_the_stored_one(ws, capsys):
     code, _, err = run_cli(capsys, "diagnose", "-w", str(ws), "--sql", "overlap", "--views", "RND,pop")
     assert code == 1 and err.count("\n") == 1 and "did you mean 'rnd'?" in err, err
+
+
+# ---- stale views -------------------------------------------------------------------------------------
+def test_a_stale_view_s_hint_is_a_command_one_can_paste(tmp_path, capsys):
+    root = tmp_path / "ws"
+    synthesize(root, users=40, items=30, interactions_per_user=8, seed=3)
+    for args in (
+        ["train", "pop", "--view", "pop", "--k", "20"],
+        ["train", "random", "--view", "rnd", "--k", "20", "--seed", "7"],
+        ["fuse", "--views", "pop,rnd", "--method", "rrf", "--view", "f", "--k", "20", "--rrf-k", "10"],
+        ["train", "pop", "--view", "other", "--k", "20"],
+    ):
+        assert run_cli(capsys, *args, "-w", str(root))[0] == 0
+    config = root / "complement.toml"
+    head, split = config.read_text(encoding="utf-8").split("[split]")
+    config.write_text(head + "[split]" + split.replace("seed = 3", "seed = 8", 1), encoding="utf-8")
+    assert run_cli(capsys, "ingest", "-w", str(root))[0] == 0
+    w = f"-w {root}"
+    train_pop = f"`complement train pop --view pop --k 20 {w}`"
+    train_rnd = f"`complement train random --view rnd --seed 7 --k 20 {w}`"
+    fuse = f"`complement fuse --views pop,rnd --method rrf --view f --k 20 --rrf-k 10.0 {w}`"
+
+    def stale_error(*views: str) -> str:
+        code, out, err = run_cli(capsys, "diagnose", "-w", str(root), "--sql", "metrics", "--views", ",".join(views))
+        assert code == 1 and out == "" and err.count("\n") == 1, err
+        return err
+
+    assert f"refresh it with {train_rnd}, or pass" in stale_error("rnd")  # -w and the recorded settings
+    assert f"refresh it with {train_pop} then {fuse}, or pass" in stale_error("f")  # a fused view: fuse again
+    err = stale_error("rnd", "f", "pop")  # every stale view named, a fusion after its sources
+    assert err.startswith("Error: views 'rnd', 'f', 'pop' are stale"), err
+    assert f"refresh them with {train_rnd}, then {train_pop}, then {fuse}, or pass" in err, err
+    assert "other" not in err  # a view not asked for is not read, and not named

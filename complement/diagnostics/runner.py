@@ -180,9 +180,8 @@ def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
     ]
     for table in diagnostic.requires:
         if table in VIEW_TABLES:
-            for view in named or workspace.parts(table):
-                if view in workspace.parts(table):
-                    workspace.check_fresh(table, view)
+            have = workspace.parts(table)
+            workspace.check_fresh_views(table, [view for view in named or have if view in have])
 
 
 def _load_macros(con: duckdb.DuckDBPyConnection, optional: Sequence[str] = ()) -> None:
