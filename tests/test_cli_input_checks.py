@@ -92,3 +92,61 @@ def test_a_stale_view_s_hint_is_a_command_one_can_paste(tmp_path, capsys):
     assert err.startswith("Error: views 'rnd', 'f', 'pop' are stale"), err
     assert f"refresh them with {train_rnd}, then {train_pop}, then {fuse}, or pass" in err, err
     assert "other" not in err  # a view not asked for is not read, and not named
+
+
+# ---- empty and repeated entries in comma-separated options -------------------------------------------
+PROBE = ["probe", "--source", "pop", "--target", "rnd"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,,10"],
+            1,
+            r"--k has an empty entry in '5,,10'",
+        ),
+        (["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,10,"], 1, r"--k has an empty entry"),
+        (["diagnose", "--sql", "metrics", "--views", "pop,,rnd"], 1, r"--views has an empty entry in 'pop,,rnd'"),
+        (["diagnose", "--sql", "metrics", "-p", "views", "pop,,rnd"], 1, r"parameter views has an empty entry"),
+        (["report", "--views", "pop,,rnd"], 1, r"--views has an empty entry"),
+        (["report", "--k", ",5"], 1, r"--k has an empty entry"),
+        (["fuse", "--views", "pop,,rnd", "--method", "rrf", "--view", "f"], 1, r"--views has an empty entry"),
+        (["run", "--seeds", "1,,2"], 1, r"--seeds has an empty entry"),
+        ([*PROBE, "--mapper", "linear,,mlp1"], 2, r"--mapper has an empty entry in 'linear,,mlp1'"),
+        ([*PROBE, "--shift", "random,"], 2, r"--shift has an empty entry in 'random,'"),
+    ],
+    ids=lambda v: "-".join(v[:4]) if isinstance(v, list) else None,
+)
+def test_an_empty_entry_in_a_comma_separated_option_is_refused(ws, capsys, args, code, message):
+    import re
+
+    got, out, err = run_cli(capsys, *args, "-w", str(ws))
+    assert got == code and out == "", err
+    line = err.strip() if code == 1 else usage_error(err)
+    assert "\n" not in line and re.search(message, line), line
+    assert "separate the entries with single commas" in line
+
+
+# Where a view named twice is refused: every diagnostic (a pair A,A; a list with a repeat; new), fuse --views
+# (every method, as before), report --views and probe --source = --target (as before). probe --shift and
+# run --seeds drop or keep a repeat (harmless there).
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diagnose", "--sql", "overlap", "--views", "pop,pop"], r"--views names 'pop' twice"),
+        (["diagnose", "--sql", "metrics", "--views", "pop,rnd,pop"], r"--views names 'pop' twice"),
+        (["diagnose", "--sql", "overlap", "-p", "view_a", "pop", "-p", "view_b", "pop"], r"not 'pop' with itself"),
+        (["diagnose", "--sql", "metrics", "-p", "views", "rnd,rnd"], r"parameter views names 'rnd' twice"),
+        (["fuse", "--views", "pop,pop", "--method", "rrf", "--view", "f"], r"two different view names"),
+        (["fuse", "--views", "pop,rnd,pop", "--method", "ranker", "--view", "f"], r"two or more different view names"),
+        (["report", "--views", "pop,pop"], r"two different views"),
+        ([*PROBE[:3], "--target", "pop"], r"two different views"),
+    ],
+    ids=lambda v: "-".join(v[:5]) if isinstance(v, list) else None,
+)
+def test_a_view_named_twice_is_refused_where_it_makes_no_sense(ws, capsys, args, message):
+    import re
+
+    code, out, err = run_cli(capsys, *args, "-w", str(ws))
+    assert code == 1 and out == "" and err.count("\n") == 1 and re.search(message, err), err

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..checks import comma_list
 from ..choices import Device, check_device
 from ..errors import ConfigError, did_you_mean
 from ..steps.options import DEVICE_METAVAR, flag_of
@@ -139,9 +140,12 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     allowed = [member.value for member in choices]
 
     def check(value: str | None) -> str | None:
-        for part in (value or "").split(","):
-            name = part.strip()
-            if name and name not in allowed:
+        try:
+            names = comma_list(flag_of(f), value or "")
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        for name in names:
+            if name not in allowed:
                 hint = did_you_mean(name, allowed)
                 raise typer.BadParameter(f"'{name}' is not one of {', '.join(allowed)}{hint or '.'}")
         return value

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..checks import comma_list
 from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted, options_unsuited
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
@@ -72,7 +73,7 @@ def fuse_command(names: Sequence[str], method: str, view: str, settings: dict) -
 
 def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[str, ...]:
     """``"A,B"`` or ``[A, B]`` -> ``(A, B)``: two different names, or for ``ranker`` two or more."""
-    names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
+    names = comma_list("--views", views) if isinstance(views, str) else [str(v).strip() for v in views]
     names = [n for n in names if n]
     if wanted := fusion_views_wanted(method, names):
         more = "" if method in MULTI_VIEW_METHODS else f" ({', '.join(MULTI_VIEW_METHODS)} takes more)"
