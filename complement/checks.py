@@ -61,6 +61,21 @@ def file_problem(path: str | os.PathLike) -> str | None:
     return "is a folder, not a file" if path.is_dir() else "does not exist"
 
 
+def comma_list(option: str, value: str, *, distinct: bool = False) -> list[str]:
+    """The entries of a comma-separated option value, stripped. An empty entry ('5,,10', a leading or
+    trailing comma) is refused, naming the option; with ``distinct`` so is an entry given twice."""
+    entries = [entry.strip() for entry in value.split(",")]
+    if value.strip() and "" in entries:
+        example = ",".join(e for e in entries if e) or "a,b"
+        raise ConfigError(
+            f"{option} has an empty entry in '{value}'; separate the entries with single commas, e.g. {example}"
+        )
+    entries = [entry for entry in entries if entry]
+    if distinct and (twice := [e for i, e in enumerate(entries) if e in entries[:i]]):
+        raise ConfigError(f"{option} names '{twice[0]}' twice in '{value}'; name each once")
+    return entries
+
+
 def ascii_digits(text: str) -> bool:
     """Whether ``text`` is one or more of the digits 0-9. ``str.isdigit``, ``int()`` and the regex ``\\d``
     also take other scripts' digits (Arabic-Indic '٣', superscript '³', full-width ones), which a number typed in

@@ -49,19 +49,26 @@ PREFIX_MIN = 3
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """`` — did you mean 'x'?`` for the closest choice, or an empty string. A choice that is a prefix of the
-    name or the converse, the shorter at least ``PREFIX_MIN`` characters, comes first ('semantic' suggests
-    'sem', which difflib's ratio misses; the closest in length wins), else difflib's closest match of ratio
-    at least 0.6 ('lightgc' suggests 'lightgcn'). Every message about an unknown view, choice or key ends
-    with this."""
+    """`` — did you mean 'x'?`` for the closest choice, or an empty string. Case is ignored throughout: the
+    same name in another case comes first ('LightGCN' suggests 'lightgcn'), then a choice that is a prefix of
+    the name or the converse, the shorter at least ``PREFIX_MIN`` characters ('semantic' suggests 'sem', which
+    difflib's ratio misses; the closest in length wins), else difflib's closest match of ratio at least 0.6
+    ('lightgc' suggests 'lightgcn'). Every message about an unknown view, choice or key ends with this."""
     choices = [c for c in choices if isinstance(c, str)]
+    folded = [c for c in choices if c != name and c.casefold() == name.casefold()]
+    if folded:  # 'LightGCN' for 'lightgcn', 'RRF' for 'rrf': the same name in another case
+        return f" — did you mean '{folded[0]}'?"
     prefixed = [
         c
         for c in choices
-        if c != name and min(len(c), len(name)) >= PREFIX_MIN and (name.startswith(c) or c.startswith(name))
+        if c != name
+        and min(len(c), len(name)) >= PREFIX_MIN
+        and (name.casefold().startswith(c.casefold()) or c.casefold().startswith(name.casefold()))
     ]
     close = sorted(prefixed, key=lambda c: (abs(len(c) - len(name)), c))[:1]
-    close = close or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not close:  # difflib compares case-sensitively: match the folded names, suggest the original
+        by_folded = {c.casefold(): c for c in choices}
+        close = [by_folded[c] for c in difflib.get_close_matches(name.casefold(), list(by_folded), n=1, cutoff=0.6)]
     return f" — did you mean '{close[0]}'?" if close else ""
 
 

@@ -6,6 +6,8 @@ stale. The deepest stale entry names the command that refreshes the chain."""
 
 from __future__ import annotations
 
+import dataclasses
+import shlex
 from dataclasses import dataclass
 
 from .catalog import Catalog
@@ -17,9 +19,23 @@ _WHAT = {"topk": "top-K lists", "embeddings": "vectors", "neighbors": "neighbour
 class Staleness:
     entry: str  # the deepest stale entry, e.g. "embeddings/lightgcn"
     changed: str  # the input of it that changed, e.g. "interactions" or "items#text"
-    refresh: str  # the command that rebuilds ``entry``
+    refresh: str  # the command that rebuilds ``entry`` (without -w: see ``command``)
+    then: str = ""  # the command that rebuilds the entry asked about, when it is not ``entry`` (a fused view)
 
-    def message(self, name: str, part: str | None) -> str:
+    def command(self, workspace: str | None = None) -> str:
+        """The refreshing command as one can paste it: with ``-w WORKSPACE`` when given (the workspace's
+        folder is not recorded, since a workspace can be moved)."""
+        return "` then `".join(
+            f"{command} -w {shlex.quote(workspace)}" if workspace else command
+            for command in dict.fromkeys((self.refresh, self.then))
+            if command
+        )
+
+    def commands(self, workspace: str | None = None) -> list[str]:
+        """Each command of :meth:`command`, in the order to run them."""
+        return [c for c in self.command(workspace).split("` then `") if c]
+
+    def message(self, name: str, part: str | None, workspace: str | None = None) -> str:
         subject = (
             f"view '{part}'"
             if part is not None and name != "probes"
@@ -28,7 +44,7 @@ class Staleness:
         table, _, view = self.entry.partition("/")
         what = _WHAT.get(table, f"'{table}' table")
         changed = self.changed.partition("#")[0]
-        refresh = f"`{self.refresh}`" if self.refresh else "the command that made it"
+        refresh = f"`{self.command(workspace)}`" if self.refresh else "the command that made it"
         return (
             f"{subject} is stale: its {what}{f' (view {view!r})' if view and view != part else ''} were made from "
             f"an older '{changed}' table than the workspace holds now; refresh it with {refresh}, or pass --allow-stale"
@@ -50,3 +66,13 @@ def staleness(catalog: Catalog, key: str, _seen: frozenset[str] = frozenset()) -
         if catalog.fingerprint_of(input_key) != fingerprint:
             return Staleness(key, input_key, entry.made_by)
     return None
+
+
+def staleness_with_own(catalog: Catalog, key: str) -> Staleness | None:
+    """:func:`staleness` of ``key``, with the command that rebuilds ``key`` itself after the deepest one
+    (a fused view is refreshed by retraining its stale source, then fusing again)."""
+    found = staleness(catalog, key)
+    entry = catalog.entries.get(key)
+    if found is None or entry is None or found.entry == key or entry.made_by == found.refresh:
+        return found
+    return dataclasses.replace(found, then=entry.made_by)

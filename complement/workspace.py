@@ -17,7 +17,7 @@ import pyarrow as pa
 from . import atomic, shards, tables
 from . import catalog as catalog_mod
 from .errors import StaleError, WorkspaceError, did_you_mean
-from .lineage import Staleness, staleness
+from .lineage import Staleness, staleness_with_own
 from .transaction import Scope, Transaction
 
 CONFIG_NAME = "complement.toml"
@@ -119,13 +119,31 @@ class Workspace:
 
     def stale(self, name: str, part: str | None = None) -> Staleness | None:
         """Why a table or part no longer matches the inputs it was made from (None when it does)."""
-        return staleness(self.catalog(), catalog_mod.entry_key(name, part))
+        return staleness_with_own(self.catalog(), catalog_mod.entry_key(name, part))
 
     def check_fresh(self, name: str, part: str | None = None) -> None:
         """Refuse a table or part made from inputs that have changed since (see :meth:`stale`)."""
         reason = self.stale(name, part)
         if reason is not None:
-            raise StaleError(reason.message(name, part))
+            raise StaleError(reason.message(name, part, str(self.root)))
+
+    def check_fresh_views(self, name: str, views: Iterable[str]) -> None:
+        """Refuse the stale ones of ``views`` (parts of table ``name``), naming every one and each command
+        that refreshes one, not only the first."""
+        stale = [(view, reason) for view in dict.fromkeys(views) if (reason := self.stale(name, view)) is not None]
+        if len(stale) == 1:
+            raise StaleError(stale[0][1].message(name, stale[0][0], str(self.root)))
+        if stale:
+            commands = dict.fromkeys(
+                f"`{command}`" if reason.refresh else f"the command that made {reason.entry}"
+                for _, reason in stale
+                for command in (reason.commands(str(self.root)) or [""])
+            )
+            ordered = sorted(commands, key=lambda c: "complement fuse" in c)  # a fusion after its sources
+            raise StaleError(
+                f"views {', '.join(repr(view) for view, _ in stale)} are stale: made from older tables than the "
+                f"workspace holds now; refresh them with {', then '.join(ordered)}, or pass --allow-stale"
+            )
 
     # ---- writing ------------------------------------------------------------------------------
     @contextlib.contextmanager

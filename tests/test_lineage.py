@@ -43,7 +43,8 @@ def test_a_new_split_makes_trained_views_stale_and_names_the_refresh(ws, capsys)
         diagnose(ws, "metrics", k=10)
     message = str(info.value)
     assert "view 'pop' is stale" in message and "'interactions'" in message
-    assert "`complement train pop --view pop`" in message and "--allow-stale" in message
+    # the command as recorded (the settings that were not the defaults), with the workspace to paste it
+    assert f"`complement train pop --view pop --k 20 -w {ws.root}`" in message and "--allow-stale" in message
     code, _, err = run_cli(capsys, "diagnose", "--sql", "metrics", "-w", str(ws.root), "--k", "10")
     assert code == 1 and err.strip().splitlines() == [f"Error: {message}"]
     assert diagnose(ws, "metrics", k=10, allow_stale=True).num_rows == 1
@@ -59,7 +60,7 @@ def test_the_same_split_again_keeps_views_fresh(ws):
 def test_another_dataset_in_the_same_folder_makes_views_stale(ws, tmp_path):
     synthesize(ws.root, **{**SMALL, "seed": 5})
     reason = Workspace(ws.root).stale("topk", "pop")
-    assert reason is not None and reason.refresh == "complement train pop --view pop"
+    assert reason is not None and reason.refresh == "complement train pop --view pop --k 20"
 
 
 def test_imported_vectors_survive_a_new_split_but_their_lists_do_not(ws, tmp_path):

@@ -205,7 +205,7 @@ def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
         (["--mapper", "mlp9"], 2, "Error: Invalid value for '--mapper': unknown mapper 'mlp9' — did you mean"),
         (["--shift", "popularty"], 2, "Error: Invalid value for '--shift': 'popularty' is not one of random,"),
         (["--target", "lightgcn"], 1, "Error: unknown view 'lightgcn'"),
-        (["--protocol", "papr"], 2, "Error: Invalid value for '--protocol': Value error, 'papr' is not one of"),
+        (["--protocol", "papr"], 2, "Error: Invalid value for '--protocol': 'papr' is not one of"),
     ],
 )
 def test_cli_probe_errors_are_one_line(ws, capsys, args, code, expected):

@@ -50,9 +50,10 @@ def workspace(path: Path | None) -> Workspace:
 
 def parse_ks(text: str) -> list[int]:
     """``--k 5,10,20`` as a list of positive integers (plain decimal digits), or a one-line error."""
+    from ..checks import comma_list
     from ..diagnostics.runner import plain_integer
 
-    parsed = [plain_integer(part) for part in text.split(",") if part.strip()]
+    parsed = [plain_integer(part) for part in comma_list("--k", text)]
     ks = [k for k in parsed if k is not None]
     if not ks or len(ks) != len(parsed) or min(ks) < 1:
         raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..checks import comma_list
 from ..choices import Engine, values
 from ..diagnostics import find, list_diagnostics, show
 from ..diagnostics.export import SUFFIXES, write_result
@@ -116,7 +117,7 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
             raise ComplementError(f"-p takes a name and a value, e.g. -p k 10 (got '{pair}')")
         params[name.strip()] = value
     if views is not None:
-        names = [v.strip() for v in views.split(",") if v.strip()]
+        names = comma_list("--views", views, distinct=True)  # a view compared with itself is a typo
         declared = {p.name for p in find(diagnostic_name).params}
         if {"view_a", "view_b"} <= declared:
             if len(names) != 2:

@@ -35,7 +35,7 @@ def fuse(
     the valid split. ranker also fuses three or more views (the union of their top-20 lists). Every method reads
     the views' user and item vectors; score and rrf also fuse a list view (imported, or fused from lists) by the
     two views' stored lists."""
-    from ..checks import finite, integer
+    from ..checks import comma_list, finite, integer
     from ..steps import fuse as fuse_step
     from ..tables import check_new_view_name, check_tables
 
@@ -44,7 +44,7 @@ def fuse(
     integer("--k", options.k, minimum=1)
     check_new_view_name(view)
     ws = workspace(workspace_dir)
-    check_tables(ws, "items", "users", "interactions", "embeddings", views=[v.strip() for v in views.split(",")])
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=comma_list("--views", views))
     fuse_step(ws, views, method, view, options)
 
 

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..checks import comma_list
 from ..choices import Device, check_device
 from ..errors import ConfigError, did_you_mean
 from ..steps.options import DEVICE_METAVAR, flag_of
@@ -33,8 +34,15 @@ from ..steps.options import DEVICE_METAVAR, flag_of
 _NOT_ONE_OF = re.compile(r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") is not one of (?P<choices>.+)\.$")
 
 
+#: the prefix pydantic puts before a ValueError's text; typer >= 0.2x converts choices through pydantic, so a
+#: choice typo read "Invalid value for '--method': Value error, 'RRF' is not one of ..."
+_PYDANTIC_PREFIX = "Value error, "
+
+
 def with_choice_hint(message: str) -> str:
-    """A choice typo's message with the closest allowed value suggested (`` — did you mean 'rrf'?``)."""
+    """A usage error's message without pydantic's ``Value error,`` prefix and, for a choice typo, with the
+    closest allowed value suggested (`` — did you mean 'rrf'?``)."""
+    message = message.removeprefix(_PYDANTIC_PREFIX)
     found = _NOT_ONE_OF.search(message)
     if found is None or "did you mean" in message:
         return message
@@ -132,9 +140,12 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     allowed = [member.value for member in choices]
 
     def check(value: str | None) -> str | None:
-        for part in (value or "").split(","):
-            name = part.strip()
-            if name and name not in allowed:
+        try:
+            names = comma_list(flag_of(f), value or "")
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        for name in names:
+            if name not in allowed:
                 hint = did_you_mean(name, allowed)
                 raise typer.BadParameter(f"'{name}' is not one of {', '.join(allowed)}{hint or '.'}")
         return value

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..checks import comma_list
 from ..choices import ReportFormat
 from ..errors import ConfigError
 from ..outputs import check_output_path
@@ -56,7 +57,7 @@ def report(
     """Write the report: dataset summary, metrics, overlap, unique hits, oracle bounds, probes, fusion."""
     pair = None
     if views:
-        names = [v.strip() for v in views.split(",") if v.strip()]
+        names = comma_list("--views", views)
         if len(names) != 2:
             raise ConfigError(f"--views takes two view names, A,B — not '{views}'")
         if names[0] == names[1]:

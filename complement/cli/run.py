@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..checks import ascii_digits
+from ..checks import ascii_digits, comma_list
 from ..errors import ConfigError
 from ..steps import run as run_step
 from .common import FormatOption, WorkspaceOption, workspace
@@ -39,7 +39,7 @@ def run(
     path = file or ws.config_path
     overrides = list(set_ or [])
     if seeds:
-        parts = [p.strip() for p in seeds.split(",")]
+        parts = comma_list("--seeds", seeds)
         if not all(ascii_digits(p) for p in parts):
             raise ConfigError(f"--seeds takes comma-separated integers 0 or more, e.g. 1,2,3; not '{seeds}'")
         overrides.append(f"run.seeds=[{','.join(parts)}]")

@@ -17,6 +17,7 @@ import pyarrow as pa
 from rich.progress import TaskID
 
 from .. import tables
+from ..checks import comma_list
 from ..db import check_read_only, connect, empty_select
 from ..errors import ComplementError, WorkspaceError, did_you_mean
 from ..progress import progress
@@ -88,7 +89,7 @@ def _strict_integers(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
 def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
     """``value`` (a Python value, or a string from the command line) as the parameter's type."""
     if isinstance(value, str) and param.type.endswith("[]"):
-        value = [v.strip() for v in value.split(",") if v.strip()]
+        value = comma_list(f"parameter {param.name}", value, distinct=param.name in VIEW_PARAMS)
     elif isinstance(value, (tuple, set, frozenset)):
         value = list(value)
     if _is_integer_type(param.type):
@@ -160,6 +161,10 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
     if table is None:
         return
     have = workspace.parts(table)
+    if values.get("view_a") is not None and values.get("view_a") == values.get("view_b"):  # a pair with itself
+        raise ComplementError(
+            f"diagnostic '{diagnostic.name}' compares two different views, not '{values['view_a']}' with itself"
+        )
     for name in VIEW_PARAMS:
         given = values.get(name)
         for view in [given] if isinstance(given, str) else (given or []):
@@ -198,9 +203,8 @@ def check_fresh(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
     ]
     for table in diagnostic.requires:
         if table in VIEW_TABLES:
-            for view in named or workspace.parts(table):
-                if view in workspace.parts(table):
-                    workspace.check_fresh(table, view)
+            have = workspace.parts(table)
+            workspace.check_fresh_views(table, [view for view in named or have if view in have])
 
 
 def _load_macros(con: duckdb.DuckDBPyConnection, optional: Sequence[str] = ()) -> None:

@@ -204,6 +204,26 @@ def fit_loop(
 DEFAULT_VIEWS = {"semantic": "sem"}
 
 
+def refresh_command(model: str, view: str, *, k: int, exclude: str, text_view: str, bag: int, **overrides) -> str:
+    """``complement train MODEL --view VIEW`` with every setting that is not the default, as flags: what a
+    stale view's message tells one to run (the workspace's ``-w`` is added there)."""
+    import shlex
+
+    settings = {
+        **{name: value for name, value in overrides.items() if value is not None},
+        "k": None if k == 100 else k,
+        "exclude": None if exclude == DEFAULT_EXCLUDE else exclude,
+        "text_view": None if text_view == DEFAULT_TEXT_VIEW else text_view,
+        "bag": None if bag == 1 else bag,
+    }
+    flags = "".join(
+        f" --{name.replace('_', '-')} {shlex.quote(str(value))}"
+        for name, value in settings.items()
+        if value is not None
+    )
+    return f"complement train {model} --view {view}{flags}"
+
+
 def train_view(
     ws: Workspace,
     model: str,
@@ -268,7 +288,9 @@ def train_view(
         params["bag"] = bag
     if cls.needs_text:
         params["text_view"] = text_view
-    refresh = f"complement train {model} --view {view}"
+    defaults = _config(cls, {}, str(torch_device))  # a flag that sets the model's own default is left out
+    changed = {name: value for name, value in overrides.items() if value != getattr(defaults, name, None)}
+    refresh = refresh_command(model, view, k=k, exclude=exclude, text_view=text_view, bag=bag, **changed)
     inputs = ["interactions", "items#ids", "users#ids"] + ([f"embeddings/{text_view}"] if cls.needs_text else [])
     record_in = RunRecord(
         step="train", view=view, params=params, seed=recommender.config.seed, inputs=inputs, made_by=refresh

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..checks import comma_list
 from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted, options_unsuited
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
@@ -55,9 +56,24 @@ class FuseResult:
     fit: dict = field(default_factory=dict)  # gate / ranker / cca: what the fit chose (epochs, dimension, ...)
 
 
+#: the defaults a fuse command leaves out (FuseOptions' declaration: a test keeps them equal)
+FUSE_DEFAULTS = {"weight": None, "norm": "zscore", "rrf_k": 60.0, "fits": 1, "k": 100, "exclude": "train+valid"}
+
+
+def fuse_command(names: Sequence[str], method: str, view: str, settings: dict) -> str:
+    """``complement fuse --views A,B --method M --view V`` with the settings that are not the defaults: what a
+    stale view's message tells one to run (the workspace's ``-w`` is added there)."""
+    flags = "".join(
+        f" --{key.replace('_', '-')} {value}"
+        for key, value in settings.items()
+        if key in FUSE_DEFAULTS and value is not None and value != FUSE_DEFAULTS[key]
+    )
+    return f"complement fuse --views {','.join(names)} --method {method} --view {view}{flags}"
+
+
 def parse_views(views: str | Sequence[str], method: str | None = None) -> tuple[str, ...]:
     """``"A,B"`` or ``[A, B]`` -> ``(A, B)``: two different names, or for ``ranker`` two or more."""
-    names = [v.strip() for v in views.split(",")] if isinstance(views, str) else [str(v).strip() for v in views]
+    names = comma_list("--views", views) if isinstance(views, str) else [str(v).strip() for v in views]
     names = [n for n in names if n]
     if wanted := fusion_views_wanted(method, names):
         more = "" if method in MULTI_VIEW_METHODS else f" ({', '.join(MULTI_VIEW_METHODS)} takes more)"
@@ -195,7 +211,8 @@ def fuse(
         else {}
     )
 
-    refresh = f"complement fuse --views {','.join(names)} --method {method} --view {view}"
+    settings = {key: value for key, value in params.items() if key not in ("views", "method", "device")}
+    refresh = fuse_command(names, method, view, settings)
     record_in = RunRecord(
         step="fuse",
         view=view,

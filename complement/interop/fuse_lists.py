@@ -101,6 +101,8 @@ def fuse_lists(
         )
         if unscored:
             raise DataError(f"view '{unscored[0]}' has lists without scores: fuse it with --method rrf")
+    from ..fusion.run import fuse_command
+
     params = {"views": [view_a, view_b], "method": method, "k": k, "exclude": exclude, "inputs": "lists"}
     params.update({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k})
     table = ws.query(
@@ -122,7 +124,16 @@ def fuse_lists(
         view=view,
         params=params,
         inputs=[f"topk/{view_a}", f"topk/{view_b}", "interactions"],
-        made_by=f"complement fuse --views {view_a},{view_b} --method {method} --view {view}",
+        made_by=fuse_command(
+            (view_a, view_b),
+            method,
+            view,
+            {
+                **({"norm": norm, "weight": weight} if method == "score" else {"rrf_k": rrf_k}),
+                "k": k,
+                "exclude": exclude,
+            },
+        ),
     )
     with recorded(ws, record_in) as record:
         if view in ws.parts("embeddings"):

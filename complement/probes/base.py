@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import comma_list
 from ..errors import ConfigError, unknown_name
 
 VALIDATION_SHARE = 0.15
@@ -95,7 +96,7 @@ def parse_mappers(names: str | list[str] | tuple[str, ...]) -> list[str]:
     """Validate a comma-separated list (or sequence) of mapper names; returns them normalised. A name given
     twice is refused (each mapper's rows would be written twice under one name)."""
     if isinstance(names, str):
-        names = [n for n in names.split(",")]
+        names = comma_list("--mapper", names)
     names = [n.strip().lower() for n in names if n.strip()]
     if not names:
         raise ConfigError("no mapper given (e.g. --mapper linear,mlp1)")

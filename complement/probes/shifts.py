@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import comma_list
 from ..errors import ConfigError, DataError, unknown_name
 
 SHIFTS = ("random", "popularity", "cold")
@@ -48,7 +49,7 @@ def split_items(
 def parse_shifts(names: str | list[str] | tuple[str, ...]) -> list[str]:
     """Validate a comma-separated list (or sequence) of shift names."""
     if isinstance(names, str):
-        names = names.split(",")
+        names = comma_list("--shift", names)
     names = [n.strip().lower() for n in names if n.strip()]
     if not names:
         raise ConfigError("no shift given (e.g. --shift random,popularity)")

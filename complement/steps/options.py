@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from ..checks import SEED_MAX
+from ..checks import SEED_MAX, comma_list
 from ..choices import BAG_SEED_STEP, MAX_BAG, MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
 from .declare import Options, flag_of, option
 
@@ -179,9 +179,9 @@ class ProbeOptions(Options):
     def checked(self, where: str = "", bounds: bool = True) -> Self:
         # a comma-separated string (the CLI's form) or a list (the experiment file's)
         split: dict[str, Any] = {
-            name: tuple(v.strip() for v in value.split(",") if v.strip())
-            for name in ("mappers", "shifts")
-            if isinstance(value := getattr(self, name), str)
+            name: tuple(comma_list(flag_of(f), value))
+            for f in dataclasses.fields(self)
+            if (name := f.name) in ("mappers", "shifts") and isinstance(value := getattr(self, name), str)
         }
         return super(ProbeOptions, dataclasses.replace(self, **split) if split else self).checked(where, bounds)
 
