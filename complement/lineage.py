@@ -22,18 +22,18 @@ class Staleness:
     refresh: str  # the command that rebuilds ``entry`` (without -w: see ``command``)
     then: str = ""  # the command that rebuilds the entry asked about, when it is not ``entry`` (a fused view)
 
-    def command(self, workspace: str | None = None) -> str:
-        """The refreshing command as one can paste it: with ``-w WORKSPACE`` when given (the workspace's
-        folder is not recorded, since a workspace can be moved)."""
-        return "` then `".join(
+    def commands(self, workspace: str | None = None) -> list[str]:
+        """The refreshing commands in the order to run them, as one can paste them: with ``-w WORKSPACE`` when
+        given (the workspace's folder is not recorded, since a workspace can be moved)."""
+        return [
             f"{command} -w {shlex.quote(workspace)}" if workspace else command
             for command in dict.fromkeys((self.refresh, self.then))
             if command
-        )
+        ]
 
-    def commands(self, workspace: str | None = None) -> list[str]:
-        """Each command of :meth:`command`, in the order to run them."""
-        return [c for c in self.command(workspace).split("` then `") if c]
+    def command(self, workspace: str | None = None) -> str:
+        """:meth:`commands` as one phrase of a message: "A` then `B" (the message adds the outer backquotes)."""
+        return "` then `".join(self.commands(workspace))
 
     def message(self, name: str, part: str | None, workspace: str | None = None) -> str:
         subject = (
