@@ -18,6 +18,26 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+def synthetic_with_random_views(root: Path, views, *, dim: int, lists_k: int | None = None, **synth):
+    """A synthetic workspace (``complement.data.synth.synthesize(root, **synth)``) plus, for each of ``views``,
+    standard-normal user and item vectors of ``dim`` (numpy seed 0) and, with ``lists_k``, their top-K lists."""
+    import numpy as np
+
+    from complement import Workspace
+    from complement.data.synth import synthesize
+    from complement.scoring import write_topk
+
+    synthesize(root, **synth)
+    ws = Workspace(root)
+    rng = np.random.default_rng(0)
+    for view in views:
+        ws.write_vectors(view, "item", ws.item_ids(), rng.normal(size=(len(ws.item_ids()), dim)))
+        ws.write_vectors(view, "user", ws.user_ids(), rng.normal(size=(len(ws.user_ids()), dim)))
+        if lists_k is not None:
+            write_topk(ws, view, k=lists_k, device="cpu")
+    return ws
+
+
 def items_table(item_ids: list[str], n_train: int = 0):
     """A minimal ``items`` table: each id is its own title and text, every item ``cold`` with ``n_train``."""
     import pyarrow as pa

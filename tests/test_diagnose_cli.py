@@ -7,6 +7,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 import reference_metrics as ref
+from conftest import synthetic_with_random_views
 from test_diagnose_hand import hand_case
 
 from complement.cli.app import main
@@ -101,18 +102,8 @@ def test_check_with_offending_rows_prints_them_and_exits_3(tmp_path, capsys):
 
 
 def test_a_view_with_vectors_but_without_the_rows_read_gets_the_command_that_makes_them(tmp_path, capsys):
-    import numpy as np
-
-    from complement import Workspace
-    from complement.data.synth import synthesize
-
     root = tmp_path / "ws"
-    synthesize(root, users=30, items=25, interactions_per_user=6, seed=1)
-    w = Workspace(root)
-    rng = np.random.default_rng(0)
-    for view in ("a", "b"):
-        w.write_vectors(view, "item", w.item_ids(), rng.normal(size=(len(w.item_ids()), 4)))
-        w.write_vectors(view, "user", w.user_ids(), rng.normal(size=(len(w.user_ids()), 4)))
+    synthetic_with_random_views(root, ("a", "b"), dim=4, users=30, items=25, interactions_per_user=6, seed=1)
     for step in (["topk", "--view", "a", "--k", "10"], ["neighbors", "--view", "a", "--k", "5"]):
         assert run(capsys, *step, "-w", str(root))[0] == 0
     cases = [

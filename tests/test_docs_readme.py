@@ -6,12 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-from complement import Workspace
-from complement.data.synth import synthesize
-from complement.scoring import write_topk
+from conftest import synthetic_with_random_views
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -27,14 +23,9 @@ def test_the_readme_has_a_python_example():
 
 @pytest.fixture
 def readme_ws(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    synthesize(root, users=40, items=30, interactions_per_user=8, seed=3)
-    ws = Workspace(root)
-    rng = np.random.default_rng(0)
-    for view in ("lightgcn", "sem"):
-        ws.write_vectors(view, "user", ws.user_ids(), rng.normal(size=(len(ws.user_ids()), 8)))
-        ws.write_vectors(view, "item", ws.item_ids(), rng.normal(size=(len(ws.item_ids()), 8)))
-        write_topk(ws, view, k=20, device="cpu")
+    ws = synthetic_with_random_views(
+        tmp_path / "ws", ("lightgcn", "sem"), dim=8, lists_k=20, users=40, items=30, interactions_per_user=8, seed=3
+    )
     monkeypatch.chdir(tmp_path)
     return ws
 

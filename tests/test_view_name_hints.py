@@ -4,11 +4,9 @@ ratio misses)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, synthetic_with_random_views
 
-from complement import Workspace
 from complement.errors import ConfigError, did_you_mean
 from complement.experiment.schema import validate
 
@@ -26,20 +24,10 @@ def test_did_you_mean_takes_prefixes_as_close():
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    from complement.cli.app import main
-    from complement.data.synth import synthesize
-
     root = tmp_path_factory.mktemp("hints") / "ws"
-    synthesize(root, users=30, items=25, interactions_per_user=6, seed=1)
-    w = Workspace(root)
-    rng = np.random.default_rng(0)
-    for view in ("sem", "lightgcn"):
-        w.write_vectors(view, "item", w.item_ids(), rng.normal(size=(len(w.item_ids()), 4)))
-        w.write_vectors(view, "user", w.user_ids(), rng.normal(size=(len(w.user_ids()), 4)))
-        with pytest.raises(SystemExit) as done:
-            main(["topk", "-w", str(root), "--view", view, "--k", "10"])
-            raise SystemExit(0)
-        assert not done.value.code
+    synthetic_with_random_views(
+        root, ("sem", "lightgcn"), dim=4, lists_k=10, users=30, items=25, interactions_per_user=6, seed=1
+    )
     return root
 
 
