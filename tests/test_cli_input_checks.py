@@ -128,15 +128,14 @@ def test_an_empty_entry_in_a_comma_separated_option_is_refused(ws, capsys, args,
     assert "separate the entries with single commas" in line
 
 
-# Where a view named twice is refused: every diagnostic (a pair A,A; a list with a repeat; new), fuse --views
-# (every method, as before), report --views and probe --source = --target (as before). probe --shift and
-# run --seeds drop or keep a repeat (harmless there).
+# Where a view named twice is refused: a diagnostic's list of views (new), fuse --views (every method, as
+# before), report --views and probe --source = --target (as before). probe --shift and run --seeds drop or keep a
+# repeat (harmless there). A pair diagnostic takes A,A: a view compared with itself is the identity check the
+# reference tests run (tests/test_diagnose_reference.py, test_diagnose_compare.py), below.
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["diagnose", "--sql", "overlap", "--views", "pop,pop"], r"--views names 'pop' twice"),
         (["diagnose", "--sql", "metrics", "--views", "pop,rnd,pop"], r"--views names 'pop' twice"),
-        (["diagnose", "--sql", "overlap", "-p", "view_a", "pop", "-p", "view_b", "pop"], r"not 'pop' with itself"),
         (["diagnose", "--sql", "metrics", "-p", "views", "rnd,rnd"], r"parameter views names 'rnd' twice"),
         (["fuse", "--views", "pop,pop", "--method", "rrf", "--view", "f"], r"two different view names"),
         (["fuse", "--views", "pop,rnd,pop", "--method", "ranker", "--view", "f"], r"two or more different view names"),
@@ -150,3 +149,18 @@ def test_a_view_named_twice_is_refused_where_it_makes_no_sense(ws, capsys, args,
 
     code, out, err = run_cli(capsys, *args, "-w", str(ws))
     assert code == 1 and out == "" and err.count("\n") == 1 and re.search(message, err), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--views", "pop,pop"], ["-p", "view_a", "pop", "-p", "view_b", "pop"]],
+    ids=["views", "params"],
+)
+def test_a_pair_diagnostic_compares_a_view_with_itself(ws, capsys, args):
+    import csv
+    import io
+
+    code, out, err = run_cli(capsys, "diagnose", "--sql", "overlap", *args, "-w", str(ws), "-f", "csv")
+    assert code == 0, err
+    rows = [r for r in csv.DictReader(io.StringIO(out)) if r["statistic"] == "jaccard"]
+    assert rows and all(float(r["mean"]) == 1.0 for r in rows)

@@ -117,9 +117,12 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
             raise ComplementError(f"-p takes a name and a value, e.g. -p k 10 (got '{pair}')")
         params[name.strip()] = value
     if views is not None:
-        names = comma_list("--views", views, distinct=True)  # a view compared with itself is a typo
         declared = {p.name for p in find(diagnostic_name).params}
-        if {"view_a", "view_b"} <= declared:
+        is_pair = {"view_a", "view_b"} <= declared
+        # a pair A,A is a view compared with itself (an identity check: Jaccard 1, difference 0); a list names
+        # each view once
+        names = comma_list("--views", views, distinct=not is_pair)
+        if is_pair:
             if len(names) != 2:
                 raise ComplementError(f"--views takes two views A,B for this diagnostic, got '{views}'")
             params["view_a"], params["view_b"] = names

@@ -161,10 +161,6 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
     if table is None:
         return
     have = workspace.parts(table)
-    if values.get("view_a") is not None and values.get("view_a") == values.get("view_b"):  # a pair with itself
-        raise ComplementError(
-            f"diagnostic '{diagnostic.name}' compares two different views, not '{values['view_a']}' with itself"
-        )
     for name in VIEW_PARAMS:
         given = values.get(name)
         for view in [given] if isinstance(given, str) else (given or []):
