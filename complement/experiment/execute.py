@@ -294,16 +294,16 @@ def _diagnostics(ws: Workspace, step: Step, config: dict) -> int:
     s = step.settings
     out_dir = ws.root / RESULTS_DIR
     total = 0
-    has_lists = bool(ws.parts("topk"))
-    if not has_lists:  # e.g. an experiment that only embeds text: nothing to diagnose, not an error
+    lists = ws.parts("topk")
+    if not lists:  # e.g. an experiment that only embeds text: nothing to diagnose, not an error
         message("  diagnostics skipped: no view has top-K lists (a [[view]] with a model or lists, or a [[fusion]])")
     for name in s["names"]:
         diagnostic = find(name)
         declared = {p.name for p in diagnostic.params}
         tables = []
-        if not has_lists:
-            pass
-        elif name == "multi_view" and len(lists := ws.parts("topk")) < MULTI_VIEW_MIN:
+        if not lists:
+            pass  # no tables: an earlier result file is removed below
+        elif name == "multi_view" and len(lists) < MULTI_VIEW_MIN:
             message(f"  multi_view skipped: it compares {MULTI_VIEW_MIN} or more lists, the workspace has {len(lists)}")
         elif set(PAIR_PARAMS) <= declared:
             for pair in s["expanded_pairs"]:
