@@ -471,8 +471,8 @@ SCORING = [
         "probe-seeds-zero",
         "synth",
         ["probe", *W, "--source", "semantic", "--target", "pop", "--seeds", "0"],
-        2,
-        r"Invalid value for '--seeds'",
+        1,
+        r"--seeds must be at least 1, not 0",
     ),
 ]
 
@@ -1062,8 +1062,15 @@ OTHER = [
         "diagnose-bad-k-list",
         "synth",
         ["diagnose", *W, "--sql", "metrics", "--k", "5,x"],
+        2,
+        r"Invalid value for '--k': '5,x' is not a comma list of integers",
+    ),
+    Case(
+        "diagnose-k-list-zero",
+        "synth",
+        ["diagnose", *W, "--sql", "metrics", "--k", "5,0"],
         1,
-        r"--k takes positive integers",
+        r"--k takes positive integers like 5,10,20, not '5,0'",
     ),
     Case(
         "fetch-unknown-dataset", "none", ["fetch", "movielens-99k", "--cache-dir", "{tmp}/cache"], 1, r"movielens-99k"

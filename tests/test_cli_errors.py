@@ -63,6 +63,8 @@ def test_diagnose_rejects_k_below_one(small_ws, capsys):
 
 def test_report_rejects_bad_k_and_a_view_compared_with_itself(small_ws, capsys):
     code, err = run(capsys, "report", "-w", str(small_ws), "--k", "5,x")
+    assert code == 2 and "Invalid value for '--k'" in err
+    code, err = run(capsys, "report", "-w", str(small_ws), "--k", "5,-1")
     assert code == 1 and "--k takes positive integers" in err
     code, err = run(capsys, "report", "-w", str(small_ws), "--views", "pop,pop")
     assert code == 1 and "two different views" in err

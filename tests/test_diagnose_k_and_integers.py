@@ -103,7 +103,7 @@ def test_integer_parameters_take_plain_decimal_digits_only(ws, capsys, value):
 @pytest.mark.parametrize("value", ["2.5", "0x10", "1e1", "1_0"])
 def test_k_list_takes_plain_decimal_digits_only(ws, capsys, value):
     code, _, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--k", f"1,{value}")
-    assert code == 1 and err.startswith("Error: --k takes positive integers")
+    assert code == 2 and "Invalid value for '--k': '1," in err and "plain ASCII digits" in err
 
 
 @pytest.mark.parametrize("value", ["3", " 3 ", "+3", "03"])

@@ -8,7 +8,7 @@ import pytest
 
 from complement import Workspace
 from complement.cli.app import main
-from complement.errors import WorkspaceError
+from complement.errors import ConfigError, WorkspaceError
 from complement.probes import probe_summary, run_probe
 
 
@@ -145,6 +145,23 @@ def test_unknown_view_is_a_clear_error(ws):
         run_probe(ws, "sem", "cff", mappers=("linear",), shifts=("random",), seeds=1)
 
 
+@pytest.mark.parametrize(
+    ("keyword", "value", "message"),
+    [
+        ("seeds", 0, "--seeds must be at least 1, not 0"),
+        ("k", 0, "--k must be at least 1, not 0"),
+        ("cold_n", -1, "--cold-n must be at least 0, not -1"),
+        ("max_epochs", 0, "--max-epochs must be at least 1, not 0"),
+    ],
+)
+def test_the_library_checks_the_bounds_before_any_fit(ws, keyword, value, message):
+    """The bounds are the library's (the CLI, a notebook and the experiment file give the same line)."""
+    before = ws.parts("probes")
+    with pytest.raises(ConfigError, match=message):
+        run_probe(ws, "sem", "cf", mappers=("linear",), shifts=("random",), **{"seeds": 1, keyword: value})
+    assert ws.parts("probes") == before
+
+
 def test_cli_probe_prints_summary_csv(ws, capsys):
     main(
         [
@@ -206,6 +223,11 @@ def test_cli_probe_markdown_has_one_row_per_mapper_shift_item_set(ws, capsys):
         (["--shift", "popularty"], 2, "Error: Invalid value for '--shift': 'popularty' is not one of random,"),
         (["--target", "lightgcn"], 1, "Error: unknown view 'lightgcn'"),
         (["--protocol", "papr"], 2, "Error: Invalid value for '--protocol': 'papr' is not one of"),
+        (["--seeds", "ten"], 2, "Error: Invalid value for '--seeds': 'ten' is not an integer"),
+        (["--seeds", "0"], 1, "Error: --seeds must be at least 1, not 0"),
+        (["--k", "0"], 1, "Error: --k must be at least 1, not 0"),
+        (["--cold-n", "-1"], 1, "Error: --cold-n must be at least 0, not -1"),
+        (["--max-epochs", "0"], 1, "Error: --max-epochs must be at least 1, not 0"),
     ],
 )
 def test_cli_probe_errors_are_one_line(ws, capsys, args, code, expected):

@@ -49,12 +49,21 @@ def workspace(path: Path | None) -> Workspace:
 
 
 def parse_ks(text: str) -> list[int]:
-    """``--k 5,10,20`` as a list of positive integers (plain decimal digits), or a one-line error."""
+    """``--k 5,10,20`` as a list of positive integers. Text that is not a comma list of plain decimal integers
+    is a usage error (exit 2, as for every number the CLI cannot read); an integer below 1 is refused (exit 1)."""
     from ..checks import comma_list
     from ..diagnostics.runner import plain_integer
 
-    parsed = [plain_integer(part) for part in comma_list("--k", text)]
+    try:
+        parts = comma_list("--k", text)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="'--k'") from None
+    parsed = [plain_integer(part) for part in parts]
+    if not parsed or None in parsed:
+        raise typer.BadParameter(
+            f"'{text}' is not a comma list of integers in plain ASCII digits like 5,10,20", param_hint="'--k'"
+        )
     ks = [k for k in parsed if k is not None]
-    if not ks or len(ks) != len(parsed) or min(ks) < 1:
+    if min(ks) < 1:
         raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")
     return ks

@@ -78,20 +78,14 @@ def plain_float(value: Any) -> float:
         raise typer.BadParameter(f"'{value}' is not a number in plain ASCII digits") from None
 
 
-def number_parser(
-    kind: type, minimum: float | None = None, maximum: float | None = None
-) -> Callable[[Any], int | float]:
-    """The ``parser=`` of an integer (``kind`` int) or float option; with bounds the parser checks them too
-    (a ``parser`` replaces typer's own range check, while ``min``/``max`` still show in ``--help``)."""
+def number_parser(kind: type) -> Callable[[Any], int | float]:
+    """The ``parser=`` of an integer (``kind`` int) or float option: plain ASCII digits only. A value
+    that does not read as a number is a usage error (exit 2); its bounds are the library's to check
+    (exit 1, one line), as for every other option."""
     convert = plain_int if kind is int else plain_float
 
     def parse(value: Any) -> int | float:
-        number = convert(value)
-        if minimum is not None and number < minimum:
-            raise typer.BadParameter(f"must be at least {minimum}, not {value}")
-        if maximum is not None and number > maximum:
-            raise typer.BadParameter(f"must be at most {maximum}, not {value}")
-        return number
+        return convert(value)
 
     parse.__name__ = kind.__name__  # what older typer versions show as the metavar
     return parse
@@ -166,13 +160,10 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
             )
             continue
         meta = f.metadata
-        bounds = {}
-        if meta.get("parser_range"):
-            bounds = {k: v for k, v in (("min", meta.get("minimum")), ("max", meta.get("maximum"))) if v is not None}
         flag = flag_of(f)
         base = _cli_type(f, hints[f.name])
         number = next((kind for kind in (int, float) if base in (kind, kind | None)), None)
-        parser = None if number is None else number_parser(number, bounds.get("min"), bounds.get("max"))
+        parser = None if number is None else number_parser(number)
         if f.default is True and not meta:  # an undeclared field that is on by default
             flag = f"{flag}/--no-{flag[2:]}"
         info = typer.Option(
@@ -182,7 +173,6 @@ def cli_parameters(cls: type, helps: Mapping[str, str] | None = None) -> list[in
             callback=_callback(f),
             metavar=DEVICE_METAVAR if meta.get("choices") is Device else None,
             parser=parser,
-            **bounds,
         )
         out.append(
             inspect.Parameter(

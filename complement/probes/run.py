@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .. import atomic
+from .. import atomic, checks
 from ..checks import seed as check_seed
 from ..device import resolve_device
 from ..errors import ConfigError, WorkspaceError, unknown_name
@@ -236,8 +236,10 @@ def run_probe(
     rules = get_protocol(protocol)
     mapper_names = parse_mappers(rules.mappers if mappers is None else mappers)
     shift_names = parse_shifts(rules.shifts if shifts is None else shifts)
-    if seeds < 1:
-        raise ConfigError("--seeds must be at least 1")
+    checks.integer("--seeds", seeds, minimum=1)
+    checks.integer("--cold-n", cold_n, minimum=0)
+    checks.integer("--k", k, minimum=1)
+    max_epochs = checks.integer("--max-epochs", max_epochs, minimum=1)
     check_seed("--seed", seed, count=seeds)  # every seed, seed .. seed + seeds - 1, fits the 32-bit columns
     if n_rec_users < 1:
         raise ConfigError("the Rec Jaccard sample needs at least 1 user")

@@ -25,7 +25,6 @@ def option(
     maximum: float | None = None,
     kind: type | tuple[type, ...] | None = None,
     show_default: bool = True,
-    parser_range: bool = False,
     validate: Callable[[Any], object] | None = None,
 ) -> Any:
     """A declared option: ``default`` plus what the CLI, the TOML loader and ``--help`` need."""
@@ -37,7 +36,6 @@ def option(
         "maximum": maximum,
         "kind": kind,
         "show_default": show_default,
-        "parser_range": parser_range,  # the CLI parser checks the bounds (exit 2), not the library
         "validate": validate,  # raises ConfigError on a bad value (a typo is a usage error on the CLI)
     }
     return field(default=default, metadata=meta)

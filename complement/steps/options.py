@@ -146,18 +146,15 @@ class ProbeOptions(Options):
         "ours (MLPs early-stopped on a validation slice) or paper (batch 1024, a fixed 400 epochs, no early stopping).",
         choices=Protocol,
     )
-    seeds: int = option(3, "Number of seeds (seed, seed+1, …).", minimum=1, kind=int, parser_range=True)
+    seeds: int = option(3, "Number of seeds (seed, seed+1, …).", minimum=1, kind=int)
     seed: int = option(0, "First seed.", minimum=0, maximum=SEED_MAX, kind=int)
     cold_n: int = option(
         5,
         "--shift cold tests on items with at most this many train interactions.",
         minimum=0,
         kind=int,
-        parser_range=True,
     )
-    k: int = option(
-        20, "K of kNN Jaccard@K, inductive Recall@K and Rec Jaccard@K.", minimum=1, kind=int, parser_range=True
-    )
+    k: int = option(20, "K of kNN Jaccard@K, inductive Recall@K and Rec Jaccard@K.", minimum=1, kind=int)
     cca_threshold: float = option(
         0.5,
         "Canonical correlations above this count as shared components.",
@@ -172,7 +169,6 @@ class ProbeOptions(Options):
         minimum=1,
         kind=int,
         show_default=False,
-        parser_range=True,
     )
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
 
