@@ -733,6 +733,22 @@ LOADERS = [
         case_id="init-ratios-nan",
         message=r"split ratios must be three finite non-negative numbers",
     ),
+    *(
+        generic(
+            "user,item\nu1,i1\n",
+            "--ratios",
+            value,
+            case_id=f"init-ratios-{case_id}",
+            exit_code=2,
+            message=r"Invalid value for '--ratios': .* is not three numbers train,valid,test",
+        )
+        for case_id, value in (
+            ("two", "0.8,0.2"),
+            ("word", "0.8,x,0.1"),
+            ("empty-entry", "0.8,,0.1"),
+            ("sep", "1_0,1,1"),
+        )
+    ),
     generic(
         "user,item\nu1,i1\n", "--kcore", "-1", case_id="init-kcore-negative", message=r"--kcore must be at least 0"
     ),
@@ -934,13 +950,17 @@ OTHER = [
             f"run-seeds-flag-{case_id}",
             write("exp.toml", RUN_LIGHTGCN),
             ["run", "{tmp}/exp.toml", *W, "--seeds", v],
-            1,
+            2,
             msg,
         )
         for case_id, v, msg in (
-            ("a-word", "a", r"--seeds takes comma-separated integers 0 or more, e\.g\. 1,2,3; not 'a'"),
-            ("negative", "1,-1", r"--seeds takes comma-separated integers"),
-            ("fraction", "1.5", r"--seeds takes comma-separated integers"),
+            (
+                "a-word",
+                "a",
+                r"Invalid value for '--seeds': 'a' is not comma-separated integers 0 or more, e\.g\. 1,2,3",
+            ),
+            ("negative", "1,-1", r"'1,-1' is not comma-separated integers"),
+            ("fraction", "1.5", r"'1\.5' is not comma-separated integers"),
         )
     ),
     Case(

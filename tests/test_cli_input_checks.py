@@ -103,22 +103,24 @@ PROBE = ["probe", "--source", "pop", "--target", "rnd"]
     [
         (
             ["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,,10"],
-            1,
+            2,
             r"--k has an empty entry in '5,,10'",
         ),
-        (["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,10,"], 1, r"--k has an empty entry"),
-        (["diagnose", "--sql", "metrics", "--views", "pop,,rnd"], 1, r"--views has an empty entry in 'pop,,rnd'"),
+        (["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,10,"], 2, r"--k has an empty entry"),
+        (["diagnose", "--sql", "metrics", "--views", "pop,,rnd"], 2, r"--views has an empty entry in 'pop,,rnd'"),
         (["diagnose", "--sql", "metrics", "-p", "views", "pop,,rnd"], 1, r"parameter views has an empty entry"),
-        (["report", "--views", "pop,,rnd"], 1, r"--views has an empty entry"),
-        (["report", "--k", ",5"], 1, r"--k has an empty entry"),
-        (["fuse", "--views", "pop,,rnd", "--method", "rrf", "--view", "f"], 1, r"--views has an empty entry"),
-        (["run", "--seeds", "1,,2"], 1, r"--seeds has an empty entry"),
+        (["report", "--views", "pop,,rnd"], 2, r"--views has an empty entry"),
+        (["report", "--k", ",5"], 2, r"--k has an empty entry"),
+        (["fuse", "--views", "pop,,rnd", "--method", "rrf", "--view", "f"], 2, r"--views has an empty entry"),
+        (["run", "--seeds", "1,,2"], 2, r"--seeds has an empty entry"),
         ([*PROBE, "--mapper", "linear,,mlp1"], 2, r"--mapper has an empty entry in 'linear,,mlp1'"),
         ([*PROBE, "--shift", "random,"], 2, r"--shift has an empty entry in 'random,'"),
     ],
     ids=lambda v: "-".join(v[:4]) if isinstance(v, list) else None,
 )
 def test_an_empty_entry_in_a_comma_separated_option_is_refused(ws, capsys, args, code, message):
+    """An option's text with an empty entry cannot be read: a usage error (exit 2) from the parser. A
+    diagnostic's -p value is typed by its SQL header, so the library refuses it (exit 1)."""
     import re
 
     got, out, err = run_cli(capsys, *args, "-w", str(ws))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -67,3 +68,24 @@ def parse_ks(text: str) -> list[int]:
     if min(ks) < 1:
         raise ConfigError(f"--k takes positive integers like 5,10,20, not '{text}'")
     return ks
+
+
+def comma_option(flag: str, entry: Callable[[str], bool] | None = None, expected: str = "") -> Callable:
+    """A typer callback for a comma-separated option: an empty entry ('a,,b', a trailing comma), or with
+    ``entry`` one it does not accept, is a usage error (exit 2: text the parser cannot read). The text comes
+    back unchanged; what a readable list means (a view that does not exist, one named twice) is the command's
+    to refuse (exit 1)."""
+    from ..checks import comma_list
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            entries = comma_list(flag, value)
+        except ConfigError as error:
+            raise typer.BadParameter(str(error)) from None
+        if entry is not None and not (entries and all(entry(e) for e in entries)):
+            raise typer.BadParameter(f"'{value}' is not {expected}")
+        return value
+
+    return check

@@ -10,22 +10,28 @@ import typer
 from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, workspace
-from .options import number_parser
+from .options import number_parser, plain_float
 from .synth import write_synthetic
 
 
 def _ratios(text: str) -> tuple[float, float, float]:
-    from ..errors import ConfigError
-
+    """``--ratios 0.8,0.1,0.1`` (or ``0.8:0.1:0.1``) as three numbers in plain ASCII; anything else is a usage
+    error (exit 2). Whether they make a split (non-negative, summing to 1) is the library's to refuse."""
+    entries = text.replace(":", ",").split(",")
     try:
-        values = tuple(float(v) for v in text.replace(":", ",").split(","))
-        if not text.isascii() or "_" in text:  # float() also reads a full-width '0.8' and '0_.8'
-            values = ()
-    except ValueError:
+        values = tuple(plain_float(entry.strip()) for entry in entries)
+    except typer.BadParameter:
         values = ()
     if len(values) != 3:
-        raise ConfigError(f"--ratios takes three numbers train,valid,test such as 0.8,0.1,0.1 (got '{text}')")
+        raise typer.BadParameter(
+            f"'{text}' is not three numbers train,valid,test such as 0.8,0.1,0.1", param_hint="'--ratios'"
+        )
     return values  # type: ignore[return-value]
+
+
+def _check_ratios(text: str) -> str:
+    _ratios(text)
+    return text
 
 
 def init(
@@ -48,7 +54,9 @@ def init(
         SplitMethod,
         typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs)."),
     ] = SplitMethod.random,
-    ratios: Annotated[str, typer.Option(help="train,valid,test ratios (random and temporal splits).")] = "0.8,0.1,0.1",
+    ratios: Annotated[
+        str, typer.Option(help="train,valid,test ratios (random and temporal splits).", callback=_check_ratios)
+    ] = "0.8,0.1,0.1",
     kcore: Annotated[
         int,
         typer.Option(

@@ -15,7 +15,7 @@ from ..diagnostics import find, list_diagnostics, show
 from ..diagnostics.export import SUFFIXES, write_result
 from ..errors import CheckFailed, ComplementError
 from ..outputs import check_output_path
-from .common import FormatOption, WorkspaceOption, parse_ks, workspace
+from .common import FormatOption, WorkspaceOption, comma_option, parse_ks, workspace
 from .options import with_options
 from .output import echo_table
 
@@ -70,7 +70,12 @@ ParamOption = Annotated[
 ]
 ViewsOption = Annotated[
     str | None,
-    typer.Option("--views", metavar="A,B", help="Views to compare, A,B (sets view_a and view_b, or the views list)."),
+    typer.Option(
+        "--views",
+        metavar="A,B",
+        help="Views to compare, A,B (sets view_a and view_b, or the views list).",
+        callback=comma_option("--views"),
+    ),
 ]
 KOption = Annotated[
     str | None,

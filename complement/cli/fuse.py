@@ -9,7 +9,7 @@ import typer
 
 from ..choices import FuseMethod
 from ..steps.options import FuseOptions
-from .common import WorkspaceOption, workspace
+from .common import WorkspaceOption, comma_option, workspace
 from .options import with_options
 
 
@@ -21,6 +21,7 @@ def fuse(
             "--views",
             help="The two source views, e.g. lightgcn,sem (ranker: two or more, e.g. fusion,lightgcn,sem).",
             show_default=False,
+            callback=comma_option("--views"),
         ),
     ],
     method: Annotated[FuseMethod, typer.Option("--method", help="How to fuse.", show_default=False)],

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..outputs import check_output_path
 from ..progress import message
 from ..steps import report as report_step
-from .common import WorkspaceOption, parse_ks, workspace
+from .common import WorkspaceOption, comma_option, parse_ks, workspace
 
 
 def report(
@@ -32,7 +32,11 @@ def report(
     ] = ReportFormat.html,
     views: Annotated[
         str | None,
-        typer.Option("--views", help="The two views to compare, A,B (default: the experiment's first pair)."),
+        typer.Option(
+            "--views",
+            help="The two views to compare, A,B (default: the experiment's first pair).",
+            callback=comma_option("--views"),
+        ),
     ] = None,
     k: Annotated[
         str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from ..checks import ascii_digits, comma_list
-from ..errors import ConfigError
 from ..steps import run as run_step
-from .common import FormatOption, WorkspaceOption, workspace
+from .common import FormatOption, WorkspaceOption, comma_option, workspace
 from .output import echo_table
 
 
@@ -30,7 +29,12 @@ def run(
         bool, typer.Option("--dry-run", help="Show the plan (what would run, what is up to date) and exit.")
     ] = False,
     seeds: Annotated[
-        str | None, typer.Option("--seeds", help="Repeat the stochastic steps for these seeds, e.g. 1,2,3.")
+        str | None,
+        typer.Option(
+            "--seeds",
+            help="Repeat the stochastic steps for these seeds, e.g. 1,2,3.",
+            callback=comma_option("--seeds", ascii_digits, "comma-separated integers 0 or more, e.g. 1,2,3"),
+        ),
     ] = None,
     fmt: FormatOption = None,
 ) -> None:
@@ -39,9 +43,7 @@ def run(
     path = file or ws.config_path
     overrides = list(set_ or [])
     if seeds:
-        parts = comma_list("--seeds", seeds)
-        if not all(ascii_digits(p) for p in parts):
-            raise ConfigError(f"--seeds takes comma-separated integers 0 or more, e.g. 1,2,3; not '{seeds}'")
+        parts = comma_list("--seeds", seeds)  # read by the parser already (comma_option)
         overrides.append(f"run.seeds=[{','.join(parts)}]")
     result = run_step(ws, path, overrides=overrides, force=force, dry_run=dry_run)
     if dry_run:
