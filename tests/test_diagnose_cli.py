@@ -75,6 +75,20 @@ def test_out_writes_parquet_and_prints_nothing(ws, tmp_path, capsys):
     assert pq.read_table(target).column("pop_group").to_pylist() == ["all", "cold", "mid", "hot"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".md"])
+def test_out_writes_the_text_format_its_suffix_names(ws, tmp_path, capsys, suffix):
+    """--out FILE.csv/.json/.md holds exactly what --format csv/json/markdown prints."""
+    fmt = {".csv": "csv", ".json": "json", ".md": "markdown"}[suffix]
+    target = tmp_path / f"oracle{suffix}"
+    args = ("diagnose", "-w", str(ws.root), "--sql", "oracle", "--views", "a,b")
+    code, out, err = run(capsys, *args, "--out", str(target))
+    assert code == 0 and out == "" and "wrote 4 rows" in err
+    code, printed, _ = run(capsys, *args, "--format", fmt)
+    assert code == 0 and target.read_text() == printed
+    if suffix == ".md":
+        assert printed.startswith("| pop_group |") and printed.count("\n") == 6
+
+
 def test_errors_are_one_line_with_exit_1(ws, capsys):
     code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlpa")
     assert code == 1 and out == ""
@@ -86,7 +100,9 @@ def test_errors_are_one_line_with_exit_1(ws, capsys):
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "kk", "3")
     assert code == 1 and "has no parameter 'kk'" in err
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--out", "x.txt")
-    assert code == 1 and "--out must end in .parquet, .csv, .json" in err
+    assert code == 1 and "--out must end in .parquet, .csv, .json, .md, not 'x.txt'" in err
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--out", "x.md", "--format", "csv")
+    assert code == 1 and err == "Error: --out takes the format from the file's suffix; drop --format\n"
 
 
 def test_check_with_offending_rows_prints_them_and_exits_3(tmp_path, capsys):

@@ -108,8 +108,8 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="Write the result to FILE.parquet, .csv or .json (atomically) instead of printing it; never inside the "
-        "workspace's tables/.",
+        help="Write the result to FILE.parquet, .csv, .json or .md (atomically) instead of printing it; never "
+        "inside the workspace's tables/.",
     ),
 ]
 
@@ -170,6 +170,8 @@ def _run(name: str, options: DiagnosticRun) -> None:
     if out is not None:  # before any work: never into the workspace's tables/ nor onto complement.toml
         if out.suffix.lower() not in SUFFIXES:
             raise ComplementError(f"--out must end in {', '.join(SUFFIXES)}, not '{out.name}'")
+        if options.fmt is not None:
+            raise ComplementError("--out takes the format from the file's suffix; drop --format")
         check_output_path(ws, out)
     params = _params(name, options.param, options.views, options.k)
     table = _compute(name, ws, params, options.engine, options.master, options.allow_stale)
