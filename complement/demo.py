@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .errors import ConfigError
 from .experiment import load, run_experiment
 from .workspace import Workspace
 
@@ -25,7 +26,11 @@ def run_demo(
     and return the workspace and its headline tables."""
     from .report import write_report
 
-    config = load(experiment_path(), overrides)  # a bad override is refused before the folder is made
+    path = experiment_path()
+    try:
+        config = load(path, overrides)  # a bad override is refused before the folder is made
+    except ConfigError as error:  # the file is the package's, not the user's: name what they typed
+        raise ConfigError(str(error).replace(f"{path.name}:", "--set on the demo's built-in experiment:", 1)) from None
     ws = Workspace(directory)
     ws.root.mkdir(parents=True, exist_ok=True)
     run_experiment(ws, config)
