@@ -113,6 +113,14 @@ def test_timeout_stops_the_query_with_one_line(ws, capsys):
     assert err == "Error: query exceeded --timeout 0.5 s\n"
 
 
+def test_a_query_stopped_by_the_timeout_leaves_no_out_file(ws, capsys, tmp_path):
+    endless = "SELECT sum(a * b) FROM range(100000000) t(a), range(100000) s(b)"
+    target = tmp_path / "result.csv"
+    code, out, err = run_cli(capsys, "sql", "-w", str(ws), endless, "--timeout", "0.5", "--out", str(target))
+    assert code == 1 and out == "" and err == "Error: query exceeded --timeout 0.5 s\n"
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_timeout_must_be_positive(ws, capsys, value):
     code, _, err = run_cli(capsys, "sql", "-w", str(ws), "SELECT 1", "--timeout", value)
