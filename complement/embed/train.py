@@ -347,13 +347,21 @@ class SeedBag:
     scores share a scale). The view is ``bag`` times as wide as one member."""
 
     def __init__(self, members: list) -> None:
-        self.members = members
+        self.members = members  # trained: their vectors no longer change
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _bagged(self, entity: str) -> np.ndarray:
+        # built once: the bag's validation recall, its test recall and the write all read them
+        if entity not in self._vectors:
+            parts = [m.user_embeddings() if entity == "user" else m.item_embeddings() for m in self.members]
+            self._vectors[entity] = bag_vectors(parts, entity)
+        return self._vectors[entity]
 
     def user_embeddings(self) -> np.ndarray:
-        return bag_vectors([m.user_embeddings() for m in self.members], "user")
+        return self._bagged("user")
 
     def item_embeddings(self) -> np.ndarray:
-        return bag_vectors([m.item_embeddings() for m in self.members], "item")
+        return self._bagged("item")
 
     def metrics(self, fits: list[FitResult], data: TrainData, valid_users: int) -> dict:
         """The members' epochs and seconds summed; the bag's validation Recall@20 (train masked, on the
