@@ -1338,6 +1338,13 @@ EXIT_CODES = [
         1,
         r"--seeds must be at most 2147483648, not 99999999999999999999",
     ),
+    Case(
+        "diagnose-spark-master-unknown",
+        "synth",
+        ["diagnose", *W, "--sql", "metrics", "-p", "k", "5", "--engine", "spark", "--master", "nosuch://x"],
+        1,
+        r"--master must be local\[N\], yarn, spark://HOST:PORT or k8s://URL, not 'nosuch://x'",
+    ),
     generic(
         "user,item\nu1,i1\n",
         "--text-cols",

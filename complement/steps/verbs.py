@@ -198,6 +198,9 @@ def diagnose(
     chosen = check_choice(Engine, engine, "engine", "engine")
     if master is not None and chosen is not Engine.spark:
         raise ConfigError("--master applies to --engine spark only")
+    if master is not None and not (master == "yarn" or master.startswith(("local", "spark://", "k8s://"))):
+        # what Spark itself accepts; it says so only after starting a JVM, in a Java stack trace
+        raise ConfigError(f"--master must be local[N], yarn, spark://HOST:PORT or k8s://URL, not '{master}'")
     if chosen is Engine.spark:
         from ..diagnostics.headers import find
         from ..diagnostics.runner import check_fresh
