@@ -1364,7 +1364,21 @@ PATHS = [
             ("export-out", ["export", *W, "--view", "pop", "--out", "{tmp}/afile/run.tsv"], r"--out \S+/run\.tsv: "),
             ("diagnose-out", ["diagnose", *W, "--sql", "metrics", "-p", "k", "5", "--out", "{tmp}/afile/m.csv"], ""),
             ("report-out", ["report", *W, "--out", "{tmp}/afile/sub/r.html"], r"--out \S+/sub/r\.html: "),
-            ("synth-folder", ["synth", "{tmp}/afile/ws", "--users", "20", "--items", "60"], r"\S+/ws\S*: "),
+            ("synth-folder", ["synth", "{tmp}/afile/ws", "--users", "20", "--items", "60"], r"\S+/afile/ws: "),
+        )
+    ),
+    # the folder given is named, not the lock file a workspace makes first (tables/.locks/data)
+    *(
+        Case(
+            f"{command}-folder-is-a-file",
+            write("afile", "x"),
+            argv,
+            1,
+            r"^Error: \S+/afile is a file, not a folder: give",
+        )
+        for command, argv in (
+            ("synth", ["synth", "{tmp}/afile", "--users", "20", "--items", "60"]),
+            ("init", ["init", "{tmp}/afile", "-d", "synthetic"]),
         )
     ),
     *(

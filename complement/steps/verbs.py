@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from ..atomic import file_in_the_way
 from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
 from ..errors import ConfigError, unknown_name
 from ..workspace import Workspace
@@ -52,6 +53,11 @@ def init(directory: WorkspaceLike, dataset: str, *, force: bool = False, **optio
     knobs (``users=``, ``items=``, ``seed=`` …, as ``complement synth``)."""
     started = time.perf_counter()
     root = directory.root if isinstance(directory, Workspace) else Path(directory)
+    # said of the folder given, not of the lock file inside it that would be made first
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a folder: give a new or existing folder for the workspace")
+    if (blocker := file_in_the_way(root)) is not None:
+        raise ConfigError(f"{root}: {blocker} is a file, not a folder")
     settings = {"dataset": dataset, **options}
     if dataset == "synthetic":
         from ..data.synth import SynthConfig, synthesize
