@@ -28,15 +28,18 @@ _SHARD_PART = re.compile(r"^(?P<view>[a-z0-9_-]+)@(?P<i>[0-9]+)of(?P<n>[0-9]+)$"
 _SHARD_ARG = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")
 
 
+def read(text: str) -> tuple[int, int]:
+    """``"I/N"`` as ``(I, N)`` when the text reads as two plain integers with a slash (the CLI's parser runs it:
+    other text is a usage error); whether I and N make a shard is :func:`parse`'s to check."""
+    match = _SHARD_ARG.match(text)
+    if not match:
+        raise ConfigError(f"--shard expects I/N (e.g. 1/4: the first of 4 shards), got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
 def parse(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """``"I/N"`` (1 <= I <= N) as ``(I, N)``; None stays None."""
-    if text is None or isinstance(text, tuple):
-        shard = text
-    else:
-        match = _SHARD_ARG.match(text)
-        if not match:
-            raise ComplementError(f"--shard expects I/N (e.g. 1/4: the first of 4 shards), got {text!r}")
-        shard = (int(match.group(1)), int(match.group(2)))
+    shard = text if text is None or isinstance(text, tuple) else read(text)
     if shard is not None and not 1 <= shard[0] <= shard[1]:
         raise ComplementError(f"--shard {shard[0]}/{shard[1]}: I must be between 1 and N")
     return shard

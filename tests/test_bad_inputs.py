@@ -1279,8 +1279,8 @@ IGNORED = [
         "probe-mapper-twice",
         "synth",
         ["probe", *W, "--source", "semantic", "--target", "pop", "--mapper", "linear,mlp1,LINEAR"],
-        2,
-        r"Invalid value for '--mapper': mapper 'linear' is named twice \(linear, mlp1, linear\); name each",
+        1,  # it reads (a repeat, as a view named twice): refused by the library, not the parser
+        r"--mapper linear,mlp1,LINEAR: mapper 'linear' is named twice \(linear, mlp1, linear\); name each",
     ),
     Case(
         "run-probe-mapper-twice",
@@ -1318,6 +1318,43 @@ IGNORED = [
     ),
 ]
 
+# the exit-code rule (docs/design.md, Errors): text the parser cannot read exits 2, a readable value that is
+# refused exits 1 with one line naming the option
+PROBE_MAPPER = ["probe", *W, "--source", "semantic", "--target", "pop", "--mapper"]
+EXIT_CODES = [
+    *(
+        Case(f"{command}-shard-unreadable", "synth", [command, *W, *view, "--shard", "half"], 2, r"--shard expects I/N")
+        for command, view in (("embed", []), ("topk", ["--view", "pop"]))
+    ),
+    Case("topk-shard-zero", "synth", ["topk", *W, "--view", "pop", "--shard", "0/2"], 1, r"--shard 0/2: I must be"),
+    Case("probe-mapper-rank-zero", "synth", [*PROBE_MAPPER, "lowrank:0"], 1, r"^Error: --mapper lowrank:0: lowrank:R"),
+    Case(
+        "probe-mapper-width-zero", "synth", [*PROBE_MAPPER, "mlp:8x0"], 1, r"^Error: --mapper mlp:8x0: .*width must be"
+    ),
+    Case(
+        "probe-seeds-beyond-every-seed",
+        "synth",
+        [*PROBE_MAPPER, "linear", "--seeds", "99999999999999999999"],
+        1,
+        r"--seeds must be at most 2147483648, not 99999999999999999999",
+    ),
+    Case(
+        "diagnose-spark-master-unknown",
+        "synth",
+        ["diagnose", *W, "--sql", "metrics", "-p", "k", "5", "--engine", "spark", "--master", "nosuch://x"],
+        1,
+        r"--master must be local\[N\], yarn, spark://HOST:PORT or k8s://URL, not 'nosuch://x'",
+    ),
+    generic(
+        "user,item\nu1,i1\n",
+        "--text-cols",
+        "title,,genres",
+        exit_code=2,
+        message=r"Invalid value for '--text-cols': --text-cols has an empty entry in 'title,,genres'",
+        case_id="init-text-cols-empty-entry",
+    ),
+]
+
 # a path that needs a folder where a file is, or names a folder where a file is read, says which
 IN_THE_WAY = r"\S+/afile is a file, not a folder"
 PATHS = [
@@ -1327,7 +1364,21 @@ PATHS = [
             ("export-out", ["export", *W, "--view", "pop", "--out", "{tmp}/afile/run.tsv"], r"--out \S+/run\.tsv: "),
             ("diagnose-out", ["diagnose", *W, "--sql", "metrics", "-p", "k", "5", "--out", "{tmp}/afile/m.csv"], ""),
             ("report-out", ["report", *W, "--out", "{tmp}/afile/sub/r.html"], r"--out \S+/sub/r\.html: "),
-            ("synth-folder", ["synth", "{tmp}/afile/ws", "--users", "20", "--items", "60"], r"\S+/ws\S*: "),
+            ("synth-folder", ["synth", "{tmp}/afile/ws", "--users", "20", "--items", "60"], r"\S+/afile/ws: "),
+        )
+    ),
+    # the folder given is named, not the lock file a workspace makes first (tables/.locks/data)
+    *(
+        Case(
+            f"{command}-folder-is-a-file",
+            write("afile", "x"),
+            argv,
+            1,
+            r"^Error: \S+/afile is a file, not a folder: give",
+        )
+        for command, argv in (
+            ("synth", ["synth", "{tmp}/afile", "--users", "20", "--items", "60"]),
+            ("init", ["init", "{tmp}/afile", "-d", "synthetic"]),
         )
     ),
     *(
@@ -1358,7 +1409,7 @@ def test_a_library_read_of_a_workspace_that_is_not_there_says_so(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED + PATHS
+CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED + PATHS + EXIT_CODES
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():

@@ -9,7 +9,7 @@ import typer
 
 from ..choices import SplitMethod
 from ..progress import message
-from .common import WorkspaceOption, workspace
+from .common import WorkspaceOption, comma_option, workspace
 from .options import number_parser, plain_float
 from .synth import write_synthetic
 
@@ -100,7 +100,12 @@ def init(
         Path | None, typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)
     ] = None,
     text_cols: Annotated[
-        str | None, typer.Option(help="generic: comma-separated item text columns.", show_default=False)
+        str | None,
+        typer.Option(
+            help="generic: comma-separated item text columns.",
+            show_default=False,
+            callback=comma_option("--text-cols"),
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:

@@ -41,6 +41,18 @@ class VectorImport:
     entity: Entity = option(Entity.item, "What --from vectors describe.", choices=Entity)
 
 
+def _read_shard(value: str | None) -> str | None:
+    """--shard text that does not read as I/N is a usage error (exit 2); I and N are checked by the step."""
+    from ..shards import read
+
+    if value is not None:
+        try:
+            read(value)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @with_options(EmbedOptions, VectorImport)
 def embed_command(
     ws_path: WorkspaceOption = None,
@@ -54,6 +66,7 @@ def embed_command(
             help="Embed only shard I of N (I/N: the I-th of N item_idx ranges); the last shard to finish "
             "commits the view (docs/design.md, Storage).",
             show_default=False,
+            callback=_read_shard,
         ),
     ] = None,
     options: EmbedOptions,

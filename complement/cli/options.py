@@ -112,18 +112,18 @@ def _is_list(f: dataclasses.Field) -> bool:
 
 
 def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
-    """A comma-separated list of enum values, or a value with its own check, is checked in the parser
-    too (a typo exits 2)."""
+    """A comma-separated list of enum values, or a value with its own reading (``parse``), is read in the
+    parser too (text that does not read exits 2); a value's own check (``validate``) is the library's."""
     choices: type[StrEnum] | None = f.metadata.get("choices")
-    validate = f.metadata.get("validate")
+    read = f.metadata.get("parse")
     if choices is Device:  # auto, cpu, cuda, or cuda:N for one GPU of several
-        validate = functools.partial(check_device, where=flag_of(f))
-    if validate is not None:
+        read = functools.partial(check_device, where=flag_of(f))
+    if read is not None:
 
         def run_check(value: Any) -> Any:
             if value is not None:
                 try:
-                    validate(value)
+                    read(value)
                 except ConfigError as exc:
                     raise typer.BadParameter(str(exc)) from None
             return value

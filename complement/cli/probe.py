@@ -33,13 +33,20 @@ def register(app: typer.Typer) -> None:
         """Map SOURCE item vectors to TARGET ones with mappers of rising capacity, on fit and held-out
         items, and write every number to the `probes` table. Prints mean ± std over seeds (a table on a
         terminal / markdown; the long `probe_summary` rows with --format csv or json)."""
-        from ..checks import finite, integer, seed
+        from ..checks import SEED_MAX, finite, integer, seed
         from ..errors import ConfigError
         from ..probes import probe_summary, wide_summary
+        from ..probes.base import parse_mappers
         from ..steps import probe as probe_step
         from ..tables import check_tables, check_view_name
 
         finite("--cca-threshold", options.cca_threshold, minimum=0.0, maximum=1.0)
+        if options.mappers is not None:  # read by the parser; a rank or width of 0, or a repeat, is refused here
+            try:
+                parse_mappers(options.mappers)
+            except ConfigError as exc:
+                raise ConfigError(f"--mapper {options.mappers}: {exc}") from None
+        integer("--seeds", options.seeds, minimum=1, maximum=SEED_MAX + 1)  # before the seeds it counts
         seed("--seed", options.seed, count=options.seeds)
         check_view_name(source)
         check_view_name(target)

@@ -27,7 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..checks import finite, integer
+from ..checks import comma_list, finite, integer
 from ..checks import seed as check_seed
 from ..errors import ConfigError, DataError, unknown_name
 from ..workspace import Workspace
@@ -213,7 +213,7 @@ def make_config(
                 if key == "items":
                     value = str(generic.existing_path(value, "items file").resolve())
                 if key == "text_cols" and isinstance(value, str):
-                    value = [c.strip() for c in value.split(",") if c.strip()]
+                    value = comma_list("--text-cols", value)
                 section[key] = value
     elif any(generic_options.get(k) for k in GENERIC_OPTIONS):
         given = ", ".join("--" + k.replace("_", "-") for k in GENERIC_OPTIONS if generic_options.get(k))

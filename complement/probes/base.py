@@ -68,13 +68,11 @@ def make_mapper(
     from .lowrank import ReducedRankMapper
     from .mlp import MLPMapper
 
-    name = (name or "").strip().lower()
+    name = read_mapper_name(name)
     mlp_options: dict[str, Any] = {"device": device, "early_stopping": early_stopping}
     mlp_options |= ({"max_epochs": max_epochs} if max_epochs else {}) | (
         {"batch_size": batch_size} if batch_size else {}
     )
-    if any(c.isdigit() and not c.isascii() for c in name):
-        raise ConfigError(f"mapper '{name}': write ranks and widths with the digits 0-9")
     if name == "linear":
         return RidgeMapper()
     if match := _LOWRANK.match(name):
@@ -90,6 +88,24 @@ def make_mapper(
             raise ConfigError(f"mapper '{name}': every hidden width must be >= 1")
         return MLPMapper(widths, name=name, **mlp_options)
     raise ConfigError(unknown_name("mapper", name, MAPPER_NAMES))
+
+
+def read_mapper_name(name: str) -> str:
+    """``name`` normalised when it reads as a mapper (linear, lowrank:R, mlp1, mlp2, mlp3, mlp:WxW, R and W in the
+    digits 0-9); else :class:`ConfigError` (on the CLI a usage error). Its values (R, W >= 1) are
+    :func:`make_mapper`'s to check."""
+    name = (name or "").strip().lower()
+    if any(c.isdigit() and not c.isascii() for c in name):
+        raise ConfigError(f"mapper '{name}': write ranks and widths with the digits 0-9")
+    if name == "linear" or name in MLP_PRESETS or _LOWRANK.match(name) or _MLP.match(name):
+        return name
+    raise ConfigError(unknown_name("mapper", name, MAPPER_NAMES))
+
+
+def read_mapper_names(text: str) -> list[str]:
+    """``--mapper``'s comma-separated text read entry by entry (:func:`read_mapper_name`): what the parser can
+    refuse. A rank of 0 or a mapper named twice reads, and :func:`parse_mappers` refuses it."""
+    return [read_mapper_name(name) for name in comma_list("--mapper", text)]
 
 
 def parse_mappers(names: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -236,7 +236,7 @@ def run_probe(
     rules = get_protocol(protocol)
     mapper_names = parse_mappers(rules.mappers if mappers is None else mappers)
     shift_names = parse_shifts(rules.shifts if shifts is None else shifts)
-    checks.integer("--seeds", seeds, minimum=1)
+    checks.integer("--seeds", seeds, minimum=1, maximum=checks.SEED_MAX + 1)  # seeds 0 .. SEED_MAX at most
     checks.integer("--cold-n", cold_n, minimum=0)
     checks.integer("--k", k, minimum=1)
     max_epochs = checks.integer("--max-epochs", max_epochs, minimum=1)

@@ -26,6 +26,7 @@ def option(
     kind: type | tuple[type, ...] | None = None,
     show_default: bool = True,
     validate: Callable[[Any], object] | None = None,
+    parse: Callable[[str], object] | None = None,
 ) -> Any:
     """A declared option: ``default`` plus what the CLI, the TOML loader and ``--help`` need."""
     meta = {
@@ -36,7 +37,10 @@ def option(
         "maximum": maximum,
         "kind": kind,
         "show_default": show_default,
-        "validate": validate,  # raises ConfigError on a bad value (a typo is a usage error on the CLI)
+        "validate": validate,  # raises ConfigError on a bad value (the library's check, exit 1 on the CLI)
+        # raises ConfigError on command-line text that does not read as the option's type: the parser runs it,
+        # so such text is a usage error (exit 2); a readable value that is refused is validate's (exit 1)
+        "parse": parse,
     }
     return field(default=default, metadata=meta)
 

@@ -38,6 +38,18 @@ def _check_mappers(names: str | list[str] | tuple[str, ...]) -> object:
     return parse_mappers(names)
 
 
+def _read_mappers(text: str) -> object:
+    from ..probes.base import read_mapper_names
+
+    return read_mapper_names(text)
+
+
+def _read_shard(text: str) -> object:
+    from ..shards import read
+
+    return read(text)
+
+
 @dataclass(frozen=True)
 class TopkOptions(Options):
     step: ClassVar[str] = "topk"
@@ -50,6 +62,7 @@ class TopkOptions(Options):
         "view (docs/design.md, Storage).",
         kind=str,
         show_default=False,
+        parse=_read_shard,
     )
 
 
@@ -133,6 +146,7 @@ class ProbeOptions(Options):
         flag="--mapper",
         show_default=False,
         validate=_check_mappers,
+        parse=_read_mappers,
     )
     shifts: tuple[Shift, ...] | None = option(
         None,

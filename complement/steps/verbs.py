@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from ..atomic import file_in_the_way
 from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
 from ..errors import ConfigError, unknown_name
 from ..workspace import Workspace
@@ -52,6 +53,11 @@ def init(directory: WorkspaceLike, dataset: str, *, force: bool = False, **optio
     knobs (``users=``, ``items=``, ``seed=`` …, as ``complement synth``)."""
     started = time.perf_counter()
     root = directory.root if isinstance(directory, Workspace) else Path(directory)
+    # said of the folder given, not of the lock file inside it that would be made first
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a folder: give a new or existing folder for the workspace")
+    if (blocker := file_in_the_way(root)) is not None:
+        raise ConfigError(f"{root}: {blocker} is a file, not a folder")
     settings = {"dataset": dataset, **options}
     if dataset == "synthetic":
         from ..data.synth import SynthConfig, synthesize
@@ -198,6 +204,9 @@ def diagnose(
     chosen = check_choice(Engine, engine, "engine", "engine")
     if master is not None and chosen is not Engine.spark:
         raise ConfigError("--master applies to --engine spark only")
+    if master is not None and not (master == "yarn" or master.startswith(("local", "spark://", "k8s://"))):
+        # what Spark itself accepts; it says so only after starting a JVM, in a Java stack trace
+        raise ConfigError(f"--master must be local[N], yarn, spark://HOST:PORT or k8s://URL, not '{master}'")
     if chosen is Engine.spark:
         from ..diagnostics.headers import find
         from ..diagnostics.runner import check_fresh
