@@ -86,6 +86,9 @@ def ascii_digits(text: str) -> bool:
 #: the largest seed any step accepts: seeds are stored in 32-bit columns, and numpy, torch and the generators
 #: all take it; a run of ``count`` seeds from S uses S .. S + count - 1
 SEED_MAX = 2**31 - 1
+#: the largest user_idx / item_idx (32-bit key columns); also the cap of every size a command turns into an
+#: array or tensor dimension (``--dim`` …): above it numpy and torch fail with an overflow, not a line of ours
+KEY_MAX = 2**31 - 1
 
 
 def seed(option: str, value: int | None, count: int = 1) -> int | None:
@@ -138,7 +141,7 @@ def train_overrides(overrides: Mapping[str, object], where: str | None = None) -
         return name if name in TRAIN_KEYS_ONLY else "--" + name.replace("_", "-")
 
     for name, minimum in {**TRAIN_INTEGERS, **TRAIN_KEYS_ONLY}.items():
-        integer(option(name), overrides.get(name), minimum=minimum)  # type: ignore[arg-type]
+        integer(option(name), overrides.get(name), minimum=minimum, maximum=KEY_MAX)  # type: ignore[arg-type]
     seed(option("seed"), overrides.get("seed"))  # type: ignore[arg-type]
     for name, bounds in TRAIN_FLOATS.items():
         finite(option(name), overrides.get(name), **bounds)  # type: ignore[arg-type]

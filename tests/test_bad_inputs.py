@@ -169,6 +169,17 @@ TRAIN = [
         1,
         r"k=31 is larger than the catalogue \(30 items\)",
     ),
+    # a size above 2**31 - 1 overflowed torch (a traceback), or for --layers ran on for ever
+    *(
+        Case(
+            f"train-{flag}-huge",
+            "synth",
+            ["train", "lightgcn", *W, f"--{flag}", "99999999999999999999"],
+            1,
+            rf"--{flag} must be at most 2147483647, not 99999999999999999999",
+        )
+        for flag in ("dim", "layers", "batch-size", "epochs", "negatives")
+    ),
     Case("train-lr-nan", "synth", ["train", "mf", *W, "--lr", "nan"], 1, r"--lr must be a finite number > 0, not nan"),
     Case("train-lr-inf", "synth", ["train", "mf", *W, "--lr", "inf"], 1, r"--lr must be a finite number"),
     Case("train-lr-negative", "synth", ["train", "mf", *W, "--lr", "-0.01"], 1, r"--lr must be a finite number > 0"),
@@ -650,6 +661,14 @@ CONFIG = [
         ["synth", "{tmp}/new", "--pop-skew", "nan"],
         1,
         r"--pop-skew must be a finite number",
+    ),
+    # sizes above the 32-bit keys: one line, not numpy's "Maximum allowed dimension exceeded"
+    *(
+        Case(f"synth-{flag}-above-32-bit", "none", ["synth", "{tmp}/new", f"--{flag}", big], 1, message)
+        for flag, big, message in (
+            ("users", "99999999999999999999", r"--users must be at most 2147483648 \(32-bit keys\)"),
+            ("items", "2147483649", r"--items must be at most 2147483648"),
+        )
     ),
 ]
 

@@ -142,3 +142,59 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(sql_command, "stream_sql", broken)
     with pytest.raises(ZeroDivisionError):
         main(["sql", "SELECT 1"])
+
+
+def _torch_out_of_memory() -> BaseException:
+    import torch
+
+    return torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda: MemoryError("Unable to allocate 74.5 GiB for an array with shape (100000, 100000)"),
+        lambda: RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+            "you tried to allocate 240000000000 bytes."
+        ),
+        _torch_out_of_memory,
+    ],
+    ids=["numpy", "torch-cpu", "torch-cuda"],
+)
+def test_running_out_of_memory_is_one_line_and_commits_nothing(small_ws, tmp_path, capsys, monkeypatch, error):
+    """A failed allocation half-way through a view's commit (its vectors staged, its lists not yet made)."""
+    import shutil
+
+    from complement import scoring
+
+    root = tmp_path / "ws"
+    shutil.copytree(small_ws, root)
+    before = _tree(root)
+
+    def fail(*args, **kwargs):
+        raise error()
+
+    monkeypatch.setattr(scoring, "write_topk", fail)
+    code, out, err = run_cli(capsys, "train", "pop", "-w", str(root), "--k", "10")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("Error: out of memory (use smaller sizes such as --dim"), err
+    assert {k: v for k, v in _tree(root).items() if "/.locks/" not in k} == {
+        k: v for k, v in before.items() if "/.locks/" not in k
+    }
+
+
+def test_another_runtime_error_keeps_its_traceback(small_ws, tmp_path, monkeypatch):
+    import shutil
+
+    from complement import scoring
+
+    root = tmp_path / "ws"
+    shutil.copytree(small_ws, root)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(scoring, "write_topk", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["train", "pop", "-w", str(root), "--k", "10"])

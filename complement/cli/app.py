@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> None:
             _quiet_broken_pipe()
             sys.exit(1)
         _fail(f"Error: {os_error_line(exc)}", 1)
+    except MemoryError as exc:  # numpy's failed allocations too (_ArrayMemoryError)
+        _fail(f"Error: {OUT_OF_MEMORY}: {_first_line(exc)}", 1)
     except Exception as exc:  # usage errors carry their own exit code and message
+        if _is_out_of_memory(exc):
+            _fail(f"Error: {OUT_OF_MEMORY}: {_first_line(exc)}", 1)
         if _is_duckdb_io_error(exc):  # a file that could not be read (e.g. removed by hand meanwhile)
             _fail(f"Error: {_first_line(exc)}", 1)
         if isinstance(exc, _usage_errors()):
@@ -97,6 +101,20 @@ def main(argv: list[str] | None = None) -> None:
         if code == 130:
             _fail(INTERRUPTED, 130)
         sys.exit(code)
+
+
+#: the line of a command that ran out of memory (the step that ran out committed nothing: a view is one transaction)
+OUT_OF_MEMORY = "out of memory (use smaller sizes such as --dim, --batch-size or --users, or more memory)"
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """A failed allocation of torch (CPU: a RuntimeError from its allocator; CUDA: OutOfMemoryError) or DuckDB."""
+    torch, duckdb = sys.modules.get("torch"), sys.modules.get("duckdb")
+    if torch is not None and isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    if duckdb is not None and isinstance(exc, getattr(duckdb, "OutOfMemoryException", ())):
+        return True
+    return isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
 
 
 def _is_duckdb_io_error(exc: BaseException) -> bool:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..checks import KEY_MAX
 from ..checks import seed as check_seed
 from ..errors import ConfigError
 from .config import read_config
@@ -73,6 +74,9 @@ class SynthConfig:
         check_seed("--seed", self.seed)  # before anything is created: a seed numpy and the runs table both take
         need(self.users >= 1, f"--users must be at least 1, not {self.users}")
         need(self.items >= 20, f"--items must be at least 20, not {self.items}")
+        for name in ("users", "items"):  # user_idx and item_idx are 32-bit keys
+            count = getattr(self, name)
+            need(count <= KEY_MAX + 1, f"--{name} must be at most {KEY_MAX + 1} (32-bit keys), not {count}")
         for name in ("shared", "semantic_private", "collab_private"):
             need(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
         text_dims = self.shared + self.semantic_private
