@@ -655,6 +655,19 @@ CONFIG = [
         1,
         r"'split' must be a table",
     ),
+    *(
+        Case(
+            f"ingest-workspace-{case_id}",
+            setup,
+            ["ingest", "-w", "{tmp}/nows"],
+            1,
+            rf"workspace \S+/nows {what}: pass -w DIR",
+        )
+        for case_id, setup, what in (
+            ("missing", "none", "does not exist"),
+            ("a-file", write("nows", b"not a folder\n"), "is not a folder"),
+        )
+    ),
     Case(
         "synth-pop-skew-nan",
         "none",

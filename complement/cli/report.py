@@ -28,8 +28,15 @@ def report(
         ),
     ] = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="html (plots inline, no network needed) or markdown.")
-    ] = ReportFormat.html,
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html (plots inline, no network needed) or markdown (default: what --out's suffix names, "
+            ".html or .md; else html).",
+            show_default=False,
+        ),
+    ] = None,
     views: Annotated[
         str | None,
         typer.Option(
@@ -72,7 +79,13 @@ def report(
     if out is not None:
         check_output_path(ws, out)
     path = report_step(
-        ws, out, fmt=fmt.value, pair=pair, ks=ks, allow_stale=allow_stale, figures_dir=figures_dir
+        ws,
+        out,
+        fmt=fmt.value if fmt is not None else None,
+        pair=pair,
+        ks=ks,
+        allow_stale=allow_stale,
+        figures_dir=figures_dir,
     ).details["path"]
     message(f"report written to {path}")
     typer.echo(str(path))

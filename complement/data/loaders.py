@@ -139,7 +139,9 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     (or from ``config``). Records an ``ingest`` row in ``runs``."""
     from ..runs import RunRecord, recorded
 
-    config = read_config(ws.config_path) if config is None else config
+    if config is None:
+        ws.check_exists()  # a missing or mistyped -w is named as such, not as a file without [dataset]
+        config = read_config(ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
         raise ConfigError(

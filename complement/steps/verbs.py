@@ -228,18 +228,20 @@ def report(
     ws: WorkspaceLike,
     out: str | os.PathLike[str] | None = None,
     *,
-    fmt: ReportFormat | str = ReportFormat.html,
+    fmt: ReportFormat | str | None = None,
     pair: tuple[str, str] | None = None,
     ks: list[int] | None = None,
     allow_stale: bool = False,
     figures_dir: str | os.PathLike[str] | None = None,
 ) -> StepResult:
     """Write the workspace's report (HTML or Markdown); ``details['path']`` is where it went. With
-    ``figures_dir``, each figure is also written there as PDF and SVG."""
+    ``figures_dir``, each figure is also written there as PDF and SVG. ``fmt`` (html or markdown) defaults
+    to what ``out``'s suffix names (.html/.htm, .md/.markdown), else html; a suffix naming the other format
+    is refused, and so is an ``out`` with another suffix unless ``fmt`` is given."""
     from ..report import write_report
 
     ws, started = open_workspace(ws), time.perf_counter()
-    fmt = check_choice(ReportFormat, fmt, "fmt", "report format").value
+    fmt = report_format(fmt, out)
     figures = Path(figures_dir) if figures_dir is not None else None
     path = write_report(ws, Path(out) if out is not None else None, fmt, pair, ks, allow_stale, figures)
     settings = {
@@ -251,6 +253,23 @@ def report(
         "figures_dir": str(figures) if figures else None,
     }
     return StepResult("report", ws, None, 0, time.perf_counter() - started, settings, {"path": str(path)})
+
+
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+def report_format(fmt: ReportFormat | str | None, out: str | os.PathLike[str] | None) -> str:
+    """The report's format: ``fmt`` when given, else the one ``out``'s suffix names, else html."""
+    name = Path(out).name if out is not None else ""
+    named = REPORT_SUFFIXES.get(Path(name).suffix.lower()) if name else None
+    if fmt is None:
+        if name and named is None:
+            raise ConfigError(f"--out {name}: name an .html or .md file, or pass --format html or markdown")
+        return named or ReportFormat.html.value
+    chosen = check_choice(ReportFormat, fmt, "fmt", "report format").value
+    if named is not None and named != chosen:
+        raise ConfigError(f"--format {chosen} does not match --out {name} (a {named} file); change one of them")
+    return chosen
 
 
 def run(
