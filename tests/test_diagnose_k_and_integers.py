@@ -149,3 +149,11 @@ def test_numpy_integers_from_python_are_whole_numbers(ws):
 
     table = complement.diagnose(ws, "metrics", k=np.int64(3), views=["long"])
     assert table.column("recall").to_pylist() == [1.0]
+
+
+@pytest.mark.parametrize("value", ["2147483648", "99999999999999999999", "-2147483649"])
+def test_an_integer_outside_the_parameter_s_type_is_named_as_such(ws, capsys, value):
+    """INTEGER is 32-bit: the line says the value is out of range, not that it is not an integer."""
+    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "k", value)
+    assert code == 1 and out == ""
+    assert err == f"Error: diagnostic 'metrics': parameter k is INTEGER, and {value} is outside its range\n"

@@ -1,61 +1,102 @@
-"""`complement report`'s format follows --out's suffix unless --format is given; a mismatch is refused
-before anything is written."""
+"""How the report prints numbers: noise as 0, identifiers without separators, thin groups greyed and
+footnoted, wide tables in a scrolling box."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli, synthetic_with_random_views
 
-import complement
-from complement.errors import ConfigError
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report-format") / "ws"
-    return synthetic_with_random_views(root, ["a", "b"], dim=4, lists_k=20, users=60, items=40, interactions_per_user=8, seed=3)
+from complement.report.formatting import fmt
+from complement.report.reliability import MIN_BASE, MIN_USERS
+from complement.report.render import _html_table, _md_table, _probe_rows
 
 
 @pytest.mark.parametrize(
-    ("name", "fmt", "kind"),
+    ("value", "column", "expected"),
     [
-        ("r.md", None, "markdown"),
-        ("r.markdown", None, "markdown"),
-        ("r.html", None, "html"),
-        ("r.HTM", None, "html"),
-        ("r.txt", "markdown", "markdown"),  # an explicit --format takes any other suffix
-        ("r.md", "markdown", "markdown"),
+        (-2.3e-15, "gain", "0"),
+        (4e-13, "gain", "0"),
+        (-0.0, "gain", "0"),
+        (-0.00004, "gain", "0.0000"),  # rounds to zero at 4 places: no sign left
+        (-0.25, "gain", "-0.2500"),
+        (1234.56, "seconds", "1,234.6"),
+        (2020, "seed", "2020"),
+        (1999, "year", "1999"),
+        (20, "k", "20"),
+        (100000, "interactions", "100,000"),
+        (None, "x", "—"),
+        (float("nan"), "x", "—"),
     ],
 )
-def test_the_format_is_the_suffix_s_or_the_one_given(ws, tmp_path, capsys, name, fmt, kind):
-    target = tmp_path / name
-    code, out, err = run_cli(capsys, "report", "-w", str(ws.root), "-o", str(target), *(["-f", fmt] if fmt else []))
-    assert code == 0, err
-    assert out.strip() == str(target)
-    text = target.read_text(encoding="utf-8")
-    assert text.lstrip().lower().startswith("<!doctype html") if kind == "html" else text.startswith("# ")
+def test_values_print_as_a_reader_expects(value, column, expected):
+    assert fmt(value, column) == expected
 
 
-@pytest.mark.parametrize(
-    ("name", "fmt", "message"),
-    [
-        ("r.txt", None, r"--out r\.txt: name an \.html or \.md file, or pass --format html or markdown"),
-        ("report", None, r"--out report: name an \.html or \.md file"),
-        ("r.md", "html", r"--format html does not match --out r\.md \(a markdown file\)"),
-        ("r.html", "markdown", r"--format markdown does not match --out r\.html \(a html file\)"),
-    ],
-)
-def test_a_suffix_that_names_no_format_or_the_other_one_is_refused(ws, tmp_path, capsys, name, fmt, message):
-    import re
-
-    target = tmp_path / name
-    code, out, err = run_cli(capsys, "report", "-w", str(ws.root), "-o", str(target), *(["-f", fmt] if fmt else []))
-    assert code == 1 and out == "" and err.count("\n") == 1 and re.search(message, err), err
-    assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ConfigError, match=message):
-        complement.report(ws, target, fmt=fmt)
+def test_runs_table_prints_the_seed_as_a_plain_integer():
+    html = _html_table([{"step": "train", "view": "mf", "seed": 2020, "rows": 12345}])
+    assert "<td>2020</td>" in html and "2,020" not in html and "<td>12,345</td>" in html
 
 
-def test_without_out_the_default_is_html_in_the_workspace(ws, capsys):
-    code, out, _ = run_cli(capsys, "report", "-w", str(ws.root))
-    assert code == 0 and out.strip() == str(ws.root / "report.html")
+def test_every_table_sits_in_a_sideways_scrolling_box():
+    from complement.report.render import STYLE
+
+    html = _html_table([{f"column_{i}": i for i in range(40)}])
+    assert html.startswith('<div class="wide"><table>') and html.endswith("</table></div>")
+    assert "div.wide{overflow-x:auto" in STYLE
+
+
+def test_a_tiny_group_is_greyed_marked_and_footnoted():
+    few = MIN_USERS - 18  # 12 users
+    rows = [
+        {"k": 20, "pop_group": "all", "n_users": 500, "recall_a": 0.2},
+        {"k": 20, "pop_group": "cold", "n_users": few, "recall_a": 0.003},
+    ]
+    html = _html_table(rows)
+    body = html.split("<tbody>", 1)[1]
+    first, second = body.split("</tr>")[:2]
+    assert first == "<tr><td>20</td><td>all</td><td>500</td><td>0.2000</td>"
+    assert second == (
+        '<tr class="unreliable" title="unreliable: n = 12 users"><td>† 20</td><td>cold</td><td>12</td><td>0.0030</td>'
+    )
+    assert '<p class="note">† unreliable: n = 12 users (' in html
+    md = _md_table(rows)
+    assert "| † 20 | cold | 12 | 0.0030 |" in md and "† unreliable: n = 12 users" in md
+
+
+def test_a_recall_drop_over_a_tiny_base_is_marked_unreliable():
+    """A -600 % drop relative to a held-out recall of 0.003 (< MIN_BASE) is marked; a drop over a
+    healthy base is not."""
+
+    def probe(shift, metric, mean):
+        return {
+            "run_id": "r",
+            "source": "s",
+            "target": "t",
+            "mapper": "linear",
+            "shift": shift,
+            "item_set": "held_out",
+            "metric": metric,
+            "mean": mean,
+            "std": 0.0,
+            "n_seeds": 3,
+        }
+
+    tiny, healthy = 0.003, 0.2
+    assert tiny < MIN_BASE <= healthy
+    probes = [
+        probe("cold", "recall_true", tiny),
+        probe("cold", "recall_drop", (tiny - 0.021) / tiny),  # -6.0
+        probe("cold", "n_eval_users", 200.0),
+        probe("random", "recall_true", healthy),
+        probe("random", "recall_drop", 0.1),
+        probe("random", "n_eval_users", 200.0),
+    ]
+
+    class Data:
+        pass
+
+    data = Data()
+    data.probes = probes  # type: ignore[attr-defined]
+    rows, reasons = _probe_rows(data)  # type: ignore[arg-type]
+    marked = {(r["shift"], r["metric"]): why for r, why in zip(rows, reasons, strict=True)}
+    assert marked[("cold", "recall_drop")] == "base recall = 0.003"
+    assert marked[("random", "recall_drop")] is None

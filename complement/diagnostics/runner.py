@@ -82,8 +82,25 @@ def _strict_integers(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
                 f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, a whole number in plain "
                 f"decimal digits, got {item!r}"
             )
+        if not _fits(number, param.type):
+            raise ComplementError(
+                f"diagnostic '{diagnostic.name}': parameter {param.name} is {param.type}, and {number} is outside its "
+                "range"
+            )
         checked.append(number)
     return checked if isinstance(value, list) else checked[0]
+
+
+def _fits(number: int, type_name: str) -> bool:
+    """Whether DuckDB casts ``number`` to the integer type (INTEGER is 32-bit: 2147483648 does not fit)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SELECT CAST(? AS {type_name.removesuffix('[]')})", [str(number)]).fetchall()
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
 
 
 def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:

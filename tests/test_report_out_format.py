@@ -1,0 +1,63 @@
+"""`complement report`'s format follows --out's suffix unless --format is given; a mismatch is refused
+before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_cli, synthetic_with_random_views
+
+import complement
+from complement.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report-out-format") / "ws"
+    return synthetic_with_random_views(
+        root, ["a", "b"], dim=4, lists_k=20, users=60, items=40, interactions_per_user=8, seed=3
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "kind"),
+    [
+        ("r.md", None, "markdown"),
+        ("r.markdown", None, "markdown"),
+        ("r.html", None, "html"),
+        ("r.HTM", None, "html"),
+        ("r.txt", "markdown", "markdown"),  # an explicit --format takes any other suffix
+        ("r.md", "markdown", "markdown"),
+    ],
+)
+def test_the_format_is_the_suffix_s_or_the_one_given(ws, tmp_path, capsys, name, fmt, kind):
+    target = tmp_path / name
+    code, out, err = run_cli(capsys, "report", "-w", str(ws.root), "-o", str(target), *(["-f", fmt] if fmt else []))
+    assert code == 0, err
+    assert out.strip() == str(target)
+    text = target.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html") if kind == "html" else text.startswith("# ")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "message"),
+    [
+        ("r.txt", None, r"--out r\.txt: name an \.html or \.md file, or pass --format html or markdown"),
+        ("report", None, r"--out report: name an \.html or \.md file"),
+        ("r.md", "html", r"--format html does not match --out r\.md \(a markdown file\)"),
+        ("r.html", "markdown", r"--format markdown does not match --out r\.html \(a html file\)"),
+    ],
+)
+def test_a_suffix_that_names_no_format_or_the_other_one_is_refused(ws, tmp_path, capsys, name, fmt, message):
+    import re
+
+    target = tmp_path / name
+    code, out, err = run_cli(capsys, "report", "-w", str(ws.root), "-o", str(target), *(["-f", fmt] if fmt else []))
+    assert code == 1 and out == "" and err.count("\n") == 1 and re.search(message, err), err
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ConfigError, match=message):
+        complement.report(ws, target, fmt=fmt)
+
+
+def test_without_out_the_default_is_html_in_the_workspace(ws, capsys):
+    code, out, _ = run_cli(capsys, "report", "-w", str(ws.root))
+    assert code == 0 and out.strip() == str(ws.root / "report.html")
