@@ -2,7 +2,7 @@
 
     python benchmarks/recount_share.py -w WS --pair lightgcn-s1,sem-s1 --methods r4bag-s1,fusion-s1 [--k 20]
 
-The check issue 17 asks for ("the fused views' recall is recomputed independently from the topk tables"): it
+The independent check of a fused view's numbers (docs/fusion.md: its recall recomputed from the topk tables): it
 reads ``tables/_catalog.json`` for the Parquet files of ``interactions`` and of each view's ``topk`` part and
 counts in plain Python (pyarrow only reads the files). The definitions are docs/diagnostics.md's
 (``fusion_gap``, scope ``all``): the evaluated users are those with a test interaction; T(u) is the set of
