@@ -132,3 +132,47 @@ def test_a_view_with_vectors_but_without_the_rows_read_gets_the_command_that_mak
         assert code == 1 and hint in err, err
     code, _, err = run(capsys, "diagnose", "-w", str(root), "--sql", "overlap", "--views", "a,nosuch")
     assert code == 1 and "complement topk" not in err and "item vectors only" not in err
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "named"),
+    [
+        (["-w", "{ws}"], ["run", "overlap", "--views", "a,b"], "-w"),
+        (["--views", "a,b", "-w", "{ws}"], ["run", "overlap"], "--views, -w"),
+        (["-f", "json"], ["run", "overlap", "-w", "{ws}", "--views", "a,b"], "--format"),
+        (["--sql", "metrics"], ["list"], "--sql"),
+        (["-w", "{ws}"], ["show", "overlap", "--standalone", "--views", "a,b"], "-w"),
+        (["-p", "k", "5"], ["run", "metrics", "-w", "{ws}"], "-p"),
+    ],
+)
+def test_the_group_s_options_before_a_subcommand_are_a_usage_error(ws, capsys, before, after, named):
+    """They belong to --sql: before run/show/list they were silently dropped (run read the current folder)."""
+    args = [a.replace("{ws}", str(ws.root)) for a in ["diagnose", *before, *after]]
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith("Usage:")
+    assert err.strip().splitlines()[-1].startswith(f"Error: {named} before '{after[0]}' would be ignored: put")
+
+
+def test_a_diagnostic_named_where_a_subcommand_goes_says_how_to_run_it(ws, capsys):
+    code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "overlap")
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "Error: No such command 'overlap': run the diagnostic with `complement diagnose --sql overlap …` or "
+        "`complement diagnose run overlap …`"
+    )
+    code, _, err = run(capsys, "diagnose", "overlpa")  # not a diagnostic: click's own line
+    assert code == 2 and err.strip().splitlines()[-1] == "Error: No such command 'overlpa'."
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (["--views", "a,b", "-p", "view_a", "b"], "Error: -p view_a and --views both set view_a: give it one way\n"),
+        (["--views", "a,b", "-p", "k", "3", "--k", "2"], "Error: -p k and --k both set k: give it one way\n"),
+        (["--views", "a,b", "-p", "view_b=a"], "Error: -p view_b and --views both set view_b: give it one way\n"),
+    ],
+)
+def test_a_parameter_set_by_p_and_by_its_own_option_is_refused(ws, capsys, extra, line):
+    code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlap", *extra)
+    assert code == 1 and out == "" and err == line

@@ -41,6 +41,38 @@ class _ParamPairsGroup(typer.core.TyperGroup):
     def parse_args(self, ctx, args):
         return super().parse_args(ctx, join_param_pairs(list(args)))
 
+    def resolve_command(self, ctx, args):
+        """``diagnose overlap`` (a diagnostic's name where a subcommand goes) says how to run it."""
+        try:
+            return super().resolve_command(ctx, args)
+        except _usage_error_class() as error:
+            name = args[0] if args else ""
+            if name and not name.startswith("-") and _is_diagnostic(name):
+                raise _usage_error_class()(
+                    f"No such command '{name}': run the diagnostic with `complement diagnose --sql {name} …` or "
+                    f"`complement diagnose run {name} …`",
+                    ctx,
+                ) from None
+            raise error
+
+
+def _usage_error_class() -> type[Exception]:
+    """The usage error of the click that typer runs (newer typer ships its own copy, with distinct classes)."""
+    import importlib
+
+    try:
+        return importlib.import_module("typer._click.exceptions").UsageError
+    except ImportError:  # an older typer on click itself
+        return importlib.import_module("click.exceptions").UsageError
+
+
+def _is_diagnostic(name: str) -> bool:
+    try:
+        find(name)
+    except ComplementError:
+        return False
+    return True
+
 
 diagnose_app = typer.Typer(
     cls=_ParamPairsGroup,
@@ -121,6 +153,9 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
         if not sep or not name:
             raise ComplementError(f"-p takes a name and a value, e.g. -p k 10 (got '{pair}')")
         params[name.strip()] = value
+    for flag, keys, given in (("--views", ("view_a", "view_b", "views"), views), ("--k", ("k",), ks)):
+        if given is not None and (twice := [key for key in keys if key in params]):
+            raise ComplementError(f"-p {twice[0]} and {flag} both set {twice[0]}: give it one way")
     if views is not None:
         declared = {p.name for p in find(diagnostic_name).params}
         is_pair = {"view_a", "view_b"} <= declared
@@ -190,11 +225,34 @@ def _run(name: str, options: DiagnosticRun) -> None:
 def diagnose_main(ctx: typer.Context, sql: SqlOption = None, *, options: DiagnosticRun) -> None:
     """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
     if ctx.invoked_subcommand is not None:
+        # the group's options are --sql's; before `run`/`show`/`list` they would be dropped without a word
+        given = [flag for flag, value in _group_flags(sql, options) if value]
+        if given:
+            raise _usage_error_class()(
+                f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored: put "
+                f"{'it' if len(given) == 1 else 'them'} after it, e.g. complement diagnose {ctx.invoked_subcommand} "
+                "NAME -w DIR --views A,B",
+                ctx,
+            )
         return
     if sql is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
     _run(sql, options)
+
+
+def _group_flags(sql: str | None, options: DiagnosticRun) -> list[tuple[str, bool]]:
+    """Each of the group's options with whether it was given (differs from its default)."""
+    import dataclasses
+
+    from ..steps.declare import flag_of
+
+    defaults = DiagnosticRun()
+    flags = [("--sql", sql is not None)]
+    for f in dataclasses.fields(DiagnosticRun):
+        flag = {"workspace_dir": "-w", "fmt": "--format", "out": "--out", "param": "-p"}.get(f.name) or flag_of(f)
+        flags.append((flag, getattr(options, f.name) != getattr(defaults, f.name)))
+    return flags
 
 
 @diagnose_app.command("run")
