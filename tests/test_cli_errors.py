@@ -44,7 +44,11 @@ def test_semantic_model_does_not_overwrite_the_text_vectors_it_reads(small_ws, c
     _, vectors = ws.read_vectors("text", "item")
     assert vectors.shape[1] == 8  # the text vectors are untouched
     code, err = run(capsys, "train", "semantic", "-w", str(small_ws), "--view", "text")
-    assert code == 1 and "holds the text vectors" in err
+    assert code == 1 and err.startswith("Error: --text-view text is also the view semantic would write (--view text)")
+    # the slip a newcomer makes: --text-view naming the output; the line no longer suggests the same name back
+    code, err = run(capsys, "train", "semantic", "-w", str(small_ws), "--text-view", "sem")
+    assert code == 1 and err.count("\n") == 1
+    assert "--text-view sem is also the view semantic would write (--view sem)" in err and "e.g. --view sem" not in err
 
 
 @pytest.mark.parametrize(("option", "value"), [("--epochs", "-3"), ("--dim", "0"), ("--lr", "0")])

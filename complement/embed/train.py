@@ -263,8 +263,9 @@ def train_view(
         text_view = text_view_for(ws, text_view)
     if cls.needs_text and view == text_view:
         raise ConfigError(
-            f"view '{view}' holds the text vectors {model} reads (--text-view {text_view}); "
-            "write the model to another view, e.g. --view sem"
+            f"--text-view {text_view} is also the view {model} would write (--view {view}): --text-view names the "
+            "text vectors it reads (made by `complement embed`, view 'text' by default) and --view the view it "
+            "writes; give them different names"
         )
     train_overrides(overrides)
     integer("--k", k, minimum=1)
