@@ -61,3 +61,28 @@ def test_a_suffix_that_names_no_format_or_the_other_one_is_refused(ws, tmp_path,
 def test_without_out_the_default_is_html_in_the_workspace(ws, capsys):
     code, out, _ = run_cli(capsys, "report", "-w", str(ws.root))
     assert code == 0 and out.strip() == str(ws.root / "report.html")
+
+
+def test_two_views_with_lists_are_the_pair_without_views(ws, tmp_path, capsys):
+    target = tmp_path / "r.md"
+    code, _, err = run_cli(capsys, "report", "-w", str(ws.root), "-o", str(target))
+    text = target.read_text(encoding="utf-8")
+    assert code == 0 and "note:" not in err
+    assert "Views compared: **a** (A) and **b** (B)." in text and "## Oracle fusion" in text
+
+
+def test_without_a_pair_the_report_says_what_it_left_out(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")  # the note goes to stderr like every message
+    root = tmp_path / "three"
+    synthetic_with_random_views(
+        root, ["a", "b", "c"], dim=4, lists_k=20, users=60, items=40, interactions_per_user=8, seed=3
+    )
+    target = tmp_path / "r.md"
+    code, _, err = run_cli(capsys, "report", "-w", str(root), "-o", str(target))
+    text = target.read_text(encoding="utf-8")
+    note = (
+        "No pair of views compared, so overlap, unique hits, the oracle and fusion are left out: pass --views A,B "
+        "(views with top-K lists: a, b, c)."
+    )
+    assert code == 0 and f"note: {note}" in err
+    assert note in text and "## Oracle fusion" not in text and "Views compared" not in text

@@ -41,7 +41,8 @@ def report(
         str | None,
         typer.Option(
             "--views",
-            help="The two views to compare, A,B (default: the experiment's first pair).",
+            help="The two views to compare, A,B (default: the experiment's first pair, or the workspace's two views "
+            "when it has exactly two with top-K lists).",
             callback=comma_option("--views"),
         ),
     ] = None,

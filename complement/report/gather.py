@@ -35,6 +35,7 @@ class ReportData:
     results: dict[str, list[dict]] = field(default_factory=dict)
     probes: list[dict] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
+    note: str = ""  # said in the report (and on stderr) when no pair of views is compared
 
 
 def _pair(ws: Workspace, pair: tuple[str, str] | None) -> tuple[str, str] | None:
@@ -49,7 +50,19 @@ def _pair(ws: Workspace, pair: tuple[str, str] | None) -> tuple[str, str] | None
             a = a if a in views else seeded_name(a, seeds[0])
             b = b if b in views else seeded_name(b, seeds[0])
         return a, b
+    with_lists = ws.parts("topk")
+    if len(with_lists) == 2:  # the only pair there is
+        return with_lists[0], with_lists[1]
     return None
+
+
+def no_pair_note(ws: Workspace) -> str:
+    """Why the pair sections are missing, and what to pass."""
+    with_lists = ws.parts("topk")
+    return (
+        "No pair of views compared, so overlap, unique hits, the oracle and fusion are left out: pass --views A,B "
+        f"(views with top-K lists: {', '.join(with_lists) or 'none yet'})."
+    )
 
 
 def _stored(ws: Workspace, name: str, pair: tuple[str, str] | None) -> list[dict] | None:
@@ -97,7 +110,11 @@ def collect(
                 f"view '{missing[0]}' has no topk table{did_you_mean(missing[0], have)} "
                 f"(views with one: {', '.join(have) or 'none'})"
             )
-    data = ReportData(ws, pair, summary, splits)
+    data = ReportData(ws, pair, summary, splits, note="" if pair else no_pair_note(ws))
+    if data.note:
+        from ..progress import message
+
+        message(f"note: {data.note}")
     ks = ks or ws.config.get("diagnostics", {}).get("k") or [5, 10, 20]
     if ws.has_table("topk"):
         for name in VIEW_DIAGNOSTICS:

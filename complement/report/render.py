@@ -150,7 +150,7 @@ def to_html(data: ReportData) -> str:
         + (
             f"Views compared: <b>{html.escape(data.pair[0])}</b> (A) and <b>{html.escape(data.pair[1])}</b> (B)."
             if data.pair
-            else ""
+            else html.escape(data.note)
         )
         + "</p>",
         "<h2>Dataset</h2>",
@@ -193,6 +193,8 @@ def to_markdown(data: ReportData) -> str:
     out = [f"# complement report — {data.workspace.root.name}", ""]
     if data.pair:
         out += [f"Views compared: **{data.pair[0]}** (A) and **{data.pair[1]}** (B).", ""]
+    elif data.note:
+        out += [data.note, ""]
     out += ["## Dataset", "", _md_table([data.summary]), _md_table(data.splits)]
     for heading, name, about in TABLES:
         rows = data.results.get(name)
