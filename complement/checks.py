@@ -66,7 +66,8 @@ def comma_list(option: str, value: str, *, distinct: bool = False) -> list[str]:
     trailing comma) is refused, naming the option; with ``distinct`` so is an entry given twice."""
     entries = [entry.strip() for entry in value.split(",")]
     if value.strip() and "" in entries:
-        example = ",".join(e for e in entries if e) or "a,b"
+        named = [e for e in entries if e]
+        example = ",".join(named) if len(named) > 1 else "a,b"  # one entry alone does not show a list
         raise ConfigError(
             f"{option} has an empty entry in '{value}'; separate the entries with single commas, e.g. {example}"
         )

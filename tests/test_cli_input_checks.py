@@ -130,6 +130,18 @@ def test_an_empty_entry_in_a_comma_separated_option_is_refused(ws, capsys, args,
     assert "separate the entries with single commas" in line
 
 
+@pytest.mark.parametrize(
+    ("value", "example"), [("lightgcn,", "a,b"), (",", "a,b"), ("a,,b", "a,b"), ("a,b,,c", "a,b,c")]
+)
+def test_the_empty_entry_line_shows_a_list_as_its_example(value, example):
+    from complement.checks import comma_list
+    from complement.errors import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        comma_list("--views", value)
+    assert str(error.value).endswith(f"separate the entries with single commas, e.g. {example}")
+
+
 # Where a view named twice is refused: a diagnostic's list of views (new), fuse --views (every method, as
 # before), report --views and probe --source = --target (as before). probe --shift and run --seeds drop or keep a
 # repeat (harmless there). A pair diagnostic takes A,A: a view compared with itself is the identity check the

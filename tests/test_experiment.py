@@ -164,8 +164,12 @@ def test_set_override_reaches_a_named_view_and_rejects_bad_syntax(tmp_path):
     assert config["split"]["seed"] == 3
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         load(experiment, ["split.seed"])
-    with pytest.raises(ConfigError, match="no entry named 'nope'"):
+    with pytest.raises(ConfigError, match=r"no entry named 'nope' \(entries: "):
         load(experiment, ["view.nope.epochs=1"])
+    with pytest.raises(
+        ConfigError, match=r"no entry named 'lightgcnn' — did you mean 'lightgcn'\? \(entries: .*lightgcn"
+    ):
+        load(experiment, ["view.lightgcnn.epochs=1"])
 
 
 def test_seeds_repeat_stochastic_views_and_keep_every_seed(tmp_path):

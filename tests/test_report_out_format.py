@@ -41,10 +41,10 @@ def test_the_format_is_the_suffix_s_or_the_one_given(ws, tmp_path, capsys, name,
 @pytest.mark.parametrize(
     ("name", "fmt", "message"),
     [
-        ("r.txt", None, r"--out r\.txt: name an \.html or \.md file, or pass --format html or markdown"),
-        ("report", None, r"--out report: name an \.html or \.md file"),
-        ("r.md", "html", r"--format html does not match --out r\.md \(a markdown file\)"),
-        ("r.html", "markdown", r"--format markdown does not match --out r\.html \(a html file\)"),
+        ("r.txt", None, r"--out \S+/r\.txt: name an \.html or \.md file, or pass --format html or markdown"),
+        ("report", None, r"--out \S+/report: name an \.html or \.md file"),
+        ("r.md", "html", r"--format html does not match --out \S+/r\.md \(a markdown file\)"),
+        ("r.html", "markdown", r"--format markdown does not match --out \S+/r\.html \(a html file\)"),
     ],
 )
 def test_a_suffix_that_names_no_format_or_the_other_one_is_refused(ws, tmp_path, capsys, name, fmt, message):

@@ -295,7 +295,8 @@ def check_k(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, Any]
     if k > shortest:
         raise ComplementError(
             f"diagnostic '{diagnostic.name}': k = {k} is longer than the lists stored for view '{view}' in '{table}' "
-            f"({shortest}); pass k <= {shortest} (e.g. -p k {min(shortest, 10)}), or store longer lists"
+            f"({shortest}); pass k <= {shortest} (e.g. --k {min(shortest, 10)} or -p k {min(shortest, 10)}), or store "
+            "longer lists"
         )
 
 

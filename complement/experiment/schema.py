@@ -366,7 +366,9 @@ def _list_entry(entries: list, name: str, key: str) -> dict:
             return entry
     if ascii_digits(name) and int(name) < len(entries):
         return entries[int(name)]
-    raise ConfigError(f"--set {key}: no entry named '{name}'")
+    names = [str(entry["name"]) for entry in entries if isinstance(entry, dict) and "name" in entry]
+    listed = f" (entries: {', '.join(names)})" if names else ""
+    raise ConfigError(f"--set {key}: no entry named '{name}'{did_you_mean(name, names)}{listed}")
 
 
 def load(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:

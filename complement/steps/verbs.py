@@ -260,7 +260,7 @@ REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdow
 
 def report_format(fmt: ReportFormat | str | None, out: str | os.PathLike[str] | None) -> str:
     """The report's format: ``fmt`` when given, else the one ``out``'s suffix names, else html."""
-    name = Path(out).name if out is not None else ""
+    name = str(out) if out is not None else ""
     named = REPORT_SUFFIXES.get(Path(name).suffix.lower()) if name else None
     if fmt is None:
         if name and named is None:
