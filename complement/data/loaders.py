@@ -139,14 +139,19 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     (or from ``config``). Records an ``ingest`` row in ``runs``."""
     from ..runs import RunRecord, recorded
 
+    from_file = config is None
     if config is None:
-        ws.check_exists()  # a missing or mistyped -w is named as such, not as a file without [dataset]
+        ws.check_exists()  # a missing or mistyped -w, or a folder that is no workspace, is named as such
+        if not ws.config_path.is_file():  # a workspace of the library's synthesize: tables, no complement.toml
+            raise ConfigError(
+                f"{ws.config_path} does not exist: ingest rebuilds the tables from it; write it with "
+                "`complement init DIR --dataset KIND --path PATH` (or `complement synth DIR`)"
+            )
         config = read_config(ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
-        raise ConfigError(
-            f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first"
-        )
+        where = str(ws.config_path) if from_file else "the config given"
+        raise ConfigError(f"{where} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first")
     check_settings(config, str(ws.config_path))  # kinds, split method, ratios and seed: before anything is written
     if str(dataset.get("kind")) == "synthetic":
         from .synth import ingest_synthetic  # generated, not loaded: it also writes the truth views

@@ -1,0 +1,116 @@
+"""What a new user meets first: a command run outside a workspace, a mistyped ``init --dataset``, an empty
+``--path``, ratios that leave a split with nothing to evaluate, a failed download. Each is refused with one
+line that says what is wrong, exit 1, nothing on stdout and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from complement import Workspace
+from complement.data.synth import synthesize
+
+NOT_A_WORKSPACE = "is not a workspace (no complement.toml or tables/)"
+
+
+def tree(root: Path) -> list[str]:
+    """Every path under ``root`` (relative), sorted: what a refused command must leave as it was."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def refused(code: int, out: str, err: str) -> bool:
+    return code == 1 and out == "" and err.startswith("Error: ") and err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def small_ws(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("newcomer") / "ws"
+    synthesize(root, users=60, items=40, interactions_per_user=8, seed=3)
+    return root
+
+
+# ---- 1. a folder that is no workspace ------------------------------------------------------------------------
+
+READERS = [
+    ("diagnose", "--sql", "metrics"),
+    ("train", "lightgcn"),
+    ("embed",),
+    ("report",),
+    ("probe", "--source", "a", "--target", "b"),
+    ("ingest",),
+    ("topk", "--view", "x"),
+    ("neighbors", "--view", "x"),
+    ("fuse", "--views", "a,b", "--method", "rrf", "--view", "ab"),
+]
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+@pytest.mark.parametrize("how", ["cwd", "-w", "env"])
+def test_a_folder_that_is_no_workspace_is_named_as_such(tmp_path, capsys, monkeypatch, args, how):
+    folder = tmp_path / "somewhere"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a workspace\n")
+    monkeypatch.delenv("COMPLEMENT_WORKSPACE", raising=False)
+    extra: tuple[str, ...] = ()
+    if how == "cwd":
+        monkeypatch.chdir(folder)
+    elif how == "-w":
+        extra = ("-w", str(folder))
+    else:
+        monkeypatch.setenv("COMPLEMENT_WORKSPACE", str(folder))
+    code, out, err = run_cli(capsys, *args, *extra)
+    assert refused(code, out, err), (code, out, err)
+    assert f"{folder.resolve()} {NOT_A_WORKSPACE}" in err
+    assert "-w DIR" in err and "COMPLEMENT_WORKSPACE" in err
+    assert "has no '" not in err and "[dataset]" not in err  # not a missing table, nor a file's missing section
+    assert tree(folder) == ["notes.txt"]  # nothing written (no tables/, no complement.toml)
+
+
+def test_library_readers_say_the_same(tmp_path):
+    from complement.errors import WorkspaceError
+
+    ws = Workspace(tmp_path)
+    for read in (lambda: ws.read_table("items"), lambda: ws.item_ids(), lambda: ws.read_vectors("text")):
+        with pytest.raises(WorkspaceError, match="is not a workspace"):
+            read()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_folder_keeps_its_own_message(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "train", "lightgcn", "-w", str(tmp_path / "nosuch"))
+    assert refused(code, out, err) and "does not exist" in err
+
+
+def test_a_workspace_of_tables_without_complement_toml_is_still_a_workspace(tmp_path, small_ws, capsys):
+    import shutil
+
+    root = tmp_path / "tables_only"
+    shutil.copytree(small_ws, root)
+    (root / "complement.toml").unlink()
+    code, out, err = run_cli(capsys, "diagnose", "--sql", "metrics", "-w", str(root))
+    assert refused(code, out, err) and "has no 'topk' table" in err  # the right advice: train first
+    code, out, _ = run_cli(capsys, "sql", "SELECT count(*) AS n FROM items", "-w", str(root), "-f", "csv")
+    assert code == 0 and out.splitlines() == ["n", "40"]
+    # ingest names the file it rebuilds from as missing, not as a file without [dataset]
+    code, out, err = run_cli(capsys, "ingest", "-w", str(root))
+    assert refused(code, out, err) and "complement.toml does not exist" in err and "[dataset]" not in err
+
+
+def test_a_workspace_with_complement_toml_only_gets_the_missing_table_advice(tmp_path, capsys):
+    (tmp_path / "complement.toml").write_text('[dataset]\nkind = "movielens"\npath = "x"\n')
+    code, out, err = run_cli(capsys, "train", "lightgcn", "-w", str(tmp_path))
+    assert refused(code, out, err) and "has no 'items' table" in err
+
+
+def test_creators_still_work_on_empty_and_new_folders(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli(capsys, "synth", str(empty), "--users", "40", "--items", "60")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "init", str(tmp_path / "new"), "--dataset", "synthetic")
+    assert code == 0, err
+    for root in (empty, tmp_path / "new"):
+        code, out, _ = run_cli(capsys, "sql", "SELECT count(*) AS n FROM users", "-w", str(root), "-f", "csv")
+        assert code == 0 and int(out.splitlines()[1]) > 0
