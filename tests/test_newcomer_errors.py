@@ -114,3 +114,52 @@ def test_creators_still_work_on_empty_and_new_folders(tmp_path, capsys):
     for root in (empty, tmp_path / "new"):
         code, out, _ = run_cli(capsys, "sql", "SELECT count(*) AS n FROM users", "-w", str(root), "-f", "csv")
         assert code == 0 and int(out.splitlines()[1]) > 0
+
+
+# ---- 2. a mistyped init --dataset ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typo", "closest"), [("synth", "synthetic"), ("movielenz", "movielens"), ("ml100k", "ml-100k"), ("CSVs", "csv")]
+)
+@pytest.mark.parametrize("with_path", [False, True])
+def test_a_mistyped_kind_is_named_first_with_every_kind(tmp_path, capsys, typo, closest, with_path):
+    from complement.data.loaders import ALIASES, KINDS
+
+    args = ["init", str(tmp_path / "ws"), "--dataset", typo] + (["--path", str(tmp_path)] if with_path else [])
+    code, out, err = run_cli(capsys, *args)
+    assert refused(code, out, err), err
+    assert f"unknown dataset kind '{typo}' — did you mean '{closest}'?" in err
+    listed = err.split("(choose from: ")[1].rstrip(")\n").split(", ")
+    assert set(listed) == {*KINDS, *ALIASES, "synthetic"}
+    assert "--path" not in err
+    assert not (tmp_path / "ws").exists()
+
+
+def test_the_library_init_names_a_mistyped_kind_before_a_missing_path(tmp_path):
+    import complement
+    from complement.errors import ComplementError
+
+    with pytest.raises(ComplementError, match="unknown dataset kind 'synth' — did you mean 'synthetic'"):
+        complement.init(tmp_path / "ws", "synth")
+    with pytest.raises(ComplementError, match="needs path="):  # a known kind without a path: one line, no TypeError
+        complement.init(tmp_path / "ws", "movielens")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_the_experiment_file_kind_lists_synthetic_too(tmp_path):
+    from complement.data.loaders import check_settings
+    from complement.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"did you mean 'synthetic'\? \(choose from: .*synthetic"):
+        check_settings({"dataset": {"kind": "synthtic"}}, "x.toml")
+
+
+def test_init_help_names_every_alias(capsys):
+    from complement.data.loaders import ALIASES, KINDS
+
+    code, out, _ = run_cli(capsys, "init", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    for name in (*KINDS, *ALIASES, "synthetic"):
+        assert name in text, name

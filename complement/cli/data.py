@@ -41,8 +41,9 @@ def init(
         typer.Option(
             "--dataset",
             "-d",
-            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, "
-            "unisrec, csv, parquet), or synthetic (generated as by `complement synth`, with its default knobs).",
+            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, "
+            "ml-32m, ml-latest, ml-latest-small, unisrec, amazon, csv, tsv, parquet), or synthetic (generated as by "
+            "`complement synth`, with its default knobs).",
             show_default=False,
         ),
     ],
@@ -110,11 +111,14 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
+    from ..data.loaders import is_synthetic, resolve_kind
     from ..errors import ConfigError
     from ..steps import init as init_workspace
     from ..workspace import Workspace
 
-    if dataset == "synthetic":
+    if not is_synthetic(dataset):
+        resolve_kind(dataset)  # a mistyped kind first, with the closest kind: not a missing --path
+    if is_synthetic(dataset):
         # the loaders' options do not apply to generated data
         given = [
             flag

@@ -61,18 +61,34 @@ GENERIC_OPTIONS = ("user_col", "item_col", "time_col", "rating_col", "items", "t
 DEFAULT_SPLIT = {"method": "random", "ratios": [0.8, 0.1, 0.1], "seed": 2020}
 
 
+#: the kind of generated data: ``complement init DIR --dataset synthetic`` (or ``complement synth DIR``)
+SYNTHETIC = "synthetic"
+
+
+def kind_choices() -> list[str]:
+    """Every name ``init --dataset`` and ``[dataset].kind`` accept: the kinds, their aliases, and synthetic."""
+    return [*KINDS, *ALIASES, SYNTHETIC]
+
+
+def is_synthetic(kind: object) -> bool:
+    """Whether ``kind`` names generated data (case and surrounding blanks ignored, as for the other kinds)."""
+    return isinstance(kind, str) and kind.strip().lower() == SYNTHETIC
+
+
 def resolve_kind(kind: str) -> str:
-    """The canonical kind of a kind or alias, or a :class:`DataError` listing the kinds."""
+    """The canonical kind of a kind or alias of loaded data, or a :class:`DataError` that names every kind
+    (synthetic included) with the closest one to a typo."""
     name = (kind or "").strip().lower()
     if name in KINDS:
         return name
     if name in ALIASES:
         return ALIASES[name]
-    if name == "synthetic":
+    if name == SYNTHETIC and kind == SYNTHETIC:  # a loader was asked for generated data
         raise DataError(
-            "synthetic data is generated, not loaded: run `complement synth DIR` instead of `complement init`"
+            "synthetic data is generated, not loaded: run `complement init DIR --dataset synthetic` or "
+            "`complement synth DIR`"
         )
-    raise DataError(unknown_name("dataset kind", kind, list(KINDS) + list(ALIASES)))
+    raise DataError(unknown_name("dataset kind", str(kind), kind_choices()))
 
 
 def load_dataset(dataset: dict[str, Any], root: Path | None = None) -> Loaded:
@@ -194,10 +210,10 @@ def make_config(
     **generic_options: Any,
 ) -> dict[str, Any]:
     """The ``complement.toml`` content for these settings (validated, paths made absolute)."""
+    kind = resolve_kind(dataset)  # a mistyped kind first: it decides which other options apply
     unknown = sorted(set(generic_options) - set(GENERIC_OPTIONS))
     if unknown:
         raise ConfigError(f"unknown dataset option(s) {', '.join(unknown)} (choose from: {', '.join(GENERIC_OPTIONS)})")
-    kind = resolve_kind(dataset)
     if split not in splits.METHODS:
         raise ConfigError(unknown_name("split method", split, splits.METHODS))
     splits.check_ratios(ratios)
@@ -253,4 +269,16 @@ def describe_kinds() -> list[str]:
     return [f"{name}: {about}" for name, (_, about) in KINDS.items()]
 
 
-__all__ = ["ALIASES", "KINDS", "ingest", "init", "load_dataset", "make_config", "render_items", "resolve_kind"]
+__all__ = [
+    "ALIASES",
+    "KINDS",
+    "SYNTHETIC",
+    "ingest",
+    "init",
+    "is_synthetic",
+    "kind_choices",
+    "load_dataset",
+    "make_config",
+    "render_items",
+    "resolve_kind",
+]
