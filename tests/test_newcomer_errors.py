@@ -163,3 +163,44 @@ def test_init_help_names_every_alias(capsys):
     assert code == 0
     for name in (*KINDS, *ALIASES, "synthetic"):
         assert name in text, name
+
+
+# ---- 3. an empty --path is not the current folder -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (("--dataset", "movielens", "--path", "{blank}"), "--path"),
+        (
+            ("--dataset", "generic", "--path", "{data}", "--user-col", "u", "--item-col", "i", "--items", "{blank}"),
+            "--items",
+        ),
+    ],
+)
+def test_an_empty_path_option_of_init_is_refused(tmp_path, capsys, monkeypatch, blank, args, flag):
+    data = tmp_path / "x.csv"
+    data.write_text("u,i\na,b\n")
+    monkeypatch.chdir(tmp_path)  # the current folder: what an empty path used to mean
+    (tmp_path / "u.data").write_text("1\t2\t5\t881250949\n")  # a MovieLens file there that --path "" would read
+    before = tree(tmp_path)
+    argv = [a.format(blank=blank, data=data) for a in args]
+    code, out, err = run_cli(capsys, "init", str(tmp_path / "ws"), *argv)
+    assert refused(code, out, err), err
+    assert err.startswith(f"Error: {flag} is empty")
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_the_library_init_refuses_an_empty_path_too(tmp_path, blank):
+    import complement
+    from complement.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="path= is empty"):
+        complement.init(tmp_path / "ws", "movielens", path=blank)
+    data = tmp_path / "x.csv"
+    data.write_text("u,i\na,b\n")
+    with pytest.raises(ConfigError, match="items= is empty"):
+        complement.init(tmp_path / "ws", "generic", path=str(data), user_col="u", item_col="i", items=blank)
+    assert not (tmp_path / "ws").exists()

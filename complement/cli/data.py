@@ -10,7 +10,7 @@ import typer
 from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, comma_option, workspace
-from .options import number_parser, plain_float
+from .options import number_parser, path_parser, plain_float
 from .synth import write_synthetic
 
 
@@ -49,7 +49,14 @@ def init(
     ],
     path: Annotated[
         Path | None,
-        typer.Option("--path", "-p", help="Dataset folder or file (not for synthetic).", show_default=False),
+        typer.Option(
+            "--path",
+            "-p",
+            help="Dataset folder or file (not for synthetic).",
+            show_default=False,
+            parser=path_parser("--path", "the dataset folder or file"),
+            metavar="<path>",
+        ),
     ] = None,
     split: Annotated[
         SplitMethod,
@@ -98,7 +105,14 @@ def init(
     ] = None,
     rating_col: Annotated[str | None, typer.Option(help="generic: rating column.", show_default=False)] = None,
     items: Annotated[
-        Path | None, typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)
+        Path | None,
+        typer.Option(
+            "--items",
+            help="generic: items file (CSV/TSV/Parquet).",
+            show_default=False,
+            parser=path_parser("--items", "the items file"),
+            metavar="<path>",
+        ),
     ] = None,
     text_cols: Annotated[
         str | None,

@@ -219,6 +219,11 @@ def make_config(
     splits.check_ratios(ratios)
     if template:
         text.template_fields(template)
+    # an empty path is refused, not read as Path(""), the current folder (a failed `$(complement fetch ...)`)
+    for name, what in (("path", "the dataset folder or file"), ("items", "the items file")):
+        value = path if name == "path" else generic_options.get(name)
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(f"{name}= is empty: give {what}")
     resolved = generic.existing_path(path)
     section: dict[str, Any] = {"kind": dataset, "path": str(resolved.resolve())}
     if template:
