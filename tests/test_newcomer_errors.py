@@ -204,3 +204,92 @@ def test_the_library_init_refuses_an_empty_path_too(tmp_path, blank):
     with pytest.raises(ConfigError, match="items= is empty"):
         complement.init(tmp_path / "ws", "generic", path=str(data), user_col="u", item_col="i", items=blank)
     assert not (tmp_path / "ws").exists()
+
+
+# ---- 4. ratios: rescaled, but a split must leave something to evaluate ----------------------------------------
+
+
+def _timed_csv(tmp_path: Path) -> Path:
+    rows = ["u,i,t"] + [f"u{u},i{(u + j) % 12},{100 * u + j}" for u in range(10) for j in range(8)]
+    path = tmp_path / "timed.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("ratios", ["0.8,0.2,0", "1,0,0", "8:2:0"])
+@pytest.mark.parametrize("split", ["random", "temporal"])
+def test_init_refuses_a_split_with_no_test_share(tmp_path, capsys, ratios, split):
+    data = _timed_csv(tmp_path)
+    args = ["-d", "csv", "-p", str(data), "--user-col", "u", "--item-col", "i", "--time-col", "t"]
+    code, out, err = run_cli(capsys, "init", str(tmp_path / "ws"), *args, "--split", split, "--ratios", ratios)
+    assert refused(code, out, err), err
+    assert "give the test split no interactions" in err and "nothing to evaluate" in err
+    assert not (tmp_path / "ws").exists()
+    # generated data goes through the same check
+    code, out, err = run_cli(capsys, "init", str(tmp_path / "syn"), "-d", "synthetic", "--ratios", ratios)
+    assert refused(code, out, err) and "nothing to evaluate" in err
+    assert not (tmp_path / "syn").exists()
+
+
+def test_ratios_are_rescaled_and_a_zero_valid_share_is_allowed(tmp_path, capsys):
+    def counts(root: Path) -> dict[str, int]:
+        rows = Workspace(root).query("SELECT split, count(*) AS n FROM interactions GROUP BY 1").to_pylist()
+        return {r["split"]: r["n"] for r in rows}
+
+    for name, ratios in (("a", "0.8,0.1,0.1"), ("b", "8,1,1"), ("c", "0.9,0,0.1")):
+        code, _, err = run_cli(capsys, "init", str(tmp_path / name), "-d", "synthetic", "--ratios", ratios)
+        assert code == 0, err
+    assert counts(tmp_path / "a") == counts(tmp_path / "b")
+    assert counts(tmp_path / "c").get("valid", 0) == 0 and counts(tmp_path / "c")["test"] > 0
+    # loo ignores the ratios: nothing to refuse
+    code, _, err = run_cli(
+        capsys, "init", str(tmp_path / "loo"), "-d", "synthetic", "--split", "loo", "--ratios", "1,0,0"
+    )
+    assert code == 0, err
+
+
+def test_a_zero_valid_share_trains_without_early_stopping(tmp_path, capsys):
+    import complement
+
+    complement.init(tmp_path / "ws", "synthetic", users=40, items=60, ratios=(0.9, 0.0, 0.1))
+    result = complement.train(tmp_path / "ws", "lightgcn", epochs=2, k=20, device="cpu")
+    assert result.details["epochs_run"] == 2 and result.details["best_valid_recall@20"] is None
+    assert result.details["test_recall@20"] is not None
+
+
+@pytest.mark.parametrize(
+    ("split", "expected"),
+    [
+        ({"method": "random", "ratios": [0.8, 0.2, 0.0]}, "nothing to evaluate"),
+        ({"method": "temporal", "ratios": [0.8, 0.2, 0]}, "nothing to evaluate"),
+        ({"method": "temporal", "temporal_cutoffs": [0.8, 1.0]}, "0 < q1 <= q2 < 1"),
+    ],
+)
+def test_the_experiment_file_split_goes_through_the_same_check(tmp_path, capsys, small_ws, split, expected):
+    import shutil
+
+    import tomli_w
+
+    from complement.data.loaders import check_settings
+    from complement.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=expected):
+        check_settings({"dataset": {"kind": "synthetic"}, "split": split}, "x.toml")
+    # complement ingest of a workspace whose complement.toml says so: refused, the tables kept
+    root = tmp_path / "ws"
+    shutil.copytree(small_ws, root)
+    config = Workspace(root).config
+    config["split"] = {**config.get("split", {}), **split}
+    (root / "complement.toml").write_text(tomli_w.dumps(config))
+    before = tree(root)
+    code, out, err = run_cli(capsys, "ingest", "-w", str(root))
+    assert refused(code, out, err) and expected in err, err
+    assert tree(root) == before
+    # the loo split ignores the ratios
+    check_settings({"dataset": {"kind": "synthetic"}, "split": {"method": "loo", "ratios": [1, 0, 0]}})
+
+
+def test_init_help_says_the_ratios_are_rescaled(capsys):
+    code, out, _ = run_cli(capsys, "init", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "rescaled to sum to 1 (8,1,1 works)" in text

@@ -63,7 +63,12 @@ def init(
         typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs)."),
     ] = SplitMethod.random,
     ratios: Annotated[
-        str, typer.Option(help="train,valid,test ratios (random and temporal splits).", callback=_check_ratios)
+        str,
+        typer.Option(
+            help="train,valid,test shares of the random and temporal splits, rescaled to sum to 1 (8,1,1 works); "
+            "test must be above 0, valid may be 0 (training then runs every epoch, no early stopping).",
+            callback=_check_ratios,
+        ),
     ] = "0.8,0.1,0.1",
     kcore: Annotated[
         int,

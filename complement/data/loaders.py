@@ -141,7 +141,7 @@ def check_settings(config: dict[str, Any], source: str = "complement.toml") -> N
     split = _split_settings(config)
     try:
         check_seed("[split] seed", split.get("seed"))
-        splits.check_ratios(split["ratios"])
+        splits.check_split(str(split["method"]), split["ratios"], split.get("temporal_cutoffs"))
         if dataset.get("kind") == "synthetic":
             from .synth import SynthConfig
 
@@ -216,7 +216,7 @@ def make_config(
         raise ConfigError(f"unknown dataset option(s) {', '.join(unknown)} (choose from: {', '.join(GENERIC_OPTIONS)})")
     if split not in splits.METHODS:
         raise ConfigError(unknown_name("split method", split, splits.METHODS))
-    splits.check_ratios(ratios)
+    splits.check_split(split, ratios, temporal_cutoffs)
     if template:
         text.template_fields(template)
     # an empty path is refused, not read as Path(""), the current folder (a failed `$(complement fetch ...)`)
