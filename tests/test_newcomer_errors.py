@@ -293,3 +293,53 @@ def test_init_help_says_the_ratios_are_rescaled(capsys):
     code, out, _ = run_cli(capsys, "init", "--help")
     text = " ".join(out.split())
     assert code == 0 and "rescaled to sum to 1 (8,1,1 works)" in text
+
+
+# ---- 5. a failed fetch leaves no folder it made ---------------------------------------------------------------
+
+
+def _stopped_server_url() -> str:
+    from test_fetch import FixtureServer
+
+    with FixtureServer() as stopped:
+        return stopped.url  # nothing listens there any more: the download fails at once
+
+
+@pytest.mark.parametrize("cache", ["cache", "deep/er/cache"])
+def test_a_failed_fetch_removes_the_folders_it_made(tmp_path, capsys, cache):
+    url = _stopped_server_url()
+    args = ("movielens-100k", "--cache-dir", str(tmp_path / cache), "--base-url", url, "--no-verify")
+    code, out, err = run_cli(capsys, "fetch", *args)
+    assert refused(code, out, err) and "could not download" in err
+    assert list(tmp_path.iterdir()) == []  # neither movielens-100k/ nor the cache folders it made
+
+
+def test_a_failed_fetch_keeps_what_was_there_before(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    (cache / "other").mkdir(parents=True)
+    (cache / "movielens-100k").mkdir()
+    (cache / "movielens-100k" / "mine.txt").write_text("kept\n")
+    url = _stopped_server_url()
+    args = ("movielens-100k", "--cache-dir", str(cache), "--base-url", url, "--no-verify")
+    code, out, err = run_cli(capsys, "fetch", *args)
+    assert refused(code, out, err)
+    assert tree(tmp_path) == ["cache", "cache/movielens-100k", "cache/movielens-100k/mine.txt", "cache/other"]
+    # a dataset folder it makes inside an existing cache goes, the cache stays
+    code, out, err = run_cli(
+        capsys, "fetch", "movielens-1m", "--cache-dir", str(cache), "--base-url", url, "--no-verify"
+    )
+    assert refused(code, out, err)
+    assert tree(tmp_path) == ["cache", "cache/movielens-100k", "cache/movielens-100k/mine.txt", "cache/other"]
+
+
+def test_a_failed_second_download_removes_the_first_from_the_folder_it_made(tmp_path, capsys):
+    import gzip
+
+    from test_fetch import AMAZON_RAW, FixtureServer
+
+    with FixtureServer() as server:  # the reviews are there, the meta file is not (HTTP 404)
+        server.files[f"{AMAZON_RAW}/review_categories/Video_Games.jsonl.gz"] = gzip.compress(b"{}\n")
+        args = ("amazon-2023:Video_Games", "--cache-dir", str(tmp_path / "c"), "--base-url", server.url, "--no-verify")
+        code, out, err = run_cli(capsys, "fetch", *args)
+    assert refused(code, out, err) and "HTTP 404" in err, err
+    assert list(tmp_path.iterdir()) == []
