@@ -29,8 +29,8 @@ class Workspace:
     ``$COMPLEMENT_WORKSPACE`` or the current directory.
 
     Constructing one checks nothing: ``init``, ``synth`` and ``run`` make a workspace in a folder that is not
-    there yet. A step, or a read of a table or of vectors, on a folder that does not exist fails with one
-    line saying so (:meth:`check_exists`)."""
+    there yet. A step, or a read of a table or of vectors, on a folder that does not exist, or that is no
+    workspace (neither ``complement.toml`` nor ``tables/``), fails with one line saying so (:meth:`check_exists`)."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
@@ -188,21 +188,33 @@ class Workspace:
             f"view '{view}' is a list view (its lists were imported with `topk --from` or fused from lists): {why}"
         )
 
+    def is_workspace(self) -> bool:
+        """Whether the folder holds a workspace: a ``complement.toml`` (``complement init``), or a ``tables/``
+        folder (``complement synth``, or the library's ``synthesize``, which writes no ``complement.toml``)."""
+        return self.config_path.is_file() or self.tables_dir.is_dir()
+
     def check_exists(self) -> None:
-        """Raise a clear error when the workspace folder is not there (or is a file)."""
+        """Raise a clear error when the workspace folder is not there (or is a file), or when it is a folder
+        but no workspace (neither ``complement.toml`` nor ``tables/``: a command run from the wrong folder,
+        or without -w). Steps that read call it; those that make a workspace (init, synth, demo) do not."""
         if not self.root.is_dir():
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise WorkspaceError(
                 f"workspace {self.root} {what}: pass -w DIR (or set COMPLEMENT_WORKSPACE) to a workspace made by "
                 "`complement init` or `complement synth`"
             )
+        if not self.is_workspace():
+            raise WorkspaceError(
+                f"{self.root} is not a workspace (no {CONFIG_NAME} or tables/): pass -w DIR (or set "
+                "COMPLEMENT_WORKSPACE) to a workspace made by `complement init` or `complement synth`"
+            )
 
     def require(self, *names: str) -> None:
-        """Raise a clear error for a missing workspace folder, or for the first listed table the workspace lacks."""
-        if names:
-            self.check_exists()
+        """Raise a clear error for the first listed table the workspace lacks; when the folder is missing or
+        is no workspace at all, say that instead (see :meth:`check_exists`), not that a table is missing."""
         for name in names:
             if not self.has_table(name):
+                self.check_exists()
                 hint = {
                     "items": "run `complement init` or `complement synth` first",
                     "users": "run `complement init` or `complement synth` first",

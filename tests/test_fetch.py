@@ -171,7 +171,7 @@ def test_download_not_matching_a_pinned_checksum_leaves_no_file(server, tmp_path
     assert (status, out) == (1, "")
     assert err.startswith(f"Error: checksum mismatch for {server.url}{ML100K_PATH}: sha256 ")
     assert err.endswith(f"expected {'0' * 64}; the download was removed\n")
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
 
 
 def test_http_404_is_one_line_and_leaves_nothing(server, tmp_path, capsys, monkeypatch):
@@ -179,7 +179,7 @@ def test_http_404_is_one_line_and_leaves_nothing(server, tmp_path, capsys, monke
     status, out, err = fetch(capsys, "movielens-1m", "--cache-dir", str(tmp_path), "--base-url", server.url)
     assert (status, out) == (1, "")
     assert err == f"Error: could not download {server.url}/datasets/movielens/ml-1m.zip: HTTP 404 Not Found\n"
-    assert list((tmp_path / "movielens-1m").iterdir()) == []
+    assert not (tmp_path / "movielens-1m").exists()  # the dataset folder this fetch made is removed too
 
 
 def test_truncated_download_is_refused_and_leaves_no_partial_file(server, tmp_path, capsys):
@@ -190,7 +190,7 @@ def test_truncated_download_is_refused_and_leaves_no_partial_file(server, tmp_pa
     assert err == (
         f"Error: could not download {server.url}{ML100K_PATH}: got {size} of {size + 100} bytes (connection cut?)\n"
     )
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
 
 
 def test_no_server_is_one_line(tmp_path, capsys):
@@ -281,7 +281,7 @@ def test_interrupted_download_leaves_no_file_under_any_name(server, tmp_path, mo
     monkeypatch.setattr(fetch_lib, "_open", lambda *a, **k: InterruptedResponse(real_open(*a, **k)))
     with pytest.raises(KeyboardInterrupt):
         fetch_lib.fetch("movielens-100k", cache_dir=tmp_path, base_url=server.url)
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
 
 
 # ---- integrity: pins, redirects, size caps, unpacking limits, the extraction manifest ---------------
@@ -345,7 +345,7 @@ def test_a_redirect_to_another_host_is_refused_unless_allowed(server, tmp_path, 
         f"Error: refusing redirect from {server.url}{ML100K_PATH} to http://localhost:{port}/elsewhere.zip "
         "(it leaves https or changes host); pass --allow-redirect to follow it\n"
     )
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
     status, out, err = fetch(capsys, *args, "--allow-redirect")
     assert status == 0, err
     assert server.requests == [ML100K_PATH, ML100K_PATH, "/elsewhere.zip"]
@@ -390,7 +390,7 @@ def test_a_download_without_content_length_is_capped(server, tmp_path, capsys, m
         f"Error: could not download {server.url}{ML100K_PATH}: more than the {size - 1:,} bytes allowed "
         "without a Content-Length\n"
     )
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
     monkeypatch.setattr(fetch_lib, "MAX_DOWNLOAD_BYTES", size)  # exactly the cap is fine
     assert fetch(capsys, "movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url)[0] == 0
 
@@ -404,7 +404,7 @@ def test_an_announced_length_over_the_cap_is_refused_before_reading(server, tmp_
         err
         == f"Error: refusing to download {server.url}{ML100K_PATH}: it announces {size:,} bytes, over the cap of 100\n"
     )
-    assert list((tmp_path / "movielens-100k").iterdir()) == []
+    assert not (tmp_path / "movielens-100k").exists()  # the dataset folder this fetch made is removed too
 
 
 def test_a_zip_bomb_is_refused_and_leaves_no_extraction(server, tmp_path, capsys, monkeypatch):

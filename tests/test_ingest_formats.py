@@ -268,7 +268,9 @@ def test_init_refuses_to_overwrite_a_config(tmp_path, capsys):
 
 
 def test_ingest_without_config_says_what_to_run(tmp_path, capsys):
-    _fails(capsys, ["ingest", "-w", str(tmp_path)], "run `complement init")
+    # an empty folder is no workspace: the one line says so and names the commands that make one
+    _fails(capsys, ["ingest", "-w", str(tmp_path)], "is not a workspace (no complement.toml or tables/)")
+    _fails(capsys, ["ingest", "-w", str(tmp_path)], "a workspace made by `complement init`")
 
 
 # ---- MovieLens (handmade; the real sets are in test_ingest_real.py) ----------------------------

@@ -10,7 +10,7 @@ import typer
 from ..choices import SplitMethod
 from ..progress import message
 from .common import WorkspaceOption, comma_option, workspace
-from .options import number_parser, plain_float
+from .options import number_parser, path_parser, plain_float
 from .synth import write_synthetic
 
 
@@ -41,21 +41,34 @@ def init(
         typer.Option(
             "--dataset",
             "-d",
-            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-latest-small, ml-25m, "
-            "unisrec, csv, parquet), or synthetic (generated as by `complement synth`, with its default knobs).",
+            help="movielens, recbole, amazon2023 or generic (aliases: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, "
+            "ml-32m, ml-latest, ml-latest-small, unisrec, amazon, csv, tsv, parquet), or synthetic (generated as by "
+            "`complement synth`, with its default knobs).",
             show_default=False,
         ),
     ],
     path: Annotated[
         Path | None,
-        typer.Option("--path", "-p", help="Dataset folder or file (not for synthetic).", show_default=False),
+        typer.Option(
+            "--path",
+            "-p",
+            help="Dataset folder or file (not for synthetic).",
+            show_default=False,
+            parser=path_parser("--path", "the dataset folder or file"),
+            metavar="<path>",
+        ),
     ] = None,
     split: Annotated[
         SplitMethod,
         typer.Option(help="random (per user, seeded), loo (last -> test) or temporal (global time cut-offs)."),
     ] = SplitMethod.random,
     ratios: Annotated[
-        str, typer.Option(help="train,valid,test ratios (random and temporal splits).", callback=_check_ratios)
+        str,
+        typer.Option(
+            help="train,valid,test shares of the random and temporal splits, rescaled to sum to 1 (8,1,1 works); "
+            "test must be above 0, valid may be 0 (training then runs every epoch, no early stopping).",
+            callback=_check_ratios,
+        ),
     ] = "0.8,0.1,0.1",
     kcore: Annotated[
         int,
@@ -97,7 +110,14 @@ def init(
     ] = None,
     rating_col: Annotated[str | None, typer.Option(help="generic: rating column.", show_default=False)] = None,
     items: Annotated[
-        Path | None, typer.Option("--items", help="generic: items file (CSV/TSV/Parquet).", show_default=False)
+        Path | None,
+        typer.Option(
+            "--items",
+            help="generic: items file (CSV/TSV/Parquet).",
+            show_default=False,
+            parser=path_parser("--items", "the items file"),
+            metavar="<path>",
+        ),
     ] = None,
     text_cols: Annotated[
         str | None,
@@ -110,11 +130,14 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing complement.toml in DIR.")] = False,
 ) -> None:
     """Create a workspace from a dataset: write DIR/complement.toml and ingest (summary on stderr)."""
+    from ..data.loaders import is_synthetic, resolve_kind
     from ..errors import ConfigError
     from ..steps import init as init_workspace
     from ..workspace import Workspace
 
-    if dataset == "synthetic":
+    if not is_synthetic(dataset):
+        resolve_kind(dataset)  # a mistyped kind first, with the closest kind: not a missing --path
+    if is_synthetic(dataset):
         # the loaders' options do not apply to generated data
         given = [
             flag

@@ -21,6 +21,7 @@ import re
 import typing
 from collections.abc import Callable, Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -76,6 +77,22 @@ def plain_float(value: Any) -> float:
         return float(_plain_text(str(value), "a number"))
     except ValueError:
         raise typer.BadParameter(f"'{value}' is not a number in plain ASCII digits") from None
+
+
+def path_parser(flag: str, what: str) -> Callable[[Any], Path]:
+    """The ``parser=`` of a path option or argument: an empty or blank value (``--path ""``, as a failed
+    ``$(complement fetch ...)`` gives) is refused with one line (exit 1) instead of becoming ``Path("")``,
+    which is the current folder. ``what`` names what the path should be, for the message."""
+
+    def parse(value: Any) -> Path:
+        if isinstance(value, Path):  # a default, already a path
+            return value
+        if not str(value).strip():
+            raise ConfigError(f"{flag} is empty: give {what} (write . for the current folder)")
+        return Path(value)
+
+    parse.__name__ = "path"  # what older typer versions show as the metavar
+    return parse
 
 
 def number_parser(kind: type) -> Callable[[Any], int | float]:

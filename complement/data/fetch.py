@@ -214,20 +214,26 @@ def fetch(
             "(its sha256 is then recorded on first download and checked after)"
         )
     folder = (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()).absolute() / spec.folder
+    made = _first_missing(folder)  # the folders this call makes, removed again if a download fails
     folder.mkdir(parents=True, exist_ok=True)
     downloaded = []
-    for remote in spec.remotes:
-        path = folder / remote.filename
-        if force or not cached_copy_ok(path, remote.sha256):
-            download(
-                host + remote.url_path,
-                path,
-                expected_sha256=remote.sha256,
-                timeout=timeout,
-                max_bytes=remote.max_bytes,
-                allow_redirect=allow_redirect,
-            )
-            downloaded.append(path)
+    try:
+        for remote in spec.remotes:
+            path = folder / remote.filename
+            if force or not cached_copy_ok(path, remote.sha256):
+                download(
+                    host + remote.url_path,
+                    path,
+                    expected_sha256=remote.sha256,
+                    timeout=timeout,
+                    max_bytes=remote.max_bytes,
+                    allow_redirect=allow_redirect,
+                )
+                downloaded.append(path)
+    except BaseException:  # no network, an HTTP error, a bad checksum, Ctrl-C: leave no folder behind that we made
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
     if spec.extract is None:
         return Fetched(spec.name, spec.kind, folder, downloaded)
     target = folder / spec.extract
@@ -237,6 +243,14 @@ def fetch(
     else:
         check_manifest(target)
     return Fetched(spec.name, spec.kind, _dataset_root(target), downloaded)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of ``path`` and its parents that does not exist yet (None when ``path`` exists)."""
+    missing = None
+    while not path.exists() and path != path.parent:
+        missing, path = path, path.parent
+    return missing
 
 
 def check_base_url(base_url: str) -> str:

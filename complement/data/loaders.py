@@ -61,18 +61,34 @@ GENERIC_OPTIONS = ("user_col", "item_col", "time_col", "rating_col", "items", "t
 DEFAULT_SPLIT = {"method": "random", "ratios": [0.8, 0.1, 0.1], "seed": 2020}
 
 
+#: the kind of generated data: ``complement init DIR --dataset synthetic`` (or ``complement synth DIR``)
+SYNTHETIC = "synthetic"
+
+
+def kind_choices() -> list[str]:
+    """Every name ``init --dataset`` and ``[dataset].kind`` accept: the kinds, their aliases, and synthetic."""
+    return [*KINDS, *ALIASES, SYNTHETIC]
+
+
+def is_synthetic(kind: object) -> bool:
+    """Whether ``kind`` names generated data (case and surrounding blanks ignored, as for the other kinds)."""
+    return isinstance(kind, str) and kind.strip().lower() == SYNTHETIC
+
+
 def resolve_kind(kind: str) -> str:
-    """The canonical kind of a kind or alias, or a :class:`DataError` listing the kinds."""
+    """The canonical kind of a kind or alias of loaded data, or a :class:`DataError` that names every kind
+    (synthetic included) with the closest one to a typo."""
     name = (kind or "").strip().lower()
     if name in KINDS:
         return name
     if name in ALIASES:
         return ALIASES[name]
-    if name == "synthetic":
+    if name == SYNTHETIC and kind == SYNTHETIC:  # a loader was asked for generated data
         raise DataError(
-            "synthetic data is generated, not loaded: run `complement synth DIR` instead of `complement init`"
+            "synthetic data is generated, not loaded: run `complement init DIR --dataset synthetic` or "
+            "`complement synth DIR`"
         )
-    raise DataError(unknown_name("dataset kind", kind, list(KINDS) + list(ALIASES)))
+    raise DataError(unknown_name("dataset kind", str(kind), kind_choices()))
 
 
 def load_dataset(dataset: dict[str, Any], root: Path | None = None) -> Loaded:
@@ -125,7 +141,7 @@ def check_settings(config: dict[str, Any], source: str = "complement.toml") -> N
     split = _split_settings(config)
     try:
         check_seed("[split] seed", split.get("seed"))
-        splits.check_ratios(split["ratios"])
+        splits.check_split(str(split["method"]), split["ratios"], split.get("temporal_cutoffs"))
         if dataset.get("kind") == "synthetic":
             from .synth import SynthConfig
 
@@ -139,14 +155,19 @@ def ingest(ws: Workspace, config: dict[str, Any] | None = None) -> IngestSummary
     (or from ``config``). Records an ``ingest`` row in ``runs``."""
     from ..runs import RunRecord, recorded
 
+    from_file = config is None
     if config is None:
-        ws.check_exists()  # a missing or mistyped -w is named as such, not as a file without [dataset]
+        ws.check_exists()  # a missing or mistyped -w, or a folder that is no workspace, is named as such
+        if not ws.config_path.is_file():  # a workspace of the library's synthesize: tables, no complement.toml
+            raise ConfigError(
+                f"{ws.config_path} does not exist: ingest rebuilds the tables from it; write it with "
+                "`complement init DIR --dataset KIND --path PATH` (or `complement synth DIR`)"
+            )
         config = read_config(ws.config_path)
     dataset = config.get("dataset")
     if not dataset:
-        raise ConfigError(
-            f"{ws.config_path} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first"
-        )
+        where = str(ws.config_path) if from_file else "the config given"
+        raise ConfigError(f"{where} has no [dataset] table: run `complement init DIR --dataset KIND --path PATH` first")
     check_settings(config, str(ws.config_path))  # kinds, split method, ratios and seed: before anything is written
     if str(dataset.get("kind")) == "synthetic":
         from .synth import ingest_synthetic  # generated, not loaded: it also writes the truth views
@@ -189,15 +210,20 @@ def make_config(
     **generic_options: Any,
 ) -> dict[str, Any]:
     """The ``complement.toml`` content for these settings (validated, paths made absolute)."""
+    kind = resolve_kind(dataset)  # a mistyped kind first: it decides which other options apply
     unknown = sorted(set(generic_options) - set(GENERIC_OPTIONS))
     if unknown:
         raise ConfigError(f"unknown dataset option(s) {', '.join(unknown)} (choose from: {', '.join(GENERIC_OPTIONS)})")
-    kind = resolve_kind(dataset)
     if split not in splits.METHODS:
         raise ConfigError(unknown_name("split method", split, splits.METHODS))
-    splits.check_ratios(ratios)
+    splits.check_split(split, ratios, temporal_cutoffs)
     if template:
         text.template_fields(template)
+    # an empty path is refused, not read as Path(""), the current folder (a failed `$(complement fetch ...)`)
+    for name, what in (("path", "the dataset folder or file"), ("items", "the items file")):
+        value = path if name == "path" else generic_options.get(name)
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(f"{name}= is empty: give {what}")
     resolved = generic.existing_path(path)
     section: dict[str, Any] = {"kind": dataset, "path": str(resolved.resolve())}
     if template:
@@ -248,4 +274,16 @@ def describe_kinds() -> list[str]:
     return [f"{name}: {about}" for name, (_, about) in KINDS.items()]
 
 
-__all__ = ["ALIASES", "KINDS", "ingest", "init", "load_dataset", "make_config", "render_items", "resolve_kind"]
+__all__ = [
+    "ALIASES",
+    "KINDS",
+    "SYNTHETIC",
+    "ingest",
+    "init",
+    "is_synthetic",
+    "kind_choices",
+    "load_dataset",
+    "make_config",
+    "render_items",
+    "resolve_kind",
+]

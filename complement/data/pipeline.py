@@ -208,7 +208,7 @@ def build_tables(
     Nothing is written unless every table was built."""
     if split not in splits.METHODS:
         raise ConfigError(unknown_name("split method", split, splits.METHODS))
-    ratios = splits.check_ratios(ratios)
+    ratios = splits.check_split(split, ratios, temporal_cutoffs)
     integer("--kcore", kcore, minimum=0)
     finite("--min-rating", min_rating)
     if interactions.num_rows == 0:

@@ -63,6 +63,37 @@ def check_ratios(ratios) -> tuple[float, float, float]:
     return values[0] / total, values[1] / total, values[2] / total
 
 
+def check_cutoffs(cutoffs) -> tuple[float, float]:
+    """Temporal cut-offs: quantiles ``0 < q1 <= q2 < 1`` (``q2 = 1`` would leave the test split empty;
+    ``q1 = q2`` leaves valid empty, which training allows: it then runs every epoch without early stopping)."""
+    try:
+        q1, q2 = (float(c) for c in cutoffs)
+    except (TypeError, ValueError):
+        raise ConfigError(f"temporal cut-offs must be two quantiles q1,q2, got {cutoffs!r}") from None
+    if not (math.isfinite(q1) and math.isfinite(q2) and 0 < q1 <= q2 < 1):
+        raise ConfigError(
+            f"temporal cut-offs must be quantiles 0 < q1 <= q2 < 1, got {list(cutoffs)} "
+            "(q2 = 1 leaves nothing after it for the test split)"
+        )
+    return q1, q2
+
+
+def check_split(method: str, ratios, temporal_cutoffs=None) -> tuple[float, float, float]:
+    """The ratios of a split, normalised (:func:`check_ratios`), refused when the split would have nothing to
+    evaluate: a test share of 0 for the random split, or for the temporal one when its cut-offs come from the
+    ratios (explicit ``temporal_cutoffs`` are checked instead). A valid share of 0 is allowed: training then
+    runs every epoch with no early stopping. Leave-one-out ignores the ratios."""
+    normalised = check_ratios(ratios)
+    if method == "temporal" and temporal_cutoffs:
+        check_cutoffs(temporal_cutoffs)
+    elif method in ("random", "temporal") and normalised[2] == 0:
+        raise ConfigError(
+            f"split ratios {list(ratios)} give the test split no interactions, so there is nothing to evaluate: "
+            "give test a positive share, e.g. 0.8,0.1,0.1"
+        )
+    return normalised
+
+
 def _round_half_up(x: np.ndarray) -> np.ndarray:
     return np.floor(x + 0.5 + 1e-9).astype(np.int64)
 
@@ -108,9 +139,7 @@ def loo_split(user: np.ndarray) -> np.ndarray:
 
 def temporal_split(ts: np.ndarray, ts_valid: np.ndarray, cutoffs=(0.8, 0.9)) -> np.ndarray:
     """Global time split at the ``cutoffs`` quantiles of ``ts`` (see the module docstring)."""
-    q1, q2 = (float(c) for c in cutoffs)
-    if not 0 < q1 <= q2 <= 1:
-        raise ConfigError(f"temporal cut-offs must be quantiles 0 < q1 <= q2 <= 1, got {list(cutoffs)}")
+    q1, q2 = check_cutoffs(cutoffs)
     if len(ts) and not ts_valid.all():
         raise DataError(
             f"the temporal split needs a timestamp on every interaction; {int((~ts_valid).sum())} have none "

@@ -58,8 +58,16 @@ def init(directory: WorkspaceLike, dataset: str, *, force: bool = False, **optio
         raise ConfigError(f"{root} is a file, not a folder: give a new or existing folder for the workspace")
     if (blocker := file_in_the_way(root)) is not None:
         raise ConfigError(f"{root}: {blocker} is a file, not a folder")
+    from ..data.loaders import SYNTHETIC, is_synthetic, resolve_kind
+
+    if is_synthetic(dataset):
+        dataset = SYNTHETIC
+    else:
+        resolve_kind(dataset)  # a mistyped kind is named first (with the closest kind), not as a missing path
+        if options.get("path") is None:
+            raise ConfigError(f"init(dataset={dataset!r}) needs path=: the dataset folder or file")
     settings = {"dataset": dataset, **options}
-    if dataset == "synthetic":
+    if dataset == SYNTHETIC:
         from ..data.synth import SynthConfig, synthesize
 
         knobs = [f.name for f in dataclasses.fields(SynthConfig)]
