@@ -107,10 +107,16 @@ CREATE MACRO hit_pairs(k, view_a, view_b, by_pop) AS TABLE
     UNION ALL
     SELECT pop_group, user_idx, item_idx, user_id, item_id, in_a, in_b FROM hits WHERE by_pop AND pop_group IS NOT NULL;
 
--- The metrics of `user_metrics` averaged per (view, pop_group scope) over the users scored there.
+-- The metrics of `user_metrics` averaged per (view, pop_group scope) over the users scored there. Each mean is an
+-- exact DECIMAL sum (every user's value rounded to 18 decimals) over the count: a DOUBLE avg depends on the order
+-- its rows are summed in (threads, file order), so the same workspace gave Recall@k differing in the last digits.
 CREATE MACRO view_metrics(k, views, by_pop) AS TABLE
     SELECT view, pop_group, count(*) AS n_users,
-           avg(recall) AS recall, avg(precision) AS precision, avg(hit) AS hit_rate, avg(ndcg) AS ndcg, avg(rr) AS mrr
+           CAST(sum(CAST(recall AS DECIMAL(38, 18))) AS DOUBLE) / count(*) AS recall,
+           CAST(sum(CAST(precision AS DECIMAL(38, 18))) AS DOUBLE) / count(*) AS precision,
+           CAST(sum(CAST(hit AS DECIMAL(38, 18))) AS DOUBLE) / count(*) AS hit_rate,
+           CAST(sum(CAST(ndcg AS DECIMAL(38, 18))) AS DOUBLE) / count(*) AS ndcg,
+           CAST(sum(CAST(rr AS DECIMAL(38, 18))) AS DOUBLE) / count(*) AS mrr
     FROM user_metrics(k, views, by_pop)
     GROUP BY view, pop_group;
 
