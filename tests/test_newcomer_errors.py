@@ -343,3 +343,17 @@ def test_a_failed_second_download_removes_the_first_from_the_folder_it_made(tmp_
         code, out, err = run_cli(capsys, "fetch", *args)
     assert refused(code, out, err) and "HTTP 404" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["topk", "--view", "a"], ["diagnose", "--sql", "metrics"], ["report"], ["ingest"], ["sql", "SELECT 1"]],
+    ids=lambda c: c[0],
+)
+def test_a_blank_workspace_option_is_refused_not_read_as_the_current_folder(tmp_path, capsys, monkeypatch, command):
+    """`-w "$WS"` with WS unset: before, the current folder was used (a workspace there was read or written)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, *command, "-w", "  ")
+    assert code == 1 and out == ""
+    assert err == "Error: -w is empty: give the workspace folder (write . for the current folder)\n"
+    assert list(tmp_path.iterdir()) == []

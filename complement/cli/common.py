@@ -12,6 +12,7 @@ from ..choices import check_device
 from ..errors import ConfigError
 from ..steps.options import DEVICE_HELP, DEVICE_METAVAR
 from ..workspace import ENV_VAR, Workspace
+from .options import path_parser
 from .output import Format
 
 WorkspaceOption = Annotated[
@@ -22,6 +23,8 @@ WorkspaceOption = Annotated[
         envvar=ENV_VAR,
         help="Workspace folder (default: the current directory).",
         show_default=False,
+        parser=path_parser("-w", "the workspace folder"),
+        metavar="<path>",
     ),
 ]
 
