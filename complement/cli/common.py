@@ -12,7 +12,7 @@ from ..choices import check_device
 from ..errors import ConfigError
 from ..steps.options import DEVICE_HELP, DEVICE_METAVAR
 from ..workspace import ENV_VAR, Workspace
-from .options import path_parser
+from .options import path_parser, read_in_parser
 from .output import Format
 
 WorkspaceOption = Annotated[
@@ -80,15 +80,9 @@ def comma_option(flag: str, entry: Callable[[str], bool] | None = None, expected
     to refuse (exit 1)."""
     from ..checks import comma_list
 
-    def check(value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            entries = comma_list(flag, value)
-        except ConfigError as error:
-            raise typer.BadParameter(str(error)) from None
+    def read(value: str) -> None:
+        entries = comma_list(flag, value)
         if entry is not None and not (entries and all(entry(e) for e in entries)):
-            raise typer.BadParameter(f"'{value}' is not {expected}")
-        return value
+            raise ConfigError(f"'{value}' is not {expected}")
 
-    return check
+    return read_in_parser(read)

@@ -135,8 +135,6 @@ def init(
     from ..steps import init as init_workspace
     from ..workspace import Workspace
 
-    if not is_synthetic(dataset):
-        resolve_kind(dataset)  # a mistyped kind first, with the closest kind: not a missing --path
     if is_synthetic(dataset):
         # the loaders' options do not apply to generated data
         given = [
@@ -165,6 +163,7 @@ def init(
             raise ConfigError(f"{config} already exists: pass --force to replace it")
         write_synthetic(directory, force=force, split=split, ratios=_ratios(ratios), seed=seed)
         return
+    resolve_kind(dataset)  # a mistyped kind first, with the closest kind: not a missing --path
     if path is None:
         raise ConfigError("--path is required: the dataset folder or file (e.g. from `complement fetch`)")
     result = init_workspace(

@@ -11,10 +11,11 @@ import typer
 
 from ..errors import ConfigError
 from ..progress import quiet
+from ..shards import read as read_shard
 from ..steps.declare import option
 from ..steps.options import EmbedOptions
 from .common import WorkspaceOption, workspace
-from .options import with_options
+from .options import read_in_parser, with_options
 
 
 class Entity(StrEnum):
@@ -41,18 +42,6 @@ class VectorImport:
     entity: Entity = option(Entity.item, "What --from vectors describe.", choices=Entity)
 
 
-def _read_shard(value: str | None) -> str | None:
-    """--shard text that does not read as I/N is a usage error (exit 2); I and N are checked by the step."""
-    from ..shards import read
-
-    if value is not None:
-        try:
-            read(value)
-        except ConfigError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    return value
-
-
 @with_options(EmbedOptions, VectorImport)
 def embed_command(
     ws_path: WorkspaceOption = None,
@@ -66,7 +55,7 @@ def embed_command(
             help="Embed only shard I of N (I/N: the I-th of N item_idx ranges); the last shard to finish "
             "commits the view (docs/design.md, Storage).",
             show_default=False,
-            callback=_read_shard,
+            callback=read_in_parser(read_shard),  # text that is not I/N: exit 2; I, N: the step's
         ),
     ] = None,
     options: EmbedOptions,

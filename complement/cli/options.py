@@ -128,6 +128,21 @@ def _is_list(f: dataclasses.Field) -> bool:
     return "tuple" in str(f.type)
 
 
+def read_in_parser(read: Callable[[Any], object]) -> Callable[[Any], Any]:
+    """A typer ``callback=`` that runs ``read`` on the option's value: a :class:`ConfigError` (text that does
+    not read) becomes a usage error (exit 2). The value comes back unchanged; None (not given) passes."""
+
+    def check(value: Any) -> Any:
+        if value is not None:
+            try:
+                read(value)
+            except ConfigError as exc:
+                raise typer.BadParameter(str(exc)) from None
+        return value
+
+    return check
+
+
 def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     """A comma-separated list of enum values, or a value with its own reading (``parse``), is read in the
     parser too (text that does not read exits 2); a value's own check (``validate``) is the library's."""
@@ -136,16 +151,7 @@ def _callback(f: dataclasses.Field) -> Callable[[Any], Any] | None:
     if choices is Device:  # auto, cpu, cuda, or cuda:N for one GPU of several
         read = functools.partial(check_device, where=flag_of(f))
     if read is not None:
-
-        def run_check(value: Any) -> Any:
-            if value is not None:
-                try:
-                    read(value)
-                except ConfigError as exc:
-                    raise typer.BadParameter(str(exc)) from None
-            return value
-
-        return run_check
+        return read_in_parser(read)
     if choices is None or not _is_list(f):
         return None
     allowed = [member.value for member in choices]
