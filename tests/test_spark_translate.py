@@ -52,6 +52,19 @@ def test_isfinite_becomes_not_nan_and_not_infinite():
     assert "(NOT ISNAN(X) AND ABS(X) <> CAST('INFINITY' AS DOUBLE))" in out
 
 
+def test_std_sorted_becomes_spark_stddev_samp():
+    out = flat(to_spark("SELECT std_sorted(x) FROM t GROUP BY g"))
+    assert "STDDEV_SAMP(X)" in out and "STD_SORTED" not in out
+
+
+def test_exact_avg_translates_to_decimal_sums():
+    """exact_avg is inlined (a plain macro): Spark gets its DECIMAL sum, bool_and and the avg() fallback."""
+    from complement.diagnostics.render import render
+
+    out = flat(to_spark(render("SELECT exact_avg(x) AS m FROM t")))
+    assert "BOOL_AND(" in out and "DECIMAL(38, 18)" in out and "AVG(X)" in out
+
+
 def test_table_names_are_mapped_but_ctes_of_the_same_name_are_not():
     out = flat(
         to_spark(
@@ -95,7 +108,7 @@ def test_cli_show_dialect_spark_inlines_given_and_default_parameters(capsys):
     assert out.startswith("-- name: overlap\n")
     assert "view = 'a'" in out and "CAST(20 AS INT)" in out and "PERCENTILE(" in out
     code, _, err = run_cli(capsys, "diagnose", "show", "overlap", "--dialect", "spark", "-p", "nope", "1")
-    assert code == 1 and "has no parameter 'nope'" in err
+    assert code == 2 and "has no parameter 'nope'" in err
 
 
 def test_cli_refuses_an_unknown_engine_and_a_master_without_spark(tmp_path, capsys):

@@ -10,6 +10,8 @@ REWRITES, in the order they apply:
   (``_macros.sql``); DuckDB reads the hex digits with a ``'0x' ||`` cast that Spark lacks.
 - ``quantile_cont(x, p)`` -> ``percentile(x, p)``: both interpolate linearly between order
   statistics; sqlglot writes ``percentile_cont(x, p)``, which Spark refuses.
+- ``std_sorted(x)`` -> ``stddev_samp(x)``: the shared macro sorts the values so that DuckDB adds them in one
+  order; Spark's own may differ from it in the last bits.
 - ``error(message)`` -> ``raise_error(message)``.
 - ``list_sum(list)`` -> ``aggregate(list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)``.
 - ``isfinite(x)`` -> ``(NOT isnan(x) AND abs(x) <> CAST('Infinity' AS DOUBLE))``.
@@ -32,7 +34,7 @@ from .sqltext import header_and_body
 from .standalone import inline_params
 
 # scalar macros left as calls by render() because their Spark form differs (see _hash60)
-ENGINE_MACROS = ("hash60",)
+ENGINE_MACROS = ("hash60", "std_sorted")
 
 _MATERIALIZED = re.compile(r"\bAS\s+(?:NOT\s+)?MATERIALIZED\s*\(", re.IGNORECASE)
 
@@ -57,6 +59,8 @@ def _rewrite_node(node: Any, exp: Any, tables: Mapping[str, str], cte_names: set
             digits = exp.func("substr", exp.func("md5", args[0]), exp.Literal.number(1), exp.Literal.number(15))
             converted = exp.Anonymous(this="conv", expressions=[digits, exp.Literal.number(16), exp.Literal.number(10)])
             return exp.cast(converted, "BIGINT")
+        if name == "std_sorted" and len(args) == 1:
+            return exp.Anonymous(this="stddev_samp", expressions=args)
         if name == "error":
             return exp.Anonymous(this="raise_error", expressions=args)
         if name == "list_sum" and len(args) == 1:

@@ -40,7 +40,9 @@ def probe_summary(ws: Workspace, run_id: str = "", source: str = "", target: str
     """Rows of ``probe_summary.sql``: ``run_id, source, target, mapper, shift, item_set, metric,
     n_seeds, mean, std``; an empty filter keeps every value."""
     ws.require("probes")
-    sql = SQL_PATH.read_text(encoding="utf-8")
+    from ..diagnostics.render import render
+
+    sql = render(SQL_PATH.read_text(encoding="utf-8"))  # the shared macros (std_sorted, exact_avg) inlined
     return ws.query(sql, {"run_id": run_id, "source": source, "target": target})
 
 

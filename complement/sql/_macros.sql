@@ -13,6 +13,22 @@ CREATE MACRO view_selected(views, v) AS (array_length(views) = 0 OR list_contain
 -- The randomised diagnostics key it with concat_ws('|', stream, seed, key, replicate).
 CREATE MACRO hash60(text) AS ('0x' || substr(md5(text), 1, 15))::BIGINT;
 
+-- The mean of x over its non-NULL rows, the same to the last bit whatever the order its rows are summed in:
+-- each value rounded to 18 decimals and summed as a DECIMAL (exact), then one division. A DOUBLE avg()
+-- depends on that order (DuckDB's threads, the files' order), so the same workspace could give a mean
+-- differing in its last digits from run to run. A NaN, an infinity or a value of 1e9 or more (which the
+-- DECIMAL sum could not hold) falls back to avg(), which gives NaN or infinity for the first two.
+CREATE MACRO exact_avg(x) AS (
+    CASE WHEN bool_and(abs(x) < 1e9)
+         THEN CAST(sum(CAST(CASE WHEN abs(x) < 1e9 THEN x END AS DECIMAL(38, 18))) AS DOUBLE) / count(x)
+         ELSE avg(x) END
+);
+
+-- The sample standard deviation of x (NULLs skipped; NULL under two values), its values taken in sorted order
+-- so that it is the same in any row order (stddev_samp() is not). For the few rows of a seed, permutation
+-- or bootstrap summary. On Spark it is stddev_samp(x) (docs/spark.md).
+CREATE MACRO std_sorted(x) AS (list_stddev_samp(list_sort(list(x))));
+
 -- Joins and groupings run on the integer keys user_idx / item_idx (every reader sees them complete:
 -- complement.keys fills a legacy table's); the string ids ride along for the outputs that show them.
 
@@ -57,7 +73,7 @@ CREATE MACRO user_metrics(k, views, by_pop) AS TABLE
     ),
     user_hits AS (
         SELECT view, user_idx, pop_group, count(*) AS hits,
-               sum(1 / log2(rank + 1)) AS dcg, max(1 / rank) AS rr
+               CAST(sum(CAST(1 / log2(rank + 1) AS DECIMAL(38, 18))) AS DOUBLE) AS dcg, max(1 / rank) AS rr
         FROM hits GROUP BY view, user_idx, pop_group
     )
     SELECT c.view, n.user_id, n.pop_group, n.n_test,

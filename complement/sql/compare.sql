@@ -38,12 +38,17 @@ per_user AS (
 ),
 observed AS (
     SELECT count(*) AS n_users,
-           avg(recall_a) AS recall_a, avg(recall_b) AS recall_b, avg(recall_a - recall_b) AS recall_diff,
-           avg(ndcg_a) AS ndcg_a, avg(ndcg_b) AS ndcg_b, avg(ndcg_a - ndcg_b) AS ndcg_diff
+           exact_avg(recall_a) AS recall_a, exact_avg(recall_b) AS recall_b, exact_avg(recall_a - recall_b) AS recall_diff,
+           exact_avg(ndcg_a) AS ndcg_a, exact_avg(ndcg_b) AS ndcg_b, exact_avg(ndcg_a - ndcg_b) AS ndcg_diff
     FROM per_user
 ),
 units AS (
-    SELECT unit, count(*) AS n, sum(d_recall) AS s_recall, sum(d_ndcg) AS s_ndcg
+    -- DECIMAL sums (each user's difference rounded to 18 decimals) are exact and independent of the
+    -- summation order, so the replicates, the interval and the p-value are the same on every run (a DOUBLE
+    -- sum is not); DECIMAL(28, 18) keeps all 18 decimals through Spark's sums as well (fusion_gap_ci)
+    SELECT unit, count(*) AS n,
+           CAST(sum(CAST(d_recall AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_recall,
+           CAST(sum(CAST(d_ndcg AS DECIMAL(38, 18))) AS DECIMAL(28, 18)) AS s_ndcg
     FROM (
         SELECT bootstrap_unit(p.user_id, o.n_users, $max_units, $seed) AS unit,
                p.recall_a - p.recall_b AS d_recall, p.ndcg_a - p.ndcg_b AS d_ndcg
@@ -66,23 +71,25 @@ draws AS (
     FROM replicates r CROSS JOIN indexed p CROSS JOIN unit_count c
 ),
 bootstrap AS (
-    SELECT d.b, sum(p.s_recall) / sum(p.n) AS recall, sum(p.s_ndcg) / sum(p.n) AS ndcg
+    SELECT d.b, CAST(sum(p.s_recall) AS DOUBLE) / sum(p.n) AS recall, CAST(sum(p.s_ndcg) AS DOUBLE) / sum(p.n) AS ndcg
     FROM draws d JOIN indexed p ON p.idx = d.idx
     GROUP BY d.b
 ),
 flipped AS (
-    SELECT f.b, sum(f.flip_sign * f.s_recall) / o.n_users AS recall, sum(f.flip_sign * f.s_ndcg) / o.n_users AS ndcg
+    SELECT f.b,
+           CAST(sum(CASE WHEN f.flipped THEN -f.s_recall ELSE f.s_recall END) AS DOUBLE) / o.n_users AS recall,
+           CAST(sum(CASE WHEN f.flipped THEN -f.s_ndcg ELSE f.s_ndcg END) AS DOUBLE) / o.n_users AS ndcg
     FROM (
         SELECT r.b, p.s_recall, p.s_ndcg,
-               1 - 2 * (hash60(concat_ws('|', 'sign_flip', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), p.unit)) % 2) AS flip_sign
+               hash60(concat_ws('|', 'sign_flip', CAST($seed AS VARCHAR), CAST(r.b AS VARCHAR), p.unit)) % 2 = 1 AS flipped
         FROM replicates r CROSS JOIN indexed p
     ) AS f CROSS JOIN observed o
     GROUP BY f.b, o.n_users
 ),
 bootstrap_summary AS (
-    SELECT stddev_samp(recall) AS recall_se,
+    SELECT std_sorted(recall) AS recall_se,
            quantile_cont(recall, $alpha / 2) AS recall_low, quantile_cont(recall, 1 - $alpha / 2) AS recall_high,
-           stddev_samp(ndcg) AS ndcg_se,
+           std_sorted(ndcg) AS ndcg_se,
            quantile_cont(ndcg, $alpha / 2) AS ndcg_low, quantile_cont(ndcg, 1 - $alpha / 2) AS ndcg_high
     FROM bootstrap
 ),

@@ -36,7 +36,7 @@ SELECT view,
        count(*) FILTER (WHERE slots > 0) / max(n_items) AS coverage,
        sum((2 * position - n_items - 1) * slots) / nullif(max(n_items) * sum(slots), 0) AS gini,
        sum(slots * n_train) / nullif(sum(slots), 0) AS mean_pop,
-       sum(slots * ln(1 + n_train)) / nullif(sum(slots), 0) AS mean_log_pop
+       CAST(sum(CAST(slots * ln(1 + n_train) AS DECIMAL(38, 18))) AS DOUBLE) / nullif(sum(slots), 0) AS mean_log_pop
 FROM ranked
 GROUP BY view
 ORDER BY view;

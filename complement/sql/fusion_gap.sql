@@ -53,7 +53,7 @@ bounds AS (
     GROUP BY s.pop_group
 ),
 fused AS (
-    SELECT view, pop_group, count(*) AS n_fused, avg(ndcg) AS ndcg, sum(CAST(recall AS DECIMAL(38, 18))) AS sum_recall
+    SELECT view, pop_group, count(*) AS n_fused, exact_avg(ndcg) AS ndcg, sum(CAST(recall AS DECIMAL(38, 18))) AS sum_recall
     FROM per_user
     WHERE view IN (SELECT view FROM fused_views)
     GROUP BY view, pop_group

@@ -67,15 +67,15 @@ scoped AS (
     SELECT perm, item_idx, pop_group, jaccard FROM per_item WHERE pop_group <> 'unknown'
 ),
 by_perm AS (
-    SELECT perm, pop_group, count(*) AS n_items, avg(jaccard) AS mean_jaccard
+    SELECT perm, pop_group, count(*) AS n_items, exact_avg(jaccard) AS mean_jaccard
     FROM scoped GROUP BY perm, pop_group
 ),
 summary AS (
     SELECT pop_group,
            max(n_items) FILTER (WHERE perm = 0) AS n_items,
            max(mean_jaccard) FILTER (WHERE perm = 0) AS observed,
-           avg(mean_jaccard) FILTER (WHERE perm > 0) AS null_mean,
-           stddev_samp(mean_jaccard) FILTER (WHERE perm > 0) AS null_std
+           exact_avg(CASE WHEN perm > 0 THEN mean_jaccard END) AS null_mean,
+           std_sorted(CASE WHEN perm > 0 THEN mean_jaccard END) AS null_std
     FROM by_perm GROUP BY pop_group
 )
 SELECT pop_group, n_items, observed, null_mean, null_std,

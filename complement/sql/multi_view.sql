@@ -39,13 +39,13 @@ n_test AS (SELECT user_idx, count(*) AS n_test FROM test_items() GROUP BY user_i
 n_eval AS (SELECT count(*)::DOUBLE AS n FROM n_test),
 hits AS (
     -- one row per test pair some chosen view lists: which views (bit mask) and its weight 1/|T(u)|
-    SELECT bit_or(l.bit) AS mask, any_value(1 / n.n_test) AS w
+    SELECT bit_or(l.bit) AS mask, any_value(CAST(1 / n.n_test AS DECIMAL(38, 18))) AS w
     FROM lists l JOIN test_items() t USING (user_idx, item_idx) JOIN n_test n USING (user_idx)
     GROUP BY l.user_idx, l.item_idx
 ),
 masks AS MATERIALIZED (
     -- the distinct sets of views that hit a test pair, each with its pairs' summed weight:
-    -- R(S) = sum of w over the masks that meet S, / n_eval
+    -- R(S) = sum of w over the masks that meet S, / n_eval (w is a DECIMAL: its sums are exact in any order)
     SELECT mask, sum(w) AS w FROM hits GROUP BY mask
 ),
 greedy AS (
@@ -99,7 +99,7 @@ pair_users AS (
     LEFT JOIN common c ON c.view_a = a.view AND c.view_b = b.view AND c.user_idx = n.user_idx
 )
 SELECT 'jaccard' AS statistic, NULL::INTEGER AS step, view_a, view_b,
-       avg(n_common / nullif(n_a + n_b - n_common, 0)) AS value
+       exact_avg(n_common / nullif(n_a + n_b - n_common, 0)) AS value
 FROM pair_users GROUP BY view_a, view_b
 UNION ALL
 SELECT 'recall', NULL, b.view, NULL, coalesce(sum(m.w), 0) / nullif(any_value(e.n), 0)

@@ -39,9 +39,9 @@ scored AS (
 ),
 averaged AS (
     SELECT pop_group, count(*) AS n_users,
-           avg(recall_a) AS recall_a, avg(recall_b) AS recall_b,
-           avg(recall_union) AS "union", avg(recall_union_at_k) AS union_at_k,
-           avg(recall_best_view) AS best_view
+           exact_avg(recall_a) AS recall_a, exact_avg(recall_b) AS recall_b,
+           exact_avg(recall_union) AS "union", exact_avg(recall_union_at_k) AS union_at_k,
+           exact_avg(recall_best_view) AS best_view
     FROM scored GROUP BY pop_group
 )
 SELECT pop_group, n_users, recall_a, recall_b,

@@ -33,12 +33,12 @@ scored AS MATERIALIZED (
            coalesce(p.n_common, 0) / $k AS overlap_at_k
     FROM evaluated e LEFT JOIN per_user p USING (user_idx)
 )
-SELECT 'jaccard' AS statistic, count(jaccard) AS n_users, avg(jaccard) AS mean,
+SELECT 'jaccard' AS statistic, count(jaccard) AS n_users, exact_avg(jaccard) AS mean,
        quantile_cont(jaccard, 0.25) AS q25, quantile_cont(jaccard, 0.5) AS median,
        quantile_cont(jaccard, 0.75) AS q75
 FROM scored
 UNION ALL
-SELECT 'overlap_at_k', count(overlap_at_k), avg(overlap_at_k),
+SELECT 'overlap_at_k', count(overlap_at_k), exact_avg(overlap_at_k),
        quantile_cont(overlap_at_k, 0.25), quantile_cont(overlap_at_k, 0.5),
        quantile_cont(overlap_at_k, 0.75)
 FROM scored

@@ -35,8 +35,8 @@ per_user AS (
     GROUP BY t.view, t.user_idx
 )
 SELECT view, count(*) AS n_users,
-       avg(n_tail / n_listed) AS aplt,
-       avg(n_tail) AS aclt,
+       exact_avg(n_tail / n_listed) AS aplt,
+       exact_avg(n_tail) AS aclt,
        (SELECT count(*) FROM items) - (SELECT count(*) FROM head) AS n_tail_items
 FROM per_user
 GROUP BY view

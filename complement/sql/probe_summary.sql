@@ -14,8 +14,8 @@ SELECT
     item_set,
     metric,
     count(DISTINCT seed) AS n_seeds,
-    avg(value) AS mean,
-    coalesce(stddev_samp(value), 0.0) AS std
+    exact_avg(value) AS mean,
+    coalesce(std_sorted(value), 0.0) AS std
 FROM probes
 WHERE ($run_id = '' OR run_id = $run_id)
   AND ($source = '' OR source = $source)

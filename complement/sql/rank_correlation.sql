@@ -34,7 +34,7 @@ scored AS (
     UNION ALL
     SELECT 'n_common', n_common FROM per_user
 )
-SELECT statistic, count(value) AS n_users, avg(value) AS mean,
+SELECT statistic, count(value) AS n_users, exact_avg(value) AS mean,
        quantile_cont(value, 0.25) AS q25, quantile_cont(value, 0.5) AS median, quantile_cont(value, 0.75) AS q75
 FROM scored
 GROUP BY statistic

@@ -33,11 +33,12 @@ agreement AS (
     GROUP BY d.user_idx, d.s, d.l, d.d
 ),
 per_user AS MATERIALIZED (
+    -- the sums as DECIMAL (terms rounded to 18 decimals): exact, so the same in any summation order
     SELECT a.user_idx, a.s, a.l,
-           sum(a.x / a.d * st.p ** a.d) AS prefix_sum,
+           CAST(sum(CAST(a.x / a.d * st.p ** a.d AS DECIMAL(38, 18))) AS DOUBLE) AS prefix_sum,
            max(a.x) FILTER (WHERE a.d = a.s) AS x_s,
            max(a.x) FILTER (WHERE a.d = a.l) AS x_l,
-           sum(CASE WHEN a.d > a.s THEN (a.d - a.s) / (a.s * a.d) * st.p ** a.d ELSE 0 END) AS tail_weight,
+           CAST(sum(CAST(CASE WHEN a.d > a.s THEN (a.d - a.s) / (a.s * a.d) * st.p ** a.d ELSE 0 END AS DECIMAL(38, 18))) AS DOUBLE) AS tail_weight,
            any_value(st.p) AS p
     FROM agreement a CROSS JOIN settings st
     GROUP BY a.user_idx, a.s, a.l
@@ -47,7 +48,7 @@ scored AS (
     UNION ALL
     SELECT 'rbo_ext', (1 - p) / p * (prefix_sum + x_s * tail_weight) + ((x_l - x_s) / l + x_s / s) * p ** l FROM per_user
 )
-SELECT statistic, count(value) AS n_users, avg(value) AS mean,
+SELECT statistic, count(value) AS n_users, exact_avg(value) AS mean,
        quantile_cont(value, 0.25) AS q25, quantile_cont(value, 0.5) AS median, quantile_cont(value, 0.75) AS q75
 FROM scored
 GROUP BY statistic

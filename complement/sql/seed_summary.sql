@@ -10,20 +10,20 @@
 WITH per_view AS (
     SELECT view,
            regexp_replace(view, '-s[0-9]+$', '') AS base_view,
-           avg(recall) AS recall,
-           avg(ndcg) AS ndcg,
-           avg(hit) AS hit_rate
+           exact_avg(recall) AS recall,
+           exact_avg(ndcg) AS ndcg,
+           exact_avg(hit) AS hit_rate
     FROM user_metrics($k, [], false)
     GROUP BY view
 )
 SELECT base_view AS view,
        count(*) AS n_seeds,
-       avg(recall) AS recall_mean,
-       stddev_samp(recall) AS recall_std,
-       avg(ndcg) AS ndcg_mean,
-       stddev_samp(ndcg) AS ndcg_std,
-       avg(hit_rate) AS hit_rate_mean,
-       stddev_samp(hit_rate) AS hit_rate_std
+       exact_avg(recall) AS recall_mean,
+       std_sorted(recall) AS recall_std,
+       exact_avg(ndcg) AS ndcg_mean,
+       std_sorted(ndcg) AS ndcg_std,
+       exact_avg(hit_rate) AS hit_rate_mean,
+       std_sorted(hit_rate) AS hit_rate_std
 FROM per_view
 GROUP BY base_view
 ORDER BY base_view;

@@ -21,9 +21,9 @@ counted AS (
     SELECT count(*) FILTER (WHERE in_a AND in_b) AS common,
            count(*) FILTER (WHERE in_a AND NOT in_b) AS a_only,
            count(*) FILTER (WHERE in_b AND NOT in_a) AS b_only,
-           avg(log_pop) FILTER (WHERE in_a AND in_b) AS log_pop_common,
-           avg(log_pop) FILTER (WHERE in_a AND NOT in_b) AS log_pop_a_only,
-           avg(log_pop) FILTER (WHERE in_b AND NOT in_a) AS log_pop_b_only
+           exact_avg(CASE WHEN in_a AND in_b THEN log_pop END) AS log_pop_common,
+           exact_avg(CASE WHEN in_a AND NOT in_b THEN log_pop END) AS log_pop_a_only,
+           exact_avg(CASE WHEN in_b AND NOT in_a THEN log_pop END) AS log_pop_b_only
     FROM hits
 )
 SELECT common, a_only, b_only,

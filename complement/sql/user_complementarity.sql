@@ -22,7 +22,7 @@ groups(user_group, position) AS (VALUES ('both', 1), ('a_only', 2), ('b_only', 3
 SELECT g.user_group,
        count(x.user_idx) AS n_users,
        count(x.user_idx) / nullif((SELECT count(*) FROM grouped), 0) AS share,
-       avg(ln(1 + u.n_train)) AS mean_log_train
+       exact_avg(ln(1 + u.n_train)) AS mean_log_train
 FROM groups g
 LEFT JOIN grouped x ON x.user_group = g.user_group
 LEFT JOIN users u ON u.user_idx = x.user_idx

@@ -29,7 +29,7 @@ WITH per_user AS (
     GROUP BY user_idx
 ),
 taste AS (
-    SELECT t.user_idx, avg(ln(1 + coalesce(i.n_train, 0))) AS tau
+    SELECT t.user_idx, exact_avg(ln(1 + coalesce(i.n_train, 0))) AS tau
     FROM (SELECT DISTINCT user_idx, item_idx FROM interactions WHERE split = 'train') t
     LEFT JOIN items i ON i.item_idx = t.item_idx
     GROUP BY t.user_idx
@@ -59,12 +59,12 @@ SELECT grouping, grp AS bucket,
        count(*) AS n_users,
        min(stat) AS stat_min,
        max(stat) AS stat_max,
-       avg(hits_a / n_test) AS recall_a,
-       avg(hits_b / n_test) AS recall_b,
-       avg(hits_union / n_test) AS recall_union,
-       avg((hits_a > 0 AND hits_b = 0)::DOUBLE) AS share_a_only,
-       avg((hits_b > 0 AND hits_a = 0)::DOUBLE) AS share_b_only,
-       avg(((hits_a > 0) <> (hits_b > 0))::DOUBLE) AS share_one_view
+       exact_avg(hits_a / n_test) AS recall_a,
+       exact_avg(hits_b / n_test) AS recall_b,
+       exact_avg(hits_union / n_test) AS recall_union,
+       exact_avg((hits_a > 0 AND hits_b = 0)::DOUBLE) AS share_a_only,
+       exact_avg((hits_b > 0 AND hits_a = 0)::DOUBLE) AS share_b_only,
+       exact_avg(((hits_a > 0) <> (hits_b > 0))::DOUBLE) AS share_one_view
 FROM grouped
 GROUP BY grouping, grp, position
 ORDER BY CASE grouping WHEN 'all' THEN 0 WHEN 'activity' THEN 1 ELSE 2 END, position;
