@@ -61,6 +61,11 @@ def file_problem(path: str | os.PathLike) -> str | None:
     return "is a folder, not a file" if path.is_dir() else "does not exist"
 
 
+class RepeatedEntry(ConfigError):
+    """An entry given twice in a comma-separated value: the text reads, the list is refused (exit 1 on the
+    command line, not a usage error)."""
+
+
 def comma_list(option: str, value: str, *, distinct: bool = False) -> list[str]:
     """The entries of a comma-separated option value, stripped. An empty entry ('5,,10', a leading or
     trailing comma) is refused, naming the option; with ``distinct`` so is an entry given twice."""
@@ -73,7 +78,7 @@ def comma_list(option: str, value: str, *, distinct: bool = False) -> list[str]:
         )
     entries = [entry for entry in entries if entry]
     if distinct and (twice := [e for i, e in enumerate(entries) if e in entries[:i]]):
-        raise ConfigError(f"{option} names '{twice[0]}' twice in '{value}'; name each once")
+        raise RepeatedEntry(f"{option} names '{twice[0]}' twice in '{value}'; name each once")
     return entries
 
 

@@ -1106,7 +1106,7 @@ OTHER = [
         "diagnose-unknown-param",
         "synth",
         ["diagnose", *W, "--sql", "metrics", "-p", "view", "pop"],
-        1,
+        2,
         r"has no parameter 'view'",
     ),
     Case("diagnose-k-zero", "synth", ["diagnose", *W, "--sql", "metrics", "-p", "k", "0"], 1, r"k must be at least 1"),

@@ -108,7 +108,7 @@ PROBE = ["probe", "--source", "pop", "--target", "rnd"]
         ),
         (["diagnose", "--sql", "overlap", "--views", "pop,rnd", "--k", "5,10,"], 2, r"--k has an empty entry"),
         (["diagnose", "--sql", "metrics", "--views", "pop,,rnd"], 2, r"--views has an empty entry in 'pop,,rnd'"),
-        (["diagnose", "--sql", "metrics", "-p", "views", "pop,,rnd"], 1, r"parameter views has an empty entry"),
+        (["diagnose", "--sql", "metrics", "-p", "views", "pop,,rnd"], 2, r"parameter views has an empty entry"),
         (["report", "--views", "pop,,rnd"], 2, r"--views has an empty entry"),
         (["report", "--k", ",5"], 2, r"--k has an empty entry"),
         (["fuse", "--views", "pop,,rnd", "--method", "rrf", "--view", "f"], 2, r"--views has an empty entry"),

@@ -98,7 +98,7 @@ def test_errors_are_one_line_with_exit_1(ws, capsys):
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlap")
     assert code == 1 and err == "Error: diagnostic 'overlap' needs parameter view_a VARCHAR (pass --views A,B)\n"
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "kk", "3")
-    assert code == 1 and "has no parameter 'kk'" in err
+    assert code == 2 and "Invalid value for -p: diagnostic 'metrics' has no parameter 'kk'" in err
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--out", "x.txt")
     assert code == 1 and "--out must end in .parquet, .csv, .json, .md, not 'x.txt'" in err
     code, _, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--out", "x.md", "--format", "csv")
@@ -176,3 +176,29 @@ def test_a_diagnostic_named_where_a_subcommand_goes_says_how_to_run_it(ws, capsy
 def test_a_parameter_set_by_p_and_by_its_own_option_is_refused(ws, capsys, extra, line):
     code, out, err = run(capsys, "diagnose", "-w", str(ws.root), "--sql", "overlap", *extra)
     assert code == 1 and out == "" and err == line
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--sql", "metrics", "-p", "k", "ten"], 2, "parameter k expects INTEGER, a whole number in plain decimal"),
+        (["--sql", "metrics", "-p", "k", "2.5"], 2, "parameter k expects INTEGER"),
+        (["--sql", "rbo", "--views", "a,b", "-p", "p", "high"], 2, "parameter p expects DOUBLE"),
+        (["--sql", "rbo", "--views", "a,b", "-p", "p", "0_9"], 2, "p expects DOUBLE, a number in plain ASCII"),
+        (["--sql", "metrics", "-p", "views", "a,,b"], 2, "parameter views"),
+        (["--sql", "metrics", "-p", "k"], 2, "takes a name and a value"),
+        (["--sql", "metrics", "-p", "nope", "1"], 2, "has no parameter 'nope'"),
+        (["--sql", "metrics", "-p", "k", "0"], 1, "parameter k must be at least 1, got 0"),
+        (["--sql", "metrics", "-p", "views", "a,a"], 1, "parameter views names 'a' twice"),
+        (["--sql", "metrics", "-p", "k", "99999999999"], 1, "99999999999 is outside its range"),
+        (["--sql", "rbo", "--views", "a,b", "-p", "p", "1.5"], 1, "p"),
+    ],
+)
+def test_p_values_follow_the_exit_code_rule(ws, capsys, args, code, message):
+    """-p text that does not read as its parameter's type is a usage error (2), like --k ten; a readable value
+    refused by a bound is 1 (docs/design.md)."""
+    got, out, err = run(capsys, "diagnose", "-w", str(ws.root), *args)
+    assert (got, out) == (code, ""), err
+    assert message in err
+    if code == 1:
+        assert err.count("\n") == 1

@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from ..checks import comma_list
+from ..checks import RepeatedEntry, comma_list
 from ..choices import Engine, values
 from ..diagnostics import find, list_diagnostics, show
 from ..diagnostics.export import SUFFIXES, write_result
-from ..errors import CheckFailed, ComplementError
+from ..errors import CheckFailed, ComplementError, ConfigError
 from ..outputs import check_output_path
 from .common import FormatOption, WorkspaceOption, comma_option, parse_ks, workspace
 from .options import with_options
@@ -150,9 +150,10 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     params: dict = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ComplementError(f"-p takes a name and a value, e.g. -p k 10 (got '{pair}')")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"takes a name and a value, e.g. -p k 10 (got '{pair}')", param_hint="-p")
         params[name.strip()] = value
+    _read_params(diagnostic_name, params)
     for flag, keys, given in (("--views", ("view_a", "view_b", "views"), views), ("--k", ("k",), ks)):
         if given is not None and (twice := [key for key in keys if key in params]):
             raise ComplementError(f"-p {twice[0]} and {flag} both set {twice[0]}: give it one way")
@@ -173,6 +174,30 @@ def _params(diagnostic_name: str, pairs: list[str] | None, views: str | None, ks
     if ks is not None:
         params["k"] = parse_ks(ks)
     return params
+
+
+def _read_params(diagnostic_name: str, params: dict) -> None:
+    """Each ``-p`` value read as its parameter's type, in the parser: a name the diagnostic does not declare, or
+    text that does not read as the type (``-p k ten``), is a usage error (exit 2) like ``--k ten``; a value that
+    reads but is out of bounds (``-p k 0``) is left to the library (exit 1)."""
+    from ..diagnostics.runner import coerce
+
+    diagnostic = find(diagnostic_name)
+    declared = {p.name: p for p in diagnostic.params}
+    for name, value in params.items():
+        if name not in declared:
+            have = ", ".join(declared) or "none"
+            raise typer.BadParameter(
+                f"diagnostic '{diagnostic.name}' has no parameter '{name}' (its parameters: {have})", param_hint="-p"
+            )
+        try:
+            coerce(diagnostic, declared[name], value)
+        except RepeatedEntry:
+            pass  # a readable list that names a view twice: the library refuses it (exit 1), as for --views
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="-p") from None
+        except ComplementError:
+            pass  # a bound: the library refuses it, with the same line for every caller
 
 
 ENGINES = values(Engine)

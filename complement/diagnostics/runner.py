@@ -19,7 +19,7 @@ from rich.progress import TaskID
 from .. import tables
 from ..checks import comma_list
 from ..db import check_read_only, connect, empty_select
-from ..errors import ComplementError, WorkspaceError, did_you_mean
+from ..errors import ComplementError, ConfigError, WorkspaceError, did_you_mean
 from ..progress import progress
 from ..sandbox import interruptible, is_interruption, open_sandbox
 from ..workspace import Workspace
@@ -78,7 +78,7 @@ def _strict_integers(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
     for item in values:
         number = plain_integer(item)
         if number is None:
-            raise ComplementError(
+            raise ConfigError(
                 f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, a whole number in plain "
                 f"decimal digits, got {item!r}"
             )
@@ -104,7 +104,9 @@ def _fits(number: int, type_name: str) -> bool:
 
 
 def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
-    """``value`` (a Python value, or a string from the command line) as the parameter's type."""
+    """``value`` (a Python value, or a string from the command line) as the parameter's type. Text that does
+    not read as the type is a :class:`ConfigError` (a usage error on the command line); a value outside its
+    bounds, a :class:`ComplementError`."""
     if isinstance(value, str) and param.type.endswith("[]"):
         value = comma_list(f"parameter {param.name}", value, distinct=param.name in VIEW_PARAMS)
     elif isinstance(value, (tuple, set, frozenset)):
@@ -116,7 +118,7 @@ def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
         # numeric option's is (cli.options.number_parser)
         if isinstance(item, str) and param.type.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL")):
             if not item.isascii() or "_" in item:
-                raise ComplementError(
+                raise ConfigError(
                     f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, a number in plain "
                     f"ASCII digits, got {item!r}"
                 )
@@ -124,7 +126,7 @@ def coerce(diagnostic: Diagnostic, param: Param, value: Any) -> Any:
     try:
         value = _cast(con, value, param.type)
     except duckdb.Error:
-        raise ComplementError(
+        raise ConfigError(
             f"diagnostic '{diagnostic.name}': parameter {param.name} expects {param.type}, got {value!r}"
         ) from None
     finally:
@@ -184,11 +186,11 @@ def check_views(workspace: Workspace, diagnostic: Diagnostic, values: dict[str, 
             if view not in have:
                 raise WorkspaceError(
                     f"view '{view}' is not in the '{table}' table{did_you_mean(view, have)} "
-                    f"(views: {', '.join(have) or 'none'}){_how_to_make(workspace, table, view)}"
+                    f"(views: {', '.join(have) or 'none'}){how_to_make(workspace, table, view)}"
                 )
 
 
-def _how_to_make(workspace: Workspace, table: str, view: str) -> str:
+def how_to_make(workspace: Workspace, table: str, view: str) -> str:
     """What to run when ``view`` has vectors but not the ``table`` rows a diagnostic reads ('' otherwise)."""
     if view not in workspace.parts("embeddings"):
         return ""
