@@ -357,3 +357,25 @@ def test_a_blank_workspace_option_is_refused_not_read_as_the_current_folder(tmp_
     assert code == 1 and out == ""
     assert err == "Error: -w is empty: give the workspace folder (write . for the current folder)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [
+        (["init", "{blank}", "--dataset", "synthetic"], "DIR"),
+        (["synth", "{blank}"], "DIR"),
+        (["demo", "{blank}"], "DIR"),
+        (["run", "{blank}"], "FILE"),
+    ],
+    ids=lambda c: c[0] if isinstance(c, list) else c,
+)
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_folder_argument_is_refused_not_read_as_the_current_folder(
+    tmp_path, capsys, monkeypatch, command, flag, blank
+):
+    """`complement init "$WS"` with WS unset created a workspace in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, *[blank if a == "{blank}" else a for a in command])
+    assert code == 1 and out == ""
+    assert err.startswith(f"Error: {flag} is empty: give the ") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

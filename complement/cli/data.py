@@ -35,7 +35,14 @@ def _check_ratios(text: str) -> str:
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help="Workspace folder to create.", show_default=False)],
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Workspace folder to create.",
+            show_default=False,
+            parser=path_parser("DIR", "the workspace folder to create"),
+        ),
+    ],
     dataset: Annotated[
         str,
         typer.Option(

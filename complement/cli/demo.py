@@ -14,6 +14,7 @@ from .. import atomic
 from ..demo import run_demo
 from ..progress import message
 from .common import FormatOption
+from .options import path_parser
 from .output import Format, echo_table, render
 
 TITLES = {
@@ -22,12 +23,18 @@ TITLES = {
     "unique_hits": "Who finds the hits? (shares of hits; ln-popularity of hits found by one view only)",
     "oracle": "Oracle fusion bounds per popularity group (Recall@20)",
     "fusion_gap": "Fusion: share of the oracle gain captured",
-    "probes": "Alignment probes: semantic -> collaborative (mean over seeds)",
+    "probes": "Alignment probes: the source view's item vectors mapped onto the target's (mean over seeds)",
 }
 
 
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Workspace folder to create or update.")] = Path("complement-demo"),
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Workspace folder to create or update.",
+            parser=path_parser("DIR", "the workspace folder"),
+        ),
+    ] = Path("complement-demo"),
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a setting of the built-in experiment, e.g. --set dataset.users=2000."),

@@ -10,12 +10,17 @@ import typer
 from ..checks import ascii_digits, comma_list
 from ..steps import run as run_step
 from .common import FormatOption, WorkspaceOption, comma_option, workspace
+from .options import path_parser
 from .output import echo_table
 
 
 def run(
     file: Annotated[
-        Path | None, typer.Argument(help="Experiment file (default: the workspace's complement.toml).")
+        Path | None,
+        typer.Argument(
+            help="Experiment file (default: the workspace's complement.toml).",
+            parser=path_parser("FILE", "the experiment file"),
+        ),
     ] = None,
     workspace_dir: WorkspaceOption = None,
     set_: Annotated[

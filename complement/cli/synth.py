@@ -11,7 +11,7 @@ import typer
 
 from ..data.synth import SynthConfig
 from ..progress import message
-from .options import with_options
+from .options import path_parser, with_options
 
 #: the help of each generator knob; the flags, types and defaults are SynthConfig's fields
 KNOBS = {
@@ -42,7 +42,13 @@ def write_synthetic(directory: Path, *, force: bool, **settings: Any) -> None:
 @with_options(SynthConfig, helps=KNOBS)
 def synth(
     directory: Annotated[
-        Path, typer.Argument(help="Workspace folder to create or overwrite.", metavar="DIR", show_default=False)
+        Path,
+        typer.Argument(
+            help="Workspace folder to create or overwrite.",
+            metavar="DIR",
+            show_default=False,
+            parser=path_parser("DIR", "the workspace folder to write"),
+        ),
     ],
     *,
     options: SynthConfig,
