@@ -87,6 +87,8 @@ def headline(ws: Workspace, config: dict) -> dict[str, pa.Table]:
             pa.Table.from_pylist(
                 [
                     {
+                        "source": r["source"],
+                        "target": r["target"],
                         "mapper": r["mapper"],
                         "shift": r["shift"],
                         "item_set": r["item_set"],

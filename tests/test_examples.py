@@ -98,4 +98,6 @@ def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
     for row in listing:
         table = list(csv.DictReader(open(row["file"], encoding="utf-8")))
         assert table and Path(row["file"]).parent == tmp_path / "demo" / "demo-results"
+        if "Alignment probes" in row["title"]:  # the rows name the views mapped, as set in the experiment
+            assert {(r["source"], r["target"]) for r in table} == {("text", "lightgcn")}
     assert (tmp_path / "demo" / "report.html").exists()

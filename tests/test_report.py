@@ -57,6 +57,15 @@ def test_report_rejects_a_view_without_topk(built, capsys):
     assert "view 'nope' has no topk table" in capsys.readouterr().err
 
 
+def test_report_says_why_a_vectors_only_view_has_no_lists(built, capsys):
+    """truth_semantic has item vectors only (like a text view): the error says so instead of only listing views."""
+    with pytest.raises(SystemExit):
+        main(["report", "-w", str(built.root), "--views", "lightgcn,truth_semantic"])
+    err = capsys.readouterr().err
+    assert "view 'truth_semantic' has no topk table" in err and "has item vectors only" in err
+    assert err.count("\n") == 1
+
+
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium(built, tmp_path):
     pytest.importorskip("matplotlib", reason="the plots need the 'report' extra")

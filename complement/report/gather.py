@@ -106,9 +106,11 @@ def collect(
         have = ws.parts("topk")
         missing = [v for v in pair if v not in have]
         if missing:
+            from ..diagnostics.runner import how_to_make
+
             raise WorkspaceError(
                 f"view '{missing[0]}' has no topk table{did_you_mean(missing[0], have)} "
-                f"(views with one: {', '.join(have) or 'none'})"
+                f"(views with one: {', '.join(have) or 'none'}){how_to_make(ws, 'topk', missing[0])}"
             )
     data = ReportData(ws, pair, summary, splits, note="" if pair else no_pair_note(ws))
     if data.note:
