@@ -49,3 +49,22 @@ def test_score_fusion_refuses_rank_only_lists(tmp_path):
     interop.import_topk(ws, tmp_path / "c.csv", "c")
     with pytest.raises(DataError, match="--method rrf"):
         fuse_lists(ws, "a", "c", "score", "ac")
+
+
+def test_zscore_fusion_of_lists_is_the_same_to_the_last_bit_on_every_run(tmp_path, monkeypatch):
+    # Views stored as user buckets with small row groups, so users' lists span two row groups and DuckDB's
+    # threads read them in parts: a DOUBLE avg()/stddev_pop() per list then depended on the order the parts
+    # were added (8 different score columns over 8 runs before the fix). minmax takes only min and max.
+    from conftest import synthetic_with_random_views
+
+    from complement import tables
+
+    monkeypatch.setattr(tables, "BUCKET_ROWS", 20_000)
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 1_003)
+    ws = synthetic_with_random_views(tmp_path / "ws", ["a", "b"], dim=8, lists_k=50, users=1500, items=400, seed=11)
+    runs = set()
+    for _ in range(6):
+        fuse_lists(ws, "a", "b", "score", "ab", norm="zscore", weight=0.3)
+        rows = ws.query("SELECT user_id, rank, item_id, score FROM topk WHERE view = 'ab' ORDER BY 1, 2")
+        runs.add(repr(rows.to_pylist()))
+    assert len(runs) == 1

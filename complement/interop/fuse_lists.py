@@ -26,9 +26,14 @@ _SQL = """
 WITH lists AS (
     SELECT view, user_id, item_id, rank, score FROM topk WHERE view = $view_a OR view = $view_b
 ),
-stats AS (
-    SELECT view, user_id, avg(score) AS mean, stddev_pop(score) AS sd, min(score) AS low, max(score) AS high
+-- the mean and std of a user's list over its scores in sorted order, so the same in any row order (a DOUBLE avg()
+-- over a list that spans two row groups depended on the order DuckDB's threads added them)
+sorted_scores AS (
+    SELECT view, user_id, list_sort(list(score)) AS s, min(score) AS low, max(score) AS high
     FROM lists GROUP BY view, user_id
+),
+stats AS (
+    SELECT view, user_id, list_avg(s) AS mean, list_stddev_pop(s) AS sd, low, high FROM sorted_scores
 ),
 normalised AS (
     SELECT l.view, l.user_id, l.item_id, l.rank,
