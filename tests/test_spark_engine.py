@@ -77,6 +77,35 @@ def test_the_rewritten_functions_compute_what_duckdb_computes(spark):
         spark.sql(to_spark("SELECT error('n_boot must be at least 1')")).collect()
 
 
+def test_std_sorted_on_spark_is_duckdbs_to_the_last_bit_in_any_row_order(spark):
+    """stddev_samp depends on the order it meets the rows (DuckDB's gives several values over shuffles of these);
+    std_sorted adds them sorted on both engines, with the same update, so every order gives DuckDB's bits."""
+    import random
+
+    import duckdb
+
+    from complement.diagnostics.render import render
+
+    rng = random.Random(3)
+    values = [(i % 2, rng.uniform(0, 1) * 10 ** rng.randint(-3, 3)) for i in range(40)]
+
+    def query(order, fn):
+        rows = ", ".join(f"({g}, {v!r})" for g, v in order) + ", (1, NULL), (2, 1.5), (3, NULL)"
+        return f"SELECT g, {fn}(x) AS s FROM (VALUES {rows}) AS v(g, x) GROUP BY g ORDER BY g"
+
+    want = duckdb.sql(render(query(values, "std_sorted"))).fetchall()
+    assert want[2:] == [(2, None), (3, None)]  # one value, no value: NULL, as stddev_samp
+    plain, spark_results = set(), set()
+    for seed in range(6):
+        order = values[:]
+        random.Random(seed).shuffle(order)
+        plain.add(tuple(duckdb.sql(query(order, "stddev_samp")).fetchall()))
+        spark_sql = to_spark(render(query(order, "std_sorted"), keep=["std_sorted"]))
+        spark_results.add(tuple(tuple(r) for r in spark.sql(spark_sql).collect()))
+    assert len(plain) > 1  # the order matters to a plain stddev_samp
+    assert spark_results == {tuple(want)}
+
+
 def test_a_sql_error_on_spark_is_one_clear_line(spark, rich):
     ws, _ = rich
     with pytest.raises(

@@ -52,9 +52,10 @@ def test_isfinite_becomes_not_nan_and_not_infinite():
     assert "(NOT ISNAN(X) AND ABS(X) <> CAST('INFINITY' AS DOUBLE))" in out
 
 
-def test_std_sorted_becomes_spark_stddev_samp():
+def test_std_sorted_becomes_an_aggregate_over_the_sorted_values():
     out = flat(to_spark("SELECT std_sorted(x) FROM t GROUP BY g"))
-    assert "STDDEV_SAMP(X)" in out and "STD_SORTED" not in out
+    assert "AGGREGATE(ARRAY_SORT(COLLECT_LIST(CAST(X AS DOUBLE)))" in out
+    assert "STD_SORTED" not in out and "STDDEV" not in out
 
 
 def test_exact_avg_translates_to_decimal_sums():

@@ -10,8 +10,9 @@ REWRITES, in the order they apply:
   (``_macros.sql``); DuckDB reads the hex digits with a ``'0x' ||`` cast that Spark lacks.
 - ``quantile_cont(x, p)`` -> ``percentile(x, p)``: both interpolate linearly between order
   statistics; sqlglot writes ``percentile_cont(x, p)``, which Spark refuses.
-- ``std_sorted(x)`` -> ``stddev_samp(x)``: the shared macro sorts the values so that DuckDB adds them in one
-  order; Spark's own may differ from it in the last bits.
+- ``std_sorted(x)`` -> an ``aggregate`` over ``array_sort(collect_list(x))`` that runs DuckDB's own update
+  (Welford's: count, mean, sum of squared differences) over the sorted values, so Spark gives the same
+  bits in any row order, and the same bits as DuckDB (``stddev_samp`` added in the order its tasks meet).
 - ``error(message)`` -> ``raise_error(message)``.
 - ``list_sum(list)`` -> ``aggregate(list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)``.
 - ``isfinite(x)`` -> ``(NOT isnan(x) AND abs(x) <> CAST('Infinity' AS DOUBLE))``.
@@ -35,6 +36,16 @@ from .standalone import inline_params
 
 # scalar macros left as calls by render() because their Spark form differs (see _hash60)
 ENGINE_MACROS = ("hash60", "std_sorted")
+
+# DuckDB's stddev_samp update (count n, mean m, sum of squared differences d2; NULL below two values), over the
+# values in sorted order: the same result whatever order the rows arrive in
+_STD_SORTED = (
+    "aggregate(array_sort(collect_list(CAST(_x AS DOUBLE))),"
+    " named_struct('n', CAST(0 AS DOUBLE), 'm', CAST(0 AS DOUBLE), 'd2', CAST(0 AS DOUBLE)),"
+    " (s, v) -> named_struct('n', s.n + 1, 'm', s.m + (v - s.m) / (s.n + 1),"
+    " 'd2', s.d2 + (v - (s.m + (v - s.m) / (s.n + 1))) * (v - s.m)),"
+    " s -> CASE WHEN s.n > 1 THEN sqrt(s.d2 / (s.n - 1)) END)"
+)
 
 _MATERIALIZED = re.compile(r"\bAS\s+(?:NOT\s+)?MATERIALIZED\s*\(", re.IGNORECASE)
 
@@ -60,7 +71,9 @@ def _rewrite_node(node: Any, exp: Any, tables: Mapping[str, str], cte_names: set
             converted = exp.Anonymous(this="conv", expressions=[digits, exp.Literal.number(16), exp.Literal.number(10)])
             return exp.cast(converted, "BIGINT")
         if name == "std_sorted" and len(args) == 1:
-            return exp.Anonymous(this="stddev_samp", expressions=args)
+            return sqlglot.parse_one(_STD_SORTED, read="spark").transform(
+                lambda n: args[0].copy() if isinstance(n, exp.Column) and n.name == "_x" else n
+            )
         if name == "error":
             return exp.Anonymous(this="raise_error", expressions=args)
         if name == "list_sum" and len(args) == 1:

@@ -26,7 +26,7 @@ CREATE MACRO exact_avg(x) AS (
 
 -- The sample standard deviation of x (NULLs skipped; NULL under two values), its values taken in sorted order
 -- so that it is the same in any row order (stddev_samp() is not). For the few rows of a seed, permutation
--- or bootstrap summary. On Spark it is stddev_samp(x) (docs/spark.md).
+-- or bootstrap summary. On Spark the same update over array_sort(collect_list(x)) (docs/spark.md).
 CREATE MACRO std_sorted(x) AS (list_stddev_samp(list_sort(list(x))));
 
 -- Joins and groupings run on the integer keys user_idx / item_idx (every reader sees them complete:
