@@ -248,30 +248,27 @@ def test_interrupted_encoding_keeps_the_batches_it_finished(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         encoder.encode_into_cache(FakeModel(fail_on=3), cache, texts, batch_size=2)
     reloaded = EmbeddingCache(tmp_path / "cache.parquet")
-    assert sorted(reloaded.index) == [
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-    ]  # longest first: (5, 4), (3, 2)
-    np.testing.assert_array_equal(reloaded.lookup(["h5", "h2"]), [[5.0, 1.0], [2.0, 1.0]])
+    # longest first, a batch per token count (the stand-in counts characters): (5), (4), then call 3 fails
+    assert sorted(reloaded.index) == ["h4", "h5"]
+    np.testing.assert_array_equal(reloaded.lookup(["h5", "h4"]), [[5.0, 1.0], [4.0, 1.0]])
 
 
 def test_encode_batches_returns_every_text_once_longest_first(monkeypatch):
     monkeypatch.setattr(encoder, "CALL_BATCHES", 1)
-    batches = list(encoder.encode_batches(FakeModel(), ["a", "abc", "ab"], batch_size=2))
-    assert [rows.tolist() for rows, _ in batches] == [[1, 2], [0]]
-    assert batches[0][1].tolist() == [[3.0, 1.0], [2.0, 1.0]]
+    batches = list(encoder.encode_batches(FakeModel(), ["a", "abc", "ab", "c"], batch_size=2))
+    assert [rows.tolist() for rows, _ in batches] == [[1], [2], [0, 3]]  # a batch holds one length only
+    assert batches[0][1].tolist() == [[3.0, 1.0]]
 
 
 def test_encode_batches_hands_the_model_chunks_of_whole_batches_longest_first(monkeypatch):
     monkeypatch.setattr(encoder, "CALL_BATCHES", 2)
-    texts = ["bb", "a", "dddd", "ccc", "ee", "f"]  # equal lengths keep their input order
+    # equal lengths keep their input order; a chunk is up to 2 batches of one length (no batch is padded)
+    texts = ["bb", "a", "dddd", "ccc", "ee", "f", "gg", "hh", "ii"]
     model = FakeModel()
     batches = list(encoder.encode_batches(model, texts, batch_size=2))
-    assert model.seen == [(["dddd", "ccc", "bb", "ee"], 2), (["a", "f"], 2)]
-    assert [rows.tolist() for rows, _ in batches] == [[2, 3, 0, 4], [1, 5]]
-    assert np.concatenate([v for _, v in batches])[:, 0].tolist() == [4.0, 3.0, 2.0, 2.0, 1.0, 1.0]
+    assert model.seen == [(["dddd"], 2), (["ccc"], 2), (["bb", "ee", "gg", "hh"], 2), (["ii"], 2), (["a", "f"], 2)]
+    assert [rows.tolist() for rows, _ in batches] == [[2], [3], [0, 4, 6, 7], [8], [1, 5]]
+    assert np.concatenate([v for _, v in batches])[:, 0].tolist() == [4.0, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0]
 
 
 def test_nan_vectors_from_a_model_are_refused_and_never_cached(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import time
 from collections import Counter
@@ -42,6 +43,7 @@ _CONFIG_SUFFIXES = (
 )  # configs, vocabularies, sentencepiece models
 CHECKPOINT_SECONDS = 60.0  # how often a long encoding run saves the cache
 CALL_BATCHES = 32  # batches per model.encode call (a chunk takes seconds to a minute on a CPU)
+TOKENIZE_ROWS = 4096  # texts tokenised at a time to count their tokens
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".h5", ".msgpack")
 
 
@@ -184,33 +186,54 @@ def _items_per_second_column():
     return ItemsPerSecond()
 
 
+def token_counts(model, texts: list[str]) -> np.ndarray:
+    """Tokens each text has after the model's own tokenisation and truncation (what decides the padding of a
+    batch): sentence-transformers' ``preprocess`` (``tokenize`` in older versions); a stand-in without either counts
+    characters."""
+    tokenize = getattr(model, "preprocess", None) or getattr(model, "tokenize", None)
+    if tokenize is None:
+        return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    counts = np.empty(len(texts), dtype=np.int64)
+    for start in range(0, len(texts), TOKENIZE_ROWS):
+        mask = tokenize(texts[start : start + TOKENIZE_ROWS]).get("attention_mask")
+        if mask is None:  # a tokenizer without a mask: characters stand in
+            return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        counts[start : start + len(mask)] = np.asarray(mask).sum(axis=1)
+    return counts
+
+
 def encode_batches(
     model, texts: list[str], batch_size: int, items_per_text: np.ndarray | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(positions, vectors)`` chunk by chunk, longest texts first (so each batch pads
-    little), advancing a progress bar with items/s on stderr.
+    """Yield ``(positions, vectors)`` chunk by chunk, longest texts first, advancing a progress bar with items/s
+    on stderr.
 
-    The texts are sorted once (numpy, no per-item key function) and handed to ``model.encode``
-    ``CALL_BATCHES`` batches at a time: ``encode`` then forms the same batches as one bare call
-    over all texts would, and its per-call setup, our progress update and the caller's
-    checkpoint check happen once per chunk instead of once per batch. The bar counts items:
+    A batch holds texts of one token count only, so it has no padding: a text's vector is then the same bits
+    whatever else is encoded with it (padding a text to a longer batch-mate's length changed its vector in the
+    last bits: a sharded embed, or a rerun that found part of the texts cached, differed from one whole run).
+    The texts are sorted once by (token count descending, position) and handed to ``model.encode`` up to
+    ``CALL_BATCHES`` batches of one token count at a time, so the per-call setup, our progress update and the
+    caller's checkpoint check happen once per chunk instead of once per batch. The bar counts items:
     ``items_per_text[i]`` items share text ``i`` (default 1), so it ends where the summary line does."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    order = np.argsort(-lengths, kind="stable")
+    tokens = token_counts(model, texts)
+    order = np.lexsort((np.arange(len(texts)), -tokens))
     chunk = batch_size * CALL_BATCHES
     with progress(_items_per_second_column()) as bar:
         counts = np.ones(len(texts), np.int64) if items_per_text is None else np.asarray(items_per_text, np.int64)
         task = bar.add_task("encoding items", total=int(counts.sum()))
-        for start in range(0, len(order), chunk):
-            rows = order[start : start + chunk]
-            vectors = model.encode(
-                [texts[i] for i in rows],
-                batch_size=batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
-            yield rows, np.asarray(vectors, dtype=np.float32)
-            bar.advance(task, int(counts[rows].sum()))
+        # runs of one token count in the sorted order, each cut into chunks
+        edges = [0, *(np.flatnonzero(np.diff(tokens[order])) + 1).tolist(), len(order)]
+        for lo, hi in itertools.pairwise(edges):
+            for start in range(lo, hi, chunk):
+                rows = order[start : min(start + chunk, hi)]
+                vectors = model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+                yield rows, np.asarray(vectors, dtype=np.float32)
+                bar.advance(task, int(counts[rows].sum()))
 
 
 def encode_into_cache(
