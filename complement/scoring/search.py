@@ -18,6 +18,17 @@ process-wide torch thread count is restored afterwards.
 
 CPU path. The product is numpy's OpenBLAS sgemm (about 25% faster than torch's MKL ``mm`` at
 ``chunk x 64 x 20,000``) and the selection is :func:`.blocks.grouped_topk_block_np`.
+
+Same bits however the rows are split. An sgemm computes a row's scores with instructions that depend on
+the row's position in the kernel's tile of rows (24 rows on OpenBLAS's Haswell kernel) and on whether that
+tile is full, so a chunk boundary (the chunk size divides by the thread count) or a shard boundary moved
+scores in the last bits and, at near-ties, ranks. So every chunk holds a multiple of ``ALIGN_ROWS`` rows
+(zero rows pad the last) and starts where the row's index in the whole matrix (``row_offset`` + its
+position) is a multiple of ``ALIGN_ROWS`` (zero rows pad the first chunk of a shard that starts inside
+one): a row always sits at the same place in a full tile. ``ALIGN_ROWS`` = 192 is a multiple of every
+tile height of the BLAS kernels in use (4 to 96). A catalogue too large for ``ALIGN_ROWS`` rows per worker
+within ``MAX_ALIGNED_BYTES``, or an explicit ``chunk_size`` below ``ALIGN_ROWS``, is chunked without this
+alignment (the last bits may then depend on the thread count and the shards).
 """
 
 from __future__ import annotations
@@ -42,11 +53,25 @@ from .blocks import (
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20  # CPU: small blocks stay in cache and cost no speed (benchmarks/topk.py)
 DEFAULT_CHUNK_BYTES_CUDA = 1 * 2**30  # GPU: big blocks keep the device busy
+ALIGN_ROWS = 192  # chunks hold and start at multiples of this many rows (module docstring: same bits)
+MAX_ALIGNED_BYTES = 1 * 2**30  # the most the aligned chunks' score blocks may take, all workers together
 
 
 def default_chunk_size(n_rows: int, n_items: int, budget_bytes: int = DEFAULT_CHUNK_BYTES, workers: int = 1) -> int:
     """Rows per chunk so that ``workers`` float32 ``rows x n_items`` score blocks fit ``budget_bytes``."""
     return int(max(1, min(max(n_rows, 1), budget_bytes // (4 * max(n_items, 1) * max(workers, 1)))))
+
+
+def aligned_chunk_size(n_rows: int, n_items: int, budget_bytes: int, workers: int, chunk_size=None) -> int | None:
+    """Rows per chunk, a multiple of ``ALIGN_ROWS``: ``chunk_size`` rounded up, or the budget's rows rounded down
+    (at least ``ALIGN_ROWS``, at most the rows rounded up); None when ``chunk_size`` is below ``ALIGN_ROWS`` or
+    ``ALIGN_ROWS`` rows per worker would take more than ``MAX_ALIGNED_BYTES``."""
+    if chunk_size:
+        return None if int(chunk_size) < ALIGN_ROWS else -(-int(chunk_size) // ALIGN_ROWS) * ALIGN_ROWS
+    if ALIGN_ROWS * 4 * max(n_items, 1) * max(workers, 1) > MAX_ALIGNED_BYTES:
+        return None
+    rows = budget_bytes // (4 * max(n_items, 1) * max(workers, 1)) // ALIGN_ROWS * ALIGN_ROWS
+    return int(min(max(rows, ALIGN_ROWS), -(-max(n_rows, 1) // ALIGN_ROWS) * ALIGN_ROWS))
 
 
 def _device(device) -> torch.device:
@@ -114,11 +139,12 @@ def _select(scores, k: int, n_items: int, group_rows: int, scratch: Scratch):
     return values.cpu().numpy(), indices.cpu().numpy()
 
 
-def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool):
+def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool, row_offset: int = 0):
     """Score ``queries[a:b] @ items.T`` chunk by chunk, apply ``mask_block(scores, a, b)``, keep the exact top-k.
 
     On the CPU the block is a numpy array (OpenBLAS sgemm, one BLAS thread per worker) and
-    ``mask_block`` gets a zero-copy torch view of it; on CUDA everything stays in torch."""
+    ``mask_block`` gets a zero-copy torch view of it; on CUDA everything stays in torch. ``queries[0]`` is
+    row ``row_offset`` of the whole matrix (a shard's first user), which places the aligned chunks."""
     n_rows, n_items = queries.shape[0], items.shape[0]
     on_cpu = dev.type == "cpu"
     group_rows = GROUP_ROWS_CPU if on_cpu else GROUP_ROWS
@@ -127,8 +153,15 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
     threads = torch.get_num_threads()
     workers = threads if on_cpu else 1
     budget = DEFAULT_CHUNK_BYTES if on_cpu else DEFAULT_CHUNK_BYTES_CUDA
-    chunk = int(chunk_size) if chunk_size else default_chunk_size(n_rows, padded_items, budget, workers)
-    starts = list(range(0, n_rows, chunk))
+    aligned = aligned_chunk_size(n_rows, padded_items, budget, workers, chunk_size)
+    if aligned is not None:
+        chunk = aligned
+        lead = int(row_offset) % ALIGN_ROWS  # zero rows before the first row: its place in an aligned chunk
+    else:
+        chunk = int(chunk_size) if chunk_size else default_chunk_size(n_rows, padded_items, budget, workers)
+        lead = 0
+    # chunk c covers rows [c * chunk - lead, (c + 1) * chunk - lead) of queries, cut to the rows there are
+    starts = list(range(-lead, n_rows, chunk))
     workers = max(1, min(workers, len(starts)))
     items_on_device = torch.zeros((padded_items, items.shape[1]), dtype=torch.float32, device=dev)
     items_on_device[:n_items] = items.to(dev)
@@ -142,21 +175,31 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
         if workers > 1:
             torch.set_num_threads(1)
         # one score buffer per worker: a fresh block per chunk costs page faults on the CPU
-        shape = (min(chunk, n_rows), padded_items)
+        shape = (chunk if aligned is not None else min(chunk, n_rows), padded_items)
         cpu_buffer = np.empty(shape, dtype=np.float32) if on_cpu else None
         device_buffer = None if on_cpu else torch.empty(shape, dtype=torch.float32, device=dev)
         scratch = Scratch()
         scores: np.ndarray | torch.Tensor
         with torch.inference_mode():
-            for start in own_starts:
-                stop = min(start + chunk, n_rows)
+            for first in own_starts:
+                start, stop = max(first, 0), min(first + chunk, n_rows)
+                # the rows of the block: the chunk's own, after `before` zero rows and padded to a whole number of
+                # ALIGN_ROWS when aligned (a full chunk in the middle needs neither)
+                before = start - first
+                rows = stop - start if aligned is None else -(-(before + stop - start) // ALIGN_ROWS) * ALIGN_ROWS
+                block = queries[start:stop]
+                if rows != stop - start:
+                    block = _zero_padded(block, before, rows, on_cpu)
+                    keep = slice(before, before + stop - start)
+                else:
+                    keep = slice(0, stop - start)
                 if cpu_buffer is not None:
-                    scores = np.matmul(queries[start:stop], items_t, out=cpu_buffer[: stop - start])
+                    scores = np.matmul(block, items_t, out=cpu_buffer[:rows])[keep]
                     view = torch.from_numpy(scores)
                 else:
                     assert device_buffer is not None
-                    out = device_buffer[: stop - start]
-                    scores = view = torch.mm(queries[start:stop].to(dev), items_on_device.T, out=out)
+                    out = device_buffer[:rows]
+                    scores = view = torch.mm(block.to(dev), items_on_device.T, out=out)[keep]
                 view[:, n_items:] = float("-inf")
                 mask_block(view, start, stop)
                 out_scores[start:stop], out_indices[start:stop] = _select(scores, k, n_items, group_rows, scratch)
@@ -175,6 +218,16 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
     return out_indices, out_scores
 
 
+def _zero_padded(block, before: int, rows: int, on_cpu: bool):
+    """``block`` as rows ``before`` … of ``rows`` rows, the others zero (numpy on the CPU, else torch)."""
+    if on_cpu:
+        padded = np.zeros((rows, block.shape[1]), dtype=np.float32)
+    else:
+        padded = torch.zeros((rows, block.shape[1]), dtype=torch.float32)
+    padded[before : before + block.shape[0]] = block
+    return padded
+
+
 def _one_blas_thread():
     """Each worker is one thread: numpy's BLAS must not fan out (it would spin on busy cores)."""
     from threadpoolctl import threadpool_limits
@@ -182,7 +235,7 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size=None, pad=False):
+def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size=None, pad=False, row_offset=0):
     """Exact top-``k`` items per user by inner product ``score(u, i) = user_vecs[u] · item_vecs[i]``.
 
     Returns ``(indices int64 [n_users, k], scores float32 [n_users, k])``, each row sorted by
@@ -190,6 +243,8 @@ def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size
     never returned. A user with fewer than ``k`` unseen items raises :class:`DataError`, or with
     ``pad=True`` gets ``-1`` indices and ``-inf`` scores in the missing slots. ``chunk_size`` users
     are scored at a time per worker (default: all score blocks within 32 MiB on the CPU; see the module docstring).
+    ``row_offset``: the index of ``user_vecs[0]`` among all users, when these are a shard of them (their scores
+    are then the same bits as in one run over all users; the module docstring).
     """
     users = _as_float32(user_vecs, "user vectors")
     items = _as_float32(item_vecs, "item vectors")
@@ -207,7 +262,7 @@ def topk_indices(user_vecs, item_vecs, k, *, seen=None, device="cpu", chunk_size
         cols = seen_items[indptr[start] : indptr[stop]]
         scores[torch.from_numpy(rows).to(dev), torch.from_numpy(cols).to(dev)] = float("-inf")
 
-    return _chunked_topk(users, items, k, dev, chunk_size, mask_seen, pad)
+    return _chunked_topk(users, items, k, dev, chunk_size, mask_seen, pad, row_offset)
 
 
 def neighbors_indices(item_vecs, k, *, device="cpu", chunk_size=None):

@@ -120,7 +120,7 @@ def write_topk(
         mine = (seen_users >= lo) & (seen_users < hi)
         seen = (seen_users[mine] - lo, seen_items[mine])
         indices, scores = topk_indices(
-            user_vecs[lo:hi], item_vecs, k, seen=seen, device=dev, chunk_size=chunk_size, pad=True
+            user_vecs[lo:hi], item_vecs, k, seen=seen, device=dev, chunk_size=chunk_size, pad=True, row_offset=lo
         )
         names = ("user_id", "item_id", "score")
         table = ranked_table(view, user_ids[lo:hi], item_ids, indices, scores, names, row_offset=lo)
