@@ -220,6 +220,7 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
 
 def _zero_padded(block, before: int, rows: int, on_cpu: bool):
     """``block`` as rows ``before`` … of ``rows`` rows, the others zero (numpy on the CPU, else torch)."""
+    padded: np.ndarray | torch.Tensor
     if on_cpu:
         padded = np.zeros((rows, block.shape[1]), dtype=np.float32)
     else:
