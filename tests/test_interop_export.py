@@ -3,6 +3,7 @@ refusal to write inside the workspace's tables/ or onto complement.toml."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -104,6 +105,32 @@ def test_recbole_export_writes_the_exact_split_and_item_text(tmp_path, capsys):
     items = (folder / "mini.item").read_text().splitlines()
     assert items[0] == "item_id:token\ttitle:token_seq\ttext:token_seq"
     assert items[1] == "i1\ti1\ti1"
+
+
+def test_recbole_export_orders_repeats_of_one_instant_by_rating(tmp_path, capsys):
+    """Kept repeats of (user, item) at the same timestamp with different ratings come out by rating, not in whatever
+    order the sort left them: rows sorted by (user, time, item) alone tie there."""
+    import random
+
+    rng = random.Random(0)
+    rows = ["user_id,item_id,rating,timestamp"] + [
+        f"u{u},i{rng.randint(0, 20)},{rng.choice([1, 5])},{rng.randint(0, 3)}" for u in range(30) for _ in range(8)
+    ]
+    (tmp_path / "inter.csv").write_text("\n".join(rows) + "\n")
+    ws = tmp_path / "ws"
+    data = ["--dataset", "csv", "--path", str(tmp_path / "inter.csv"), "--keep-repeats"]
+    code, _, err = run_cli(capsys, "init", str(ws), *data, "--time-col", "timestamp", "--rating-col", "rating")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "export", "-w", str(ws), "--recbole", str(tmp_path / "out" / "rb"))
+    assert code == 0, err
+    ties = 0
+    for split in ("train", "valid", "test"):
+        lines = (tmp_path / "out" / "rb" / f"rb.{split}.inter").read_text().splitlines()
+        assert lines[0] == "user_id:token\titem_id:token\trating:float\ttimestamp:float"
+        keys = [(u, float(t), i, float(r)) for u, i, r, t in (line.split("\t") for line in lines[1:])]
+        assert keys == sorted(keys)  # (user, time, item, rating)
+        ties += sum(1 for a, b in itertools.pairwise(keys) if a[:3] == b[:3] and a[3] != b[3])
+    assert ties >= 3  # the case is there: repeats of one instant with different ratings
 
 
 @pytest.mark.parametrize("target", ["tables/topk/x.trec", "tables/../tables/y.trec", "complement.toml", "link/z.trec"])

@@ -52,7 +52,8 @@ def export_recbole(ws: Workspace, folder: str | os.PathLike) -> dict[str, int]:
     counts: dict[str, int] = {}
     for split in SPLITS:
         rows = ws.query(
-            "SELECT user_id, item_id, rating, ts FROM interactions WHERE split = $s ORDER BY user_id, ts, item_id",
+            "SELECT user_id, item_id, rating, ts FROM interactions WHERE split = $s "
+            "ORDER BY user_id, ts, item_id, rating",  # a total order: kept repeats of one instant by rating
             {"s": split},
         )
         lines = ["\t".join(header)]
