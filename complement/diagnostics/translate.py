@@ -61,8 +61,15 @@ def _sqlglot():
     return sqlglot, exp
 
 
+def _spark_template(text: str, placeholder: str, arg: Any) -> Any:
+    """The Spark expression ``text`` with every column named ``placeholder`` replaced by (a copy of) ``arg``."""
+    sqlglot, exp = _sqlglot()
+    return sqlglot.parse_one(text, read="spark").transform(
+        lambda n: arg.copy() if isinstance(n, exp.Column) and n.name == placeholder else n
+    )
+
+
 def _rewrite_node(node: Any, exp: Any, tables: Mapping[str, str], cte_names: set[str]) -> Any:
-    sqlglot, _ = _sqlglot()
     if isinstance(node, exp.Anonymous):
         name = str(node.this).lower()
         args = node.expressions
@@ -71,15 +78,11 @@ def _rewrite_node(node: Any, exp: Any, tables: Mapping[str, str], cte_names: set
             converted = exp.Anonymous(this="conv", expressions=[digits, exp.Literal.number(16), exp.Literal.number(10)])
             return exp.cast(converted, "BIGINT")
         if name == "std_sorted" and len(args) == 1:
-            return sqlglot.parse_one(_STD_SORTED, read="spark").transform(
-                lambda n: args[0].copy() if isinstance(n, exp.Column) and n.name == "_x" else n
-            )
+            return _spark_template(_STD_SORTED, "_x", args[0])
         if name == "error":
             return exp.Anonymous(this="raise_error", expressions=args)
         if name == "list_sum" and len(args) == 1:
-            return sqlglot.parse_one(
-                "aggregate(_list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)", read="spark"
-            ).transform(lambda n: args[0].copy() if isinstance(n, exp.Column) and n.name == "_list" else n)
+            return _spark_template("aggregate(_list, CAST(0 AS DOUBLE), (acc, x) -> acc + x)", "_list", args[0])
         if name == "isfinite" and len(args) == 1:
             value = args[0]
             return exp.paren(

@@ -62,16 +62,22 @@ def default_chunk_size(n_rows: int, n_items: int, budget_bytes: int = DEFAULT_CH
     return int(max(1, min(max(n_rows, 1), budget_bytes // (4 * max(n_items, 1) * max(workers, 1)))))
 
 
+def _aligned_up(rows: int) -> int:
+    """``rows`` rounded up to a multiple of ``ALIGN_ROWS``."""
+    return -(-int(rows) // ALIGN_ROWS) * ALIGN_ROWS
+
+
 def aligned_chunk_size(n_rows: int, n_items: int, budget_bytes: int, workers: int, chunk_size=None) -> int | None:
     """Rows per chunk, a multiple of ``ALIGN_ROWS``: ``chunk_size`` rounded up, or the budget's rows rounded down
     (at least ``ALIGN_ROWS``, at most the rows rounded up); None when ``chunk_size`` is below ``ALIGN_ROWS`` or
     ``ALIGN_ROWS`` rows per worker would take more than ``MAX_ALIGNED_BYTES``."""
     if chunk_size:
-        return None if int(chunk_size) < ALIGN_ROWS else -(-int(chunk_size) // ALIGN_ROWS) * ALIGN_ROWS
-    if ALIGN_ROWS * 4 * max(n_items, 1) * max(workers, 1) > MAX_ALIGNED_BYTES:
+        return None if int(chunk_size) < ALIGN_ROWS else _aligned_up(chunk_size)
+    row_bytes = 4 * max(n_items, 1) * max(workers, 1)  # one row of every worker's score block
+    if ALIGN_ROWS * row_bytes > MAX_ALIGNED_BYTES:
         return None
-    rows = budget_bytes // (4 * max(n_items, 1) * max(workers, 1)) // ALIGN_ROWS * ALIGN_ROWS
-    return int(min(max(rows, ALIGN_ROWS), -(-max(n_rows, 1) // ALIGN_ROWS) * ALIGN_ROWS))
+    rows = budget_bytes // row_bytes // ALIGN_ROWS * ALIGN_ROWS
+    return min(max(rows, ALIGN_ROWS), _aligned_up(max(n_rows, 1)))
 
 
 def _device(device) -> torch.device:
@@ -175,7 +181,7 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
         if workers > 1:
             torch.set_num_threads(1)
         # one score buffer per worker: a fresh block per chunk costs page faults on the CPU
-        shape = (chunk if aligned is not None else min(chunk, n_rows), padded_items)
+        shape = (min(chunk, n_rows if aligned is None else _aligned_up(lead + n_rows)), padded_items)
         cpu_buffer = np.empty(shape, dtype=np.float32) if on_cpu else None
         device_buffer = None if on_cpu else torch.empty(shape, dtype=torch.float32, device=dev)
         scratch = Scratch()
@@ -186,13 +192,13 @@ def _chunked_topk(queries, items, k: int, dev, chunk_size, mask_block, pad: bool
                 # the rows of the block: the chunk's own, after `before` zero rows and padded to a whole number of
                 # ALIGN_ROWS when aligned (a full chunk in the middle needs neither)
                 before = start - first
-                rows = stop - start if aligned is None else -(-(before + stop - start) // ALIGN_ROWS) * ALIGN_ROWS
-                block = queries[start:stop]
-                if rows != stop - start:
-                    block = _zero_padded(block, before, rows, on_cpu)
-                    keep = slice(before, before + stop - start)
-                else:
-                    keep = slice(0, stop - start)
+                rows = stop - start if aligned is None else _aligned_up(before + stop - start)
+                keep = slice(before, before + stop - start)
+                block = (
+                    queries[start:stop]
+                    if rows == stop - start
+                    else _zero_padded(queries[start:stop], before, rows, on_cpu)
+                )
                 if cpu_buffer is not None:
                     scores = np.matmul(block, items_t, out=cpu_buffer[:rows])[keep]
                     view = torch.from_numpy(scores)
