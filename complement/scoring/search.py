@@ -20,7 +20,7 @@ CPU path. The product is numpy's OpenBLAS sgemm (about 25% faster than torch's M
 ``chunk x 64 x 20,000``) and the selection is :func:`.blocks.grouped_topk_block_np`.
 
 Same bits however the rows are split. An sgemm computes a row's scores with instructions that depend on
-the row's position in the kernel's tile of rows (24 rows on OpenBLAS's Haswell kernel) and on whether that
+the row's position in the kernel's tile of rows (a few dozen rows on OpenBLAS's x86 kernels) and on whether that
 tile is full, so a chunk boundary (the chunk size divides by the thread count) or a shard boundary moved
 scores in the last bits and, at near-ties, ranks. So every chunk holds a multiple of ``ALIGN_ROWS`` rows
 (zero rows pad the last) and starts where the row's index in the whole matrix (``row_offset`` + its
