@@ -27,6 +27,13 @@ def _tree(root: Path) -> dict[str, str]:
     }
 
 
+def _default_sigint() -> None:
+    """In the child before it runs Python: SIGINT back to its default action. A runner started in the
+    background of a non-interactive shell (``nohup ... &``) ignores SIGINT, children inherit that, and a
+    Python that starts with SIGINT ignored never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(*args: str) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COMPLEMENT_QUIET": "0"}
     return subprocess.Popen(
@@ -36,6 +43,7 @@ def _start(*args: str) -> subprocess.Popen:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 
@@ -43,14 +51,19 @@ def _interrupt_after(process: subprocess.Popen, stream: str, marker: str) -> tup
     """Read ``stream`` until a line holds ``marker`` (the command is at work), send SIGINT, and
     return (exit status, the rest of stdout, the stderr lines written after the marker)."""
     pipe = getattr(process, stream)
-    while True:
-        line = pipe.readline()
-        assert line, f"the command ended before '{marker}': {process.communicate(timeout=60)}"
-        if marker in line:
-            break
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
+    try:
+        while True:
+            line = pipe.readline()
+            assert line, f"the command ended before '{marker}': {process.communicate(timeout=60)}"
+            if marker in line:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+        return process.returncode, out, err
+    finally:
+        if process.poll() is None:  # it ignored the signal: do not leave it running after the test
+            process.kill()
+            process.communicate()
 
 
 LONG_TRAINING = ["--epochs", "100000", "--patience", "100000", "--eval-every", "1", "--k", "10", "--device", "cpu"]
@@ -105,6 +118,8 @@ def ctrl_c_once_the_query_runs(monkeypatch):
     from complement.diagnostics import runner
 
     real = sandbox.interruptible
+    # Python's own Ctrl-C handler for the test, whatever this process inherited (see _default_sigint)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     @contextlib.contextmanager
     def pressed(con):
@@ -114,6 +129,8 @@ def ctrl_c_once_the_query_runs(monkeypatch):
 
     monkeypatch.setattr(sandbox, "interruptible", pressed)
     monkeypatch.setattr(runner, "interruptible", pressed)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 ENDLESS = "SELECT sum(a * b) AS s FROM range(100000000) t(a), range(100000) s(b)"
