@@ -117,3 +117,42 @@ def test_sharded_topk_views_equal_the_whole_view(tmp_path):
         write_topk(ws, "a", k=20, device="cpu", shard=f"{i}/3")  # the last shard commits them as the view
     got = ws.query("SELECT user_id, rank, item_id, score FROM topk WHERE view = 'a' ORDER BY 1, 2").to_pylist()
     assert got == whole
+
+
+_CCA_CHILD = """
+import sys
+from conftest import synthetic_with_random_views
+from complement.fusion.run import fuse
+ws = synthetic_with_random_views(sys.argv[1], ["a", "b"], dim=64, users=300, items=1_682, seed=3)
+fuse(ws, "a,b", "cca", "cca", device="cpu")
+rows = ws.query("SELECT user_idx, rank, item_idx, score FROM topk WHERE view = 'cca' ORDER BY 1, 2").to_pylist()
+print(repr([tuple(r.values()) for r in rows]))
+"""
+
+
+@pytest.mark.slow  # two Pythons with torch
+def test_cca_is_the_same_bits_on_one_thread_and_on_three(tmp_path):
+    """``fuse --method cca`` in processes with 1 and 3 BLAS/OpenMP threads. Its float64 subspace and maps were
+    numpy products, whose sums OpenBLAS splits by the thread count (at 1,682 items of 64-d: ``x.T @ y`` differs
+    with 3 threads, not at 2,000): the stored scores' last bits moved with the thread count (up to 2e-15 on
+    ml-100k). They are now torch products on one CPU thread."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    outputs = []
+    for threads in ("1", "3"):
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tests), env.get("PYTHONPATH")]))
+        child = subprocess.run(
+            [sys.executable, "-c", _CCA_CHILD, str(tmp_path / f"ws{threads}")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        outputs.append(child.stdout.strip().splitlines()[-1])
+    assert outputs[0] == outputs[1]

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..device import one_cpu_thread
 from ..errors import ConfigError
 from .kernels import SeenMask, default_chunk_size, recall_hits, topk_rows, truth_sizes, user_chunks
 
@@ -56,25 +57,37 @@ class SharedSubspace:
     correlations: np.ndarray  # [r], descending
 
 
-def _roots(cov: np.ndarray, regularisation: float) -> tuple[np.ndarray, np.ndarray]:
+def _float64(values) -> torch.Tensor:
+    """A CPU float64 tensor of an array or tensor."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().to(torch.float64)
+    return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
+
+
+def _roots(cov: torch.Tensor, regularisation: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(C^{1/2}, C^{-1/2})`` of the ridge-regularised covariance."""
     d = cov.shape[0]
-    ridge = regularisation * max(float(np.trace(cov)) / d, 1e-12)
-    values, vectors = np.linalg.eigh(cov + ridge * np.eye(d))
-    values = np.maximum(values, ridge)
-    return (vectors * np.sqrt(values)) @ vectors.T, (vectors / np.sqrt(values)) @ vectors.T
+    ridge = regularisation * max(float(torch.trace(cov)) / d, 1e-12)
+    values, vectors = torch.linalg.eigh(cov + ridge * torch.eye(d, dtype=torch.float64))
+    values = values.clamp(min=ridge)
+    return (vectors * values.sqrt()) @ vectors.T, (vectors / values.sqrt()) @ vectors.T
 
 
 def shared_subspace(items_a: np.ndarray, items_b: np.ndarray, regularisation: float = REGULARISATION) -> SharedSubspace:
-    """Regularised CCA of two ``[n_items, d]`` matrices (rows: the same items), in float64."""
-    x, y = np.asarray(items_a, dtype=np.float64), np.asarray(items_b, dtype=np.float64)
-    mean_a, mean_b = x.mean(axis=0), y.mean(axis=0)
-    x, y = x - mean_a, y - mean_b
-    n = max(1, x.shape[0])
-    root_a, inverse_a = _roots(x.T @ x / n, regularisation)
-    root_b, inverse_b = _roots(y.T @ y / n, regularisation)
-    u, rho, vt = np.linalg.svd(inverse_a @ (x.T @ y / n) @ inverse_b, full_matrices=False)
-    return SharedSubspace(mean_a, mean_b, root_a, root_b, inverse_a, inverse_b, u, vt.T, rho)
+    """Regularised CCA of two ``[n_items, d]`` matrices (rows: the same items), in float64.
+
+    Computed with torch on one CPU thread, as the maps below: numpy's products and torch's on several threads
+    split their sums by the thread count, which moved the fused scores' last bits with it."""
+    with one_cpu_thread():
+        x, y = _float64(items_a), _float64(items_b)
+        mean_a, mean_b = x.mean(dim=0), y.mean(dim=0)
+        x, y = x - mean_a, y - mean_b
+        n = max(1, x.shape[0])
+        root_a, inverse_a = _roots(x.T @ x / n, regularisation)
+        root_b, inverse_b = _roots(y.T @ y / n, regularisation)
+        u, rho, vt = torch.linalg.svd(inverse_a @ (x.T @ y / n) @ inverse_b, full_matrices=False)
+        parts = (mean_a, mean_b, root_a, root_b, inverse_a, inverse_b, u, vt.T.contiguous(), rho)
+    return SharedSubspace(*(part.numpy() for part in parts))
 
 
 @dataclass
@@ -91,16 +104,12 @@ def _maps(space: SharedSubspace, views, device: torch.device) -> tuple[_ViewMaps
         (views[0], space.mean_a, space.root_a, space.inverse_root_a, space.directions_a),
         (views[1], space.mean_b, space.root_b, space.inverse_root_b, space.directions_b),
     ):
-        mapped_users = users.detach().cpu().numpy().astype(np.float64) @ root
-        mapped_items = (items.detach().cpu().numpy().astype(np.float64) - mean) @ inverse
-        out.append(
-            _ViewMaps(
-                *(
-                    torch.from_numpy(np.ascontiguousarray(m)).to(device)
-                    for m in (mapped_users, mapped_items, mapped_users @ directions, mapped_items @ directions)
-                )
-            )
-        )
+        with one_cpu_thread():  # the same bits on any thread count (shared_subspace)
+            mapped_users = _float64(users) @ _float64(root)
+            mapped_items = (_float64(items) - _float64(mean)) @ _float64(inverse)
+            shared = _float64(directions)
+            maps = (mapped_users, mapped_items, mapped_users @ shared, mapped_items @ shared)
+        out.append(_ViewMaps(*(m.contiguous().to(device) for m in maps)))
     return out[0], out[1]
 
 
