@@ -39,6 +39,7 @@ def init(
         Path,
         typer.Argument(
             help="Workspace folder to create.",
+            metavar="DIR",
             show_default=False,
             parser=path_parser("DIR", "the workspace folder to create"),
         ),

@@ -32,6 +32,7 @@ def demo(
         Path,
         typer.Argument(
             help="Workspace folder to create or update.",
+            metavar="DIR",
             parser=path_parser("DIR", "the workspace folder"),
         ),
     ] = Path("complement-demo"),

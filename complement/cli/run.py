@@ -19,6 +19,7 @@ def run(
         Path | None,
         typer.Argument(
             help="Experiment file (default: the workspace's complement.toml).",
+            metavar="FILE",
             parser=path_parser("FILE", "the experiment file"),
         ),
     ] = None,
