@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 
 from complement.cli.app import INTERRUPTED
 from complement.data.synth import synthesize
@@ -35,7 +36,7 @@ def _default_sigint() -> None:
 
 
 def _start(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "COMPLEMENT_QUIET": "0"}
+    env = child_env(COMPLEMENT_QUIET="0")
     return subprocess.Popen(
         [sys.executable, "-m", "complement", *args],
         cwd=REPO,

@@ -136,16 +136,14 @@ def test_cca_is_the_same_bits_on_one_thread_and_on_three(tmp_path):
     numpy products, whose sums OpenBLAS splits by the thread count (at 1,682 items of 64-d: ``x.T @ y`` differs
     with 3 threads, not at 2,000): the stored scores' last bits moved with the thread count (up to 2e-15 on
     ml-100k). They are now torch products on one CPU thread."""
-    import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    tests = Path(__file__).resolve().parent
+    from child_env import child_env
+
     outputs = []
     for threads in ("1", "3"):
-        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tests), env.get("PYTHONPATH")]))
+        env = child_env(threads)
         child = subprocess.run(
             [sys.executable, "-c", _CCA_CHILD, str(tmp_path / f"ws{threads}")],
             env=env,

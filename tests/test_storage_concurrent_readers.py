@@ -5,7 +5,6 @@ still reads: a commit removes superseded files only while no other command holds
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,13 +12,13 @@ import threading
 from pathlib import Path
 
 import pyarrow as pa
+from child_env import child_env
 from storage_checks import assert_consistent
 from test_storage_append import base, lists
 
 from complement.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+ENV = child_env()
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -50,8 +49,7 @@ def replace_view_in_another_process(root: Path, view: str, users: range) -> None
         Workspace({str(root)!r}).write_table("topk", lists(range({users.start}, {users.stop})), part={view!r})
         """
     )
-    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
 

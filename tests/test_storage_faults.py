@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from child_env import child_env
 from storage_checks import assert_consistent, snapshot
 
 from complement.data.synth import synthesize
@@ -24,7 +25,7 @@ SMALL = {"users": 150, "items": 90, "seed": 5}
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.Popen:
-    environment = {**os.environ, "COMPLEMENT_QUIET": "1", "OMP_WAIT_POLICY": "PASSIVE", **(env or {})}
+    environment = child_env(**(env or {}))
     return subprocess.Popen(
         [sys.executable, "-m", "complement", *args],
         cwd=REPO,

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from child_env import child_env
 from conftest import items_table
 
 from complement import shards
@@ -20,7 +21,6 @@ from complement.scoring import steps, write_topk
 from complement.workspace import Workspace
 
 N_USERS, N_ITEMS, DIM = 13, 17, 3  # 13 users: ranges of unequal size for N = 2, 3
-REPO = Path(__file__).resolve().parent.parent
 
 
 def make_workspace(path: Path) -> Workspace:
@@ -90,7 +90,7 @@ def test_shards_run_in_parallel_processes(tmp_path, ws):
     want = unsharded(tmp_path)
     code = "import sys; from complement.scoring import write_topk; from complement.workspace import Workspace; "
     code += "write_topk(Workspace(sys.argv[1]), 'cf', k=5, device='cpu', shard=sys.argv[2])"
-    env = {"PYTHONPATH": str(REPO), "COMPLEMENT_QUIET": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    env = child_env()
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(ws.root), f"{i}/3"], env=env, stderr=subprocess.PIPE)
         for i in (1, 2, 3)
