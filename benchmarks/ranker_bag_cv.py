@@ -23,14 +23,13 @@ read only by the ``fusion_gap`` rows printed at the end. One torch thread, as th
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from ranker_cv import fuse_and_report, fuse_arguments
 
-import complement
 import complement.fusion.learned as learned
-from complement import Workspace, diagnose
+from complement import Workspace
 from complement.device import one_cpu_thread
 from complement.fusion.features import Standardiser
 from complement.fusion.ranker import (
@@ -150,36 +149,16 @@ def nested_fit(args: argparse.Namespace):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-w", "--workspace", required=True)
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--views", required=True, help="comma-separated view names (without -sN)")
-    parser.add_argument("--name", required=True, help="the fused view to write, NAME-sN")
+    parser = fuse_arguments(__doc__)
     parser.add_argument("--aggregate", choices=RULES, default="z", help="the rule that writes the view")
     parser.add_argument("--fits", type=int, default=5)
-    parser.add_argument("--pair", default="lightgcn,sem", help="the two views whose oracle is the bound")
-    parser.add_argument("--compare", default="", help="comma-separated methods to print beside it")
     args = parser.parse_args()
     if args.fits < 1:
         parser.error("--fits must be at least 1")
     ws = Workspace(args.workspace)
     learned.fit_ranker = nested_fit(args)  # the fitting and the combining rule are replaced
     learned.masked_logits = masked_logits
-    view_a, view_b = args.pair.split(",")
-    for seed in (int(s) for s in args.seeds.split(",")):
-        name = f"{args.name}-s{seed}"
-        if name in ws.parts("topk"):
-            ws.delete_part("topk", name)
-        started = time.time()
-        print(f"seed {seed}:")
-        views = [f"{v}-s{seed}" for v in args.views.split(",")]
-        complement.fuse(ws, views, "ranker", name, exclude="train+valid", device="cpu")
-        print(f"  fitted {name} in {time.time() - started:.0f} s")
-        shown = [name] + [f"{m}-s{seed}" for m in args.compare.split(",") if m]
-        rows = diagnose(ws, "fusion_gap", view_a=f"{view_a}-s{seed}", view_b=f"{view_b}-s{seed}", k=20, views=shown)
-        for row in rows.to_pylist():
-            if row["pop_group"] == "all":
-                print(f"  {row['view']}: Recall@20 {row['recall']:.4f}, share {row['share_of_union_at_k_gain']:.3f}")
+    fuse_and_report(ws, args)
 
 
 if __name__ == "__main__":

@@ -78,13 +78,7 @@ def pooled_cv_fit(args: argparse.Namespace):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-w", "--workspace", required=True)
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--views", required=True, help="comma-separated view names (without -sN)")
-    parser.add_argument("--name", required=True, help="the fused view to write, NAME-sN")
-    parser.add_argument("--pair", default="lightgcn,sem", help="the two views whose oracle is the bound")
-    parser.add_argument("--compare", default="", help="comma-separated methods to print beside it")
+    parser = fuse_arguments(__doc__)
     parser.add_argument("--start-only", action="store_true", help="no fit: the ranker's start")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--linear", action="store_true", help="fit the linear part only")
@@ -94,6 +88,24 @@ def main() -> None:
         parser.error("--refits must be at least 1")
     ws = Workspace(args.workspace)
     learned.fit_ranker = pooled_cv_fit(args)  # the only part replaced
+    fuse_and_report(ws, args)
+
+
+def fuse_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments of :func:`fuse_and_report`, shared with the scripts that patch another fit in."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-w", "--workspace", required=True)
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--views", required=True, help="comma-separated view names (without -sN)")
+    parser.add_argument("--name", required=True, help="the fused view to write, NAME-sN")
+    parser.add_argument("--pair", default="lightgcn,sem", help="the two views whose oracle is the bound")
+    parser.add_argument("--compare", default="", help="comma-separated methods to print beside it")
+    return parser
+
+
+def fuse_and_report(ws: Workspace, args: argparse.Namespace) -> None:
+    """For each of ``args.seeds``: ``fuse --method ranker`` over ``args.views`` into ``{args.name}-sN`` (with
+    whatever fitting the caller patched in), then its ``fusion_gap`` row and those of ``args.compare``."""
     view_a, view_b = args.pair.split(",")
     for seed in (int(s) for s in args.seeds.split(",")):
         name = f"{args.name}-s{seed}"
