@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import catalog as cat
@@ -267,8 +268,10 @@ class Transaction:
     def _commit_runs(self, old: cat.Entry | None) -> cat.Entry:
         tables_dir = self.ws.tables_dir
         files = list(old.files) if old else []
+        latest = _latest_finish(tables_dir, files)
         moved = []
         for staged in self.runs_files:
+            latest = _finish_after(tables_dir / staged, latest)
             relative = f"runs/{Path(staged).name.split('.')[0]}-{self.id}.parquet"
             (tables_dir / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(tables_dir / staged, tables_dir / relative)
@@ -284,6 +287,39 @@ class Transaction:
             os.replace(tmp, tables_dir / relative)
             files = [relative]
         return cat.Entry(files=files, fingerprint=cat.combine(files))
+
+
+def _latest_finish(tables_dir: Path, files: list[str]) -> dt.datetime | None:
+    """The latest ``finished_at`` among the committed ``runs`` rows of ``files``."""
+    latest = None
+    for name in files:
+        column = pq.read_table(tables_dir / name, columns=["finished_at"])["finished_at"]
+        value = pc.max(column).as_py()
+        if value is not None and (latest is None or value > latest):
+            latest = value
+    return latest
+
+
+def _finish_after(path: Path, latest: dt.datetime | None) -> dt.datetime | None:
+    """Make the staged ``runs`` rows of ``path`` finish after ``latest`` and after each other, rewriting the file
+    only when the clock says otherwise (a tie to the microsecond, or a clock stepped back): ``finished_at`` then
+    orders a workspace's rows in commit order, which is what "the latest run" means wherever it is read
+    (``complement run``'s skip check, the shards' settings, ``check_no_seen_items``). Called under the catalog
+    lock, so no other commit comes between. Returns the rows' latest ``finished_at``."""
+    rows = pq.read_table(path)
+    finished = rows["finished_at"].to_pylist()
+    fixed = []
+    for value in finished:
+        if value is not None:
+            if latest is not None and value <= latest:
+                value = latest + dt.timedelta(microseconds=1)
+            latest = value
+        fixed.append(value)
+    if fixed != finished:
+        index = rows.schema.get_field_index("finished_at")
+        field_ = rows.schema.field(index)
+        _write_durably(rows.set_column(index, field_, pa.array(fixed, field_.type)), path)
+    return latest
 
 
 def _lock_name(name: str, part: str | None) -> str:

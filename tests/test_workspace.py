@@ -132,6 +132,38 @@ def test_concurrent_commands_do_not_lose_runs_rows(tmp_path):
         assert process.exitcode == 0
     views = Workspace(root).query("SELECT view FROM runs").column("view").to_pylist()
     assert sorted(views) == sorted(f"w{w}-{i}" for w in range(4) for i in range(15))
+    finished = Workspace(root).query("SELECT finished_at FROM runs").column("finished_at").to_pylist()
+    assert len(set(finished)) == len(finished)  # strictly ordered, whatever the processes' clocks said
+
+
+def test_runs_rows_finish_in_commit_order_when_the_clock_ties_or_steps_back(tmp_path):
+    """ "The latest run" is read as the row with the latest ``finished_at`` (``complement run``'s skip check, the
+    shards' settings, ``check_no_seen_items``). A row whose clock ties with or falls behind an earlier commit's is
+    moved to 1 µs after it, so ``finished_at`` orders the rows as they were committed; the rest is kept."""
+    from complement.experiment.execute import recorded_steps
+    from complement.runs import RunRecord, append_run
+
+    ws = Workspace(tmp_path / "ws")
+    ws.tables_dir.mkdir(parents=True)
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    append_run(ws, RunRecord(step="run:topk", view="first", config_hash="a"), now, 2.0)
+    append_run(ws, RunRecord(step="run:topk", view="tie", config_hash="b"), now, 2.0)
+    append_run(ws, RunRecord(step="run:topk", view="behind", config_hash="c"), now - dt.timedelta(hours=1), 2.0)
+    with ws.transaction() as txn:  # two rows of one commit keep the order they were added in
+        from complement.runs import run_row
+
+        txn.add_runs(run_row(RunRecord(step="run:topk", view="same-1", config_hash="d"), now, 1.0))
+        txn.add_runs(run_row(RunRecord(step="run:topk", view="same-2", config_hash="e"), now, 1.0))
+    rows = ws.query("SELECT view, started_at, finished_at, seconds FROM runs ORDER BY finished_at").to_pylist()
+    assert [r["view"] for r in rows] == ["first", "tie", "behind", "same-1", "same-2"]
+    base = now + dt.timedelta(seconds=2)
+    assert [r["finished_at"] for r in rows] == [base + dt.timedelta(microseconds=i) for i in range(5)]
+    assert [r["started_at"] for r in rows] == [now, now, now - dt.timedelta(hours=1), now, now]
+    assert [r["seconds"] for r in rows] == [2.0, 2.0, 2.0, 1.0, 1.0]
+    assert recorded_steps(ws)["topk"][0] == "e"  # the last committed row is the latest
+    later = now + dt.timedelta(minutes=5)
+    append_run(ws, RunRecord(step="run:topk", view="later", config_hash="f"), later, 2.0)
+    assert ws.query("SELECT max(finished_at) AS t FROM runs").column("t")[0].as_py() == later + dt.timedelta(seconds=2)
 
 
 def test_config_with_non_ascii_keys_and_unset_values_round_trips(tmp_path):
