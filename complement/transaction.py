@@ -294,7 +294,7 @@ def _latest_finish(tables_dir: Path, files: list[str]) -> dt.datetime | None:
     latest = None
     for name in files:
         column = pq.read_table(tables_dir / name, columns=["finished_at"])["finished_at"]
-        value = pc.max(column).as_py()
+        value = pc.max(column.cast(tables.SCHEMAS["runs"].field("finished_at").type)).as_py()  # aware, UTC
         if value is not None and (latest is None or value > latest):
             latest = value
     return latest
