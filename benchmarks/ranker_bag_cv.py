@@ -47,16 +47,21 @@ FOLDS = 5
 RULES = ("mean", "z", "rank")
 
 
+def user_moments(scores: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each fit's per-user mean and standard deviation over the user's valid candidates, ``[fits, U, 1]`` each."""
+    m = valid.to(scores.dtype)
+    n = m.sum(dim=1, keepdim=True).clamp(min=1)
+    mu = (scores * m).sum(dim=2, keepdim=True) / n
+    return mu, ((((scores - mu) * m) ** 2).sum(dim=2, keepdim=True) / n).sqrt()
+
+
 def combine(scores: torch.Tensor, valid: torch.Tensor, rule: str) -> torch.Tensor:
     """``scores [fits, U, C]`` -> ``[U, C]`` by ``rule`` over each user's valid candidates (-inf elsewhere)."""
     if rule == "mean":
         out = scores.mean(dim=0)
     elif rule == "z":
-        m = valid.to(scores.dtype)
-        n = m.sum(dim=1, keepdim=True).clamp(min=1)
-        mu = (scores * m).sum(dim=2, keepdim=True) / n
-        sd = ((((scores - mu) * m) ** 2).sum(dim=2, keepdim=True) / n).sqrt().clamp(min=1e-12)
-        out = ((scores - mu) / sd).mean(dim=0)
+        mu, sd = user_moments(scores, valid)
+        out = ((scores - mu) / sd.clamp(min=1e-12)).mean(dim=0)
     elif rule == "rank":
         masked = scores.masked_fill(~valid, float("-inf"))
         # rank 0 = best; ties by the lower candidate position (stable sort)
@@ -128,10 +133,7 @@ def nested_fit(args: argparse.Namespace):
                 with torch.no_grad():
                     stacked = torch.stack([m(x) for m in models])
                     start = RankerModel(inputs.shape[2], scale, weights)(x)
-                m = v.to(stacked.dtype)
-                n = m.sum(dim=1).clamp(min=1)
-                sd = (((stacked - (stacked * m).sum(2, keepdim=True) / n[:, None]) * m) ** 2).sum(2) / n
-                spread.append((epochs, [float(s) for s in sd.sqrt().mean(dim=1)]))
+                spread.append((epochs, user_moments(stacked, v)[1].mean(dim=(1, 2)).tolist()))
                 for rule in RULES:
                     pooled[rule][hold] = recall_of(combine(stacked, v, rule), lab, v, sz)
                 pooled["start"][hold] = recall_of(start.masked_fill(~v, float("-inf")), lab, v, sz)

@@ -141,7 +141,7 @@ def test_runs_rows_finish_in_commit_order_when_the_clock_ties_or_steps_back(tmp_
     shards' settings, ``check_no_seen_items``). A row whose clock ties with or falls behind an earlier commit's is
     moved to 1 µs after it, so ``finished_at`` orders the rows as they were committed; the rest is kept."""
     from complement.experiment.execute import recorded_steps
-    from complement.runs import RunRecord, append_run
+    from complement.runs import RunRecord, append_run, run_row
 
     ws = Workspace(tmp_path / "ws")
     ws.tables_dir.mkdir(parents=True)
@@ -150,8 +150,6 @@ def test_runs_rows_finish_in_commit_order_when_the_clock_ties_or_steps_back(tmp_
     append_run(ws, RunRecord(step="run:topk", view="tie", config_hash="b"), now, 2.0)
     append_run(ws, RunRecord(step="run:topk", view="behind", config_hash="c"), now - dt.timedelta(hours=1), 2.0)
     with ws.transaction() as txn:  # two rows of one commit keep the order they were added in
-        from complement.runs import run_row
-
         txn.add_runs(run_row(RunRecord(step="run:topk", view="same-1", config_hash="d"), now, 1.0))
         txn.add_runs(run_row(RunRecord(step="run:topk", view="same-2", config_hash="e"), now, 1.0))
     rows = ws.query("SELECT view, started_at, finished_at, seconds FROM runs ORDER BY finished_at").to_pylist()
