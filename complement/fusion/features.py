@@ -94,8 +94,8 @@ class CandidateBlock:
     stop: int
     items: torch.Tensor  # [chunk, n_views*depth] int64 item indices
     valid: torch.Tensor  # [chunk, n_views*depth] bool: a real, unmasked, non-duplicate candidate
-    features: torch.Tensor  # [chunk, n_views*depth, len(candidate_feature_names(n_views))] float32
-    margins: torch.Tensor  # [chunk, n_views] float32: one margin per view
+    features: torch.Tensor  # [chunk, n_views*depth, len(candidate_feature_names(n_views))] float64
+    margins: torch.Tensor  # [chunk, n_views] float64: one margin per view
     z: list[torch.Tensor]  # per view [chunk, n_items] z-scores (masked entries 0), for score fusion on the full row
     mask: torch.Tensor  # [chunk, n_items] bool
 
@@ -122,17 +122,23 @@ def candidate_blocks(
     items) gives the similarity features. ``views`` is a list of two or more ``(user, item)`` vector
     pairs; the candidates are the union of their top-``depth`` lists, in view order (an item already
     listed by an earlier view is not valid again)."""
-    units = [torch.nn.functional.normalize(item.to(torch.float32), dim=1) for _, item in views]
+    # float64 throughout: a float32 product's last bits depend on the CPU's kernels, and the ranker's fit
+    # amplifies them (docs/fusion.md, "Same lists on every CPU")
+    items_64 = [item.to(torch.float64) for _, item in views]
+    units = [torch.nn.functional.normalize(item, dim=1) for item in items_64]
     n_items = views[0][1].shape[0]
     depth = min(depth, n_items)
     # the default chunk holds two views' blocks; more views take proportionally fewer users
     chunk_size = chunk_size or max(1, default_chunk_size(n_items) * 2 // len(views))
     log_n = float(np.log1p(n_items))
-    log_pop = torch.from_numpy(np.log1p(item_popularity.astype(np.float32)) / max(1.0, log_n)).to(device)
+    log_pop = torch.from_numpy(np.log1p(item_popularity.astype(np.float64)) / max(1.0, log_n)).to(device)
     margin_at = min(MARGIN_RANK, n_items) - 1
     for start, stop in user_chunks(views[0][0].shape[0], chunk_size):
         mask = seen.block(start, stop, device)
-        zs = [standardise(scores_block(user, item, start, stop), mask) for user, item in views]
+        zs = [
+            standardise(scores_block(user[start:stop].to(torch.float64), item, 0, stop - start), mask)
+            for (user, _), item in zip(views, items_64, strict=True)
+        ]
         masked = [z.masked_fill(mask, float("-inf")) for z in zs]
         tops, valids = [], []
         listed = torch.zeros_like(mask)
@@ -143,13 +149,13 @@ def candidate_blocks(
             tops.append(top)
         items = torch.cat(tops, dim=1)
         valid = torch.cat(valids, dim=1)
-        ranks = [full_ranks(row).to(torch.float32).gather(1, items) for row in masked]
+        ranks = [full_ranks(row).gather(1, items) for row in masked]
         similarities = [_similarities(unit, items, history, start, stop) for unit in units]
         features = torch.stack(
             [
                 *(z.gather(1, items) for z in zs),
                 *(torch.log(rank) / log_n for rank in ranks),
-                *((rank <= MARGIN_RANK).to(torch.float32) for rank in ranks),
+                *((rank <= MARGIN_RANK).to(torch.float64) for rank in ranks),
                 log_pop[items],
                 *(best for best, _ in similarities),
                 *(mean for _, mean in similarities),
@@ -195,10 +201,10 @@ def _margin(z: torch.Tensor, top: torch.Tensor, values: torch.Tensor) -> torch.T
 
 
 class Standardiser:
-    """Column means and standard deviations of the fitting rows, applied to any rows."""
+    """Column means and standard deviations of the fitting rows (float64), applied to any rows."""
 
     def __init__(self, rows: torch.Tensor):
-        flat = rows.reshape(-1, rows.shape[-1])
+        flat = rows.reshape(-1, rows.shape[-1]).to(torch.float64)
         self.mean = flat.mean(dim=0)
         self.std = flat.std(dim=0).clamp(min=1e-6)
 

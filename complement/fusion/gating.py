@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .features import Standardiser
-from .training import FitReport, LinearPlusMLP, fit_with_holdout
+from .training import FIT_DTYPE, FitReport, LinearPlusMLP, fit_with_holdout
 
 MAX_EPOCHS = 300
 LR = 0.01
@@ -35,7 +35,7 @@ def fit_gate(user_features: torch.Tensor, recall: torch.Tensor, start: int) -> t
     """Fit on validation users: ``user_features [U, F]``, ``recall [U, W]`` (validation Recall@20 per
     grid weight); ``start`` is the index of the globally best weight."""
     scale = Standardiser(user_features)
-    recall = recall.to(torch.float32)
+    recall = recall.to(FIT_DTYPE)
 
     def loss_of(model: torch.nn.Module, rows: np.ndarray) -> torch.Tensor:
         idx = torch.from_numpy(rows)

@@ -198,7 +198,7 @@ def learned_topk(
     valid = SeenMask(n_users, n_items, ws.interaction_indices(("valid",)))
     if len(valid.items) == 0:
         raise ConfigError(f"fuse --method {method} fits on the valid split, and this workspace has none")
-    static = torch.from_numpy(history.static_user_features().astype(np.float32))
+    static = torch.from_numpy(history.static_user_features().astype(np.float64))
     depth = min(RANK_DEPTH, n_items)
 
     # ---- fitting pass: train masked, valid as truth

@@ -2,9 +2,11 @@
 over standardised features, fitted by full-batch Adam on the validation users, the number of epochs
 chosen on a held-out fifth of them, then a refit on all of them for that many epochs.
 
-The loop runs on one CPU thread: the gradient sums over users in another order (another thread count)
-change the last bits of the weights, and over a hundred Adam steps that can move a near tie in the lists.
-With one thread the fitted model, and the fused lists, are the same on any machine's thread count.
+The loop runs on one CPU thread and in float64. The gradient sums over users in another order (another
+thread count) change the last bits of the weights, and so do the dense products of another CPU type (the
+math libraries pick their kernels by instruction set); over a hundred Adam steps a float32 difference in
+the last bit grows enough to move near ties in the lists. With one thread and float64 the fitted model,
+and the fused lists, were the same with every kernel set torch offers on the CPU (docs/models.md).
 
 Nothing here sees the test split: the callers pass features computed with the train items masked and
 targets from the valid split."""
@@ -24,12 +26,14 @@ from .features import Standardiser
 HOLDOUT_SHARE = 0.2
 EVAL_EVERY = 10
 HIDDEN = 16  # units of the MLP part
+FIT_DTYPE = torch.float64  # the models' parameters and arithmetic (the module's note says why)
 
 Model = TypeVar("Model", bound=torch.nn.Module)
 
 
 class LinearPlusMLP(torch.nn.Module):
-    """``linear(x) + mlp(x)`` on standardised rows ``x`` (one hidden ReLU layer of ``HIDDEN`` units).
+    """``linear(x) + mlp(x)`` on standardised rows ``x`` (one hidden ReLU layer of ``HIDDEN`` units), in
+    ``FIT_DTYPE`` whatever the rows' dtype.
 
     Both parts start at zero; a subclass sets the linear part to the untrained rule it starts from
     (score fusion with the tuned weight), and training adds what that rule misses."""
@@ -44,9 +48,10 @@ class LinearPlusMLP(torch.nn.Module):
             for layer in (self.linear, out):
                 layer.weight.zero_()
                 layer.bias.zero_()
+        self.to(FIT_DTYPE)
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        x = self.scale(rows)
+        x = self.scale(rows.to(FIT_DTYPE))
         return self.linear(x) + self.hidden(x)
 
 
