@@ -23,7 +23,8 @@ import torch
 
 @dataclass
 class BipartiteGraph:
-    """``R̂`` (users × items) and ``R̂ᵀ`` (items × users), both CSR float32, on one device."""
+    """``R̂`` (users × items) and ``R̂ᵀ`` (items × users), both CSR (float32 unless built otherwise), on
+    one device."""
 
     n_users: int
     n_items: int
@@ -32,14 +33,21 @@ class BipartiteGraph:
 
     @classmethod
     def from_pairs(
-        cls, n_users: int, n_items: int, user_idx: np.ndarray, item_idx: np.ndarray, device="cpu"
+        cls,
+        n_users: int,
+        n_items: int,
+        user_idx: np.ndarray,
+        item_idx: np.ndarray,
+        device="cpu",
+        dtype: torch.dtype = torch.float32,
     ) -> BipartiteGraph:
-        """Build ``R̂`` from (user_idx, item_idx) pairs; duplicate pairs count once."""
+        """Build ``R̂`` from (user_idx, item_idx) pairs; duplicate pairs count once. ``dtype`` is the
+        embeddings' (float32, or float64 for a model trained in float64)."""
         keys = np.unique(np.asarray(user_idx, np.int64) * n_items + np.asarray(item_idx, np.int64))
         users, items = keys // n_items, keys % n_items
         user_degree = np.bincount(users, minlength=n_users).astype(np.float64)
         item_degree = np.bincount(items, minlength=n_items).astype(np.float64)
-        weights = (1.0 / np.sqrt(user_degree[users] * item_degree[items])).astype(np.float32)
+        weights = torch.from_numpy(1.0 / np.sqrt(user_degree[users] * item_degree[items])).to(dtype)
         return cls(
             n_users,
             n_items,
@@ -63,13 +71,11 @@ class BipartiteGraph:
         return user_sum / (layers + 1), item_sum / (layers + 1)
 
 
-def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int], device) -> torch.Tensor:
+def _sparse(rows: np.ndarray, cols: np.ndarray, values: torch.Tensor, shape: tuple[int, int], device) -> torch.Tensor:
     indices = torch.from_numpy(np.stack([rows, cols]).astype(np.int64))
     with warnings.catch_warnings():  # "sparse CSR support is in beta": the products used here are stable
         warnings.simplefilter("ignore", UserWarning)
-        return (
-            torch.sparse_coo_tensor(indices, torch.from_numpy(values), size=shape).coalesce().to_sparse_csr().to(device)
-        )
+        return torch.sparse_coo_tensor(indices, values, size=shape).coalesce().to_sparse_csr().to(device)
 
 
 class _SparseMatmul(torch.autograd.Function):

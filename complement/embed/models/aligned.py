@@ -54,9 +54,8 @@ class AlignedLightGCN(LightGCN):
 
     def build(self, data: TrainData, device: torch.device) -> None:
         super().build(data, device)
-        self.register_buffer(
-            "item_text", F.normalize(torch.from_numpy(require_text(data, self.name)), dim=1).to(device)
-        )
+        text = torch.from_numpy(require_text(data, self.name)).to(device=device, dtype=self.dtype_on(device))
+        self.register_buffer("item_text", F.normalize(text, dim=1))
         self.build_projection(self.item_text.shape[1], torch.Generator().manual_seed(self.config.seed + 2))
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
@@ -75,11 +74,18 @@ class AlignedLightGCN(LightGCN):
 
 class ContrastiveAligned(AlignedLightGCN):
     name = "aligned-contrastive"
+    # its InfoNCE training turns a last-bit difference of another CPU's kernels into vectors that differ by
+    # up to 1e-1 in float32; in float64 they differed by at most 4e-12 (docs/models.md)
+    cpu_float64 = True
     defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 0.1, "temperature": 0.2}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
         hidden = 2 * self.config.dim
-        first, last = torch.nn.Linear(text_dim, hidden), torch.nn.Linear(hidden, self.config.dim)
+        dtype = self.item_text.dtype
+        first, last = (
+            torch.nn.Linear(text_dim, hidden, dtype=dtype),
+            torch.nn.Linear(hidden, self.config.dim, dtype=dtype),
+        )
         self.projection = torch.nn.Sequential(first, torch.nn.LeakyReLU(), last)
         for layer in (first, last):
             torch.nn.init.normal_(layer.weight, std=layer.in_features**-0.5, generator=generator)
@@ -102,7 +108,7 @@ class MSEAligned(AlignedLightGCN):
     defaults: ClassVar[dict] = {**LightGCN.defaults, "align_weight": 1.0}
 
     def build_projection(self, text_dim: int, generator: torch.Generator) -> None:
-        self.projection = torch.nn.Linear(text_dim, self.config.dim, bias=False)
+        self.projection = torch.nn.Linear(text_dim, self.config.dim, bias=False, dtype=self.item_text.dtype)
         torch.nn.init.normal_(self.projection.weight, std=0.1 * text_dim**-0.5, generator=generator)
 
     def alignment_loss(self, item_vectors, positives, generator):

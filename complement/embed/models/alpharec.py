@@ -28,7 +28,9 @@ class AlphaRec(TorchRecommender):
         text = torch.from_numpy(require_text(data, self.name)).to(device)
         self.user_text = user_mean_text(text, data)
         self.item_text = text
-        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
+        self.graph = BipartiteGraph.from_pairs(
+            data.n_users, data.n_items, *data.train, device=device, dtype=self.dtype_on(device)
+        )
         torch.manual_seed(self.config.seed)
         self.mlp = torch.nn.Sequential(
             torch.nn.Linear(text.shape[1], 512), torch.nn.LeakyReLU(), torch.nn.Linear(512, self.config.dim)

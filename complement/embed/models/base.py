@@ -93,7 +93,14 @@ class TorchRecommender(Recommender, torch.nn.Module):
     """A model trained by :func:`complement.embed.train.fit_loop`.
 
     Subclasses implement ``build(data)`` (create parameters), ``batch_loss(rows, generator)`` and
-    ``propagate()`` -> (user vectors, item vectors) as torch tensors."""
+    ``propagate()`` -> (user vectors, item vectors) as torch tensors.
+
+    ``cpu_float64``: train in float64 on the CPU (parameters, buffers and graph; the written vectors
+    are float32 as always). For a model whose training amplifies rounding: another CPU type's kernels
+    round a float32 product differently in the last bit, and such a model's vectors then differ by
+    up to 1e-1 (docs/models.md, "Same seed, same vectors")."""
+
+    cpu_float64: ClassVar[bool] = False
 
     def __init__(self, config: TrainConfig):
         torch.nn.Module.__init__(self)
@@ -116,13 +123,17 @@ class TorchRecommender(Recommender, torch.nn.Module):
         device = resolve_device(self.config.device)
         self.data = data
         self.build(data, device)
-        self.to(device)
+        self.to(device=device, dtype=self.dtype_on(device))
         result = fit_loop(self, self.batch_loss, self._eval_embeddings, data, self.config, device, report)
         with torch.no_grad():
             users, items = self.propagate()
         self._users = users.detach().float().cpu().numpy()
         self._items = items.detach().float().cpu().numpy()
         return result
+
+    def dtype_on(self, device: torch.device) -> torch.dtype:
+        """The dtype this model trains in on ``device`` (see ``cpu_float64``)."""
+        return torch.float64 if self.cpu_float64 and device.type == "cpu" else torch.float32
 
     def batch_pairs(self, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """The train (user, positive item) pairs of a batch's ``rows``, as index tensors on ``device``."""

@@ -138,7 +138,9 @@ class DualBranchFusion(TorchRecommender):
         generator = torch.Generator().manual_seed(self.config.seed)
         self.semantic = torch.nn.Linear(text.shape[1], self.config.dim, bias=False)
         torch.nn.init.normal_(self.semantic.weight, std=text.shape[1] ** -0.5, generator=generator)
-        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
+        self.graph = BipartiteGraph.from_pairs(
+            data.n_users, data.n_items, *data.train, device=device, dtype=self.dtype_on(device)
+        )
         self.user_embedding = torch.nn.Embedding(data.n_users, self.config.dim)
         self.item_embedding = torch.nn.Embedding(data.n_items, self.config.dim)
         torch.nn.init.normal_(self.user_embedding.weight, std=0.1, generator=generator)

@@ -35,9 +35,13 @@ class LightGCN(TorchRecommender):
     }
 
     def build(self, data: TrainData, device: torch.device) -> None:
-        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device)
-        self.user_embedding = torch.nn.Embedding(data.n_users, self.config.dim)
-        self.item_embedding = torch.nn.Embedding(data.n_items, self.config.dim)
+        self.graph = BipartiteGraph.from_pairs(
+            data.n_users, data.n_items, *data.train, device=device, dtype=self.dtype_on(device)
+        )
+        # created (and drawn) in the training dtype: float32 normal_ differs with the CPU's kernels, float64 not
+        dtype = self.dtype_on(device)
+        self.user_embedding = torch.nn.Embedding(data.n_users, self.config.dim, dtype=dtype)
+        self.item_embedding = torch.nn.Embedding(data.n_items, self.config.dim, dtype=dtype)
         generator = torch.Generator().manual_seed(self.config.seed)
         torch.nn.init.normal_(self.user_embedding.weight, std=0.1, generator=generator)
         torch.nn.init.normal_(self.item_embedding.weight, std=0.1, generator=generator)
