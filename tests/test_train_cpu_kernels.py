@@ -26,18 +26,10 @@ CHILD = textwrap.dedent(
     """
     import sys
     import numpy as np
+    from small_train_data import small_train_data
     from complement.embed.models import create_model
-    from complement.embed.train import TrainData
 
-    n_users, n_items, text_dim = 200, 300, 384
-    rng = np.random.default_rng(0)
-    keys = np.unique(rng.integers(0, n_users, 6000) * n_items + rng.integers(0, n_items, 6000))
-    users, items = keys // n_items, keys % n_items
-    part = rng.random(len(keys))
-    train, valid, test = part < 0.8, (part >= 0.8) & (part < 0.9), part >= 0.9
-    text = rng.standard_normal((n_items, text_dim)).astype(np.float32)
-    data = TrainData(n_users, n_items, (users[train], items[train]), (users[valid], items[valid]),
-                     (users[test], items[test]), text)
+    data = small_train_data()
     model = create_model(sys.argv[1], epochs=30, min_epochs=30, eval_every=10, seed=3)
     model.fit(data)
     np.savez(sys.argv[2], users=model.user_embeddings(), items=model.item_embeddings())

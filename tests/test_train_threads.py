@@ -11,24 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from small_train_data import small_train_data
 
 from complement.embed.models import MODELS, create_model
 from complement.embed.train import TrainData
 
-N_USERS, N_ITEMS, TEXT_DIM = 200, 300, 384
-
 
 @pytest.fixture(scope="module")
 def data() -> TrainData:
-    rng = np.random.default_rng(0)
-    keys = np.unique(rng.integers(0, N_USERS, 6000) * N_ITEMS + rng.integers(0, N_ITEMS, 6000))
-    users, items = keys // N_ITEMS, keys % N_ITEMS
-    part = rng.random(len(keys))
-    train, valid, test = part < 0.8, (part >= 0.8) & (part < 0.9), part >= 0.9
-    text = rng.standard_normal((N_ITEMS, TEXT_DIM)).astype(np.float32)
-    return TrainData(
-        N_USERS, N_ITEMS, (users[train], items[train]), (users[valid], items[valid]), (users[test], items[test]), text
-    )
+    return small_train_data()
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
