@@ -332,3 +332,37 @@ def test_an_imported_view_with_user_vectors_writes_lists_of_its_declared_k(tmp_p
     items_only = experiment.read_text().replace(f"user_from = '{tmp_path / 'users.parquet'}'\n", "")
     with pytest.raises(ConfigError, match=r"view 'ext'\.k: only a view imported with user_from has top-K lists"):
         load(write_experiment(tmp_path, items_only))
+
+
+def test_a_raised_result_revision_reruns_that_model_and_what_reads_it_and_nothing_else(tmp_path, capsys, monkeypatch):
+    from complement.experiment import plan as plan_module
+
+    experiment = write_experiment(tmp_path)
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    capsys.readouterr()
+    # a code change that gives lightgcn other vectors for the same settings
+    monkeypatch.setitem(plan_module.RESULT_REVISIONS, ("train", "lightgcn"), 1)
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    rows = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    plan, reason = {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
+    assert plan["ingest"] == plan["view:pop"] == plan["probe:0"] == "skip"
+    assert plan["view:lightgcn"] == plan["fusion:mix"] == plan["diagnostics"] == "run"
+    assert reason["view:lightgcn"] == "code changed" and reason["fusion:mix"] == "an input changed"
+
+
+def test_only_revised_steps_have_a_new_key(tmp_path):
+    """The keys of steps without a revision are what they were before revisions existed (a workspace written
+    then does not re-run them); aligned-contrastive and the learned fusions are revised (float64)."""
+    from complement.experiment.plan import RESULT_REVISIONS, build_plan
+    from complement.runs import config_hash
+
+    assert RESULT_REVISIONS[("train", "aligned-contrastive")] >= 1
+    assert RESULT_REVISIONS[("fuse", "ranker")] >= 1 and RESULT_REVISIONS[("fuse", "gate")] >= 1
+    text = SMALL.replace('method = "rrf"', 'method = "ranker"')
+    config = load(write_experiment(tmp_path, text), [])
+    steps = {s.id: s for s in build_plan(config)}
+    for step in steps.values():
+        old_key = config_hash({"kind": step.kind, "settings": step.settings, "deps": [steps[d].key for d in step.deps]})
+        revised = step.id == "fusion:mix"
+        assert (step.key != old_key) == revised, step.id

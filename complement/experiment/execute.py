@@ -100,7 +100,7 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
         elif any(d in dirty for d in step.deps):
             action, reason = "run", "an input changed"
         elif done[step.id][0] != step.key:
-            action, reason = "run", "settings changed"
+            action, reason = "run", "code changed" if done[step.id][0] == step.unrevised_key else "settings changed"
         elif (current := fingerprint(ws, step)) is None:
             action, reason = "run", "output missing"
         elif done[step.id][1] is not None and current != done[step.id][1]:

@@ -1,7 +1,9 @@
 """From a validated experiment to an ordered list of steps, each with a content key.
 
 A step's key hashes its own settings and the keys of the steps it reads, so changing a setting
-re-runs that step and everything downstream of it, and nothing else."""
+re-runs that step and everything downstream of it, and nothing else. A change of the code that gives a
+step other results for the same settings raises that step's revision (``RESULT_REVISIONS``), which is then
+part of its key: a workspace written before the change re-runs it, and what reads it, on the next ``run``."""
 
 from __future__ import annotations
 
@@ -19,6 +21,21 @@ TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned
 FUSED_MODELS = ("fusion", "aligned-contrastive", "aligned-mse")
 #: diagnostics that compare two views
 PAIR_PARAMS = ("view_a", "view_b")
+#: (step kind, model or fusion method) -> revision of its results, for the code changes that give other results
+#: for the same settings; a step without an entry is revision 0, and its key does not name one (keys as before)
+RESULT_REVISIONS: dict[tuple[str, str], int] = {
+    # 2026-12-03: trained in float64 on the CPU (docs/models.md, "Same seed, same vectors")
+    ("train", "aligned-contrastive"): 1,
+    # 2026-12-03: candidate features and fit in float64 (docs/fusion.md, "Same lists on every CPU")
+    ("fuse", "ranker"): 1,
+    ("fuse", "gate"): 1,
+}
+
+
+def result_revision(kind: str, settings: dict[str, Any]) -> int:
+    """The revision of a train or fuse step's results (0 for every other step)."""
+    name = settings.get("model") if kind == "train" else settings.get("method") if kind == "fuse" else None
+    return RESULT_REVISIONS.get((kind, name), 0) if isinstance(name, str) else 0
 
 
 @dataclass
@@ -30,6 +47,7 @@ class Step:
     view: str | None = None
     seed: int | None = None
     key: str = ""
+    unrevised_key: str = ""  # the key without its results revision: equal to ``key`` for a step that has none
 
 
 def data_fingerprint(path: str | None) -> list:
@@ -61,9 +79,14 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
                 f"two steps of the experiment would write '{step.id.split(':', 1)[-1]}': a declared name equals "
                 "the name a stochastic view or fusion takes for one of the seeds (NAME-sSEED); rename one"
             )
-        step.key = config_hash(
-            {"kind": step.kind, "settings": step.settings, "deps": [by_id[d].key for d in step.deps]}
-        )
+        keyed: dict[str, Any] = {
+            "kind": step.kind,
+            "settings": step.settings,
+            "deps": [by_id[d].key for d in step.deps],
+        }
+        step.key = step.unrevised_key = config_hash(keyed)
+        if revision := result_revision(step.kind, step.settings):
+            step.key = config_hash({**keyed, "revision": revision})
         steps.append(step)
         by_id[step.id] = step
         return step
