@@ -5,8 +5,9 @@ chosen on a held-out fifth of them, then a refit on all of them for that many ep
 The loop runs on one CPU thread and in float64. The gradient sums over users in another order (another
 thread count) change the last bits of the weights, and so do the dense products of another CPU type (the
 math libraries pick their kernels by instruction set); over a hundred Adam steps a float32 difference in
-the last bit grows enough to move near ties in the lists. With one thread and float64 the fitted model,
-and the fused lists, were the same with every kernel set torch offers on the CPU (docs/models.md).
+the last bit grows enough to move near ties in the lists. With one thread the fitted model is the same on
+any thread count; in float64 the fused lists of ml-100k gave the same recall with every kernel set torch
+offers on the CPU, with a few adjacent pairs swapped (docs/fusion.md, "Same lists on every CPU").
 
 Nothing here sees the test split: the callers pass features computed with the train items masked and
 targets from the valid split."""

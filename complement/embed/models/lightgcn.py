@@ -35,11 +35,9 @@ class LightGCN(TorchRecommender):
     }
 
     def build(self, data: TrainData, device: torch.device) -> None:
-        self.graph = BipartiteGraph.from_pairs(
-            data.n_users, data.n_items, *data.train, device=device, dtype=self.dtype_on(device)
-        )
-        # created (and drawn) in the training dtype: float32 normal_ differs with the CPU's kernels, float64 not
         dtype = self.dtype_on(device)
+        self.graph = BipartiteGraph.from_pairs(data.n_users, data.n_items, *data.train, device=device, dtype=dtype)
+        # created (and drawn) in the training dtype: float32 normal_ differs with the CPU's kernels, float64 not
         self.user_embedding = torch.nn.Embedding(data.n_users, self.config.dim, dtype=dtype)
         self.item_embedding = torch.nn.Embedding(data.n_items, self.config.dim, dtype=dtype)
         generator = torch.Generator().manual_seed(self.config.seed)
