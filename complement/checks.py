@@ -130,6 +130,8 @@ TRAIN_FLOATS: Mapping[str, dict] = {
     "reg": {"minimum": 0.0},
     "temperature": {"above": 0.0},
     "align_weight": {"minimum": 0.0},
+    "l2": {"above": 0.0},
+    "text_weight": {"minimum": 0.0},
 }
 
 

@@ -93,6 +93,8 @@ ModelName = StrEnum(
         ("fusion", "fusion"),
         ("aligned_contrastive", "aligned-contrastive"),
         ("aligned_mse", "aligned-mse"),
+        ("ease", "ease"),
+        ("ease_text", "ease-text"),
     ],
 )
 #: ``probe --shift``: how items are divided into fit and held-out sets

@@ -59,9 +59,11 @@ class EpochBar:
     def __call__(self, entry: dict, max_epochs: int) -> None:
         if "valid_recall@20" in entry:
             self.valid = f"{entry['valid_recall@20']:.4f}"
-        loss = f"{entry['loss']:.4f}"
+        # a closed-form model's grid search (EASE) reports grid points ("setting", "of") instead of epochs
+        loss = f"{entry['loss']:.4f}" if "loss" in entry else "—"
         if self.task is None:
-            self.task = self.bar.add_task(f"{self.label} epoch", total=max_epochs, valid=self.valid, loss=loss)
+            what, total = ("grid point", entry["of"]) if "setting" in entry else ("epoch", max_epochs)
+            self.task = self.bar.add_task(f"{self.label} {what}", total=total, valid=self.valid, loss=loss)
         self.bar.update(self.task, completed=entry["epoch"], valid=self.valid, loss=loss)
 
 

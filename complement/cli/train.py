@@ -36,6 +36,12 @@ class Hyperparameters:
     align_weight: float | None = option(
         None, "Weight of the alignment loss (aligned-contrastive, aligned-mse).", kind=float
     )
+    l2: float | None = option(
+        None, "L2 weight λ on the item-item weights (ease, ease-text; default: chosen on validation).", kind=float
+    )
+    text_weight: float | None = option(
+        None, "Weight a of the item text's cosines (ease-text; default: chosen on validation).", kind=float
+    )
     seed: int = option(2020, "Random seed.", kind=int)
 
 

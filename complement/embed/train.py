@@ -137,6 +137,7 @@ class FitResult:
     best_valid_recall: float | None = None
     train_seconds: float = 0.0
     history: list[dict] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # a model's own figures (EASE: the chosen weights and its grid)
 
     def metrics(self) -> dict:
         return {
@@ -144,6 +145,7 @@ class FitResult:
             "best_epoch": self.best_epoch,
             "best_valid_recall@20": self.best_valid_recall,
             "train_seconds": round(self.train_seconds, 3),
+            **self.extra,
         }
 
 
@@ -325,6 +327,12 @@ def train_view(
             f"{', '.join(_fmt(m['best_valid_recall@20']) for m in metrics['members'])}), "
             f"test Recall@20 {_fmt(metrics['test_recall@20'])}"
         )
+    elif announce and fits[0].extra.get("closed_form"):
+        chosen = ", ".join(f"{name} {metrics[name]:g}" for name in ("l2", "text_weight") if name in metrics)
+        message(
+            f"fitted {model} into view '{view}' in {metrics['train_seconds']:.1f} s ({chosen}), "
+            f"valid Recall@20 {_fmt(metrics['best_valid_recall@20'])}, test Recall@20 {_fmt(metrics['test_recall@20'])}"
+        )
     elif announce:
         message(
             f"trained {model} into view '{view}': {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s, "
@@ -402,7 +410,12 @@ def _test_recall(recommender, data: TrainData, device: torch.device) -> float | 
 
 def _reporter(model: str, message: Callable[[str], None]) -> Callable[[dict], None]:
     def report(entry: dict) -> None:
-        if "valid_recall@20" in entry:
+        if "setting" in entry:  # a grid point of a closed-form model (EASE)
+            message(
+                f"{model} {entry['setting']} ({entry['epoch']}/{entry['of']}): "
+                f"valid Recall@20 {entry['valid_recall@20']:.4f}"
+            )
+        elif "valid_recall@20" in entry:
             message(
                 f"{model} epoch {entry['epoch']}: loss {entry['loss']:.4f}, "
                 f"valid Recall@20 {entry['valid_recall@20']:.4f}"

@@ -97,7 +97,9 @@ class TrainOptions(Options):
         Exclude.train_valid, "Splits masked in the top-K lists: train or train+valid.", choices=Exclude
     )
     text_view: str = option(
-        "text", "View holding the item text vectors (text models: semantic, alpharec, fusion, aligned-*).", kind=str
+        "text",
+        "View holding the item text vectors (text models: semantic, alpharec, fusion, aligned-*, ease-text).",
+        kind=str,
     )
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
     bag: int = option(

@@ -6,6 +6,7 @@ from ...errors import ConfigError, unknown_name
 from .aligned import ContrastiveAligned, MSEAligned
 from .alpharec import AlphaRec
 from .base import Recommender, TorchRecommender, TrainConfig
+from .ease import EASE, TextEASE
 from .fusion import DualBranchFusion
 from .lightgcn import LightGCN
 from .mf import BPRMF
@@ -25,6 +26,8 @@ MODELS: dict[str, type[Recommender]] = {
         DualBranchFusion,
         ContrastiveAligned,
         MSEAligned,
+        EASE,
+        TextEASE,
     )
 }
 
