@@ -88,6 +88,26 @@ def test_epoch_bar_counts_epochs_of_the_maximum_and_keeps_the_last_validation():
     assert task.fields == {"valid": "0.1235", "loss": "0.5000"}
 
 
+def test_epoch_bar_counts_the_grid_points_of_a_closed_form_model():
+    progress = Progress(console=Console(file=io.StringIO()))
+    bar = EpochBar("ease", progress)
+    for point in (1, 2):
+        bar({"epoch": point, "of": 8, "setting": f"l2 {25 * point}", "valid_recall@20": 0.3 + point / 100}, 0)
+    (task,) = progress.tasks
+    assert (task.description, task.total, task.completed) == ("ease grid point", 8, 2)
+    assert task.fields == {"valid": "0.3200", "loss": "—"}
+
+
+def test_train_lines_say_each_grid_point_of_a_closed_form_model():
+    from complement.embed.train import _reporter
+
+    lines: list[str] = []
+    _reporter("ease-text", lines.append)(
+        {"epoch": 3, "of": 56, "setting": "l2 100, text_weight 0", "valid_recall@20": 0.5}
+    )
+    assert lines == ["ease-text l2 100, text_weight 0 (3/56): valid Recall@20 0.5000"]
+
+
 class _Model:
     def encode(self, texts, **kwargs):
         return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
