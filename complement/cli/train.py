@@ -40,7 +40,9 @@ class Hyperparameters:
         None, "L2 weight λ on the item-item weights (ease, ease-text; default: chosen on validation).", kind=float
     )
     text_weight: float | None = option(
-        None, "Weight a of the item text's cosines (ease-text; default: chosen on validation).", kind=float
+        None,
+        "Weight of the item text's cosines in the item Gram matrix (ease-text; default: chosen on validation).",
+        kind=float,
     )
     seed: int = option(2020, "Random seed.", kind=int)
 
