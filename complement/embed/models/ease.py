@@ -99,43 +99,35 @@ class EASE(Recommender):
             gram = x64.T @ x64
             l2s = L2_GRID if self.config.l2 is None else (float(self.config.l2),)
             alphas = self.text_weights() if text is not None else (0.0,)
+            points = [(alpha, l2) for alpha in alphas for l2 in l2s]  # ties keep the first: smaller a, then λ
+            if len(points) > 1 and len(data.valid[0]) == 0:
+                raise DataError(
+                    f"{self.name} chooses l2{' and text_weight' if text is not None else ''} on the validation "
+                    "split, which is empty: give them (--l2, --text-weight) or add a validation split"
+                )
+            sample = validation_users(data.valid[0], self.config.valid_users) if len(data.valid[0]) else None
             grid: list[dict] = []
-            best: tuple[float, float, float] | None = None
-            if len(l2s) * len(alphas) > 1:
-                if len(data.valid[0]) == 0:
-                    raise DataError(
-                        f"{self.name} chooses l2{' and text_weight' if text is not None else ''} on the validation "
-                        "split, which is empty: give them (--l2, --text-weight) or add a validation split"
-                    )
-                sample = validation_users(data.valid[0], self.config.valid_users)
-                for alpha in alphas:
-                    for l2 in l2s:
-                        weights = item_weights(gram, text, alpha, l2)
-                        vectors = weights.T.float().contiguous().numpy()
-                        recall = recall_at_k(x, vectors, data.train, data.valid, 20, users=sample)
-                        point = {"l2": l2, "text_weight": alpha} if text is not None else {"l2": l2}
-                        grid.append({**point, "valid_recall@20": recall})
-                        if report is not None:
-                            setting = ", ".join(f"{name} {value:g}" for name, value in point.items())
-                            report({"epoch": len(grid), "of": len(l2s) * len(alphas), "setting": setting, **grid[-1]})
-                        if best is None or recall > best[0]:
-                            best = (recall, l2, alpha)
-                assert best is not None
-                _, l2, alpha = best
-            else:
-                l2, alpha = l2s[0], alphas[0]
-            weights = item_weights(gram, text, alpha, l2)
+            best: tuple[float | None, float, float, np.ndarray] | None = None
+            for alpha, l2 in points:
+                vectors = np.ascontiguousarray(item_weights(gram, text, alpha, l2).T.float().numpy())
+                recall = None
+                if sample is not None:
+                    recall = recall_at_k(x, vectors, data.train, data.valid, 20, users=sample)
+                point = {"l2": l2, "text_weight": alpha} if text is not None else {"l2": l2}
+                grid.append({**point, "valid_recall@20": recall})
+                if report is not None and len(points) > 1:
+                    setting = ", ".join(f"{name} {value:g}" for name, value in point.items())
+                    report({"epoch": len(grid), "of": len(points), "setting": setting, **grid[-1]})
+                if best is None or (recall is not None and best[0] is not None and recall > best[0]):
+                    best = (recall, l2, alpha, vectors)
+        assert best is not None
+        valid, l2, alpha, self._items = best
         self._users = x
-        self._items = np.ascontiguousarray(weights.T.float().numpy())
         self.chosen = {"l2": l2, "text_weight": alpha} if text is not None else {"l2": l2}
-        valid = None
-        if len(data.valid[0]):
-            sample = validation_users(data.valid[0], self.config.valid_users)
-            valid = recall_at_k(self._users, self._items, data.train, data.valid, 20, users=sample)
         return FitResult(
             best_valid_recall=valid,
             train_seconds=time.perf_counter() - started,
-            extra={"closed_form": True, **self.chosen, **({"grid": grid} if grid else {})},
+            extra={"closed_form": True, **self.chosen, **({"grid": grid} if len(grid) > 1 else {})},
         )
 
     def user_embeddings(self) -> np.ndarray:
