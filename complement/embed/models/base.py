@@ -55,7 +55,8 @@ class TrainConfig:
 
 
 class Recommender(ABC):
-    """``fit(data) -> FitResult``; ``user_embeddings()``, ``item_embeddings()``; ``recommend``."""
+    """``fit(data) -> FitResult``, which stores the vectors in ``_users`` and ``_items``; ``user_embeddings()``,
+    ``item_embeddings()``; ``recommend``."""
 
     name: ClassVar[str] = ""
     needs_text: ClassVar[bool] = False
@@ -63,16 +64,24 @@ class Recommender(ABC):
 
     def __init__(self, config: TrainConfig):
         self.config = config
+        self._users: np.ndarray | None = None
+        self._items: np.ndarray | None = None
 
     @abstractmethod
     def fit(self, data: TrainData, report: Callable[[dict], None] | None = None) -> FitResult:
         """Fit on ``data.train`` (early stopping on ``data.valid`` where the model trains)."""
 
-    @abstractmethod
-    def user_embeddings(self) -> np.ndarray: ...
+    def user_embeddings(self) -> np.ndarray:
+        """``[n_users, dim]`` float32: the user vectors ``fit`` stored."""
+        if self._users is None:
+            raise RuntimeError(f"{self.name}: user_embeddings before fit")
+        return self._users
 
-    @abstractmethod
-    def item_embeddings(self) -> np.ndarray: ...
+    def item_embeddings(self) -> np.ndarray:
+        """``[n_items, dim]`` float32: the item vectors ``fit`` stored."""
+        if self._items is None:
+            raise RuntimeError(f"{self.name}: item_embeddings before fit")
+        return self._items
 
     def recommend(
         self, user_idx: np.ndarray, k: int, seen: tuple[np.ndarray, np.ndarray] | None = None
@@ -105,8 +114,6 @@ class TorchRecommender(Recommender, torch.nn.Module):
     def __init__(self, config: TrainConfig):
         torch.nn.Module.__init__(self)
         Recommender.__init__(self, config)
-        self._users: np.ndarray | None = None
-        self._items: np.ndarray | None = None
 
     @abstractmethod
     def build(self, data: TrainData, device: torch.device) -> None: ...
@@ -147,16 +154,6 @@ class TorchRecommender(Recommender, torch.nn.Module):
     def _eval_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
             return self.propagate()
-
-    def user_embeddings(self) -> np.ndarray:
-        if self._users is None:
-            raise RuntimeError(f"{self.name}: user_embeddings before fit")
-        return self._users
-
-    def item_embeddings(self) -> np.ndarray:
-        if self._items is None:
-            raise RuntimeError(f"{self.name}: item_embeddings before fit")
-        return self._items
 
 
 def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor) -> torch.Tensor:

@@ -71,8 +71,6 @@ class EASE(Recommender):
         if not isinstance(config, self.config_class):
             config = self.config_class(**config.to_dict())
         super().__init__(config)
-        self._users: np.ndarray | None = None
-        self._items: np.ndarray | None = None
 
     def text_gram(self, data: TrainData) -> np.ndarray | None:
         """The matrix T Tᵀ that ``text_weight`` scales (float64), or None for plain EASE."""
@@ -129,16 +127,6 @@ class EASE(Recommender):
             train_seconds=time.perf_counter() - started,
             extra={"closed_form": True, **self.chosen, **({"grid": grid} if len(grid) > 1 else {})},
         )
-
-    def user_embeddings(self) -> np.ndarray:
-        if self._users is None:
-            raise RuntimeError(f"{self.name}: user_embeddings before fit")
-        return self._users
-
-    def item_embeddings(self) -> np.ndarray:
-        if self._items is None:
-            raise RuntimeError(f"{self.name}: item_embeddings before fit")
-        return self._items
 
 
 class TextEASE(EASE):

@@ -21,9 +21,3 @@ class Popularity(Recommender):
         self._items = np.log1p(data.item_counts()).astype(np.float32).reshape(-1, 1)
         self._users = np.ones((data.n_users, 1), np.float32)
         return FitResult()
-
-    def user_embeddings(self) -> np.ndarray:
-        return self._users
-
-    def item_embeddings(self) -> np.ndarray:
-        return self._items

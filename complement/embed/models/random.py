@@ -19,9 +19,3 @@ class RandomVectors(Recommender):
         self._users = rng.standard_normal((data.n_users, self.config.dim)).astype(np.float32)
         self._items = rng.standard_normal((data.n_items, self.config.dim)).astype(np.float32)
         return FitResult()
-
-    def user_embeddings(self) -> np.ndarray:
-        return self._users
-
-    def item_embeddings(self) -> np.ndarray:
-        return self._items
