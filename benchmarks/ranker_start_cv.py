@@ -25,7 +25,6 @@ written into WS (replacing one of that name), and its ``fusion_gap`` rows are pr
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 import ranker_bag_cv
@@ -132,4 +131,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
