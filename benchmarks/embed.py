@@ -113,7 +113,7 @@ def main() -> None:
 
     texts = synthetic_texts(args.items, args.seed)
     spec = encoder.resolve_model(None)
-    model = encoder.load_model(str(spec.path), "cpu", False)  # the instance embed() uses too
+    model = encoder.load_model(str(spec.path), "cpu", "float32")  # the instance embed() uses too
     model.encode(texts, batch_size=args.batch_size, show_progress_bar=False)  # untimed warm-up: every batch shape once
     bare_s, embed_s, bare_cpu, embed_cpu = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:

@@ -105,6 +105,8 @@ Protocol = StrEnum("Protocol", "ours paper")
 Engine = StrEnum("Engine", "duckdb spark")
 #: ``--device``: ``auto`` picks CUDA when present (the library also takes ``cuda:N``)
 Device = StrEnum("Device", "auto cpu cuda")
+#: ``embed --precision``: the encoder's floating-point type; ``auto`` is float16 on CUDA, float32 on the CPU
+Precision = StrEnum("Precision", "auto float16 float32 float64")
 #: ``report --format``: one self-contained HTML page or Markdown
 ReportFormat = StrEnum("ReportFormat", "html markdown")
 

@@ -118,6 +118,14 @@ def test_import_from_npy_with_ids(ws, tmp_path, capsys):
         ),
         (["--batch-size", "0"], "Error: --batch-size must be at least 1, not 0\n"),
         (
+            ["--from", "v.parquet", "--precision", "float64"],
+            "Error: --precision cannot be combined with --from\n",
+        ),
+        (
+            ["--device", "cpu", "--precision", "float16"],
+            "Error: --precision float16 is for CUDA; on the CPU use float32 (the default) or float64\n",
+        ),
+        (
             ["--model", "./no-such-folder"],
             "Error: model folder ./no-such-folder does not exist\n",
         ),
@@ -145,3 +153,10 @@ def test_device_cuda_without_cuda_exits_1(ws, capsys):
     code, out, err = run(["embed", "-w", str(ws.root), "--device", "cuda"], capsys)
     assert (code, out) == (1, "")
     assert err.startswith("Error: --device cuda was asked for but no CUDA device is available")
+
+
+def test_an_unknown_precision_is_a_usage_error(ws, capsys):
+    code, out, err = run(["embed", "-w", str(ws.root), "--precision", "double"], capsys)
+    assert (code, out) == (2, "")
+    assert "'double' is not one of" in err and "float64" in err
+    assert not ws.has_table("embeddings")

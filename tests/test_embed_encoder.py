@@ -15,7 +15,7 @@ from complement.embed.encoder import (
     model_fingerprint,
     resolve_model,
 )
-from complement.errors import DataError, DeviceError
+from complement.errors import ConfigError, DataError, DeviceError
 from complement.workspace import Workspace
 
 TEXTS = {
@@ -53,7 +53,7 @@ def write_items(
 def minilm():
     """Load MiniLM once for the module (encoder.load_model caches it per process)."""
     spec = resolve_model(None)
-    return encoder.load_model(str(spec.path), "cpu", False)
+    return encoder.load_model(str(spec.path), "cpu", "float32")
 
 
 @pytest.fixture
@@ -299,3 +299,96 @@ def test_model_given_as_a_folder_path_loads_and_gets_its_own_cache(ws, tmp_path)
 
 def test_packaged_model_folder_path_shares_the_default_cache():
     assert resolve_model(str(resolve_model(None).path)).identity == resolve_model(None).identity
+
+
+# ---- --precision ------------------------------------------------------------------------------
+def test_float64_has_its_own_cache_entry_and_vectors_within_float32_rounding(ws):
+    embed(ws, view="text", device="cpu")
+    result = embed(ws, view="t64", device="cpu", precision="float64")
+    assert (result.n_embedded, result.n_cached) == (5, 0)  # the float32 cache is not reused
+    identity = resolve_model(None).identity
+    assert sorted(p.name for p in (ws.cache_dir / "embeddings").glob("*.parquet")) == [
+        f"{identity}-fp64.parquet",
+        f"{identity}.parquet",
+    ]
+    ids, x32 = ws.read_vectors("text", "item")
+    ids64, x64 = ws.read_vectors("t64", "item")
+    assert list(ids64) == list(ids) and x64.dtype == np.float32
+    np.testing.assert_allclose(x64, x32, atol=2e-6)
+    params = json.loads(ws.query("SELECT params FROM runs WHERE view = 't64'").to_pylist()[0]["params"])
+    assert (params["precision"], params["model_identity"]) == ("float64", f"{identity}-fp64")
+    again = embed(ws, view="t64b", device="cpu", precision="float64")
+    assert (again.n_embedded, again.n_cached) == (0, 5)
+    np.testing.assert_array_equal(ws.read_vectors("t64b", "item")[1], x64)
+
+
+def test_auto_precision_on_the_cpu_is_float32_with_the_old_identity(ws):
+    embed(ws, view="a", device="cpu")
+    embed(ws, view="b", device="cpu", precision="float32")
+    rows = ws.query("SELECT params FROM runs ORDER BY started_at").to_pylist()
+    params = [json.loads(r["params"]) for r in rows]
+    assert [p["precision"] for p in params] == ["float32", "float32"]
+    assert {p["model_identity"] for p in params} == {resolve_model(None).identity}
+    np.testing.assert_array_equal(ws.read_vectors("a", "item")[1], ws.read_vectors("b", "item")[1])
+
+
+@pytest.mark.parametrize(
+    ("precision", "error", "pattern"),
+    [
+        ("float16", ConfigError, r"--precision float16 is for CUDA; on the CPU use float32"),
+        ("fp64", ConfigError, r"--precision: unknown precision 'fp64'.*float64"),
+        ("", ConfigError, r"--precision: unknown precision"),
+    ],
+)
+def test_a_precision_the_cpu_cannot_use_is_refused_before_writing(ws, precision, error, pattern):
+    with pytest.raises(error, match=pattern):
+        embed(ws, device="cpu", precision=precision)
+    assert not ws.has_table("embeddings")
+    assert not (ws.cache_dir / "embeddings").exists()
+
+
+_ENCODE_IN_A_CHILD = """
+import sys
+from pathlib import Path
+import pyarrow as pa
+from complement.embed.encoder import embed
+from complement.workspace import Workspace
+texts = {texts!r}
+ws = Workspace(Path(sys.argv[1]))
+ws.write_table("items", pa.table({{
+    "item_id": list(texts), "item_idx": list(range(len(texts))), "title": list(texts), "text": list(texts.values()),
+    "n_train": [1] * len(texts), "pop_group": ["cold"] * len(texts)}}))
+for precision in ("float32", "float64"):
+    embed(ws, view=precision, device="cpu", precision=precision)
+    sys.stdout.write(precision + " " + ws.read_vectors(precision, "item")[1].tobytes().hex() + "\\n")
+"""
+
+
+def test_float64_vectors_are_the_same_bits_on_every_mkl_code_path(tmp_path):
+    """MKL picks its kernels by CPU; MKL_CBWR=COMPATIBLE is the path every x86 CPU takes alike. In float32 the
+    vectors differ between paths in the last bits (they do for these texts on an AVX2 CPU); in float64, rounded to
+    the stored float32, they must not. Where torch has no MKL the variable does nothing and the check is trivial."""
+    import os
+    import subprocess
+    import sys
+
+    script = _ENCODE_IN_A_CHILD.format(texts=TEXTS)
+    children = {}
+    for path in ("", "COMPATIBLE", "AVX2"):
+        env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"} | {"OMP_NUM_THREADS": "1"}
+        if path:
+            env["MKL_CBWR"] = path
+        children[path] = subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / (path or "default"))],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    bits = {}
+    for path, child in children.items():
+        out, err = child.communicate(timeout=600)
+        assert child.returncode == 0, err
+        bits[path] = dict(line.split(" ") for line in out.splitlines())
+    assert bits["COMPATIBLE"]["float64"] == bits[""]["float64"]
+    assert bits["AVX2"]["float64"] == bits[""]["float64"]

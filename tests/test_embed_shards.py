@@ -123,6 +123,19 @@ def test_a_shard_with_another_template_is_refused_before_encoding(tmp_path, fake
     assert ws.parts("embeddings") == ["text"]
 
 
+def test_a_shard_with_another_precision_is_refused_before_encoding(tmp_path, fake):
+    ws = make_workspace(tmp_path / "ws")
+    encoder.embed(ws, view="text", device="cpu", shard="1/2", precision="float64")
+    before = len(fake.encoded)
+    with pytest.raises(
+        ConfigError, match=r"was written with .*precision=float64, this one would be .*precision=float32"
+    ):
+        encoder.embed(ws, view="text", device="cpu", shard="2/2")
+    assert len(fake.encoded) == before
+    encoder.embed(ws, view="text", device="cpu", shard="2/2", precision="float64")
+    assert ws.parts("embeddings") == ["text"]
+
+
 def test_an_unsharded_embed_replaces_staged_shards(tmp_path, fake):
     ws = make_workspace(tmp_path / "ws")
     encoder.embed(ws, view="text", device="cpu", shard="1/2")

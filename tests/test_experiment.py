@@ -145,6 +145,10 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monk
         ("[dataset]\nkind = 'synthetic'\n[diagnostics]\npairs = [['a', 'b']]\n", "view 'a' is not declared"),
         ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\nmodel = 'pop'\nepoch = 3\n", "unknown key 'epoch'"),
         ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\n", "give exactly one of embed, model, from"),
+        (
+            "[dataset]\nkind = 'synthetic'\n[[view]]\nname = 't'\nembed = 'default'\nprecision = 'double'\n",
+            "view 't'.precision: unknown precision 'double' (choose from: auto, float16, float32, float64)",
+        ),
     ],
 )
 def test_malformed_experiment_gets_one_line_naming_the_key(tmp_path, capsys, change, message):

