@@ -366,8 +366,9 @@ for precision in ("float32", "float64"):
 
 def test_float64_vectors_are_the_same_bits_on_every_mkl_code_path(tmp_path):
     """MKL picks its kernels by CPU; MKL_CBWR=COMPATIBLE is the path every x86 CPU takes alike. In float32 the
-    vectors differ between paths in the last bits (they do for these texts on an AVX2 CPU); in float64, rounded to
-    the stored float32, they must not. Where torch has no MKL the variable does nothing and the check is trivial."""
+    vectors differ between paths in the last bits (under COMPATIBLE they do for these texts on an AVX2 CPU); in
+    float64, rounded to the stored float32, they must not. Where torch has no MKL the variable does nothing and the
+    check is trivial."""
     import os
     import subprocess
     import sys
