@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..choices import Precision, check_choice
 from ..device import resolve_device
 from ..errors import ConfigError, DataError
 from ..progress import message, progress
@@ -164,8 +165,6 @@ _PRECISION_SUFFIX = {"float16": "-fp16", "float32": "", "float64": "-fp64"}
 def resolve_precision(precision: str, device_type: str) -> str:
     """``--precision`` as the encoder's dtype name: ``auto`` is float16 on CUDA and float32 elsewhere; float16 is
     refused off CUDA (the CPU's half-precision matrix products are slow and, for this use, pointless)."""
-    from ..choices import Precision, check_choice
-
     value = str(check_choice(Precision, precision, "--precision"))
     if value == "auto":
         return "float16" if device_type == "cuda" else "float32"
@@ -175,7 +174,7 @@ def resolve_precision(precision: str, device_type: str) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def load_model(path: str, device: str, precision: str = "float32"):
+def load_model(path: str, device: str, precision: str):
     """Load a sentence-transformers model from a local folder (never the network), its weights and arithmetic in
     ``precision`` (float16, float32 or float64); cached per process."""
     # sentence-transformers costs ~8 s to import: only when a text actually needs encoding
