@@ -13,6 +13,11 @@ import os as _os
 # torch's OpenMP threads spin-wait by default; when the cores are shared with anything else that makes
 # every op ~20x slower (docs/models.md). Must be set before torch is imported; the user's value wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# MKL's matrix products on Intel AVX-512 CPUs round by the thread count and the row count by default, so a
+# view trained on two threads, or text encoded in shards, differed in the last bits from one run on one
+# thread or whole; its strict reproducible mode does not (docs/models.md, "Same seed, same vectors"). MKL
+# reads it when it first runs; the user's value wins.
+_os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 import sys as _sys
 import types as _types
