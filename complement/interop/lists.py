@@ -12,7 +12,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..checks import file_problem
 from ..errors import DataError
+from . import text
 from .raw import RawLists
 
 EXAMPLES = 3
@@ -31,7 +33,7 @@ class Checked:
 
 
 def _examples(rows: list[tuple]) -> str:
-    shown = ", ".join("/".join(f"'{v}'" for v in row) if len(row) > 1 else f"'{row[0]}'" for row in rows[:EXAMPLES])
+    shown = ", ".join("/".join(f"'{text.shown(v)}'" for v in row) for row in rows[:EXAMPLES])
     return f" (e.g. {shown})"
 
 
@@ -42,6 +44,11 @@ def read_id_map(path: Path) -> dict[str, dict[str, str]]:
     from pyarrow import csv
 
     delimiter = "," if str(path).lower().endswith(".csv") else "\t"
+    what = "--id-map "
+    if (problem := file_problem(path)) is not None:
+        raise DataError(f"--id-map {path} {problem}")
+    if text.first_line(path, what) is None:
+        raise DataError(f"--id-map {path}: the file is empty; it needs the header 'entity, internal_id, id'")
     try:
         table = csv.read_csv(
             path,
@@ -51,21 +58,41 @@ def read_id_map(path: Path) -> dict[str, dict[str, str]]:
             ),
         )
     except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"--id-map {path}: cannot read ({str(exc).splitlines()[0]})") from None
-    if not {"entity", "internal_id", "id"} <= set(table.column_names):
-        raise DataError(
-            f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(table.column_names)})"
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "UTF8" in message:
+            raise text.utf8_error(path, what) from None
+        raise DataError(f"--id-map {path}: cannot read ({message})") from None
+    names = table.column_names
+    if not {"entity", "internal_id", "id"} <= set(names):
+        other = "comma" if delimiter == "\t" else "tab"
+        hint = (
+            f"; it looks {other}-separated: an --id-map is tab-separated unless its name ends in .csv"
+            if len(names) == 1 and ("," if delimiter == "\t" else "\t") in names[0]
+            else ""
         )
+        raise DataError(
+            f"--id-map {path}: needs the header 'entity, internal_id, id' (found: {', '.join(names)}){hint}"
+        )
+    if twice := sorted({n for n in ("entity", "internal_id", "id") if names.count(n) > 1}):
+        raise DataError(f"--id-map {path}: the header names {', '.join(twice)} more than once")
     out: dict[str, dict[str, str]] = {"user": {}, "item": {}}
     for entity, internal, external in zip(
         *(table.column(c).to_pylist() for c in ("entity", "internal_id", "id")), strict=True
     ):
         if entity not in out:
-            raise DataError(f"--id-map {path}: entity must be 'user' or 'item', not '{entity}'")
+            raise DataError(f"--id-map {path}: entity must be 'user' or 'item', not '{text.shown(entity)}'")
         if out[entity].get(internal, external) != external:
-            raise DataError(f"--id-map {path}: {entity} {internal} is mapped twice")
+            raise DataError(f"--id-map {path}: {entity} {text.shown(internal)} is mapped twice")
         out[entity][internal] = external
     return out
+
+
+def _first_row_unknown(con) -> bool:
+    """Whether the file's first row has an unknown user or item (a header read as a row has both)."""
+    return bool(
+        con.execute("""SELECT count(*) FROM raw WHERE pos = 0 AND (user_id NOT IN (SELECT user_id FROM known_users)
+                       OR item_id NOT IN (SELECT item_id FROM known_items))""").fetchone()[0]
+    )
 
 
 def check_lists(
@@ -163,13 +190,18 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     ).fetchall()
     if long:
         problems.append(
-            f"{len(long)} lists longer than {max_length} items (longest: {long[0][1]}, user '{long[0][0]}'; "
-            "raise --k to store them)"
+            f"{len(long)} lists longer than {max_length} items (longest: {long[0][1]}, "
+            f"user '{text.shown(long[0][0])}'; raise --k to store them)"
         )
     if problems:
         hint = (
             "" if drop_unknown or not any("unknown" in p for p in problems) else " (--drop-unknown drops unknown ids)"
         )
+        if raw.first_row_read_as_data and not drop_unknown and _first_row_unknown(con):
+            hint += (
+                "; the first line names no user column, so it was read as a row: if it is a header, name its "
+                "columns with --user-col and --item-col"
+            )
         raise DataError(f"{raw.source}: " + "; ".join(problems) + f"; nothing written{hint}")
 
     masked_rows = con.sql("""SELECT r.user_id, r.item_id FROM ranked r SEMI JOIN masked m
@@ -186,6 +218,6 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
         users=users,
         dropped=dropped,
         masked_pairs=len(masked_rows),
-        masked_examples=[f"{u}/{i}" for u, i in masked_rows[:EXAMPLES]],
+        masked_examples=[f"{text.shown(u)}/{text.shown(i)}" for u, i in masked_rows[:EXAMPLES]],
         rank_from=rank_from,
     )

@@ -10,24 +10,38 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import DataError
+from . import text
 from .raw import RawLists, make_raw
 
 
 def read_run(path: Path) -> RawLists:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8") or "{}")
+        data = json.loads(text.read_text(path).strip() or "{}")
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise DataError(f"{path}: not a ranx run ({str(exc).split(':')[0]})") from None
+    except RecursionError:
+        raise DataError(f"{path}: not a ranx run (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise DataError(f'{path}: a ranx run is a JSON object {{"user": {{"item": score}}}}')
     users, items, scores = [], [], []
     for user, ranked in data.items():
         for item, score in ranked.items():
             if isinstance(score, bool) or not isinstance(score, (int, float)):
-                raise DataError(f"{path}: the score of user '{user}', item '{item}' is not a number ({score!r})")
+                raise DataError(
+                    f"{path}: the score of user '{text.shown(user)}', item '{text.shown(item)}' is not a number "
+                    f"({text.shown(repr(score))})"
+                )
+            try:
+                scores.append(float(score))
+            except OverflowError:  # an integer beyond a float
+                raise DataError(
+                    f"{path}: the score of user '{text.shown(user)}', item '{text.shown(item)}' is too large "
+                    "for a number"
+                ) from None
             users.append(user)
             items.append(item)
-            scores.append(float(score))
     return make_raw(str(path), users, items, None, scores)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ..errors import DataError
+from . import text
 
 #: the ranks a file may hold at all (a 64-bit integer); those outside 1..n per user are refused later, with
 #: the rest of the file's problems (:mod:`complement.interop.lists`)
@@ -24,6 +25,9 @@ class RawLists:
 
     table: pa.Table
     source: str
+    #: a CSV/TSV read as headerless: its first line is the first row (a header naming no known column, if the
+    #: ids of that row are unknown; :mod:`complement.interop.lists` says so)
+    first_row_read_as_data: bool = False
 
     @property
     def has_rank(self) -> bool:
@@ -36,10 +40,15 @@ class RawLists:
 
 def make_raw(source: str, users, items, ranks=None, scores=None) -> RawLists:
     """A :class:`RawLists` from Python sequences or Arrow arrays (ids are cast to text)."""
-    columns = {
-        "user_id": pa.array(users).cast(pa.string()) if not isinstance(users, pa.Array) else users.cast(pa.string()),
-        "item_id": pa.array(items).cast(pa.string()) if not isinstance(items, pa.Array) else items.cast(pa.string()),
-    }
+    columns = {}
+    for name, ids in (("user_id", users), ("item_id", items)):
+        try:
+            columns[name] = (ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids)).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            text = str(exc).splitlines()[0]
+            if "invalid utf8" in text.lower():
+                raise DataError(f"{source}: some {name.removesuffix('_id')} ids are not UTF-8 text") from None
+            raise DataError(f"{source}: the {name.removesuffix('_id')} ids are not text or numbers ({text})") from None
     try:
         if ranks is not None:
             columns["rank"] = (ranks if isinstance(ranks, (pa.Array, pa.ChunkedArray)) else pa.array(ranks)).cast(
@@ -71,7 +80,7 @@ def _check_finite_scores(table: pa.Table, source: str) -> None:
     if not count:
         return
     rows = table.filter(bad).slice(0, EXAMPLES).to_pylist()
-    shown = ", ".join(f"'{r['user_id']}'/'{r['item_id']}' = {r['score']}" for r in rows)
+    shown = ", ".join(f"'{text.shown(r['user_id'])}'/'{text.shown(r['item_id'])}' = {r['score']}" for r in rows)
     raise DataError(
         f"{source}: {count} {'score is not a finite number' if count == 1 else 'scores are not finite numbers'} "
         f"(user/item: {shown}{', ...' if count > len(rows) else ''}); nothing written"
