@@ -1,7 +1,7 @@
 """complement: how complementary are the semantic and collaborative views of a recommender?
 
 The library API a notebook uses: the verbs ``init, ingest, embed, train, topk, fuse, probe, diagnose,
-report, run`` (``complement.steps``), each returning a result that displays as a table; the
+report, run, drop`` (``complement.steps``), each returning a result that displays as a table; the
 ``complement`` command is a thin layer over them."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import types as _types
 
 from .diagnostics import list_diagnostics, show
 from .errors import ComplementError
-from .steps import StepResult, diagnose, embed, fuse, ingest, init, probe, report, run, topk, train
+from .steps import StepResult, diagnose, drop, embed, fuse, ingest, init, probe, report, run, topk, train
 from .workspace import Workspace
 
 
@@ -47,6 +47,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "diagnose",
+    "drop",
     "embed",
     "fuse",
     "ingest",

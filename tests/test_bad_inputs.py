@@ -66,6 +66,18 @@ def vectors(name: str, n: int | None = None, dim: int = 8, ids=None, change=None
     return setup
 
 
+def imported_view(folder: Path, entity: str, dim: int) -> None:
+    """View ``mine`` of the case's workspace: ``dim``-d ``entity`` vectors imported with ``embed --from``."""
+    from complement import Workspace
+    from complement.embed.importer import import_vectors
+
+    ws = Workspace(folder / "ws")
+    ids = ws.item_ids() if entity == "item" else ws.user_ids()
+    path = folder / f"mine-{entity}s.parquet"
+    pq.write_table(pa.table({"id": list(ids), "vector": [[0.25] * dim] * len(ids)}), path)
+    import_vectors(ws, "mine", path, entity=entity)
+
+
 def npy(name: str, array: np.ndarray | None = None, truncate: int | None = None):
     def setup(folder: Path) -> None:
         n = pq.read_metadata(table_file(folder, "items")).num_rows
@@ -546,26 +558,38 @@ EMBED = [
     ),
     Case(
         "embed-from-dimension-mismatch",
-        vectors("v.parquet", dim=8),
-        ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "pop"],
+        lambda f: (imported_view(f, "user", 1), vectors("v.parquet", dim=8)(f)),
+        ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "mine"],
         1,
-        r"view 'pop' has 1-d user vectors but these item vectors are 8-d: import them into a new view "
+        r"view 'mine' has 1-d user vectors but these item vectors are 8-d: import them into a new view "
         r"\(--view NAME\) and import that view's user vectors there too \(--entity user\)",
     ),
     Case(
-        "embed-from-user-dimension-mismatch",
-        lambda f: pq.write_table(
-            pa.table(
-                {
-                    "id": pq.read_table(table_file(f, "users")).column("user_id"),
-                    "vector": [[0.5, 0.5]] * pq.read_metadata(table_file(f, "users")).num_rows,
-                }
-            ),
-            f / "u.parquet",
-        ),
-        ["embed", *W, "--from", "{tmp}/u.parquet", "--entity", "user", "--view", "pop"],
+        "embed-from-into-a-trained-view",
+        vectors("v.parquet", dim=1),
+        ["embed", *W, "--from", "{tmp}/v.parquet", "--view", "pop"],
         1,
-        r"view 'pop' has \d+-d item vectors but these user vectors are 2-d",
+        r"view 'pop' holds a trained model \(made by `complement train pop --view pop --k 20`\), and `complement "
+        r"embed --from` writes imported vectors: write it to another view \(--view NAME\), or remove 'pop' first "
+        r"with `complement drop pop`$",
+    ),
+    Case(
+        "embed-from-user-dimension-mismatch",
+        lambda f: (
+            imported_view(f, "item", 3),
+            pq.write_table(
+                pa.table(
+                    {
+                        "id": pq.read_table(table_file(f, "users")).column("user_id"),
+                        "vector": [[0.5, 0.5]] * pq.read_metadata(table_file(f, "users")).num_rows,
+                    }
+                ),
+                f / "u.parquet",
+            ),
+        ),
+        ["embed", *W, "--from", "{tmp}/u.parquet", "--entity", "user", "--view", "mine"],
+        1,
+        r"view 'mine' has 3-d item vectors but these user vectors are 2-d",
     ),
     Case(
         "embed-npy-without-ids",

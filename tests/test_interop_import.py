@@ -142,6 +142,34 @@ def test_recbole_integer_ids_map_back_through_id_map(tmp_path, capsys):
     assert code == 0, err
     assert lists_of(ws, "rb") == {"u1": ["i2", "i3"], "u3": ["i6"]}
 
+    # the recorded command imports the same lists again: every option that changes what is read or kept
+    made_by = ws.entry("topk", "rb").made_by
+    assert made_by == f"complement topk --view rb --from {run} --format csv --id-map {mapping}"
+
+
+def test_the_recorded_import_command_names_every_option_given(tmp_path, capsys):
+    ws = make_ws(tmp_path)
+    run = tmp_path / "my run.tsv"
+    run.write_text("who\twhat\tpos\nu1\ti2\t1\nu2\ti4\t1\nu9\ti4\t1\n")
+    argv = ["--view", "x", "--from", str(run), "--user-col", "who", "--item-col", "what", "--rank-col", "pos"]
+    argv += ["--drop-unknown", "--k", "50", "--exclude", "train"]
+    code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), *argv)
+    assert code == 0, err
+    made_by = ws.entry("topk", "x").made_by
+    assert made_by == (
+        f"complement topk --view x --from '{run}' --format tsv --user-col who --item-col what --rank-col pos "
+        "--drop-unknown --k 50 --exclude train"
+    )
+    # run again as recorded (in a copy), it writes the same lists
+    import shlex
+    import shutil
+
+    shutil.copytree(ws.root, tmp_path / "again")
+    again = Workspace(tmp_path / "again")
+    code, _, err = run_cli(capsys, *shlex.split(made_by)[1:], "-w", str(again.root))
+    assert code == 0, err
+    assert lists_of(again, "x") == lists_of(ws, "x") == {"u1": ["i2"], "u2": ["i4"]}
+
 
 BAD_INPUTS = {
     "unknown user": ("u1 Q0 i2 1 1 x\nnobody Q0 i2 1 1 x\n", "1 unknown users (e.g. 'nobody')"),

@@ -43,9 +43,10 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import data, demo, diagnose, embed, export, fetch, fuse, probe, report, run, scoring, sql, synth, train
+    from . import data, demo, diagnose, drop, embed, export, fetch, fuse, probe, report, run, scoring, sql, synth, train
 
-    for module in (data, fetch, synth, embed, train, scoring, fuse, diagnose, probe, sql, run, report, demo, export):
+    modules = (data, fetch, synth, embed, train, scoring, fuse, diagnose, probe, sql, run, report, demo, export, drop)
+    for module in modules:
         module.register(app)
 
 

@@ -306,9 +306,11 @@ def embed(
     ``shard="I/N"`` embeds only the I-th of N contiguous item_idx ranges and stages it; the shard that
     completes the set commits the view (:mod:`complement.shards`)."""
     from .. import shards
+    from ..viewkind import TEXT, check_writable
     from ..workspace import vectors_table
 
     check_new_view_name(view)
+    check_writable(ws, view, TEXT, "complement embed")
     parsed = shards.parse(shard)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, not {batch_size}")

@@ -28,6 +28,7 @@ from ..errors import ConfigError, DataError
 from ..progress import message
 from ..runs import RunRecord, recorded
 from ..tables import check_new_view_name
+from ..viewkind import IMPORTED_VECTORS, check_writable
 
 ENTITIES = ("item", "user")
 _SHOWN = 5  # how many offending ids an error names
@@ -248,6 +249,7 @@ def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> 
     check_new_view_name(view)
     if entity not in ENTITIES:
         raise ConfigError(f"--entity must be 'item' or 'user', not '{entity}'")
+    check_writable(ws, view, IMPORTED_VECTORS, "complement embed --from")
     path = Path(path).expanduser()
     ids_path = Path(ids_path).expanduser() if ids_path is not None else None
     ws.require("items" if entity == "item" else "users")

@@ -256,10 +256,12 @@ def train_view(
     from ..runs import RunRecord, recorded
     from ..scoring import exclude_splits, write_topk
     from ..tables import check_new_view_name, check_tables, check_view_name
+    from ..viewkind import TRAINED, check_writable
     from .models import model_class
 
     cls = model_class(model)
     view = check_new_view_name(view or DEFAULT_VIEWS.get(model, model))
+    check_writable(ws, view, TRAINED, f"complement train {model}")
     check_view_name(text_view)
     if cls.needs_text:
         text_view = text_view_for(ws, text_view)

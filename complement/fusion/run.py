@@ -33,6 +33,7 @@ from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE
 from ..steps.options import FuseOptions
 from ..tables import check_new_view_name
+from ..viewkind import FUSED, check_writable
 from ..workspace import Workspace
 from .cca import cca_topk, shared_subspace, tune_cca
 from .concat import norm_concat_norm
@@ -167,6 +168,8 @@ def fuse(
     given = FuseOptions.changed({"weight": weight, "norm": norm, "rrf_k": rrf_k})
     if unsuited := options_unsuited(method, given):
         raise ConfigError(f"--{unsuited[0].replace('_', '-')} {unsuited[1]}")
+    check_new_view_name(view)
+    check_writable(ws, view, FUSED, f"complement fuse --method {method}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
         method in LIST_FUSION_METHODS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import astuple
 from pathlib import Path
 
 from ..checks import file_problem
@@ -11,6 +12,7 @@ from ..progress import message
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE, exclude_splits
 from ..tables import check_new_view_name
+from ..viewkind import IMPORTED_LISTS, check_writable
 from ..workspace import Workspace
 from .formats import format_of, read_lists
 from .lists import Checked, check_lists, read_id_map
@@ -32,7 +34,9 @@ def import_topk(
     exclude: str = DEFAULT_EXCLUDE,
 ) -> Checked:
     """Read the lists in ``path`` (TREC run, ranx JSON, CSV/TSV/Parquet), check the whole file against
-    the workspace, and write them as part ``view`` of ``topk``, replacing any vectors of ``view``.
+    the workspace, and write them as part ``view`` of ``topk``. A view of another kind (vectors, a trained
+    model, a fusion) is refused (:mod:`complement.viewkind`); vectors of ``view`` that name no command are
+    removed, since they would disagree with the lists.
 
     Lists may hold at most ``k`` items. Items of the ``exclude`` splits in a list are kept and
     reported (``check_no_seen_items`` names them). Nothing is written when a check fails."""
@@ -45,6 +49,7 @@ def import_topk(
         raise DataError(f"lists file {path} {problem}")
     fmt = format_of(path, fmt)
     ws.require("items", "users", "interactions")
+    check_writable(ws, view, IMPORTED_LISTS, "complement topk --from")
     mapping = read_id_map(Path(id_map)) if id_map is not None else None
     raw = read_lists(path, fmt, columns or Columns())
     masked = ws.query(
@@ -75,7 +80,7 @@ def import_topk(
         view=view,
         params=params,
         inputs=["interactions", "items#ids", "users#ids"],
-        made_by=f"complement topk --view {view} --from {path}" + (f" --format {fmt}" if fmt else ""),
+        made_by=import_command(view, path, fmt, columns, id_map, drop_unknown, k, exclude),
     )
     with recorded(ws, record_in) as rec:
         had_vectors = view in ws.parts("embeddings")
@@ -94,3 +99,34 @@ def import_topk(
             f"(e.g. {', '.join(checked.masked_examples)}); `complement diagnose check_no_seen_items` names them all"
         )
     return checked
+
+
+def import_command(
+    view: str,
+    path: Path,
+    fmt: str | None,
+    columns: Columns | None,
+    id_map: str | os.PathLike | None,
+    drop_unknown: bool,
+    k: int,
+    exclude: str,
+) -> str:
+    """The command that imports the same lists again (the view's ``made_by``, named when they go stale):
+    every option given that changes what is read or kept."""
+    import shlex
+
+    words = ["complement", "topk", "--view", view, "--from", str(path)]
+    if fmt:
+        words += ["--format", fmt]
+    for role, name in zip(("user", "item", "score", "rank"), astuple(columns or Columns()), strict=True):
+        if name is not None:
+            words += [f"--{role}-col", str(name)]
+    if id_map is not None:
+        words += ["--id-map", str(id_map)]
+    if drop_unknown:
+        words.append("--drop-unknown")
+    if k != DEFAULT_MAX_LENGTH:
+        words += ["--k", str(k)]
+    if exclude != DEFAULT_EXCLUDE:
+        words += ["--exclude", exclude]
+    return shlex.join(words)

@@ -1,6 +1,6 @@
 """The pipeline's steps: one verb each, one result shape, options declared once.
 
-``from complement import init, ingest, embed, train, topk, fuse, probe, diagnose, report, run``:
+``from complement import init, ingest, embed, train, topk, fuse, probe, diagnose, report, run, drop``:
 each takes the workspace first and returns a :class:`StepResult`; the options of a step are the
 frozen dataclass in :mod:`complement.steps.options` that the CLI and ``complement run`` derive theirs from."""
 
@@ -18,9 +18,9 @@ from .options import (
     TrainOptions,
 )
 from .results import StepResult
-from .verbs import diagnose, embed, fuse, ingest, init, probe, report, run, topk, train
+from .verbs import diagnose, drop, embed, fuse, ingest, init, probe, report, run, topk, train
 
-VERBS = ("init", "ingest", "embed", "train", "topk", "fuse", "probe", "diagnose", "report", "run")
+VERBS = ("init", "ingest", "embed", "train", "topk", "fuse", "probe", "diagnose", "report", "run", "drop")
 
 __all__ = [
     "STEP_OPTIONS",
@@ -37,6 +37,7 @@ __all__ = [
     "TopkOptions",
     "TrainOptions",
     "diagnose",
+    "drop",
     "embed",
     "fuse",
     "ingest",

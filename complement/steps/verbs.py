@@ -1,4 +1,4 @@
-"""The pipeline's verbs: ``init, ingest, embed, train, topk, fuse, probe, diagnose, report, run``.
+"""The pipeline's verbs: ``init, ingest, embed, train, topk, fuse, probe, diagnose, report, run, drop``.
 
 Each takes the workspace (a :class:`Workspace` or its folder) first and returns a
 :class:`~complement.steps.results.StepResult`. A step's options come as its options object
@@ -170,6 +170,25 @@ def fuse(
     details = {"method": result.method, "weight": result.weight}
     settings = {"views": list(views) if not isinstance(views, str) else views, "method": chosen, **opts.as_dict()}
     return StepResult("fuse", ws, view, result.rows, time.perf_counter() - started, settings, details)
+
+
+def drop(ws: WorkspaceLike, views: str | Sequence[str]) -> StepResult:
+    """Remove views (a name or a list of names): their vectors, top-K lists, neighbour lists and staged
+    shards, in one commit (:func:`complement.viewkind.drop_views`)."""
+    from ..viewkind import drop_views
+
+    ws, started = open_workspace(ws), time.perf_counter()
+    names = [views] if isinstance(views, str) else list(views)
+    dropped = drop_views(ws, names)
+    return StepResult(
+        "drop",
+        ws,
+        ",".join(names),
+        sum(len(tables) for tables in dropped.values()),
+        time.perf_counter() - started,
+        {"views": names},
+        {"dropped": dropped},
+    )
 
 
 def probe(
