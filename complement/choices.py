@@ -10,6 +10,7 @@ registry (importing the registry would import torch)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
@@ -132,7 +133,7 @@ def check_choice(enum: type[E], value: object, where: str, kind: str | None = No
             return enum(value)
         except ValueError:
             pass
-    what = kind or enum.__name__.lower()
+    what = kind or re.sub(r"(?<=[a-z])(?=[A-Z])", " ", enum.__name__).lower()  # SplitMethod: "split method"
     raise ConfigError(f"{where}: {unknown_name(what, str(value), values(enum))}")
 
 

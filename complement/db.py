@@ -182,8 +182,7 @@ def stream_sql(
 
     check_timeout(timeout)
     statements = check_read_only(sql)
-    if not workspace.root.is_dir():
-        raise ComplementError(f"workspace {workspace.root} is not a folder: pass -w DIR or set COMPLEMENT_WORKSPACE")
+    workspace.check_exists()  # a missing folder, a file, or a folder that is no workspace: named as every step does
 
     def describe(exc: BaseException) -> str:
         hint = ""

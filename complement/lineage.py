@@ -76,3 +76,29 @@ def staleness_with_own(catalog: Catalog, key: str) -> Staleness | None:
     if found is None or entry is None or found.entry == key or entry.made_by == found.refresh:
         return found
     return dataclasses.replace(found, then=entry.made_by)
+
+
+#: the tables whose parts are views (a probe's part is its run)
+_VIEW_TABLES = ("embeddings", "topk", "neighbors")
+
+
+def stale_keys(catalog: Catalog) -> list[str]:
+    """Every entry of the catalog that is stale now (:func:`staleness`), sorted."""
+    return sorted(key for key in catalog.entries if staleness(catalog, key) is not None)
+
+
+def stale_summary(catalog: Catalog) -> str | None:
+    """Every stale entry as one phrase: each view with what of it is stale ("pop (vectors, top-K lists)"),
+    then any other stale table (a probe's results); None when nothing is stale."""
+    views: dict[str, list[str]] = {}
+    others: list[str] = []
+    for key in stale_keys(catalog):
+        table, _, part = key.partition("/")
+        if table in _VIEW_TABLES and part:
+            views.setdefault(part, []).append(_WHAT[table])
+        elif table == "probes" and part:
+            others.append(f"probe run {part}")
+        else:
+            others.append(f"table '{key}'")
+    named = [f"{view} ({', '.join(what)})" for view, what in sorted(views.items())]
+    return "; ".join(filter(None, [", ".join(named), ", ".join(others)])) or None

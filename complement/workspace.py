@@ -179,14 +179,15 @@ class Workspace:
                 txn.close()
 
     def is_list_view(self, view: str) -> bool:
-        """A view with top-K lists and no vectors: imported with ``topk --from``, or fused from lists."""
+        """A view with top-K lists and no vectors: imported with ``topk --from``, or a score or rrf fusion."""
         return view in self.parts("topk") and view not in self.parts("embeddings")
 
     def list_view_error(self, view: str, why: str) -> WorkspaceError:
-        """The one-line error of a step that needs vectors and was given list view ``view``."""
-        return WorkspaceError(
-            f"view '{view}' is a list view (its lists were imported with `topk --from` or fused from lists): {why}"
-        )
+        """The one-line error of a step that needs vectors and was given list view ``view``, saying how the
+        view was made (:func:`complement.listview.list_view_error`)."""
+        from .listview import list_view_error
+
+        return list_view_error(self, view, why)
 
     def is_workspace(self) -> bool:
         """Whether the folder holds a workspace: a ``complement.toml`` (``complement init``), or a ``tables/``

@@ -30,6 +30,21 @@ def rrf_list_view(view: str):
     return setup
 
 
+def imported_list_view(view: str):
+    """A list view imported from a TREC run file of the synth workspace's users and items."""
+
+    def setup(folder: Path) -> None:
+        from complement import interop
+
+        ws = Workspace(folder / "ws")
+        users, items = ws.user_ids()[:3], ws.item_ids()[:2]
+        lines = [f"{u} Q0 {i} {rank} {1.0 / rank} x" for u in users for rank, i in enumerate(items, 1)]
+        (folder / "r.trec").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        interop.import_topk(ws, folder / "r.trec", view)
+
+    return setup
+
+
 def topk_shard(view: str, shard: str, **options):
     """Shard ``shard`` of ``view``'s top-K lists staged with ``options`` (the shards that follow must match)."""
 
@@ -432,6 +447,47 @@ SCORING = [
         ["fuse", *W, "--views", "r,pop", "--method", "concat", "--view", "f", "--k", "20"],
         1,
         r"view 'r' is a list view .* --method concat reads; score and rrf fuse list views",
+    ),
+    # a list view is said to be one as it was made: an rrf of two views' vectors is no import, nor a fusion of lists
+    *(
+        Case(
+            f"{step}-{case_id}",
+            setup,
+            [*(a.replace("{view}", view) for a in argv), *W],
+            1,
+            rf"^Error: view '{view}' is a list view \(" + how + why,
+        )
+        for case_id, view, setup, how in (
+            (
+                "fused-list-view",
+                "r",
+                rrf_list_view("r"),
+                r"its lists were fused with `complement fuse --views pop,truth_collab --method rrf --view r --k 20`, "
+                r"and rrf fusion writes top-K lists, no vectors\): ",
+            ),
+            (
+                "imported-list-view",
+                "mine",
+                imported_list_view("mine"),
+                r"its lists were imported with `complement topk --view mine --from \S+/r\.trec[^`]*`\): ",
+            ),
+        )
+        for step, argv, why in (
+            ("probe-source", ["probe", "--source", "{view}", "--target", "truth_collab"], "it has no item vectors to "),
+            (
+                "probe-target",
+                ["probe", "--source", "truth_semantic", "--target", "{view}"],
+                "it has no item vectors to ",
+            ),
+            (
+                "topk",
+                ["topk", "--view", "{view}"],
+                "it has no vectors to score; "
+                + (
+                    "its lists are remade by running that fusion again$" if case_id.startswith("fused") else "re-import"
+                ),
+            ),
+        )
     ),
     Case(
         "fuse-unknown-method",
@@ -1060,7 +1116,7 @@ OTHER = [
             (
                 "synthetic-users-negative",
                 RUN_LIGHTGCN.replace("users = 40", "users = -5"),
-                r"--users must be at least 1",
+                r"^Error: exp\.toml: \[dataset\]\.users must be at least 1, not -5$",
             ),
             ("synthetic-unknown-knob", RUN_LIGHTGCN.replace("users = 40", "userz = 40"), r"unknown synthetic dataset"),
             ("dataset-kind-unknown", RUN_LIGHTGCN.replace('"synthetic"', '"movielenz"'), r"unknown dataset kind"),
@@ -1208,6 +1264,7 @@ RESERVED = [
 # what the experiment file alone does not show is checked when the run loads it, before any step writes: a
 # list longer than the catalogue, a text_view that will not be there, a list view where vectors are read
 RUN_K20 = RUN_LIGHTGCN + "k = 20\n"
+IN_THE_WAY = r"\S+/afile is a file, not a folder"
 RRF = '[[view]]\nname = "pop"\nmodel = "pop"\nk = 20\n[[fusion]]\nname = "f"\nviews = ["lightgcn", "pop"]\n'
 RRF += 'method = "rrf"\n'
 LIST_VIEW = r"view 'f' is a list view \(fusion 'f' with method rrf writes top-K lists, no vectors\): "
@@ -1226,6 +1283,50 @@ def generic_run(folder: Path) -> None:
     )
     complement.run(folder / "gen", folder / "gen.toml")
 
+
+# a generator setting given in the file or with --set is named as its key, not as `complement synth`'s flag
+SYNTH_KEYS = [
+    Case(
+        f"run-set-{'-'.join(a.split('.', 1)[1] for a in sets)}{suffix}",
+        write("exp.toml", RUN_K20),
+        ["run", "{tmp}/exp.toml", *argv, *(word for a in sets for word in ("--set", a))],
+        1,
+        r"^Error: exp\.toml: " + message,
+    )
+    for sets, message in (
+        (["dataset.users=-5"], r"\[dataset\]\.users must be at least 1, not -5$"),
+        (["dataset.users=2147483649"], r"\[dataset\]\.users must be at most 2147483648 \(32-bit keys\)"),
+        (["dataset.items=5"], r"\[dataset\]\.items must be at least 20, not 5$"),
+        (["dataset.shared=-1"], r"\[dataset\]\.shared must be 0 or more, not -1$"),
+        (["dataset.semantic_private=-1"], r"\[dataset\]\.semantic_private must be 0 or more"),
+        (["dataset.collab_private=-2"], r"\[dataset\]\.collab_private must be 0 or more, not -2$"),
+        (
+            ["dataset.semantic_private=40"],
+            r"\[dataset\]\.shared \+ \[dataset\]\.semantic_private must be between 1 and \d+ \(the topic pairs",
+        ),
+        (
+            ["dataset.shared=0", "dataset.collab_private=0"],
+            r"\[dataset\]\.shared \+ \[dataset\]\.collab_private must be at least 1$",
+        ),
+        (["dataset.pop_skew=-1"], r"\[dataset\]\.pop_skew must be a finite number, 0 or more, not -1$"),
+        (["dataset.preference_strength=-1"], r"\[dataset\]\.preference_strength must be a finite number, 0 or"),
+        (
+            ["dataset.interactions_per_user=100"],
+            r"\[dataset\]\.interactions_per_user must be between 5 and \[dataset\]\.items/2 = 30, not 100$",
+        ),
+        (["dataset.seed=-1"], r"\[dataset\]\.seed must be at least 0, not -1$"),
+    )
+    for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+] + [
+    Case(  # the real run said `--kcore must be at least 0` once it had written the workspace's complement.toml
+        f"run-set-kcore{suffix}",
+        write("exp.toml", '[dataset]\nkind = "movielens"\npath = "ml-100k"\n'),  # (read before the path)
+        ["run", "{tmp}/exp.toml", *argv, "--set", "dataset.kcore=-1"],
+        1,
+        r"^Error: exp\.toml: \[dataset\]\.kcore must be at least 0, not -1$",
+    )
+    for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+]
 
 PREFLIGHT = [
     *(
@@ -1288,6 +1389,67 @@ PREFLIGHT = [
             ),
         )
         for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+    ),
+    # the paths the real run would refuse before its first write are refused before any, --dry-run included (the
+    # real run wrote the workspace's complement.toml, and the dry run printed a plan, before ingest met them)
+    *(
+        Case(f"run-{case_id}{suffix}", setup, ["run", "{tmp}/exp.toml", *argv], 1, message)
+        for case_id, setup, message in (
+            (
+                "dataset-path-missing",
+                write("exp.toml", '[dataset]\nkind = "movielens"\npath = "nosuch"\n'),
+                r"^Error: exp\.toml: dataset path \S+/nosuch does not exist$",
+            ),
+            (
+                "dataset-path-missing-generic",
+                write("exp.toml", '[dataset]\nkind = "csv"\npath = "events.csv"\n'),
+                r"^Error: exp\.toml: dataset path \S+/events\.csv does not exist$",
+            ),
+            (
+                "dataset-items-file-missing",
+                both(
+                    write("events.csv", "user,item\nu1,i1\n"),
+                    write("exp.toml", '[dataset]\nkind = "generic"\npath = "events.csv"\nitems = "items.csv"\n'),
+                ),
+                r"^Error: exp\.toml: items file \S+/items\.csv does not exist$",
+            ),
+            (
+                "dataset-without-path",
+                write("exp.toml", '[dataset]\nkind = "movielens"\n[[view]]\nname = "pop"\nmodel = "pop"\n'),
+                r"^Error: exp\.toml: \[dataset\] needs a path",
+            ),
+        )
+        for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+    ),
+    *(
+        Case(f"run-{case_id}{suffix}", both(write("exp.toml", RUN_K20), plant), argv, 1, message)
+        for case_id, plant, argv, message in (
+            (
+                "workspace-a-file",
+                write("afile", "x"),
+                ["run", "{tmp}/exp.toml", "-w", "{tmp}/afile"],
+                r"^Error: \S+/afile is a file, not a folder: give a new or existing folder for the workspace$",
+            ),
+            (
+                "workspace-under-a-file",
+                write("afile", "x"),
+                ["run", "{tmp}/exp.toml", "-w", "{tmp}/afile/ws"],
+                r"^Error: \S+/afile/ws: " + IN_THE_WAY + "$",
+            ),
+            (
+                "tables-a-file",
+                write("new/tables", "x"),
+                ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"],
+                r"^Error: \S+/new/tables is a file, not a folder: the run writes the workspace's tables there$",
+            ),
+            (
+                "results-a-file",
+                write("ws/results", "x"),
+                ["run", "{tmp}/exp.toml", *W],
+                r"^Error: \S+/ws/results is a file, not a folder: the run writes the workspace's results there$",
+            ),
+        )
+        for suffix, argv in (("", argv), ("-dry-run", [*argv, "--dry-run"]))
     ),
     Case(  # (the synth workspace holds an earlier version's text vectors, view 'semantic': a new one has none)
         "run-text-view-default-missing",
@@ -1412,7 +1574,6 @@ EXIT_CODES = [
 ]
 
 # a path that needs a folder where a file is, or names a folder where a file is read, says which
-IN_THE_WAY = r"\S+/afile is a file, not a folder"
 PATHS = [
     *(
         Case(f"{case_id}-parent-is-a-file", write("afile", "x"), argv, 1, message + IN_THE_WAY)
@@ -1465,7 +1626,20 @@ def test_a_library_read_of_a_workspace_that_is_not_there_says_so(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
-CASES = TRAIN + SCORING + EMBED + CONFIG + LOADERS + OTHER + RESERVED + PREFLIGHT + IGNORED + PATHS + EXIT_CODES
+CASES = (
+    TRAIN
+    + SCORING
+    + EMBED
+    + CONFIG
+    + LOADERS
+    + OTHER
+    + RESERVED
+    + SYNTH_KEYS
+    + PREFLIGHT
+    + IGNORED
+    + PATHS
+    + EXIT_CODES
+)
 
 
 def test_the_corpus_has_at_least_sixty_distinct_cases():

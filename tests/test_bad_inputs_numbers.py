@@ -146,7 +146,7 @@ SEEDS = [
         write("exp.toml", SYNTHETIC_RUN.replace("items = 60\n", "items = 60\nseed = -1\n")),
         ["run", "{tmp}/exp.toml", "-w", "{tmp}/new"],
         1,
-        r"--seed must be at least 0, not -1",
+        r"exp\.toml: \[dataset\]\.seed must be at least 0, not -1",  # the file's key, not synth's --seed
     ),
     Case(
         "ingest-synthetic-split-seed-negative",

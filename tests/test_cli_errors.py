@@ -78,7 +78,7 @@ def test_sql_names_the_tables_when_one_is_missing(tmp_path, small_ws, capsys):
     code, err = run(capsys, "sql", "SELECT * FROM nope", "-w", str(small_ws))
     assert code == 1 and "tables in" in err and "items" in err
     code, err = run(capsys, "sql", "SELECT 1", "-w", str(tmp_path / "missing"))
-    assert code == 1 and "is not a folder" in err
+    assert code == 1 and f"workspace {tmp_path / 'missing'} does not exist" in err
 
 
 def test_init_points_synthetic_users_to_synth(tmp_path, capsys):

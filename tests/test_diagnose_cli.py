@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pyarrow.parquet as pq
 import pytest
@@ -135,23 +136,70 @@ def test_a_view_with_vectors_but_without_the_rows_read_gets_the_command_that_mak
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "named"),
+    ("before", "after", "named", "then"),
     [
-        (["-w", "{ws}"], ["run", "overlap", "--views", "a,b"], "-w"),
-        (["--views", "a,b", "-w", "{ws}"], ["run", "overlap"], "--views, -w"),
-        (["-f", "json"], ["run", "overlap", "-w", "{ws}", "--views", "a,b"], "--format"),
-        (["--sql", "metrics"], ["list"], "--sql"),
-        (["-w", "{ws}"], ["show", "overlap", "--standalone", "--views", "a,b"], "-w"),
-        (["-p", "k", "5"], ["run", "metrics", "-w", "{ws}"], "-p"),
+        (["-w", "{ws}"], ["run", "overlap", "--views", "a,b"], "-w", ": put it after it: "),
+        (["--views", "a,b", "-w", "{ws}"], ["run", "overlap"], "--views, -w", ": put them after it: "),
+        (["-f", "json"], ["run", "overlap", "-w", "{ws}", "--views", "a,b"], "--format", ": put it after it: "),
+        (["-p", "k", "2"], ["run", "metrics", "-w", "{ws}"], "-p", ": put it after it: "),
+        (["--k", "2,3", "--allow-stale"], ["run", "metrics", "-w", "{ws}"], "--k, --allow-stale", ": put them after"),
+        (["-w", "{ws}"], ["show", "overlap", "--standalone", "--views", "a,b"], "-w", ": put it after it: "),
+        # what the subcommand does not take is named as such, not moved into a command that would fail
+        (["--sql", "metrics"], ["list"], "--sql", ", and 'list' takes no --sql: run "),
+        (["-w", "{ws}"], ["list"], "-w", ", and 'list' takes no -w: run "),
+        (["-w", "{ws}", "-f", "csv"], ["list"], "-w, --format", ": put --format after it ('list' takes no -w): "),
+        (["-f", "csv", "-o", "{out}"], ["list"], "--format, --out", ": put --format after it ('list' takes no --out)"),
+        (["-f", "json", "-w", "{ws}"], ["show", "overlap"], "-w, --format", ": put -w after it ('show' takes no --fo"),
+        (
+            ["--sql", "metrics", "-w", "{ws}"],
+            ["run", "metrics"],
+            "--sql, -w",
+            ": put -w after it ('run' takes no --sql",
+        ),
+        (
+            ["--engine", "duckdb", "--k", "2"],
+            ["show", "metrics"],
+            "--k, --engine",
+            ", and 'show' takes no --k, --engine",
+        ),
     ],
 )
-def test_the_group_s_options_before_a_subcommand_are_a_usage_error(ws, capsys, before, after, named):
-    """They belong to --sql: before run/show/list they were silently dropped (run read the current folder)."""
-    args = [a.replace("{ws}", str(ws.root)) for a in ["diagnose", *before, *after]]
+def test_the_group_s_options_before_a_subcommand_are_a_usage_error(ws, tmp_path, capsys, before, after, named, then):
+    """They belong to --sql: before run/show/list they were silently dropped (run read the current folder). The
+    line ends with the command to type instead, and that command works."""
+    fill = {"{ws}": str(ws.root), "{out}": str(tmp_path / "r.csv")}
+    args = [fill.get(a, a) for a in ["diagnose", *before, *after]]
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith("Usage:")
-    assert err.strip().splitlines()[-1].startswith(f"Error: {named} before '{after[0]}' would be ignored: put")
+    line = err.strip().splitlines()[-1]
+    assert line.startswith(f"Error: {named} before '{after[0]}' would be ignored{then}"), line
+    suggested = line.rpartition(": ")[2].removeprefix("run ")
+    assert suggested.split()[:3] == ["complement", "diagnose", after[0]]
+    assert "NAME" not in suggested and "DIR" not in suggested
+    code, out, err = run(capsys, *shlex.split(suggested)[1:])
+    assert code == 0 and out and err == "", (suggested, err)
+
+
+def test_a_misplaced_option_before_a_subcommand_without_its_name_shows_where_the_name_goes(ws, capsys):
+    for after in (["run"], ["run", "--views", "a,b"], ["show", "--standalone"]):
+        code, _, err = run(capsys, "diagnose", "-w", str(ws.root), *after)
+        assert code == 2
+        line = err.strip().splitlines()[-1]
+        assert line.endswith(
+            f"complement diagnose {after[0]} NAME {' '.join(after[1:])} -w {ws.root}".replace("  ", " ")
+        )
+
+
+def test_the_workspace_from_the_environment_is_no_misplaced_option(ws, capsys, monkeypatch):
+    """COMPLEMENT_WORKSPACE sets the group's -w too, but nothing was typed before the subcommand."""
+    monkeypatch.setenv("COMPLEMENT_WORKSPACE", str(ws.root))
+    code, out, _ = run(capsys, "diagnose", "list", "-f", "csv")
+    assert code == 0 and out.startswith("name,params,description")
+    code, out, _ = run(capsys, "diagnose", "run", "unique_hits", "--views", "a,b", "-p", "k", "3", "-f", "json")
+    assert code == 0 and json.loads(out)[0]["common"] == 1
+    code, out, _ = run(capsys, "diagnose", "show", "overlap", "--standalone", "--views", "a,b")
+    assert code == 0 and str(ws.root) in out
 
 
 def test_a_diagnostic_named_where_a_subcommand_goes_says_how_to_run_it(ws, capsys):

@@ -145,6 +145,12 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monk
         ("[dataset]\nkind = 'synthetic'\n[diagnostics]\npairs = [['a', 'b']]\n", "view 'a' is not declared"),
         ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\nmodel = 'pop'\nepoch = 3\n", "unknown key 'epoch'"),
         ("[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'x'\n", "give exactly one of embed, model, from"),
+        ("[dataset]\nkind = 'synthetic'\n[split]\nmethod = 'loox'\n", "[split].method: unknown split method 'loox'"),
+        (
+            "[dataset]\nkind = 'synthetic'\n[[probe]]\nsource = 'truth_semantic'\ntarget = 'truth_collab'\n"
+            "shifts = ['randum']\n",
+            "probe[0].shifts: unknown shift 'randum'",
+        ),
         (
             "[dataset]\nkind = 'synthetic'\n[[view]]\nname = 't'\nembed = 'default'\nprecision = 'double'\n",
             "view 't'.precision: unknown precision 'double' (choose from: auto, float16, float32, float64)",
@@ -370,3 +376,33 @@ def test_only_revised_steps_have_a_new_key(tmp_path):
         old_key = config_hash({"kind": step.kind, "settings": step.settings, "deps": [steps[d].key for d in step.deps]})
         revised = step.id == "fusion:mix"
         assert (step.key != old_key) == revised, step.id
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("view.pop.k=25", "view 'pop'.k = 25 is larger than the catalogue"),
+        ("fusion.f.k=25", "fusion 'f'.k = 25 is larger than the catalogue"),
+        ("probe.0.k=20", "probe[0].k = 20 is larger than the other items of the catalogue"),
+    ],
+)
+def test_a_list_longer_than_the_catalogue_ingest_kept_is_named_as_the_file_s_key(tmp_path, capsys, setting, named):
+    """Known only once ingest has read the data: the model's step said `use --k 20 or less`, a flag the run has
+    not; the run checks the new catalogue before any step reads it, and names the key to change."""
+    rows = [f"u{u},i{(u * 7 + j * 3) % 20}" for u in range(30) for j in range(8)]
+    (tmp_path / "events.csv").write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    experiment = write_experiment(
+        tmp_path,
+        '[dataset]\nkind = "generic"\npath = "events.csv"\nuser_col = "user"\nitem_col = "item"\n'
+        '[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n[[view]]\nname = "rnd"\nmodel = "random"\nk = 5\n'
+        '[[fusion]]\nname = "f"\nviews = ["pop", "rnd"]\nmethod = "rrf"\nk = 5\n[diagnostics]\nk = [5]\n'
+        '[[probe]]\nsource = "pop"\ntarget = "rnd"\nmappers = ["linear"]\nseeds = 1\n',
+    )
+    ws = tmp_path / "ws"
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("run", str(experiment), "-w", str(ws), "--set", setting)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"Error: experiment.toml: {named} (the workspace's items table: 20 items); set it to "), err
+    assert "--k" not in err
+    assert Workspace(ws).parts("topk") == []  # refused before any view was made

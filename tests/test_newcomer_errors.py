@@ -43,6 +43,8 @@ READERS = [
     ("topk", "--view", "x"),
     ("neighbors", "--view", "x"),
     ("fuse", "--views", "a,b", "--method", "rrf", "--view", "ab"),
+    ("sql", "SELECT 1"),  # even a query that reads no table: the folder given is the wrong one
+    ("sql", "SELECT count(*) FROM items", "--out", "{out}"),
 ]
 
 
@@ -60,12 +62,14 @@ def test_a_folder_that_is_no_workspace_is_named_as_such(tmp_path, capsys, monkey
         extra = ("-w", str(folder))
     else:
         monkeypatch.setenv("COMPLEMENT_WORKSPACE", str(folder))
+    args = tuple(str(tmp_path / "out.csv") if a == "{out}" else a for a in args)
     code, out, err = run_cli(capsys, *args, *extra)
     assert refused(code, out, err), (code, out, err)
     assert f"{folder.resolve()} {NOT_A_WORKSPACE}" in err
     assert "-w DIR" in err and "COMPLEMENT_WORKSPACE" in err
     assert "has no '" not in err and "[dataset]" not in err  # not a missing table, nor a file's missing section
     assert tree(folder) == ["notes.txt"]  # nothing written (no tables/, no complement.toml)
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_library_readers_say_the_same(tmp_path):
@@ -78,9 +82,29 @@ def test_library_readers_say_the_same(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_missing_folder_keeps_its_own_message(tmp_path, capsys):
-    code, out, err = run_cli(capsys, "train", "lightgcn", "-w", str(tmp_path / "nosuch"))
-    assert refused(code, out, err) and "does not exist" in err
+READ_ANYWHERE = [("train", "lightgcn"), ("sql", "SELECT 1"), ("diagnose", "--sql", "metrics"), ("report",)]
+
+
+@pytest.mark.parametrize("args", READ_ANYWHERE, ids=lambda a: a[0])
+def test_a_missing_folder_keeps_its_own_message(tmp_path, capsys, args):
+    """Every command words a missing folder, and a file given as the folder, alike (sql said 'is not a folder'
+    of a folder that does not exist)."""
+    (tmp_path / "afile").write_text("x\n")
+    for name, what in (("nosuch", "does not exist"), ("afile", "is not a folder")):
+        code, out, err = run_cli(capsys, *args, "-w", str(tmp_path / name))
+        assert refused(code, out, err), err
+        assert err.startswith(f"Error: workspace {tmp_path / name} {what}: pass -w DIR (or set COMPLEMENT_WORKSPACE)")
+
+
+def test_the_library_s_sql_refuses_a_folder_that_is_no_workspace(tmp_path):
+    from complement.db import run_sql
+    from complement.errors import WorkspaceError
+
+    with pytest.raises(WorkspaceError, match="is not a workspace"):
+        run_sql(Workspace(tmp_path), "SELECT 1")
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        run_sql(Workspace(tmp_path / "nosuch"), "SELECT 1")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_workspace_of_tables_without_complement_toml_is_still_a_workspace(tmp_path, small_ws, capsys):

@@ -267,3 +267,42 @@ def test_bad_split_method_writes_nothing(tmp_path):
     with pytest.raises(ConfigError, match="split method"):
         synthesize(tmp_path / "ws", split="bogus", **SMALL)
     assert not (tmp_path / "ws").exists()
+
+
+def test_rewriting_a_workspace_notes_every_view_its_lineage_makes_stale(tmp_path, capsys, monkeypatch):
+    """The note came from a hand-kept list (every view but the truth views): it left out the truth views' own
+    top-K and neighbour lists, which diagnose then refuses as stale, and named views whose inputs did not change."""
+    from conftest import run_cli
+
+    root = str(tmp_path / "ws")
+    knobs = ["--users", "60", "--items", "40", "--interactions-per-user", "8"]
+    assert run_cli(capsys, "synth", root, *knobs, "--seed", "1")[0] == 0
+    for step in (
+        ["train", "pop", "--k", "10"],
+        ["topk", "--view", "truth_collab", "--k", "10"],
+        ["neighbors", "--view", "truth_semantic", "--k", "5"],
+        ["probe", "--source", "truth_semantic", "--target", "truth_collab", "--mapper", "linear", "--seeds", "1"],
+    ):
+        assert run_cli(capsys, *step, "-w", root)[0] == 0, step
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+
+    def note(*args: str) -> list[str]:
+        code, _, err = run_cli(capsys, "synth", root, *knobs, *args)
+        assert code == 0, err
+        return [line for line in err.splitlines() if line.startswith("note:")]
+
+    assert note("--seed", "1") == []  # the same data again: nothing made from it is stale
+    (run_id,) = Workspace(root).parts("probes")
+    expected = (
+        "note: views computed on the previous data are now stale: pop (vectors, top-K lists), truth_collab "
+        f"(top-K lists), truth_semantic (neighbour lists); probe run {run_id}"
+    )
+    assert note("--seed", "3") == [expected]
+    # what the note names is what diagnose refuses
+    code, _, err = run_cli(capsys, "diagnose", "-w", root, "--sql", "overlap", "--views", "pop,truth_collab")
+    assert code == 1 and "views 'pop', 'truth_collab' are stale" in err, err
+    code, _, err = run_cli(
+        capsys, "diagnose", "-w", root, "--sql", "item_agreement", "--views", "truth_semantic,truth_semantic"
+    )
+    assert code == 1 and "'truth_semantic'" in err and "stale" in err, err
+    assert note("--seed", "3") == [expected]  # the same new data again: what was stale still is, named again

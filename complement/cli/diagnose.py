@@ -37,9 +37,15 @@ def join_param_pairs(args: list[str]) -> list[str]:
     return out
 
 
+#: where the group keeps the arguments that follow its subcommand's name (for the hint of a misplaced option)
+_SUBCOMMAND_ARGS = "complement.diagnose.subcommand_args"
+
+
 class _ParamPairsGroup(typer.core.TyperGroup):
     def parse_args(self, ctx, args):
-        return super().parse_args(ctx, join_param_pairs(list(args)))
+        rest = super().parse_args(ctx, join_param_pairs(list(args)))
+        ctx.meta[_SUBCOMMAND_ARGS] = list(rest)  # the arguments after the subcommand's name
+        return rest
 
     def resolve_command(self, ctx, args):
         """``diagnose overlap`` (a diagnostic's name where a subcommand goes) says how to run it."""
@@ -251,14 +257,8 @@ def diagnose_main(ctx: typer.Context, sql: SqlOption = None, *, options: Diagnos
     """Run a diagnostic: complement diagnose --sql NAME [-p k 20] [--views A,B] [--k 5,10,20] [--engine spark]."""
     if ctx.invoked_subcommand is not None:
         # the group's options are --sql's; before `run`/`show`/`list` they would be dropped without a word
-        given = [flag for flag, value in _group_flags(sql, options) if value]
-        if given:
-            raise _usage_error_class()(
-                f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored: put "
-                f"{'it' if len(given) == 1 else 'them'} after it, e.g. complement diagnose {ctx.invoked_subcommand} "
-                "NAME -w DIR --views A,B",
-                ctx,
-            )
+        if hint := _misplaced_options(ctx, ctx.invoked_subcommand):
+            raise _usage_error_class()(hint, ctx)
         return
     if sql is None:
         typer.echo(ctx.get_help())
@@ -266,18 +266,67 @@ def diagnose_main(ctx: typer.Context, sql: SqlOption = None, *, options: Diagnos
     _run(sql, options)
 
 
-def _group_flags(sql: str | None, options: DiagnosticRun) -> list[tuple[str, bool]]:
-    """Each of the group's options with whether it was given (differs from its default)."""
-    import dataclasses
+#: how a message names the group's options that have a short form
+_SHOWN_FLAG = {"workspace_dir": "-w", "fmt": "--format", "out": "--out", "param": "-p"}
 
-    from ..steps.declare import flag_of
 
-    defaults = DiagnosticRun()
-    flags = [("--sql", sql is not None)]
-    for f in dataclasses.fields(DiagnosticRun):
-        flag = {"workspace_dir": "-w", "fmt": "--format", "out": "--out", "param": "-p"}.get(f.name) or flag_of(f)
-        flags.append((flag, getattr(options, f.name) != getattr(defaults, f.name)))
-    return flags
+def _missing_arguments(ctx: typer.Context, command, name: str, args: list[str]) -> list[str]:
+    """The metavars of the required arguments of subcommand ``command`` that ``args`` leaves out."""
+    required = [p for p in (command.params if command else []) if p.param_type_name == "argument" and p.required]
+    if not required:
+        return []
+    try:  # parsed as the subcommand will, without failing on what is missing or wrong
+        with command.make_context(name, list(args), parent=ctx, resilient_parsing=True) as sub:
+            given = sub.params
+    except Exception:  # a hint only: when the arguments do not parse, assume they are there
+        return []
+    return [(p.metavar or p.name or "NAME").upper() for p in required if given.get(p.name or "") is None]
+
+
+def _misplaced_options(ctx: typer.Context, name: str) -> str | None:
+    """The usage error of the group's options typed on the command line before subcommand ``name`` (they are
+    --sql's, and the subcommand would never see them), or None when there are none. The line shows the command
+    to type instead, built from what was typed: the options ``name`` takes moved after it, the others named as
+    ones it does not take. (An option set by its environment variable, COMPLEMENT_WORKSPACE, is not typed
+    before anything: the subcommand reads it too.)"""
+    import shlex
+    from enum import Enum
+
+    command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
+    takes = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} if command else set()
+    moved: list[str] = []
+    given: list[str] = []
+    accepted: list[str] = []
+    refused: list[str] = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name or "")
+        if param.param_type_name != "option" or source is None or source.name != "COMMANDLINE":
+            continue
+        shown = _SHOWN_FLAG.get(param.name or "") or next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        given.append(shown)
+        if not takes & {*param.opts, *param.secondary_opts}:
+            refused.append(shown)
+            continue
+        accepted.append(shown)
+        value = ctx.params[param.name or ""]
+        if getattr(param, "is_flag", False):
+            moved.append(shown)
+            continue
+        for one in value if isinstance(value, (list, tuple)) else [value]:
+            moved += [shown, str(one.value if isinstance(one, Enum) else one)]
+    if not given:
+        return None
+    rest = list(ctx.meta.get(_SUBCOMMAND_ARGS, []))
+    if missing := _missing_arguments(ctx, command, name, rest):  # its NAME not typed yet: show where it goes
+        rest = missing + rest
+    typed = " ".join(["complement diagnose", name, *(shlex.quote(a) for a in [*rest, *moved])])
+    ignored = f"{', '.join(given)} before '{name}' would be ignored"
+    if not refused:
+        return f"{ignored}: put {'it' if len(given) == 1 else 'them'} after it: {typed}"
+    takes_no = f"'{name}' takes no {', '.join(refused)}"
+    if not accepted:
+        return f"{ignored}, and {takes_no}: run {typed}"
+    return f"{ignored}: put {', '.join(accepted)} after it ({takes_no}): {typed}"
 
 
 @diagnose_app.command("run")

@@ -102,9 +102,14 @@ def topk(
     if given:
         raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
     if ws.is_list_view(view):
-        raise ws.list_view_error(
-            view, f"it has no vectors to score; re-import it with `complement topk --view {view} --from FILE`"
-        )
+        from ..listview import is_fusion, list_view_error, made_by
+
+        command = made_by(ws, view)
+        if is_fusion(command):  # the fusion makes its lists again; there is no file to re-import
+            remake = "its lists are remade by running that fusion again"
+        else:
+            remake = f"re-import it with `complement topk --view {view} --from FILE`"
+        raise list_view_error(ws, view, f"it has no vectors to score; {remake}")
     from ..steps import topk as topk_step
 
     rows = topk_step(ws, view, options).rows

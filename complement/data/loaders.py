@@ -91,16 +91,32 @@ def resolve_kind(kind: str) -> str:
     raise DataError(unknown_name("dataset kind", str(kind), kind_choices()))
 
 
-def load_dataset(dataset: dict[str, Any], root: Path | None = None) -> Loaded:
-    """Run the loader of ``dataset['kind']`` on ``dataset['path']`` (relative to ``root``)."""
-    kind = resolve_kind(str(dataset.get("kind", "")))
+def dataset_path(dataset: dict[str, Any], root: Path | None = None) -> Path:
+    """``dataset['path']`` as ingest reads it (``~`` expanded, a relative path relative to ``root``)."""
     if not dataset.get("path"):
         raise ConfigError("[dataset] needs a path (complement init DIR --dataset KIND --path PATH)")
     path = Path(os.path.expanduser(str(dataset["path"])))
     if not path.is_absolute() and root is not None:
         path = root / path
+    return path
+
+
+def check_dataset_files(dataset: dict[str, Any], root: Path | None = None) -> None:
+    """The files a loaded dataset's ingest reads are there: ``[dataset].path`` and, for the generic kind, its
+    ``items`` file. Ingest checks them before it reads anything, and ``complement run`` (``--dry-run`` too)
+    before it writes anything, with the same messages."""
+    kind = resolve_kind(str(dataset.get("kind", "")))
+    generic.existing_path(dataset_path(dataset, root))
+    if kind == "generic" and dataset.get("items"):
+        generic.existing_path(dataset["items"], "items file")
+
+
+def load_dataset(dataset: dict[str, Any], root: Path | None = None) -> Loaded:
+    """Run the loader of ``dataset['kind']`` on ``dataset['path']`` (relative to ``root``)."""
+    kind = resolve_kind(str(dataset.get("kind", "")))
+    check_dataset_files(dataset, root)
     loader, _ = KINDS[kind]
-    return loader(path, dataset)
+    return loader(dataset_path(dataset, root), dataset)
 
 
 def render_items(loaded: Loaded, template: str | None) -> pa.Table | None:
@@ -140,6 +156,8 @@ def check_settings(config: dict[str, Any], source: str = "complement.toml") -> N
     check_config(config, source)
     split = _split_settings(config)
     try:
+        if dataset.get("kind") != "synthetic":  # named as the file's key, not as init's --kcore
+            integer("[dataset].kcore", dataset.get("kcore"), minimum=0)
         check_seed("[split] seed", split.get("seed"))
         splits.check_split(str(split["method"]), split["ratios"], split.get("temporal_cutoffs"))
         if dataset.get("kind") == "synthetic":

@@ -66,38 +66,45 @@ class SynthConfig:
     rotate: bool = True
     seed: int = 2020
 
-    def validate(self) -> SynthConfig:
+    def validate(self, where: str | None = None) -> SynthConfig:
+        """The config when every knob is in range, else a :class:`ConfigError` naming the knob: as the key of
+        the table ``where`` (``[dataset].users``, for an experiment file or complement.toml), or as the flag of
+        ``complement synth`` (``--users``) when ``where`` is None."""
+
+        def name(knob: str) -> str:
+            return f"{where}.{knob}" if where else f"--{knob.replace('_', '-')}"
+
         def need(ok: bool, text: str) -> None:
             if not ok:
                 raise ConfigError(text)
 
-        check_seed("--seed", self.seed)  # before anything is created: a seed numpy and the runs table both take
-        need(self.users >= 1, f"--users must be at least 1, not {self.users}")
-        need(self.items >= 20, f"--items must be at least 20, not {self.items}")
-        for name in ("users", "items"):  # user_idx and item_idx are 32-bit keys
-            count = getattr(self, name)
-            need(count <= KEY_MAX + 1, f"--{name} must be at most {KEY_MAX + 1} (32-bit keys), not {count}")
-        for name in ("shared", "semantic_private", "collab_private"):
-            need(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
+        check_seed(name("seed"), self.seed)  # before anything is created: a seed numpy and the runs table both take
+        need(self.users >= 1, f"{name('users')} must be at least 1, not {self.users}")
+        need(self.items >= 20, f"{name('items')} must be at least 20, not {self.items}")
+        for knob in ("users", "items"):  # user_idx and item_idx are 32-bit keys
+            count = getattr(self, knob)
+            need(count <= KEY_MAX + 1, f"{name(knob)} must be at most {KEY_MAX + 1} (32-bit keys), not {count}")
+        for knob in ("shared", "semantic_private", "collab_private"):
+            need(getattr(self, knob) >= 0, f"{name(knob)} must be 0 or more, not {getattr(self, knob)}")
         text_dims = self.shared + self.semantic_private
         need(
             1 <= text_dims <= MAX_TEXT_FACTORS,
-            f"--shared + --semantic-private must be between 1 and {MAX_TEXT_FACTORS} (the topic pairs of the "
-            f"vocabulary), not {text_dims}",
+            f"{name('shared')} + {name('semantic_private')} must be between 1 and {MAX_TEXT_FACTORS} (the topic pairs "
+            f"of the vocabulary), not {text_dims}",
         )
-        need(self.shared + self.collab_private >= 1, "--shared + --collab-private must be at least 1")
+        need(self.shared + self.collab_private >= 1, f"{name('shared')} + {name('collab_private')} must be at least 1")
         need(
             math.isfinite(self.pop_skew) and self.pop_skew >= 0,
-            f"--pop-skew must be a finite number, 0 or more, not {self.pop_skew}",
+            f"{name('pop_skew')} must be a finite number, 0 or more, not {self.pop_skew}",
         )
         need(
             math.isfinite(self.preference_strength) and self.preference_strength >= 0,
-            f"--preference-strength must be a finite number, 0 or more, not {self.preference_strength}",
+            f"{name('preference_strength')} must be a finite number, 0 or more, not {self.preference_strength}",
         )
         need(
             MIN_PER_USER <= self.interactions_per_user <= self.items / 2,
-            f"--interactions-per-user must be between {MIN_PER_USER} and items/2 = {self.items / 2:g}, "
-            f"not {self.interactions_per_user:g}",
+            f"{name('interactions_per_user')} must be between {MIN_PER_USER} and {name('items')}/2 = "
+            f"{self.items / 2:g}, not {self.interactions_per_user:g}",
         )
         return self
 
@@ -105,12 +112,13 @@ class SynthConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SynthConfig:
+    def from_dict(cls, values: dict[str, Any], where: str = "[dataset]") -> SynthConfig:
+        """The config of a ``[dataset]`` table (``where``: how messages name it) with ``kind = "synthetic"``."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known - _INGEST_KEYS)
         if unknown:
             raise ConfigError(f"unknown synthetic dataset setting(s) {unknown} (known: {', '.join(sorted(known))})")
-        return cls(**{k: v for k, v in values.items() if k in known}).validate()
+        return cls(**{k: v for k, v in values.items() if k in known}).validate(where)
 
 
 @dataclass
@@ -319,13 +327,12 @@ def synthesize(
     settings["dataset"] = {"kind": "synthetic", **cfg.as_dict()}
     settings["split"] = {"method": split, "ratios": [float(r) for r in ratios], "seed": cfg.seed}
     summary = ingest_synthetic(ws, settings)
-    stale = sorted(
-        {view for table in ("embeddings", "topk", "neighbors") for view in ws.parts(table)}
-        - {TRUTH_SEMANTIC, TRUTH_COLLAB}
-    )
-    if stale:
+    # from the lineage: every view made from the replaced tables (the truth views' own lists and neighbours too)
+    from ..lineage import stale_summary
+
+    if stale := stale_summary(ws.catalog()):
         from ..progress import message
 
-        message(f"note: views computed on the previous data are now stale: {', '.join(stale)}")
+        message(f"note: views computed on the previous data are now stale: {stale}")
     ws.write_config(settings)
     return summary

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import atomic
-from ..errors import ConfigError
+from ..errors import ComplementError, ConfigError
 from ..outputs import RESULTS_DIR
 from ..progress import message
 from ..runs import RunRecord, append_run
@@ -117,8 +117,12 @@ def preflight(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus],
     """What a validated experiment file cannot tell alone, checked against this machine and workspace before
     the run writes anything (``--dry-run`` too): each device it asks for is there, each text model's
     ``text_view`` will exist when the model trains, and, when the workspace's items stay as they are (its
-    ingest is up to date), no list is longer than its catalogue."""
+    ingest is up to date), no list is longer than its catalogue. The paths come first, as the real run meets
+    them: the folders the run writes into are folders (or can be made), and the files its ingest reads (when it
+    runs) are there."""
     from ..device import unavailable
+
+    _check_paths(ws, config, statuses, source)
 
     tables = [
         *((f"view '{v['name']}'", v) for v in config["view"]),
@@ -133,8 +137,38 @@ def preflight(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus],
 
     _check_text_views(ws, config, source)
     if statuses and statuses[0].step.kind == "ingest" and statuses[0].action == "skip" and ws.has_table("items"):
-        n_items = ws.query("SELECT count(*) FROM items").column(0)[0].as_py()
-        schema.check_catalogue(config, n_items, f"the workspace's items table: {n_items} items", source)
+        _check_catalogue(ws, config, source)
+
+
+def _check_catalogue(ws: Workspace, config: dict[str, Any], source: str) -> None:
+    """No list, neighbour list or probe k of the experiment is longer than the workspace's items allow (named as
+    the file's keys: a step would name its command-line flag)."""
+    n_items = ws.query("SELECT count(*) FROM items").column(0)[0].as_py()
+    schema.check_catalogue(config, n_items, f"the workspace's items table: {n_items} items", source)
+
+
+def _check_paths(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus], source: str) -> None:
+    """What the real run would refuse of a path before its first write, refused before any (``--dry-run`` too):
+    a workspace folder that is a file or lies under one, a file where the run writes a folder (tables/,
+    results/), and, when ingest runs, a dataset file that is not there."""
+    from ..atomic import file_in_the_way
+    from ..data.loaders import check_dataset_files
+
+    root = ws.root
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a folder: give a new or existing folder for the workspace")
+    if (blocker := file_in_the_way(root)) is not None:
+        raise ConfigError(f"{root}: {blocker} is a file, not a folder")
+    for folder in (ws.tables_dir, root / RESULTS_DIR):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{folder} is a file, not a folder: the run writes the workspace's {folder.name} there")
+    ingest = statuses[0] if statuses and statuses[0].step.kind == "ingest" else None
+    dataset = config["dataset"]
+    if ingest is not None and ingest.action == "run" and str(dataset.get("kind")) != "synthetic":
+        try:
+            check_dataset_files(dataset, root)
+        except ComplementError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
 
 def _check_text_views(ws: Workspace, config: dict[str, Any], source: str) -> None:
@@ -224,6 +258,8 @@ def run_experiment(
                 started,
                 time.perf_counter() - t0,
             )
+        if step.kind == "ingest":  # the catalogue ingest kept (filters shrink it), before any step reads it
+            _check_catalogue(ws, config, source)
     return statuses
 
 

@@ -81,8 +81,10 @@ class ProbeData:
 
 def _check_view(ws: Workspace, view: str) -> None:
     if ws.is_list_view(view):
-        raise ws.list_view_error(
-            view, "it has no item vectors to probe; probes map one view's item vectors onto another's"
+        from ..listview import list_view_error  # says how the view was made (its catalog entry's command)
+
+        raise list_view_error(
+            ws, view, "it has no item vectors to probe; probes map one view's item vectors onto another's"
         )
     ws.require("embeddings")
     views = ws.views("item")
