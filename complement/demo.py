@@ -75,6 +75,8 @@ def headline(ws: Workspace, config: dict) -> dict[str, pa.Table]:
             where=lambda r: r.get("pop_group") == "all",
         ),
     }
+    if out["fusion_gap"] is not None:
+        out["fusion_gap"] = _with_fusion_settings(ws, out["fusion_gap"])
     if ws.has_table("probes"):
         from .diagnostics import diagnose
 
@@ -103,3 +105,32 @@ def headline(ws: Workspace, config: dict) -> dict[str, pa.Table]:
             else None
         )
     return {name: table for name, table in out.items() if table is not None}
+
+
+def fusion_setting(params: dict, metrics: dict) -> str:
+    """How a fused view was made, in a few words: its method and the weight or constant it used (score
+    fusion's tuned weight of the first view can be 0 or 1, which is then that view's ranking alone)."""
+    method = params.get("method", "")
+    views = params.get("views") or []
+    if method == "score" and metrics.get("weight") is not None:
+        weight = float(metrics["weight"])
+        how = "tuned on validation" if metrics.get("tuned") else "given"
+        alone = {1.0: views[0] if views else "", 0.0: views[1] if len(views) > 1 else ""}.get(weight)
+        return f"score, w = {weight:g} {how}" + (f" (= {alone} alone)" if alone else "")
+    if method == "rrf" and params.get("rrf_k") is not None:
+        return f"rrf, k = {params['rrf_k']:g}"
+    return method
+
+
+def _with_fusion_settings(ws: Workspace, table: pa.Table) -> pa.Table:
+    """``table`` (fusion_gap rows) with a ``setting`` column from each fused view's latest ``fuse`` run."""
+    import json
+
+    if not ws.has_table("runs"):
+        return table
+    rows = ws.query("SELECT view, params, metrics FROM runs WHERE step = 'fuse' ORDER BY finished_at").to_pylist()
+    settings = {
+        r["view"]: fusion_setting(json.loads(r["params"] or "{}"), json.loads(r["metrics"] or "{}")) for r in rows
+    }
+    column = [settings.get(view, "") for view in table.column("view").to_pylist()]
+    return table.add_column(1, "setting", pa.array(column, pa.string()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -100,4 +101,10 @@ def test_demo_prints_headline_tables(tmp_path, capsys, monkeypatch):
         assert table and Path(row["file"]).parent == tmp_path / "demo" / "demo-results"
         if "Alignment probes" in row["title"]:  # the rows name the views mapped, as set in the experiment
             assert {(r["source"], r["target"]) for r in table} == {("text", "lightgcn")}
+        if row["table"] == "fusion_gap":  # each fusion says how it was made (a tuned w of 1 is lightgcn alone)
+            settings = {r["view"]: r["setting"] for r in table}
+            assert settings["concat"] == "concat" and settings["rrf"] == "rrf, k = 60"
+            assert re.fullmatch(
+                r"score, w = (0(\.\d)?|1) tuned on validation( \(= (lightgcn|sem) alone\))?", settings["score"]
+            )
     assert (tmp_path / "demo" / "report.html").exists()
