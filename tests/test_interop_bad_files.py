@@ -134,6 +134,34 @@ BAD_FILES: dict[str, tuple[str, bytes, tuple[str, ...], tuple[str, ...]]] = {
         (),
         ("the rank '1.0' is not an integer",),
     ),
+    # Python's int() and float() read these; trec_eval does not
+    "a TREC rank with a '_'": ("u.trec", b"u1 Q0 i2 1_0 0.5 x\n", (), ("line 1: the rank '1_0' is not an integer",)),
+    "a TREC rank in other digits": (
+        "d.trec",
+        "u1 Q0 i2 \u0661 0.5 x\n".encode(),
+        (),
+        ("line 1: the rank '\u0661' is not an integer",),
+    ),
+    "a TREC score with a '_'": ("us.trec", b"u1 Q0 i2 1 0_5 x\n", (), ("line 1: the score '0_5' is not a number",)),
+    "a TREC score in other digits": (
+        "ds.trec",
+        "u1 Q0 i2 1 \uff10.5 x\n".encode(),
+        (),
+        ("line 1: the score '\uff10.5' is not a number",),
+    ),
+    # JSON allows a key twice in an object and json keeps the last: a list would silently lose items
+    "a ranx user given twice": (
+        "twice.json",
+        b'{"u1": {"i2": 0.5}, "u1": {"i3": 0.4}}',
+        (),
+        ("the key 'u1' appears twice in one JSON object",),
+    ),
+    "a ranx item given twice in a run": (
+        "item-twice.json",
+        b'{"u1": {"i2": 0.5, "i3": 0.4, "i2": 0.1}}',
+        (),
+        ("the key 'i2' appears twice in one JSON object",),
+    ),
     "a truncated ranx run": ("cut.json", b'{"u1": {"i2": 0.5', (), ("cut.json: not valid JSON",)),
     "a ranx run of blank lines": ("blank.json", b"  \n\n", (), ("no lists in the file",)),
     "a ranx score of 5000 digits": ("big.json", b'{"u1": {"i2": ' + b"9" * 5000 + b"}}", (), ("not a ranx run",)),

@@ -14,9 +14,28 @@ from . import text
 from .raw import RawLists, make_raw
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's members; a key given twice (JSON allows it, and ``json`` keeps the last) is an error."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+class _Duplicate(Exception):
+    pass
+
+
 def read_run(path: Path) -> RawLists:
     try:
-        data = json.loads(text.read_text(path).strip() or "{}")
+        data = json.loads(text.read_text(path).strip() or "{}", object_pairs_hook=_unique_keys)
+    except _Duplicate as exc:
+        raise DataError(
+            f"{path}: the key '{text.shown(exc.args[0])}' appears twice in one JSON object (a user given twice, or "
+            "an item twice in one user's run); nothing written"
+        ) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except ValueError as exc:  # an integer of more digits than Python converts

@@ -4,6 +4,7 @@ Run: ``qid Q0 docno rank score tag`` — qid is the user, docno the item. Qrels:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,8 @@ import pyarrow as pa
 from ..errors import DataError
 from . import text
 from .raw import RANK_MAX, RANK_MIN, RawLists, make_raw
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def read_run(path: Path) -> RawLists:
@@ -23,11 +26,13 @@ def read_run(path: Path) -> RawLists:
             raise DataError(
                 f"{path}: line {number} has {len(fields)} fields; a TREC run line is 'qid Q0 docno rank score tag'"
             )
+        # Python's int() and float() also read '1_0' and other scripts' digits, which trec_eval does not
+        if not _INTEGER.fullmatch(fields[3]):
+            raise DataError(f"{path}: line {number}: the rank '{text.shown(fields[3])}' is not an integer")
+        rank = int(fields[3])
         try:
-            rank = int(fields[3])
-        except ValueError:
-            raise DataError(f"{path}: line {number}: the rank '{text.shown(fields[3])}' is not an integer") from None
-        try:
+            if not fields[4].isascii() or "_" in fields[4]:
+                raise ValueError
             score = float(fields[4])
         except ValueError:
             raise DataError(f"{path}: line {number}: the score '{text.shown(fields[4])}' is not a number") from None
