@@ -253,11 +253,25 @@ def test_ingest_says_results_are_stale_only_when_the_data_changed(tmp_path, caps
     main(["train", "pop", "-w", str(ws.root), "--view", "pop", "--k", "3"])
     capsys.readouterr()
     main(["ingest", "-w", str(ws.root)])
-    assert "previous ingest" not in capsys.readouterr().err
+    assert "stale" not in capsys.readouterr().err
     config = ws.root / "complement.toml"
     config.write_text(config.read_text().replace("kcore = 0", "kcore = 0\nmin_rating = 3"))  # drops u2's 009
     main(["ingest", "-w", str(ws.root)])
-    assert "topk were computed from the previous ingest" in capsys.readouterr().err
+    notes = [line for line in capsys.readouterr().err.splitlines() if "stale" in line]
+    assert notes == ["note: views computed on the previous data are now stale: pop (vectors, top-K lists)"]
+
+
+def test_init_force_over_results_says_which_are_stale(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    ws = _init(tmp_path, "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"))
+    main(["train", "pop", "-w", str(ws.root), "--view", "pop", "--k", "3"])
+    capsys.readouterr()
+    args = ["init", str(ws.root), "-d", "recbole", "-p", str(FIXTURES / "recbole_plain"), "--force"]
+    main(args)  # the same data again: nothing is stale
+    assert "stale" not in capsys.readouterr().err
+    main([*args, "--min-rating", "3"])  # other data: u2's 009 goes
+    notes = [line for line in capsys.readouterr().err.splitlines() if "stale" in line]
+    assert notes == ["note: views computed on the previous data are now stale: pop (vectors, top-K lists)"]
 
 
 def test_init_refuses_to_overwrite_a_config(tmp_path, capsys):

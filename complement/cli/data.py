@@ -198,24 +198,12 @@ def init(
     message(f"workspace: {result.workspace.root}")
 
 
-def _data_fingerprints(ws) -> dict[str, str | None]:
-    """The content fingerprints of the tables ingestion writes (None where a table is missing)."""
-    return {
-        name: (entry.fingerprint if (entry := ws.entry(name)) else None) for name in ("items", "users", "interactions")
-    }
-
-
 def ingest(workspace_dir: WorkspaceOption = None) -> None:
     """Rebuild items, users and interactions from the workspace's complement.toml."""
     from ..steps import ingest as ingest_workspace
 
-    ws = workspace(workspace_dir)
-    before = _data_fingerprints(ws)
-    for line in ingest_workspace(ws).notes:
+    for line in ingest_workspace(workspace(workspace_dir)).notes:  # with what is stale now, from the lineage
         message(line)
-    stale = [t for t in ("embeddings", "topk", "neighbors", "probes") if ws.has_table(t)]
-    if stale and _data_fingerprints(ws) != before:  # the same data again leaves every result current
-        message(f"note: {', '.join(stale)} were computed from the previous ingest; rerun the steps that made them")
 
 
 def register(app: typer.Typer) -> None:

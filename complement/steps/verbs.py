@@ -101,7 +101,15 @@ def _ingested(step: str, ws: Workspace, summary: Any, started: float, settings: 
     details |= {f"{name}_rows": n for name, n in details.pop("splits").items()}
     details.pop("dropped")
     seconds = time.perf_counter() - started
-    return StepResult(step, ws, None, summary.interactions, seconds, dict(settings), details, notes=summary.lines())
+    notes = summary.lines()
+    # what was made from the data before (views, probe runs) and is stale now, from the lineage; `synthesize`
+    # (init of synthetic data) says it itself
+    from ..data.loaders import SYNTHETIC
+    from ..lineage import stale_summary
+
+    if not (step == "init" and settings.get("dataset") == SYNTHETIC) and (stale := stale_summary(ws.catalog())):
+        notes.append(f"note: views computed on the previous data are now stale: {stale}")
+    return StepResult(step, ws, None, summary.interactions, seconds, dict(settings), details, notes=notes)
 
 
 def embed(
