@@ -326,3 +326,14 @@ def test_generic_parquet_with_timestamp_column_and_kcore(tmp_path):
         "ts": 1577836800,
     }
     assert ws.user_ids().tolist() == ["1", "2"]  # user 3 / item c fall out of the 2-core
+
+
+def test_a_minimum_rating_without_ratings_is_named_for_the_flag_and_the_file_key(tmp_path, capsys):
+    data = tmp_path / "x.csv"
+    data.write_text("user_id,item_id\na,b\nc,d\na,d\n")
+    _fails(
+        capsys,
+        ["init", str(tmp_path / "ws"), "-d", "csv", "-p", str(data), "--min-rating", "4"],
+        "a minimum rating of 4 (--min-rating, or min_rating in [dataset]) needs ratings, but this dataset has none",
+    )
+    assert not (tmp_path / "ws").exists()

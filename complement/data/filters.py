@@ -58,7 +58,10 @@ def _not_empty(frame: Frame, name: str, detail: str) -> Frame:
 def min_rating(frame: Frame, threshold: float) -> Frame:
     """Keep interactions rated at least ``threshold``; unrated ones are dropped."""
     if len(frame) and np.isnan(frame.rating).all():
-        raise DataError(f"--min-rating {threshold:g} needs ratings, but this dataset has none")
+        raise DataError(
+            f"a minimum rating of {threshold:g} (--min-rating, or min_rating in [dataset]) needs ratings, but this "
+            "dataset has none: leave it out"
+        )
     keep = frame.rating >= threshold  # NaN compares False
     return _not_empty(frame.take(keep), "min-rating", f"rating >= {threshold:g}")
 
