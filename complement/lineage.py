@@ -21,6 +21,12 @@ class Staleness:
     changed: str  # the input of it that changed, e.g. "interactions" or "items#text"
     refresh: str  # the command that rebuilds ``entry`` (without -w: see ``command``)
     then: str = ""  # the command that rebuilds the entry asked about, when it is not ``entry`` (a fused view)
+    gone: bool = False  # the input is no longer in the workspace (``complement drop``): make it again first
+
+    def gone_input(self) -> str:
+        """How a message names the input that is gone: ``view 'lightgcn'`` for ``embeddings/lightgcn``."""
+        table, _, part = self.changed.partition("#")[0].partition("/")
+        return f"view '{part}'" if part and table in _WHAT else f"table '{self.changed.partition('#')[0]}'"
 
     def commands(self, workspace: str | None = None) -> list[str]:
         """The refreshing commands in the order to run them, as one can paste them: with ``-w WORKSPACE`` when
@@ -45,6 +51,12 @@ class Staleness:
         what = _WHAT.get(table, f"'{table}' table")
         changed = self.changed.partition("#")[0]
         refresh = f"`{self.command(workspace)}`" if self.refresh else "the command that made it"
+        if self.gone:
+            return (
+                f"{subject} is stale: its {what}{f' (view {view!r})' if view and view != part else ''} were made "
+                f"from {self.gone_input()}, which is no longer in the workspace (dropped?): make it again, then "
+                f"refresh with {refresh}; or pass --allow-stale"
+            )
         return (
             f"{subject} is stale: its {what}{f' (view {view!r})' if view and view != part else ''} were made from "
             f"an older '{changed}' table than the workspace holds now; refresh it with {refresh}, or pass --allow-stale"
@@ -63,8 +75,9 @@ def staleness(catalog: Catalog, key: str, _seen: frozenset[str] = frozenset()) -
             if deeper is not None:
                 return deeper
     for input_key, fingerprint in entry.lineage.items():
-        if catalog.fingerprint_of(input_key) != fingerprint:
-            return Staleness(key, input_key, entry.made_by)
+        now = catalog.fingerprint_of(input_key)
+        if now != fingerprint:
+            return Staleness(key, input_key, entry.made_by, gone=now is None)
     return None
 
 

@@ -101,7 +101,7 @@ VIEW_TABLES = ("embeddings", "topk", "neighbors")
 
 def drop_views(ws: Workspace, views: list[str]) -> dict[str, list[str]]:
     """Remove each view's vectors, top-K lists, neighbour lists and staged shards, all in one commit with a
-    ``runs`` row (step ``drop``). Every name is checked before anything is removed: a name no table holds, a
+    ``runs`` row per view (step ``drop``). Every name is checked before anything is removed: a name no table holds, a
     reserved ``truth_`` view or a repeated name is an error. ``runs`` keeps the views' rows (it is the log);
     what was made from a dropped view (a fusion, a probe) is stale from then on. Returns ``{view: [tables]}``."""
     from . import shards
@@ -137,10 +137,12 @@ def drop_views(ws: Workspace, views: list[str]) -> dict[str, list[str]]:
             f"no view {', '.join(repr(v) for v in missing)} in this workspace "
             f"(views: {', '.join(known) if known else 'none'})"
         )
-    record = RunRecord(step="drop", params={"views": list(views)}, made_by="complement drop " + " ".join(views))
-    with recorded(ws, record) as rec, ws.transaction() as txn:
+    with ws.transaction() as txn:  # one commit, one runs row per view
         for view in views:
-            for table, part in held[view]:
-                txn.delete(table, part)
-        rec.rows = sum(len(parts) for parts in held.values())
+            tables = sorted({table for table, _ in held[view]})
+            record = RunRecord(step="drop", view=view, params={"tables": tables}, made_by=f"complement drop {view}")
+            with recorded(ws, record) as rec:
+                for table, part in held[view]:
+                    txn.delete(table, part)
+                rec.rows = len(held[view])
     return {view: sorted({table for table, _ in parts}) for view, parts in held.items()}

@@ -140,9 +140,11 @@ class Workspace:
                 for command in (reason.commands(str(self.root)) or [""])
             )
             ordered = sorted(commands, key=lambda c: "complement fuse" in c)  # a fusion after its sources
+            gone = sorted({reason.gone_input() for _, reason in stale if reason.gone})
+            first = f"make {' and '.join(gone)} again (no longer in the workspace: dropped?), then " if gone else ""
             raise StaleError(
                 f"views {', '.join(repr(view) for view, _ in stale)} are stale: made from older tables than the "
-                f"workspace holds now; refresh them with {', then '.join(ordered)}, or pass --allow-stale"
+                f"workspace holds now; {first}refresh them with {', then '.join(ordered)}, or pass --allow-stale"
             )
 
     # ---- writing ------------------------------------------------------------------------------

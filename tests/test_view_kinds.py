@@ -203,9 +203,17 @@ def test_drop_removes_every_part_and_frees_the_name(ws, capsys):
     for table in ("embeddings", "topk", "neighbors"):
         assert "pop" not in workspace.parts(table)
     assert "text" not in workspace.parts("embeddings")
-    assert workspace.query("SELECT count(*) FROM runs WHERE step = 'drop'").column(0)[0].as_py() == 1
-    # what was made from a dropped view is stale; the name now takes a view of another kind
-    assert workspace.stale("topk", "score") is not None
+    rows = workspace.query("SELECT view, params FROM runs WHERE step = 'drop' ORDER BY view").to_pylist()
+    assert rows == [
+        {"view": "pop", "params": '{"tables": ["embeddings", "neighbors", "topk"]}'},
+        {"view": "text", "params": '{"tables": ["embeddings"]}'},
+    ]
+    # what was made from a dropped view is stale, and the error says to make the view again first
+    reason = workspace.stale("topk", "score")
+    assert reason is not None and reason.gone and reason.changed == "embeddings/pop"
+    code, _, err = run_cli(capsys, "diagnose", "-w", root, "--sql", "metrics", "--views", "score")
+    assert code == 1 and "made from view 'pop', which is no longer in the workspace (dropped?): make it again" in err
+    # the name now takes a view of another kind
     code, _, err = run_cli(capsys, "train", "pop", "-w", root, "--view", "text", "--k", "10")
     assert code == 0, err
     assert view_kind(workspace, "text")[0] == TRAINED

@@ -12,7 +12,7 @@ from .common import WorkspaceOption, workspace
 def drop(
     views: Annotated[
         list[str],
-        typer.Argument(help="The views to remove.", metavar="VIEW...", show_default=False),
+        typer.Argument(help="The views to remove.", metavar="VIEW", show_default=False),
     ],
     workspace_dir: WorkspaceOption = None,
 ) -> None:
