@@ -62,6 +62,15 @@ def test_knn_jaccard_matches_hand_computation():
     assert knn_jaccard(pred, true, k=1) == pytest.approx(0.75)
 
 
+@pytest.mark.parametrize(("n", "k"), [(4, 3), (4, 5), (21, 20), (2, 1), (1, 1)])
+def test_knn_jaccard_is_empty_when_every_other_item_is_a_neighbour(n, k):
+    # with n - 1 <= k the neighbour sets are all the other items in both spaces: 1 for any mapping
+    rng = np.random.default_rng(n)
+    assert np.isnan(knn_jaccard(rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), k=k))
+    if n > 2:
+        assert not np.isnan(knn_jaccard(rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), k=n - 2))
+
+
 def test_recall_at_k_masks_seen_items_and_averages_over_users_with_truth():
     users = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     items = np.array([[3.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 2.0]])

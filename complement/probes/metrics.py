@@ -49,13 +49,14 @@ def _cosine_knn(vectors: np.ndarray, k: int) -> np.ndarray:
 
 def knn_jaccard(pred: np.ndarray, true: np.ndarray, k: int = 20, memo: dict | None = None) -> float:
     """Mean over items of ``|N_pred(i) ∩ N_true(i)| / |N_pred(i) ∪ N_true(i)|`` where ``N_v(i)`` is the
-    set of i's ``k`` cosine-nearest *other* items of the same set in space v (k capped at n − 1).
+    set of i's ``k`` cosine-nearest *other* items of the same set in space v. NaN when the set has no more
+    than ``k + 1`` items: every other item is then a neighbour in both spaces, and the score would be 1
+    whatever the mapping (a cold or held-out set of 20 items at k = 20 did that).
 
     ``memo``: a dict kept for one ``true`` (one item set) across calls; the true neighbours, which do not
     depend on ``pred``, are computed once into it and reused."""
     n = len(true)
-    k = min(k, n - 1)
-    if k < 1:
+    if k < 1 or n - 1 <= k:
         return float("nan")
     b = _remembered(memo, ("true_knn", k), lambda: _cosine_knn(true, k))
     a = _cosine_knn(pred, k)
