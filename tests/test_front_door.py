@@ -295,3 +295,11 @@ def test_init_of_synthetic_data_takes_the_generator_settings_only(tmp_path):
     with pytest.raises(ConfigError, match=r"generated, not loaded .*unknown generator setting 'path'"):
         complement.init(tmp_path / "ws", "synthetic", path=str(tmp_path))
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_list_of_diagnostics_shows_their_headers_not_their_sql():
+    # a notebook cell ending in complement.list_diagnostics() printed every SQL file in full
+    listed = complement.list_diagnostics()
+    shown = repr(listed)
+    assert "metrics" in shown and "SELECT" not in shown.upper().replace("SELECTED", "")
+    assert all(d.sql.strip() for d in listed)  # the text is still there

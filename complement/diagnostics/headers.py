@@ -18,7 +18,7 @@ Files whose stem starts with ``_`` (``_macros.sql``) are helpers, not diagnostic
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -60,7 +60,7 @@ class Diagnostic:
     params: tuple[Param, ...]
     requires: tuple[str, ...]
     returns: str
-    sql: str
+    sql: str = field(repr=False)  # a whole file: a list of diagnostics in a notebook shows their names, not this
     path: Path
     #: the CTE holding the per-user rows, run one user bucket at a time on a large workspace
     #: (``-- stage: NAME``; :mod:`.buckets`), or None
