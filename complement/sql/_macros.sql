@@ -17,10 +17,13 @@ CREATE MACRO hash60(text) AS ('0x' || substr(md5(text), 1, 15))::BIGINT;
 -- each value rounded to 18 decimals and summed as a DECIMAL (exact), then one division. A DOUBLE avg()
 -- depends on that order (DuckDB's threads, the files' order), so the same workspace could give a mean
 -- differing in its last digits from run to run. A NaN, an infinity or a value of 1e9 or more (which the
--- DECIMAL sum could not hold) falls back to avg(), which gives NaN or infinity for the first two.
+-- DECIMAL sum could not hold) falls back to avg(), which gives NaN or infinity for the first two. The value cast
+-- is clamped into ±1e9 as well, though that branch is only used when every value is inside: DuckDB may cast
+-- rows a CASE or a WHERE has set aside (a NaN a filter removed failed the cast), and a clamped value casts.
 CREATE MACRO exact_avg(x) AS (
     CASE WHEN bool_and(abs(x) < 1e9)
-         THEN CAST(sum(CAST(CASE WHEN abs(x) < 1e9 THEN x END AS DECIMAL(38, 18))) AS DOUBLE) / count(x)
+         THEN CAST(sum(CAST(CASE WHEN abs(x) < 1e9 THEN least(greatest(x, -1e9), 1e9) END AS DECIMAL(38, 18)))
+                   AS DOUBLE) / count(x)
          ELSE avg(x) END
 );
 
