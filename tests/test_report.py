@@ -151,8 +151,11 @@ def test_html_report_has_who_benefits_and_an_escaped_case_study_with_hits_marked
     page = write_report(ws, tmp_path / "r.html", pair=("a", "b"), ks=[2]).read_text(encoding="utf-8")
     who = page.split("<h2>Who benefits</h2>", 1)[1].split("<h2>", 1)[0]
     assert "<th>recall a</th>" in who and "<th>one view only</th>" in who
-    # grouping, bucket, n_users: three users are too few to read, so the row is marked
-    assert '<tr class="unreliable" title="unreliable: n = 3 users"><td>† all</td><td>all</td><td>3</td>' in who
+    # grouping, bucket, n_users, stat_min, stat_max: three users are too few to read, so their count is marked;
+    # the range of n_train prints as integers
+    assert (
+        '<tr class="unreliable" title="unreliable: n = 3 users"><td>all</td><td>all</td><td>3 †</td><td>2</td>' in who
+    )
     case = page.split("<h2>Case study</h2>", 1)[1].split("<h2>", 1)[0]
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in case
     assert "<h3>User u2 — hit by a only</h3>" in case and "<h3>User u3 — hit by b only</h3>" in case

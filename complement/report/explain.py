@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html
 
+from .commands import diagnose_command
 from .gather import ReportData, main_k, rows_at
 
 HIT = "✓"  # marks a list item that is one of the user's test items
+#: the groupings of ``who_benefits`` whose statistic (stat_min, stat_max) is a count, n_train: printed as integers
+COUNT_GROUPINGS = ("all", "activity")
 
 
 def who_benefits_rows(data: ReportData) -> list[dict]:
@@ -26,7 +29,14 @@ def who_benefits_rows(data: ReportData) -> list[dict]:
         "share_one_view": "one view only",
     }
     keep = ("grouping", "bucket", "n_users", "stat_min", "stat_max", *names)
-    return [{names.get(c, c): r.get(c) for c in keep} for r in rows_at(rows, k)]
+    return [{names.get(c, c): _stat(r, c) for c in keep} for r in rows_at(rows, k)]
+
+
+def _stat(row: dict, column: str):
+    """``row[column]``; a stat_min / stat_max that counts train interactions as the integer it is (3, not 3.0000)."""
+    value = row.get(column)
+    count = column in ("stat_min", "stat_max") and row.get("grouping") in COUNT_GROUPINGS
+    return int(value) if count and isinstance(value, float) and value.is_integer() else value
 
 
 def _users(data: ReportData) -> list[tuple[str, str, dict[str, list[dict]]]]:
@@ -55,7 +65,7 @@ def case_study_html(data: ReportData) -> str:
     a, b = data.pair or ("A", "B")
     esc = html.escape
     parts = [
-        f"<p>Users for whom exactly one view hits (<code>complement diagnose --sql case_study</code>); "
+        f"<p>Users for whom exactly one view hits (<code>{esc(diagnose_command(data, 'case_study'))}</code>); "
         f"{HIT} and bold: one of the user's test items.</p>"
     ]
     for direction, user, sections in users:

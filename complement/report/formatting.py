@@ -1,5 +1,6 @@
 """How a report prints one value: floating-point noise as 0, identifiers (seeds, years, K) as
-plain integers, counts with thousands separators."""
+plain integers, counts with thousands separators, and the decimals of a column's numbers alike
+(:func:`places`: 119.9 next to 66.1, not next to 66.1208)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import math
 
 #: below this magnitude a float is rounding noise of a difference of equal numbers (e.g. -2.3e-15)
 NOISE = 1e-12
+#: decimals of a column whose numbers are all below :data:`LARGE` in magnitude, and of one that has a larger one
+SMALL_PLACES, LARGE_PLACES = 4, 1
+LARGE = 100
 #: integer columns that name something rather than count it: printed without thousands separators
 IDENTIFIER_COLUMNS = frozenset(
     {"seed", "year", "k", "epoch", "best_epoch", "epochs_run", "bucket", "decile", "rank", "user_rank"}
@@ -20,8 +24,18 @@ def is_identifier(column: str | None) -> bool:
     return name in IDENTIFIER_COLUMNS or name.endswith(("_id", "_idx", "_seed", "_year"))
 
 
-def fmt(value, column: str | None = None) -> str:
-    """One table cell. ``column`` decides whether an integer is an identifier (2020, not 2,020)."""
+def places(values) -> int:
+    """The decimals of a column holding ``values``: :data:`LARGE_PLACES` when one of its finite floats is
+    :data:`LARGE` or more in magnitude, else :data:`SMALL_PLACES`; the same for every row of the column."""
+    large = any(
+        isinstance(v, float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) >= LARGE for v in values
+    )
+    return LARGE_PLACES if large else SMALL_PLACES
+
+
+def fmt(value, column: str | None = None, decimals: int | None = None) -> str:
+    """One table cell. ``column`` decides whether an integer is an identifier (2020, not 2,020);
+    ``decimals`` (the column's :func:`places`) the digits of a float, by default its own magnitude's."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -33,7 +47,9 @@ def fmt(value, column: str | None = None) -> str:
             return "∞" if value > 0 else "-∞"
         if abs(value) < NOISE:
             return "0"
-        text = f"{value:.4f}" if abs(value) < 100 else f"{value:,.1f}"
+        if decimals is None:
+            decimals = places([value])
+        text = f"{value:,.{decimals}f}"
         # a tiny negative value rounds to "-0.0000": a sign without a magnitude
         return text.lstrip("-") if float(text.replace(",", "")) == 0 else text
     if isinstance(value, int):

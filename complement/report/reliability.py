@@ -27,21 +27,27 @@ def _users(n: float) -> str:
     return f"n = {count} user" + ("" if n == 1 else "s")
 
 
-def row_reason(row: dict) -> str | None:
-    """Why one result row is unreliable ("n = 12 users", "base = 0.003"), or None.
+def row_flags(row: dict) -> dict[str, str]:
+    """Which values of one result row are too thin to read, each with why: ``{"n_users": "n = 12 users"}``,
+    ``{"share_of_union_at_k_gain": "base = 0.003"}``; empty when none is. A report marks the value itself.
 
     Reads the columns the per-group diagnostics share: ``n_users`` (by_popularity, oracle,
     who_benefits, fusion_gap, metrics), and for fusion_gap the base of its gain shares,
     ``union_at_k - best_single``."""
-    reasons = []
+    flags = {}
     n = _number(row.get("n_users"))
     if n is not None and n < MIN_USERS:
-        reasons.append(_users(n))
+        flags["n_users"] = _users(n)
     if "share_of_union_at_k_gain" in row:
         union, best = _number(row.get("union_at_k")), _number(row.get("best_single"))
         if union is not None and best is not None and abs(union - best) < MIN_BASE:
-            reasons.append(f"base = {union - best:.3g}")
-    return "; ".join(reasons) or None
+            flags["share_of_union_at_k_gain"] = f"base = {union - best:.3g}"
+    return flags
+
+
+def row_reason(row: dict) -> str | None:
+    """Why one result row is unreliable ("n = 12 users", "base = 0.003"), or None (:func:`row_flags`)."""
+    return "; ".join(row_flags(row).values()) or None
 
 
 def probe_reasons(probes: list[dict]) -> dict[tuple, str]:
