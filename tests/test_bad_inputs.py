@@ -1118,7 +1118,11 @@ OTHER = [
                 RUN_LIGHTGCN.replace("users = 40", "users = -5"),
                 r"^Error: exp\.toml: \[dataset\]\.users must be at least 1, not -5$",
             ),
-            ("synthetic-unknown-knob", RUN_LIGHTGCN.replace("users = 40", "userz = 40"), r"unknown synthetic dataset"),
+            (  # named as every other table's unknown key is, with the closest knob
+                "synthetic-unknown-knob",
+                RUN_LIGHTGCN.replace("users = 40", "userz = 40"),
+                r"\[dataset\]: unknown key 'userz' — did you mean 'users'\?",
+            ),
             ("dataset-kind-unknown", RUN_LIGHTGCN.replace('"synthetic"', '"movielenz"'), r"unknown dataset kind"),
             ("split-ratio-negative", RUN_LIGHTGCN + "[split]\nratios = [-1, 1, 1]\n", r"split ratios must be"),
             (
@@ -1467,6 +1471,100 @@ PREFLIGHT = [
     ),
 ]
 
+# a [dataset] or [split] key the dataset's kind does not take (a typo, a loader's key on generated data, a generic
+# column on another kind) is refused when the file is read, by ingest and by run (--dry-run too): it was ignored,
+# its setting silently off (`min_ratng = 4.0` loaded every ml-100k rating)
+UNKNOWN_KEY = r" — did you mean '{}'\? \(choose from: "
+DATASET_KEYS = [
+    Case(
+        "ingest-dataset-key-typo-synthetic",
+        config_edit(lambda b: b.replace(b"users = 40", b"userz = 40")),
+        ["ingest", *W],
+        1,
+        r"complement\.toml: \[dataset\]: unknown key 'userz'" + UNKNOWN_KEY.format("users"),
+    ),
+    Case(
+        "ingest-loader-key-on-synthetic",
+        config_edit(lambda b: b.replace(b"users = 40", b"users = 40\nmin_rating = 4")),
+        ["ingest", *W],
+        1,
+        r'complement\.toml: \[dataset\] min_rating does not apply to kind = "synthetic": its data is generated',
+    ),
+    Case(
+        "ingest-split-key-typo",
+        config_edit(lambda b: b.replace(b"[split]\n", b"[split]\nsed = 3\n")),
+        ["ingest", *W],
+        1,
+        r"complement\.toml: \[split\]: unknown key 'sed'" + UNKNOWN_KEY.format("seed"),
+    ),
+    Case(
+        "ingest-dataset-key-typo-movielens",
+        both(
+            copy_fixture("movielens_100k"),
+            write("ml/complement.toml", '[dataset]\nkind = "movielens"\npath = "../data"\nmin_ratng = 4.0\n'),
+        ),
+        ["ingest", "-w", "{tmp}/ml"],
+        1,
+        r"ml/complement\.toml: \[dataset\]: unknown key 'min_ratng'" + UNKNOWN_KEY.format("min_rating"),
+    ),
+    *(
+        Case(f"run-dataset-{case_id}{suffix}", write("exp.toml", text), ["run", "{tmp}/exp.toml", *argv], 1, message)
+        for case_id, text, message in (
+            (
+                "key-typo-movielens",
+                '[dataset]\nkind = "ml-100k"\npath = "ml-100k"\nmin_ratng = 4.0\n',
+                r"^Error: exp\.toml: \[dataset\]: unknown key 'min_ratng'" + UNKNOWN_KEY.format("min_rating"),
+            ),
+            (
+                "key-typo-recbole",
+                '[dataset]\nkind = "recbole"\npath = "data"\nkcor = 5\n',
+                r"\[dataset\]: unknown key 'kcor'" + UNKNOWN_KEY.format("kcore"),
+            ),
+            (
+                "key-typo-amazon2023",
+                '[dataset]\nkind = "amazon2023"\npath = "data"\ntemplat = "{title}"\n',
+                r"\[dataset\]: unknown key 'templat'" + UNKNOWN_KEY.format("template"),
+            ),
+            (
+                "key-typo-generic",
+                '[dataset]\nkind = "csv"\npath = "e.csv"\nuser_column = "user"\n',
+                r"\[dataset\]: unknown key 'user_column'" + UNKNOWN_KEY.format("user_col"),
+            ),
+            (
+                "generic-key-on-movielens",
+                '[dataset]\nkind = "movielens"\npath = "ml-100k"\ntext_cols = ["title"]\n',
+                r'\[dataset\] text_cols applies to kind = "generic" only, not to \'movielens\'',
+            ),
+            (
+                "loader-key-on-synthetic",
+                '[dataset]\nkind = "synthetic"\nusers = 40\nitems = 60\nkcore = 2\n',
+                r'\[dataset\] kcore does not apply to kind = "synthetic"',
+            ),
+        )
+        for suffix, argv in (("", ["-w", "{tmp}/new"]), ("-dry-run", [*W, "--dry-run"]))
+    ),
+]
+
+# a step of the experiment that would write a view into a name holding another kind of view is refused before any
+# step runs, in the file's terms (the real run trained the views before it, then failed with `--view NAME`, an
+# option a file has not); the synth workspace holds a trained view 'pop'
+VIEW_KINDS = [
+    Case(
+        f"run-fusion-onto-a-trained-view{suffix}",
+        write(
+            "exp.toml",
+            RUN_K20 + '[[view]]\nname = "rnd"\nmodel = "random"\nk = 20\n[[fusion]]\nname = "pop"\n'
+            'views = ["lightgcn", "rnd"]\nmethod = "rrf"\nk = 20\n',
+        ),
+        ["run", "{tmp}/exp.toml", *W, *extra],
+        1,
+        r"^Error: exp\.toml: \[\[fusion\]\] 'pop' writes a fusion to view 'pop', but the workspace's view 'pop' "
+        r"holds a trained model \(made by `complement train pop [^`]*`\): rename the \[\[fusion\]\] in exp\.toml, or "
+        r"remove the workspace's view first with `complement drop pop -w \S+/ws`$",
+    )
+    for suffix, extra in (("", []), ("-dry-run", ["--dry-run"]))
+]
+
 # an option the chosen mode would ignore is refused rather than dropped silently; a name given twice, or a
 # number written with another script's digits (which int() and \\d accept), is refused where it is parsed
 FUSE = ["fuse", *W, "--views", "pop,truth_collab", "--view", "f", "--k", "10", "--method"]
@@ -1636,6 +1734,8 @@ CASES = (
     + RESERVED
     + SYNTH_KEYS
     + PREFLIGHT
+    + DATASET_KEYS
+    + VIEW_KINDS
     + IGNORED
     + PATHS
     + EXIT_CODES

@@ -122,7 +122,7 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monk
     assert not list(broken.tables_dir.rglob("*.tmp"))
     monkeypatch.setitem(execute.STEP_RUNNERS, "diagnostics", original)
     statuses = run_experiment(broken, config)
-    assert [s.step.id for s in statuses if s.action == "run"] == ["diagnostics", "probe:0"]
+    assert [s.step.id for s in statuses if s.action == "run"] == ["diagnostics"]  # the probe ran before it
     for name in ("metrics", "oracle", "overlap"):
         got = pq.read_table(broken.root / "results" / f"{name}.parquet").to_pylist()
         want = pq.read_table(whole.root / "results" / f"{name}.parquet").to_pylist()
@@ -154,6 +154,17 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_run(tmp_path, monk
         (
             "[dataset]\nkind = 'synthetic'\n[[view]]\nname = 't'\nembed = 'default'\nprecision = 'double'\n",
             "view 't'.precision: unknown precision 'double' (choose from: auto, float16, float32, float64)",
+        ),
+        (  # item_agreement failed on the short neighbour lists after every view was trained
+            "[dataset]\nkind = 'synthetic'\n[[view]]\nname = 'a'\nmodel = 'pop'\n[[view]]\nname = 'b'\n"
+            "model = 'random'\n[diagnostics]\nk = [5, 10]\npairs = [['a', 'b']]\nneighbors_k = 5\n",
+            "[diagnostics].neighbors_k = 5 is shorter than the longest [diagnostics].k (10), which item_agreement",
+        ),
+        (  # a fusion run with seed 1 writes 'mix-s1', which an embedded view declares too: the plan named no file
+            "[dataset]\nkind = 'synthetic'\n[run]\nseeds = [1]\n[[view]]\nname = 'mix-s1'\nembed = 'default'\n"
+            "[[view]]\nname = 'a'\nmodel = 'pop'\n[[view]]\nname = 'b'\nmodel = 'random'\n"
+            "[[fusion]]\nname = 'mix'\nviews = ['a', 'b']\nmethod = 'rrf'\n",
+            "experiment.toml: two steps of the experiment would write 'mix-s1'",
         ),
     ],
 )

@@ -8,9 +8,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, unknown_name
 
-#: [dataset] keys of loaded data and the kinds of value they take
+#: [dataset] keys of loaded data and the kinds of value they take: the first six for every kind (what ingest
+#: reads and filters), the rest for the generic kind only (its columns, items file and text columns)
 DATASET_KEYS: dict[str, tuple[type, ...]] = {
     "kind": (str,),
     "path": (str,),
@@ -18,6 +19,7 @@ DATASET_KEYS: dict[str, tuple[type, ...]] = {
     "min_rating": (int, float),
     "kcore": (int,),
     "collapse_repeats": (bool,),
+    # generic only
     "user_col": (str,),
     "item_col": (str,),
     "time_col": (str,),
@@ -39,6 +41,8 @@ SYNTHETIC_KEYS: dict[str, tuple[type, ...]] = {
     "preference_strength": (int, float),
     "rotate": (bool,),
 }
+#: [dataset] keys only the generic kind takes (the other kinds know their files' columns)
+GENERIC_KEYS = ("user_col", "item_col", "time_col", "rating_col", "items", "text_cols")
 SPLIT_KEYS: dict[str, tuple[type, ...]] = {
     "method": (str,),
     "ratios": (list,),
@@ -73,8 +77,47 @@ def _kind_ok(value: Any, kinds: tuple[type, ...]) -> bool:
     return isinstance(value, kinds)
 
 
+def _generic(kind: object) -> bool | None:
+    """Whether a loaded dataset's ``kind`` (or an alias) is the generic one; None for a kind no loader has
+    (refused by ingest's kind check, with the kinds)."""
+    from .loaders import ALIASES, KINDS
+
+    name = kind.strip().lower() if isinstance(kind, str) else ""
+    name = ALIASES.get(name, name)
+    return name == "generic" if name in KINDS else None
+
+
+def _check_keys(section: str, table: dict[str, Any], source: Path | str) -> None:
+    """Every key of [split], and of [dataset] for its kind, is one it takes: a mistyped key (``min_ratng``)
+    would otherwise be ignored, its setting silently off. Synthetic data takes the generator's knobs only (its
+    data is generated, not loaded); only the generic kind takes column names, an items file and text columns."""
+    if section == "split":
+        allowed: tuple[str, ...] = tuple(SPLIT_KEYS)
+    elif table.get("kind") == "synthetic":
+        allowed = tuple(SYNTHETIC_KEYS)
+        for key in table:
+            if key not in allowed and key in DATASET_KEYS:
+                raise ConfigError(
+                    f'{source}: [dataset] {key} does not apply to kind = "synthetic": its data is generated, not '
+                    f"loaded (its keys: {', '.join(sorted(allowed))})"
+                )
+    else:
+        generic = _generic(table.get("kind"))
+        allowed = tuple(k for k in DATASET_KEYS if generic is not False or k not in GENERIC_KEYS)
+        for key in table:
+            if key not in allowed and key in GENERIC_KEYS:
+                raise ConfigError(
+                    f'{source}: [dataset] {key} applies to kind = "generic" only, not to {table["kind"]!r} '
+                    f"(whose keys are: {', '.join(sorted(allowed))})"
+                )
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{source}: [{section}]: {unknown_name('key', str(key), allowed)}")
+
+
 def check_config(config: dict[str, Any], source: Path | str = "complement.toml") -> None:
-    """Each known key of [dataset] and [split] holds a value of its kind; numbers are finite."""
+    """Each key of [dataset] and [split] is one its table takes (for the dataset's kind) and holds a value of
+    its kind; numbers are finite."""
     dataset = config.get("dataset")
     synthetic = isinstance(dataset, dict) and dataset.get("kind") == "synthetic"
     for section, keys in (("dataset", SYNTHETIC_KEYS if synthetic else DATASET_KEYS), ("split", SPLIT_KEYS)):
@@ -83,6 +126,7 @@ def check_config(config: dict[str, Any], source: Path | str = "complement.toml")
             continue
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: '{section}' must be a table ([{section}]), not {type(table).__name__}")
+        _check_keys(section, table, source)
         for key, kinds in keys.items():
             if key not in table:
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .. import atomic
+from .. import atomic, viewkind
 from ..errors import ComplementError, ConfigError
 from ..outputs import RESULTS_DIR
 from ..progress import message
@@ -105,6 +105,10 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
             action, reason = "run", "output missing"
         elif done[step.id][1] is not None and current != done[step.id][1]:
             action, reason = "run", "output changed outside `complement run`"
+        elif step.kind == "diagnostics" and not results_are_current(ws):
+            # the results record the fingerprints of every table they were computed from: one changed since
+            # (a step outside `complement run`, or an earlier version's run that probed after diagnosing)
+            action, reason = "run", "an input changed after the results were computed"
         else:
             action, reason = "skip", "up to date"
         if action == "run":
@@ -123,6 +127,7 @@ def preflight(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus],
     from ..device import unavailable
 
     _check_paths(ws, config, statuses, source)
+    _check_view_kinds(ws, statuses, source)
 
     tables = [
         *((f"view '{v['name']}'", v) for v in config["view"]),
@@ -169,6 +174,55 @@ def _check_paths(ws: Workspace, config: dict[str, Any], statuses: list[StepStatu
             check_dataset_files(dataset, root)
         except ComplementError as exc:
             raise ConfigError(f"{source}: {exc}") from None
+
+
+#: the kind of view each step kind writes (complement.viewkind)
+WRITES = {
+    "embed": viewkind.TEXT,
+    "import": viewkind.IMPORTED_VECTORS,
+    "train": viewkind.TRAINED,
+    "fuse": viewkind.FUSED,
+}
+
+
+def _check_view_kinds(ws: Workspace, statuses: list[StepStatus], source: str) -> None:
+    """Every step that will write a view finds its name free or holding a view of a kind it may replace
+    (:func:`complement.viewkind.check_writable`, which the step itself applies too, but only once the steps
+    before it have written): else the run is refused before anything is written, naming the file's
+    [[view]] or [[fusion]] and the `complement drop` that frees the name."""
+    if not ws.tables_dir.is_dir():
+        return
+    for status in statuses:
+        step = status.step
+        kind = WRITES.get(step.kind)
+        if kind is None or status.action != "run" or step.view is None:
+            continue
+        try:
+            viewkind.check_writable(ws, step.view, kind, f"complement run {source}")
+        except ConfigError:
+            found = viewkind.view_kind(ws, step.view)
+            held = f"{viewkind.DESCRIPTION[found[0]]} (made by `{found[1]}`)" if found else "another kind of view"
+            table = "[[fusion]]" if step.kind == "fuse" else "[[view]]"
+            name = step.settings.get("name", step.view)
+            writes = f"'{step.view}' (for seed {step.seed})" if step.view != name else f"'{step.view}'"
+            raise ConfigError(
+                f"{source}: {table} '{name}' writes {viewkind.DESCRIPTION[kind]} to view {writes}, but the "
+                f"workspace's view '{step.view}' holds {held}: rename the {table} in {source}, or remove the "
+                f"workspace's view first with `complement drop {step.view} -w {ws.root}`"
+            ) from None
+
+
+def undeclared_views(ws: Workspace, steps: list[Step]) -> list[str]:
+    """The views of the workspace (vectors, top-K lists or neighbour lists) that no step of the experiment
+    writes: those of an earlier experiment or of a view renamed since, or made by hand. A synthetic
+    workspace's planted truth views are not counted."""
+    from ..tables import RESERVED_PREFIX
+
+    if not ws.tables_dir.is_dir():
+        return []
+    held = {view for table in viewkind.VIEW_TABLES if ws.has_table(table) for view in ws.parts(table)}
+    declared = {step.view for step in steps if step.view is not None}
+    return sorted(v for v in held - declared if not v.startswith(RESERVED_PREFIX))
 
 
 def _check_text_views(ws: Workspace, config: dict[str, Any], source: str) -> None:
@@ -224,15 +278,24 @@ def run_experiment(
     source: str = "complement.toml",
 ) -> list[StepStatus]:
     """Execute every step that is not up to date, in dependency order. ``source`` (the experiment file's
-    name) prefixes the errors of the checks made before anything runs (:func:`preflight`)."""
-    statuses = plan_status(ws, build_plan(config), force)
+    name) prefixes the errors of the checks made before anything runs (:func:`preflight`). Once they pass, and
+    before the first step runs, the workspace's ``complement.toml`` becomes ``config`` (:func:`keep_experiment`;
+    not on a dry run, which writes nothing). Views of the workspace that no step writes are named in a note."""
+    try:
+        steps = build_plan(config)
+    except ConfigError as exc:  # two steps writing one view: named with the file, as the schema's errors are
+        raise ConfigError(f"{source}: {exc}") from None
+    statuses = plan_status(ws, steps, force)
     preflight(ws, config, statuses, source)
+    if others := undeclared_views(ws, [s.step for s in statuses]):
+        message(
+            f"note: the workspace also holds views {source} does not declare: {', '.join(others)}; they stay, and "
+            f"the diagnostics and the report include those with top-K lists: remove one with "
+            f"`complement drop NAME -w {ws.root}`"
+        )
     if dry_run:
         return statuses
-    if not ws.config_path.exists():
-        # the workspace keeps the experiment it was built from (paths resolved): `complement run` alone works later
-        ws.root.mkdir(parents=True, exist_ok=True)
-        ws.write_config(config, header="# complement experiment (validated copy written by `complement run`)\n\n")
+    keep_experiment(ws, config)
     todo = [s for s in statuses if s.action == "run"]
     if not todo:
         message("everything is up to date; nothing to do")
@@ -261,6 +324,35 @@ def run_experiment(
         if step.kind == "ingest":  # the catalogue ingest kept (filters shrink it), before any step reads it
             _check_catalogue(ws, config, source)
     return statuses
+
+
+RUN_COPY_HEADER = "# complement experiment (validated copy written by `complement run`)\n\n"
+BACKUP_SUFFIX = ".bak"
+
+
+def keep_experiment(ws: Workspace, config: dict[str, Any]) -> None:
+    """Make the workspace's ``complement.toml`` the experiment being run (validated, paths resolved), which
+    ``complement run -w WS`` without a file, ``complement report`` and ``complement ingest`` read.
+
+    Written once every check has passed and before the first step runs, so it also names the experiment of a
+    run that stops or fails half-way (``complement run -w WS`` resumes it). A file that already holds the same
+    experiment is left as it is (with its comments: the file ``complement run -w WS`` reads), and a file this
+    function did not write (a hand-written experiment, ``complement init``'s) is kept as ``complement.toml.bak``
+    before it is replaced."""
+    path = ws.config_path
+    if path.is_file():
+        try:
+            if schema.load(path) == config:
+                return
+        except ComplementError:
+            pass  # not an experiment this run could read (an init file, a broken one): replaced, kept below
+        held = path.read_bytes()
+        if not held.startswith(RUN_COPY_HEADER.encode()):
+            backup = path.with_name(path.name + BACKUP_SUFFIX)
+            atomic.write_bytes(held, backup)
+            message(f"note: {path} held another experiment, now kept as {backup.name}; it holds this run's now")
+    ws.root.mkdir(parents=True, exist_ok=True)
+    ws.write_config(config, header=RUN_COPY_HEADER)
 
 
 # ---- step runners: each builds its step's options from the experiment table and calls its verb ----

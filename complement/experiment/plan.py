@@ -19,6 +19,8 @@ from ..runs import config_hash
 TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
 #: trained models that fuse or align the two views (fusion_gap compares them with the oracle)
 FUSED_MODELS = ("fusion", "aligned-contrastive", "aligned-mse")
+#: step kinds that write a view (its vectors or its top-K lists), each of the kind of view it makes
+VIEW_WRITERS = ("embed", "import", "train", "fuse")
 #: diagnostics that compare two views
 PAIR_PARAMS = ("view_a", "view_b")
 #: (step kind, model or fusion method) -> revision of its results, for the code changes that give other results
@@ -72,9 +74,12 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     seeds: list[int | None] = list(config["run"]["seeds"]) or [None]
     steps: list[Step] = []
     by_id: dict[str, Step] = {}
+    written: set[str] = set()  # the views the embed, import, train and fuse steps write
 
     def add(step: Step) -> Step:
-        if step.id in by_id:  # e.g. a declared view 'mf-s1' beside a stochastic view 'mf' run with seed 1
+        # e.g. a declared view 'mf-s1' beside a stochastic view 'mf' run with seed 1, or a fusion 'mix' run with
+        # seed 1 (it writes 'mix-s1') beside an embedded view 'mix-s1'
+        if step.id in by_id or (step.kind in VIEW_WRITERS and step.view in written):
             raise ConfigError(
                 f"two steps of the experiment would write '{step.id.split(':', 1)[-1]}': a declared name equals "
                 "the name a stochastic view or fusion takes for one of the seeds (NAME-sSEED); rename one"
@@ -89,6 +94,8 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
             step.key = config_hash({**keyed, "revision": revision})
         steps.append(step)
         by_id[step.id] = step
+        if step.kind in VIEW_WRITERS and step.view is not None:
+            written.add(step.view)
         return step
 
     dataset = config["dataset"]
@@ -160,7 +167,6 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
             )
 
     diagnostics = config["diagnostics"]
-    view_steps = [s.id for s in steps if s.kind != "ingest"]
     if "item_agreement" in diagnostics["names"] and diagnostics["pairs"]:
         needed = sorted({resolve(v, seed) for pair in diagnostics["pairs"] for v in pair for seed in seeds})
         for name in needed:
@@ -174,7 +180,6 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
                     name,
                 )
             )
-            view_steps.append(f"neighbors:{name}")
     pairs: list[dict[str, Any]] = [
         {"seed": seed, "view_a": resolve(a, seed), "view_b": resolve(b, seed)}
         for seed in seeds
@@ -183,8 +188,6 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
     fused_models = {v["name"] for v in config["view"] if v.get("model") in FUSED_MODELS}
     for pair in pairs:  # what fusion_gap compares with the pair: fused and aligned views of the same seed
         pair["fused"] = [resolve(n, pair["seed"]) for n in sorted(fusion_names | fused_models)]
-    add(Step("diagnostics", "diagnostics", {**diagnostics, "expanded_pairs": pairs}, ["ingest", *view_steps]))
-
     for i, probe in enumerate(config["probe"]):
         deps = [d for d in (view_step(probe["source"], seeds[0]), view_step(probe["target"], seeds[0])) if d]
         settings = {
@@ -194,4 +197,15 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
             "device": probe.get("device", device),
         }
         add(Step(f"probe:{i}", "probe", settings, deps or ["ingest"]))
+
+    # last, reading every step before it: the results record the fingerprints of every table in the workspace
+    # (execute.write_results_lineage), probe runs included, so a step that ran after them would leave them stale
+    add(
+        Step(
+            "diagnostics",
+            "diagnostics",
+            {**diagnostics, "expanded_pairs": pairs},
+            ["ingest", *(s.id for s in steps if s.kind != "ingest")],
+        )
+    )
     return steps

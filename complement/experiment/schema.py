@@ -223,6 +223,12 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
                 f"{source}: {where}.k = {k} is shorter than the longest [diagnostics].k ({longest}); "
                 f"raise it or lower [diagnostics].k"
             )
+    # item_agreement reads the neighbour lists to the longest k too: shorter ones would fail it after the training
+    if "item_agreement" in diagnostics["names"] and diagnostics["pairs"] and diagnostics["neighbors_k"] < longest:
+        raise ConfigError(
+            f"{source}: [diagnostics].neighbors_k = {diagnostics['neighbors_k']} is shorter than the longest "
+            f"[diagnostics].k ({longest}), which item_agreement reads; raise it or lower [diagnostics].k"
+        )
     _check_list_views(config, source)
     if config["dataset"].get("kind") == "synthetic":  # the generator's item count bounds the catalogue
         from ..data.synth import SynthConfig
