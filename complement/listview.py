@@ -45,13 +45,16 @@ def is_fusion(command: str) -> bool:
 
 
 def how_made(command: str) -> str:
-    """How a list view came to be, from the command that made its lists (``made_by``)."""
-    words = _words(command)
-    if is_fusion(command):
-        method = _option(words, "--method")
+    """How a list view came to be, from the command that made its lists (``made_by``), whose kind
+    :func:`complement.viewkind.kind_of_command` reads."""
+    from .viewkind import FUSED, IMPORTED_LISTS, kind_of_command
+
+    kind = kind_of_command(command)
+    if kind == FUSED:
+        method = _option(_words(command), "--method")
         by = f"{method} fusion" if method else "this fusion"
         return f"its lists were fused with `{command}`, and {by} writes top-K lists, no vectors"
-    if words[:2] == ["complement", "topk"] and _option(words, "--from") is not None:
+    if kind == IMPORTED_LISTS:
         return f"its lists were imported with `{command}`"
     if command:
         return f"its lists were made by `{command}`, without vectors"
