@@ -47,7 +47,12 @@ def report(
         ),
     ] = None,
     k: Annotated[
-        str | None, typer.Option("--k", help="Cut-offs for diagnostics not stored by `complement run`, e.g. 5,10,20.")
+        str | None,
+        typer.Option(
+            "--k",
+            help="The cut-offs shown, e.g. 5,10,20 (default: the experiment's [diagnostics] k, else 5,10,20); "
+            "those `complement run` did not store are computed.",
+        ),
     ] = None,
     allow_stale: Annotated[
         bool,
