@@ -7,53 +7,16 @@ import shutil
 
 import pytest
 from conftest import run_cli, synthetic_with_random_views
+from test_experiment import SMALL
 
 from complement import Workspace
 from complement.diagnostics import diagnose
 from complement.experiment import load, run_experiment
 from complement.report import collect
 
-#: a small experiment: pair (lightgcn, pop) stored at K = 5, 10; top-K lists of 50, neighbour lists of 20
-EXPERIMENT = """
-[dataset]
-kind = "synthetic"
-users = 150
-items = 80
-shared = 4
-semantic_private = 2
-collab_private = 2
-interactions_per_user = 12
-seed = 7
-
-[split]
-method = "random"
-seed = 7
-
-[[view]]
-name = "lightgcn"
-model = "lightgcn"
-epochs = 4
-min_epochs = 1
-eval_every = 2
-k = 50
-
-[[view]]
-name = "pop"
-model = "pop"
-k = 50
-
-[[fusion]]
-name = "mix"
-views = ["lightgcn", "pop"]
-method = "rrf"
-k = 50
-
-[diagnostics]
-names = ["metrics", "overlap", "unique_hits", "oracle", "item_agreement", "fusion_gap"]
-k = [5, 10]
-pairs = [["lightgcn", "pop"]]
-neighbors_k = 20
-"""
+#: test_experiment's small experiment without its probe: pair (lightgcn, pop) stored at K = 5, 10, top-K lists
+#: of 50, and neighbour lists of 20 for item_agreement
+EXPERIMENT = SMALL[: SMALL.index("[[probe]]")] + "neighbors_k = 20\n"
 PAIR_SECTIONS = ("overlap", "unique_hits", "oracle", "user_complementarity", "who_benefits", "case_study")
 
 
