@@ -417,3 +417,36 @@ def test_a_list_longer_than_the_catalogue_ingest_kept_is_named_as_the_file_s_key
     assert err.startswith(f"Error: experiment.toml: {named} (the workspace's items table: 20 items); set it to "), err
     assert "--k" not in err
     assert Workspace(ws).parts("topk") == []  # refused before any view was made
+
+
+def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(tmp_path, capsys):
+    """A copy of the same data (new modification times) re-runs ingest as an edit does; the plan says which it
+    was, instead of "settings changed" for a file the user only copied."""
+    import os
+
+    rows = [f"u{u},i{(u * 7 + j * 3) % 20}" for u in range(30) for j in range(8)]
+    data = tmp_path / "events.csv"
+    data.write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    experiment = write_experiment(
+        tmp_path,
+        '[dataset]\nkind = "generic"\npath = "events.csv"\nuser_col = "user"\nitem_col = "item"\n'
+        '[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n[diagnostics]\nnames = ["metrics"]\nk = [5]\n',
+    )
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+
+    def reasons(*extra: str) -> dict[str, str]:
+        capsys.readouterr()
+        run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv", *extra)
+        return {line.split(",")[0]: line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]}
+
+    assert set(reasons().values()) == {"up to date"}
+    stat = data.stat()
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    plan = reasons()
+    assert plan["ingest"] == "the dataset files changed (size or modification time)"
+    assert plan["view:pop"] == "an input changed"
+    assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"  # a setting too: named as a setting
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"
+    assert set(reasons().values()) == {"up to date"}

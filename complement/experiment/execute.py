@@ -31,14 +31,35 @@ class StepStatus:
     reason: str
 
 
-def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None]]:
-    """The latest recorded key and output fingerprint of every ``run:`` step."""
+def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict]]:
+    """The latest recorded key, output fingerprint and settings of every ``run:`` step."""
     if not ws.has_table("runs"):
         return {}
     rows = ws.query(
-        "SELECT step, config_hash, metrics FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
+        "SELECT step, config_hash, metrics, params FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
     ).to_pylist()
-    return {r["step"][4:]: (r["config_hash"], json.loads(r["metrics"] or "{}").get("outputs")) for r in rows}
+    return {
+        r["step"][4:]: (
+            r["config_hash"],
+            json.loads(r["metrics"] or "{}").get("outputs"),
+            json.loads(r["params"] or "{}"),
+        )
+        for r in rows
+    }
+
+
+def _changed(step: Step, recorded: tuple[str, list | None, dict]) -> str:
+    """Why a step whose key differs from the recorded one runs again, as plainly as the records tell."""
+    if recorded[0] == step.unrevised_key:
+        return "code changed"
+    if step.kind == "ingest":
+        before, now = recorded[2], json.loads(json.dumps(step.settings, default=str))  # as the runs table holds it
+        others = {k: v for k, v in before.items() if k != "files"} == {k: v for k, v in now.items() if k != "files"}
+        if others and before.get("files") != now.get(
+            "files"
+        ):  # the fingerprint is sizes and modification times: a copy of the same data counts as changed
+            return "the dataset files changed (size or modification time)"
+    return "settings changed"
 
 
 def _outputs(ws: Workspace, step: Step) -> list[str]:
@@ -100,7 +121,7 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
         elif any(d in dirty for d in step.deps):
             action, reason = "run", "an input changed"
         elif done[step.id][0] != step.key:
-            action, reason = "run", "code changed" if done[step.id][0] == step.unrevised_key else "settings changed"
+            action, reason = "run", _changed(step, done[step.id])
         elif (current := fingerprint(ws, step)) is None:
             action, reason = "run", "output missing"
         elif done[step.id][1] is not None and current != done[step.id][1]:
