@@ -9,7 +9,7 @@ import pytest
 
 from complement import Workspace
 from complement.cli.app import main
-from complement.errors import ConfigError
+from complement.errors import ComplementError, ConfigError
 from complement.experiment import execute, load, run_experiment
 
 SMALL = """
@@ -419,7 +419,7 @@ def test_a_list_longer_than_the_catalogue_ingest_kept_is_named_as_the_file_s_key
     assert Workspace(ws).parts("topk") == []  # refused before any view was made
 
 
-def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(tmp_path, capsys):
+def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(tmp_path, capsys, monkeypatch):
     """A copy of the same data (new modification times) re-runs ingest as an edit does; the plan says which it
     was, instead of "settings changed" for a file the user only copied."""
     import os
@@ -450,3 +450,16 @@ def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(
     os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"
     assert set(reasons().values()) == {"up to date"}
+
+    # a run stopped after ingest: the view's own settings are as recorded, its input was made again
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 9_000_000_000))
+
+    def fails(ws, step, config):
+        raise ComplementError("stopped")
+
+    monkeypatch.setitem(execute.STEP_RUNNERS, "train", fails)
+    with pytest.raises(SystemExit):
+        run_cli("run", str(experiment), "-w", str(ws_dir))
+    monkeypatch.undo()
+    plan = reasons()
+    assert plan["ingest"] == "up to date" and plan["view:pop"] == "an input changed", plan

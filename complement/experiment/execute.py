@@ -52,12 +52,12 @@ def _changed(step: Step, recorded: tuple[str, list | None, dict]) -> str:
     """Why a step whose key differs from the recorded one runs again, as plainly as the records tell."""
     if recorded[0] == step.unrevised_key:
         return "code changed"
+    before, now = recorded[2], json.loads(json.dumps(step.settings, default=str))  # as the runs table holds it
+    if before == now:  # its own settings are the same: its key moved with an input's, made again since
+        return "an input changed"
     if step.kind == "ingest":
-        before, now = recorded[2], json.loads(json.dumps(step.settings, default=str))  # as the runs table holds it
         others = {k: v for k, v in before.items() if k != "files"} == {k: v for k, v in now.items() if k != "files"}
-        if others and before.get("files") != now.get(
-            "files"
-        ):  # the fingerprint is sizes and modification times: a copy of the same data counts as changed
+        if others:  # the fingerprint is sizes and modification times: a copy of the same data counts as changed
             return "the dataset files changed (size or modification time)"
     return "settings changed"
 
