@@ -419,10 +419,13 @@ def test_a_list_longer_than_the_catalogue_ingest_kept_is_named_as_the_file_s_key
     assert Workspace(ws).parts("topk") == []  # refused before any view was made
 
 
-def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(tmp_path, capsys, monkeypatch):
-    """A copy of the same data (new modification times) re-runs ingest as an edit does; the plan says which it
-    was, instead of "settings changed" for a file the user only copied."""
+def test_a_copy_of_the_same_data_stays_up_to_date_and_an_edit_does_not(tmp_path, capsys, monkeypatch):
+    """Ingest records its files' contents: a copy of the same data (new modification times) keeps ingest and
+    every step after it up to date, with a note; an edit of the same size, a longer file or another file re-runs
+    them, named as a change of the files and not of the settings."""
     import os
+
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
 
     rows = [f"u{u},i{(u * 7 + j * 3) % 20}" for u in range(30) for j in range(8)]
     data = tmp_path / "events.csv"
@@ -440,19 +443,39 @@ def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(
         run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv", *extra)
         return {line.split(",")[0]: line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]}
 
+    def touch(seconds: int) -> None:
+        stat = data.stat()
+        os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 1_000_000_000))
+
     assert set(reasons().values()) == {"up to date"}
-    stat = data.stat()
-    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
-    plan = reasons()
-    assert plan["ingest"] == "the dataset files changed (size or modification time)"
-    assert plan["view:pop"] == "an input changed"
-    assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"  # a setting too: named as a setting
-    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    touch(5)  # the same bytes, another time: a copy
+    capsys.readouterr()
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    out = capsys.readouterr()
+    assert "same contents (SHA-256)" in out.err and ",run," not in out.out, out
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    assert "everything is up to date" in capsys.readouterr().err
     assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"
+
+    # an edit that keeps the size: the content is compared, not only sizes and times
+    original = data.read_bytes()
+    edited = original.replace(b"u0,i0", b"u0,i1", 1)
+    assert len(edited) == len(original) and edited != original
+    data.write_bytes(edited)
+    touch(7)
+    plan = reasons()
+    assert plan["ingest"] == "the dataset files changed" and plan["view:pop"] == "an input changed", plan
+    data.write_bytes(original + b"u99,i3\n")  # another size
+    assert reasons()["ingest"] == "the dataset files changed"
+    assert reasons("--set", "split.seed=3")["ingest"] == "settings changed"  # a setting too: named as a setting
+    data.write_bytes(original)
+    touch(11)
     assert set(reasons().values()) == {"up to date"}
+    (tmp_path / "other.csv").write_bytes(original)
+    assert reasons("--set", f"dataset.path={tmp_path / 'other.csv'}")["ingest"] == "settings changed"
 
     # a run stopped after ingest: the view's own settings are as recorded, its input was made again
-    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 9_000_000_000))
+    data.write_bytes(original + b"u99,i3\n")
 
     def fails(ws, step, config):
         raise ComplementError("stopped")
@@ -463,3 +486,65 @@ def test_ingest_says_when_only_the_dataset_files_changed_and_when_a_setting_did(
     monkeypatch.undo()
     plan = reasons()
     assert plan["ingest"] == "up to date" and plan["view:pop"] == "an input changed", plan
+    touch(13)  # the copy check now compares with what that run ingested
+    assert reasons()["ingest"] == "up to date"
+
+
+def test_a_folder_dataset_copied_stays_up_to_date_and_an_edited_file_in_it_does_not(tmp_path, capsys, monkeypatch):
+    """A dataset folder (MovieLens) copied file by file keeps ingest up to date; one file edited re-runs it."""
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    import shutil
+    import time
+
+    source = tmp_path / "ml"
+    source.mkdir()
+    pairs = [(u, j) for u in range(1, 21) for j in range(6)]
+    ratings = [f"{u}\t{(u * 5 + j) % 12 + 1}\t{3 + j % 3}\t{9 * 10**8 + u * 10 + j}" for u, j in pairs]
+    (source / "u.data").write_text("\n".join(ratings) + "\n", encoding="latin-1")
+    genres = "|".join("0" * 19)
+    items = [f"{i}|Film {i} (1995)|01-Jan-1995||http://x|{genres}" for i in range(1, 13)]
+    (source / "u.item").write_text("\n".join(items) + "\n", encoding="latin-1")
+    experiment = write_experiment(
+        tmp_path,
+        '[dataset]\nkind = "movielens"\npath = "copy"\n[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n'
+        '[diagnostics]\nnames = ["metrics"]\nk = [5]\n',
+    )
+    shutil.copytree(source, tmp_path / "copy")
+    ws_dir = tmp_path / "ws"
+    run_cli("run", str(experiment), "-w", str(ws_dir))
+    shutil.rmtree(tmp_path / "copy")
+    time.sleep(1.1)  # the fingerprint keeps whole seconds
+    shutil.copytree(source, tmp_path / "copy", copy_function=shutil.copyfile)  # new modification times
+    capsys.readouterr()
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    out = capsys.readouterr()
+    assert "same contents (SHA-256)" in out.err and ",run," not in out.out, out
+    first = sorted(p for p in (tmp_path / "copy").rglob("*") if p.is_file())[0]
+    content = first.read_bytes()
+    first.write_bytes(content[:-2] + bytes(reversed(content[-2:])))  # same size, other bytes
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    assert "ingest,run,the dataset files changed" in capsys.readouterr().out
+
+
+def test_a_workspace_ingested_before_contents_were_recorded_falls_back_to_times(tmp_path, capsys, monkeypatch):
+    """A runs row without the files' contents (an earlier version's ingest): a new modification time re-runs
+    ingest, and the reason says what was compared."""
+    import os
+
+    data = tmp_path / "events.csv"
+    data.write_text("user,item\n" + "\n".join(f"u{u},i{(u * 3 + j) % 15}" for u in range(25) for j in range(6)))
+    experiment = write_experiment(
+        tmp_path,
+        '[dataset]\nkind = "generic"\npath = "events.csv"\nuser_col = "user"\nitem_col = "item"\n'
+        '[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n[diagnostics]\nnames = ["metrics"]\nk = [5]\n',
+    )
+    ws_dir = tmp_path / "ws"
+    monkeypatch.setattr(execute, "_run_metrics", lambda ws, step: {"outputs": execute.fingerprint(ws, step)})
+    run_cli("run", str(experiment), "-w", str(ws_dir))  # as an earlier version recorded it: outputs only
+    monkeypatch.undo()
+    stat = data.stat()
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 3_000_000_000))
+    capsys.readouterr()
+    run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
+    out = capsys.readouterr().out
+    assert "ingest,run,the dataset files changed (size or modification time)" in out, out

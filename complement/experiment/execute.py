@@ -21,7 +21,7 @@ from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
 from . import schema
-from .plan import PAIR_PARAMS, TEXT_MODELS, Step, build_plan
+from .plan import PAIR_PARAMS, TEXT_MODELS, Step, build_plan, data_digests, data_fingerprint
 
 
 @dataclass
@@ -31,8 +31,9 @@ class StepStatus:
     reason: str
 
 
-def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict]]:
-    """The latest recorded key, output fingerprint and settings of every ``run:`` step."""
+def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, bool]]:
+    """The latest recorded key, output fingerprint and settings of every ``run:`` step, and whether it recorded
+    the contents of the files it read (ingest's dataset files)."""
     if not ws.has_table("runs"):
         return {}
     rows = ws.query(
@@ -43,12 +44,13 @@ def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict]]:
             r["config_hash"],
             json.loads(r["metrics"] or "{}").get("outputs"),
             json.loads(r["params"] or "{}"),
+            "file_digests" in json.loads(r["metrics"] or "{}"),
         )
         for r in rows
     }
 
 
-def _changed(step: Step, recorded: tuple[str, list | None, dict]) -> str:
+def _changed(step: Step, recorded: tuple[str, list | None, dict, bool]) -> str:
     """Why a step whose key differs from the recorded one runs again, as plainly as the records tell."""
     if recorded[0] == step.unrevised_key:
         return "code changed"
@@ -57,9 +59,50 @@ def _changed(step: Step, recorded: tuple[str, list | None, dict]) -> str:
         return "an input changed"
     if step.kind == "ingest":
         others = {k: v for k, v in before.items() if k != "files"} == {k: v for k, v in now.items() if k != "files"}
-        if others:  # the fingerprint is sizes and modification times: a copy of the same data counts as changed
-            return "the dataset files changed (size or modification time)"
+        if others:  # a workspace ingested before the contents were recorded knows sizes and modification times only
+            return "the dataset files changed" + ("" if recorded[3] else " (size or modification time)")
     return "settings changed"
+
+
+def anchored_files(ws: Workspace, dataset: dict[str, Any]) -> tuple[list, bool]:
+    """The dataset files' fingerprint ingest is keyed on, and whether only modification times moved.
+
+    Ingest records each file's size and modification time in its key, and each file's SHA-256 beside it. When
+    the files now have the recorded names and sizes but other modification times (a copy: another machine, a
+    fresh download, ``cp`` without ``-p``), the files whose time moved are hashed; if every one holds the
+    content ingested, the recorded fingerprint is kept, so ingest and every step after it stay up to date.
+    Otherwise (or for a workspace ingested before contents were recorded) the current fingerprint is used."""
+    path = dataset.get("path")
+    current = data_fingerprint(path)
+    record = _ingest_record(ws)
+    if record is None:
+        return current, False
+    before, digests = record
+    if not digests or before == current or not isinstance(before, list) or len(before) != len(current):
+        return current, False
+    if any(list(b[:2]) != c[:2] for b, c in zip(before, current, strict=True)):  # another file or another size
+        return current, False
+    moved = {c[0] for b, c in zip(before, current, strict=True) if b[2] != c[2]}
+    recorded = {d[0]: d for d in digests if isinstance(d, list) and len(d) == 3}
+    if not moved <= recorded.keys():
+        return current, False
+    now = data_digests(path, moved)
+    if len(now) == len(moved) and all(recorded[d[0]] == d for d in now):
+        return before, True
+    return current, False
+
+
+def _ingest_record(ws: Workspace) -> tuple[Any, list | None] | None:
+    """The files fingerprint and the [name, size, SHA-256] list of the latest ``run:ingest`` row."""
+    if not ws.has_table("runs"):
+        return None
+    rows = ws.query(
+        "SELECT params, metrics FROM runs WHERE step = 'run:ingest' ORDER BY finished_at DESC LIMIT 1"
+    ).to_pylist()
+    if not rows:
+        return None
+    params, metrics = json.loads(rows[0]["params"] or "{}"), json.loads(rows[0]["metrics"] or "{}")
+    return params.get("files"), metrics.get("file_digests")
 
 
 def _outputs(ws: Workspace, step: Step) -> list[str]:
@@ -302,12 +345,18 @@ def run_experiment(
     name) prefixes the errors of the checks made before anything runs (:func:`preflight`). Once they pass, and
     before the first step runs, the workspace's ``complement.toml`` becomes ``config`` (:func:`keep_experiment`;
     not on a dry run, which writes nothing). Views of the workspace that no step writes are named in a note."""
+    files, copied = anchored_files(ws, config["dataset"])
     try:
-        steps = build_plan(config)
+        steps = build_plan(config, files)
     except ConfigError as exc:  # two steps writing one view: named with the file, as the schema's errors are
         raise ConfigError(f"{source}: {exc}") from None
     statuses = plan_status(ws, steps, force)
     preflight(ws, config, statuses, source)
+    if copied:
+        message(
+            "note: the dataset files have other modification times than when they were ingested, but the same "
+            "contents (SHA-256): ingest, and the steps after it, stay as they are"
+        )
     if others := undeclared_views(ws, [s.step for s in statuses]):
         message(
             f"note: the workspace also holds views {source} does not declare: {', '.join(others)}; they stay, and "
@@ -337,7 +386,7 @@ def run_experiment(
                     seed=step.seed,
                     rows=rows,
                     config_hash=step.key,
-                    metrics={"outputs": fingerprint(ws, step)},
+                    metrics=_run_metrics(ws, step),
                 ),
                 started,
                 time.perf_counter() - t0,
@@ -345,6 +394,15 @@ def run_experiment(
         if step.kind == "ingest":  # the catalogue ingest kept (filters shrink it), before any step reads it
             _check_catalogue(ws, config, source)
     return statuses
+
+
+def _run_metrics(ws: Workspace, step: Step) -> dict[str, Any]:
+    """What a ``run:`` row records beside the step's settings: its outputs' fingerprint, and for ingest the
+    contents of the dataset files it read (:func:`anchored_files`)."""
+    metrics: dict[str, Any] = {"outputs": fingerprint(ws, step)}
+    if step.kind == "ingest":
+        metrics["file_digests"] = data_digests(step.settings["dataset"].get("path"))
+    return metrics
 
 
 RUN_COPY_HEADER = "# complement experiment (validated copy written by `complement run`)\n\n"

@@ -7,6 +7,7 @@ part of its key: a workspace written before the change re-runs it, and what read
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,24 +53,49 @@ class Step:
     unrevised_key: str = ""  # the key without its results revision: equal to ``key`` for a step that has none
 
 
-def data_fingerprint(path: str | None) -> list:
-    """Sizes and modification times of the dataset files: editing the data re-runs ingestion."""
+#: at most this many of a dataset folder's files are fingerprinted (in path order)
+MAX_DATA_FILES = 500
+
+
+def _dataset_files(path: str | None) -> list[tuple[str, Path]]:
+    """The dataset's files, as (name relative to the dataset path, path), in the order the fingerprints list them."""
     if not path:
         return []
     root = Path(path)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    return [(str(p.relative_to(root)) if root.is_dir() else p.name, p) for p in files[:MAX_DATA_FILES]]
+
+
+def data_fingerprint(path: str | None) -> list:
+    """Sizes and modification times of the dataset files: editing the data re-runs ingestion (a file whose
+    modification time alone changed counts as unchanged when its content is the one ingested:
+    ``complement.experiment.execute.anchored_files``)."""
     out = []
-    for p in files[:500]:
+    for name, p in _dataset_files(path):
         stat = os.stat(p)
-        out.append([str(p.relative_to(root)) if root.is_dir() else p.name, stat.st_size, int(stat.st_mtime)])
+        out.append([name, stat.st_size, int(stat.st_mtime)])
     return out
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def data_digests(path: str | None, names: set[str] | None = None) -> list:
+    """[name, size, SHA-256] of the dataset files (of those named in ``names`` when given), in fingerprint order."""
+    return [
+        [name, os.stat(p).st_size, file_digest(p)] for name, p in _dataset_files(path) if names is None or name in names
+    ]
 
 
 def seeded_name(name: str, seed: int | None) -> str:
     return name if seed is None else f"{name}-s{seed}"
 
 
-def build_plan(config: dict[str, Any]) -> list[Step]:
+def build_plan(config: dict[str, Any], files: list | None = None) -> list[Step]:
+    """The experiment's steps in run order, each with its content key. ``files`` is the dataset files'
+    fingerprint ingest is keyed on (default :func:`data_fingerprint` of the dataset's path)."""
     device = config["run"]["device"]
     seeds: list[int | None] = list(config["run"]["seeds"]) or [None]
     steps: list[Step] = []
@@ -99,13 +125,9 @@ def build_plan(config: dict[str, Any]) -> list[Step]:
         return step
 
     dataset = config["dataset"]
-    add(
-        Step(
-            "ingest",
-            "ingest",
-            {"dataset": dataset, "split": config["split"], "files": data_fingerprint(dataset.get("path"))},
-        )
-    )
+    if files is None:
+        files = data_fingerprint(dataset.get("path"))
+    add(Step("ingest", "ingest", {"dataset": dataset, "split": config["split"], "files": files}))
 
     stochastic: set[str] = set()
     deterministic_views: dict[str, str] = {}  # declared name -> step id
