@@ -155,3 +155,31 @@ def test_without_an_experiment_fusion_gap_sets_the_fused_views_against_the_pair_
     assert code == 0, err
     rows = collect(ws, ("a", "b"), [10]).results["fusion_gap"]
     assert {r["view"] for r in rows} == {"ab"}
+
+
+def test_the_markdown_page_names_the_commands_of_the_html_page_and_its_runs(stored, tmp_path, capsys):
+    """The Markdown report carries each section's command as the HTML page does (in the same order), and the
+    table of runs."""
+    import html
+    import re
+
+    pages = {}
+    for suffix in ("html", "md"):
+        out = tmp_path / f"r.{suffix}"
+        code, _, err = run_cli(
+            capsys, "report", "-w", str(stored.root), "--views", "lightgcn,pop", "--k", "10,20", "-o", str(out)
+        )
+        assert code == 0, err
+        pages[suffix] = out.read_text(encoding="utf-8")
+    in_html = [html.unescape(c) for c in re.findall(r"<code>(complement diagnose [^<]+)</code>", pages["html"])]
+    in_markdown = re.findall(r"`(complement diagnose [^`]+)`", pages["md"])
+    assert in_markdown == in_html and len(in_html) >= 7, (in_markdown, in_html)
+    assert "## Runs" in pages["md"] and "<h2>Runs</h2>" in pages["html"]
+
+
+def test_a_command_with_backticks_is_one_markdown_code_span():
+    from complement.report.formatting import md_code
+
+    assert md_code("complement diagnose -w ws") == "`complement diagnose -w ws`"
+    assert md_code("complement diagnose -w 'a`b'") == "``complement diagnose -w 'a`b'``"
+    assert md_code("`x`") == "`` `x` ``"

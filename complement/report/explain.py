@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 from .commands import diagnose_command
+from .formatting import md_code
 from .gather import ReportData, main_k, rows_at
 
 HIT = "✓"  # marks a list item that is one of the user's test items
@@ -99,7 +100,8 @@ def case_study_markdown(data: ReportData) -> str:
     def md(text: str) -> str:
         return text.replace("|", "\\|")
 
-    out = [f"Users for whom exactly one view hits; {HIT} marks one of the user's test items.", ""]
+    command = md_code(diagnose_command(data, "case_study"))
+    out = [f"Users for whom exactly one view hits ({command}); {HIT} marks one of the user's test items.", ""]
     for direction, user, sections in users:
         out += [
             f"### User {md(user)} — {_direction_text(direction, a, b)}",

@@ -5,6 +5,7 @@ plain integers, counts with thousands separators, and the decimals of a column's
 from __future__ import annotations
 
 import math
+import re
 
 #: below this magnitude a float is rounding noise of a difference of equal numbers (e.g. -2.3e-15)
 NOISE = 1e-12
@@ -55,3 +56,10 @@ def fmt(value, column: str | None = None, decimals: int | None = None) -> str:
     if isinstance(value, int):
         return str(value) if is_identifier(column) else f"{value:,}"
     return str(value)
+
+
+def md_code(text: str) -> str:
+    """``text`` as a Markdown code span (longer fences when it holds backticks itself)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

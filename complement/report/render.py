@@ -14,7 +14,7 @@ from . import plot
 from .commands import diagnose_command
 from .explain import case_study_html, case_study_markdown, who_benefits_rows
 from .figures import figures
-from .formatting import fmt, places
+from .formatting import fmt, md_code, places
 from .gather import PAIR_DIAGNOSTICS, ReportData
 from .reliability import MARK, NOTE, probe_key, probe_reasons, row_flags
 from .staleness import STALE_MARK, STALE_WHAT, cause, section_mark, section_note, stale_view, top_note
@@ -284,6 +284,7 @@ def to_html(data: ReportData) -> str:
 
 
 def to_markdown(data: ReportData) -> str:
+    """The Markdown page: the HTML page's sections, commands and notes, without the figures."""
     out = [f"# complement report — {data.workspace.root.name}", ""]
     stale = partial(stale_view, data)
     pair_mark, pair_note = section_mark(data), section_note(data)
@@ -297,12 +298,14 @@ def to_markdown(data: ReportData) -> str:
         rows = data.results.get(name)
         if rows:
             pair = name in PAIR_DIAGNOSTICS
-            out += [f"## {heading}{pair_mark if pair else ''}", "", about, ""]
+            command = md_code(diagnose_command(data, name))
+            out += [f"## {heading}{pair_mark if pair else ''}", "", f"{about} {command}", ""]
             out += [pair_note, ""] if pair and pair_note else []
             out += [_md_table(rows, stale=stale)]
     who = who_benefits_rows(data)
     if who:
-        out += [f"## Who benefits{pair_mark}", "", WHO_BENEFITS_ABOUT, ""]
+        command = md_code(diagnose_command(data, "who_benefits"))
+        out += [f"## Who benefits{pair_mark}", "", f"{WHO_BENEFITS_ABOUT} {command}", ""]
         out += [pair_note, ""] if pair_note else []
         out += [_md_table(who)]
     case = case_study_markdown(data)
@@ -313,7 +316,10 @@ def to_markdown(data: ReportData) -> str:
     if data.probes:
         rows, reasons = _probe_rows(data)
         out += [f"## Alignment probes{section_mark(data, probes=True)}", ""]
+        out += [f"Mean ± std over seeds. {md_code(diagnose_command(data, 'probe_summary'))}", ""]
         probe_note = section_note(data, probes=True)
         out += [probe_note, ""] if probe_note else []
         out += [_md_table(rows, flags=_probe_flags(reasons))]
+    if data.runs:
+        out += ["## Runs", "", _md_table(data.runs)]
     return "\n".join(out)
