@@ -172,7 +172,12 @@ def test_default_model_identity_is_stable_and_not_a_venv_path():
     assert first.identity.startswith("all-MiniLM-L6-v2-") and "/" not in first.identity
 
 
-def test_model_fingerprint_follows_config_contents_and_weight_sizes(tmp_path):
+def test_model_fingerprint_follows_config_and_weight_contents(tmp_path):
+    """A model fine-tuned again and saved over its folder keeps its config and its weight sizes: the weights'
+    bytes change the fingerprint (so the cache identity), their modification time and the folder do not."""
+    import os
+    import shutil
+
     folder = tmp_path / "my-model"
     folder.mkdir()
     (folder / "config.json").write_text('{"hidden_size": 8}')
@@ -181,8 +186,17 @@ def test_model_fingerprint_follows_config_contents_and_weight_sizes(tmp_path):
     base = model_fingerprint(folder)
     (folder / "README.md").write_text("other docs")
     assert model_fingerprint(folder) == base
+    stat = (folder / "model.safetensors").stat()
+    os.utime(folder / "model.safetensors", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert model_fingerprint(folder) == base
+    shutil.copytree(folder, tmp_path / "copy")
+    assert model_fingerprint(tmp_path / "copy") == base
+    (folder / "model.safetensors").write_bytes(b"x" * 9 + b"y")  # the same size, other weights
+    assert model_fingerprint(folder) != base
     (folder / "model.safetensors").write_bytes(b"x" * 11)
     assert model_fingerprint(folder) != base
+    (folder / "config.json").write_text('{"hidden_size": 9}')
+    assert len({base, model_fingerprint(folder)}) == 2
     assert resolve_model(str(folder)).identity.startswith("my-model-")
 
 

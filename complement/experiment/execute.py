@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,16 @@ from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
 from . import schema
-from .plan import PAIR_PARAMS, TEXT_MODELS, Step, build_plan, data_digests, data_fingerprint
+from .plan import (
+    INPUT_PATH_KEYS,
+    PAIR_PARAMS,
+    TEXT_MODELS,
+    Step,
+    build_plan,
+    file_digest,
+    files_digests,
+    input_files,
+)
 
 
 @dataclass
@@ -31,9 +41,9 @@ class StepStatus:
     reason: str
 
 
-def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, bool]]:
-    """The latest recorded key, output fingerprint and settings of every ``run:`` step, and whether it recorded
-    the contents of the files it read (ingest's dataset files)."""
+def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, bool, dict]]:
+    """The latest recorded key, output fingerprint and settings of every ``run:`` step, whether it recorded
+    the contents of the files it read (ingest's dataset files, an imported view's), and its metrics."""
     if not ws.has_table("runs"):
         return {}
     rows = ws.query(
@@ -45,64 +55,111 @@ def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, boo
             json.loads(r["metrics"] or "{}").get("outputs"),
             json.loads(r["params"] or "{}"),
             "file_digests" in json.loads(r["metrics"] or "{}"),
+            json.loads(r["metrics"] or "{}"),
         )
         for r in rows
     }
 
 
-def _changed(step: Step, recorded: tuple[str, list | None, dict, bool]) -> str:
+def _changed(step: Step, recorded: tuple[str, list | None, dict, bool, dict]) -> str:
     """Why a step whose key differs from the recorded one runs again, as plainly as the records tell."""
     if recorded[0] == step.unrevised_key:
         return "code changed"
     before, now = recorded[2], json.loads(json.dumps(step.settings, default=str))  # as the runs table holds it
     if before == now:  # its own settings are the same: its key moved with an input's, made again since
         return "an input changed"
-    if step.kind == "ingest":
+    if step.kind in INPUT_PATH_KEYS:
         others = {k: v for k, v in before.items() if k != "files"} == {k: v for k, v in now.items() if k != "files"}
-        if others:  # a workspace ingested before the contents were recorded knows sizes and modification times only
-            return "the dataset files changed" + ("" if recorded[3] else " (size or modification time)")
+        if others and "files" not in before:  # recorded before an imported view's files were keyed
+            return "code changed (the files it reads are now keyed by size and modification time)"
+        if others:  # a step recorded before the contents were knows sizes and modification times only
+            what = "the dataset files changed" if step.kind == "ingest" else "the files it imports changed"
+            return what + ("" if recorded[3] else " (size or modification time)")
+        names = [f[0] for f in before.get("files") or [] if isinstance(f, list) and f]
+        same_names = names == [f[0] for f in now.get("files") or []]
+        if same_names and _without_files(step.kind, before) == _without_files(step.kind, now):  # moved and edited
+            what = "the dataset files" if step.kind == "ingest" else "the files it imports"
+            return f"{what} lie elsewhere and changed"
     return "settings changed"
 
 
-def anchored_files(ws: Workspace, dataset: dict[str, Any]) -> tuple[list, bool]:
-    """The dataset files' fingerprint ingest is keyed on, and whether only modification times moved.
-
-    Ingest records each file's size and modification time in its key, and each file's SHA-256 beside it. When
-    the files now have the recorded names and sizes but other modification times (a copy: another machine, a
-    fresh download, ``cp`` without ``-p``), the files whose time moved are hashed; if every one holds the
-    content ingested, the recorded fingerprint is kept, so ingest and every step after it stay up to date.
-    Otherwise (or for a workspace ingested before contents were recorded) the current fingerprint is used."""
-    path = dataset.get("path")
-    current = data_fingerprint(path)
-    record = _ingest_record(ws)
-    if record is None:
-        return current, False
-    before, digests = record
-    if not digests or before == current or not isinstance(before, list) or len(before) != len(current):
-        return current, False
-    if any(list(b[:2]) != c[:2] for b, c in zip(before, current, strict=True)):  # another file or another size
-        return current, False
-    moved = {c[0] for b, c in zip(before, current, strict=True) if b[2] != c[2]}
-    recorded = {d[0]: d for d in digests if isinstance(d, list) and len(d) == 3}
-    if not moved <= recorded.keys():
-        return current, False
-    now = data_digests(path, moved)
-    if len(now) == len(moved) and all(recorded[d[0]] == d for d in now):
-        return before, True
-    return current, False
+def _without_files(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings less the files' fingerprint and the keys that say where the files lie."""
+    paths = INPUT_PATH_KEYS.get(kind, ())
+    out = {k: v for k, v in settings.items() if k != "files" and (kind == "ingest" or k not in paths)}
+    if kind == "ingest" and isinstance(out.get("dataset"), dict):
+        out["dataset"] = {k: v for k, v in out["dataset"].items() if k not in paths}
+    return out
 
 
-def _ingest_record(ws: Workspace) -> tuple[Any, list | None] | None:
-    """The files fingerprint and the [name, size, SHA-256] list of the latest ``run:ingest`` row."""
-    if not ws.has_table("runs"):
+def _where(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The keys of the settings that say where the files lie."""
+    table = settings.get("dataset", {}) if kind == "ingest" else settings
+    return {k: table.get(k) for k in INPUT_PATH_KEYS.get(kind, ())} if isinstance(table, dict) else {}
+
+
+def anchor(ws: Workspace) -> Callable[[str, str, dict[str, Any]], dict[str, Any] | None]:
+    """The recorded settings of a step that reads files from outside the workspace, when only where those files
+    lie or their modification times moved since, and not their contents.
+
+    Ingest and an imported view key the files they read by name, size and modification time (``files``) and
+    record each file's SHA-256 beside their run. When the files now have the recorded names and sizes but other
+    modification times (a copy: another machine, a fresh download, ``cp`` without ``-p``), or lie in another
+    folder (the workspace and its data moved together), and no other setting changed, the files that moved are
+    hashed; if each holds the content recorded, the step is keyed with its recorded settings, so it and every step
+    after it stay up to date. Otherwise (or for a step recorded before contents were) it is keyed as it is now."""
+    records: dict[str, tuple[Any, Any]] = {}
+    if ws.has_table("runs"):
+        rows = ws.query("SELECT step, params, metrics FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at")
+        for row in rows.to_pylist():
+            params, metrics = json.loads(row["params"] or "{}"), json.loads(row["metrics"] or "{}")
+            records[row["step"][4:]] = (params, metrics.get("file_digests"))
+
+    def recorded_settings(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
+        if step_id not in records:
+            return None
+        before, digests = records[step_id]
+        now = json.loads(json.dumps(settings, default=str))  # as the runs table holds it
+        if not isinstance(before, dict) or not isinstance(digests, list) or before == now:
+            return None
+        old, new = before.get("files"), now["files"]
+        if not isinstance(old, list) or len(old) != len(new):
+            return None
+        if _without_files(kind, before) != _without_files(kind, now):  # another setting changed
+            return None
+        if any(not isinstance(o, list) or len(o) != 3 or o[:2] != n[:2] for o, n in zip(old, new, strict=True)):
+            return None  # another file, or another size
+        moved_folder = _where(kind, before) != _where(kind, now)
+        moved = {n[0] for o, n in zip(old, new, strict=True) if moved_folder or o[2] != n[2]}
+        known = {d[0]: d for d in digests if isinstance(d, list) and len(d) == 3}
+        if not moved <= known.keys():
+            return None
+        hashed = files_digests(input_files(kind, settings), moved)
+        if len(hashed) == len(moved) and all(known[d[0]] == d for d in hashed):
+            return before
         return None
-    rows = ws.query(
-        "SELECT params, metrics FROM runs WHERE step = 'run:ingest' ORDER BY finished_at DESC LIMIT 1"
-    ).to_pylist()
-    if not rows:
-        return None
-    params, metrics = json.loads(rows[0]["params"] or "{}"), json.loads(rows[0]["metrics"] or "{}")
-    return params.get("files"), metrics.get("file_digests")
+
+    return recorded_settings
+
+
+def anchor_note(step: Step) -> str:
+    """The note that says why an anchored step stays up to date."""
+    now = _where(step.kind, json.loads(json.dumps(step.anchored or step.settings, default=str)))
+    before = _where(step.kind, step.settings)
+    moved = [f"{k} = {now[k]} (was {before[k]})" for k in before if before[k] != now[k]]
+    if step.kind == "ingest":
+        what, made, after = "the dataset files", "ingested", "ingest, and the steps after it"
+    else:
+        what, made, after = f"the files view '{step.view}' imports", "imported", "the view, and the steps after it"
+    if moved:
+        return (
+            f"note: {what} lie elsewhere ({'; '.join(moved)}), with the contents {made} (SHA-256): {after}, stay "
+            "as they are"
+        )
+    return (
+        f"note: {what} have other modification times than when they were {made}, but the same contents (SHA-256): "
+        f"{after}, stay as they are"
+    )
 
 
 def _outputs(ws: Workspace, step: Step) -> list[str]:
@@ -129,8 +186,8 @@ def probe_run_id(step: Step) -> str:
 
 
 def fingerprint(ws: Workspace, step: Step) -> list | None:
-    """The content fingerprints of the step's outputs (size and mtime for result files); None when
-    one is missing."""
+    """The content fingerprints of the step's outputs (size and SHA-256 for result files, so a copied workspace's
+    results stay theirs); None when one is missing."""
     entries = ws.catalog().entries
     out = []
     for output in _outputs(ws, step):
@@ -138,13 +195,50 @@ def fingerprint(ws: Workspace, step: Step) -> list | None:
             path = ws.root / output
             if not path.exists():
                 return None
-            stat = path.stat()
-            out.append([output, stat.st_size, stat.st_mtime_ns])
+            out.append([output, path.stat().st_size, file_digest(path)])
         elif output in entries:
             out.append([output, entries[output].fingerprint])
         else:
             return None
     return out
+
+
+def model_fingerprint_now(step: Step) -> str | None:
+    """The fingerprint of the model files an embed step reads (``complement.embed.encoder.model_fingerprint``:
+    configs and weights by content); None when the model cannot be found now."""
+    from ..embed.encoder import model_fingerprint, resolve_model
+
+    name = step.settings.get("embed")
+    try:
+        return model_fingerprint(resolve_model(None if name in ("default", "", None) else str(name)).path)
+    except ComplementError:
+        return None
+
+
+def _model_changed(step: Step, recorded: Any) -> bool:
+    """Whether the model an up-to-date embed step read has other files now: retrained and saved over the same
+    folder, say (a step recorded before models were fingerprinted, or a model not found now, counts as not)."""
+    if not isinstance(recorded, str):
+        return False
+    now = model_fingerprint_now(step)
+    return now is not None and now != recorded
+
+
+def _same_outputs(ws: Workspace, recorded: list, current: list) -> bool:
+    """Whether the recorded output fingerprints are the current ones. A result file recorded by an earlier
+    version, by size and modification time (nanoseconds, an integer) rather than by content, is compared so."""
+    if len(recorded) != len(current):
+        return False
+    for before, now in zip(recorded, current, strict=True):
+        if before == now:
+            continue
+        legacy = isinstance(before, list) and len(before) == 3 and isinstance(before[2], int)
+        if not (legacy and before[0] == now[0] and str(before[0]).startswith(RESULTS_DIR + "/")):
+            return False
+        stat = (ws.root / before[0]).stat()
+        if [before[1], before[2]] != [stat.st_size, stat.st_mtime_ns]:
+            return False
+    return True
 
 
 def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None) -> list[StepStatus]:
@@ -165,9 +259,11 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
             action, reason = "run", "an input changed"
         elif done[step.id][0] != step.key:
             action, reason = "run", _changed(step, done[step.id])
+        elif step.kind == "embed" and _model_changed(step, done[step.id][4].get("model_fingerprint")):
+            action, reason = "run", "the model's files changed"
         elif (current := fingerprint(ws, step)) is None:
             action, reason = "run", "output missing"
-        elif done[step.id][1] is not None and current != done[step.id][1]:
+        elif (outputs := done[step.id][1]) is not None and not _same_outputs(ws, outputs, current):
             action, reason = "run", "output changed outside `complement run`"
         elif step.kind == "diagnostics" and not results_are_current(ws):
             # the results record the fingerprints of every table they were computed from: one changed since
@@ -345,18 +441,28 @@ def run_experiment(
     name) prefixes the errors of the checks made before anything runs (:func:`preflight`). Once they pass, and
     before the first step runs, the workspace's ``complement.toml`` becomes ``config`` (:func:`keep_experiment`;
     not on a dry run, which writes nothing). Views of the workspace that no step writes are named in a note."""
-    files, copied = anchored_files(ws, config["dataset"])
-    try:
-        steps = build_plan(config, files)
-    except ConfigError as exc:  # two steps writing one view: named with the file, as the schema's errors are
-        raise ConfigError(f"{source}: {exc}") from None
-    statuses = plan_status(ws, steps, force)
+    recorded_settings = anchor(ws)
+    keep: set[str] | None = None  # the steps that may be anchored: all at first
+
+    def anchoring(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
+        return recorded_settings(step_id, kind, settings) if keep is None or step_id in keep else None
+
+    while True:
+        try:
+            steps = build_plan(config, anchoring)
+        except ConfigError as exc:  # two steps writing one view: named with the file, as the schema's errors are
+            raise ConfigError(f"{source}: {exc}") from None
+        statuses = plan_status(ws, steps, force)
+        # an anchored step that runs anyway (forced, its output gone, an input made again) runs, and is recorded,
+        # with its settings as they are now; the plan is made again without anchoring it
+        running = {s.step.id for s in statuses if s.step.anchored is not None and s.action == "run"}
+        if not running:
+            break
+        keep = {s.step.id for s in statuses if s.step.anchored is not None} - running
     preflight(ws, config, statuses, source)
-    if copied:
-        message(
-            "note: the dataset files have other modification times than when they were ingested, but the same "
-            "contents (SHA-256): ingest, and the steps after it, stay as they are"
-        )
+    for status in statuses:
+        if status.step.anchored is not None:
+            message(anchor_note(status.step))
     if others := undeclared_views(ws, [s.step for s in statuses]):
         message(
             f"note: the workspace also holds views {source} does not declare: {', '.join(others)}; they stay, and "
@@ -398,10 +504,12 @@ def run_experiment(
 
 def _run_metrics(ws: Workspace, step: Step) -> dict[str, Any]:
     """What a ``run:`` row records beside the step's settings: its outputs' fingerprint, and for ingest the
-    contents of the dataset files it read (:func:`anchored_files`)."""
+    contents of the files it read from outside the workspace, for ingest and an imported view (:func:`anchor`)."""
     metrics: dict[str, Any] = {"outputs": fingerprint(ws, step)}
-    if step.kind == "ingest":
-        metrics["file_digests"] = data_digests(step.settings["dataset"].get("path"))
+    if step.kind in INPUT_PATH_KEYS:
+        metrics["file_digests"] = files_digests(input_files(step.kind, step.settings))
+    if step.kind == "embed" and (model := model_fingerprint_now(step)) is not None:
+        metrics["model_fingerprint"] = model
     return metrics
 
 
@@ -458,7 +566,7 @@ def _import(ws: Workspace, step: Step, config: dict) -> int:
     from ..embed.importer import import_vectors
 
     s = step.settings
-    options = steps.ImportOptions.from_mapping(s, f"view '{step.view}'", ignore=schema.IMPORT_NAMES)
+    options = steps.ImportOptions.from_mapping(s, f"view '{step.view}'", ignore=(*schema.IMPORT_NAMES, "files"))
     view = step.view or ""
     result = import_vectors(ws, view, s["from"], options.ids, entity="item")
     if options.user_from:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,19 @@ class Step:
     seed: int | None = None
     key: str = ""
     unrevised_key: str = ""  # the key without its results revision: equal to ``key`` for a step that has none
+    #: keyed with its recorded settings (the files it reads moved or were touched, their contents did not): the
+    #: settings as they are now; None for a step keyed with its own settings
+    anchored: dict[str, Any] | None = None
 
 
 #: at most this many of a dataset folder's files are fingerprinted (in path order)
 MAX_DATA_FILES = 500
+#: the settings keys that name the files a step reads from outside the workspace, per step kind (ingest's are
+#: keys of its [dataset] table); each file is keyed by its name, size and modification time (``files``)
+INPUT_PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "ingest": ("path", "items"),
+    "import": ("from", "ids", "user_from", "user_ids"),
+}
 
 
 def _dataset_files(path: str | None) -> list[tuple[str, Path]]:
@@ -66,12 +76,31 @@ def _dataset_files(path: str | None) -> list[tuple[str, Path]]:
     return [(str(p.relative_to(root)) if root.is_dir() else p.name, p) for p in files[:MAX_DATA_FILES]]
 
 
-def data_fingerprint(path: str | None) -> list:
-    """Sizes and modification times of the dataset files: editing the data re-runs ingestion (a file whose
-    modification time alone changed counts as unchanged when its content is the one ingested:
-    ``complement.experiment.execute.anchored_files``)."""
+def input_files(kind: str, settings: dict[str, Any]) -> list[tuple[str, Path]]:
+    """The files a step reads from outside the workspace, as (name, path): for ingest the dataset's files (named
+    relative to ``[dataset].path``, or the file's own name) and a generic dataset's items file (``[items]``); for
+    an imported view each file it names (``[from]``, ``[ids]``, ...). The names do not hold the folders, so files
+    moved elsewhere keep them."""
+    if kind == "ingest":
+        dataset = settings["dataset"]
+        files = _dataset_files(dataset.get("path"))
+        items = dataset.get("items")  # the generic kind's items file (a synthetic dataset's is a count)
+        if isinstance(items, str) and items and Path(items).is_file():
+            files.append(("[items]", Path(items)))
+        return files
+    return [
+        (f"[{key}]", Path(value))
+        for key in INPUT_PATH_KEYS.get(kind, ())
+        if isinstance(value := settings.get(key), str) and value and Path(value).is_file()
+    ]
+
+
+def files_fingerprint(files: list[tuple[str, Path]]) -> list:
+    """[name, size, modification time in whole seconds] of each file: editing one re-runs the step that reads it
+    (a file whose modification time or folder alone changed counts as unchanged when its content is the one
+    recorded: ``complement.experiment.execute.anchor``)."""
     out = []
-    for name, p in _dataset_files(path):
+    for name, p in files:
         stat = os.stat(p)
         out.append([name, stat.st_size, int(stat.st_mtime)])
     return out
@@ -82,20 +111,24 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def data_digests(path: str | None, names: set[str] | None = None) -> list:
-    """[name, size, SHA-256] of the dataset files (of those named in ``names`` when given), in fingerprint order."""
-    return [
-        [name, os.stat(p).st_size, file_digest(p)] for name, p in _dataset_files(path) if names is None or name in names
-    ]
+def files_digests(files: list[tuple[str, Path]], names: set[str] | None = None) -> list:
+    """[name, size, SHA-256] of the files (of those named in ``names`` when given), in fingerprint order."""
+    return [[name, os.stat(p).st_size, file_digest(p)] for name, p in files if names is None or name in names]
+
+
+#: settings to key a step with instead of its own: ``anchor(step_id, kind, settings)`` is the settings recorded
+#: for the step when they name files of the same contents, else None (``complement.experiment.execute.anchor``)
+Anchor = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
 
 
 def seeded_name(name: str, seed: int | None) -> str:
     return name if seed is None else f"{name}-s{seed}"
 
 
-def build_plan(config: dict[str, Any], files: list | None = None) -> list[Step]:
-    """The experiment's steps in run order, each with its content key. ``files`` is the dataset files'
-    fingerprint ingest is keyed on (default :func:`data_fingerprint` of the dataset's path)."""
+def build_plan(config: dict[str, Any], anchor: Anchor | None = None) -> list[Step]:
+    """The experiment's steps in run order, each with its content key. The steps that read files from outside
+    the workspace (:func:`input_files`) hold those files' fingerprint as their setting ``files``; ``anchor``
+    may key such a step with its recorded settings instead (:class:`Step`'s ``anchored``)."""
     device = config["run"]["device"]
     seeds: list[int | None] = list(config["run"]["seeds"]) or [None]
     steps: list[Step] = []
@@ -103,6 +136,10 @@ def build_plan(config: dict[str, Any], files: list | None = None) -> list[Step]:
     written: set[str] = set()  # the views the embed, import, train and fuse steps write
 
     def add(step: Step) -> Step:
+        if step.kind in INPUT_PATH_KEYS:
+            step.settings = {**step.settings, "files": files_fingerprint(input_files(step.kind, step.settings))}
+            if anchor is not None and (recorded := anchor(step.id, step.kind, step.settings)) is not None:
+                step.settings, step.anchored = recorded, step.settings
         # e.g. a declared view 'mf-s1' beside a stochastic view 'mf' run with seed 1, or a fusion 'mix' run with
         # seed 1 (it writes 'mix-s1') beside an embedded view 'mix-s1'
         if step.id in by_id or (step.kind in VIEW_WRITERS and step.view in written):
@@ -124,10 +161,7 @@ def build_plan(config: dict[str, Any], files: list | None = None) -> list[Step]:
             written.add(step.view)
         return step
 
-    dataset = config["dataset"]
-    if files is None:
-        files = data_fingerprint(dataset.get("path"))
-    add(Step("ingest", "ingest", {"dataset": dataset, "split": config["split"], "files": files}))
+    add(Step("ingest", "ingest", {"dataset": config["dataset"], "split": config["split"]}))
 
     stochastic: set[str] = set()
     deterministic_views: dict[str, str] = {}  # declared name -> step id

@@ -1,0 +1,261 @@
+"""The files a run reads from outside the workspace: a generic dataset's items file and an imported view's
+vector files are keyed like the dataset itself (an edit re-runs the step that reads them, a copy with the same
+contents does not), and a workspace moved together with its data keeps every step up to date."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from complement import Workspace
+from complement.cli.app import main
+from complement.experiment import execute
+
+EXPERIMENT = """
+[dataset]
+kind = "generic"
+path = "data/events.csv"
+items = "data/items.csv"
+user_col = "user"
+item_col = "item"
+text_cols = ["title"]
+
+[[view]]
+name = "pop"
+model = "pop"
+k = 5
+
+[[view]]
+name = "ext"
+from = "vectors/items.parquet"
+user_from = "vectors/users.parquet"
+k = 5
+
+[[fusion]]
+name = "mix"
+views = ["pop", "ext"]
+method = "rrf"
+k = 5
+
+[diagnostics]
+names = ["metrics"]
+k = [5]
+"""
+
+
+def make_project(root: Path) -> Path:
+    """A folder with data/, vectors/ and exp.toml (relative paths), and a workspace ws/ it ran into."""
+    data, vectors = root / "data", root / "vectors"
+    data.mkdir(parents=True)
+    vectors.mkdir()
+    rows = [f"u{u},i{(u * 7 + j * 3) % 20}" for u in range(30) for j in range(8)]
+    (data / "events.csv").write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    titles = [f"i{i},Title {i}" for i in range(20)]
+    (data / "items.csv").write_text("item,title\n" + "\n".join(titles) + "\n", encoding="utf-8")
+    rng = np.random.default_rng(0)
+    for name, ids in (("items", [f"i{i}" for i in range(20)]), ("users", [f"u{u}" for u in range(30)])):
+        table = pa.table({"id": ids, "vector": rng.normal(size=(len(ids), 4)).tolist()})
+        pq.write_table(table, vectors / f"{name}.parquet")
+    (root / "exp.toml").write_text(EXPERIMENT, encoding="utf-8")
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws")])
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    return make_project(tmp_path / "project")
+
+
+def plan(capsys, root: Path, *extra: str) -> tuple[dict[str, str], str]:
+    """``complement run --dry-run``: step -> reason, and what it printed on stderr."""
+    capsys.readouterr()
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws"), "--dry-run", "-f", "csv", *extra])
+    out = capsys.readouterr()
+    return {line.split(",")[0]: line.split(",")[2] for line in out.out.splitlines()[1:]}, out.err
+
+
+def touch(path: Path, seconds: int = 5) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def up_to_date(reasons: dict[str, str]) -> bool:
+    return set(reasons.values()) == {"up to date"}
+
+
+def test_an_edited_items_file_re_runs_ingest_and_what_reads_it(project, capsys):
+    """The items file of a generic dataset is one of the files ingest reads: editing a title (the same size)
+    re-runs ingest, where it used to leave the old titles in place with everything 'up to date'."""
+    reasons, _ = plan(capsys, project)
+    assert up_to_date(reasons), reasons
+    items = project / "data" / "items.csv"
+    items.write_text(items.read_text(encoding="utf-8").replace("Title 3", "Retitled"), encoding="utf-8")
+    reasons, _ = plan(capsys, project)
+    assert reasons["ingest"] == "the dataset files changed", reasons
+    assert reasons["view:pop"] == reasons["view:ext"] == reasons["fusion:mix"] == "an input changed"
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    titles = Workspace(project / "ws").query("SELECT title FROM items WHERE item_id = 'i3'").to_pylist()
+    assert titles == [{"title": "Retitled"}], titles
+    assert up_to_date(plan(capsys, project)[0])
+
+
+def test_an_items_file_touched_or_renamed_with_the_same_contents_keeps_everything(project, capsys):
+    items = project / "data" / "items.csv"
+    touch(items)
+    reasons, err = plan(capsys, project)
+    assert up_to_date(reasons) and "other modification times" in err and "same contents (SHA-256)" in err, err
+    renamed = items.rename(project / "data" / "titles.csv")
+    reasons, err = plan(capsys, project, "--set", f"dataset.items={renamed}")
+    assert up_to_date(reasons) and f"items = {renamed} (was {items})" in err, err
+
+
+def test_an_imported_file_rewritten_re_runs_the_view_and_the_same_bytes_do_not(project, capsys):
+    vectors = project / "vectors" / "users.parquet"
+    original = vectors.read_bytes()
+    table = pq.read_table(vectors)
+    rows = np.asarray(table.column("vector").to_pylist()) * -1.0
+    pq.write_table(pa.table({"id": table.column("id"), "vector": rows.tolist()}), vectors)
+    reasons, _ = plan(capsys, project)
+    assert reasons["ingest"] == reasons["view:pop"] == "up to date", reasons
+    assert reasons["view:ext"] == "the files it imports changed", reasons
+    assert reasons["fusion:mix"] == "an input changed", reasons
+    vectors.write_bytes(original)  # the same bytes again, with a new modification time
+    touch(vectors)
+    reasons, err = plan(capsys, project)
+    assert up_to_date(reasons) and "the files view 'ext' imports have other modification times" in err, err
+
+
+def test_a_workspace_moved_with_its_data_stays_up_to_date(project, tmp_path, capsys):
+    """The experiment names its files relative to itself, so moving the folder moves every path: the files are
+    hashed and, holding the contents recorded, ingest, the imported view and everything after them stay (the
+    results too: they are recorded by content, not by modification time)."""
+    moved = tmp_path / "elsewhere" / "project"
+    shutil.copytree(project, moved)  # new modification times as well as new paths
+    shutil.rmtree(project)
+    reasons, err = plan(capsys, moved)
+    assert up_to_date(reasons), (reasons, err)
+    assert f"path = {moved / 'data' / 'events.csv'} (was {project / 'data' / 'events.csv'})" in err, err
+    assert "the files view 'ext' imports lie elsewhere" in err, err
+    main(["run", str(moved / "exp.toml"), "-w", str(moved / "ws")])
+    assert "everything is up to date" in capsys.readouterr().err
+
+    # an edit after the move: named as both
+    events = moved / "data" / "events.csv"
+    events.write_text(events.read_text(encoding="utf-8") + "u1,i0\n", encoding="utf-8")
+    reasons, _ = plan(capsys, moved)
+    assert reasons["ingest"] == "the dataset files lie elsewhere and changed", reasons
+    assert reasons["view:ext"] == "an input changed", reasons
+
+    # a step anchored to its old paths that runs anyway (forced) runs, and is recorded, with the paths of now
+    main(["run", str(moved / "exp.toml"), "-w", str(moved / "ws"), "--force", "view:ext"])
+    params = json.loads(
+        Workspace(moved / "ws")
+        .query("SELECT params FROM runs WHERE step = 'run:view:ext' ORDER BY finished_at DESC LIMIT 1")
+        .column(0)[0]
+        .as_py()
+    )
+    assert params["from"] == str(moved / "vectors" / "items.parquet"), params
+    reasons, err = plan(capsys, moved)
+    assert up_to_date(reasons) and "note: the" not in err, (reasons, err)
+
+
+def test_another_setting_beside_a_move_re_runs_as_a_setting(project, tmp_path, capsys):
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved)
+    reasons, _ = plan(capsys, moved, "--set", "split.seed=3")
+    assert reasons["ingest"] == "settings changed", reasons
+    reasons, _ = plan(capsys, moved, "--set", "view.ext.k=6")
+    assert reasons["ingest"] == "up to date" and reasons["view:ext"] == "settings changed", reasons
+
+
+def test_a_file_added_to_a_moved_dataset_folder_re_runs_ingest(tmp_path, capsys, monkeypatch):
+    """A folder dataset (MovieLens' layout) is keyed by its files' names under the folder: moved whole it stays,
+    one more file in it re-runs ingest (as a setting: the path moved, and the files are others)."""
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    folder = tmp_path / "a" / "ml"
+    folder.mkdir(parents=True)
+    rows = [f"{u + 1}\t{(u * 7 + j * 3) % 20 + 1}\t5\t{j}" for u in range(30) for j in range(8)]
+    (folder / "u.data").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    movies = [f"{i + 1}|Movie {i + 1} (1995)|01-Jan-1995||x|0|0|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0" for i in range(20)]
+    (folder / "u.item").write_text("\n".join(movies) + "\n", encoding="latin-1")
+    (tmp_path / "a" / "exp.toml").write_text(
+        '[dataset]\nkind = "movielens"\npath = "ml"\n[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n'
+        '[diagnostics]\nnames = ["metrics"]\nk = [5]\n',
+        encoding="utf-8",
+    )
+    main(["run", str(tmp_path / "a" / "exp.toml"), "-w", str(tmp_path / "a" / "ws")])
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    reasons, err = plan(capsys, tmp_path / "b")
+    assert up_to_date(reasons) and "lie elsewhere" in err, (reasons, err)
+    (tmp_path / "b" / "ml" / "README").write_text("notes\n", encoding="utf-8")
+    reasons, _ = plan(capsys, tmp_path / "b")
+    assert reasons["ingest"] == "settings changed", reasons  # another folder, holding another list of files
+
+
+def test_results_recorded_by_modification_time_are_still_compared_so(tmp_path):
+    """A run row of an earlier version recorded a result file by size and modification time (nanoseconds):
+    the file as it was is up to date, a rewritten one is not."""
+    results = tmp_path / "results"
+    results.mkdir()
+    path = results / "metrics.parquet"
+    path.write_bytes(b"PAR1 made by an earlier version")
+    ws = Workspace(tmp_path)
+    stat = path.stat()
+    current = [["results/metrics.parquet", stat.st_size, "0" * 64]]
+    assert execute._same_outputs(ws, [["results/metrics.parquet", stat.st_size, stat.st_mtime_ns]], current)
+    assert not execute._same_outputs(ws, [["results/metrics.parquet", stat.st_size, stat.st_mtime_ns + 1]], current)
+    assert not execute._same_outputs(ws, [["results/metrics.parquet", stat.st_size, "1" * 64]], current)
+    assert not execute._same_outputs(ws, [], current)
+
+
+def test_a_model_saved_again_over_its_folder_re_embeds_and_a_touched_one_does_not(tmp_path, capsys, monkeypatch):
+    """The model folder an embed step reads is fingerprinted by content: weights of the same size saved over it
+    (a model fine-tuned again) re-run the embed step, without the cached vectors of the old weights, and what
+    reads it; new modification times alone do not."""
+    from complement.embed.encoder import resolve_model
+
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    packaged = resolve_model(None).path
+    model = tmp_path / "my-model"
+    for source in packaged.rglob("*"):
+        if source.is_file():
+            target = model / source.relative_to(packaged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.name == "model.safetensors":
+                shutil.copyfile(source, target)  # a copy of its own, to be overwritten
+            else:
+                target.symlink_to(source)
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "exp.toml").write_text(
+        "[dataset]\nkind = 'synthetic'\nusers = 40\nitems = 30\ninteractions_per_user = 6\nseed = 1\n"
+        f"[[view]]\nname = 'text'\nembed = '{model}'\n"
+        "[[view]]\nname = 'sem'\nmodel = 'semantic'\nepochs = 1\nmin_epochs = 1\nk = 5\n"
+        "[diagnostics]\nnames = ['metrics']\nk = [5]\n",
+        encoding="utf-8",
+    )
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws")])
+    assert up_to_date(plan(capsys, root)[0])
+    weights = model / "model.safetensors"
+    touch(weights)
+    assert up_to_date(plan(capsys, root)[0])
+
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of one weight: the same size, loadable, other weights
+    weights.write_bytes(bytes(data))
+    reasons, _ = plan(capsys, root)
+    assert reasons["view:text"] == "the model's files changed" and reasons["view:sem"] == "an input changed", reasons
+    assert reasons["ingest"] == "up to date", reasons
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws")])
+    ws = Workspace(root / "ws")
+    embeds = ws.query("SELECT metrics FROM runs WHERE step = 'embed' ORDER BY finished_at").column(0).to_pylist()
+    assert [json.loads(m)["n_cached"] for m in embeds] == [0, 0], embeds  # encoded again, not the old cache
+    assert up_to_date(plan(capsys, root)[0])
