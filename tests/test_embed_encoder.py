@@ -297,13 +297,9 @@ def test_nan_vectors_from_a_model_are_refused_and_never_cached(tmp_path):
 
 
 def test_model_given_as_a_folder_path_loads_and_gets_its_own_cache(ws, tmp_path):
-    packaged = resolve_model(None).path
-    folder = tmp_path / "my-minilm"
-    for source in packaged.rglob("*"):
-        if source.is_file():
-            target = folder / source.relative_to(packaged)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(source)
+    from model_folders import linked_model
+
+    folder = linked_model(tmp_path / "my-minilm")
     spec = resolve_model(str(folder))
     assert spec.identity == "my-minilm-" + resolve_model(None).identity.rsplit("-", 1)[1]
     result = embed(ws, view="custom", model=str(folder), device="cpu")

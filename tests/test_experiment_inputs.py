@@ -220,19 +220,10 @@ def test_a_model_saved_again_over_its_folder_re_embeds_and_a_touched_one_does_no
     """The model folder an embed step reads is fingerprinted by content: weights of the same size saved over it
     (a model fine-tuned again) re-run the embed step, without the cached vectors of the old weights, and what
     reads it; new modification times alone do not."""
-    from complement.embed.encoder import resolve_model
+    from model_folders import linked_model
 
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
-    packaged = resolve_model(None).path
-    model = tmp_path / "my-model"
-    for source in packaged.rglob("*"):
-        if source.is_file():
-            target = model / source.relative_to(packaged)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if source.name == "model.safetensors":
-                shutil.copyfile(source, target)  # a copy of its own, to be overwritten
-            else:
-                target.symlink_to(source)
+    model = linked_model(tmp_path / "my-model", copied=("model.safetensors",))  # weights of its own, overwritten
     root = tmp_path / "project"
     root.mkdir()
     (root / "exp.toml").write_text(
