@@ -271,6 +271,19 @@ def random_case(seed: int, n_users: int = 30, n_items: int = 40, k: int = 10, vi
     }
 
 
+def interactions_table(rows: list[tuple]) -> pa.Table:
+    """The ``interactions`` table of (user_id, item_id, split) rows, without times or ratings."""
+    return pa.table(
+        {
+            "user_id": [r[0] for r in rows],
+            "item_id": [r[1] for r in rows],
+            "ts": pa.array([None] * len(rows), pa.int64()),
+            "rating": pa.array([None] * len(rows), pa.float64()),
+            "split": [r[2] for r in rows],
+        }
+    )
+
+
 def write_case(path, case: dict) -> Workspace:
     """Write a case from :func:`random_case` (or built by hand, same keys) as workspace tables.
 
@@ -305,15 +318,7 @@ def write_case(path, case: dict) -> Workspace:
     rows = case["interactions"]
     ws.write_table(
         "interactions",
-        pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": pa.array([None] * len(rows), pa.int64()),
-                "rating": pa.array([None] * len(rows), pa.float64()),
-                "split": [r[2] for r in rows],
-            }
-        ),
+        interactions_table(rows),
     )
     for view, lists in case["lists"].items():
         flat = [(u, r, i) for u, ranked in lists.items() for r, i in enumerate(ranked, start=1)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from reference_metrics import interactions_table
 
 from complement import Workspace
 
@@ -113,15 +114,7 @@ def write_interactions(ws: Workspace, n_users: int, n_items: int, pairs: dict[st
     rows = [(f"u{u}", f"i{i}", split) for split, split_pairs in pairs.items() for u, i in split_pairs]
     ws.write_table(
         "interactions",
-        pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": pa.array([None] * len(rows), pa.int64()),
-                "rating": pa.array([None] * len(rows), pa.float64()),
-                "split": [r[2] for r in rows],
-            }
-        ),
+        interactions_table(rows),
     )
 
 

@@ -6,6 +6,7 @@ import math
 
 import pyarrow as pa
 import pytest
+from reference_metrics import interactions_table
 
 import complement
 from complement import Workspace
@@ -40,15 +41,7 @@ def tiny(tmp_path):
     rows = [(u, i, "test") for u, items in TEST.items() for i in items] + [("u2", "i5", "train"), ("u0", "i4", "train")]
     ws.write_table(
         "interactions",
-        pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": pa.array([None] * len(rows), pa.int64()),
-                "rating": pa.array([None] * len(rows), pa.float64()),
-                "split": [r[2] for r in rows],
-            }
-        ),
+        interactions_table(rows),
     )
     write_lists(ws, LISTS)
     return ws

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from conftest import items_table
+from reference_metrics import interactions_table
 
 from complement.cli.app import main
 from complement.scoring import write_neighbors, write_topk
@@ -31,15 +32,7 @@ def ws(tmp_path) -> Workspace:
             rows.append((user_ids[u], item_ids[i], split))
     ws.write_table(
         "interactions",
-        pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": pa.array([None] * len(rows), pa.int64()),
-                "rating": pa.array([None] * len(rows), pa.float64()),
-                "split": [r[2] for r in rows],
-            }
-        ),
+        interactions_table(rows),
     )
     # stored in shuffled order: the step must re-order by item_idx / user_idx
     item_order, user_order = rng.permutation(N_ITEMS), rng.permutation(N_USERS)

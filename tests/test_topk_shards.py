@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from child_env import child_env
 from conftest import items_table
+from reference_metrics import interactions_table
 
 from complement import shards
 from complement.errors import ComplementError
@@ -37,15 +38,7 @@ def make_workspace(path: Path) -> Workspace:
     ]
     ws.write_table(
         "interactions",
-        pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": pa.array([None] * len(rows), pa.int64()),
-                "rating": pa.array([None] * len(rows), pa.float64()),
-                "split": [r[2] for r in rows],
-            }
-        ),
+        interactions_table(rows),
     )
     ws.write_vectors("cf", "item", item_ids, rng.integers(-2, 3, size=(N_ITEMS, DIM)).astype(np.float32))
     ws.write_vectors("cf", "user", user_ids, rng.integers(-2, 3, size=(N_USERS, DIM)).astype(np.float32))
