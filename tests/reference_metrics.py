@@ -284,6 +284,25 @@ def interactions_table(rows: list[tuple]) -> pa.Table:
     )
 
 
+def write_lists(ws: Workspace, lists: dict[str, dict[str, list[str]]]) -> None:
+    """Each view's ranked lists ({view: {user: [item, ...]}}) as its part of ``topk`` (score 1 / rank)."""
+    for view, by_user in lists.items():
+        flat = [(u, r, i) for u, ranked in by_user.items() for r, i in enumerate(ranked, start=1)]
+        ws.write_table(
+            "topk",
+            pa.table(
+                {
+                    "view": [view] * len(flat),
+                    "user_id": [f[0] for f in flat],
+                    "rank": [f[1] for f in flat],
+                    "item_id": [f[2] for f in flat],
+                    "score": [1.0 / f[1] for f in flat],
+                }
+            ),
+            part=view,
+        )
+
+
 def write_case(path, case: dict) -> Workspace:
     """Write a case from :func:`random_case` (or built by hand, same keys) as workspace tables.
 
@@ -316,25 +335,8 @@ def write_case(path, case: dict) -> Workspace:
         ),
     )
     rows = case["interactions"]
-    ws.write_table(
-        "interactions",
-        interactions_table(rows),
-    )
-    for view, lists in case["lists"].items():
-        flat = [(u, r, i) for u, ranked in lists.items() for r, i in enumerate(ranked, start=1)]
-        ws.write_table(
-            "topk",
-            pa.table(
-                {
-                    "view": [view] * len(flat),
-                    "user_id": [f[0] for f in flat],
-                    "rank": [f[1] for f in flat],
-                    "item_id": [f[2] for f in flat],
-                    "score": [1.0 / f[1] for f in flat],
-                }
-            ),
-            part=view,
-        )
+    ws.write_table("interactions", interactions_table(rows))
+    write_lists(ws, case["lists"])
     for view in case["lists"]:
         record = RunRecord(step="topk", view=view, params={"exclude": case.get("exclude", {}).get(view, "train")})
         append_run(ws, record, dt.datetime.now(dt.UTC), 0.0)

@@ -6,7 +6,7 @@ import math
 
 import pyarrow as pa
 import pytest
-from reference_metrics import interactions_table
+from reference_metrics import interactions_table, write_lists
 
 import complement
 from complement import Workspace
@@ -45,25 +45,6 @@ def tiny(tmp_path):
     )
     write_lists(ws, LISTS)
     return ws
-
-
-def write_lists(ws: Workspace, lists: dict[str, dict[str, list[str]]]) -> None:
-    """Each view's ranked lists ({view: {user: [item, ...]}}) as its part of ``topk`` (score 1 / rank)."""
-    for view, by_user in lists.items():
-        flat = [(u, r + 1, i) for u, ranked in by_user.items() for r, i in enumerate(ranked)]
-        ws.write_table(
-            "topk",
-            pa.table(
-                {
-                    "view": [view] * len(flat),
-                    "user_id": [f[0] for f in flat],
-                    "rank": [f[1] for f in flat],
-                    "item_id": [f[2] for f in flat],
-                    "score": [1.0 / f[1] for f in flat],
-                }
-            ),
-            part=view,
-        )
 
 
 def _rows(ws, **params):
