@@ -250,3 +250,93 @@ def test_a_model_saved_again_over_its_folder_re_embeds_and_a_touched_one_does_no
     embeds = ws.query("SELECT metrics FROM runs WHERE step = 'embed' ORDER BY finished_at").column(0).to_pylist()
     assert [json.loads(m)["n_cached"] for m in embeds] == [0, 0], embeds  # encoded again, not the old cache
     assert up_to_date(plan(capsys, root)[0])
+
+
+def movielens_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    rows = [f"{u + 1}\t{(u * 7 + j * 3) % 20 + 1}\t5\t{j}" for u in range(30) for j in range(8)]
+    (folder / "u.data").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    movies = [f"{i + 1}|Movie {i + 1} (1995)|01-Jan-1995||x|0|0|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0" for i in range(20)]
+    (folder / "u.item").write_text("\n".join(movies) + "\n", encoding="latin-1")
+    return folder
+
+
+def pop_experiment(root: Path, dataset: str) -> Path:
+    experiment = root / "exp.toml"
+    experiment.write_text(
+        f"[dataset]\n{dataset}\n[[view]]\nname = 'pop'\nmodel = 'pop'\nk = 5\n"
+        "[diagnostics]\nnames = ['metrics']\nk = [5]\n",
+        encoding="utf-8",
+    )
+    main(["run", str(experiment), "-w", str(root / "ws")])
+    return experiment
+
+
+def test_a_dataset_named_by_one_file_keys_the_files_its_loader_reads_beside_it(tmp_path, capsys):
+    """MovieLens given `u.data` reads `u.item` beside it (as amazon2023 reads `meta_` files and recbole `.item`
+    files): a title edited there re-runs ingest. A generic dataset's file has no such siblings."""
+    movielens_folder(tmp_path / "ml")
+    pop_experiment(tmp_path, "kind = 'ml-100k'\npath = 'ml/u.data'")
+    assert up_to_date(plan(capsys, tmp_path)[0])
+    items = tmp_path / "ml" / "u.item"
+    items.write_text(items.read_text(encoding="latin-1").replace("Movie 3 ", "Movie X "), encoding="latin-1")
+    assert plan(capsys, tmp_path)[0]["ingest"] == "the dataset files changed"
+    main(["run", str(tmp_path / "exp.toml"), "-w", str(tmp_path / "ws")])
+    titles = Workspace(tmp_path / "ws").query("SELECT title FROM items WHERE title LIKE 'Movie X%'").to_pylist()
+    assert len(titles) == 1, titles
+
+    generic = tmp_path / "g"
+    generic.mkdir()
+    (generic / "events.csv").write_text("user,item\n" + "\n".join(f"u{u},i{u % 7}" for u in range(40)) + "\n")
+    pop_experiment(generic, "kind = 'csv'\npath = 'events.csv'\nuser_col = 'user'\nitem_col = 'item'")
+    (generic / "notes.txt").write_text("not read\n")
+    assert up_to_date(plan(capsys, generic)[0])
+
+
+def test_hidden_files_do_not_count_and_a_large_folder_counts_every_file(tmp_path, capsys):
+    """A `.git` folder (or an editor's swap file) in the dataset folder is not read by any loader: a commit there
+    keeps ingest. A folder of more than 500 files is keyed whole: an edit of its last file re-runs ingest."""
+    folder = movielens_folder(tmp_path / "ml")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    extra = folder / "posters"
+    extra.mkdir()
+    for i in range(520):
+        (extra / f"p{i:04d}.txt").write_text("x")
+    pop_experiment(tmp_path, "kind = 'movielens'\npath = 'ml'")
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/other\n")
+    (folder / ".u.data.swp").write_text("swap")
+    assert up_to_date(plan(capsys, tmp_path)[0])
+    (folder / "u.data").write_text((folder / "u.data").read_text() + "1\t20\t5\t99\n")  # sorted after 'posters/'
+    assert plan(capsys, tmp_path)[0]["ingest"] == "the dataset files changed"
+
+
+def test_a_file_written_while_ingest_reads_it_is_not_recorded_as_ingested(tmp_path, capsys, monkeypatch):
+    """The files' contents are recorded before the step reads them: one rewritten during the step (another
+    writer) re-runs ingest next time, where recording after the step took the new bytes as ingested."""
+    root = tmp_path / "p"
+    root.mkdir()
+    data = root / "events.csv"
+    data.write_text("user,item\n" + "\n".join(f"u{u},i{(u * 3 + j) % 15}" for u in range(25) for j in range(6)) + "\n")
+    ingest = execute.STEP_RUNNERS["ingest"]
+
+    def ingest_then_another_writer(ws, step, config):
+        rows = ingest(ws, step, config)
+        data.write_text(data.read_text().replace("u0,i0", "u0,i9", 1))  # the same size, after the read
+        return rows
+
+    monkeypatch.setitem(execute.STEP_RUNNERS, "ingest", ingest_then_another_writer)
+    pop_experiment(root, "kind = 'generic'\npath = 'events.csv'\nuser_col = 'user'\nitem_col = 'item'")
+    monkeypatch.undo()
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 3_000_000_000))
+    assert plan(capsys, root)[0]["ingest"] == "the dataset files changed"
+
+
+def test_lists_of_an_imported_view_rewritten_outside_run_re_run_the_view(project, capsys):
+    """An imported view with user vectors writes top-K lists: `complement topk` over them with another exclude
+    (or k) is an output changed outside the run, not an up-to-date view."""
+    main(["topk", "--view", "ext", "--k", "5", "--exclude", "train", "-w", str(project / "ws")])
+    reasons, _ = plan(capsys, project)
+    assert reasons["view:ext"] == "output changed outside `complement run`", reasons
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    assert up_to_date(plan(capsys, project)[0])

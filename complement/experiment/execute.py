@@ -167,6 +167,8 @@ def _outputs(ws: Workspace, step: Step) -> list[str]:
     paths relative to the workspace for the diagnostics results, which live outside the tables."""
     if step.kind == "ingest":
         return ["items", "users", "interactions"]
+    if step.kind == "import" and step.settings.get("user_from"):  # with user vectors it writes top-K lists too
+        return [f"embeddings/{step.view}", f"topk/{step.view}"]
     if step.kind in ("embed", "import"):
         return [f"embeddings/{step.view}"]
     if step.kind in ("train", "fuse"):
@@ -481,6 +483,7 @@ def run_experiment(
         message(f"[{number}/{len(todo)}] {step.id} ({status.reason})")
         started = dt.datetime.now(dt.UTC)
         t0 = time.perf_counter()
+        read = _inputs_read(step)  # before the step reads them: a file written meanwhile is not taken as read
         with ws.transaction():  # the step's tables and its run: row commit together
             rows = STEP_RUNNERS[step.kind](ws, step, config)
             append_run(
@@ -492,7 +495,7 @@ def run_experiment(
                     seed=step.seed,
                     rows=rows,
                     config_hash=step.key,
-                    metrics=_run_metrics(ws, step),
+                    metrics={"outputs": fingerprint(ws, step), **read},
                 ),
                 started,
                 time.perf_counter() - t0,
@@ -502,15 +505,16 @@ def run_experiment(
     return statuses
 
 
-def _run_metrics(ws: Workspace, step: Step) -> dict[str, Any]:
-    """What a ``run:`` row records beside the step's settings: its outputs' fingerprint, and for ingest the
-    contents of the files it read from outside the workspace, for ingest and an imported view (:func:`anchor`)."""
-    metrics: dict[str, Any] = {"outputs": fingerprint(ws, step)}
+def _inputs_read(step: Step) -> dict[str, Any]:
+    """What a ``run:`` row records beside the step's settings and outputs, taken before the step runs: the
+    contents of the files it reads from outside the workspace, for ingest and an imported view (:func:`anchor`),
+    and an embed step's model fingerprint."""
+    read: dict[str, Any] = {}
     if step.kind in INPUT_PATH_KEYS:
-        metrics["file_digests"] = files_digests(input_files(step.kind, step.settings))
+        read["file_digests"] = files_digests(input_files(step.kind, step.settings))
     if step.kind == "embed" and (model := model_fingerprint_now(step)) is not None:
-        metrics["model_fingerprint"] = model
-    return metrics
+        read["model_fingerprint"] = model
+    return read
 
 
 RUN_COPY_HEADER = "# complement experiment (validated copy written by `complement run`)\n\n"

@@ -57,8 +57,6 @@ class Step:
     anchored: dict[str, Any] | None = None
 
 
-#: at most this many of a dataset folder's files are fingerprinted (in path order)
-MAX_DATA_FILES = 500
 #: the settings keys that name the files a step reads from outside the workspace, per step kind (ingest's are
 #: keys of its [dataset] table); each file is keyed by its name, size and modification time (``files``)
 INPUT_PATH_KEYS: dict[str, tuple[str, ...]] = {
@@ -67,13 +65,36 @@ INPUT_PATH_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _dataset_files(path: str | None) -> list[tuple[str, Path]]:
-    """The dataset's files, as (name relative to the dataset path, path), in the order the fingerprints list them."""
+def _visible(path: Path, root: Path) -> bool:
+    """Not hidden below ``root`` (``.git``, editor swap files): no loader reads those."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _dataset_files(path: str | None, siblings: bool = False) -> list[tuple[str, Path]]:
+    """The dataset's files, as (name relative to the dataset folder, path), in the order the fingerprints list
+    them: every visible file below a folder; for a file, the file itself, with ``siblings`` the visible files
+    beside it too (a loader given ``u.data`` reads ``u.item`` beside it, one given a reviews file its ``meta_``
+    file, one given an ``.inter`` file its ``.item`` and ``.text`` files)."""
     if not path:
         return []
     root = Path(path)
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
-    return [(str(p.relative_to(root)) if root.is_dir() else p.name, p) for p in files[:MAX_DATA_FILES]]
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.is_file() and _visible(p, root))
+        return [(str(p.relative_to(root)), p) for p in files]
+    if not root.is_file():
+        return []
+    if not siblings:
+        return [(root.name, root)]
+    beside = sorted(p for p in root.parent.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [(p.name, p) for p in beside]
+
+
+def _reads_siblings(kind: object) -> bool:
+    """Whether a loader of this kind, given one file, reads the files beside it (all but the generic kind)."""
+    from ..data.loaders import ALIASES, SYNTHETIC
+
+    name = str(kind or "").strip().lower()
+    return ALIASES.get(name, name) not in ("generic", SYNTHETIC)
 
 
 def input_files(kind: str, settings: dict[str, Any]) -> list[tuple[str, Path]]:
@@ -83,7 +104,7 @@ def input_files(kind: str, settings: dict[str, Any]) -> list[tuple[str, Path]]:
     moved elsewhere keep them."""
     if kind == "ingest":
         dataset = settings["dataset"]
-        files = _dataset_files(dataset.get("path"))
+        files = _dataset_files(dataset.get("path"), siblings=_reads_siblings(dataset.get("kind")))
         items = dataset.get("items")  # the generic kind's items file (a synthetic dataset's is a count)
         if isinstance(items, str) and items and Path(items).is_file():
             files.append(("[items]", Path(items)))
