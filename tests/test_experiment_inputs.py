@@ -340,3 +340,17 @@ def test_lists_of_an_imported_view_rewritten_outside_run_re_run_the_view(project
     assert reasons["view:ext"] == "output changed outside `complement run`", reasons
     main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
     assert up_to_date(plan(capsys, project)[0])
+
+
+def test_a_view_made_outside_the_run_is_computed_into_the_results(project, capsys):
+    """The run's note says the diagnostics include every view with top-K lists: a view trained by hand after the
+    run makes the stored results incomplete, so the next run computes them again."""
+    import pyarrow.parquet as parquet
+
+    main(["train", "random", "--view", "rnd", "--k", "5", "-w", str(project / "ws")])
+    reasons, _ = plan(capsys, project)
+    assert reasons["diagnostics"] == "an input changed after the results were computed", reasons
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    views = set(parquet.read_table(project / "ws" / "results" / "metrics.parquet").column("view").to_pylist())
+    assert "rnd" in views, views
+    assert up_to_date(plan(capsys, project)[0])
