@@ -64,6 +64,28 @@ def empty_select(name: str) -> str:
     return f"SELECT {columns} WHERE false"
 
 
+def check_files_there(workspace: Workspace, files: dict[str, list[Path]]) -> None:
+    """Every file the catalog lists is on disk, else a :class:`DataError` that names it and the way out (a
+    file removed by hand would otherwise fail every query of the workspace with DuckDB's own message)."""
+    from .errors import DataError
+
+    for name, paths in files.items():
+        for path in paths:
+            if not Path(path).is_file():
+                relative = Path(path).relative_to(workspace.tables_dir)
+                view = relative.parts[1] if len(relative.parts) > 2 else None
+                way_out = (
+                    f"restore it, or remove view '{view}' with `complement drop {view} -w {workspace.root}` and make "
+                    "it again"
+                    if view
+                    else "restore it (from a copy of the workspace), or make the workspace again in a new folder"
+                )
+                raise DataError(
+                    f"table '{name}' of workspace {workspace.root} lists {relative} (tables/_catalog.json), but the "
+                    f"file is not there: {way_out}"
+                )
+
+
 def table_selects(workspace: Workspace, names: Iterable[str] | None = None) -> dict[str, str]:
     """A DuckDB SELECT reading each existing table (of ``names``, else all): its files, with the
     integer keys a legacy table lacks filled in (:mod:`complement.keys`)."""
@@ -71,6 +93,7 @@ def table_selects(workspace: Workspace, names: Iterable[str] | None = None) -> d
 
     files = {name: workspace.table_files(name) for name in tables.TABLE_NAMES}
     files = {name: paths for name, paths in files.items() if paths}
+    check_files_there(workspace, files)
     raw = {name: read_parquet_sql(paths) for name, paths in files.items()}
     plan = keys.incomplete_keys({n: p for n, p in files.items() if names is None or n in names})
     columns = {name: keys.columns_of(files[name]) for name in files} if plan else {}

@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from . import catalog, keys, tables
-from .db import apply_settings
+from .db import apply_settings, check_files_there
 from .errors import ComplementError, ConfigError
 from .outputs import RESULTS_DIR
 
@@ -90,6 +90,7 @@ def open_sandbox(
         con.execute("SET python_enable_replacements = false")
         apply_settings(con)
         sources = {name: workspace.table_files(name) for name in tables.TABLE_NAMES}
+        check_files_there(workspace, {name: files for name, files in sources.items() if files})
         sources.update({name: [path] for name, path in result_tables(workspace).items()})
         plan = keys.incomplete_keys({name: files for name, files in sources.items() if name in tables.INDEX_KEYS})
         raw = {name: RAW_PREFIX + name for name in tables.TABLE_NAMES if sources[name]} if plan else {}

@@ -354,3 +354,24 @@ def test_a_view_made_outside_the_run_is_computed_into_the_results(project, capsy
     views = set(parquet.read_table(project / "ws" / "results" / "metrics.parquet").column("view").to_pylist())
     assert "rnd" in views, views
     assert up_to_date(plan(capsys, project)[0])
+
+
+def test_a_table_file_removed_by_hand_is_named_with_the_way_out(project, capsys):
+    """Every query of a workspace whose catalog lists a file that is gone failed with DuckDB's own message; now
+    the message names the table, the file and what to do, and `complement drop` then `run` mend a view."""
+    ws = project / "ws"
+    for path in (ws / "tables" / "topk" / "pop").glob("*.parquet"):
+        path.unlink()
+    with pytest.raises(SystemExit):
+        main(["run", str(project / "exp.toml"), "-w", str(ws), "--dry-run"])
+    err = capsys.readouterr().err
+    assert err.startswith("Error: table 'topk' of workspace") and f"`complement drop pop -w {ws}`" in err, err
+    main(["drop", "pop", "-w", str(ws)])
+    main(["run", str(project / "exp.toml"), "-w", str(ws)])
+    assert up_to_date(plan(capsys, project)[0])
+
+    for path in (ws / "tables" / "items").rglob("*.parquet"):
+        path.unlink()
+    with pytest.raises(SystemExit):
+        main(["sql", "SELECT count(*) FROM users", "-w", str(ws)])
+    assert "make the workspace again in a new folder" in capsys.readouterr().err
