@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..catalog import file_digest
 from ..choices import Precision, check_choice
 from ..device import resolve_device
 from ..errors import ConfigError, DataError
@@ -74,8 +75,7 @@ class ModelSpec:
 @functools.lru_cache(maxsize=256)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     """SHA-256 of a file's bytes, memoised per process by (path, size, modification time)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return file_digest(Path(path))
 
 
 def model_fingerprint(folder: Path) -> str:

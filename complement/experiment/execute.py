@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import atomic, viewkind
+from ..catalog import file_digest
 from ..errors import ComplementError, ConfigError
 from ..outputs import RESULTS_DIR
 from ..progress import message
@@ -28,7 +29,6 @@ from .plan import (
     TEXT_MODELS,
     Step,
     build_plan,
-    file_digest,
     files_digests,
     input_files,
 )

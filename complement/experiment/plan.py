@@ -7,13 +7,13 @@ part of its key: a workspace written before the change re-runs it, and what read
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..catalog import file_digest
 from ..errors import ConfigError
 from ..runs import config_hash
 
@@ -125,11 +125,6 @@ def files_fingerprint(files: list[tuple[str, Path]]) -> list:
         stat = os.stat(p)
         out.append([name, stat.st_size, int(stat.st_mtime)])
     return out
-
-
-def file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def files_digests(files: list[tuple[str, Path]], names: set[str] | None = None) -> list:
