@@ -41,27 +41,22 @@ class StepStatus:
     reason: str
 
 
-def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, bool, dict]]:
-    """The latest recorded key, output fingerprint and settings of every ``run:`` step, whether it recorded
-    the contents of the files it read (ingest's dataset files, an imported view's), and its metrics."""
+def recorded_steps(ws: Workspace) -> dict[str, tuple[str, list | None, dict, dict]]:
+    """The latest recorded key, output fingerprint, settings and metrics of every ``run:`` step (the metrics hold
+    the contents of the files it read, ``file_digests``, for ingest and an imported view)."""
     if not ws.has_table("runs"):
         return {}
     rows = ws.query(
         "SELECT step, config_hash, metrics, params FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at"
     ).to_pylist()
-    return {
-        r["step"][4:]: (
-            r["config_hash"],
-            json.loads(r["metrics"] or "{}").get("outputs"),
-            json.loads(r["params"] or "{}"),
-            "file_digests" in json.loads(r["metrics"] or "{}"),
-            json.loads(r["metrics"] or "{}"),
-        )
-        for r in rows
-    }
+    recorded = {}
+    for r in rows:
+        metrics = json.loads(r["metrics"] or "{}")
+        recorded[r["step"][4:]] = (r["config_hash"], metrics.get("outputs"), json.loads(r["params"] or "{}"), metrics)
+    return recorded
 
 
-def _changed(step: Step, recorded: tuple[str, list | None, dict, bool, dict]) -> str:
+def _changed(step: Step, recorded: tuple[str, list | None, dict, dict]) -> str:
     """Why a step whose key differs from the recorded one runs again, as plainly as the records tell."""
     if recorded[0] == step.unrevised_key:
         return "code changed"
@@ -74,7 +69,7 @@ def _changed(step: Step, recorded: tuple[str, list | None, dict, bool, dict]) ->
             return "code changed (the files it reads are now keyed by size and modification time)"
         if others:  # a step recorded before the contents were knows sizes and modification times only
             what = "the dataset files changed" if step.kind == "ingest" else "the files it imports changed"
-            return what + ("" if recorded[3] else " (size or modification time)")
+            return what + ("" if "file_digests" in recorded[3] else " (size or modification time)")
         names = [f[0] for f in before.get("files") or [] if isinstance(f, list) and f]
         same_names = names == [f[0] for f in now.get("files") or []]
         if same_names and _without_files(step.kind, before) == _without_files(step.kind, now):  # moved and edited
@@ -108,12 +103,7 @@ def anchor(ws: Workspace) -> Callable[[str, str, dict[str, Any]], dict[str, Any]
     folder (the workspace and its data moved together), and no other setting changed, the files that moved are
     hashed; if each holds the content recorded, the step is keyed with its recorded settings, so it and every step
     after it stay up to date. Otherwise (or for a step recorded before contents were) it is keyed as it is now."""
-    records: dict[str, tuple[Any, Any]] = {}
-    if ws.has_table("runs"):
-        rows = ws.query("SELECT step, params, metrics FROM runs WHERE step LIKE 'run:%' ORDER BY finished_at")
-        for row in rows.to_pylist():
-            params, metrics = json.loads(row["params"] or "{}"), json.loads(row["metrics"] or "{}")
-            records[row["step"][4:]] = (params, metrics.get("file_digests"))
+    records = {step_id: (r[2], r[3].get("file_digests")) for step_id, r in recorded_steps(ws).items()}
 
     def recorded_settings(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
         if step_id not in records:
@@ -261,7 +251,7 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
             action, reason = "run", "an input changed"
         elif done[step.id][0] != step.key:
             action, reason = "run", _changed(step, done[step.id])
-        elif step.kind == "embed" and _model_changed(step, done[step.id][4].get("model_fingerprint")):
+        elif step.kind == "embed" and _model_changed(step, done[step.id][3].get("model_fingerprint")):
             action, reason = "run", "the model's files changed"
         elif (current := fingerprint(ws, step)) is None:
             action, reason = "run", "output missing"
