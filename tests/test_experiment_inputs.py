@@ -4,6 +4,7 @@ contents does not), and a workspace moved together with its data keeps every ste
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -79,7 +80,7 @@ def plan(capsys, root: Path, *extra: str) -> tuple[dict[str, str], str]:
     capsys.readouterr()
     main(["run", str(root / "exp.toml"), "-w", str(root / "ws"), "--dry-run", "-f", "csv", *extra])
     out = capsys.readouterr()
-    return {line.split(",")[0]: line.split(",")[2] for line in out.out.splitlines()[1:]}, out.err
+    return {row[0]: row[2] for row in list(csv.reader(out.out.splitlines()))[1:]}, out.err
 
 
 def touch(path: Path, seconds: int = 5) -> None:
@@ -375,3 +376,59 @@ def test_a_table_file_removed_by_hand_is_named_with_the_way_out(project, capsys)
     with pytest.raises(SystemExit):
         main(["sql", "SELECT count(*) FROM users", "-w", str(ws)])
     assert "make the workspace again in a new folder" in capsys.readouterr().err
+
+
+HAND_MADE_TEXT = """
+[dataset]
+kind = "synthetic"
+users = 60
+items = 80
+
+[[view]]
+name = "pop"
+model = "pop"
+k = 5
+
+[[view]]
+name = "sem"
+model = "semantic"
+text_view = "handtext"
+epochs = 2
+k = 5
+
+[[fusion]]
+name = "mix"
+views = ["pop", "sem"]
+method = "rrf"
+k = 5
+
+[diagnostics]
+names = ["metrics"]
+k = [5]
+"""
+
+
+def test_a_text_view_made_outside_the_run_and_made_again_re_runs_the_model(tmp_path, capsys):
+    """A text model may read a view of the workspace that the experiment does not make (made by hand): its key
+    cannot see that view made again, and it stayed 'up to date' while every run then failed on 'view sem is
+    stale'. The catalogue's lineage sees it: the model and what reads it run again, once."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "exp.toml").write_text(HAND_MADE_TEXT, encoding="utf-8")
+    ws = str(root / "ws")
+    first = HAND_MADE_TEXT.split('[[view]]\nname = "sem"')[0] + '[diagnostics]\nnames = ["metrics"]\nk = [5]\n'
+    (root / "first.toml").write_text(first, encoding="utf-8")
+    main(["run", str(root / "first.toml"), "-w", ws])  # the workspace, then its text view made by hand
+    main(["train", "random", "--view", "handtext", "--k", "5", "-w", ws])
+    main(["run", str(root / "exp.toml"), "-w", ws])
+    assert up_to_date(plan(capsys, root)[0])
+
+    main(["train", "random", "--view", "handtext", "--k", "5", "--seed", "7", "-w", ws])
+    reasons, _ = plan(capsys, root)
+    assert reasons["view:sem"] == "view 'handtext', which it was made from, was made again outside `complement run`"
+    assert reasons["view:pop"] == reasons["ingest"] == "up to date", reasons
+    assert reasons["fusion:mix"] == reasons["diagnostics"] == "an input changed", reasons
+    main(["run", str(root / "exp.toml"), "-w", ws])
+    assert up_to_date(plan(capsys, root)[0])
+    main(["sql", "SELECT count(*) AS n FROM topk WHERE view = 'mix'", "-w", ws])  # refuses stale views
+    assert capsys.readouterr().out.split() == ["n", "300"]

@@ -18,6 +18,7 @@ import pyarrow as pa
 from .. import atomic, viewkind
 from ..catalog import file_digest
 from ..errors import ComplementError, ConfigError
+from ..lineage import staleness
 from ..outputs import RESULTS_DIR
 from ..progress import message
 from ..runs import RunRecord, append_run
@@ -233,6 +234,21 @@ def _same_outputs(ws: Workspace, recorded: list, current: list) -> bool:
     return True
 
 
+def _stale_input(ws: Workspace, step: Step) -> str | None:
+    """Why a step whose outputs are as recorded must run again all the same: the catalogue's lineage says an
+    output was made from a table that has been made again, or removed, since (``complement.lineage``). Only a
+    table the experiment does not make can change so without its step running (the key of a step holds the keys
+    of the steps it reads); None when no output is stale."""
+    catalog = ws.catalog()
+    for output in _outputs(ws, step):
+        if output in catalog.entries and (found := staleness(catalog, output)) is not None:
+            name = found.gone_input()
+            if found.gone:
+                return f"{name}, which it was made from, is gone"
+            return f"{name}, which it was made from, was made again outside `complement run`"
+    return None
+
+
 def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None) -> list[StepStatus]:
     done = recorded_steps(ws)
     forced = set(force or [])
@@ -257,6 +273,10 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
             action, reason = "run", "output missing"
         elif (outputs := done[step.id][1]) is not None and not _same_outputs(ws, outputs, current):
             action, reason = "run", "output changed outside `complement run`"
+        elif (stale := _stale_input(ws, step)) is not None:
+            # made from a view the experiment does not make (a text model's text_view made by hand) that has been
+            # made again since: the step's key cannot see it, the catalogue's lineage does
+            action, reason = "run", stale
         elif step.kind == "diagnostics" and not results_are_current(ws):
             # the results record the fingerprints of every table they were computed from: one changed since
             # (a step outside `complement run`, or an earlier version's run that probed after diagnosing)
