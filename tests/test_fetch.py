@@ -468,3 +468,21 @@ def test_a_changed_extracted_file_is_caught_when_the_cache_is_reused_and_force_r
     assert status == 0, err
     assert (path / "u.data").read_bytes() == original and not (path / "extra.txt").exists()
     assert fetch(capsys, *args)[0] == 0
+
+
+def test_cache_checks_hash_with_the_catalogs_file_digest(server, tmp_path, capsys, monkeypatch):
+    """One SHA-256 helper for the whole package: the cache checks go through ``catalog.file_digest``."""
+    from complement import catalog
+
+    assert not hasattr(fetch_lib, "sha256_of")
+    hashed: list[str] = []
+
+    def recording_digest(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return catalog.file_digest(path)
+
+    args = ("movielens-100k", "--cache-dir", str(tmp_path), "--base-url", server.url)
+    assert fetch(capsys, *args)[0] == 0
+    monkeypatch.setattr(fetch_lib, "file_digest", recording_digest)
+    assert fetch(capsys, *args)[0] == 0  # the reuse re-hashes the archive and the extracted files
+    assert sorted(hashed) == ["ml-100k.zip", "u.data", "u.item"]

@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from ..atomic import atomic_path, write_text
+from ..catalog import file_digest
 from ..errors import DataError, unknown_name
 
 ENV_VAR = "COMPLEMENT_CACHE"
@@ -266,14 +267,6 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def cached_copy_ok(path: Path, pinned: str | None = None) -> bool:
     """True when ``path`` and its ``.sha256`` sidecar exist and agree (and agree with ``pinned``). A
     file that disagrees is removed and raises :class:`DownloadError`; a file without a sidecar counts
@@ -283,7 +276,7 @@ def cached_copy_ok(path: Path, pinned: str | None = None) -> bool:
         return False
     recorded = check.read_text(encoding="utf-8").split()
     expected = (pinned or (recorded[0] if recorded else "")).lower()
-    actual = sha256_of(path)
+    actual = file_digest(path)
     if actual != expected:
         path.unlink()
         check.unlink()
@@ -461,7 +454,7 @@ def manifest_path(target: Path) -> Path:
 
 
 def _hash_tree(target: Path) -> dict[str, str]:
-    return {str(p.relative_to(target).as_posix()): sha256_of(p) for p in sorted(target.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(target).as_posix()): file_digest(p) for p in sorted(target.rglob("*")) if p.is_file()}
 
 
 def write_manifest(target: Path) -> None:
