@@ -224,6 +224,35 @@ def test_unknown_setting_in_config_is_named():
         load_synthetic({"kind": "synthetic", "userz": 3})
 
 
+@pytest.mark.parametrize(
+    "key, value", [("min_rating", 4), ("path", "ratings.csv"), ("kcore", 5), ("template", "{title}")]
+)
+def test_from_dict_refuses_a_loaders_key_instead_of_ignoring_it(key, value):
+    """A library caller's loader key is named, not dropped: synthetic data is generated, not loaded."""
+    with pytest.raises(ConfigError) as caught:
+        SynthConfig.from_dict({"users": 100, key: value})
+    assert str(caught.value) == (
+        f"[dataset].{key} does not apply to a synthetic dataset: its data is generated, not loaded (its settings: "
+        "kind, collab_private, interactions_per_user, items, pop_skew, preference_strength, rotate, seed, "
+        "semantic_private, shared, users)"
+    )
+    with pytest.raises(ConfigError, match=f"{key} does not apply"):
+        load_synthetic({"kind": "synthetic", "users": 100, key: value})
+
+
+def test_from_dict_names_an_unknown_key_with_the_closest_and_reads_its_own_table():
+    with pytest.raises(ConfigError, match=r"^\[dataset\]: unknown synthetic dataset setting 'n_users' — did you mean"):
+        SynthConfig.from_dict({"n_users": 100})
+    with pytest.raises(ConfigError, match=r'^\[dataset\]\.kind must be "synthetic".*not \'movielens\''):
+        SynthConfig.from_dict({"kind": "movielens", "users": 100})
+    table = {"kind": "synthetic", **SynthConfig(users=100).as_dict()}  # what synthesize writes to complement.toml
+    assert (
+        SynthConfig.from_dict(table)
+        == SynthConfig.from_dict(SynthConfig(users=100).as_dict())
+        == SynthConfig(users=100)
+    )
+
+
 def test_cli_writes_the_workspace_and_prints_the_summary_on_stderr(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COMPLEMENT_QUIET", "0")
     main(

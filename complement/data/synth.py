@@ -39,15 +39,13 @@ import pyarrow as pa
 
 from ..checks import KEY_MAX
 from ..checks import seed as check_seed
-from ..errors import ConfigError
-from .config import read_config
+from ..errors import ConfigError, unknown_name
+from .config import DATASET_KEYS, read_config
 from .vocabulary import MAX_TEXT_FACTORS, item_text
 
 MIN_PER_USER = 5
 FIRST_TIMESTAMP = 1_600_000_000  # 2020-09-13, seconds
 TIME_SPAN = 2 * 365 * 24 * 3600
-#: keys of a ``[dataset]`` table that belong to ingestion, not to the generator (ignored here)
-_INGEST_KEYS = {"kind", "path", "template", "min_rating", "kcore", "collapse_repeats"}
 _STREAMS = ("item_factors", "user_preferences", "popularity", "counts", "choices", "timestamps", "text", "rotations")
 
 
@@ -113,12 +111,23 @@ class SynthConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "[dataset]") -> SynthConfig:
-        """The config of a ``[dataset]`` table (``where``: how messages name it) with ``kind = "synthetic"``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known - _INGEST_KEYS)
-        if unknown:
-            raise ConfigError(f"unknown synthetic dataset setting(s) {unknown} (known: {', '.join(sorted(known))})")
-        return cls(**{k: v for k, v in values.items() if k in known}).validate(where)
+        """The config of a ``[dataset]`` table (``where``: how messages name it) with ``kind = "synthetic"``: its
+        keys are the fields of this class and, optionally, ``kind = "synthetic"`` itself. Any other key is refused
+        with the known ones (a loader's key such as ``min_rating`` too: synthetic data is generated, not loaded),
+        never ignored."""
+        known = sorted(f.name for f in dataclasses.fields(cls))
+        if values.get("kind", "synthetic") != "synthetic":
+            raise ConfigError(f'{where}.kind must be "synthetic" for the generator\'s settings, not {values["kind"]!r}')
+        for key in values:
+            if key in known or key == "kind":
+                continue
+            if key in DATASET_KEYS:
+                raise ConfigError(
+                    f"{where}.{key} does not apply to a synthetic dataset: its data is generated, not loaded "
+                    f"(its settings: kind, {', '.join(known)})"
+                )
+            raise ConfigError(f"{where}: {unknown_name('synthetic dataset setting', str(key), known)}")
+        return cls(**{k: v for k, v in values.items() if k != "kind"}).validate(where)
 
 
 @dataclass
