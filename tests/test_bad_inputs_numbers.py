@@ -194,7 +194,7 @@ IMPORTS = [
                 "trec-score-inf",
                 "inf.trec",
                 lists_file("inf.trec", lambda u, i: f"{u[0]} Q0 {i[0]} 1 1e999 run\n{u[0]} Q0 {i[1]} 2 -inf run\n"),
-                r"inf\.trec: 2 scores are " + NOT_FINITE + r"'[^']+'/'[^']+' = inf, '[^']+'/'[^']+' = -inf\)",
+                r"inf\.trec: 2 scores are " + NOT_FINITE + r"'[^']+'/'[^']+' = 1e999, '[^']+'/'[^']+' = -inf\)",
             ),
             (
                 "trec-score-nan",
@@ -218,13 +218,13 @@ IMPORTS = [
                 "ranx-score-nan",
                 "nan.json",
                 lists_file("nan.json", lambda u, i: f'{{"{u[0]}": {{"{i[0]}": NaN, "{i[1]}": 1.0}}}}'),
-                r"nan\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = nan\)",
+                r"nan\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = NaN\)",
             ),
             (
                 "ranx-score-infinity",
                 "inf.json",
                 lists_file("inf.json", lambda u, i: json.dumps({u[0]: {i[0]: float("inf"), i[1]: 1.0}})),
-                r"inf\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = inf\)",
+                r"inf\.json: 1 score is " + NOT_FINITE + r"'[^']+'/'[^']+' = Infinity\)",
             ),
             (
                 "parquet-score-nan",

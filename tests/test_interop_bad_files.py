@@ -165,11 +165,45 @@ BAD_FILES: dict[str, tuple[str, bytes, tuple[str, ...], tuple[str, ...]]] = {
     "a truncated ranx run": ("cut.json", b'{"u1": {"i2": 0.5', (), ("cut.json: not valid JSON",)),
     "a ranx run of blank lines": ("blank.json", b"  \n\n", (), ("no lists in the file",)),
     "a ranx score of 5000 digits": ("big.json", b'{"u1": {"i2": ' + b"9" * 5000 + b"}}", (), ("not a ranx run",)),
+    # a score beyond a 64-bit float reads as inf: refused as written, not as the 'inf' it became
     "a ranx score beyond a float": (
         "huge.json",
         b'{"u1": {"i2": 1' + b"0" * 400 + b"}}",
         (),
-        ("item 'i2' is too large for a number",),
+        ("huge.json: 1 score is not a finite number (user/item: 'u1'/'i2' = 1000000000", "beyond a 64-bit float"),
+    ),
+    "a ranx score of 1e400": (
+        "e400.json",
+        b'{"u1": {"i2": 1e400, "i3": 0.5, "i4": -1E+999}}',
+        (),
+        (
+            "e400.json: 2 scores are not finite numbers (user/item: 'u1'/'i2' = 1e400, 'u1'/'i4' = -1E+999); "
+            "a score must be a finite number, not NaN, inf, -inf or beyond a 64-bit float",
+        ),
+    ),
+    "a ranx score of NaN (not JSON, read by Python's json)": (
+        "nan.json",
+        b'{"u1": {"i2": NaN, "i3": -Infinity}}',
+        (),
+        ("(user/item: 'u1'/'i2' = NaN, 'u1'/'i3' = -Infinity)",),
+    ),
+    "a TREC score of 1e400": (
+        "e400.trec",
+        b"u1 Q0 i2 1 1e400 x\nu1 Q0 i3 2 -1e999 x\n",
+        (),
+        ("e400.trec: 2 scores are not finite numbers (user/item: 'u1'/'i2' = 1e400, 'u1'/'i3' = -1e999)",),
+    ),
+    "a CSV score of 1e400": (
+        "e400.csv",
+        b"user,item,score\nu1,i2,1e400\nu1,i3,Infinity\n",
+        (),
+        ("e400.csv: 2 scores are not finite numbers (user/item: 'u1'/'i2' = 1e400, 'u1'/'i3' = Infinity)",),
+    ),
+    "a headerless TSV score of 1e400": (
+        "e400.tsv",
+        b"u1\ti2\t-1e400\n",
+        (),
+        ("e400.tsv: 1 score is not a finite number (user/item: 'u1'/'i2' = -1e400)",),
     ),
     "ranx JSON nested too deeply": ("deep.json", b"[" * 100_000 + b"]" * 100_000, (), ("nested too deeply",)),
     "an empty CSV": ("empty.csv", b"", (), ("no lists in the file",)),

@@ -5,6 +5,7 @@ A run has scores only; ranks come from the scores (descending, ties in the order
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,9 +29,31 @@ class _Duplicate(Exception):
     pass
 
 
+class _NotFinite(float):
+    """A JSON number that is not finite as a 64-bit float (``1e400``, or ``NaN``, ``Infinity``, ``-Infinity``, which
+    JSON has not but Python's ``json`` reads), with ``text`` as the file wrote it, for the message."""
+
+    text: str
+
+
+def _number(written: str) -> float:
+    """``parse_float`` and ``parse_constant`` of the run: a float, or a :class:`_NotFinite` that remembers its text."""
+    value = float(written)
+    if math.isfinite(value):
+        return value
+    out = _NotFinite(value)
+    out.text = written
+    return out
+
+
 def read_run(path: Path) -> RawLists:
     try:
-        data = json.loads(text.read_text(path).strip() or "{}", object_pairs_hook=_unique_keys)
+        data = json.loads(
+            text.read_text(path).strip() or "{}",
+            object_pairs_hook=_unique_keys,
+            parse_float=_number,
+            parse_constant=_number,
+        )
     except _Duplicate as exc:
         raise DataError(
             f"{path}: the key '{text.shown(exc.args[0])}' appears twice in one JSON object (a user given twice, or "
@@ -44,7 +67,9 @@ def read_run(path: Path) -> RawLists:
         raise DataError(f"{path}: not a ranx run (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise DataError(f'{path}: a ranx run is a JSON object {{"user": {{"item": score}}}}')
-    users, items, scores = [], [], []
+    users, items = [], []
+    scores: list[float] = []
+    written: dict[int, str] = {}  # the non-finite scores as written, by row: make_raw names them so
     for user, ranked in data.items():
         for item, score in ranked.items():
             if isinstance(score, bool) or not isinstance(score, (int, float)):
@@ -52,16 +77,16 @@ def read_run(path: Path) -> RawLists:
                     f"{path}: the score of user '{text.shown(user)}', item '{text.shown(item)}' is not a number "
                     f"({text.shown(repr(score))})"
                 )
+            if isinstance(score, _NotFinite):
+                written[len(scores)] = score.text
             try:
                 scores.append(float(score))
-            except OverflowError:  # an integer beyond a float
-                raise DataError(
-                    f"{path}: the score of user '{text.shown(user)}', item '{text.shown(item)}' is too large "
-                    "for a number"
-                ) from None
+            except OverflowError:  # an integer beyond a float: refused with the other non-finite scores
+                written[len(scores)] = str(score)
+                scores.append(math.inf if score > 0 else -math.inf)
             users.append(user)
             items.append(item)
-    return make_raw(str(path), users, items, None, scores)
+    return make_raw(str(path), users, items, None, scores, written)
 
 
 def run_text(lists: pa.Table) -> str:

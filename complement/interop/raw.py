@@ -5,6 +5,7 @@ Every reader returns a :class:`RawLists`: one row per (user, item) line of the f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -38,8 +39,10 @@ class RawLists:
         return "score" in self.table.column_names
 
 
-def make_raw(source: str, users, items, ranks=None, scores=None) -> RawLists:
-    """A :class:`RawLists` from Python sequences or Arrow arrays (ids are cast to text)."""
+def make_raw(source: str, users, items, ranks=None, scores=None, written: Mapping[int, str] | None = None) -> RawLists:
+    """A :class:`RawLists` from Python sequences or Arrow arrays (ids are cast to text). ``written``: the text
+    of the scores that are not finite numbers as the file wrote them (``1e400``, ``NaN``), by row, for a reader
+    that parsed them itself; scores given as text (a CSV's) are named as written without it."""
     columns = {}
     for name, ids in (("user_id", users), ("item_id", items)):
         try:
@@ -66,22 +69,40 @@ def make_raw(source: str, users, items, ranks=None, scores=None) -> RawLists:
         ) from None
     table = pa.table(columns)
     if "score" in columns:
-        _check_finite_scores(table, source)
+        as_text = isinstance(scores, (pa.Array, pa.ChunkedArray)) and (
+            pa.types.is_string(scores.type) or pa.types.is_large_string(scores.type)
+        )
+        _check_finite_scores(table, source, written or {}, scores if as_text else None)
     return RawLists(table, source)
 
 
-def _check_finite_scores(table: pa.Table, source: str) -> None:
-    """One :class:`DataError` naming the rows whose score is NaN, inf or -inf: they cannot be ranked or fused
-    (a NaN compares false with everything, so a per-user z-score over it is NaN for the whole list)."""
+def _check_finite_scores(
+    table: pa.Table, source: str, written: Mapping[int, str], text_scores: pa.Array | pa.ChunkedArray | None
+) -> None:
+    """One :class:`DataError` naming the rows whose score is NaN, inf or -inf (or a number beyond a 64-bit float,
+    read as ±inf), each score as the file wrote it (``written`` by row, else ``text_scores``, the column as read
+    when it was text): they cannot be ranked or fused (a NaN compares false with everything, so a per-user
+    z-score over it is NaN for the whole list)."""
     import pyarrow.compute as pc
 
     bad = pc.invert(pc.fill_null(pc.is_finite(table.column("score")), True))
     count = pc.sum(bad).as_py() or 0
     if not count:
         return
-    rows = table.filter(bad).slice(0, EXAMPLES).to_pylist()
-    shown = ", ".join(f"'{text.shown(r['user_id'])}'/'{text.shown(r['item_id'])}' = {r['score']}" for r in rows)
+
+    def as_written(row: int) -> object:
+        if row in written:
+            return written[row]
+        return (text_scores if text_scores is not None else table.column("score"))[row].as_py()
+
+    users, items = table.column("user_id"), table.column("item_id")
+    rows = pc.indices_nonzero(bad).slice(0, EXAMPLES).to_pylist()
+    shown = ", ".join(
+        f"'{text.shown(users[row].as_py())}'/'{text.shown(items[row].as_py())}' = {text.shown(as_written(row))}"
+        for row in rows
+    )
     raise DataError(
         f"{source}: {count} {'score is not a finite number' if count == 1 else 'scores are not finite numbers'} "
-        f"(user/item: {shown}{', ...' if count > len(rows) else ''}); nothing written"
+        f"(user/item: {shown}{', ...' if count > len(rows) else ''}); a score must be a finite number, not NaN, "
+        "inf, -inf or beyond a 64-bit float (about ±1.8e308); nothing written"
     )

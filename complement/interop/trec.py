@@ -4,6 +4,7 @@ Run: ``qid Q0 docno rank score tag`` — qid is the user, docno the item. Qrels:
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -17,7 +18,9 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def read_run(path: Path) -> RawLists:
-    users, items, ranks, scores = [], [], [], []
+    users, items, ranks = [], [], []
+    scores: list[float] = []
+    written: dict[int, str] = {}  # the non-finite scores as written ('1e999', 'NaN'), by row: make_raw names them so
     for number, line in text.lines(path):
         fields = line.split()
         if not fields:
@@ -43,11 +46,13 @@ def read_run(path: Path) -> RawLists:
                 f"{path}: line {number} (user '{text.shown(fields[0])}'): rank {text.shown(fields[3])} is out of "
                 "range; ranks are 1..n within each user's list; nothing written"
             )
+        if not math.isfinite(score):
+            written[len(scores)] = fields[4]
         users.append(fields[0])
         items.append(fields[2])
         ranks.append(rank)
         scores.append(score)
-    return make_raw(str(path), users, items, ranks, scores)
+    return make_raw(str(path), users, items, ranks, scores, written)
 
 
 def run_text(lists: pa.Table, tag: str) -> str:
