@@ -4,6 +4,7 @@ summary once, and `init -d synthetic` writes what `synth` writes."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 
@@ -108,3 +109,30 @@ def test_init_of_loaded_data_needs_a_path(tmp_path, capsys):
     code, _, err = run_cli(capsys, "init", str(tmp_path / "ws"), "-d", "movielens")
     assert code == 1 and err.startswith("Error: --path is required")
     assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "row"),
+    [
+        (["run"], "FILE <path>"),
+        (["init"], "DIR <path>"),
+        (["synth"], "DIR <path>"),
+        (["demo"], "DIR <path>"),
+        (["init"], "-p, --path <path>"),
+        (["topk"], "-w, --workspace <path>"),
+        (["export"], "--out <path>"),
+    ],
+)
+def test_help_labels_a_path_argument_or_option_path_in_lower_case(capsys, argv, row):
+    """typer labels a Path read through our parser= by its class name, `<Path>`; --help says `<path>` throughout."""
+    code, out, err = run_cli(capsys, *argv, "--help")
+    assert code == 0, err
+    assert row in out and "<Path>" not in out
+
+
+def test_every_type_label_in_the_help_is_lower_case_or_a_list_of_choices():
+    from complement.cli import docgen
+
+    labels = set(re.findall(r"<[^<>`\s]+>", docgen.render()))
+    assert "<path>" in labels
+    assert sorted(label for label in labels if "|" not in label and label != label.lower()) == []

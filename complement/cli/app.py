@@ -6,16 +6,28 @@ from __future__ import annotations
 import errno
 import sys
 from pathlib import Path
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
 from ..catalog import held_for_command
 from ..errors import ComplementError
-from .options import with_choice_hint
+from .options import label_paths, with_choice_hint
+
+
+class _Group(TyperGroup):
+    """The ``complement`` command as typer builds it, its path arguments and options labelled ``<path>`` in
+    ``--help`` (:func:`label_paths`)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        label_paths(self)
+
 
 app = typer.Typer(
+    cls=_Group,
     name="complement",
     help="Measure how complementary the semantic and collaborative views of a recommender are, "
     "and compare fusing the views with aligning them.",

@@ -24,7 +24,6 @@ WorkspaceOption = Annotated[
         help="Workspace folder (default: the current directory).",
         show_default=False,
         parser=path_parser("-w", "the workspace folder"),
-        metavar="<path>",
     ),
 ]
 

@@ -63,7 +63,6 @@ def init(
             help="Dataset folder or file (not for synthetic).",
             show_default=False,
             parser=path_parser("--path", "the dataset folder or file"),
-            metavar="<path>",
         ),
     ] = None,
     split: Annotated[
@@ -124,7 +123,6 @@ def init(
             help="generic: items file (CSV/TSV/Parquet).",
             show_default=False,
             parser=path_parser("--items", "the items file"),
-            metavar="<path>",
         ),
     ] = None,
     text_cols: Annotated[

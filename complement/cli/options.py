@@ -21,10 +21,11 @@ import re
 import typing
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperOption
 
 from ..checks import comma_list
 from ..choices import Device, check_device
@@ -93,6 +94,42 @@ def path_parser(flag: str, what: str) -> Callable[[Any], Path]:
 
     parse.__name__ = "path"  # what older typer versions show as the metavar
     return parse
+
+
+#: how ``--help`` labels a path argument or option, as typer labels a plain ``Path`` one (``--out <path>``)
+PATH_METAVAR = "<path>"
+
+
+class _PathArgument(TyperArgument):
+    def display_type(self, ctx: Any) -> str:
+        return PATH_METAVAR
+
+
+class _PathOption(TyperOption):
+    def display_type(self, ctx: Any) -> str:
+        return PATH_METAVAR
+
+
+_PATH_LABELLED: dict[type, type] = {TyperArgument: _PathArgument, TyperOption: _PathOption}
+
+
+def label_paths(command: Any) -> None:
+    """Label every path argument and option of ``command`` and of its subcommands :data:`PATH_METAVAR` in
+    ``--help`` and docs/cli.md. Typer labels a ``Path`` read through ``parser=`` (:func:`path_parser`, which
+    refuses an empty path) by its class name, ``DIR <Path>``, while it labels the same type read by itself
+    ``<path>``: this one place keeps every declaration as it is. An option's own ``metavar=`` still wins."""
+    for param in getattr(command, "params", ()):
+        descriptor = getattr(param, "type_descriptor", None)  # typer >= 0.2x; older ones label by the parser's name
+        annotation = getattr(descriptor, "annotation", None)
+        if (
+            type(param) in _PATH_LABELLED
+            and isinstance(annotation, type)
+            and issubclass(annotation, PurePath)
+            and not getattr(descriptor, "is_path", True)  # typer's own path label (path, file or dir) stays
+        ):
+            param.__class__ = _PATH_LABELLED[type(param)]
+    for sub in (getattr(command, "commands", None) or {}).values():
+        label_paths(sub)
 
 
 def number_parser(kind: type) -> Callable[[Any], int | float]:
