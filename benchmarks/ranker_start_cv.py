@@ -17,7 +17,8 @@ and is scored on the fifth; the held-out recalls are pooled over the users and a
 - ``equal``: the vector nearest equal weights, chosen from nothing;
 - ``best-tenths`` (with ``--steps`` a multiple of 10 above 10): ``best`` restricted to the vectors of tenths.
 
-``--steps S`` replaces the grid by the multiples of 1/S summing to 1. ``--grid-only`` stops after the check; else
+``--steps S`` replaces the grid by the multiples of 1/S summing to 1. ``--grid-only`` stops after the check, leaving
+the workspace as it was (the lock folder ``fuse`` takes for the view it never writes is removed again); else
 the ranker is fitted (five fits, the raw mean, as ``fuse --fits 5``; with the nested check of its fits by
 ``ranker_bag_cv.py``) from the start the rule ``--start`` chooses on all the users, the view ``{--name}-sN`` is
 written into WS (replacing one of that name), and its ``fusion_gap`` rows are printed. Test is read only by those."""
@@ -25,6 +26,8 @@ written into WS (replacing one of that name), and its ``fusion_gap`` rows are pr
 from __future__ import annotations
 
 import argparse
+import contextlib
+from pathlib import Path
 
 import numpy as np
 import ranker_bag_cv
@@ -32,7 +35,8 @@ from ranker_cv import fuse_and_report, fuse_arguments
 
 import complement
 import complement.fusion.learned as learned
-from complement import Workspace
+from complement import Workspace, catalog
+from complement.errors import WorkspaceError
 
 FOLDS = 5
 best_weight = learned._best_weight  # the implementation's rule, kept before it is patched
@@ -97,6 +101,14 @@ def checked_choice(args: argparse.Namespace):
     return choose
 
 
+def drop_lock(lock: Path, view: str) -> None:
+    """Remove the lock folder ``fuse`` made for ``view`` (``tables/.locks/view-NAME``, taken before the fit) when
+    ``--grid-only`` stopped it before anything was written: the view never exists, so the folder is only clutter.
+    It goes under its own lock, so one another command holds now stays."""
+    with contextlib.suppress(WorkspaceError, OSError), catalog.flock(lock, blocking=False, what=f"view '{view}'"):
+        lock.rmdir()
+
+
 def main() -> None:
     parser = fuse_arguments(__doc__)
     parser.add_argument("--steps", type=int, default=0, help="the grid's step 1/S (default: the implementation's)")
@@ -117,10 +129,15 @@ def main() -> None:
     if args.grid_only:
         for seed in (int(s) for s in args.seeds.split(",")):
             print(f"seed {seed}:")
+            name = f"{args.name}-s{seed}"
+            lock = ws.tables_dir / catalog.LOCKS_DIR / f"view-{name}"
+            had_lock = lock.exists()
             try:
                 views = [f"{v}-s{seed}" for v in args.views.split(",")]
-                complement.fuse(ws, views, "ranker", f"{args.name}-s{seed}", exclude="train+valid", device="cpu")
+                complement.fuse(ws, views, "ranker", name, exclude="train+valid", device="cpu")
             except GridChecked:
+                if not had_lock:
+                    drop_lock(lock, name)
                 continue
         return
     # the ranker's five fits as `fuse --fits 5` makes them (raw mean), with ranker_bag_cv.py's nested check
