@@ -539,7 +539,7 @@ def test_a_workspace_ingested_before_contents_were_recorded_falls_back_to_times(
         '[[view]]\nname = "pop"\nmodel = "pop"\nk = 5\n[diagnostics]\nnames = ["metrics"]\nk = [5]\n',
     )
     ws_dir = tmp_path / "ws"
-    monkeypatch.setattr(execute, "_inputs_read", lambda step: {})
+    monkeypatch.setattr(execute, "_inputs_read", lambda step, digests=None: {})
     run_cli("run", str(experiment), "-w", str(ws_dir))  # as an earlier version recorded it: outputs only
     monkeypatch.undo()
     stat = data.stat()

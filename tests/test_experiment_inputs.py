@@ -432,3 +432,107 @@ def test_a_text_view_made_outside_the_run_and_made_again_re_runs_the_model(tmp_p
     assert up_to_date(plan(capsys, root)[0])
     main(["sql", "SELECT count(*) AS n FROM topk WHERE view = 'mix'", "-w", ws])  # refuses stale views
     assert capsys.readouterr().out.split() == ["n", "300"]
+
+
+def test_a_dataset_reached_through_a_link_is_read_where_the_link_points_now(project, capsys):
+    """The workspace's copy of the experiment kept the path with its links resolved, so `complement run -w WS`
+    (no file) kept reading the old target after the link was pointed at a new version of the data."""
+    data = project / "data"
+    data.rename(project / "data-v1")
+    data.symlink_to(project / "data-v1")
+    ws = str(project / "ws")
+    main(["run", str(project / "exp.toml"), "-w", ws])
+    kept = (project / "ws" / "complement.toml").read_text(encoding="utf-8")
+    assert f'"{data / "items.csv"}"' in kept and "data-v1" not in kept, kept
+
+    shutil.copytree(project / "data-v1", project / "data-v2")
+    items = project / "data-v2" / "items.csv"
+    items.write_text(items.read_text(encoding="utf-8").replace("Title 3", "Retitled"), encoding="utf-8")
+    data.unlink()
+    data.symlink_to(project / "data-v2")
+    capsys.readouterr()
+    main(["run", "-w", ws, "--dry-run", "-f", "csv"])
+    reasons = {row[0]: row[2] for row in list(csv.reader(capsys.readouterr().out.splitlines()))[1:]}
+    assert reasons["ingest"] == "the dataset files changed", reasons
+    main(["run", "-w", ws])
+    titles = Workspace(ws).query("SELECT title FROM items WHERE item_id = 'i3'").to_pylist()
+    assert titles == [{"title": "Retitled"}], titles
+
+
+def test_init_keeps_a_dataset_path_through_a_link_as_given(tmp_path, monkeypatch):
+    """`complement init` writes the dataset path made absolute, its links kept (read where they point then)."""
+    (tmp_path / "data-v1").mkdir()
+    rows = "".join(f"u{u},i{(u + j) % 10}\n" for u in range(20) for j in range(5))
+    (tmp_path / "data-v1" / "events.csv").write_text("user_id,item_id\n" + rows, encoding="utf-8")
+    titles = "".join(f"i{i},Title {i}\n" for i in range(10))
+    (tmp_path / "data-v1" / "items.csv").write_text("item_id,title\n" + titles, encoding="utf-8")
+    (tmp_path / "data").symlink_to(tmp_path / "data-v1")
+    monkeypatch.chdir(tmp_path)
+    main(["init", "ws", "--dataset", "generic", "--path", "data/events.csv", "--items", "data/items.csv"])
+    kept = (tmp_path / "ws" / "complement.toml").read_text(encoding="utf-8")
+    assert f'"{tmp_path / "data" / "events.csv"}"' in kept and f'"{tmp_path / "data" / "items.csv"}"' in kept, kept
+
+
+def rewrite_keeping_size_and_time(path: Path, data: bytes) -> None:
+    """Other bytes of the same size written over ``path`` with its modification time put back (``cp -p``)."""
+    stat = path.stat()
+    assert len(data) == stat.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_other_bytes_with_the_same_size_and_time_re_run_the_step(project, capsys):
+    """Keyed by name, size and modification time to the second, a same-size edit that put the time back (`cp -p`,
+    `rsync -t`, an edit within the second of the run) left ingest and an imported view 'up to date' with the old
+    contents. The status recorded beside the run (the status-change time moves with any write) sees it."""
+    items = project / "data" / "items.csv"
+    rewrite_keeping_size_and_time(items, items.read_bytes().replace(b"Title 3", b"Title X"))
+    vectors = project / "vectors" / "items.parquet"
+    table = pq.read_table(vectors)
+    reordered = pa.table({"id": table.column("id"), "vector": table.column("vector").to_pylist()[::-1]})
+    pq.write_table(reordered, project / "reordered.parquet")
+    rewrite_keeping_size_and_time(vectors, (project / "reordered.parquet").read_bytes())
+    reasons, _ = plan(capsys, project)
+    assert reasons["ingest"] == "the dataset files changed", reasons
+    assert reasons["view:ext"] == "an input changed", reasons  # after ingest; the view's own check below
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    titles = Workspace(project / "ws").query("SELECT title FROM items WHERE item_id = 'i3'").to_pylist()
+    assert titles == [{"title": "Title X"}], titles
+    assert up_to_date(plan(capsys, project)[0])
+
+    rewrite_keeping_size_and_time(vectors, table_bytes := (project / "reordered.parquet").read_bytes())
+    assert up_to_date(plan(capsys, project)[0])  # written again, but with the bytes it holds: nothing changed
+    pq.write_table(table, project / "original.parquet")
+    original = (project / "original.parquet").read_bytes()
+    assert original != table_bytes
+    rewrite_keeping_size_and_time(vectors, original)
+    reasons, _ = plan(capsys, project)
+    assert reasons["view:ext"] == "the files it imports changed" and reasons["ingest"] == "up to date", reasons
+
+
+def test_a_file_hashed_once_is_not_read_again_while_its_status_stays(project, capsys, monkeypatch):
+    """A touched file with the recorded contents is hashed by the first run after the touch; its hash is
+    remembered in the workspace's cache by path and status, so the runs after it read nothing."""
+    from complement.experiment import digests
+
+    read: list[Path] = []
+
+    def counting(path: Path) -> str:
+        read.append(Path(path))
+        return file_digest(path)
+
+    file_digest = digests.file_digest
+    monkeypatch.setattr(digests, "file_digest", counting)
+    items = project / "data" / "items.csv"
+    touch(items)
+    os.chmod(items, 0o600)  # a status change without a write
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    assert read == [items], read
+    cache = json.loads((project / "ws" / "cache" / digests.CACHE_NAME).read_text(encoding="utf-8"))
+    assert str(items) in cache, cache
+    read.clear()
+    for _ in range(2):
+        reasons, err = plan(capsys, project)
+        assert up_to_date(reasons) and "same contents (SHA-256)" in err, err
+    main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
+    assert read == [], read

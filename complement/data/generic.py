@@ -38,6 +38,17 @@ def existing_path(path: str | os.PathLike[str], what: str = "dataset path") -> P
     return path
 
 
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute (against the current folder) without following its symbolic links, so that a path
+    kept in a workspace's ``complement.toml`` through a link (``data -> data-v2``) reads where the link points
+    when it is read, not where it pointed when the experiment was first run. ``..`` is removed lexically when
+    that names the same file as the operating system's walk would; otherwise (a ``..`` after a link to another
+    folder) it is kept for the system to follow."""
+    joined = Path(os.path.abspath(Path(path).expanduser()))  # lexical, unlike Path.resolve
+    raw = Path.cwd() / Path(path).expanduser()
+    return joined if joined.resolve() == raw.resolve() else raw
+
+
 def find_files(folder: Path, *suffixes: str) -> list[Path]:
     """Files directly in ``folder`` whose name ends with one of ``suffixes``, sorted by name."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(suffixes))

@@ -243,7 +243,7 @@ def make_config(
         if isinstance(value, str) and not value.strip():
             raise ConfigError(f"{name}= is empty: give {what}")
     resolved = generic.existing_path(path)
-    section: dict[str, Any] = {"kind": dataset, "path": str(resolved.resolve())}
+    section: dict[str, Any] = {"kind": dataset, "path": str(generic.absolute(resolved))}
     if template:
         section["template"] = template
     if min_rating is not None:
@@ -257,7 +257,7 @@ def make_config(
             value = generic_options.get(key)
             if value:
                 if key == "items":
-                    value = str(generic.existing_path(value, "items file").resolve())
+                    value = str(generic.absolute(generic.existing_path(value, "items file")))
                 if key == "text_cols" and isinstance(value, str):
                     value = comma_list("--text-cols", value)
                 section[key] = value

@@ -24,6 +24,8 @@ from ..progress import message
 from ..runs import RunRecord, append_run
 from ..workspace import Workspace
 from . import schema
+from .digests import CACHE_NAME, Digests
+from .digests import status as file_status
 from .plan import (
     INPUT_PATH_KEYS,
     PAIR_PARAMS,
@@ -94,7 +96,7 @@ def _where(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {k: table.get(k) for k in INPUT_PATH_KEYS.get(kind, ())} if isinstance(table, dict) else {}
 
 
-def anchor(ws: Workspace) -> Callable[[str, str, dict[str, Any]], dict[str, Any] | None]:
+def anchor(ws: Workspace, cache: Digests | None = None) -> Callable[[str, str, dict[str, Any]], dict[str, Any] | None]:
     """The recorded settings of a step that reads files from outside the workspace, when only where those files
     lie or their modification times moved since, and not their contents.
 
@@ -103,7 +105,8 @@ def anchor(ws: Workspace) -> Callable[[str, str, dict[str, Any]], dict[str, Any]
     modification times (a copy: another machine, a fresh download, ``cp`` without ``-p``), or lie in another
     folder (the workspace and its data moved together), and no other setting changed, the files that moved are
     hashed; if each holds the content recorded, the step is keyed with its recorded settings, so it and every step
-    after it stay up to date. Otherwise (or for a step recorded before contents were) it is keyed as it is now."""
+    after it stay up to date. Otherwise (or for a step recorded before contents were) it is keyed as it is now.
+    ``cache`` remembers the hashes (a file hashed once is not read again while its status stays the same)."""
     records = {step_id: (r[2], r[3].get("file_digests")) for step_id, r in recorded_steps(ws).items()}
 
     def recorded_settings(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,7 +128,7 @@ def anchor(ws: Workspace) -> Callable[[str, str, dict[str, Any]], dict[str, Any]
         known = {d[0]: d for d in digests if isinstance(d, list) and len(d) == 3}
         if not moved <= known.keys():
             return None
-        hashed = files_digests(input_files(kind, settings), moved)
+        hashed = files_digests(input_files(kind, settings), moved, cache)
         if len(hashed) == len(moved) and all(known[d[0]] == d for d in hashed):
             return before
         return None
@@ -249,7 +252,28 @@ def _stale_input(ws: Workspace, step: Step) -> str | None:
     return None
 
 
-def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None) -> list[StepStatus]:
+def _files_written(step: Step, metrics: dict[str, Any], digests: Digests | None) -> str | None:
+    """Why an ingest or import step whose key is the recorded one runs all the same: a file it reads was written
+    since with other contents, keeping its size and its modification time to the second (``cp -p`` or
+    ``rsync -t`` of other bytes, an edit within the second of the run). The status recorded beside the run
+    (:func:`complement.experiment.digests.status`) tells a file not written since; a file written since is hashed
+    and its contents decide. None for a step recorded before statuses were."""
+    stats, known = metrics.get("file_stats"), metrics.get("file_digests")
+    if not isinstance(stats, list) or not isinstance(known, list):
+        return None
+    recorded = {s[0]: s[1:] for s in stats if isinstance(s, list) and len(s) == 5}
+    contents = {d[0]: d for d in known if isinstance(d, list) and len(d) == 3}
+    now = input_files(step.kind, step.anchored if step.anchored is not None else step.settings)
+    written = {name for name, path in now if name in recorded and file_status(path) != recorded[name]}
+    for name, size, digest in files_digests(now, written, digests):
+        if name in contents and contents[name] != [name, size, digest]:
+            return "the dataset files changed" if step.kind == "ingest" else "the files it imports changed"
+    return None
+
+
+def plan_status(
+    ws: Workspace, steps: list[Step], force: list[str] | None = None, digests: Digests | None = None
+) -> list[StepStatus]:
     done = recorded_steps(ws)
     forced = set(force or [])
     unknown = [f for f in forced if not any(s.id == f or s.id.startswith(f + ":") or s.kind == f for s in steps)]
@@ -267,6 +291,8 @@ def plan_status(ws: Workspace, steps: list[Step], force: list[str] | None = None
             action, reason = "run", "an input changed"
         elif done[step.id][0] != step.key:
             action, reason = "run", _changed(step, done[step.id])
+        elif step.kind in INPUT_PATH_KEYS and (written := _files_written(step, done[step.id][3], digests)):
+            action, reason = "run", written
         elif step.kind == "embed" and _model_changed(step, done[step.id][3].get("model_fingerprint")):
             action, reason = "run", "the model's files changed"
         elif (current := fingerprint(ws, step)) is None:
@@ -453,7 +479,8 @@ def run_experiment(
     name) prefixes the errors of the checks made before anything runs (:func:`preflight`). Once they pass, and
     before the first step runs, the workspace's ``complement.toml`` becomes ``config`` (:func:`keep_experiment`;
     not on a dry run, which writes nothing). Views of the workspace that no step writes are named in a note."""
-    recorded_settings = anchor(ws)
+    digests = Digests(ws.cache_dir / CACHE_NAME)  # hashes of the files read from outside, by their status
+    recorded_settings = anchor(ws, digests)
     keep: set[str] | None = None  # the steps that may be anchored: all at first
 
     def anchoring(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
@@ -464,7 +491,7 @@ def run_experiment(
             steps = build_plan(config, anchoring)
         except ConfigError as exc:  # two steps writing one view: named with the file, as the schema's errors are
             raise ConfigError(f"{source}: {exc}") from None
-        statuses = plan_status(ws, steps, force)
+        statuses = plan_status(ws, steps, force, digests)
         # an anchored step that runs anyway (forced, its output gone, an input made again) runs, and is recorded,
         # with its settings as they are now; the plan is made again without anchoring it
         running = {s.step.id for s in statuses if s.step.anchored is not None and s.action == "run"}
@@ -484,6 +511,7 @@ def run_experiment(
     if dry_run:
         return statuses
     keep_experiment(ws, config)
+    digests.save()
     todo = [s for s in statuses if s.action == "run"]
     if not todo:
         message("everything is up to date; nothing to do")
@@ -493,7 +521,7 @@ def run_experiment(
         message(f"[{number}/{len(todo)}] {step.id} ({status.reason})")
         started = dt.datetime.now(dt.UTC)
         t0 = time.perf_counter()
-        read = _inputs_read(step)  # before the step reads them: a file written meanwhile is not taken as read
+        read = _inputs_read(step, digests)  # before the step reads them: a file written meanwhile is not taken as read
         with ws.transaction():  # the step's tables and its run: row commit together
             rows = STEP_RUNNERS[step.kind](ws, step, config)
             append_run(
@@ -512,16 +540,20 @@ def run_experiment(
             )
         if step.kind == "ingest":  # the catalogue ingest kept (filters shrink it), before any step reads it
             _check_catalogue(ws, config, source)
+    digests.save()
     return statuses
 
 
-def _inputs_read(step: Step) -> dict[str, Any]:
+def _inputs_read(step: Step, digests: Digests | None = None) -> dict[str, Any]:
     """What a ``run:`` row records beside the step's settings and outputs, taken before the step runs: the
-    contents of the files it reads from outside the workspace, for ingest and an imported view (:func:`anchor`),
-    and an embed step's model fingerprint."""
+    status and the contents of the files it reads from outside the workspace, for ingest and an imported view
+    (:func:`anchor`, :func:`_files_written`; each status taken before its hash, so a write meanwhile shows), and
+    an embed step's model fingerprint."""
     read: dict[str, Any] = {}
     if step.kind in INPUT_PATH_KEYS:
-        read["file_digests"] = files_digests(input_files(step.kind, step.settings))
+        files = input_files(step.kind, step.settings)
+        read["file_stats"] = [[name, *file_status(path)] for name, path in files]
+        read["file_digests"] = files_digests(files, cache=digests)
     if step.kind == "embed" and (model := model_fingerprint_now(step)) is not None:
         read["model_fingerprint"] = model
     return read

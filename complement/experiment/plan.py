@@ -16,6 +16,7 @@ from typing import Any
 from ..catalog import file_digest
 from ..errors import ConfigError
 from ..runs import config_hash
+from .digests import Digests
 
 #: models that read an item text-vector view (``text_view``, default ``text``)
 TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
@@ -127,9 +128,11 @@ def files_fingerprint(files: list[tuple[str, Path]]) -> list:
     return out
 
 
-def files_digests(files: list[tuple[str, Path]], names: set[str] | None = None) -> list:
-    """[name, size, SHA-256] of the files (of those named in ``names`` when given), in fingerprint order."""
-    return [[name, os.stat(p).st_size, file_digest(p)] for name, p in files if names is None or name in names]
+def files_digests(files: list[tuple[str, Path]], names: set[str] | None = None, cache: Digests | None = None) -> list:
+    """[name, size, SHA-256] of the files (of those named in ``names`` when given), in fingerprint order; with
+    ``cache``, a file whose status is the one it remembers is not read again."""
+    digest = cache.digest if cache is not None else file_digest
+    return [[name, os.stat(p).st_size, digest(p)] for name, p in files if names is None or name in names]
 
 
 #: settings to key a step with instead of its own: ``anchor(step_id, kind, settings)`` is the settings recorded

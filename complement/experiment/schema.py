@@ -38,6 +38,7 @@ from ..choices import (
     fusion_views_wanted,
     options_unsuited,
 )
+from ..data.generic import absolute
 from ..errors import ConfigError, did_you_mean, unknown_name
 from ..steps.options import STEP_OPTIONS, DiagnosticsOptions, FuseOptions, ProbeOptions, RunOptions, TrainOptions
 from ..tables import VIEW_NAME, reserved
@@ -408,7 +409,7 @@ def _resolve_data_path(config: dict[str, Any], base: Path) -> None:
             if isinstance(table.get(key), str):
                 value = Path(table[key]).expanduser()
                 if not value.is_absolute():
-                    table[key] = str((base / value).resolve())
+                    table[key] = str(absolute(base / value))
 
     resolve(config.get("dataset", {}), DATASET_PATH_KEYS)
     views = config.get("view", [])
