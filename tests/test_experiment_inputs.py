@@ -433,6 +433,20 @@ def test_a_text_view_made_outside_the_run_and_made_again_re_runs_the_model(tmp_p
     main(["sql", "SELECT count(*) AS n FROM topk WHERE view = 'mix'", "-w", ws])  # refuses stale views
     assert capsys.readouterr().out.split() == ["n", "300"]
 
+    # the run's own ingest makes the hand-made view stale: the model is not trained on it, and every run after
+    # is refused (not re-run forever) until the view is made again
+    (root / "exp.toml").write_text(HAND_MADE_TEXT + "\n[split]\nseed = 7\n", encoding="utf-8")
+    for step in ("", "exp.toml: "):
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            main(["run", str(root / "exp.toml"), "-w", ws])
+        err = " ".join(capsys.readouterr().err.split())
+        assert err.startswith(f"Error: {step}view 'sem' reads the text vectors of view 'handtext' (text_view)"), err
+        assert f"refresh them with `complement train random --view handtext --seed 7 --k 5 -w {ws}`" in err, err
+    main(["train", "random", "--view", "handtext", "--seed", "7", "--k", "5", "-w", ws])
+    main(["run", str(root / "exp.toml"), "-w", ws])
+    assert up_to_date(plan(capsys, root)[0])
+
 
 def test_a_dataset_reached_through_a_link_is_read_where_the_link_points_now(project, capsys):
     """The workspace's copy of the experiment kept the path with its links resolved, so `complement run -w WS`
@@ -536,3 +550,43 @@ def test_a_file_hashed_once_is_not_read_again_while_its_status_stays(project, ca
         assert up_to_date(reasons) and "same contents (SHA-256)" in err, err
     main(["run", str(project / "exp.toml"), "-w", str(project / "ws")])
     assert read == [], read
+
+
+def test_paths_written_with_a_tilde_are_keyed_like_any_other(tmp_path, capsys, monkeypatch):
+    """`~/...` in the file (or in --set) was read by the loaders but kept unexpanded, so the plan found no such
+    file to key: edits of the items file or of imported vectors never re-ran anything."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    root = make_project(tmp_path / "project")
+    text = EXPERIMENT.replace('"data/items.csv"', '"~/project/data/items.csv"')
+    (root / "exp.toml").write_text(text.replace('"vectors/items.parquet"', '"~/project/vectors/items.parquet"'))
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws")])
+    kept = (root / "ws" / "complement.toml").read_text(encoding="utf-8")
+    assert "~" not in kept and f'"{root / "data" / "items.csv"}"' in kept, kept
+    items = root / "data" / "items.csv"
+    items.write_text(items.read_text(encoding="utf-8").replace("Title 3", "Renamed"), encoding="utf-8")
+    assert plan(capsys, root)[0]["ingest"] == "the dataset files changed"
+    main(["run", str(root / "exp.toml"), "-w", str(root / "ws")])
+    vectors = root / "vectors" / "items.parquet"
+    table = pq.read_table(vectors)
+    pq.write_table(pa.table({"id": table.column("id"), "vector": table.column("vector").to_pylist()[::-1]}), vectors)
+    reasons, _ = plan(capsys, root)
+    assert reasons["view:ext"] == "the files it imports changed" and reasons["ingest"] == "up to date", reasons
+
+
+def test_a_workspace_and_an_experiment_file_inside_the_dataset_folder_are_not_dataset_files(tmp_path, capsys):
+    """With `path = "."` and the workspace inside the dataset folder, the workspace's own tables counted as
+    dataset files, so every run re-ran everything; an experiment file there made every setting's edit re-ingest."""
+    folder = movielens_folder(tmp_path / "ml")
+    pop_experiment(folder, "kind = 'ml-100k'\npath = '.'")
+    assert up_to_date(plan(capsys, folder)[0])
+    main(["run", str(folder / "exp.toml"), "-w", str(folder / "ws")])
+    assert up_to_date(plan(capsys, folder)[0])
+    experiment = folder / "exp.toml"
+    experiment.write_text(
+        experiment.read_text(encoding="utf-8").replace("names = ['metrics']", "names = ['metrics', 'overlap']")
+    )
+    reasons, _ = plan(capsys, folder)
+    assert reasons["ingest"] == "up to date" and reasons["diagnostics"] == "settings changed", reasons
+    (folder / "u.item").write_text((folder / "u.item").read_text(encoding="latin-1").replace("Movie 3 ", "Movie X "))
+    assert plan(capsys, folder)[0]["ingest"] == "the dataset files changed"

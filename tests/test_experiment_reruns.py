@@ -319,3 +319,16 @@ def test_views_the_experiment_no_longer_declares_are_named(tmp_path, capsys, mon
         assert "note: the workspace also holds views renamed.toml does not declare: rand; they stay" in err, err
         assert f"`complement drop NAME -w {ws}`" in err
     assert "truth_" not in err  # a synthetic workspace's planted truth is not the experiment's to declare
+
+
+def test_an_experiment_without_lists_is_up_to_date_after_its_run(tmp_path, capsys):
+    """`complement init` then `complement run -w WS`: the experiment has no view with lists, so the diagnostics
+    write nothing; they ran again on every run ("output missing") where they are now up to date."""
+    rows = "".join(f"u{u},i{(u + j) % 12}\n" for u in range(30) for j in range(6))
+    (tmp_path / "events.csv").write_text("user_id,item_id\n" + rows, encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    main(["init", ws, "--dataset", "generic", "--path", str(tmp_path / "events.csv")])
+    main(["run", "-w", ws])
+    capsys.readouterr()
+    main(["run", "-w", ws, "--dry-run", "-f", "csv"])
+    assert [line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]] == ["up to date"] * 2

@@ -3,7 +3,8 @@
 A step that reads a dataset or imported files records, beside its run, each file's SHA-256 and its status:
 size, modification time and status-change time in nanoseconds, and inode (:func:`status`). A later run
 compares the status of now with the one recorded: equal, the file was not written since (the status-change
-time moves with every write and cannot be set back by ``touch``, ``cp -p`` or ``rsync -t``); otherwise the file
+time moves with every write through the file system and cannot be set back by ``touch``, ``cp -p`` or
+``rsync -t``; a write through a shared memory map may move neither time); otherwise the file
 is hashed, and its contents decide. Hashes are remembered in the workspace's ``cache/input-digests.json`` under
 the file's path and status, so a file hashed once (touched, copied, moved with the workspace) is not read again
 while its status stays as it is."""
@@ -47,11 +48,11 @@ class Digests:
         self._known: dict[str, list] = {}
         self._used: dict[str, list] = {}
         self.hashed = 0  # files read by this object (for tests and notes)
-        if path is not None and path.is_file():
+        if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                data = {}  # a damaged cache is only a cache: everything is hashed again
+                data = {}  # none, unreadable or damaged: only a cache, everything is hashed again
             if isinstance(data, dict):
                 self._known = {k: v for k, v in data.items() if _entry(v)}
 

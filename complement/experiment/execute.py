@@ -170,8 +170,10 @@ def _outputs(ws: Workspace, step: Step) -> list[str]:
     if step.kind == "neighbors":
         return [f"neighbors/{step.view}"]
     if step.kind == "diagnostics":
-        found = sorted((ws.root / RESULTS_DIR).glob("*.parquet"))
-        return [p.relative_to(ws.root).as_posix() for p in found] or [f"{RESULTS_DIR}/metrics.parquet"]
+        found = [p.relative_to(ws.root).as_posix() for p in sorted((ws.root / RESULTS_DIR).glob("*.parquet"))]
+        if found or not (ws.has_table("topk") and ws.parts("topk")):  # no lists: the step writes nothing
+            return found
+        return [f"{RESULTS_DIR}/metrics.parquet"]
     if step.kind == "probe":
         return [f"probes/{probe_run_id(step)}"]
     return []
@@ -241,10 +243,13 @@ def _stale_input(ws: Workspace, step: Step) -> str | None:
     """Why a step whose outputs are as recorded must run again all the same: the catalogue's lineage says an
     output was made from a table that has been made again, or removed, since (``complement.lineage``). Only a
     table the experiment does not make can change so without its step running (the key of a step holds the keys
-    of the steps it reads); None when no output is stale."""
+    of the steps it reads); None when no output is stale, or when what is stale is a table the step reads
+    rather than its own (running it again would not mend that: :func:`check_hand_made_text_views` refuses it)."""
     catalog = ws.catalog()
-    for output in _outputs(ws, step):
-        if output in catalog.entries and (found := staleness(catalog, output)) is not None:
+    outputs = _outputs(ws, step)
+    own = set(outputs) | {f"{table}/{step.view}" for table in viewkind.VIEW_TABLES}
+    for output in outputs:
+        if output in catalog.entries and (found := staleness(catalog, output)) is not None and found.entry in own:
             name = found.gone_input()
             if found.gone:
                 return f"{name}, which it was made from, is gone"
@@ -339,6 +344,7 @@ def preflight(ws: Workspace, config: dict[str, Any], statuses: list[StepStatus],
             raise ConfigError(f"{source}: {where} = {str(device)!r}, but {why}; use 'cpu' or 'auto'")
 
     _check_text_views(ws, config, source)
+    check_hand_made_text_views(ws, config, source)
     if statuses and statuses[0].step.kind == "ingest" and statuses[0].action == "skip" and ws.has_table("items"):
         _check_catalogue(ws, config, source)
 
@@ -446,6 +452,59 @@ def _check_text_views(ws: Workspace, config: dict[str, Any], source: str) -> Non
                 _refuse_text_view(config, view, text, declared, have, source)
         if "model" in view:
             trained_before.add(view["name"])
+
+
+def hand_made_text_views(ws: Workspace, config: dict[str, Any]) -> dict[str, str]:
+    """The text models' ``text_view``s that no step of the experiment makes (views of the workspace made by hand,
+    ``complement embed --view NAME`` say), as {[[view]] name: workspace view}; a synthetic dataset's truth views,
+    which its ingest makes, are not counted."""
+    from ..data.synth import TRUTH_COLLAB, TRUTH_SEMANTIC
+    from ..embed.views import DEFAULT_TEXT_VIEW, LEGACY_TEXT_VIEW
+    from ..steps.options import TrainOptions
+
+    made = {v["name"] for v in config["view"]}
+    if config["dataset"].get("kind") == "synthetic":
+        made |= {TRUTH_SEMANTIC, TRUTH_COLLAB}
+    held = set(ws.parts("embeddings")) if ws.tables_dir.is_dir() and ws.has_table("embeddings") else set()
+    out = {}
+    for view in config["view"]:
+        if view.get("model") not in TEXT_MODELS:
+            continue
+        text = view.get("text_view", TrainOptions.text_view)
+        names = [text, LEGACY_TEXT_VIEW] if text == DEFAULT_TEXT_VIEW else [text]
+        if made.intersection(names):
+            continue
+        found = next((n for n in names if n in held), None)
+        if found is not None:
+            out[view["name"]] = found
+    return out
+
+
+def check_hand_made_text_views(
+    ws: Workspace, config: dict[str, Any], source: str | None = None, only: str | None = None
+) -> None:
+    """A text model reading a view the experiment does not make is refused while that view is stale (made from
+    an older items table than the workspace holds, after a re-ingest say): the run cannot refresh it, and a model
+    trained on it would be stale at once. Checked before the run and again before each such model trains (the
+    run's own ingest can make it stale): ``only`` checks that [[view]] alone, ``source`` prefixes the message."""
+    from ..lineage import staleness_with_own
+
+    hand_made = hand_made_text_views(ws, config)
+    if only is not None:
+        hand_made = {k: v for k, v in hand_made.items() if k == only}
+    if not hand_made:
+        return
+    catalog = ws.catalog()
+    for name, text in hand_made.items():
+        found = staleness_with_own(catalog, f"embeddings/{text}")
+        if found is None:
+            continue
+        changed = found.gone_input() if found.gone else f"an older '{found.changed.partition('#')[0]}' table"
+        raise ConfigError(
+            f"{source + ': ' if source else ''}view '{name}' reads the text vectors of view '{text}' (text_view), a "
+            f"view the experiment does not make, and they are stale: made from {changed} than the workspace holds "
+            f"now; refresh them with `{found.command(str(ws.root))}`, then run again"
+        )
 
 
 def _refuse_text_view(config: dict[str, Any], view: dict, text: str, declared: set, have: set, source: str) -> None:
@@ -623,6 +682,8 @@ def _import(ws: Workspace, step: Step, config: dict) -> int:
 
 def _train(ws: Workspace, step: Step, config: dict) -> int:
     from .. import steps
+
+    check_hand_made_text_views(ws, config, only=step.settings.get("name"))  # this run's ingest may have made it stale
 
     s = {k: v for k, v in step.settings.items() if k not in schema.TRAIN_NAMES}
     options = steps.TrainOptions.from_mapping({k: v for k, v in s.items() if k in steps.TrainOptions.keys()})

@@ -67,8 +67,13 @@ INPUT_PATH_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _visible(path: Path, root: Path) -> bool:
-    """Not hidden below ``root`` (``.git``, editor swap files): no loader reads those."""
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+    """Not hidden below ``root`` (``.git``, editor swap files), and not an experiment file (``.toml``): no loader
+    reads those."""
+    return not path.name.endswith(".toml") and not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+#: the file every workspace holds: a folder below the dataset's that holds one is a workspace, not data
+WORKSPACE_MARK = "complement.toml"
 
 
 def _dataset_files(path: str | None, siblings: bool = False) -> list[tuple[str, Path]]:
@@ -78,15 +83,19 @@ def _dataset_files(path: str | None, siblings: bool = False) -> list[tuple[str, 
     file, one given an ``.inter`` file its ``.item`` and ``.text`` files)."""
     if not path:
         return []
-    root = Path(path)
+    root = Path(path).expanduser()
     if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and _visible(p, root))
+        # a workspace inside the dataset folder (`path = "."` beside `-w ws`) would count its own tables
+        workspaces = {mark.parent for mark in root.rglob(WORKSPACE_MARK) if mark.parent != root}
+        files = sorted(
+            p for p in root.rglob("*") if p.is_file() and _visible(p, root) and not workspaces.intersection(p.parents)
+        )
         return [(str(p.relative_to(root)), p) for p in files]
     if not root.is_file():
         return []
     if not siblings:
         return [(root.name, root)]
-    beside = sorted(p for p in root.parent.iterdir() if p.is_file() and not p.name.startswith("."))
+    beside = sorted(p for p in root.parent.iterdir() if p.is_file() and _visible(p, root.parent))
     return [(p.name, p) for p in beside]
 
 
@@ -107,13 +116,13 @@ def input_files(kind: str, settings: dict[str, Any]) -> list[tuple[str, Path]]:
         dataset = settings["dataset"]
         files = _dataset_files(dataset.get("path"), siblings=_reads_siblings(dataset.get("kind")))
         items = dataset.get("items")  # the generic kind's items file (a synthetic dataset's is a count)
-        if isinstance(items, str) and items and Path(items).is_file():
-            files.append(("[items]", Path(items)))
+        if isinstance(items, str) and items and (path := Path(items).expanduser()).is_file():
+            files.append(("[items]", path))
         return files
     return [
-        (f"[{key}]", Path(value))
+        (f"[{key}]", path)
         for key in INPUT_PATH_KEYS.get(kind, ())
-        if isinstance(value := settings.get(key), str) and value and Path(value).is_file()
+        if isinstance(value := settings.get(key), str) and value and (path := Path(value).expanduser()).is_file()
     ]
 
 

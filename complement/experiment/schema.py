@@ -406,10 +406,9 @@ def _resolve_data_path(config: dict[str, Any], base: Path) -> None:
         if not isinstance(table, dict):
             return
         for key in keys:
-            if isinstance(table.get(key), str):
-                value = Path(table[key]).expanduser()
-                if not value.is_absolute():
-                    table[key] = str(absolute(base / value))
+            if isinstance(table.get(key), str) and table[key]:
+                value = Path(table[key]).expanduser()  # kept expanded: every reader then names the same file
+                table[key] = str(value if value.is_absolute() else absolute(base / value))
 
     resolve(config.get("dataset", {}), DATASET_PATH_KEYS)
     views = config.get("view", [])
