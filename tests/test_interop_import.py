@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -161,7 +162,6 @@ def test_the_recorded_import_command_names_every_option_given(tmp_path, capsys):
         "--drop-unknown --k 50 --exclude train"
     )
     # run again as recorded (in a copy), it writes the same lists
-    import shlex
     import shutil
 
     shutil.copytree(ws.root, tmp_path / "again")
@@ -220,6 +220,10 @@ def test_masked_items_are_imported_reported_and_named_by_check_no_seen_items(tmp
     assert "2 listed items are masked (train+valid) interactions" in err  # the default masking
     rows = complement.diagnose(ws, "check_no_seen_items").to_pylist()
     assert [(r["view"], r["user_id"], r["item_id"]) for r in rows] == [("leaky", "u1", "i1"), ("leaky", "u3", "i4")]
+    named = " ".join(err.split()).split("`")[1]  # the command the message names runs as it is
+    assert named.startswith("complement diagnose --sql check_no_seen_items"), named
+    code, out, _ = run_cli(capsys, *shlex.split(named)[1:])
+    assert code != 0 and out.count("leaky") == 2, out
 
 
 def test_import_removes_the_views_old_vectors(tmp_path):

@@ -183,3 +183,24 @@ def test_a_command_with_backticks_is_one_markdown_code_span():
     assert md_code("complement diagnose -w ws") == "`complement diagnose -w ws`"
     assert md_code("complement diagnose -w 'a`b'") == "``complement diagnose -w 'a`b'``"
     assert md_code("`x`") == "`` `x` ``"
+
+
+def test_a_view_with_lists_shorter_than_the_report_k_is_shown_at_the_k_it_holds(tmp_path, capsys, monkeypatch):
+    """An imported top-10 beside lists of 20: the report failed as a whole ("k = 20 is longer than the lists
+    stored for view ..."), even for a pair of other views. The short view's per-view rows stop at its length."""
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    ws = synthetic_with_random_views(tmp_path / "ws", ["a", "b"], dim=4, lists_k=20, users=60, items=80)
+    from complement.scoring import write_topk
+
+    ws.write_vectors("short", "item", ws.item_ids(), ws.read_vectors("a", "item")[1])
+    ws.write_vectors("short", "user", ws.user_ids(), ws.read_vectors("a", "user")[1])
+    write_topk(ws, "short", k=10, device="cpu")
+    data = collect(ws, ("a", "b"), [5, 10, 20])
+    metrics = data.results["metrics"]
+    assert sorted({r["k"] for r in metrics if r["view"] == "short"}) == [5, 10]
+    assert sorted({r["k"] for r in metrics if r["view"] == "a"}) == [5, 10, 20]
+    short = [r for r in metrics if r["view"] == "short"]
+    assert short == [r for r in diagnose(ws, "metrics", k=[5, 10], views=["short"]).to_pylist()]
+    assert "shown at the K their lists hold only: 'short' (10)" in capsys.readouterr().err
+    code, _, err = run_cli(capsys, "report", "-w", str(ws.root), "--views", "a,b", "--k", "5,10,20")
+    assert code == 0, err

@@ -44,7 +44,14 @@ class ListImport:
 
 @with_options(TopkOptions, ListImport)
 def topk(
-    view: ViewOption,
+    view: Annotated[
+        str,
+        typer.Option(
+            "--view",
+            help="The view whose embeddings are scored (with --from: the list view written).",
+            show_default=False,
+        ),
+    ],
     source: Annotated[
         Path | None,
         typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import astuple
 from pathlib import Path
 
@@ -96,7 +97,8 @@ def import_topk(
     if checked.masked_pairs:
         message(
             f"import: {checked.masked_pairs:,} listed items are masked ({exclude}) interactions of their user "
-            f"(e.g. {', '.join(checked.masked_examples)}); `complement diagnose check_no_seen_items` names them all"
+            f"(e.g. {', '.join(checked.masked_examples)}); `complement diagnose --sql check_no_seen_items "
+            f"-p views {shlex.quote(view)} -w {shlex.quote(str(ws.root))}` names them all"
         )
     return checked
 
@@ -113,8 +115,6 @@ def import_command(
 ) -> str:
     """The command that imports the same lists again (the view's ``made_by``, named when they go stale):
     every option given that changes what is read or kept."""
-    import shlex
-
     words = ["complement", "topk", "--view", view, "--from", str(path)]
     if fmt:
         words += ["--format", fmt]

@@ -232,11 +232,30 @@ def collect(
         message(f"note: {data.note}")
     ks = list(ks or ws.config.get("diagnostics", {}).get("k") or [5, 10, 20])
     if ws.has_table("topk"):
+        from ..diagnostics.runner import stored_length
+
+        lengths = {v: stored_length(ws, "topk", v) for v in ws.parts("topk")}
+        short = {v: n for v, n in lengths.items() if 0 < n < max(ks)}
+        if short:
+            from ..progress import message
+
+            listed = ", ".join(f"'{v}' ({n})" for v, n in sorted(short.items()))
+            message(
+                f"note: views with lists shorter than K = {max(ks)} are shown at the K their lists hold only: {listed}"
+            )
 
         def per_view(name: str) -> Compute:
             def compute(at: list[int], views: list[str] | None) -> list[dict]:
-                params: dict[str, Any] = {"views": views} if views else {}
-                return diagnose(ws, name, k=at, **params).to_pylist()
+                named = views or list(lengths)
+                if not any(0 < lengths.get(v, 0) < k for v in named for k in at):
+                    params: dict[str, Any] = {"views": views} if views else {}
+                    return diagnose(ws, name, k=at, **params).to_pylist()
+                rows: list[dict] = []  # a view whose lists are shorter than k (an imported top-10) is left out at k
+                for k in at:
+                    long_enough = [v for v in named if not 0 < lengths.get(v, 0) < k]
+                    if long_enough:
+                        rows += diagnose(ws, name, k=[k], views=long_enough).to_pylist()
+                return rows
 
             return compute
 

@@ -123,7 +123,8 @@ class FuseOptions(Options):
     step: ClassVar[str] = "fuse"
     weight: float | None = option(
         None,
-        "score, cca: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20).",
+        "score, cca: weight w of the first view in w*A + (1-w)*B (default: tuned on validation Recall@20; 0.5 "
+        "when a view has lists only).",
         minimum=0.0,
         maximum=1.0,
         kind=(int, float),
