@@ -158,3 +158,13 @@ def test_an_integer_outside_the_parameter_s_type_is_named_as_such(ws, capsys, va
     code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "-p", "k", value)
     assert code == 1 and out == ""
     assert err == f"Error: diagnostic 'metrics': parameter k is INTEGER, and {value} is outside its range\n"
+
+
+def test_the_default_k_over_shorter_lists_runs_with_a_note(ws, capsys, monkeypatch):
+    """The default k (20) is the diagnostic's own and is used as it is, but a figure 'at 20' over lists of 3 is
+    one at 3: said on stderr, not refused."""
+    monkeypatch.setenv("COMPLEMENT_QUIET", "0")
+    code, out, err = run_cli(capsys, "diagnose", "-w", str(ws.root), "--sql", "metrics", "--views", "short")
+    assert code == 0 and "short" in out, err
+    assert err.startswith("note: diagnostic 'metrics': k = 20 is longer than the lists stored for view 'short'"), err
+    assert "the default k is used as it is" in err
