@@ -419,13 +419,12 @@ def diagnose(
     check_views(workspace, diagnostic, bound)
     if not allow_stale:
         check_fresh(workspace, diagnostic, bound)
-    if params.get("k") is not None:  # a k the caller chose; the default is the diagnostic's own
+    try:
         check_k(workspace, diagnostic, bound)
-    else:  # the default is used as it is, but a figure at k over shorter lists is said to be one
-        try:
-            check_k(workspace, diagnostic, bound)
-        except ComplementError as exc:
-            from ..progress import message
+    except ComplementError as exc:
+        if params.get("k") is not None:  # a k the caller chose; the default is the diagnostic's own, used as it is
+            raise
+        from ..progress import message
 
-            message(f"note: {exc} (the default k is used as it is: that view's figures read its whole, shorter lists)")
+        message(f"note: {exc} (the default k is used as it is: that view's figures read its whole, shorter lists)")
     return _run_once(workspace, diagnostic, bound)

@@ -47,7 +47,6 @@ class Digests:
         self.path = path
         self._known: dict[str, list] = {}
         self._used: dict[str, list] = {}
-        self.hashed = 0  # files read by this object (for tests and notes)
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -65,7 +64,6 @@ class Digests:
             self._used[key] = hit
             return hit[4]
         value = file_digest(path)
-        self.hashed += 1
         if status(path) == before:  # not written while it was read: remember it
             self._known[key] = self._used[key] = [*before, value]
         return value

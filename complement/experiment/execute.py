@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +30,7 @@ from .plan import (
     INPUT_PATH_KEYS,
     PAIR_PARAMS,
     TEXT_MODELS,
+    Anchor,
     Step,
     build_plan,
     files_digests,
@@ -96,7 +97,7 @@ def _where(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {k: table.get(k) for k in INPUT_PATH_KEYS.get(kind, ())} if isinstance(table, dict) else {}
 
 
-def anchor(ws: Workspace, cache: Digests | None = None) -> Callable[[str, str, dict[str, Any]], dict[str, Any] | None]:
+def anchor(ws: Workspace, cache: Digests | None = None) -> Anchor:
     """The recorded settings of a step that reads files from outside the workspace, when only where those files
     lie or their modification times moved since, and not their contents.
 
@@ -109,7 +110,9 @@ def anchor(ws: Workspace, cache: Digests | None = None) -> Callable[[str, str, d
     ``cache`` remembers the hashes (a file hashed once is not read again while its status stays the same)."""
     records = {step_id: (r[2], r[3].get("file_digests")) for step_id, r in recorded_steps(ws).items()}
 
-    def recorded_settings(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
+    def recorded_settings(
+        step_id: str, kind: str, settings: dict[str, Any], inputs: list[tuple[str, Path]]
+    ) -> dict[str, Any] | None:
         if step_id not in records:
             return None
         before, digests = records[step_id]
@@ -128,7 +131,7 @@ def anchor(ws: Workspace, cache: Digests | None = None) -> Callable[[str, str, d
         known = {d[0]: d for d in digests if isinstance(d, list) and len(d) == 3}
         if not moved <= known.keys():
             return None
-        hashed = files_digests(input_files(kind, settings), moved, cache)
+        hashed = files_digests(inputs, moved, cache)
         if len(hashed) == len(moved) and all(known[d[0]] == d for d in hashed):
             return before
         return None
@@ -268,9 +271,8 @@ def _files_written(step: Step, metrics: dict[str, Any], digests: Digests | None)
         return None
     recorded = {s[0]: s[1:] for s in stats if isinstance(s, list) and len(s) == 5}
     contents = {d[0]: d for d in known if isinstance(d, list) and len(d) == 3}
-    now = input_files(step.kind, step.anchored if step.anchored is not None else step.settings)
-    written = {name for name, path in now if name in recorded and file_status(path) != recorded[name]}
-    for name, size, digest in files_digests(now, written, digests):
+    written = {name for name, path in step.inputs if name in recorded and file_status(path) != recorded[name]}
+    for name, size, digest in files_digests(step.inputs, written, digests):
         if name in contents and contents[name] != [name, size, digest]:
             return "the dataset files changed" if step.kind == "ingest" else "the files it imports changed"
     return None
@@ -542,8 +544,10 @@ def run_experiment(
     recorded_settings = anchor(ws, digests)
     keep: set[str] | None = None  # the steps that may be anchored: all at first
 
-    def anchoring(step_id: str, kind: str, settings: dict[str, Any]) -> dict[str, Any] | None:
-        return recorded_settings(step_id, kind, settings) if keep is None or step_id in keep else None
+    def anchoring(
+        step_id: str, kind: str, settings: dict[str, Any], inputs: list[tuple[str, Path]]
+    ) -> dict[str, Any] | None:
+        return recorded_settings(step_id, kind, settings, inputs) if keep is None or step_id in keep else None
 
     while True:
         try:

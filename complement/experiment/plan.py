@@ -56,6 +56,9 @@ class Step:
     #: keyed with its recorded settings (the files it reads moved or were touched, their contents did not): the
     #: settings as they are now; None for a step keyed with its own settings
     anchored: dict[str, Any] | None = None
+    #: the files it reads from outside the workspace as the plan found them (:func:`input_files`), for the steps
+    #: that read any (ingest, import)
+    inputs: list[tuple[str, Path]] = field(default_factory=list)
 
 
 #: the settings keys that name the files a step reads from outside the workspace, per step kind (ingest's are
@@ -85,11 +88,10 @@ def _dataset_files(path: str | None, siblings: bool = False) -> list[tuple[str, 
         return []
     root = Path(path).expanduser()
     if root.is_dir():
+        found = [p for p in root.rglob("*") if p.is_file()]
         # a workspace inside the dataset folder (`path = "."` beside `-w ws`) would count its own tables
-        workspaces = {mark.parent for mark in root.rglob(WORKSPACE_MARK) if mark.parent != root}
-        files = sorted(
-            p for p in root.rglob("*") if p.is_file() and _visible(p, root) and not workspaces.intersection(p.parents)
-        )
+        workspaces = {p.parent for p in found if p.name == WORKSPACE_MARK and p.parent != root}
+        files = sorted(p for p in found if _visible(p, root) and not workspaces.intersection(p.parents))
         return [(str(p.relative_to(root)), p) for p in files]
     if not root.is_file():
         return []
@@ -144,9 +146,10 @@ def files_digests(files: list[tuple[str, Path]], names: set[str] | None = None, 
     return [[name, os.stat(p).st_size, digest(p)] for name, p in files if names is None or name in names]
 
 
-#: settings to key a step with instead of its own: ``anchor(step_id, kind, settings)`` is the settings recorded
-#: for the step when they name files of the same contents, else None (``complement.experiment.execute.anchor``)
-Anchor = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
+#: settings to key a step with instead of its own: ``anchor(step_id, kind, settings, inputs)`` is the settings
+#: recorded for the step when they name files of the same contents as ``inputs`` (:func:`input_files` of
+#: ``settings``), else None (``complement.experiment.execute.anchor``)
+Anchor = Callable[[str, str, dict[str, Any], list[tuple[str, Path]]], dict[str, Any] | None]
 
 
 def seeded_name(name: str, seed: int | None) -> str:
@@ -165,8 +168,9 @@ def build_plan(config: dict[str, Any], anchor: Anchor | None = None) -> list[Ste
 
     def add(step: Step) -> Step:
         if step.kind in INPUT_PATH_KEYS:
-            step.settings = {**step.settings, "files": files_fingerprint(input_files(step.kind, step.settings))}
-            if anchor is not None and (recorded := anchor(step.id, step.kind, step.settings)) is not None:
+            step.inputs = input_files(step.kind, step.settings)
+            step.settings = {**step.settings, "files": files_fingerprint(step.inputs)}
+            if anchor is not None and (recorded := anchor(step.id, step.kind, step.settings, step.inputs)) is not None:
                 step.settings, step.anchored = recorded, step.settings
         # e.g. a declared view 'mf-s1' beside a stochastic view 'mf' run with seed 1, or a fusion 'mix' run with
         # seed 1 (it writes 'mix-s1') beside an embedded view 'mix-s1'
