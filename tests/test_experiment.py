@@ -548,3 +548,22 @@ def test_a_workspace_ingested_before_contents_were_recorded_falls_back_to_times(
     run_cli("run", str(experiment), "-w", str(ws_dir), "--dry-run", "-f", "csv")
     out = capsys.readouterr().out
     assert "ingest,run,the dataset files changed (size or modification time)" in out, out
+
+
+def test_a_text_model_depends_on_the_view_it_reads_and_only_the_default_falls_back_to_semantic(tmp_path):
+    """The plan, the existence check and the stale check resolve ``text_view`` alike (plan.text_view_names):
+    the default ``text`` falls back to a declared ``semantic``, a named view never does."""
+    from complement.experiment.plan import build_plan
+
+    embedded = '[[view]]\nname = "semantic"\nembed = "default"\n\n'
+    model = '[[view]]\nname = "sem"\nmodel = "semantic"\nepochs = 1\nmin_epochs = 1\nk = 50\n'
+    base = SMALL.replace("[[view]]\nname = \"lightgcn\"", embedded + "[[view]]\nname = \"lightgcn\"", 1)
+
+    def deps(text_view: str | None) -> list[str]:
+        line = "" if text_view is None else f'text_view = "{text_view}"\n'
+        config = load(write_experiment(tmp_path, base.replace("[[fusion]]", model + line + "\n[[fusion]]", 1)), [])
+        return next(s for s in build_plan(config) if s.id == "view:sem").deps
+
+    assert deps(None) == ["ingest", "view:semantic"]  # an experiment written before the rename
+    assert deps("semantic") == ["ingest", "view:semantic"]
+    assert deps("mine") == ["ingest"]  # a hand-made view: not the declared 'semantic'

@@ -34,7 +34,9 @@ from .plan import (
     Step,
     build_plan,
     files_digests,
+    ingest_views,
     input_files,
+    text_view_names,
 )
 
 
@@ -436,22 +438,15 @@ def _check_text_views(ws: Workspace, config: dict[str, Any], source: str) -> Non
     trained [[view]] declared before it in a run without seeds (the plan trains views in file order, and
     seeds rename them), a view with item vectors in the workspace, or a synthetic dataset's truth view (its
     ingest writes them)."""
-    from ..data.synth import TRUTH_COLLAB, TRUTH_SEMANTIC
-    from ..embed.views import DEFAULT_TEXT_VIEW, LEGACY_TEXT_VIEW
-    from ..steps.options import TrainOptions
-
     declared = {v["name"] for v in config["view"] if "model" not in v}
     have = set(ws.views("item")) if ws.root.is_dir() else set()
-    truth = {TRUTH_SEMANTIC, TRUTH_COLLAB} if config["dataset"].get("kind") == "synthetic" else set()
     trained_before: set[str] = set()
     for view in config["view"]:
         if view.get("model") in TEXT_MODELS:
-            text = view.get("text_view", TrainOptions.text_view)
-            # the default 'text' falls back to an earlier version's 'semantic' (embed/views.py)
-            names = {text, LEGACY_TEXT_VIEW} if text == DEFAULT_TEXT_VIEW else {text}
-            ready = declared | have | truth | (set() if config["run"]["seeds"] else trained_before)
-            if not names & ready:
-                _refuse_text_view(config, view, text, declared, have, source)
+            names = text_view_names(view)
+            ready = declared | have | ingest_views(config) | (set() if config["run"]["seeds"] else trained_before)
+            if not ready.intersection(names):
+                _refuse_text_view(config, view, names[0], declared, have, source)
         if "model" in view:
             trained_before.add(view["name"])
 
@@ -460,20 +455,13 @@ def hand_made_text_views(ws: Workspace, config: dict[str, Any]) -> dict[str, str
     """The text models' ``text_view``s that no step of the experiment makes (views of the workspace made by hand,
     ``complement embed --view NAME`` say), as {[[view]] name: workspace view}; a synthetic dataset's truth views,
     which its ingest makes, are not counted."""
-    from ..data.synth import TRUTH_COLLAB, TRUTH_SEMANTIC
-    from ..embed.views import DEFAULT_TEXT_VIEW, LEGACY_TEXT_VIEW
-    from ..steps.options import TrainOptions
-
-    made = {v["name"] for v in config["view"]}
-    if config["dataset"].get("kind") == "synthetic":
-        made |= {TRUTH_SEMANTIC, TRUTH_COLLAB}
+    made = {v["name"] for v in config["view"]} | ingest_views(config)
     held = set(ws.parts("embeddings")) if ws.tables_dir.is_dir() and ws.has_table("embeddings") else set()
     out = {}
     for view in config["view"]:
         if view.get("model") not in TEXT_MODELS:
             continue
-        text = view.get("text_view", TrainOptions.text_view)
-        names = [text, LEGACY_TEXT_VIEW] if text == DEFAULT_TEXT_VIEW else [text]
+        names = text_view_names(view)
         if made.intersection(names):
             continue
         found = next((n for n in names if n in held), None)

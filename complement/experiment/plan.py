@@ -20,6 +20,26 @@ from .digests import Digests
 
 #: models that read an item text-vector view (``text_view``, default ``text``)
 TEXT_MODELS = ("semantic", "alpharec", "fusion", "aligned-contrastive", "aligned-mse")
+
+
+def text_view_names(view: dict[str, Any]) -> tuple[str, ...]:
+    """The views a text model's [[view]] reads its item text vectors from, in order of preference: its
+    ``text_view`` (default ``text``) and, for the default, ``semantic``, where an earlier version wrote them
+    (:func:`complement.embed.views.text_view_for`). The plan's dependency, the check that the view will exist
+    and the check that a hand-made one is current all resolve it here."""
+    from ..embed.views import DEFAULT_TEXT_VIEW, LEGACY_TEXT_VIEW
+
+    text = view.get("text_view", DEFAULT_TEXT_VIEW)
+    return (text, LEGACY_TEXT_VIEW) if text == DEFAULT_TEXT_VIEW else (text,)
+
+
+def ingest_views(config: dict[str, Any]) -> set[str]:
+    """The views the experiment's ingest writes: a synthetic dataset's truth views, else none."""
+    from ..data.synth import TRUTH_COLLAB, TRUTH_SEMANTIC
+
+    return {TRUTH_SEMANTIC, TRUTH_COLLAB} if config["dataset"].get("kind") == "synthetic" else set()
+
+
 #: trained models that fuse or align the two views (fusion_gap compares them with the oracle)
 FUSED_MODELS = ("fusion", "aligned-contrastive", "aligned-mse")
 #: step kinds that write a view (its vectors or its top-K lists), each of the kind of view it makes
@@ -230,10 +250,8 @@ def build_plan(config: dict[str, Any], anchor: Anchor | None = None) -> list[Ste
                 continue
             deps = ["ingest"]
             if view["model"] in TEXT_MODELS:
-                text = view.get("text_view", "text")
-                if text not in deterministic_views and "semantic" in deterministic_views:
-                    text = "semantic"  # an experiment file written before the text view was renamed
-                if text in deterministic_views:
+                text = next((name for name in text_view_names(view) if name in deterministic_views), None)
+                if text is not None:
                     deps.append(deterministic_views[text])
             settings = {**view, "device": view.get("device", device)}
             if seed is not None:
