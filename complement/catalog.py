@@ -45,6 +45,7 @@ class Entry:
     made_by: str = ""  # the command that rebuilds it
     facets: dict[str, str] = field(default_factory=dict)  # fingerprints of parts of it (items#ids, ...)
     written_at: str = ""
+    sizes: dict[str, int] = field(default_factory=dict)  # file -> bytes when committed (tables.check_tables)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
@@ -55,6 +56,7 @@ class Entry:
             made_by=data.get("made_by", ""),
             facets=dict(data.get("facets", {})),
             written_at=data.get("written_at", ""),
+            sizes={str(k): int(v) for k, v in data.get("sizes", {}).items()},
         )
 
 

@@ -172,6 +172,7 @@ def merge(ws: Workspace, name: str, view: str, made_by: str) -> bool:
                     fingerprint=cat.combine(e.fingerprint for e in entries),
                     lineage=dict(entries[0].lineage),
                     made_by=made_by,
+                    sizes={f: size for e in entries for f, size in e.sizes.items()},
                 ),
             )
             for i in range(1, n + 1):

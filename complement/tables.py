@@ -215,6 +215,7 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
     of a partitioned table to the parts the step reads."""
     import pyarrow.parquet as pq
 
+    recorded, changed = _recorded_files(ws), []
     for name in names:
         if name in PARTITIONED_TABLES:
             # an invalid name is the step's own error to report; never build a path from it here
@@ -223,6 +224,7 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
         else:
             files = [(None, path) for path in ws.table_files(name)]
         for view, path in files:
+            changed += _size_changed(name, view, path, recorded)
             try:
                 schema = pq.read_schema(path)
             except (pa.ArrowInvalid, OSError) as exc:
@@ -235,6 +237,38 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
     for name, key in UNIQUE_KEYS:
         if name in names and ws.table_files(name):
             _check_unique(name, key, ws.table_files(name))
+    if changed:  # after the contract checks, which say more about a file edited by hand
+        raise WorkspaceError(changed[0])
+
+
+def _recorded_files(ws) -> dict[str, tuple[int, str]]:
+    """{file path: (its size when committed, the command that remakes its entry)} of the catalog's files that
+    have a recorded size (entries written before sizes were recorded have none)."""
+    out = {}
+    for entry in ws.catalog().entries.values():
+        for relative, size in entry.sizes.items():
+            out[str(ws.tables_dir / relative)] = (size, entry.made_by)
+    return out
+
+
+def _size_changed(name: str, view: str | None, path, recorded: dict[str, tuple[int, str]]) -> list[str]:
+    """A table file whose size differs from the one recorded when it was committed was written over outside
+    complement (another file copied onto it, say): its rows are not what the catalog's fingerprint and
+    lineage describe, so no step may read it as if they were. The message, or none."""
+    size, made_by = recorded.get(str(path), (None, ""))
+    try:
+        found = path.stat().st_size
+    except OSError:
+        return []  # a missing file: reading its schema names it
+    if size is None or found == size:
+        return []
+    where = "" if view is None else f" (view '{view}')"
+    remake = f"`{made_by}`" if made_by else REBUILT_BY[name]
+    return [
+        f"table '{name}'{where} file {path.name} is {found:,} bytes, but was {size:,} bytes when complement "
+        f"wrote it: it was changed outside complement, and its rows are not the ones its lineage describes; "
+        f"rebuild it with {remake}"
+    ]
 
 
 def _check_unique(name: str, key: str, files) -> None:

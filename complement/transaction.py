@@ -237,6 +237,7 @@ class Transaction:
                     os.replace(tables_dir / staged, tables_dir / relative)
                     _crash_point("renamed-one")
                     final.append(relative)
+                sizes = {f: (tables_dir / f).stat().st_size for f in final}
                 lineage = {k: self._resolve(k) for k in entry.lineage if k != key}
                 entries[key] = cat.Entry(
                     files=final,
@@ -245,6 +246,7 @@ class Transaction:
                     made_by=entry.made_by,
                     facets=entry.facets,
                     written_at=now,
+                    sizes=sizes,
                 )
             for key in self.deleted:
                 entries.pop(key, None)
@@ -256,6 +258,7 @@ class Transaction:
                     made_by=entry.made_by,
                     facets=dict(entry.facets),
                     written_at=now,
+                    sizes=dict(entry.sizes),
                 )
             if self.runs_files:
                 entries["runs"] = self._commit_runs(entries.get("runs"))
@@ -286,7 +289,9 @@ class Transaction:
             _write_durably(merged, tmp)
             os.replace(tmp, tables_dir / relative)
             files = [relative]
-        return cat.Entry(files=files, fingerprint=cat.combine(files))
+        sizes = {f: size for f in files if (size := (old.sizes if old else {}).get(f)) is not None}
+        sizes.update({f: (tables_dir / f).stat().st_size for f in files if f not in sizes})
+        return cat.Entry(files=files, fingerprint=cat.combine(files), sizes=sizes)
 
 
 def _latest_finish(tables_dir: Path, files: list[str]) -> dt.datetime | None:

@@ -127,6 +127,17 @@ def table_edit(name: str, edit):
     return setup
 
 
+def written_over(name: str, part: str | None = None):
+    """Write a table file over with a valid table of the same contract but fewer rows: a file copied onto it
+    outside complement, which the catalog's fingerprint and lineage do not describe."""
+
+    def setup(folder: Path) -> None:
+        path = table_file(folder, name, part)
+        pq.write_table(pq.read_table(path).slice(0, 10), path)
+
+    return setup
+
+
 def config_edit(transform):
     """Rewrite the workspace's complement.toml bytes with ``transform(bytes)``."""
 
@@ -412,6 +423,29 @@ SCORING = [
         ["neighbors", *W, "--view", "semantic", "--k", "3"],
         1,
         r"table 'embeddings' \(view 'semantic'\) file \S+\.parquet is not readable Parquet",
+    ),
+    # a file written over outside complement with valid rows of the same contract: refused by its size
+    Case(
+        "topk-file-written-over",
+        written_over("topk", "pop"),
+        ["diagnose", *W, "--sql", "metrics", "-p", "views", "pop", "-p", "k", "5"],
+        1,
+        r"table 'topk' \(view 'pop'\) file \S+\.parquet is [\d,]+ bytes, but was [\d,]+ bytes when complement wrote "
+        r"it: it was changed outside complement.*rebuild it with `complement train pop --view pop --k 20`",
+    ),
+    Case(
+        "interactions-file-written-over",
+        written_over("interactions"),
+        ["topk", *W, "--view", "pop", "--k", "5"],
+        1,
+        r"table 'interactions' file \S+\.parquet is [\d,]+ bytes, but was [\d,]+ bytes when complement wrote it",
+    ),
+    Case(
+        "embeddings-file-written-over",
+        written_over("embeddings", "semantic"),
+        ["neighbors", *W, "--view", "semantic", "--k", "3"],
+        1,
+        r"table 'embeddings' \(view 'semantic'\) file \S+\.parquet is [\d,]+ bytes, but was",
     ),
     Case(
         "fuse-weight-nan",

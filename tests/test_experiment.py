@@ -557,7 +557,7 @@ def test_a_text_model_depends_on_the_view_it_reads_and_only_the_default_falls_ba
 
     embedded = '[[view]]\nname = "semantic"\nembed = "default"\n\n'
     model = '[[view]]\nname = "sem"\nmodel = "semantic"\nepochs = 1\nmin_epochs = 1\nk = 50\n'
-    base = SMALL.replace("[[view]]\nname = \"lightgcn\"", embedded + "[[view]]\nname = \"lightgcn\"", 1)
+    base = SMALL.replace('[[view]]\nname = "lightgcn"', embedded + '[[view]]\nname = "lightgcn"', 1)
 
     def deps(text_view: str | None) -> list[str]:
         line = "" if text_view is None else f'text_view = "{text_view}"\n'

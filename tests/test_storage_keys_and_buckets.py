@@ -4,6 +4,8 @@ files reads as one table and gives the same rows as one file."""
 
 from __future__ import annotations
 
+import json
+
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -33,6 +35,12 @@ def legacy(tmp_path_factory):
             table = pq.read_table(path)
             keys = [c for c, _, _ in tables.INDEX_KEYS[name]]
             pq.write_table(table.drop_columns(keys), path)
+    # files written then were committed before sizes were recorded, too (tables.check_tables)
+    catalog = copy.tables_dir / "_catalog.json"
+    data = json.loads(catalog.read_text(encoding="utf-8"))
+    for entry in data["entries"].values():
+        entry.pop("sizes", None)
+    catalog.write_text(json.dumps(data), encoding="utf-8")
     return copy
 
 
