@@ -1,8 +1,10 @@
 """complement: how complementary are the semantic and collaborative views of a recommender?
 
 The library API a notebook uses: the verbs ``init, ingest, embed, train, topk, fuse, probe, diagnose,
-report, run, drop`` (``complement.steps``), each returning a result that displays as a table; the
-``complement`` command is a thin layer over them."""
+report, run, drop, export`` (``complement.steps``), each returning a result that displays as a table; the
+``complement`` command is a thin layer over them. Bring your own recommender: ``topk(ws, view, source=FILE)``
+imports another tool's ranked lists as a view, ``export`` writes a view's lists, the qrels or the RecBole
+split."""
 
 from __future__ import annotations
 
@@ -24,7 +26,21 @@ import types as _types
 
 from .diagnostics import list_diagnostics, show
 from .errors import ComplementError
-from .steps import StepResult, diagnose, drop, embed, fuse, ingest, init, probe, report, run, topk, train
+from .steps import (
+    StepResult,
+    diagnose,
+    drop,
+    embed,
+    export,
+    fuse,
+    ingest,
+    init,
+    probe,
+    report,
+    run,
+    topk,
+    train,
+)
 from .workspace import Workspace
 
 
@@ -49,6 +65,7 @@ __all__ = [
     "diagnose",
     "drop",
     "embed",
+    "export",
     "fuse",
     "ingest",
     "init",

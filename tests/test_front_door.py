@@ -114,11 +114,30 @@ def test_run_brings_an_experiment_up_to_date_and_reports_the_plan(tmp_path):
 
 
 def test_every_verb_is_exported_and_import_stays_light():
+    import inspect
+    import re
     import subprocess
     import sys
 
-    for verb in ("init", "ingest", "embed", "train", "topk", "fuse", "probe", "diagnose", "report", "run"):
-        assert callable(getattr(complement, verb)) and verb in complement.__all__
+    from complement import steps
+    from complement.cli.app import app
+    from complement.steps import VERBS, verbs
+
+    # every public function of verbs.py that returns a StepResult is a verb, and each is listed once
+    defined = [
+        name
+        for name, function in vars(verbs).items()
+        if inspect.isfunction(function) and function.__module__ == verbs.__name__ and not name.startswith("_")
+        if inspect.signature(function).return_annotation in ("StepResult", StepResult)
+    ]
+    assert sorted(VERBS) == sorted(defined) and "export" in VERBS
+    commands = {command.name for command in [*app.registered_commands, *app.registered_groups]}
+    for verb in VERBS:
+        assert callable(getattr(complement, verb)) and verb in complement.__all__ and verb in steps.__all__
+        assert verb in commands  # the command of the same name is a thin layer over the verb
+    # the verbs the package's docstring lists (what help(complement) shows) are the verbs, in VERBS' order
+    listed = re.search(r"the verbs ``([a-z, \n]+)``", complement.__doc__ or "")
+    assert listed is not None and re.split(r",\s+", listed.group(1)) == list(VERBS)
     code = "import complement, sys; print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 

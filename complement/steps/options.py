@@ -17,10 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from ..checks import SEED_MAX, comma_list
-from ..choices import BAG_SEED_STEP, MAX_BAG, MAX_FITS, Device, Exclude, Norm, Precision, Protocol, Shift, SplitMethod
+from ..choices import (
+    BAG_SEED_STEP,
+    MAX_BAG,
+    MAX_FITS,
+    Device,
+    Exclude,
+    Norm,
+    Precision,
+    Protocol,
+    Shift,
+    Split,
+    SplitMethod,
+)
 from .declare import Options, flag_of, option
 
 __all__ = ["STEP_OPTIONS", "Options", "flag_of", "option"]
@@ -64,6 +77,56 @@ class TopkOptions(Options):
         show_default=False,
         parse=_read_shard,
     )
+
+
+def _column(role: str) -> Any:
+    """``user_col`` and its kin: the column of a csv, tsv or parquet list file that holds ``role``."""
+    return option(None, f"With --from (csv/tsv/parquet): the {role} column.", kind=str)
+
+
+# ListImport and ExportOptions are not a step's options (no table of the experiment file takes them): they are
+# keywords of the topk and export verbs, declared here so that the verb (which names their flags in its errors)
+# and the CLI (`with_options` makes the flags) share one declaration.
+
+
+@dataclass(frozen=True)
+class ListImport:
+    """``topk`` with a source (``topk --from FILE``): how to read ranked lists made elsewhere
+    (``interop.import_topk``); the keywords of :func:`complement.topk` beside ``source``."""
+
+    fmt: str | None = option(
+        None, "With --from: trec, ranx, csv, tsv or parquet (default: from the extension).", flag="--format", kind=str
+    )
+    user_col: str | None = _column("user")
+    item_col: str | None = _column("item")
+    score_col: str | None = _column("score")
+    rank_col: str | None = _column("rank")
+    id_map: Path | None = option(
+        None, "With --from: TSV 'entity internal_id id' mapping the file's ids to the workspace's.", kind=Path
+    )
+    drop_unknown: bool = option(False, "With --from: drop rows with unknown users or items.", kind=bool)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What ``export`` writes (exactly one of view, qrels, recbole) and where; the keywords of
+    :func:`complement.export`."""
+
+    view: str | None = option(None, "Export this view's top-K lists as a run file.", kind=str)
+    qrels: bool = option(False, "Export the ground truth (relevance 1 per interaction) instead.", kind=bool)
+    split: Split | None = option(
+        None, "With --qrels: the split that is the ground truth (default: test).", choices=Split, show_default=False
+    )
+    recbole: Path | None = option(
+        None, "Write the dataset and its split as RecBole benchmark files into this folder.", kind=Path
+    )
+    fmt: str | None = option(
+        None,
+        "trec, ranx, csv, tsv or parquet (qrels: trec or ranx); default from --out's extension.",
+        flag="--format",
+        kind=str,
+    )
+    out: Path | None = option(None, "The file to write (never inside the workspace's tables/).", kind=Path)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The pipeline's verbs: ``init, ingest, embed, train, topk, fuse, probe, diagnose, report, run, drop``.
+"""The pipeline's verbs: ``init, ingest, embed, train, topk, fuse, probe, diagnose, report, run, drop, export``.
 
 Each takes the workspace (a :class:`Workspace` or its folder) first and returns a
 :class:`~complement.steps.results.StepResult`. A step's options come as its options object
@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from ..atomic import file_in_the_way
-from ..choices import Engine, FuseMethod, ModelName, ReportFormat, check_choice
+from ..choices import Engine, FuseMethod, ModelName, ReportFormat, Split, check_choice
 from ..errors import ConfigError, unknown_name
 from ..workspace import Workspace
-from .options import EmbedOptions, FuseOptions, Options, ProbeOptions, TopkOptions, TrainOptions
+from .declare import flag_of
+from .options import EmbedOptions, FuseOptions, ListImport, Options, ProbeOptions, TopkOptions, TrainOptions
 from .results import StepResult
 
 WorkspaceLike = Workspace | str | os.PathLike[str]
@@ -152,13 +153,99 @@ def train(
     return StepResult("train", ws, written, rows, time.perf_counter() - started, settings, summary)
 
 
-def topk(ws: WorkspaceLike, view: str, options: TopkOptions | None = None, **keywords: Any) -> StepResult:
-    """Exact top-K items per user of ``view`` (score = user · item), seen items masked."""
-    from ..scoring import write_topk
+def topk(
+    ws: WorkspaceLike,
+    view: str,
+    options: TopkOptions | None = None,
+    *,
+    source: str | os.PathLike[str] | None = None,
+    fmt: str | None = None,
+    user_col: str | None = None,
+    item_col: str | None = None,
+    score_col: str | None = None,
+    rank_col: str | None = None,
+    id_map: str | os.PathLike[str] | None = None,
+    drop_unknown: bool = False,
+    **keywords: Any,
+) -> StepResult:
+    """Exact top-K items per user of ``view`` (score = user · item), seen items masked.
+
+    With ``source`` (``complement topk --from FILE``) the view's lists are imported from that file instead:
+    a TREC run, a ranx run JSON or CSV/TSV/Parquet lists (``fmt``: default from the extension; ``user_col``
+    … ``rank_col`` name a table's columns, ``id_map`` translates its ids, ``drop_unknown`` drops rows with
+    unknown users or items; docs/interop.md). The whole file is checked before anything is written;
+    ``k`` is then the longest list accepted, ``shard`` is refused, and ``details`` has ``users`` and
+    ``rank_from`` (rank, score or order: where the ranks came from). The list keywords without a
+    ``source`` are refused."""
+    from ..checks import integer
+    from ..shards import parse
+    from ..tables import check_new_view_name, check_tables, check_view_name
 
     ws, opts, started = open_workspace(ws), resolve_options(TopkOptions, options, keywords), time.perf_counter()
+    lists = ListImport(
+        fmt=fmt,
+        user_col=user_col,
+        item_col=item_col,
+        score_col=score_col,
+        rank_col=rank_col,
+        id_map=Path(id_map) if id_map is not None else None,
+        drop_unknown=drop_unknown,
+    )
+    integer("--k", opts.k, minimum=1)
+    if source is None:
+        check_view_name(view)  # scoring derives a view's own lists from its vectors
+        given = [flag_of(f) for f in dataclasses.fields(lists) if getattr(lists, f.name) not in (None, False)]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
+    else:
+        check_new_view_name(view)  # an import writes the view anew
+    if parse(opts.shard) is not None and source is not None:
+        raise ConfigError("--shard applies to scoring vectors, not with --from FILE")
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
+    if source is not None:
+        return _import_lists(ws, view, Path(source), lists, opts, started)
+    if ws.is_list_view(view):
+        from ..listview import is_fusion, list_view_error, made_by
+
+        command = made_by(ws, view)
+        if is_fusion(command):  # the fusion makes its lists again; there is no file to re-import
+            remake = "its lists are remade by running that fusion again"
+        else:
+            remake = f"re-import it with `complement topk --view {view} --from FILE`"
+        raise list_view_error(ws, view, f"it has no vectors to score; {remake}")
+    from ..scoring import write_topk
+
     rows = write_topk(ws, view, **opts.as_dict())
     return StepResult("topk", ws, view, rows, time.perf_counter() - started, opts.as_dict())
+
+
+def _import_lists(
+    ws: Workspace, view: str, source: Path, lists: ListImport, opts: TopkOptions, started: float
+) -> StepResult:
+    from ..interop import Columns, import_topk
+
+    exclude = opts.as_dict()["exclude"]
+    checked = import_topk(
+        ws,
+        source,
+        view,
+        fmt=lists.fmt,
+        columns=Columns(lists.user_col, lists.item_col, lists.score_col, lists.rank_col),
+        id_map=lists.id_map,
+        drop_unknown=lists.drop_unknown,
+        k=opts.k,
+        exclude=exclude,
+    )
+    settings = {"source": str(source), **dataclasses.asdict(lists), "k": opts.k, "exclude": exclude}
+    settings["id_map"] = str(lists.id_map) if lists.id_map is not None else None
+    details = {
+        "users": checked.users,
+        "rank_from": checked.rank_from,
+        "dropped_rows": checked.dropped,
+        "masked_pairs": checked.masked_pairs,
+    }
+    rows = checked.table.num_rows
+    return StepResult("topk", ws, view, rows, time.perf_counter() - started, settings, details)
 
 
 def fuse(
@@ -178,6 +265,65 @@ def fuse(
     details = {"method": result.method, "weight": result.weight}
     settings = {"views": list(views) if not isinstance(views, str) else views, "method": chosen, **opts.as_dict()}
     return StepResult("fuse", ws, view, result.rows, time.perf_counter() - started, settings, details)
+
+
+def export(
+    ws: WorkspaceLike,
+    *,
+    view: str | None = None,
+    qrels: bool = False,
+    split: Split | str | None = None,
+    recbole: str | os.PathLike[str] | None = None,
+    fmt: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> StepResult:
+    """Write exactly one of: ``view``'s top-K lists as a run file (``out``; ``fmt`` trec, ranx, csv, tsv
+    or parquet), the ground truth as qrels (``qrels=True``, the ``split`` pairs, default test; trec or
+    ranx) or the dataset and its split as RecBole benchmark files (``recbole=DIR``, no ``out`` or
+    ``fmt``). ``fmt`` defaults to what ``out``'s extension names. Every argument is checked before
+    anything is written; ``details['path']`` is the file (or folder) written, ``rows`` the rows written
+    (docs/interop.md)."""
+    from ..interop import export_qrels, export_recbole, export_view
+
+    ws, started = open_workspace(ws), time.perf_counter()
+    if not isinstance(qrels, bool):
+        raise ConfigError(f"qrels is True or False, not {qrels!r}")
+    chosen = [
+        name
+        for name, on in (("--view", view is not None), ("--qrels", qrels), ("--recbole", recbole is not None))
+        if on
+    ]
+    if len(chosen) != 1:
+        raise ConfigError(
+            f"export takes exactly one of --view NAME, --qrels, --recbole DIR (got: {', '.join(chosen) or 'none'})"
+        )
+    if split is not None and not qrels:  # given at all, even as the default: --view and --recbole would ignore it
+        raise ConfigError(f"--split applies to --qrels only, not to {chosen[0]}")
+    settings: dict[str, Any] = {
+        "view": view,
+        "qrels": qrels,
+        "split": None,
+        "recbole": str(recbole) if recbole is not None else None,
+        "fmt": fmt,
+        "out": str(out) if out is not None else None,
+    }
+    if recbole is not None:
+        if out is not None or fmt is not None:
+            raise ConfigError("--recbole DIR writes its own files; it takes no --out or --format")
+        counts = export_recbole(ws, recbole)
+        details: dict[str, Any] = {"path": str(recbole), "files": counts}
+        return StepResult("export", ws, None, sum(counts.values()), time.perf_counter() - started, settings, details)
+    if out is None:
+        raise ConfigError(f"{chosen[0]} needs --out FILE")
+    if qrels:
+        settings["split"] = check_choice(Split, split if split is not None else Split.test, "--split", "split").value
+        rows = export_qrels(ws, out, fmt, split=settings["split"])
+        details = {"path": str(out), "split": settings["split"]}
+    else:
+        if view is None:  # unreachable: exactly one of view, qrels, recbole was checked above
+            raise ConfigError("export needs --view NAME")
+        rows, details = export_view(ws, view, out, fmt), {"path": str(out)}
+    return StepResult("export", ws, view, rows, time.perf_counter() - started, settings, details)
 
 
 def drop(ws: WorkspaceLike, views: str | Sequence[str]) -> StepResult:
