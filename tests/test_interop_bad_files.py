@@ -56,7 +56,7 @@ BAD_FILES: dict[str, tuple[str, bytes, tuple[str, ...], tuple[str, ...]]] = {
         "ab.csv",
         b"a,b\nu1,i2\n",
         (),
-        ("unknown users (e.g. 'a')", "the first line names no user column, so it was read as a row"),
+        ("1 unknown user (e.g. 'a')", "the first line names no user column, so it was read as a row"),
     ),
     "a row with too few fields": (
         "short.csv",

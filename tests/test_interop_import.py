@@ -106,6 +106,33 @@ def test_ranx_json_ranks_come_from_scores_with_ties_in_file_order(tmp_path):
     assert lists_of(ws, "fused") == {"u1": ["i3", "i2", "i5"], "u2": ["i6", "i1"]}
 
 
+@pytest.mark.parametrize(
+    ("run", "notes"),
+    [
+        ({"u1": {"i2": 0.9, "i5": 0.1}, "u2": {"i4": 2.0}, "u3": {"i1": 3.0}}, []),  # every user listed
+        ({"u1": {"i2": 0.9}}, ["2 users of the 3 with test items have no list in run.json"]),
+        ({"u1": {"i2": 0.9}, "u2": {"i4": 1.0}}, ["1 user of the 3 with test items has no list in run.json"]),
+        (  # a ranx qrels file: every score is a relevance label of 1
+            {"u1": {"i2": 1, "i3": 1}, "u2": {"i4": 1}, "u3": {"i6": 1}},
+            ["every score in run.json is 1, so the ranks are the file's order; a qrels file"],
+        ),
+        ({"u1": {"i2": 1}, "u2": {"i4": 1}, "u3": {"i6": 1}}, []),  # one item per user: nothing to order
+    ],
+)
+def test_an_import_says_which_test_users_it_lacks_and_when_its_scores_order_nothing(
+    tmp_path, capsys, monkeypatch, run, notes
+):
+    monkeypatch.delenv("COMPLEMENT_QUIET")
+    ws = make_ws(tmp_path)
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(run))
+    capsys.readouterr()
+    code, _, err = run_cli(capsys, "topk", "-w", str(ws.root), "--view", "mine", "--from", str(path))
+    assert code == 0, err
+    said = [line for line in err.splitlines() if line.startswith("import: ")]
+    assert len(said) == len(notes) and all(note in line for note, line in zip(notes, said, strict=True)), err
+
+
 def test_lenskit_csv_elliot_headerless_tsv_and_parquet_with_named_columns(tmp_path):
     ws = make_ws(tmp_path)
     lenskit = tmp_path / "recs.csv"
@@ -172,14 +199,14 @@ def test_the_recorded_import_command_names_every_option_given(tmp_path, capsys):
 
 
 BAD_INPUTS = {
-    "unknown user": ("u1 Q0 i2 1 1 x\nnobody Q0 i2 1 1 x\n", "1 unknown users (e.g. 'nobody')"),
+    "unknown user": ("u1 Q0 i2 1 1 x\nnobody Q0 i2 1 1 x\n", "1 unknown user (e.g. 'nobody')"),
     "unknown item": ("u1 Q0 i2 1 1 x\nu1 Q0 i99 2 0 x\nu2 Q0 i98 1 0 x\n", "2 unknown items (e.g. 'i98', 'i99')"),
-    "duplicate pair": ("u1 Q0 i2 1 1 x\nu1 Q0 i2 2 0 x\n", "1 duplicate (user, item) pairs (e.g. 'u1'/'i2')"),
-    "ranks from 0": ("u1 Q0 i2 0 1 x\nu1 Q0 i3 1 0 x\n", "1 users whose ranks are not 1..n (e.g. 'u1'/'[0, 1]')"),
-    "repeated rank": ("u2 Q0 i2 1 1 x\nu2 Q0 i3 1 0 x\n", "1 users whose ranks are not 1..n (e.g. 'u2'/'[1, 1]')"),
+    "duplicate pair": ("u1 Q0 i2 1 1 x\nu1 Q0 i2 2 0 x\n", "1 duplicate (user, item) pair (e.g. 'u1'/'i2')"),
+    "ranks from 0": ("u1 Q0 i2 0 1 x\nu1 Q0 i3 1 0 x\n", "1 user whose ranks are not 1..n (e.g. 'u1'/'[0, 1]')"),
+    "repeated rank": ("u2 Q0 i2 1 1 x\nu2 Q0 i3 1 0 x\n", "1 user whose ranks are not 1..n (e.g. 'u2'/'[1, 1]')"),
     "too long": (
         "u1 Q0 i2 1 3 x\nu1 Q0 i3 2 2 x\nu1 Q0 i4 3 1 x\n",
-        "1 lists longer than 2 items (longest: 3, user 'u1'",
+        "1 list longer than 2 items (longest: 3, user 'u1'",
     ),
     "empty file": ("", "no lists in the file"),
     "bad line": ("u1 Q0 i2 1\n", "line 1 has 4 fields"),

@@ -16,7 +16,7 @@ from ..tables import check_new_view_name
 from ..viewkind import IMPORTED_LISTS, check_writable
 from ..workspace import Workspace
 from .formats import format_of, read_lists
-from .lists import Checked, check_lists, read_id_map
+from .lists import Checked, check_lists, counted, read_id_map
 from .tabular import Columns
 
 DEFAULT_MAX_LENGTH = 100
@@ -94,6 +94,8 @@ def import_topk(
         message(f"import: removed the vectors of view '{view}'; they would disagree with the imported lists")
     if checked.dropped:
         message(f"import: dropped {checked.dropped:,} rows with unknown users or items (--drop-unknown)")
+    for note in coverage_notes(ws, checked, path):
+        message(note)
     if checked.masked_pairs:
         message(
             f"import: {checked.masked_pairs:,} listed items are masked ({exclude}) interactions of their user "
@@ -101,6 +103,31 @@ def import_topk(
             f"-p views {shlex.quote(view)} -w {shlex.quote(str(ws.root))}` names them all"
         )
     return checked
+
+
+def coverage_notes(ws: Workspace, checked: Checked, path: Path) -> list[str]:
+    """What a user should know about lists that were accepted: users with test items who have no list (the
+    diagnostics count them as having no hits), and scores that are all equal (a qrels file reads so)."""
+    import pyarrow.compute as pc
+
+    notes = []
+    evaluated = ws.query("SELECT DISTINCT user_id FROM interactions WHERE split = 'test'").column(0)
+    missing = len(evaluated) - int(pc.sum(pc.is_in(evaluated, checked.table.column("user_id").unique())).as_py() or 0)
+    if missing:
+        notes.append(
+            f"import: {counted(missing, 'user')} of the {len(evaluated):,} with test items "
+            f"{'has' if missing == 1 else 'have'} no list in {path.name}; the diagnostics count them as having no "
+            "hits"
+        )
+    score = checked.table.column("score")
+    if checked.rank_from == "score" and score.null_count == 0 and len(score) > checked.users:
+        low, high = pc.min_max(score).values()
+        if low.as_py() == high.as_py():
+            notes.append(
+                f"import: every score in {path.name} is {low.as_py():g}, so the ranks are the file's order; a qrels "
+                "file (relevance labels, not scores) reads like this: check that it is a run"
+            )
+    return notes
 
 
 def import_command(

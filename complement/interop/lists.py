@@ -32,6 +32,11 @@ class Checked:
     rank_from: str = "rank"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 unknown user``, ``2 unknown users``: a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def _examples(rows: list[tuple]) -> str:
     shown = ", ".join("/".join(f"'{text.shown(v)}'" for v in row) for row in rows[:EXAMPLES])
     return f" (e.g. {shown})"
@@ -150,19 +155,19 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     dup = con.sql("""SELECT user_id, item_id FROM raw GROUP BY user_id, item_id HAVING count(*) > 1
                      ORDER BY user_id, item_id""").fetchall()
     if dup:
-        problems.append(f"{len(dup)} duplicate (user, item) pairs{_examples(dup)}")
+        problems.append(f"{counted(len(dup), 'duplicate (user, item) pair')}{_examples(dup)}")
 
     if raw.has_rank:
         bad = con.sql("""SELECT user_id, list(rank ORDER BY rank)[:5]::VARCHAR FROM raw GROUP BY user_id
                          HAVING min(rank) <> 1 OR max(rank) <> count(*) OR count(DISTINCT rank) <> count(*)
                          ORDER BY user_id""").fetchall()
         if bad:
-            problems.append(f"{len(bad)} users whose ranks are not 1..n{_examples(bad)}")
+            problems.append(f"{counted(len(bad), 'user')} whose ranks are not 1..n{_examples(bad)}")
     dropped = 0
     for entity in ("user", "item"):
         n, rows = unknown(entity)
         if n and not drop_unknown:
-            problems.append(f"{n} unknown {entity}s{_examples(rows)}")
+            problems.append(f"{counted(n, f'unknown {entity}')}{_examples(rows)}")
     if drop_unknown:
         before = con.execute("SELECT count(*) FROM raw").fetchone()[0]
         con.execute(
@@ -190,7 +195,7 @@ def _check(con, raw, view, user_ids, item_ids, masked, max_length, id_map, drop_
     ).fetchall()
     if long:
         problems.append(
-            f"{len(long)} lists longer than {max_length} items (longest: {long[0][1]}, "
+            f"{counted(len(long), 'list')} longer than {max_length} items (longest: {long[0][1]}, "
             f"user '{text.shown(long[0][0])}'; raise --k to store them)"
         )
     if problems:
