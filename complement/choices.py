@@ -60,7 +60,12 @@ def fits_unsuited(method: str | None, fits: object) -> str | None:
 
 #: the fuse options only some methods read, and those methods: another method would ignore the value, so
 #: giving one (a value other than its default) to another method is refused
-METHOD_OPTIONS: dict[str, tuple[str, ...]] = {"weight": ("score", "cca"), "norm": ("score",), "rrf_k": ("rrf",)}
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
+    "weight": ("score", "cca"),
+    "norm": ("score",),
+    "rrf_k": ("rrf",),
+    "fold_in": ("ranker",),
+}
 
 
 def options_unsuited(method: str | None, given: Iterable[str]) -> tuple[str, str] | None:

@@ -186,10 +186,13 @@ def learned_topk(
     device: torch.device,
     chunk_size: int | None = None,
     fits: int = 1,
+    fold_in: bool = False,
 ) -> LearnedResult:
     """Fit ``method`` on the validation split and rank every user's unmasked items with it. ``views``
     are two ``(user, item)`` vector pairs, or for the ranker two or more; the ranker averages ``fits``
-    models (each with its own held-out fifth)."""
+    models (each with its own held-out fifth). With ``fold_in`` the writing pass's similarity features read the
+    masked (``exclude``) items as the user's history instead of the train items, as the fitting pass reads its
+    masked items (train): the history is what is known when the list is made."""
     if method == "gate" and len(views) != 2:
         raise ConfigError(f"fuse --method gate fuses exactly two views, not {len(views)}")
     n_users, n_items = views[0][0].shape[0], views[0][1].shape[0]
@@ -269,7 +272,7 @@ def learned_topk(
             history.item_popularity,
             depth=depth,
             device=device,
-            history=history.train,
+            history=seen if fold_in else history.train,
             chunk_size=chunk_size,
         ):
             ufeat = torch.cat([static[block.start : block.stop], block.margins.cpu()], dim=1)

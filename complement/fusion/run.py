@@ -58,14 +58,22 @@ class FuseResult:
 
 
 #: the defaults a fuse command leaves out (FuseOptions' declaration: a test keeps them equal)
-FUSE_DEFAULTS = {"weight": None, "norm": "zscore", "rrf_k": 60.0, "fits": 1, "k": 100, "exclude": "train+valid"}
+FUSE_DEFAULTS = {
+    "weight": None,
+    "norm": "zscore",
+    "rrf_k": 60.0,
+    "fits": 1,
+    "fold_in": False,
+    "k": 100,
+    "exclude": "train+valid",
+}
 
 
 def fuse_command(names: Sequence[str], method: str, view: str, settings: dict) -> str:
     """``complement fuse --views A,B --method M --view V`` with the settings that are not the defaults: what a
     stale view's message tells one to run (the workspace's ``-w`` is added there)."""
     flags = "".join(
-        f" --{key.replace('_', '-')} {value}"
+        f" --{key.replace('_', '-')}" + ("" if value is True else f" {value}")
         for key, value in settings.items()
         if key in FUSE_DEFAULTS and value is not None and value != FUSE_DEFAULTS[key]
     )
@@ -152,6 +160,7 @@ def fuse(
     norm: str = "zscore",
     rrf_k: float = DEFAULT_RRF_K,
     fits: int = 1,
+    fold_in: bool = False,
     k: int = 100,
     exclude: str = DEFAULT_EXCLUDE,
     device: str = "auto",
@@ -165,7 +174,7 @@ def fuse(
     view_a, view_b = names[0], names[1]
     if problem := fits_unsuited(method, fits):
         raise ConfigError(f"--{problem}")
-    given = FuseOptions.changed({"weight": weight, "norm": norm, "rrf_k": rrf_k})
+    given = FuseOptions.changed({"weight": weight, "norm": norm, "rrf_k": rrf_k, "fold_in": fold_in})
     if unsuited := options_unsuited(method, given):
         raise ConfigError(f"--{unsuited[0].replace('_', '-')} {unsuited[1]}")
     check_new_view_name(view)
@@ -209,7 +218,7 @@ def fuse(
         if method == "cca"
         else {"rrf_k": rrf_k}
         if method == "rrf"
-        else {"fits": fits}
+        else {"fits": fits, **({"fold_in": True} if fold_in else {})}  # recorded as before unless given
         if method == "ranker"
         else {}
     )
@@ -245,6 +254,7 @@ def fuse(
                     device=torch_device,
                     chunk_size=chunk_size,
                     fits=fits,
+                    fold_in=fold_in,
                 )
                 indices, scores, result.fit = learned.indices, learned.scores, learned.metrics
             elif method in ("score", "cca"):

@@ -203,6 +203,12 @@ class FuseOptions(Options):
         maximum=MAX_FITS,
         kind=int,
     )
+    fold_in: bool = option(
+        False,
+        "ranker: when writing the lists, the similarity-to-history features read every masked (--exclude) item "
+        "of the user, train + valid, as history, not train alone (what is known at test time).",
+        kind=bool,
+    )
     k: int = option(100, "List length per user.", minimum=1, kind=int)
     exclude: Exclude = option(Exclude.train_valid, "Seen items to mask: train or train+valid.", choices=Exclude)
     device: str = option(Device.auto, DEVICE_HELP, choices=Device)
