@@ -1,6 +1,7 @@
-"""``fuse --method ranker --fold-in``: the writing pass's similarity-to-history features read the masked
-items (train + valid) as the user's history, the fitting pass is unchanged, the test split is still never
-read, other methods refuse the option, and the recorded command makes the same lists again."""
+"""``fuse --method ranker --fold-in``: the writing pass's history features (similarity to the history, the
+user's activity, history popularity and text share) read the masked items (train + valid) as the history, the
+fitting pass is unchanged, the test split is still never read, other methods refuse the option, and the
+recorded command makes the same lists again."""
 
 from __future__ import annotations
 
@@ -38,12 +39,22 @@ def test_the_writing_pass_reads_train_and_valid_as_history_and_the_fit_is_unchan
         return real(views, seen, item_popularity, history=history, **kw)
 
     monkeypatch.setattr(learned, "candidate_blocks", spy)
+    user_histories = []
+    real_static = learned.History.static_user_features
+
+    def spy_static(self):
+        user_histories.append(_history_items(self.train, range(N_USERS)))
+        return real_static(self)
+
+    monkeypatch.setattr(learned.History, "static_user_features", spy_static)
     plain = fuse(ws, "a,b", "ranker", "plain", k=20, exclude="train+valid", device="cpu")
     folded = fuse(ws, "a,b", "ranker", "folded", k=20, exclude="train+valid", device="cpu", fold_in=True)
     train, known = _split_pairs(ws, ("train",)), _split_pairs(ws, ("train", "valid"))
     assert train < known
     # fitting pass, writing pass; without and with fold-in
     assert histories == [train, train, train, known]
+    # the user features (activity, history popularity, text share) likewise: fit, then the folded writing pass
+    assert user_histories == [train, train, known]
     assert plain.fit == folded.fit  # the same fits, epochs and held-out curves
     assert _lists(ws, "plain") != _lists(ws, "folded")
 

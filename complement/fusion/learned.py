@@ -190,9 +190,11 @@ def learned_topk(
 ) -> LearnedResult:
     """Fit ``method`` on the validation split and rank every user's unmasked items with it. ``views``
     are two ``(user, item)`` vector pairs, or for the ranker two or more; the ranker averages ``fits``
-    models (each with its own held-out fifth). With ``fold_in`` the writing pass's similarity features read the
-    masked (``exclude``) items as the user's history instead of the train items, as the fitting pass reads its
-    masked items (train): the history is what is known when the list is made."""
+    models (each with its own held-out fifth). With ``fold_in`` the writing pass's history features (the
+    similarity of each candidate to the history, and the user's activity, history popularity and text share)
+    read the masked (``exclude``) items as the user's history instead of the train items, as the fitting pass
+    reads its masked items (train): the history is what is known when the list is made. Item popularity stays
+    the train count in both passes."""
     if method == "gate" and len(views) != 2:
         raise ConfigError(f"fuse --method gate fuses exactly two views, not {len(views)}")
     n_users, n_items = views[0][0].shape[0], views[0][1].shape[0]
@@ -263,6 +265,9 @@ def learned_topk(
 
     # ---- writing pass: `exclude` masked
     seen = SeenMask(n_users, n_items, ws.interaction_indices(exclude))
+    if fold_in:  # the user features of what is known now; item popularity stays the train count
+        known = History(seen, history.item_popularity, history.item_has_text)
+        static = torch.from_numpy(known.static_user_features().astype(np.float64))
     indices, scores = [], []
     chosen: list[np.ndarray] = []
     with torch.no_grad():

@@ -205,8 +205,9 @@ class FuseOptions(Options):
     )
     fold_in: bool = option(
         False,
-        "ranker: when writing the lists, the similarity-to-history features read every masked (--exclude) item "
-        "of the user, train + valid, as history, not train alone (what is known at test time).",
+        "ranker: when writing the lists, the history features (similarity to the history, activity, history "
+        "popularity, text share) read every masked (--exclude) item of the user, train + valid, as the history, "
+        "not train alone: what is known at test time.",
         kind=bool,
     )
     k: int = option(100, "List length per user.", minimum=1, kind=int)
