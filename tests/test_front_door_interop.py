@@ -174,6 +174,7 @@ def test_export_refuses_bad_arguments_and_writes_nothing(ws, tmp_path, keywords,
 # (view, keywords of complement.topk, the error class, the error) — each is refused before anything is written
 TOPK_REFUSED = [
     ("mine", {"source": "{lists}", "shard": "1/2"}, ConfigError, r"^--shard applies to scoring vectors, not with "),
+    ("mine", {"source": "{lists}", "device": "cpu"}, ConfigError, r"^--device applies to scoring vectors, not with "),
     ("truth_collab", {"user_col": "u"}, ConfigError, r"^--user-col only apply with --from FILE$"),
     (
         "truth_collab",

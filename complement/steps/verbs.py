@@ -199,8 +199,11 @@ def topk(
             raise ConfigError(f"{', '.join(given)} only apply with --from FILE")
     else:
         check_new_view_name(view)  # an import writes the view anew
-    if parse(opts.shard) is not None and source is not None:
-        raise ConfigError("--shard applies to scoring vectors, not with --from FILE")
+    if source is not None:  # what only scoring reads: refused rather than ignored
+        scoring_only = (("--shard", parse(opts.shard) is not None), ("--device", opts.device != TopkOptions.device))
+        for flag, is_set in scoring_only:
+            if is_set:
+                raise ConfigError(f"{flag} applies to scoring vectors, not with --from FILE")
     check_tables(ws, "items", "users", "interactions", "embeddings", views=[view])
     if source is not None:
         return _import_lists(ws, view, Path(source), lists, opts, started)
