@@ -58,6 +58,17 @@ def fits_unsuited(method: str | None, fits: object) -> str | None:
     return None
 
 
+def fold_in_unsuited(fold_in: object, exclude: object) -> str | None:
+    """``None`` unless the ranker's fold-in is asked for with only train masked: the valid items are then not
+    part of what the written lists mask, so there is nothing to fold in; else why not."""
+    if fold_in is True and str(getattr(exclude, "value", exclude)) == "train":
+        return (
+            "reads the masked valid items as the user's history when writing, and with exclude train the valid "
+            "items are not masked: there is nothing to fold in (exclude train+valid, or leave fold-in out)"
+        )
+    return None
+
+
 #: the fuse options only some methods read, and those methods: another method would ignore the value, so
 #: giving one (a value other than its default) to another method is refused
 METHOD_OPTIONS: dict[str, tuple[str, ...]] = {

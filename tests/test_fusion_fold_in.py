@@ -1,7 +1,7 @@
 """``fuse --method ranker --fold-in``: the writing pass's history features (similarity to the history, the
 user's activity, history popularity and text share) read the masked items (train + valid) as the history, the
-fitting pass is unchanged, the test split is still never read, other methods refuse the option, and the
-recorded command makes the same lists again."""
+fitting pass is unchanged, the test split is still never read, other methods and exclude = train refuse the
+option, and the recorded command makes the same lists again."""
 
 from __future__ import annotations
 
@@ -59,10 +59,10 @@ def test_the_writing_pass_reads_train_and_valid_as_history_and_the_fit_is_unchan
     assert _lists(ws, "plain") != _lists(ws, "folded")
 
 
-def test_with_train_masked_alone_fold_in_changes_nothing(ws):
-    fuse(ws, "a,b", "ranker", "t-plain", k=20, exclude="train", device="cpu")
-    fuse(ws, "a,b", "ranker", "t-folded", k=20, exclude="train", device="cpu", fold_in=True)
-    assert [r[1:] for r in _lists(ws, "t-plain")] == [r[1:] for r in _lists(ws, "t-folded")]
+def test_with_train_masked_alone_there_is_nothing_to_fold_in_and_it_is_refused(ws):
+    with pytest.raises(ConfigError, match=r"^--fold-in reads the masked valid items .* exclude train the valid"):
+        fuse(ws, "a,b", "ranker", "t-folded", k=20, exclude="train", device="cpu", fold_in=True)
+    assert "t-folded" not in ws.parts("topk")
 
 
 def test_the_folded_lists_do_not_depend_on_the_test_split(tmp_path):
@@ -108,3 +108,6 @@ def test_an_experiment_fusion_takes_fold_in_for_the_ranker_only(tmp_path):
     bad = {**base, "fusion": [{"name": "f", "views": ["a", "b"], "method": "score", "fold_in": True}]}
     with pytest.raises(ConfigError, match=r"fusion 'f'\.fold_in = True is read by ranker only"):
         validate(json.loads(json.dumps(bad)), "exp.toml")
+    masked = {"name": "f", "views": ["a", "b"], "method": "ranker", "fold_in": True, "exclude": "train"}
+    with pytest.raises(ConfigError, match=r"fusion 'f'\.fold_in = true reads the masked valid items"):
+        validate({**base, "fusion": [masked]}, "exp.toml")

@@ -35,6 +35,7 @@ from ..choices import (
     ModelName,
     check_choice,
     fits_unsuited,
+    fold_in_unsuited,
     fusion_views_wanted,
     options_unsuited,
 )
@@ -169,6 +170,8 @@ def validate(config: dict[str, Any], source: str = "complement.toml") -> dict[st
             raise ConfigError(f"{where}: {problem}")
         if unsuited := options_unsuited(method, FuseOptions.changed(fusion)):
             raise ConfigError(f"{where}.{unsuited[0]} = {fusion[unsuited[0]]!r} {unsuited[1]}")
+        if problem := fold_in_unsuited(fusion.get("fold_in", False), fusion.get("exclude", FuseOptions.exclude)):
+            raise ConfigError(f"{where}.fold_in = true {problem}")
         for v in pair:
             if v not in names:
                 raise ConfigError(f"{where}.views: {_undeclared(v, names)}")

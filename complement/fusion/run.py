@@ -25,7 +25,14 @@ import numpy as np
 import pyarrow as pa
 
 from ..checks import comma_list
-from ..choices import LIST_FUSION_METHODS, MULTI_VIEW_METHODS, fits_unsuited, fusion_views_wanted, options_unsuited
+from ..choices import (
+    LIST_FUSION_METHODS,
+    MULTI_VIEW_METHODS,
+    fits_unsuited,
+    fold_in_unsuited,
+    fusion_views_wanted,
+    options_unsuited,
+)
 from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
@@ -177,6 +184,8 @@ def fuse(
     given = FuseOptions.changed({"weight": weight, "norm": norm, "rrf_k": rrf_k, "fold_in": fold_in})
     if unsuited := options_unsuited(method, given):
         raise ConfigError(f"--{unsuited[0].replace('_', '-')} {unsuited[1]}")
+    if problem := fold_in_unsuited(fold_in, exclude):
+        raise ConfigError(f"--fold-in {problem}")
     check_new_view_name(view)
     check_writable(ws, view, FUSED, f"complement fuse --method {method}")
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
