@@ -209,10 +209,13 @@ def check_columns(name: str, schema: pa.Schema, source: str = "") -> None:
             )
 
 
-def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = None) -> None:
+def check_tables(
+    ws, *names: str, views: tuple[str, ...] | list[str] | None = None, replaced: str | None = None
+) -> None:
     """Check the stored files of each listed table (that exists) against the contract, and that
     ``items`` and ``users`` hold each id once, before a step reads them. ``views`` limits the check
-    of a partitioned table to the parts the step reads."""
+    of a partitioned table to the parts the step reads. The sizes of view ``replaced``'s files are not
+    checked: the step writes that view anew (what it keeps of the old files, :func:`written_over` checks)."""
     import pyarrow.parquet as pq
 
     recorded, changed = _recorded_files(ws), []
@@ -224,7 +227,8 @@ def check_tables(ws, *names: str, views: tuple[str, ...] | list[str] | None = No
         else:
             files = [(None, path) for path in ws.table_files(name)]
         for view, path in files:
-            changed += _size_changed(name, view, path, recorded)
+            if view is None or view != replaced:
+                changed += _size_changed(ws, name, view, path, recorded)
             try:
                 schema = pq.read_schema(path)
             except (pa.ArrowInvalid, OSError) as exc:
@@ -251,10 +255,18 @@ def _recorded_files(ws) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _size_changed(name: str, view: str | None, path, recorded: dict[str, tuple[int, str]]) -> list[str]:
+def written_over(ws, name: str, part: str) -> list[str]:
+    """The size messages of part ``part`` of table ``name`` (none when its files are as committed)."""
+    recorded = _recorded_files(ws)
+    return [m for path in ws.table_files(name, part) for m in _size_changed(ws, name, part, path, recorded)]
+
+
+def _size_changed(ws, name: str, view: str | None, path, recorded: dict[str, tuple[int, str]]) -> list[str]:
     """A table file whose size differs from the one recorded when it was committed was written over outside
     complement (another file copied onto it, say): its rows are not what the catalog's fingerprint and
     lineage describe, so no step may read it as if they were. The message, or none."""
+    import shlex
+
     size, made_by = recorded.get(str(path), (None, ""))
     try:
         found = path.stat().st_size
@@ -262,12 +274,18 @@ def _size_changed(name: str, view: str | None, path, recorded: dict[str, tuple[i
         return []  # a missing file: reading its schema names it
     if size is None or found == size:
         return []
-    where = "" if view is None else f" (view '{view}')"
-    remake = f"`{made_by}`" if made_by else REBUILT_BY[name]
+    where = "" if view is None else f" ({'probe run' if name == 'probes' else 'view'} '{view}')"
+    shown = path.relative_to(ws.tables_dir).as_posix() if path.is_relative_to(ws.tables_dir) else path.name
+    w = f"-w {shlex.quote(str(ws.root))}"
+    if name == "runs":
+        remedy = "the runs table is a record that no command remakes: restore the file from a copy of the workspace"
+    elif view is not None and name in ("embeddings", "topk", "neighbors") and made_by:
+        remedy = f"rebuild it with `{made_by} {w}`"
+    else:  # the commands recorded for the dataset's tables and probe runs are not runnable as they stand
+        remedy = f"rebuild it with {REBUILT_BY[name]}"
     return [
-        f"table '{name}'{where} file {path.name} is {found:,} bytes, but was {size:,} bytes when complement "
-        f"wrote it: it was changed outside complement, and its rows are not the ones its lineage describes; "
-        f"rebuild it with {remake}"
+        f"table '{name}'{where} file {shown} is {found:,} bytes, but was {size:,} bytes when complement wrote it: "
+        f"it was changed outside complement, and its rows are not the ones its lineage describes; {remedy}"
     ]
 
 

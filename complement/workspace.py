@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -392,6 +393,12 @@ class Workspace:
 
             old = pq.read_table(files)
             keep = old.filter(pc.not_equal(old.column("entity"), entity))
+            if keep.num_rows and (changed := tables.written_over(self, "embeddings", view)):
+                drop = f"complement drop {view} -w {shlex.quote(str(self.root))}"
+                raise WorkspaceError(
+                    f"{changed[0].split('; ')[0]}; writing its {entity} vectors would keep its other vectors from "
+                    f"that file: remove the view with `{drop}` and write it again"
+                )
             new = pa.concat_tables([tables.conform("embeddings", keep), tables.conform("embeddings", new)])
         self.write_table("embeddings", new, part=view, inputs=inputs, made_by=made_by)
 

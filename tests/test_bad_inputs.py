@@ -430,8 +430,9 @@ SCORING = [
         written_over("topk", "pop"),
         ["diagnose", *W, "--sql", "metrics", "-p", "views", "pop", "-p", "k", "5"],
         1,
-        r"table 'topk' \(view 'pop'\) file \S+\.parquet is [\d,]+ bytes, but was [\d,]+ bytes when complement wrote "
-        r"it: it was changed outside complement.*rebuild it with `complement train pop --view pop --k 20`",
+        r"table 'topk' \(view 'pop'\) file topk/pop/\S+\.parquet is [\d,]+ bytes, but was [\d,]+ bytes when complement "
+        r"wrote it: it was changed outside complement.*; rebuild it with `complement train pop --view pop --k 20 -w "
+        r"\S+`",
     ),
     Case(
         "interactions-file-written-over",

@@ -159,6 +159,11 @@ EXPORT_REFUSED = [
     ({"qrels": "yes", "out": OUT}, r"^qrels is True or False, not 'yes'$"),
     ({"view": "truth_collab", "fmt": "trek", "out": OUT}, r"unknown format 'trek'"),
     ({"view": "nosuch", "out": OUT}, r"view 'nosuch' is not in the 'topk' table"),
+    # keywords of the wrong type: one line, not a TypeError from inside
+    ({"view": 1, "out": OUT}, r"^complement\.export\(\): view must be a str, not 1$"),
+    ({"view": "truth_collab", "out": 1}, r"^complement\.export\(\): out must be a str or a path, not 1$"),
+    ({"view": "truth_collab", "fmt": 1, "out": OUT}, r"^complement\.export\(\): fmt must be a str, not 1$"),
+    ({"recbole": 1}, r"^complement\.export\(\): recbole must be a str or a path, not 1$"),
 ]
 
 
@@ -189,6 +194,10 @@ TOPK_REFUSED = [
     ("mine", {"source": "{tmp}/nosuch.csv"}, ComplementError, r"nosuch\.csv does not exist"),
     ("mine", {"source": "{lists}", "fmt": "trek"}, ConfigError, r"unknown format 'trek'"),
     ("listed", {}, WorkspaceError, r"^view 'listed' is a list view .*it has no vectors to score; re-import it"),
+    ("mine", {"source": "{lists}", "drop_unknown": "False"}, ConfigError, r"drop_unknown must be a bool, not 'False'"),
+    ("mine", {"source": "{lists}", "drop_unknown": 1}, ConfigError, r"drop_unknown must be a bool, not 1$"),
+    ("mine", {"source": 1}, ConfigError, r"^complement\.topk\(\): source must be a str or a path, not 1$"),
+    ("mine", {"source": "{lists}", "user_col": 1}, ConfigError, r"user_col must be a str, not 1$"),
 ]
 
 
@@ -246,3 +255,9 @@ def test_the_verbs_take_the_declared_keywords_with_the_declared_defaults():
         assert {n: keyword_only.get(n, "missing") for n in declared} == declared, verb.__name__
     export_keywords = [n for n, p in inspect.signature(complement.export).parameters.items() if n != "ws"]
     assert export_keywords == [f.name for f in dataclasses.fields(ExportOptions)]
+
+
+def test_a_workspace_that_is_not_a_folder_name_is_one_line():
+    for verb in (lambda: complement.topk(None, "x"), lambda: complement.export(3, qrels=True, out="q.trec")):
+        with pytest.raises(ConfigError, match=r"^the workspace is a Workspace or its folder \(a str or a path\), not"):
+            verb()

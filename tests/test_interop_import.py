@@ -116,7 +116,11 @@ def test_ranx_json_ranks_come_from_scores_with_ties_in_file_order(tmp_path):
             {"u1": {"i2": 1, "i3": 1}, "u2": {"i4": 1}, "u3": {"i6": 1}},
             ["every score in run.json is 1, so the ranks are the file's order; a qrels file"],
         ),
-        ({"u1": {"i2": 1}, "u2": {"i4": 1}, "u3": {"i6": 1}}, []),  # one item per user: nothing to order
+        (  # one item per user, all scored 1: the qrels of a leave-one-out split
+            {"u1": {"i2": 1}, "u2": {"i4": 1}, "u3": {"i6": 1}},
+            ["every list in run.json holds one item, each scored 1; a qrels file"],
+        ),
+        ({"u1": {"i2": 0.5}, "u2": {"i4": 0.7}, "u3": {"i6": 0.2}}, []),  # one item per user, scores that differ
     ],
 )
 def test_an_import_says_which_test_users_it_lacks_and_when_its_scores_order_nothing(
@@ -209,7 +213,12 @@ BAD_INPUTS = {
         "1 list longer than 2 items (longest: 3, user 'u1'",
     ),
     "empty file": ("", "no lists in the file"),
-    "bad line": ("u1 Q0 i2 1\n", "line 1 has 4 fields"),
+    "bad line": ("u1 Q0 i2 1 1\n", "line 1 has 5 fields; a TREC run line is 'qid Q0 docno rank score tag'"),
+    "qrels line": (
+        "u1 0 i2 1\n",
+        "line 1 has 4 fields; a TREC run line is 'qid Q0 docno rank score tag', and 4 fields "
+        "('qid 0 docno relevance') is a qrels line: the ground truth, not a run",
+    ),
 }
 
 

@@ -227,3 +227,19 @@ def test_the_driver_heap_is_read_from_the_environment():
     assert local_config({}) == LOCAL_CONFIG
     assert local_config({DRIVER_MEMORY_ENV: "8g"})["spark.driver.memory"] == "8g"
     assert local_config({DRIVER_MEMORY_ENV: ""})["spark.driver.memory"] == LOCAL_CONFIG["spark.driver.memory"]
+
+
+def test_a_file_written_over_is_refused_on_spark_as_on_duckdb(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    from complement.errors import WorkspaceError
+
+    ws, _ = rich_workspace(tmp_path / "ws")
+    path = ws.table_files("topk", "a")[0]
+    pq.write_table(pq.read_table(path).slice(0, 3), path)
+    for run in (
+        lambda: complement.diagnose(ws, "overlap", view_a="a", view_b="b"),
+        lambda: diagnose_spark(ws, "overlap", spark=spark, view_a="a", view_b="b"),
+    ):
+        with pytest.raises(WorkspaceError, match=r"table 'topk' \(view 'a'\) file \S+ is [\d,]+ bytes, but was"):
+            run()

@@ -74,7 +74,7 @@ def embed_command(
     if parsed is not None and from_file is not None:
         raise ConfigError("--shard applies to embedding text, not with --from FILE")
     ws = workspace(ws_path)
-    check_tables(ws, "items", "users", "embeddings", views=[view])
+    check_tables(ws, "items", "users", "embeddings", views=[view], replaced=view)
     if from_file is None:
         if ids_file is not None:
             raise ConfigError("--ids goes with --from FILE.npy")

@@ -43,6 +43,7 @@ def topk(
     With --from FILE the view's lists are imported instead (a list view: no vectors), after the
     whole file is checked; ranks come from the file, else from the score (descending, ties in
     file order), else from the row order."""
+    from ..interop.lists import counted
     from ..progress import message
     from ..shards import parse
     from ..steps import topk as topk_step
@@ -52,7 +53,7 @@ def topk(
     if source is not None:
         d = result.details
         message(
-            f"topk: imported {result.rows:,} rows for {d['users']:,} users into view '{view}' "
+            f"topk: imported {counted(result.rows, 'row')} for {counted(d['users'], 'user')} into view '{view}' "
             f"(ranks from {d['rank_from']}) in {result.seconds:.1f} s"
         )
         return

@@ -21,7 +21,7 @@ from .. import tables as workspace_tables
 from ..errors import ComplementError
 from ..workspace import Workspace
 from .headers import Diagnostic, find
-from .runner import bind, check_views, is_k_list, per_k
+from .runner import VIEW_PARAMS, bind, check_views, is_k_list, per_k
 from .translate import spark_sql
 
 DEFAULT_MASTER = "local[2]"
@@ -189,6 +189,9 @@ def diagnose_spark(
         if not isinstance(workspace, Workspace):
             workspace = Workspace(workspace)
         workspace.require(*diagnostic.requires)
+        # the stored files' contract and recorded sizes, as the DuckDB engine checks them (runner.diagnose)
+        named = [v for p in VIEW_PARAMS for v in ([bound[p]] if isinstance(bound.get(p), str) else bound.get(p) or [])]
+        workspace_tables.check_tables(workspace, *diagnostic.requires, views=named or None)
         check_views(workspace, diagnostic, bound)
     elif spark is None:
         raise ComplementError("diagnose_spark without a workspace reads the caller's tables: pass spark=SESSION")

@@ -39,7 +39,7 @@ from ..progress import message
 from ..runs import RunRecord, recorded
 from ..scoring.steps import DEFAULT_EXCLUDE
 from ..steps.options import FuseOptions
-from ..tables import check_new_view_name
+from ..tables import check_new_view_name, check_tables
 from ..viewkind import FUSED, check_writable
 from ..workspace import Workspace
 from .cca import cca_topk, shared_subspace, tune_cca
@@ -188,6 +188,8 @@ def fuse(
         raise ConfigError(f"--fold-in {problem}")
     check_new_view_name(view)
     check_writable(ws, view, FUSED, f"complement fuse --method {method}")
+    # the files every path reads (the library and `run` call this, not only the CLI)
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=list(names))
     with_vectors = set(ws.views("user")) & set(ws.views("item"))
     if (
         method in LIST_FUSION_METHODS
@@ -197,6 +199,7 @@ def fuse(
         # a list view (imported, or fused by rank) has no vectors: fuse the two stored lists instead
         from ..interop.fuse_lists import fuse_lists
 
+        check_tables(ws, "topk", views=[view_a, view_b])
         rows = fuse_lists(
             ws,
             view_a,

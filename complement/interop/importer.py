@@ -98,7 +98,8 @@ def import_topk(
         message(note)
     if checked.masked_pairs:
         message(
-            f"import: {checked.masked_pairs:,} listed items are masked ({exclude}) interactions of their user "
+            f"import: {counted(checked.masked_pairs, 'listed item')} {'is a' if checked.masked_pairs == 1 else 'are'} "
+            f"masked ({exclude}) {'interaction' if checked.masked_pairs == 1 else 'interactions'} of their user "
             f"(e.g. {', '.join(checked.masked_examples)}); `complement diagnose --sql check_no_seen_items "
             f"-p views {shlex.quote(view)} -w {shlex.quote(str(ws.root))}` names them all"
         )
@@ -120,12 +121,17 @@ def coverage_notes(ws: Workspace, checked: Checked, path: Path) -> list[str]:
             "hits"
         )
     score = checked.table.column("score")
-    if checked.rank_from == "score" and score.null_count == 0 and len(score) > checked.users:
+    if checked.rank_from == "score" and score.null_count == 0 and len(score):
         low, high = pc.min_max(score).values()
-        if low.as_py() == high.as_py():
+        value = low.as_py()
+        what = None
+        if value == high.as_py() and len(score) > checked.users:
+            what = f"every score in {path.name} is {value:g}, so the ranks are the file's order"
+        elif value == high.as_py() and checked.users > 1 and float(value).is_integer():  # a relevance label
+            what = f"every list in {path.name} holds one item, each scored {value:g}"
+        if what:
             notes.append(
-                f"import: every score in {path.name} is {low.as_py():g}, so the ranks are the file's order; a qrels "
-                "file (relevance labels, not scores) reads like this: check that it is a run"
+                f"import: {what}; a qrels file (relevance labels, not scores) reads like this: check that it is a run"
             )
     return notes
 

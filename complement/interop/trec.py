@@ -17,6 +17,10 @@ from .raw import RANK_MAX, RANK_MIN, RawLists, make_raw
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
+#: what a 4-field line is: a qrels file given where a run is read
+QRELS_HINT = ", and 4 fields ('qid 0 docno relevance') is a qrels line: the ground truth, not a run"
+
+
 def read_run(path: Path) -> RawLists:
     users, items, ranks = [], [], []
     scores: list[float] = []
@@ -28,6 +32,7 @@ def read_run(path: Path) -> RawLists:
         if len(fields) != 6:
             raise DataError(
                 f"{path}: line {number} has {len(fields)} fields; a TREC run line is 'qid Q0 docno rank score tag'"
+                + (QRELS_HINT if len(fields) == 4 else "")
             )
         # Python's int() and float() also read '1_0' and other scripts' digits, which trec_eval does not
         if not _INTEGER.fullmatch(fields[3]):

@@ -10,7 +10,7 @@ from ..device import resolve_device
 from ..errors import ConfigError, DataError, WorkspaceError, unknown_name
 from ..progress import message
 from ..runs import RunRecord, recorded
-from ..tables import check_view_name
+from ..tables import check_tables, check_view_name
 from .search import check_k, neighbors_indices, topk_indices
 
 EXCLUDE_SPLITS: dict[str, tuple[str, ...]] = {"train": ("train",), "train+valid": ("train", "valid")}
@@ -150,6 +150,7 @@ def write_neighbors(ws, view: str, k: int = 20, device="auto", chunk_size=None) 
     check_view_name(view)
     dev = resolve_device(device)
     ws.require("items", "embeddings")
+    check_tables(ws, "items", "embeddings", views=[view])  # what the library and `run` read, as the CLI checks
     item_ids, item_vecs = _read_view_vectors(ws, view, "item")
     k = check_k(k, len(item_ids) - 1, f"the number of other items in view '{view}'")
     params = {"k": k, "similarity": "cosine", "device": str(dev), "chunk_size": chunk_size}

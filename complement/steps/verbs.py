@@ -30,7 +30,25 @@ OptionsT = TypeVar("OptionsT", bound=Options)
 
 
 def open_workspace(ws: WorkspaceLike) -> Workspace:
-    return ws if isinstance(ws, Workspace) else Workspace(ws)
+    if isinstance(ws, Workspace):
+        return ws
+    if not isinstance(ws, (str, os.PathLike)):
+        raise ConfigError(f"the workspace is a Workspace or its folder (a str or a path), not {type(ws).__name__}")
+    return Workspace(ws)
+
+
+def _check_kinds(where: str, values: dict[str, Any], kinds: dict[str, tuple[type, ...]]) -> None:
+    """Refuse a keyword of the wrong type with one line (a bool is a bool, a name a str, a file a str or path)
+    rather than a TypeError from deep inside."""
+    for name, value in values.items():
+        allowed = kinds[name]
+        if value is None or (isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)):
+            continue
+        wanted = " or ".join("a path" if k is os.PathLike else f"a {k.__name__}" for k in allowed)
+        raise ConfigError(f"complement.{where}(): {name} must be {wanted}, not {value!r}")
+
+
+_NAME, _FILE, _FLAG = (str,), (str, os.PathLike), (bool,)
 
 
 def resolve_options(cls: type[OptionsT], options: OptionsT | None, keywords: dict[str, Any]) -> OptionsT:
@@ -181,6 +199,16 @@ def topk(
     from ..shards import parse
     from ..tables import check_new_view_name, check_tables, check_view_name
 
+    _check_kinds(
+        "topk",
+        {"view": view, "source": source, "fmt": fmt, "user_col": user_col, "item_col": item_col},
+        {"view": _NAME, "source": _FILE, "fmt": _NAME, "user_col": _NAME, "item_col": _NAME},
+    )
+    _check_kinds(
+        "topk",
+        {"score_col": score_col, "rank_col": rank_col, "id_map": id_map, "drop_unknown": drop_unknown},
+        {"score_col": _NAME, "rank_col": _NAME, "id_map": _FILE, "drop_unknown": _FLAG},
+    )
     ws, opts, started = open_workspace(ws), resolve_options(TopkOptions, options, keywords), time.perf_counter()
     lists = ListImport(
         fmt=fmt,
@@ -287,7 +315,13 @@ def export(
     anything is written; ``details['path']`` is the file (or folder) written, ``rows`` the rows written
     (docs/interop.md)."""
     from ..interop import export_qrels, export_recbole, export_view
+    from ..tables import check_tables
 
+    _check_kinds(
+        "export",
+        {"view": view, "recbole": recbole, "fmt": fmt, "out": out},
+        {"view": _NAME, "recbole": _FILE, "fmt": _NAME, "out": _FILE},
+    )
     ws, started = open_workspace(ws), time.perf_counter()
     if not isinstance(qrels, bool):
         raise ConfigError(f"qrels is True or False, not {qrels!r}")
@@ -313,11 +347,13 @@ def export(
     if recbole is not None:
         if out is not None or fmt is not None:
             raise ConfigError("--recbole DIR writes its own files; it takes no --out or --format")
+        check_tables(ws, "items", "users", "interactions")
         counts = export_recbole(ws, recbole)
         details: dict[str, Any] = {"path": str(recbole), "files": counts}
         return StepResult("export", ws, None, sum(counts.values()), time.perf_counter() - started, settings, details)
     if out is None:
         raise ConfigError(f"{chosen[0]} needs --out FILE")
+    check_tables(ws, "items", "users", "interactions", *(("topk",) if view is not None else ()), views=[view or ""])
     if qrels:
         settings["split"] = check_choice(Split, split if split is not None else Split.test, "--split", "split").value
         rows = export_qrels(ws, out, fmt, split=settings["split"])
@@ -360,8 +396,10 @@ def probe(
     """Map ``source`` item vectors to ``target`` ones with each mapper, shift and seed; the rows
     written to ``probes`` are the result's table."""
     from ..probes.run import run_probe
+    from ..tables import check_tables
 
     ws, opts, started = open_workspace(ws), resolve_options(ProbeOptions, options, keywords), time.perf_counter()
+    check_tables(ws, "items", "users", "interactions", "embeddings", views=[source, target])
     table = run_probe(ws, source, target, run_id=run_id, **opts.as_dict())
     written = table.column("run_id")[0].as_py() if table.num_rows else run_id
     settings = {"source": source, "target": target, **opts.as_dict()}
