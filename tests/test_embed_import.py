@@ -181,3 +181,20 @@ def test_failed_import_leaves_the_view_and_runs_unchanged(ws, tmp_path):
     assert table_file.read_bytes() == before
     assert ws.table_path("runs").read_bytes() == runs_before
     assert sorted(p.name for p in table_file.parent.iterdir()) == [table_file.name]
+
+
+def test_the_recorded_command_names_the_files_absolutely_and_runs_from_another_folder(ws, tmp_path, monkeypatch):
+    import shlex
+
+    from complement.cli.app import main
+
+    folder = tmp_path / "my vectors"
+    folder.mkdir()
+    vectors_parquet(folder / "v.parquet", ITEMS, [[1.0, 0.0]] * 3)
+    monkeypatch.chdir(folder)
+    import_vectors(ws, "rel", "v.parquet")
+    made_by = ws.catalog().entries["embeddings/rel"].made_by
+    assert shlex.split(made_by)[3] == str(folder / "v.parquet")
+    monkeypatch.chdir(tmp_path)
+    main([*shlex.split(made_by)[1:], "-w", str(ws.root)])  # re-imports over the list it made
+    assert ws.read_vectors("rel", "item")[1].shape == (3, 2)

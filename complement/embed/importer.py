@@ -14,6 +14,7 @@ dimension, every value finite as float32), so a failed import leaves the workspa
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -263,8 +264,9 @@ def import_vectors(ws, view: str, path, ids_path=None, entity: str = "item") -> 
     ids, matrix = read_vectors_file(path, ids_path, entity)
     matrix32 = validate_vectors(ids, matrix, known, entity)
     check_view_dimension(ws, view, entity, matrix32.shape[1])
-    refresh = f"complement embed --from {path} --entity {entity} --view {view}" + (
-        f" --ids {ids_path}" if ids_path else ""
+    # absolute and quoted, as `topk --from` records its file: the command runs from any folder
+    refresh = f"complement embed --from {shlex.quote(str(path.resolve()))} --entity {entity} --view {view}" + (
+        f" --ids {shlex.quote(str(ids_path.resolve()))}" if ids_path else ""
     )
     record_in = RunRecord(step="embed-import", view=view, params=params, inputs=[f"{entity}s#ids"], made_by=refresh)
     with recorded(ws, record_in) as record:
