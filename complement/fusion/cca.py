@@ -122,7 +122,8 @@ class _ChunkParts:
         self.whole = []
         count = (~mask).sum(dim=1, keepdim=True).clamp(min=1).to(torch.float64)
         for view, share in zip(maps, (weight, 1.0 - weight), strict=True):
-            whole = view.users[start:stop] @ view.items.T
+            with one_cpu_thread():  # float64 sums split by the thread count on some CPUs (AMD EPYC, AVX2)
+                whole = view.users[start:stop] @ view.items.T
             centred = whole.masked_fill(mask, 0.0)
             centred = (centred - centred.sum(dim=1, keepdim=True) / count).masked_fill_(mask, 0.0)
             sd = torch.linalg.vector_norm(centred, dim=1, keepdim=True) / count.sqrt()
@@ -136,7 +137,8 @@ class _ChunkParts:
         for view, scale in zip(self.maps, self.scale, strict=True):
             m_view = min(m, view.shared_users.shape[1])
             users = view.shared_users[self.start : self.stop, :m_view]
-            shared.append((users @ view.shared_items[:, :m_view].T) * scale)
+            with one_cpu_thread():
+                shared.append((users @ view.shared_items[:, :m_view].T) * scale)
         return shared[0] + shared[1], self.whole[0] - shared[0], self.whole[1] - shared[1]
 
 
