@@ -36,17 +36,15 @@ def fuse(
     the valid split. ranker also fuses three or more views (the union of their top-20 lists). Every method reads
     the views' user and item vectors; score and rrf also fuse a list view (imported, or fused from lists) by the
     two views' stored lists."""
-    from ..checks import comma_list, finite, integer
+    from ..checks import finite, integer
     from ..steps import fuse as fuse_step
-    from ..tables import check_new_view_name, check_tables
+    from ..tables import check_new_view_name
 
     finite("--weight", options.weight, minimum=0.0, maximum=1.0)
     finite("--rrf-k", options.rrf_k, minimum=0.0)
     integer("--k", options.k, minimum=1)
     check_new_view_name(view)
-    ws = workspace(workspace_dir)
-    check_tables(ws, "items", "users", "interactions", "embeddings", views=comma_list("--views", views))
-    fuse_step(ws, views, method, view, options)
+    fuse_step(workspace(workspace_dir), views, method, view, options)  # the library checks the tables it reads
 
 
 def register(app: typer.Typer) -> None:

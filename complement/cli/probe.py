@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from ..probes import probe_summary, wide_summary
         from ..probes.base import parse_mappers
         from ..steps import probe as probe_step
-        from ..tables import check_tables, check_view_name
+        from ..tables import check_view_name
 
         finite("--cca-threshold", options.cca_threshold, minimum=0.0, maximum=1.0)
         if options.mappers is not None:  # read by the parser; a rank or width of 0, or a repeat, is refused here
@@ -53,7 +53,6 @@ def register(app: typer.Typer) -> None:
         if source == target:
             raise ConfigError(f"--source and --target must be two different views (got '{source}' for both)")
         ws = workspace(workspace_path)
-        check_tables(ws, "items", "users", "interactions", "embeddings", views=[source, target])
         ws.require("items")
         n_items = len(ws.item_ids())
         integer("--k", options.k, minimum=1, maximum=max(1, n_items - 1))

@@ -73,12 +73,11 @@ def neighbors(
     from ..checks import integer
     from ..progress import message
     from ..scoring import write_neighbors
-    from ..tables import check_tables, check_view_name
+    from ..tables import check_view_name
 
     integer("--k", k, minimum=1)
     check_view_name(view)
     ws = workspace(workspace_dir)
-    check_tables(ws, "items", "embeddings", views=[view])
     started = time.perf_counter()
     rows = write_neighbors(ws, view, k=k, device=device)
     message(
